@@ -1,0 +1,4 @@
+//! The periodicity engine (ATT&CK analytic AN1113): is this series of connections a beacon?
+mod config;
+
+pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
