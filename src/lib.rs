@@ -9,9 +9,13 @@ mod beacon;
 mod error;
 mod event;
 mod series;
+pub mod synth;
 mod time;
 
-pub use beacon::{AnalyzerConfig, AnalyzerConfigBuilder};
+pub use beacon::{
+    Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats, PeriodSource,
+    SizeStats, SpectralStats, SubScores, Verdict, human_secs,
+};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};

@@ -1,0 +1,372 @@
+//! [`Analyzer`]: scores many series, reusing its FFT plans and scratch buffers.
+
+use super::config::AnalyzerConfig;
+use super::intervals::{CombFit, IntervalData, coalesce, coalesce_gap};
+use super::report::{BeaconReport, IntervalStats, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict};
+use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
+use super::stats::{bowley, decades, mad, quantile_sorted};
+use crate::series::Series;
+use crate::time::Timestamp;
+
+/// Scores how periodic series of timestamps are.
+///
+/// Build once, score many: the analyzer keeps its FFT plans (cached by length) and every scratch
+/// buffer, so after warming up to the largest series it has seen, scoring allocates nothing.
+/// Not `Sync` (it mutates its scratch); use one analyzer per thread.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Analyzer, AnalyzerConfig};
+/// let mut analyzer = Analyzer::new(AnalyzerConfig::default());
+/// // A 5-minute beacon with a few seconds of jitter, µs since the epoch.
+/// let ts: Vec<i64> = (0..40).map(|i| 1_700_000_000_000_000 + i * 300_000_000 + (i % 3) * 2_000_000).collect();
+/// let report = analyzer.score(&ts, None);
+/// assert!(report.score > 0.8);
+/// assert!((report.period_s.unwrap() - 300.0).abs() < 3.0);
+/// ```
+#[derive(Debug)]
+pub struct Analyzer {
+    cfg: AnalyzerConfig,
+    pairs: Vec<(i64, u64)>,
+    ts: Vec<i64>,
+    sizes: Vec<u64>,
+    beats: Vec<i64>,
+    beat_sizes: Vec<u64>,
+    intervals: Vec<f64>,
+    sorted: Vec<f64>,
+    logs: Vec<f64>,
+    scratch: Vec<f64>,
+    spectral: SpectralEngine,
+    last_spectral: SpectralFit,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(AnalyzerConfig::default())
+    }
+}
+
+impl Clone for Analyzer {
+    /// A new analyzer with the same configuration (scratch is not copied).
+    fn clone(&self) -> Self {
+        Analyzer::new(self.cfg.clone())
+    }
+}
+
+impl Analyzer {
+    /// An analyzer with the given configuration.
+    pub fn new(cfg: AnalyzerConfig) -> Self {
+        Analyzer {
+            cfg,
+            pairs: Vec::new(),
+            ts: Vec::new(),
+            sizes: Vec::new(),
+            beats: Vec::new(),
+            beat_sizes: Vec::new(),
+            intervals: Vec::new(),
+            sorted: Vec::new(),
+            logs: Vec::new(),
+            scratch: Vec::new(),
+            spectral: SpectralEngine::new(),
+            last_spectral: SpectralFit::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.cfg
+    }
+
+    /// Scores one series from a [`SeriesSet`](crate::SeriesSet).
+    pub fn score_series(&mut self, series: &Series<'_>) -> BeaconReport {
+        self.score(series.timestamps(), series.sizes())
+    }
+
+    /// Scores one series: timestamps in µs (any order), optional sizes aligned with them
+    /// (ignored unless the lengths match).
+    ///
+    /// Never panics, for any input: empty, one event, all equal, the extremes of `i64`. Series
+    /// with fewer than `min_events` beats get [`Verdict::TooFew`] with score 0 and p-value 1.
+    pub fn score(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> BeaconReport {
+        let sizes = sizes.filter(|s| s.len() == timestamps.len());
+        self.prepare(timestamps, sizes);
+        let events = self.ts.len();
+        let (first, last) = match (self.ts.first(), self.ts.last()) {
+            (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
+            _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
+        };
+        let gap = coalesce_gap(
+            &self.ts,
+            self.cfg.coalesce_ratio,
+            self.cfg.coalesce_max.as_micros(),
+            &mut self.scratch,
+        );
+        let sz = sizes.map(|_| self.sizes.as_slice());
+        coalesce(&self.ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
+        let beats = self.beats.len();
+        if beats < self.cfg.min_events {
+            let mut r = BeaconReport::too_few(events, beats, first, last);
+            r.coalesce_gap_s = gap as f64 / 1e6;
+            return r;
+        }
+
+        // Intervals between beats, seconds; all > 0 because coalescing merges equal times.
+        self.intervals.clear();
+        self.intervals
+            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        self.sorted.clear();
+        self.sorted.extend_from_slice(&self.intervals);
+        self.sorted.sort_unstable_by(f64::total_cmp);
+        self.logs.clear();
+        self.logs.extend(self.sorted.iter().map(|v| v.ln()));
+        let m = self.intervals.len();
+        let span = last.0.abs_diff(first.0) as f64 / 1e6;
+        let mean = span / m as f64;
+        let data = IntervalData {
+            intervals: &self.intervals,
+            sorted: &self.sorted,
+            log_sorted: &self.logs,
+            mean,
+            dead_time: gap as f64 / 1e6,
+        };
+        let (tols, kmax, contrast) = (&self.cfg.tolerances, self.cfg.max_multiple, self.cfg.contrast);
+
+        let median = quantile_sorted(&self.sorted, 0.5);
+        let interval_fit = data.best_fit(None, tols, kmax, contrast, &mut self.scratch);
+        let hint = interval_fit.map_or(median, |f| f.period);
+        let params = SpectralParams {
+            bins_per_period: self.cfg.bins_per_period,
+            bins_per_beat: self.cfg.bins_per_beat,
+            max_bins: self.cfg.max_bins,
+        };
+        let spec = self.spectral.analyze(&self.beats, hint, params);
+        self.last_spectral = spec;
+
+        // A verified spectral period that the interval fit missed gets its own comb fit; the
+        // better timing evidence wins (it penalises missed beats, so sub-harmonics lose).
+        let mut source = PeriodSource::Intervals;
+        let mut fit = interval_fit;
+        if let (Some(ps), Some(fi)) = (spec.period, interval_fit)
+            && (ps - fi.period).abs() > fi.tolerance * fi.period
+            && let Some(alt) = data.best_fit(Some(ps), tols, kmax, contrast, &mut self.scratch)
+            && timing_evidence(&alt, m) > timing_evidence(&fi, m)
+        {
+            fit = Some(alt);
+            source = PeriodSource::Spectrum;
+        }
+        let fit = fit.unwrap_or(CombFit {
+            p_value: 1.0,
+            ..CombFit::default()
+        });
+        let period = (fit.period > 0.0).then_some(fit.period);
+
+        // Spectral sub-score: the ACF hill at the chosen period, damped by Fisher's p.
+        let acf = period
+            .and_then(|p| self.spectral.acf_at(p, spec.bin_width))
+            .map_or(0.0, |(_, r)| r.clamp(0.0, 1.0));
+        let gate = |p: f64| (decades(p) / self.cfg.gate_decades).clamp(0.0, 1.0);
+        let spectral = acf * gate(spec.fisher_p);
+
+        let missed = fit.missed_share(m);
+        let timing = timing_evidence(&fit, m);
+
+        let p_value = (2.0 * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
+        let significance = gate(p_value);
+        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
+        let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
+        let score = significance * size_factor * timing.max(0.9 * spectral);
+        let score = if score.is_finite() {
+            score.clamp(0.0, 1.0) + 0.0
+        } else {
+            0.0
+        };
+
+        let mad_s = mad(&self.sorted, median, &mut self.scratch);
+        BeaconReport {
+            verdict: Verdict::Scored,
+            score,
+            p_value,
+            events,
+            beats,
+            coalesce_gap_s: gap as f64 / 1e6,
+            first,
+            last,
+            period_s: period,
+            period_source: if period.is_some() { source } else { PeriodSource::None },
+            jitter: fit.jitter,
+            tolerance: fit.tolerance,
+            explained: fit.explained as f64 / m as f64,
+            chance: fit.null_share,
+            missed_beats: fit.missed_beats,
+            missed,
+            subscores: SubScores {
+                timing,
+                spectral,
+                size: size.map(|s| s.regularity),
+                significance,
+            },
+            intervals: IntervalStats {
+                median_s: median,
+                mad_s,
+                bowley: bowley(&self.sorted),
+                mean_s: mean,
+            },
+            spectrum: SpectralStats {
+                period_s: spec.period,
+                fisher_g: spec.fisher_g,
+                fisher_p: spec.fisher_p,
+                acf,
+                bin_width_s: spec.bin_width,
+            },
+            size,
+        }
+    }
+
+    /// Scores a series and keeps the intermediate results for plots and explanations:
+    /// beats, intervals, periodogram and autocorrelation. Allocates; not for the hot path.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::Analyzer;
+    /// let ts: Vec<i64> = (0..30).map(|i| i * 60_000_000).collect();
+    /// let ev = Analyzer::default().evidence(&ts, None);
+    /// assert_eq!(ev.beats.len(), 30);
+    /// assert_eq!(ev.intervals_s.len(), 29);
+    /// assert!(!ev.periodogram.is_empty() && !ev.autocorrelation.is_empty());
+    /// ```
+    pub fn evidence(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> Evidence {
+        let report = self.score(timestamps, sizes);
+        if report.verdict != Verdict::Scored {
+            return Evidence {
+                report,
+                ..Evidence::default()
+            };
+        }
+        let spec = self.last_spectral;
+        Evidence {
+            report,
+            beats: self.beats.clone(),
+            intervals_s: self.intervals.clone(),
+            periodogram: self.spectral.periodogram(&spec),
+            autocorrelation: self.spectral.autocorrelation(&spec),
+        }
+    }
+
+    /// Copies the input into sorted scratch buffers (sorting by time, then size, only if needed).
+    fn prepare(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) {
+        self.ts.clear();
+        self.sizes.clear();
+        let ordered = match sizes {
+            Some(s) => timestamps
+                .windows(2)
+                .zip(s.windows(2))
+                .all(|(t, z)| (t[0], z[0]) <= (t[1], z[1])),
+            None => timestamps.is_sorted(),
+        };
+        if ordered {
+            self.ts.extend_from_slice(timestamps);
+            if let Some(s) = sizes {
+                self.sizes.extend_from_slice(s);
+            }
+            return;
+        }
+        self.pairs.clear();
+        match sizes {
+            Some(s) => self.pairs.extend(timestamps.iter().copied().zip(s.iter().copied())),
+            None => self.pairs.extend(timestamps.iter().map(|&t| (t, 0))),
+        }
+        self.pairs.sort_unstable();
+        self.ts.extend(self.pairs.iter().map(|p| p.0));
+        if sizes.is_some() {
+            self.sizes.extend(self.pairs.iter().map(|p| p.1));
+        }
+    }
+}
+
+/// Timing sub-score: explained share in excess of chance, damped by jitter (halved at ±50%)
+/// and by missed check-ins (halved when all are missed).
+fn timing_evidence(fit: &CombFit, m: usize) -> f64 {
+    fit.excess(m) * (1.0 - 0.5 * (fit.jitter / 0.5).min(1.0)) * (1.0 - 0.5 * fit.missed_share(m))
+}
+
+/// Size regularity of the beats' byte counts.
+fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>) -> SizeStats {
+    scratch.clear();
+    scratch.extend(beat_sizes.iter().map(|&s| s as f64));
+    scratch.sort_unstable_by(f64::total_cmp);
+    let median = quantile_sorted(scratch, 0.5);
+    // Mode of the sorted values: the longest run.
+    let (mut mode, mut best, mut run) = (scratch.first().copied().unwrap_or(0.0), 0usize, 0usize);
+    for (i, &v) in scratch.iter().enumerate() {
+        run = if i > 0 && scratch[i - 1] == v { run + 1 } else { 1 };
+        if run > best {
+            best = run;
+            mode = v;
+        }
+    }
+    let mode_share = if scratch.is_empty() {
+        0.0
+    } else {
+        best as f64 / scratch.len() as f64
+    };
+    let sorted_copy = core::mem::take(scratch);
+    let mad = mad(&sorted_copy, median, scratch);
+    *scratch = sorted_copy;
+    let spread = if median > 0.0 {
+        1.0 - (mad / median).min(1.0)
+    } else if mad == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    SizeStats {
+        median,
+        mad,
+        mode: mode as u64,
+        mode_share,
+        regularity: mode_share.max(spread).clamp(0.0, 1.0),
+    }
+}
+
+/// A report with the intermediate results behind it (see [`Analyzer::evidence`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Evidence {
+    /// The report.
+    pub report: BeaconReport,
+    /// Beat times, µs since the epoch.
+    pub beats: Vec<i64>,
+    /// Intervals between beats, seconds, in time order.
+    pub intervals_s: Vec<f64>,
+    /// Periodogram: `(period_s, share of total power)`, longest period first.
+    pub periodogram: Vec<(f64, f64)>,
+    /// Autocorrelation of the binned beats: `(lag_s, r)`, `r(0) = 1`.
+    pub autocorrelation: Vec<(f64, f64)>,
+}
+
+impl Evidence {
+    /// Histogram of the intervals on a log scale: `bins` equal log-width bins spanning the
+    /// intervals, as `(low_s, high_s, count)`.
+    pub fn interval_histogram(&self, bins: usize) -> Vec<(f64, f64, usize)> {
+        let (lo, hi) = self
+            .intervals_s
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        if bins == 0 || !(lo > 0.0 && hi.is_finite()) {
+            return Vec::new();
+        }
+        let (llo, lhi) = ((lo * 0.95).ln(), (hi * 1.05).ln());
+        let w = (lhi - llo) / bins as f64;
+        let mut counts = vec![0usize; bins];
+        for &v in &self.intervals_s {
+            let i = (((v.ln() - llo) / w) as usize).min(bins - 1);
+            counts[i] += 1;
+        }
+        counts
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| ((llo + w * i as f64).exp(), (llo + w * (i + 1) as f64).exp(), c))
+            .collect()
+    }
+}

@@ -1,0 +1,374 @@
+//! Beats and the jitter-tolerant interval fit.
+//!
+//! 1. **Coalescing**: events closer than a small gap merge into one *beat* (a check-in that
+//!    opens three connections is one beat). The gap adapts to the series: a share of its
+//!    90th-percentile raw interval, capped.
+//! 2. **Densest window** (the interval histogram with series-adaptive bins): for each relative
+//!    tolerance τ, the window `[x, x·(1+τ)/(1−τ)]` holding the most intervals gives a first period.
+//! 3. **Comb fit**: every interval within `τ·√k·P` of a multiple `k·P` (renewal jitter grows like
+//!    √k; `k` stops before neighbouring windows overlap) is *explained*; `k − 1` beats were missed.
+//!    `P` is refit as `Σd / Σk` over explained intervals (the renewal-process MLE of the mean).
+//! 4. **Null**: the share of intervals a random process would put in those windows: the larger of
+//!    an exponential (Poisson) model with the series' own mean interval and a *local-contrast*
+//!    model (the density in a window `contrast ×` wider). The binomial upper tail of the explained
+//!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
+//!    window positions scanned.
+
+use super::stats::{binomial_sf, decades, quantile_sorted};
+
+/// Tolerances from which the period is re-centred on the median of the widest window.
+const WIDE_REFINE_FROM: f64 = 0.2;
+
+/// The fit of one period candidate at one tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct CombFit {
+    pub period: f64,
+    pub tolerance: f64,
+    pub explained: usize,
+    pub explained_fundamental: usize,
+    pub missed_beats: u64,
+    pub null_share: f64,
+    pub p_value: f64,
+    pub jitter: f64,
+}
+
+impl CombFit {
+    /// Missed check-ins as a share of the check-ins expected over `m` intervals.
+    pub fn missed_share(&self, m: usize) -> f64 {
+        let expected = (m as u64).saturating_add(self.missed_beats);
+        if expected > 0 {
+            self.missed_beats as f64 / expected as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// `(E − q) / (1 − q)`: explained share in excess of chance, in `[0, 1]`.
+    pub fn excess(&self, m: usize) -> f64 {
+        if m == 0 {
+            return 0.0;
+        }
+        let e = self.explained as f64 / m as f64;
+        let q = self.null_share;
+        if q >= 1.0 {
+            0.0
+        } else {
+            ((e - q) / (1.0 - q)).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// Merges events closer than `gap_us` into beats (each beat at its first event, its size the sum
+/// of its events' sizes). `sorted` must be ascending. Identical timestamps always merge.
+pub(crate) fn coalesce(
+    sorted: &[i64],
+    sizes: Option<&[u64]>,
+    gap_us: u64,
+    beats: &mut Vec<i64>,
+    beat_sizes: &mut Vec<u64>,
+) {
+    beats.clear();
+    beat_sizes.clear();
+    let mut last_event: Option<i64> = None;
+    for (i, &t) in sorted.iter().enumerate() {
+        let size = sizes.and_then(|s| s.get(i)).copied().unwrap_or(0);
+        match last_event {
+            Some(prev) if t.abs_diff(prev) <= gap_us => {
+                if let Some(s) = beat_sizes.last_mut() {
+                    *s = s.saturating_add(size);
+                }
+            }
+            _ => {
+                beats.push(t);
+                beat_sizes.push(size);
+            }
+        }
+        last_event = Some(t);
+    }
+}
+
+/// The coalescing gap for a sorted series: `min(cap, ratio × q90(raw intervals))`, in µs.
+pub(crate) fn coalesce_gap(sorted: &[i64], ratio: f64, cap_us: i64, scratch: &mut Vec<f64>) -> u64 {
+    if ratio <= 0.0 || cap_us <= 0 || sorted.len() < 3 {
+        return 0;
+    }
+    scratch.clear();
+    scratch.extend(sorted.windows(2).map(|w| w[1].abs_diff(w[0]) as f64));
+    let k = ((scratch.len() - 1) as f64 * 0.9).round() as usize;
+    let (_, q90, _) = scratch.select_nth_unstable_by(k, f64::total_cmp);
+    let gap = (ratio * *q90).min(cap_us as f64);
+    if gap.is_finite() && gap > 0.0 { gap as u64 } else { 0 }
+}
+
+/// The largest multiple whose window does not overlap its neighbour's at tolerance `tau`.
+pub(crate) fn max_multiple(tau: f64, cap: u32) -> u32 {
+    let mut k = 1u32;
+    while k < cap {
+        let next = f64::from(k + 1);
+        if tau * (f64::from(k).sqrt() + next.sqrt()) >= 1.0 {
+            break;
+        }
+        k += 1;
+    }
+    k
+}
+
+/// Inputs shared by every fit of one series.
+pub(crate) struct IntervalData<'a> {
+    /// Intervals between beats, seconds, in time order.
+    pub intervals: &'a [f64],
+    /// The same intervals ascending.
+    pub sorted: &'a [f64],
+    /// `ln` of `sorted`.
+    pub log_sorted: &'a [f64],
+    /// Mean interval (span / count), seconds.
+    pub mean: f64,
+    /// The coalescing gap, seconds: no interval is shorter, so the Poisson null is an
+    /// exponential shifted by it (a dead time).
+    pub dead_time: f64,
+}
+
+impl IntervalData<'_> {
+    /// The densest window of relative half-width `tau`: the mean of the intervals inside it.
+    pub fn densest(&self, tau: f64) -> Option<f64> {
+        let w = ((1.0 + tau) / (1.0 - tau)).ln();
+        let ls = self.log_sorted;
+        let (mut best_i, mut best_n) = (0usize, 0usize);
+        let mut j = 0usize;
+        for i in 0..ls.len() {
+            if j < i {
+                j = i;
+            }
+            while j + 1 < ls.len() && ls[j + 1] - ls[i] <= w {
+                j += 1;
+            }
+            let n = j + 1 - i;
+            if n > best_n {
+                best_n = n;
+                best_i = i;
+            }
+        }
+        if best_n == 0 {
+            return None;
+        }
+        let window = self.sorted.get(best_i..best_i + best_n)?;
+        Some(window.iter().sum::<f64>() / best_n as f64)
+    }
+
+    /// Number of window positions of log-width `w` needed to cover the data's log range: the
+    /// multiplicity of the densest-window scan, used to correct its p-value.
+    fn scan_positions(&self, w: f64) -> f64 {
+        match (self.log_sorted.first(), self.log_sorted.last()) {
+            (Some(a), Some(b)) if w > 0.0 => ((b - a) / w).max(1.0),
+            _ => 1.0,
+        }
+    }
+
+    /// Fits the comb of multiples of a period starting from `start` at tolerance `tau`.
+    pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
+        let kmax = max_multiple(tau, max_k);
+        let mut period = start;
+        for _ in 0..4 {
+            let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
+            for &d in self.intervals {
+                if let Some(k) = assign(d, period, tau, kmax) {
+                    sum_d += d;
+                    sum_k += f64::from(k);
+                }
+            }
+            if sum_k <= 0.0 {
+                break;
+            }
+            let next = sum_d / sum_k;
+            let converged = (next - period).abs() <= 1e-9 * period;
+            period = next;
+            if converged {
+                break;
+            }
+        }
+        if tau >= WIDE_REFINE_FROM {
+            // A trimmed mean re-centred on itself has a continuum of fixed points inside a wide,
+            // flat jitter distribution; the mean of a window twice as wide as the jitter does not.
+            period = self.wide_mean(period);
+        }
+        self.evaluate(period, tau, kmax, contrast, jitter_scratch)
+    }
+
+    /// Iterated mean of the intervals within a factor of two of `period`: a window that holds
+    /// the whole of a ±50% jitter distribution from any start inside it, so the fixed point is
+    /// unique and the estimate is the (efficient) sample mean.
+    fn wide_mean(&self, mut period: f64) -> f64 {
+        for _ in 0..6 {
+            let (lo, hi) = (0.5 * period, 2.0 * period);
+            let a = self.sorted.partition_point(|&v| v < lo);
+            let b = self.sorted.partition_point(|&v| v <= hi);
+            let Some(window) = self.sorted.get(a..b).filter(|w| !w.is_empty()) else {
+                break;
+            };
+            let next = window.iter().sum::<f64>() / window.len() as f64;
+            if (next - period).abs() <= 1e-9 * period {
+                break;
+            }
+            period = next;
+        }
+        period
+    }
+
+    /// Evaluates the comb at a fixed period: explained intervals, misses, jitter, null, p-value.
+    fn evaluate(&self, period: f64, tau: f64, kmax: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
+        let mut fit = CombFit {
+            period,
+            tolerance: tau,
+            p_value: 1.0,
+            ..CombFit::default()
+        };
+        if !(period.is_finite() && period > 0.0) {
+            return fit;
+        }
+        jitter_scratch.clear();
+        for &d in self.intervals {
+            if let Some(k) = assign(d, period, tau, kmax) {
+                fit.explained += 1;
+                if k == 1 {
+                    fit.explained_fundamental += 1;
+                }
+                fit.missed_beats += u64::from(k - 1);
+                let kf = f64::from(k);
+                jitter_scratch.push((d - kf * period) / (kf.sqrt() * period));
+            }
+        }
+        jitter_scratch.sort_unstable_by(f64::total_cmp);
+        fit.jitter = if jitter_scratch.len() >= 2 {
+            let spread = if jitter_scratch.len() >= 10 {
+                quantile_sorted(jitter_scratch, 0.95) - quantile_sorted(jitter_scratch, 0.05)
+            } else {
+                jitter_scratch[jitter_scratch.len() - 1] - jitter_scratch[0]
+            };
+            (spread / 2.0).max(0.0)
+        } else {
+            0.0
+        };
+        fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
+        let m = self.intervals.len() as u64;
+        fit.p_value = binomial_sf(fit.explained as u64, m, fit.null_share);
+        fit
+    }
+
+    /// Share of intervals a random process would put in the comb's windows (see module docs).
+    fn null_share(&self, period: f64, tau: f64, kmax: u32, contrast: f64, fit: &CombFit) -> f64 {
+        let g = self.dead_time.max(0.0);
+        let mu = self.mean - g;
+        let mut q_exp = 0.0;
+        if mu > 0.0 {
+            for k in 1..=kmax {
+                let kf = f64::from(k);
+                let half = tau * kf.sqrt() * period;
+                let (lo, hi) = ((kf * period - half).max(g) - g, (kf * period + half).max(g) - g);
+                q_exp += (-lo / mu).exp() - (-hi / mu).exp();
+            }
+        }
+        // Local contrast around the fundamental window, in log space.
+        let (lo, hi) = (((1.0 - tau) * period).ln(), ((1.0 + tau) * period).ln());
+        let (center, half) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
+        let (clo, chi) = (center - contrast * half, center + contrast * half);
+        let ls = self.log_sorted;
+        let a = ls.partition_point(|&v| v < clo);
+        let b = ls.partition_point(|&v| v <= chi);
+        let m = ls.len().max(1) as f64;
+        let fundamental_share = (b.saturating_sub(a)) as f64 / contrast / m;
+        let per_fundamental = fit.explained as f64 / fit.explained_fundamental.max(1) as f64;
+        let q_local = fundamental_share * per_fundamental;
+        q_exp.max(q_local).clamp(1e-12, 1.0)
+    }
+
+    /// The best fit over the tolerance ladder from one starting period, with the p-value
+    /// corrected for the tolerances and window positions tried.
+    pub fn best_fit(
+        &self,
+        start: Option<f64>,
+        tolerances: &[f64],
+        max_k: u32,
+        contrast: f64,
+        scratch: &mut Vec<f64>,
+    ) -> Option<CombFit> {
+        let mut best: Option<(f64, CombFit)> = None;
+        for &tau in tolerances {
+            let Some(seed) = start.or_else(|| self.densest(tau)) else {
+                continue;
+            };
+            let fit = self.fit(seed, tau, max_k, contrast, scratch);
+            let w = ((1.0 + tau) / (1.0 - tau)).ln();
+            let scans = if start.is_some() { 1.0 } else { self.scan_positions(w) };
+            let corrected = (fit.p_value * scans).min(1.0);
+            let better = match &best {
+                None => true,
+                Some((p, _)) => decades(corrected) > decades(*p) + 1e-9,
+            };
+            if better {
+                best = Some((corrected, fit));
+            }
+        }
+        best.map(|(p, mut fit)| {
+            fit.p_value = (p * tolerances.len() as f64).min(1.0);
+            fit
+        })
+    }
+}
+
+/// The multiple `k` of `period` that explains interval `d` at tolerance `tau`, if any.
+#[inline]
+fn assign(d: f64, period: f64, tau: f64, kmax: u32) -> Option<u32> {
+    let r = (d / period).round();
+    if !(1.0..=f64::from(kmax)).contains(&r) {
+        return None;
+    }
+    let k = r as u32;
+    let kf = f64::from(k);
+    ((d - kf * period).abs() <= tau * kf.sqrt() * period).then_some(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let mut s = intervals.to_vec();
+        s.sort_by(f64::total_cmp);
+        let l = s.iter().map(|v| v.ln()).collect();
+        (s, l)
+    }
+
+    #[test]
+    fn coalesces_bursts_into_beats() {
+        let ts = [0, 100, 200, 60_000_000, 60_000_050, 120_000_000];
+        let (mut b, mut s) = (Vec::new(), Vec::new());
+        coalesce(&ts, Some(&[1, 2, 3, 4, 5, 6]), 1_000, &mut b, &mut s);
+        assert_eq!(b, vec![0, 60_000_000, 120_000_000]);
+        assert_eq!(s, vec![6, 9, 6]);
+    }
+
+    #[test]
+    fn multiples_stop_before_windows_overlap() {
+        assert_eq!(max_multiple(0.5, 8), 1);
+        assert_eq!(max_multiple(0.35, 8), 2);
+        assert_eq!(max_multiple(0.03, 8), 8);
+    }
+
+    #[test]
+    fn fits_missed_beats_exactly() {
+        let iv = [60.0, 60.0, 120.0, 60.0, 180.0, 60.0, 60.0, 60.0];
+        let (s, l) = data(&iv);
+        let d = IntervalData {
+            intervals: &iv,
+            sorted: &s,
+            log_sorted: &l,
+            mean: iv.iter().sum::<f64>() / 8.0,
+            dead_time: 0.0,
+        };
+        let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0, &mut Vec::new()).unwrap();
+        assert!((fit.period - 60.0).abs() < 1e-9);
+        assert_eq!(fit.explained, 8);
+        assert_eq!(fit.missed_beats, 3);
+        assert!(fit.p_value < 0.01, "{fit:?}");
+    }
+}

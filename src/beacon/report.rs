@@ -1,0 +1,241 @@
+//! [`BeaconReport`]: a score with the evidence behind it, and its explanation in words.
+
+use crate::time::Timestamp;
+use core::fmt;
+
+/// Whether a series could be scored, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Scored: the report's numbers are meaningful.
+    #[default]
+    Scored,
+    /// Fewer beats than [`AnalyzerConfig::min_events`](crate::AnalyzerConfig::min_events)
+    /// (including empty input): score 0, p-value 1.
+    TooFew,
+}
+
+/// Where the reported period came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum PeriodSource {
+    /// No period (unscored series).
+    #[default]
+    None,
+    /// The interval comb fit.
+    Intervals,
+    /// The periodogram peak, verified on the autocorrelation, then refit on the intervals.
+    Spectrum,
+}
+
+/// The sub-scores combined into [`BeaconReport::score`], each in `[0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SubScores {
+    /// Interval evidence: explained share in excess of chance, damped by jitter and missed beats.
+    pub timing: f64,
+    /// Spectral evidence: autocorrelation at the period, damped by the periodogram's significance.
+    pub spectral: f64,
+    /// Data-size regularity (`None` when sizes are unknown).
+    pub size: Option<f64>,
+    /// The significance gate: `min(1, −log10 p / gate_decades)`.
+    pub significance: f64,
+}
+
+/// Robust statistics of the intervals between beats (RITA-style, for comparison).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct IntervalStats {
+    /// Median interval, seconds.
+    pub median_s: f64,
+    /// Median absolute deviation, seconds.
+    pub mad_s: f64,
+    /// Bowley (quartile) skewness, in `[-1, 1]`.
+    pub bowley: f64,
+    /// Mean interval (span / intervals), seconds.
+    pub mean_s: f64,
+}
+
+/// The spectral stage's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SpectralStats {
+    /// The ACF-verified periodogram period, seconds.
+    pub period_s: Option<f64>,
+    /// Fisher's g (largest ordinate's share of the periodogram).
+    pub fisher_g: f64,
+    /// Fisher's test p-value against a binned Poisson process.
+    pub fisher_p: f64,
+    /// Autocorrelation at the reported period's lag (0 if no hill there).
+    pub acf: f64,
+    /// Bin width used, seconds.
+    pub bin_width_s: f64,
+}
+
+/// Data-size regularity of the beats (bytes summed per beat).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SizeStats {
+    /// Median bytes per beat.
+    pub median: f64,
+    /// Median absolute deviation of bytes per beat.
+    pub mad: f64,
+    /// The most common bytes-per-beat value.
+    pub mode: u64,
+    /// Share of beats with exactly that value.
+    pub mode_share: f64,
+    /// `max(mode_share, 1 − mad/median)`, in `[0, 1]`.
+    pub regularity: f64,
+}
+
+/// How periodic one series is, and why.
+///
+/// All fields are plain numbers (the report is `Copy` and allocation-free). See the crate docs
+/// for how the score is combined; [`BeaconReport::explain`] says it in words.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct BeaconReport {
+    /// Whether the series was scored.
+    pub verdict: Verdict,
+    /// Beacon score in `[0, 1]`; monotone in each sub-score.
+    pub score: f64,
+    /// Significance against a random (Poisson) arrival process; small means "not random".
+    pub p_value: f64,
+    /// Events in the series.
+    pub events: usize,
+    /// Beats (check-ins) after coalescing near-simultaneous events.
+    pub beats: usize,
+    /// The coalescing gap used, seconds.
+    pub coalesce_gap_s: f64,
+    /// First event.
+    pub first: Timestamp,
+    /// Last event.
+    pub last: Timestamp,
+    /// Estimated period (mean time between check-ins), seconds.
+    pub period_s: Option<f64>,
+    /// Where the period came from.
+    pub period_source: PeriodSource,
+    /// Relative jitter: half the 5–95% spread of intervals around the period (0.45 ≈ ±50% uniform).
+    pub jitter: f64,
+    /// Relative tolerance at which the intervals were matched to the period.
+    pub tolerance: f64,
+    /// Share of intervals explained by the period or a multiple of it.
+    pub explained: f64,
+    /// Share a random process would put in the same windows.
+    pub chance: f64,
+    /// Check-ins missed (explained intervals at `k` periods miss `k − 1`).
+    pub missed_beats: u64,
+    /// Missed check-ins as a share of expected check-ins.
+    pub missed: f64,
+    /// The sub-scores.
+    pub subscores: SubScores,
+    /// Robust interval statistics.
+    pub intervals: IntervalStats,
+    /// Spectral findings.
+    pub spectrum: SpectralStats,
+    /// Size regularity, when sizes were given.
+    pub size: Option<SizeStats>,
+}
+
+impl BeaconReport {
+    /// The report of a series too short to score.
+    pub(crate) fn too_few(events: usize, beats: usize, first: Timestamp, last: Timestamp) -> Self {
+        BeaconReport {
+            verdict: Verdict::TooFew,
+            p_value: 1.0,
+            events,
+            beats,
+            first,
+            last,
+            ..Default::default()
+        }
+    }
+
+    /// The evidence in one line of words.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::Analyzer;
+    /// let ts: Vec<i64> = (0..50).map(|i| i * 60_000_000).collect();
+    /// let r = Analyzer::default().score(&ts, None);
+    /// let words = r.explain().to_string();
+    /// assert!(words.starts_with("50 check-ins every 60.0 s"), "{words}");
+    /// ```
+    pub fn explain(&self) -> Explanation<'_> {
+        Explanation(self)
+    }
+}
+
+/// [`BeaconReport::explain`]'s `Display`.
+#[derive(Debug, Clone, Copy)]
+pub struct Explanation<'r>(&'r BeaconReport);
+
+/// Seconds as a short human duration: `0.5 s`, `60.0 s`, `4.2 min`, `3.0 h`, `1.0 d`.
+pub fn human_secs(s: f64) -> String {
+    if !s.is_finite() {
+        "?".to_string()
+    } else if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
+impl fmt::Display for Explanation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        if r.verdict == Verdict::TooFew {
+            return write!(f, "too few check-ins to judge ({} events, {} beats)", r.events, r.beats);
+        }
+        match r.period_s {
+            Some(p) => write!(
+                f,
+                "{} check-ins every {} ±{:.0}% jitter",
+                r.beats,
+                human_secs(p),
+                r.jitter * 100.0
+            )?,
+            None => write!(f, "{} check-ins, no period found", r.beats)?,
+        }
+        if r.events > r.beats {
+            write!(f, " ({} connections)", r.events)?;
+        }
+        if r.missed_beats > 0 {
+            write!(f, ", {:.0}% missed", r.missed * 100.0)?;
+        }
+        write!(
+            f,
+            "; {:.0}% of intervals fit vs {:.0}% by chance (p={:.1e})",
+            r.explained * 100.0,
+            r.chance * 100.0,
+            r.p_value
+        )?;
+        if r.spectrum.acf > 0.0 {
+            write!(f, "; ACF {:.2}", r.spectrum.acf)?;
+            if r.period_source == PeriodSource::Spectrum {
+                write!(f, " (period from periodogram)")?;
+            }
+        }
+        if let Some(s) = r.size {
+            if s.regularity >= 0.8 {
+                write!(f, "; size steady ~{:.0} B", s.median)?;
+            } else if s.regularity < 0.3 {
+                write!(f, "; size varies")?;
+            }
+        }
+        Ok(())
+    }
+}

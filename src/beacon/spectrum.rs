@@ -1,0 +1,347 @@
+//! The binned beat signal, its periodogram (Fisher's g test) and its autocorrelation.
+//!
+//! Beats are counted into bins of width `period / bins_per_period` (the interval fit's period),
+//! the number of bins capped at `bins_per_beat × beats` and `max_bins` so the cost stays
+//! `O(n log n)` in the number of beats whatever the span. The signal is padded to `N'` (the next
+//! `2^a·3^b` length, so plans stay fast) and again to `L = 2N'`, so one real FFT gives both:
+//! the even bins of the `L`-point spectrum are the Fourier frequencies of the `N'`-point signal
+//! (Fisher's test needs those), and `|X|²` inverted is the linear (not circular) autocorrelation.
+//!
+//! Candidate periods come from the periodogram's highest peaks; each is verified on the
+//! autocorrelation (AUTOPERIOD, Vlachos et al. 2005): its lag, or a small multiple of it, must sit
+//! on a hill, which discards harmonics and spurious peaks, and the hill's top refines the period.
+
+use realfft::RealFftPlanner;
+use realfft::num_complex::Complex;
+
+/// Reusable FFT state and buffers; plans are cached by length inside the planner.
+pub(crate) struct SpectralEngine {
+    planner: RealFftPlanner<f32>,
+    signal: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    acf: Vec<f32>,
+}
+
+impl core::fmt::Debug for SpectralEngine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SpectralEngine")
+            .field("capacity", &self.signal.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Result of the spectral stage for one series.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct SpectralFit {
+    /// Bin width, seconds.
+    pub bin_width: f64,
+    /// Data bins (before padding).
+    pub bins: usize,
+    /// Fisher's g: the largest periodogram ordinate's share of the total.
+    pub fisher_g: f64,
+    /// Its p-value against white noise (a Poisson process binned).
+    pub fisher_p: f64,
+    /// The ACF-verified period, seconds, if any candidate was verified.
+    pub period: Option<f64>,
+    /// The normalised autocorrelation at that period's lag.
+    pub acf_peak: f64,
+}
+
+/// Settings the spectral stage needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpectralParams {
+    pub bins_per_period: usize,
+    pub bins_per_beat: usize,
+    pub max_bins: usize,
+}
+
+/// Smallest `2^a · 3^b ≥ n`.
+pub(crate) fn fast_len(n: usize) -> usize {
+    let n = n.max(2);
+    let mut best = usize::MAX;
+    let mut p3 = 1usize;
+    while p3 < best {
+        let mut v = p3;
+        while v < n {
+            v = v.saturating_mul(2);
+        }
+        best = best.min(v);
+        match p3.checked_mul(3) {
+            Some(x) => p3 = x,
+            None => break,
+        }
+    }
+    best
+}
+
+impl SpectralEngine {
+    pub fn new() -> Self {
+        SpectralEngine {
+            planner: RealFftPlanner::new(),
+            signal: Vec::new(),
+            spectrum: Vec::new(),
+            scratch: Vec::new(),
+            acf: Vec::new(),
+        }
+    }
+
+    /// Runs the spectral stage on ascending beats, binning at `hint_period / bins_per_period`.
+    pub fn analyze(&mut self, beats: &[i64], hint_period: f64, p: SpectralParams) -> SpectralFit {
+        let mut out = SpectralFit {
+            fisher_p: 1.0,
+            ..SpectralFit::default()
+        };
+        let (Some(&t0), Some(&t1)) = (beats.first(), beats.last()) else {
+            return out;
+        };
+        let span = t1.abs_diff(t0) as f64 / 1e6;
+        if beats.len() < 3 || span <= 0.0 || !hint_period.is_finite() || hint_period <= 0.0 {
+            return out;
+        }
+        let cap = p.max_bins.min(p.bins_per_beat.saturating_mul(beats.len())).max(16);
+        let mut w = hint_period / p.bins_per_period as f64;
+        let mut n = (span / w).floor() as usize + 1;
+        if !(n <= cap && w > 0.0) {
+            n = cap;
+            w = span / (cap - 1) as f64;
+        }
+        let n_fast = fast_len(n);
+        let len = 2 * n_fast;
+        self.signal.clear();
+        self.signal.resize(len, 0.0);
+        let w_us = w * 1e6;
+        for &t in beats {
+            let j = ((t.abs_diff(t0) as f64 / w_us) as usize).min(n - 1);
+            self.signal[j] += 1.0;
+        }
+        let mean = beats.len() as f32 / n as f32;
+        for x in &mut self.signal[..n] {
+            *x -= mean;
+        }
+        let fwd = self.planner.plan_fft_forward(len);
+        self.spectrum.clear();
+        self.spectrum.resize(len / 2 + 1, Complex::default());
+        self.scratch.clear();
+        self.scratch.resize(fwd.get_scratch_len(), Complex::default());
+        if fwd
+            .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
+            .is_err()
+        {
+            return out;
+        }
+        out.bin_width = w;
+        out.bins = n;
+
+        // Periodogram at the Fourier frequencies of the N'-point signal: even bins 2j, j = 1..M.
+        let m = n_fast / 2 - 1;
+        let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
+        let (mut total, mut best) = (0.0f64, 0.0f64);
+        let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+        for j in 1..=m {
+            let pj = power(2 * j, &self.spectrum);
+            total += pj;
+            best = best.max(pj);
+            // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
+            if j >= 2
+                && pj > power(2 * j - 2, &self.spectrum)
+                && pj >= power(2 * j + 2, &self.spectrum)
+                && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
+                && pj > slot.0
+            {
+                *slot = (pj, 2 * j);
+            }
+        }
+        if total > 0.0 && m >= 2 {
+            let g = best / total;
+            out.fisher_g = g;
+            // First term of Fisher's exact series: an upper bound, accurate where p is small.
+            out.fisher_p = (m as f64 * (1.0 - g).max(0.0).powf(m as f64 - 1.0)).min(1.0);
+        }
+
+        // Autocorrelation: |X|² inverted (zero padding to 2N' makes it linear).
+        for c in self.spectrum.iter_mut() {
+            *c = Complex::new(c.norm_sqr(), 0.0);
+        }
+        let inv = self.planner.plan_fft_inverse(len);
+        self.acf.clear();
+        self.acf.resize(len, 0.0);
+        self.scratch.clear();
+        self.scratch.resize(inv.get_scratch_len(), Complex::default());
+        if inv
+            .process_with_scratch(&mut self.spectrum, &mut self.acf, &mut self.scratch)
+            .is_err()
+        {
+            return out;
+        }
+        let r0 = self.acf[0];
+        if r0 > 0.0 {
+            for v in &mut self.acf {
+                *v /= r0;
+            }
+        } else {
+            return out;
+        }
+        self.acf.truncate(n);
+
+        // Verify candidates (strongest first) on the ACF; keep the best verified one.
+        peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut verified: Option<(f64, f64)> = None;
+        for &(pw, idx) in &peaks {
+            if pw <= 0.0 {
+                continue;
+            }
+            let lag = len as f64 / refine_peak(idx, &self.spectrum);
+            if let Some((lag, r)) = self.verify(lag)
+                && verified.is_none_or(|(_, rb)| r > rb + 1e-6)
+            {
+                verified = Some((lag * w, r));
+            }
+        }
+        if let Some((period, r)) = verified {
+            out.period = Some(period);
+            out.acf_peak = r.clamp(0.0, 1.0);
+        }
+        out
+    }
+
+    /// The ACF hill at `lag_bins` or a small multiple of it: a candidate from the periodogram may
+    /// be a harmonic (`P/h`) of the true period, whose own lag is then a valley while `h·lag` is a
+    /// hill. Returns the smallest multiple whose hill reaches three quarters of the highest, as
+    /// `(refined lag of that hill, height)`.
+    fn verify(&self, lag_bins: f64) -> Option<(f64, f64)> {
+        let mut hills: [Option<(f64, f64)>; 4] = [None; 4];
+        for (h, slot) in hills.iter_mut().enumerate() {
+            *slot = self.hill((h + 1) as f64 * lag_bins);
+        }
+        let top = hills
+            .iter()
+            .flatten()
+            .map(|&(_, r)| r)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if top.is_nan() || top <= 0.0 {
+            return None;
+        }
+        hills.iter().flatten().find(|&&(_, r)| r >= 0.75 * top).copied()
+    }
+
+    /// Climbs the ACF from `lag` to the nearest local maximum within ±10% (at least ±1 bin);
+    /// `None` unless it is a strict hill (not the window's edge) with a positive height.
+    pub fn hill(&self, lag: f64) -> Option<(f64, f64)> {
+        let n = self.acf.len();
+        if lag.is_nan() || lag < 1.0 || lag >= (n as f64) * 0.75 {
+            return None;
+        }
+        let reach = (lag * 0.1).max(1.0).ceil() as usize;
+        let center = lag.round() as usize;
+        let (lo, hi) = (center.saturating_sub(reach).max(1), (center + reach).min(n - 2));
+        let mut i = center.clamp(lo, hi);
+        loop {
+            let here = self.acf[i];
+            if i > lo && self.acf[i - 1] > here {
+                i -= 1;
+            } else if i < hi && self.acf[i + 1] > here {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let (l, c, r) = (self.acf[i - 1], self.acf[i], self.acf[i + 1]);
+        if !(c > l && c >= r && c > 0.0) {
+            return None;
+        }
+        // Parabolic refinement of the hill's top.
+        let denom = l - 2.0 * c + r;
+        let delta = if denom < 0.0 {
+            (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        Some((i as f64 + f64::from(delta), f64::from(c)))
+    }
+
+    /// The ACF hill nearest `period` seconds, with the bin width of the last `analyze`.
+    pub fn acf_at(&self, period: f64, bin_width: f64) -> Option<(f64, f64)> {
+        if bin_width.is_nan() || bin_width <= 0.0 {
+            return None;
+        }
+        self.hill(period / bin_width).map(|(lag, r)| (lag * bin_width, r))
+    }
+
+    /// The last periodogram at the Fourier frequencies, as `(period_s, power share)` pairs
+    /// (allocates: for plots and explanations, not the hot path).
+    pub fn periodogram(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
+        let len = (self.spectrum.len().saturating_sub(1)) * 2;
+        if len == 0 || fit.bin_width <= 0.0 {
+            return Vec::new();
+        }
+        // The spectrum buffer now holds |X|² (overwritten for the ACF).
+        let pts: Vec<(f64, f64)> = (1..len / 4)
+            .map(|j| {
+                (
+                    len as f64 * fit.bin_width / (2 * j) as f64,
+                    f64::from(self.spectrum[2 * j].re),
+                )
+            })
+            .collect();
+        let total: f64 = pts.iter().map(|p| p.1).sum();
+        if total > 0.0 {
+            pts.into_iter().map(|(p, v)| (p, v / total)).collect()
+        } else {
+            pts
+        }
+    }
+
+    /// The last autocorrelation as `(lag_s, r)` pairs (allocates).
+    pub fn autocorrelation(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
+        self.acf
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r)))
+            .collect()
+    }
+}
+
+/// Fractional FFT index of the peak at `i` by parabolic interpolation on its neighbours' power.
+fn refine_peak(i: usize, s: &[Complex<f32>]) -> f64 {
+    let p = |k: usize| s.get(k).map_or(0.0, |c| f64::from(c.norm_sqr()));
+    if i == 0 {
+        return 1.0;
+    }
+    let (l, c, r) = (p(i - 1), p(i), p(i + 1));
+    let denom = l - 2.0 * c + r;
+    let delta = if denom < 0.0 {
+        (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    (i as f64 + delta).max(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_lengths() {
+        assert_eq!(fast_len(1), 2);
+        assert_eq!(fast_len(5), 6);
+        assert_eq!(fast_len(100), 108);
+        assert_eq!(fast_len(1025), 1152);
+    }
+
+    #[test]
+    fn finds_a_strict_period_and_rejects_noise() {
+        let mut e = SpectralEngine::new();
+        let beats: Vec<i64> = (0..200).map(|i| i * 60_000_000).collect();
+        let p = SpectralParams {
+            bins_per_period: 8,
+            bins_per_beat: 16,
+            max_bins: 1 << 16,
+        };
+        let fit = e.analyze(&beats, 60.0, p);
+        let period = fit.period.unwrap();
+        assert!((period - 60.0).abs() < 0.6, "{fit:?}");
+        assert!(fit.acf_peak > 0.8 && fit.fisher_p < 1e-6, "{fit:?}");
+    }
+}

@@ -1,0 +1,94 @@
+//! Small numeric helpers: quantiles, robust dispersion, the binomial tail.
+
+/// Linear-interpolated quantile of an ascending slice (`q` in `[0, 1]`); `0.0` when empty.
+pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        1 => sorted[0],
+        n => {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            let frac = pos - lo as f64;
+            sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+        }
+    }
+}
+
+/// Median absolute deviation around `center`, using `scratch` (no allocation once it has grown).
+pub(crate) fn mad(values: &[f64], center: f64, scratch: &mut Vec<f64>) -> f64 {
+    scratch.clear();
+    scratch.extend(values.iter().map(|v| (v - center).abs()));
+    scratch.sort_unstable_by(f64::total_cmp);
+    quantile_sorted(scratch, 0.5)
+}
+
+/// Bowley (quartile) skewness of an ascending slice, in `[-1, 1]`; `0.0` when the quartiles tie.
+pub(crate) fn bowley(sorted: &[f64]) -> f64 {
+    let (q1, q2, q3) = (
+        quantile_sorted(sorted, 0.25),
+        quantile_sorted(sorted, 0.5),
+        quantile_sorted(sorted, 0.75),
+    );
+    let iqr = q3 - q1;
+    if iqr > 0.0 {
+        ((q3 + q1 - 2.0 * q2) / iqr).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// `P(X ≥ x)` for `X ~ Binomial(n, p)`, through the regularised incomplete beta function.
+/// Exact to floating-point accuracy; returns values in `[0, 1]`.
+pub(crate) fn binomial_sf(x: u64, n: u64, p: f64) -> f64 {
+    if x == 0 {
+        return 1.0;
+    }
+    if x > n {
+        return 0.0;
+    }
+    let p = p.clamp(0.0, 1.0);
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    // P(X >= x) = I_p(x, n - x + 1)
+    match statrs::function::beta::checked_beta_reg(x as f64, (n - x + 1) as f64, p) {
+        Ok(v) if v.is_finite() => v.clamp(0.0, 1.0),
+        _ => 1.0,
+    }
+}
+
+/// `-log10(p)`, finite: p is floored at the smallest normal `f64`.
+pub(crate) fn decades(p: f64) -> f64 {
+    -(p.max(f64::MIN_POSITIVE)).log10()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_and_skew() {
+        let v = [1.0, 2.0, 3.0, 4.0, 100.0];
+        assert_eq!(quantile_sorted(&v, 0.5), 3.0);
+        assert_eq!(quantile_sorted(&v, 0.25), 2.0);
+        assert_eq!(quantile_sorted(&[], 0.5), 0.0);
+        assert!(bowley(&v).abs() < 1e-12);
+        assert!(bowley(&[1.0, 1.1, 1.2, 5.0, 9.0]) > 0.5);
+        let mut s = Vec::new();
+        assert_eq!(mad(&v, 3.0, &mut s), 1.0);
+    }
+
+    #[test]
+    fn binomial_tail_matches_direct_sum() {
+        // P(X >= 3), n = 5, p = 0.3: sum of C(5,k) .3^k .7^(5-k), k = 3..5
+        let direct = 10.0 * 0.027 * 0.49 + 5.0 * 0.0081 * 0.7 + 0.00243;
+        assert!((binomial_sf(3, 5, 0.3) - direct).abs() < 1e-12);
+        assert_eq!(binomial_sf(0, 5, 0.3), 1.0);
+        assert_eq!(binomial_sf(6, 5, 0.3), 0.0);
+        assert!((binomial_sf(7, 7, 0.5) - 0.5f64.powi(7)).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,306 @@
+//! The engine against generated beacons across the range attackers use, and against aperiodic
+//! traffic with the same event counts. Prints a recall table (`cargo test -- --nocapture`).
+
+use beaconstat::synth::{BeaconSpec, Jitter, Rng, browsing, diurnal, poisson};
+use beaconstat::{Analyzer, AnalyzerConfig, Verdict};
+
+const THRESHOLD: f64 = 0.5;
+const START: i64 = 1_700_000_000_000_000;
+
+struct Regime {
+    name: &'static str,
+    spec: BeaconSpec,
+    /// True mean interval between check-ins, seconds.
+    period: f64,
+    /// Relative period tolerance (2%, 5% at ±50% jitter; wider only where few check-ins make
+    /// the sampling error itself larger: noted per regime).
+    tol: f64,
+    /// Alternative acceptable period (a sleep that changes midway may report either).
+    alt: Option<f64>,
+    /// Minimum recall at THRESHOLD.
+    min_recall: f64,
+}
+
+fn regimes() -> Vec<Regime> {
+    let r = |name, spec, period, tol, min_recall| Regime {
+        name,
+        spec,
+        period,
+        tol,
+        alt: None,
+        min_recall,
+    };
+    vec![
+        r("1 s strict", BeaconSpec::new(1.0, 300), 1.0, 0.02, 1.0),
+        r("60 s strict", BeaconSpec::new(60.0, 200), 60.0, 0.02, 1.0),
+        r(
+            "24 h strict, 8 check-ins",
+            BeaconSpec::new(86_400.0, 8),
+            86_400.0,
+            0.02,
+            1.0,
+        ),
+        r(
+            "60 s ±5%, 8 check-ins",
+            BeaconSpec::new(60.0, 8).jitter(Jitter::Uniform(0.05)),
+            60.0,
+            0.05,
+            0.9,
+        ),
+        r(
+            "300 s ±10% uniform",
+            BeaconSpec::new(300.0, 150).jitter(Jitter::Uniform(0.1)),
+            300.0,
+            0.02,
+            1.0,
+        ),
+        r(
+            "300 s ±50% uniform",
+            BeaconSpec::new(300.0, 300).jitter(Jitter::Uniform(0.5)),
+            300.0,
+            0.05,
+            0.9,
+        ),
+        r(
+            "300 s ±50% gaussian",
+            BeaconSpec::new(300.0, 300).jitter(Jitter::Gaussian(0.5)),
+            300.0,
+            0.05,
+            0.95,
+        ),
+        r(
+            "300 s Cobalt Strike 50%",
+            BeaconSpec::new(300.0, 300).jitter(Jitter::CobaltStrike(0.5)),
+            225.0,
+            0.05,
+            0.95,
+        ),
+        r(
+            "60 s ±10%, 30% missed",
+            BeaconSpec::new(60.0, 200).jitter(Jitter::Uniform(0.1)).missed(0.3),
+            60.0,
+            0.02,
+            0.95,
+        ),
+        r(
+            "60 s, bursts of 3",
+            BeaconSpec::new(60.0, 150).jitter(Jitter::Uniform(0.05)).burst(3, 0.2),
+            60.0,
+            0.02,
+            1.0,
+        ),
+        r(
+            "60 s working hours only",
+            BeaconSpec::new(60.0, 1500)
+                .jitter(Jitter::Uniform(0.1))
+                .working_hours(8, 18),
+            60.0,
+            0.02,
+            1.0,
+        ),
+        // 60 intervals at ±20% (σ 11.5%): the sampling error of the mean is 1.5%, so 5%.
+        r(
+            "4 h ±20%",
+            BeaconSpec::new(14_400.0, 60).jitter(Jitter::Uniform(0.2)),
+            14_400.0,
+            0.05,
+            1.0,
+        ),
+        Regime {
+            name: "60 s then 300 s midway",
+            spec: BeaconSpec::new(60.0, 200)
+                .jitter(Jitter::Uniform(0.1))
+                .sleep_change(0.5, 300.0),
+            period: 60.0,
+            tol: 0.05,
+            alt: Some(300.0),
+            min_recall: 0.9,
+        },
+    ]
+}
+
+/// Aperiodic traffic with the same event count and span as `ts`.
+fn aperiodic(kind: usize, rng: &mut Rng, ts: &[i64]) -> Vec<i64> {
+    let n = ts.len().max(2);
+    let span = (ts[ts.len() - 1] - ts[0]) as f64 / 1e6;
+    let gap = span / n as f64;
+    match kind % 3 {
+        0 => poisson(rng, n, gap, START),
+        1 => browsing(rng, n, gap * 6.0, 5.0, START),
+        _ => diurnal(rng, n, gap / 2.0, START),
+    }
+}
+
+#[test]
+fn recall_and_period_accuracy_per_regime() {
+    let trials = 60u64;
+    let mut analyzer = Analyzer::default();
+    let mut failures = Vec::new();
+    println!(
+        "{:<26} {:>7} {:>9} {:>11} {:>11} {:>10}",
+        "regime", "recall", "period ok", "beacon avg", "random avg", "random fp"
+    );
+    for reg in regimes() {
+        let (mut hits, mut period_ok, mut fp) = (0u64, 0u64, 0u64);
+        let (mut bsum, mut asum) = (0.0, 0.0);
+        for seed in 0..trials {
+            let mut rng = Rng::new(seed);
+            let ts = reg.spec.generate(&mut rng, START);
+            let r = analyzer.score(&ts, None);
+            assert!((0.0..=1.0).contains(&r.score));
+            bsum += r.score;
+            hits += u64::from(r.score >= THRESHOLD);
+            let within = |p: f64, want: f64| (p - want).abs() <= reg.tol * want;
+            if let Some(p) = r.period_s {
+                period_ok += u64::from(within(p, reg.period) || reg.alt.is_some_and(|a| within(p, a)));
+            }
+            let noise = aperiodic(seed as usize, &mut rng, &ts);
+            let rn = analyzer.score(&noise, None);
+            asum += rn.score;
+            fp += u64::from(rn.score >= THRESHOLD);
+        }
+        let t = trials as f64;
+        let (recall, pok) = (hits as f64 / t, period_ok as f64 / t);
+        println!(
+            "{:<26} {:>7.2} {:>9.2} {:>11.3} {:>11.3} {:>10.2}",
+            reg.name,
+            recall,
+            pok,
+            bsum / t,
+            asum / t,
+            fp as f64 / t
+        );
+        if recall < reg.min_recall {
+            failures.push(format!("{}: recall {recall:.2} < {}", reg.name, reg.min_recall));
+        }
+        if pok < 0.95 {
+            failures.push(format!(
+                "{}: period within {:.0}% in only {pok:.2} of trials",
+                reg.name,
+                reg.tol * 100.0
+            ));
+        }
+        if fp > 0 {
+            failures.push(format!("{}: {fp} aperiodic series scored ≥ {THRESHOLD}", reg.name));
+        }
+        if bsum <= asum + 0.3 * t {
+            failures.push(format!("{}: beacons do not clear aperiodic traffic", reg.name));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn p_values_are_calibrated_against_poisson() {
+    // Under the null the p-value must not be anti-conservative: P(p < 0.05) ≤ 0.05 (+ sampling
+    // slack of about two standard errors over 400 trials).
+    let mut analyzer = Analyzer::default();
+    for n in [20usize, 100, 1000] {
+        let mut below = 0;
+        for seed in 0..400 {
+            let mut rng = Rng::new(1_000_000 + seed);
+            let r = analyzer.score(&poisson(&mut rng, n, 60.0, START), None);
+            below += usize::from(r.p_value < 0.05);
+        }
+        let rate = below as f64 / 400.0;
+        assert!(rate <= 0.072, "n = {n}: P(p < 0.05) = {rate}");
+    }
+}
+
+#[test]
+fn aperiodic_traffic_scores_low_at_every_size() {
+    let mut analyzer = Analyzer::default();
+    for n in [8usize, 30, 300, 3000] {
+        for seed in 0..60u64 {
+            let mut rng = Rng::new(77 + seed);
+            let ts = match seed % 3 {
+                0 => poisson(&mut rng, n, 120.0, START),
+                1 => browsing(&mut rng, n, 1800.0, 4.0, START),
+                _ => diurnal(&mut rng, n, 60.0, START),
+            };
+            let r = analyzer.score(&ts, None);
+            assert!(r.score < THRESHOLD, "n {n} seed {seed}: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn steady_sizes_raise_the_score_and_random_sizes_lower_it() {
+    let mut analyzer = Analyzer::default();
+    let mut rng = Rng::new(5);
+    let ts = BeaconSpec::new(60.0, 100)
+        .jitter(Jitter::Uniform(0.1))
+        .generate(&mut rng, START);
+    let steady: Vec<u64> = ts.iter().map(|_| 517).collect();
+    let random: Vec<u64> = ts.iter().map(|_| rng.below(100_000)).collect();
+    let a = analyzer.score(&ts, Some(&steady));
+    let b = analyzer.score(&ts, Some(&random));
+    let c = analyzer.score(&ts, None);
+    assert_eq!(a.size.map(|s| s.mode), Some(517));
+    assert_eq!(a.subscores.size, Some(1.0));
+    assert!(b.subscores.size.unwrap() < 0.6, "{b:?}");
+    assert!(a.score > b.score && a.score >= c.score - 1e-12);
+    assert!(b.score >= THRESHOLD);
+}
+
+#[test]
+fn bursts_coalesce_and_sizes_sum_per_beat() {
+    let mut analyzer = Analyzer::default();
+    // Three connections 100 ms apart every 60 s, 200 bytes each.
+    let ts: Vec<i64> = (0..50)
+        .flat_map(|i| (0..3).map(move |j| START + i * 60_000_000 + j * 100_000))
+        .collect();
+    let sizes = vec![200u64; ts.len()];
+    let r = analyzer.score(&ts, Some(&sizes));
+    assert_eq!(r.events, 150);
+    assert_eq!(r.beats, 50);
+    assert_eq!(r.size.unwrap().median, 600.0);
+    assert!((r.period_s.unwrap() - 60.0).abs() < 0.01);
+    assert!(r.score > 0.95);
+}
+
+#[test]
+fn degenerate_inputs_give_documented_results() {
+    let mut analyzer = Analyzer::default();
+    let too_few = |ts: &[i64], a: &mut Analyzer| {
+        let r = a.score(ts, None);
+        assert_eq!(r.verdict, Verdict::TooFew, "{ts:?}");
+        assert_eq!((r.score, r.p_value, r.period_s), (0.0, 1.0, None));
+    };
+    too_few(&[], &mut analyzer);
+    too_few(&[5], &mut analyzer);
+    too_few(&[5, 5, 5, 5, 5, 5], &mut analyzer); // all equal: one beat
+    too_few(&[0, 60_000_000, 120_000_000], &mut analyzer); // below min_events
+    // Extremes: scored without overflow.
+    let r = analyzer.score(&[i64::MIN, -1, 0, 1, i64::MAX], None);
+    assert!((0.0..=1.0).contains(&r.score));
+    let r = analyzer.score(&[i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX], None);
+    assert!((0.0..=1.0).contains(&r.score));
+    // Mismatched sizes are ignored, not an error.
+    let ts: Vec<i64> = (0..10).map(|i| i * 1_000_000).collect();
+    assert_eq!(analyzer.score(&ts, Some(&[1, 2])).size, None);
+}
+
+#[test]
+fn a_slower_beacon_reports_a_proportionally_longer_period() {
+    let mut analyzer = Analyzer::default();
+    let mut rng = Rng::new(9);
+    let ts = BeaconSpec::new(60.0, 120)
+        .jitter(Jitter::Uniform(0.1))
+        .generate(&mut rng, 0);
+    let slow: Vec<i64> = ts.iter().map(|t| t * 10).collect();
+    let (a, b) = (analyzer.score(&ts, None), analyzer.score(&slow, None));
+    let (pa, pb) = (a.period_s.unwrap(), b.period_s.unwrap());
+    assert!((pb / pa - 10.0).abs() < 0.01, "{pa} vs {pb}");
+    assert!((a.score - b.score).abs() < 0.05);
+}
+
+#[test]
+fn config_changes_take_effect() {
+    let strict = AnalyzerConfig::builder().min_events(20).build().unwrap();
+    let ts: Vec<i64> = (0..10).map(|i| i * 60_000_000).collect();
+    assert_eq!(Analyzer::new(strict).score(&ts, None).verdict, Verdict::TooFew);
+    assert_eq!(Analyzer::default().score(&ts, None).verdict, Verdict::Scored);
+    assert!(AnalyzerConfig::builder().tolerances(&[0.0]).build().is_err());
+    assert!(AnalyzerConfig::builder().max_bins(10).build().is_err());
+}
