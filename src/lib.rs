@@ -1,7 +1,83 @@
 //! # beaconstat
 //!
-//! Beacon (command-and-control periodicity) scoring and scheduled-task lineage over zero-copy
-//! security events.
+//! Find command-and-control **beacons** (MITRE ATT&CK analytic AN1113: automated tools that
+//! periodically call out) in connection logs, and explain each finding: the period, the jitter,
+//! the missed check-ins, and a significance against random traffic.
+//!
+//! The crate is built from three pieces:
+//! - **Zero-copy events**: [`ConnEvent<'a>`](ConnEvent) borrows its strings from the caller's
+//!   buffer and is `Copy`; nothing is allocated per event.
+//! - **Grouping**: a [`Grouper`] turns a stream of events into per-key series (by
+//!   (src, dst), (src, dst, port), (host, process, dst), server name, or a key function),
+//!   interning each key once; each [`Series`] is a pair of contiguous slices.
+//! - **Scoring**: an [`Analyzer`], built once, scores many series and returns a
+//!   [`BeaconReport`] per series, reusing its FFT plans and scratch buffers.
+//!
+//! ## Example: score a series
+//! ```
+//! use beaconstat::Analyzer;
+//! // A 60 s beacon with ±10% jitter (timestamps in µs since the epoch).
+//! let ts: Vec<i64> = (0..100).map(|i| 1_700_000_000_000_000 + i * 60_000_000 + (i * 7919 % 12_000_000) - 6_000_000).collect();
+//! let mut analyzer = Analyzer::default();
+//! let report = analyzer.score(&ts, None);
+//! assert!(report.score > 0.8);
+//! assert!((report.period_s.unwrap() - 60.0).abs() < 1.0);
+//! println!("{}", report.explain()); // "100 check-ins every 60.0 s ±9% jitter; ..."
+//! ```
+//!
+//! ## Example: group events, then score every pair
+//! ```
+//! use beaconstat::{Analyzer, ConnEvent, GroupBy, Grouper, Timestamp};
+//! let mut grouper = Grouper::new(GroupBy::Pair);
+//! for i in 0..50 {
+//!     grouper.push(&ConnEvent::new(Timestamp::from_secs(300 * i), "10.0.0.7", "203.0.113.50"));
+//!     grouper.push(&ConnEvent::new(Timestamp::from_secs(i * i * 17), "10.0.0.8", "198.51.100.2"));
+//! }
+//! let series = grouper.finish();
+//! let mut analyzer = Analyzer::default();
+//! let mut ranked: Vec<_> = series.iter().map(|s| (analyzer.score_series(&s), s.key().to_string())).collect();
+//! ranked.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+//! assert_eq!(ranked[0].1, "10.0.0.7 -> 203.0.113.50");
+//! ```
+//!
+//! ## How a series is scored
+//! 1. **Beats.** Events closer than a small gap (5% of the series' 90th-percentile interval,
+//!    at most 30 s) coalesce into one beat: a check-in that opens three connections is one beat.
+//! 2. **Interval comb fit** (the jitter-tolerant histogram). For each relative tolerance τ in a
+//!    ladder (3% … 50%) the densest window of intervals gives a candidate period `P`; every
+//!    interval within `τ·√k·P` of a multiple `k·P` is *explained* (`k − 1` check-ins missed).
+//!    `P` is refit as the mean of explained intervals per period. The share a random process would
+//!    put in the same windows (`chance`) comes from a Poisson model with the series' own mean and
+//!    dead time, or a local-contrast model (the density around the peak), whichever is larger.
+//!    The binomial tail of the explained count against `chance`, corrected for the tolerances and
+//!    window positions tried, is the interval p-value.
+//! 3. **Periodogram** of the binned beats (bin width `P/8`, at most 16 bins per beat so the cost
+//!    stays `O(n log n)`) with Fisher's g test against white noise (a binned Poisson process).
+//! 4. **Autocorrelation**, from the same FFT, verifies the periodogram's top peaks (AUTOPERIOD):
+//!    a peak whose lag is not on an ACF hill is a harmonic or noise. A verified period the
+//!    interval fit missed gets its own comb fit; the better timing evidence wins.
+//! 5. **Score** = `significance × size × max(timing, 0.9 × spectral)`, where
+//!    - `timing` = `(explained − chance) / (1 − chance)` × `(1 − jitter)` (halved at ±50% jitter)
+//!      × `(1 − missed/2)`;
+//!    - `spectral` = the ACF at the period × Fisher's significance;
+//!    - `significance` = `min(1, −log10(p) / 3)`, with `p = 2 · min(p_interval, p_fisher)`;
+//!    - `size` = `1 − 0.2 · (1 − size regularity)` when byte counts are known, else 1.
+//!
+//!    Each factor is in `[0, 1]` and the score is monotone in each; the report carries them all.
+//!
+//! On generated data (see `tests/periodicity.rs`) beacons from 1 s to 24 h, with up to ±50%
+//! jitter (uniform, Gaussian, Cobalt-Strike style), 30% missed check-ins, bursts, working-hours
+//! schedules and as few as 8 check-ins score above 0.5 with their period within 2–5%, while
+//! Poisson, bursty-browsing and diurnal traffic of the same size stay below it; under a Poisson
+//! null, `P(p < 0.05) ≤ 0.05`.
+//!
+//! ## Panics and error handling
+//! Nothing in this crate panics on data: any `&[i64]` can be scored (empty, one event, all
+//! equal, the extremes of `i64`). Series too short to judge get [`Verdict::TooFew`] with score 0
+//! and p-value 1. Configuration errors are returned by [`AnalyzerConfigBuilder::build`].
+//!
+//! ## Crate features
+//! - `serde` (default): `Serialize`/`Deserialize` for events, keys, reports and configs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 

@@ -1,189 +1,44 @@
 //! The engine against generated beacons across the range attackers use, and against aperiodic
 //! traffic with the same event counts. Prints a recall table (`cargo test -- --nocapture`).
 
-use beaconstat::synth::{BeaconSpec, Jitter, Rng, browsing, diurnal, poisson};
+use beaconstat::synth::{self, BeaconSpec, Jitter, Rng, browsing, diurnal, poisson};
 use beaconstat::{Analyzer, AnalyzerConfig, Verdict};
 
 const THRESHOLD: f64 = 0.5;
 const START: i64 = 1_700_000_000_000_000;
 
-struct Regime {
-    name: &'static str,
-    spec: BeaconSpec,
-    /// True mean interval between check-ins, seconds.
-    period: f64,
-    /// Relative period tolerance (2%, 5% at ±50% jitter; wider only where few check-ins make
-    /// the sampling error itself larger: noted per regime).
-    tol: f64,
-    /// Alternative acceptable period (a sleep that changes midway may report either).
-    alt: Option<f64>,
-    /// Minimum recall at THRESHOLD.
-    min_recall: f64,
-}
-
-fn regimes() -> Vec<Regime> {
-    let r = |name, spec, period, tol, min_recall| Regime {
-        name,
-        spec,
-        period,
-        tol,
-        alt: None,
-        min_recall,
-    };
-    vec![
-        r("1 s strict", BeaconSpec::new(1.0, 300), 1.0, 0.02, 1.0),
-        r("60 s strict", BeaconSpec::new(60.0, 200), 60.0, 0.02, 1.0),
-        r(
-            "24 h strict, 8 check-ins",
-            BeaconSpec::new(86_400.0, 8),
-            86_400.0,
-            0.02,
-            1.0,
-        ),
-        r(
-            "60 s ±5%, 8 check-ins",
-            BeaconSpec::new(60.0, 8).jitter(Jitter::Uniform(0.05)),
-            60.0,
-            0.05,
-            0.9,
-        ),
-        r(
-            "300 s ±10% uniform",
-            BeaconSpec::new(300.0, 150).jitter(Jitter::Uniform(0.1)),
-            300.0,
-            0.02,
-            1.0,
-        ),
-        r(
-            "300 s ±50% uniform",
-            BeaconSpec::new(300.0, 300).jitter(Jitter::Uniform(0.5)),
-            300.0,
-            0.05,
-            0.9,
-        ),
-        r(
-            "300 s ±50% gaussian",
-            BeaconSpec::new(300.0, 300).jitter(Jitter::Gaussian(0.5)),
-            300.0,
-            0.05,
-            0.95,
-        ),
-        r(
-            "300 s Cobalt Strike 50%",
-            BeaconSpec::new(300.0, 300).jitter(Jitter::CobaltStrike(0.5)),
-            225.0,
-            0.05,
-            0.95,
-        ),
-        r(
-            "60 s ±10%, 30% missed",
-            BeaconSpec::new(60.0, 200).jitter(Jitter::Uniform(0.1)).missed(0.3),
-            60.0,
-            0.02,
-            0.95,
-        ),
-        r(
-            "60 s, bursts of 3",
-            BeaconSpec::new(60.0, 150).jitter(Jitter::Uniform(0.05)).burst(3, 0.2),
-            60.0,
-            0.02,
-            1.0,
-        ),
-        r(
-            "60 s working hours only",
-            BeaconSpec::new(60.0, 1500)
-                .jitter(Jitter::Uniform(0.1))
-                .working_hours(8, 18),
-            60.0,
-            0.02,
-            1.0,
-        ),
-        // 60 intervals at ±20% (σ 11.5%): the sampling error of the mean is 1.5%, so 5%.
-        r(
-            "4 h ±20%",
-            BeaconSpec::new(14_400.0, 60).jitter(Jitter::Uniform(0.2)),
-            14_400.0,
-            0.05,
-            1.0,
-        ),
-        Regime {
-            name: "60 s then 300 s midway",
-            spec: BeaconSpec::new(60.0, 200)
-                .jitter(Jitter::Uniform(0.1))
-                .sleep_change(0.5, 300.0),
-            period: 60.0,
-            tol: 0.05,
-            alt: Some(300.0),
-            min_recall: 0.9,
-        },
-    ]
-}
-
-/// Aperiodic traffic with the same event count and span as `ts`.
-fn aperiodic(kind: usize, rng: &mut Rng, ts: &[i64]) -> Vec<i64> {
-    let n = ts.len().max(2);
-    let span = (ts[ts.len() - 1] - ts[0]) as f64 / 1e6;
-    let gap = span / n as f64;
-    match kind % 3 {
-        0 => poisson(rng, n, gap, START),
-        1 => browsing(rng, n, gap * 6.0, 5.0, START),
-        _ => diurnal(rng, n, gap / 2.0, START),
-    }
-}
-
 #[test]
 fn recall_and_period_accuracy_per_regime() {
-    let trials = 60u64;
     let mut analyzer = Analyzer::default();
     let mut failures = Vec::new();
     println!(
         "{:<26} {:>7} {:>9} {:>11} {:>11} {:>10}",
         "regime", "recall", "period ok", "beacon avg", "random avg", "random fp"
     );
-    for reg in regimes() {
-        let (mut hits, mut period_ok, mut fp) = (0u64, 0u64, 0u64);
-        let (mut bsum, mut asum) = (0.0, 0.0);
-        for seed in 0..trials {
-            let mut rng = Rng::new(seed);
-            let ts = reg.spec.generate(&mut rng, START);
-            let r = analyzer.score(&ts, None);
-            assert!((0.0..=1.0).contains(&r.score));
-            bsum += r.score;
-            hits += u64::from(r.score >= THRESHOLD);
-            let within = |p: f64, want: f64| (p - want).abs() <= reg.tol * want;
-            if let Some(p) = r.period_s {
-                period_ok += u64::from(within(p, reg.period) || reg.alt.is_some_and(|a| within(p, a)));
-            }
-            let noise = aperiodic(seed as usize, &mut rng, &ts);
-            let rn = analyzer.score(&noise, None);
-            asum += rn.score;
-            fp += u64::from(rn.score >= THRESHOLD);
-        }
-        let t = trials as f64;
-        let (recall, pok) = (hits as f64 / t, period_ok as f64 / t);
+    for reg in synth::regimes() {
+        let r = synth::evaluate(&mut analyzer, &reg, 60, THRESHOLD);
         println!(
             "{:<26} {:>7.2} {:>9.2} {:>11.3} {:>11.3} {:>10.2}",
-            reg.name,
-            recall,
-            pok,
-            bsum / t,
-            asum / t,
-            fp as f64 / t
+            reg.name, r.recall, r.period_ok, r.beacon_mean, r.aperiodic_mean, r.false_positive
         );
-        if recall < reg.min_recall {
-            failures.push(format!("{}: recall {recall:.2} < {}", reg.name, reg.min_recall));
+        if r.recall < reg.min_recall {
+            failures.push(format!("{}: recall {:.2} < {}", reg.name, r.recall, reg.min_recall));
         }
-        if pok < 0.95 {
+        if r.period_ok < 0.95 {
             failures.push(format!(
-                "{}: period within {:.0}% in only {pok:.2} of trials",
+                "{}: period within {:.0}% in only {:.2} of trials",
                 reg.name,
-                reg.tol * 100.0
+                reg.tolerance * 100.0,
+                r.period_ok
             ));
         }
-        if fp > 0 {
-            failures.push(format!("{}: {fp} aperiodic series scored ≥ {THRESHOLD}", reg.name));
+        if r.false_positive > 0.0 {
+            failures.push(format!(
+                "{}: {:.2} of aperiodic series scored >= {THRESHOLD}",
+                reg.name, r.false_positive
+            ));
         }
-        if bsum <= asum + 0.3 * t {
+        if r.beacon_mean <= r.aperiodic_mean + 0.3 {
             failures.push(format!("{}: beacons do not clear aperiodic traffic", reg.name));
         }
     }

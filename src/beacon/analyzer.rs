@@ -36,6 +36,7 @@ pub struct Analyzer {
     sorted: Vec<f64>,
     logs: Vec<f64>,
     scratch: Vec<f64>,
+    scratch2: Vec<f64>,
     spectral: SpectralEngine,
     last_spectral: SpectralFit,
 }
@@ -67,6 +68,7 @@ impl Analyzer {
             sorted: Vec::new(),
             logs: Vec::new(),
             scratch: Vec::new(),
+            scratch2: Vec::new(),
             spectral: SpectralEngine::new(),
             last_spectral: SpectralFit::default(),
         }
@@ -172,7 +174,7 @@ impl Analyzer {
 
         let p_value = (2.0 * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
         let significance = gate(p_value);
-        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
+        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch, &mut self.scratch2));
         let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
         let score = significance * size_factor * timing.max(0.9 * spectral);
         let score = if score.is_finite() {
@@ -290,7 +292,7 @@ fn timing_evidence(fit: &CombFit, m: usize) -> f64 {
 }
 
 /// Size regularity of the beats' byte counts.
-fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>) -> SizeStats {
+fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>, scratch2: &mut Vec<f64>) -> SizeStats {
     scratch.clear();
     scratch.extend(beat_sizes.iter().map(|&s| s as f64));
     scratch.sort_unstable_by(f64::total_cmp);
@@ -309,9 +311,7 @@ fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>) -> SizeStats {
     } else {
         best as f64 / scratch.len() as f64
     };
-    let sorted_copy = core::mem::take(scratch);
-    let mad = mad(&sorted_copy, median, scratch);
-    *scratch = sorted_copy;
+    let mad = mad(scratch, median, scratch2);
     let spread = if median > 0.0 {
         1.0 - (mad / median).min(1.0)
     } else if mad == 0.0 {

@@ -229,3 +229,8 @@ pub fn diurnal(rng: &mut Rng, n: usize, day_gap: f64, start_us: i64) -> Vec<i64>
     }
     out
 }
+
+mod scenario;
+pub use scenario::{Scenario, ScenarioBuilder, Truth, TruthKind};
+mod regimes;
+pub use regimes::{Regime, RegimeResult, aperiodic_like, evaluate, regimes};
