@@ -5,7 +5,7 @@
 //! found by name (case-insensitive, with common aliases tried by default) or by index.
 
 use super::input::{Input, Lines};
-use super::num::{parse_count, parse_duration, parse_port};
+use super::num::{is_text, parse_count, parse_duration, parse_port};
 use super::{Bad, Common, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
@@ -364,7 +364,7 @@ impl CsvRecord {
             None if required => Err(Bad::field(SkipReason::MissingField, COL_NAMES[c], None)),
             None => Ok(None),
             Some(r) => {
-                if core::str::from_utf8(bytes(r)).is_ok() {
+                if is_text(bytes(r)) {
                     Ok(Some(r))
                 } else {
                     Err(Bad::field(SkipReason::BadUtf8, COL_NAMES[c], rng(r)))

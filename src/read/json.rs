@@ -6,7 +6,7 @@
 //! scratch buffer, so steady-state reading allocates nothing.
 
 use super::input::{Input, Lines};
-use super::num::{parse_count, parse_duration, parse_port, parse_ts_secs};
+use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
 use super::{Bad, Common, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
@@ -391,7 +391,7 @@ impl ZeekJsonRecord {
                 None if required => Err(Bad::field(SkipReason::MissingField, name(slot), None)),
                 None => Ok(None),
                 Some(e) if e.kind == Kind::Str || e.kind == Kind::Num => {
-                    if core::str::from_utf8(self.bytes(e.val)).is_ok() {
+                    if is_text(self.bytes(e.val)) {
                         Ok(Some(e.val))
                     } else {
                         Err(Bad::field(SkipReason::BadUtf8, name(slot), raw_range(e)))
@@ -426,7 +426,7 @@ impl ZeekJsonRecord {
                     .ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", raw_range(e)))?,
             ),
         };
-        let proto = get(PROTO).map_or(Proto::Other, |e| Proto::parse(self.text(e.val)));
+        let proto = get(PROTO).map_or(Proto::Other, |e| parse_proto(self.bytes(e.val)));
         Ok(RawJson {
             ts,
             src,
