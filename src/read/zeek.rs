@@ -314,6 +314,20 @@ pub(crate) fn str_at(buf: &[u8], r: (usize, usize)) -> &str {
 impl RawEvent {
     #[inline]
     fn resolve(self, line: &[u8]) -> ConnEvent<'_> {
+        // One validation of the whole line is cheaper than one per field; a line with invalid
+        // UTF-8 outside the fields used falls back to per-field checks.
+        if let Ok(text) = core::str::from_utf8(line) {
+            let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
+            let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
+            ev.src_port = self.src_port;
+            ev.dst_port = self.dst_port;
+            ev.proto = self.proto;
+            ev.duration = self.duration;
+            ev.bytes_out = self.bytes_out;
+            ev.bytes_in = self.bytes_in;
+            ev.uid = self.uid.map(at);
+            return ev;
+        }
         let mut ev = ConnEvent::new(self.ts, str_at(line, self.src), str_at(line, self.dst));
         ev.src_port = self.src_port;
         ev.dst_port = self.dst_port;
@@ -448,6 +462,7 @@ impl ZeekRecord {
         };
         let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
         let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
+        let ascii = line.is_ascii();
         let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
             None if required => Err(Bad::field(
                 SkipReason::MissingField,
@@ -455,7 +470,7 @@ impl ZeekRecord {
                 i.and_then(|i| b.get(i)).map(|&r| range(r)),
             )),
             None => Ok(None),
-            Some(r) if is_text(bytes(r)) => Ok(Some(r)),
+            Some(r) if ascii || is_text(bytes(r)) => Ok(Some(r)),
             Some(r) => Err(Bad::field(SkipReason::BadUtf8, name, Some(range(r)))),
         };
         let ts = match val(idx.ts) {
