@@ -13,6 +13,7 @@ mod read;
 mod series;
 mod time;
 
+pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};

@@ -628,6 +628,19 @@ impl ZeekReaderBuilder {
 
 /// Reads Zeek TSV logs, plain or gzip, into borrowed [`ConnEvent`]s.
 ///
+/// ```text
+///   io::Read ──▶ ZeekReader (input buffer) ──read_record──▶ ZeekRecord (line + field bounds)
+///                                                            │ conn_event()
+///                                                            ▼
+///                                              ConnEvent<'record> (Copy, borrowed)
+/// ```
+///
+/// The header is honoured: `#separator` (with its `\x09` escape), `#set_separator`,
+/// `#empty_field`, `#unset_field`, `#fields`, `#types`, several `#open`…`#close` blocks with
+/// different field orders, extra columns (labels) and missing optional columns, and IoT-23's
+/// three-space last column. Lines starting with `#` are headers or comments, never records.
+/// Each data line becomes an event or a counted [`Skipped`](crate::Skipped) entry.
+///
 /// Two ways to drive it, as with the `csv` crate:
 /// - [`read_record`](ZeekReader::read_record) into your own [`ZeekRecord`], then
 ///   [`ZeekRecord::conn_event`] or [`ZeekRecord::field`] — full control, no allocation;
