@@ -766,6 +766,22 @@ impl<R: Read> ZeekJsonReader<R> {
         }
     }
 
+    /// Like `next_event`, also handing out the record the event came from, for its other
+    /// fields (`conn_state`, labels, packet counts).
+    ///
+    /// # Errors
+    /// As `next_event`.
+    pub fn next_event_with_record(&mut self) -> Result<Option<(ConnEvent<'_>, &ZeekJsonRecord)>> {
+        if self.next_event()?.is_none() {
+            return Ok(None);
+        }
+        // The record just parsed; parse it again from the shared borrow (cheap, no I/O).
+        match self.rec.raw() {
+            Ok(raw) => Ok(Some((self.rec.resolve(raw), &self.rec))),
+            Err(bad) => Err(bad.to_error(self.rec.position, &self.rec.line)),
+        }
+    }
+
     /// Calls `f` with every event until the end of input.
     ///
     /// # Errors
