@@ -1,0 +1,163 @@
+//! Reader throughput: Zeek TSV and Zeek JSON → borrowed `ConnEvent`s, in MB/s of input.
+//!
+//! `cargo bench --bench read -- --quick`
+
+use beaconstat::{ZeekJsonReader, ZeekReader};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::fmt::Write;
+use std::hint::black_box;
+
+const TARGET_BYTES: usize = 20 * 1024 * 1024;
+
+/// A deterministic pseudo-random generator (xorshift) so the input is the same every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+const HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+#open\t2023-01-05-18-51-06\n\
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
+#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n";
+
+struct Row {
+    ts: u64,
+    us: u64,
+    uid: String,
+    src: String,
+    sport: u64,
+    dst: String,
+    dport: u64,
+    dur: u64,
+    ob: u64,
+    ib: u64,
+    op: u64,
+    ip: u64,
+}
+
+fn rows(mut f: impl FnMut(&Row) -> usize) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut total = 0;
+    let mut ts = 1_672_843_056u64;
+    while total < TARGET_BYTES {
+        let r = rng.next();
+        ts += r % 3;
+        let row = Row {
+            ts,
+            us: r % 1_000_000,
+            uid: format!("C{:017X}", rng.next()),
+            src: format!("10.{}.{}.{}", r >> 8 & 255, r >> 16 & 255, r >> 24 & 255),
+            sport: 1024 + (r >> 32) % 60000,
+            dst: format!(
+                "{}.{}.{}.{}",
+                1 + (r >> 40) % 223,
+                r >> 48 & 255,
+                r >> 56 & 255,
+                r >> 4 & 255
+            ),
+            dport: [443, 80, 53, 123, 8443, 3128][(r >> 20) as usize % 6],
+            dur: rng.next() % 10_000_000,
+            ob: rng.next() % 100_000,
+            ib: rng.next() % 1_000_000,
+            op: 1 + r % 300,
+            ip: 1 + (r >> 9) % 300,
+        };
+        total += f(&row);
+    }
+}
+
+fn tsv() -> Vec<u8> {
+    let mut s = String::from(HEADER);
+    rows(|r| {
+        let before = s.len();
+        let _ = writeln!(
+            s,
+            "{}.{:06}\t{}\t{}\t{}\t{}\t{}\ttcp\tssl\t{}.{:06}\t{}\t{}\tSF\tT\tF\t0\tShADadFf\t{}\t{}\t{}\t{}\t-",
+            r.ts,
+            r.us,
+            r.uid,
+            r.src,
+            r.sport,
+            r.dst,
+            r.dport,
+            r.dur / 1_000_000,
+            r.dur % 1_000_000,
+            r.ob,
+            r.ib,
+            r.op,
+            r.ob + 40 * r.op,
+            r.ip,
+            r.ib + 40 * r.ip
+        );
+        s.len() - before
+    });
+    s.into_bytes()
+}
+
+fn json() -> Vec<u8> {
+    let mut s = String::new();
+    rows(|r| {
+        let before = s.len();
+        let _ = writeln!(
+            s,
+            r#"{{"ts":{}.{:06},"uid":"{}","id.orig_h":"{}","id.orig_p":{},"id.resp_h":"{}","id.resp_p":{},"proto":"tcp","service":"ssl","duration":{}.{:06},"orig_bytes":{},"resp_bytes":{},"conn_state":"SF","local_orig":true,"local_resp":false,"missed_bytes":0,"history":"ShADadFf","orig_pkts":{},"orig_ip_bytes":{},"resp_pkts":{},"resp_ip_bytes":{}}}"#,
+            r.ts,
+            r.us,
+            r.uid,
+            r.src,
+            r.sport,
+            r.dst,
+            r.dport,
+            r.dur / 1_000_000,
+            r.dur % 1_000_000,
+            r.ob,
+            r.ib,
+            r.op,
+            r.ob + 40 * r.op,
+            r.ip,
+            r.ib + 40 * r.ip
+        );
+        s.len() - before
+    });
+    s.into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read");
+    g.sample_size(10);
+
+    let data = tsv();
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("zeek_tsv_events", |b| {
+        b.iter(|| {
+            let mut r = ZeekReader::from_reader(black_box(&data[..])).unwrap();
+            let mut acc = 0u64;
+            r.for_each(|e| acc = acc.wrapping_add(e.ts.as_micros() as u64 ^ e.dst.len() as u64))
+                .unwrap();
+            assert_eq!(r.stats().skipped, 0);
+            acc
+        })
+    });
+
+    let data = json();
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("zeek_json_events", |b| {
+        b.iter(|| {
+            let mut r = ZeekJsonReader::from_reader(black_box(&data[..])).unwrap();
+            let mut acc = 0u64;
+            r.for_each(|e| acc = acc.wrapping_add(e.ts.as_micros() as u64 ^ e.dst.len() as u64))
+                .unwrap();
+            assert_eq!(r.stats().skipped, 0);
+            acc
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,866 @@
+//! CSV connection logs with a header row and a column mapping (firewall/proxy exports,
+//! NetFlow dumps, spreadsheets).
+//!
+//! Fields may be quoted (`"a,b"`, `""` for a quote, line breaks inside quotes). Columns are
+//! found by name (case-insensitive, with common aliases tried by default) or by index.
+
+use super::input::{Input, Lines};
+use super::num::{is_text, parse_count, parse_duration, parse_port};
+use super::{Bad, Common, ReadStats, SkipReason};
+use crate::error::{Error, Position, Result};
+use crate::event::{ConnEvent, Proto};
+use crate::time::{Interval, Timestamp};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How the timestamp column is written.
+///
+/// # Example
+/// ```
+/// use beaconstat::{TimeFormat, Timestamp};
+/// assert_eq!(TimeFormat::EpochMillis.parse("1500"), Some(Timestamp::from_micros(1_500_000)));
+/// assert_eq!(TimeFormat::Auto.parse("1672843057123"), Timestamp::parse_epoch_secs("1672843057.123"));
+/// assert_eq!(TimeFormat::Auto.parse("2023-01-04T14:37:37Z"), Timestamp::parse_epoch_secs("1672843057"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum TimeFormat {
+    /// Decimal seconds since the epoch (`1672843057.123456`).
+    EpochSecs,
+    /// Decimal milliseconds since the epoch.
+    EpochMillis,
+    /// Decimal microseconds since the epoch.
+    EpochMicros,
+    /// RFC 3339 / ISO 8601 (`2023-01-04T14:37:37.5Z`, `2023-01-04 14:37:37`).
+    Rfc3339,
+    /// RFC 3339 if it looks like a date, else epoch seconds, milliseconds or microseconds by
+    /// the number of integer digits (≤ 11, 12–14, ≥ 15).
+    #[default]
+    Auto,
+}
+
+impl TimeFormat {
+    /// Parses `s` in this format.
+    pub fn parse(self, s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        match self {
+            TimeFormat::EpochSecs => Timestamp::parse_epoch_secs(s),
+            TimeFormat::EpochMillis => Timestamp::parse_epoch_millis(s),
+            TimeFormat::EpochMicros => Timestamp::parse_epoch_micros(s),
+            TimeFormat::Rfc3339 => Timestamp::parse_rfc3339(s),
+            TimeFormat::Auto => {
+                if s.len() >= 19 && s.as_bytes().get(4) == Some(&b'-') {
+                    return Timestamp::parse_rfc3339(s);
+                }
+                let int_digits = s.trim_start_matches(['-', '+']).split('.').next().unwrap_or("").len();
+                match int_digits {
+                    0..=11 => Timestamp::parse_epoch_secs(s),
+                    12..=14 => Timestamp::parse_epoch_millis(s),
+                    _ => Timestamp::parse_epoch_micros(s),
+                }
+            }
+        }
+    }
+}
+
+/// Which column each event field comes from: by name or by 0-based index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    Name(String),
+    Index(usize),
+}
+
+const N_COLS: usize = 12;
+const COL_NAMES: [&str; N_COLS] = [
+    "ts",
+    "src",
+    "dst",
+    "src_port",
+    "dst_port",
+    "proto",
+    "bytes_out",
+    "bytes_in",
+    "duration",
+    "uid",
+    "name",
+    "host",
+];
+const ALIASES: [&[&str]; N_COLS] = [
+    &[
+        "ts",
+        "timestamp",
+        "time",
+        "@timestamp",
+        "start_time",
+        "starttime",
+        "date",
+        "datetime",
+    ],
+    &[
+        "src",
+        "src_ip",
+        "srcip",
+        "source",
+        "source_ip",
+        "id.orig_h",
+        "srcaddr",
+        "saddr",
+        "client_ip",
+    ],
+    &[
+        "dst",
+        "dst_ip",
+        "dstip",
+        "destination",
+        "destination_ip",
+        "dest_ip",
+        "id.resp_h",
+        "dstaddr",
+        "daddr",
+        "server_ip",
+    ],
+    &["src_port", "sport", "srcport", "source_port", "id.orig_p"],
+    &[
+        "dst_port",
+        "dport",
+        "dstport",
+        "destination_port",
+        "dest_port",
+        "id.resp_p",
+    ],
+    &["proto", "protocol", "transport"],
+    &[
+        "bytes_out",
+        "orig_bytes",
+        "sent_bytes",
+        "bytes_sent",
+        "out_bytes",
+        "bytes_toserver",
+    ],
+    &[
+        "bytes_in",
+        "resp_bytes",
+        "received_bytes",
+        "bytes_received",
+        "in_bytes",
+        "bytes_toclient",
+    ],
+    &["duration", "dur"],
+    &["uid", "flow_id", "conn_id"],
+    &["name", "domain", "server_name", "sni", "query", "fqdn"],
+    &["host", "hostname", "computer", "computer_name"],
+];
+const TS: usize = 0;
+const SRC: usize = 1;
+const DST: usize = 2;
+const SRC_PORT: usize = 3;
+const DST_PORT: usize = 4;
+const PROTO: usize = 5;
+const BYTES_OUT: usize = 6;
+const BYTES_IN: usize = 7;
+const DURATION: usize = 8;
+const UID: usize = 9;
+const NAME: usize = 10;
+const HOST: usize = 11;
+
+/// Resolved column positions plus the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Map {
+    idx: [Option<usize>; N_COLS],
+    headers: Vec<String>,
+    time: TimeFormat,
+}
+
+/// A reusable CSV record: unescaped fields in one buffer plus end offsets.
+///
+/// # Example
+/// ```
+/// use beaconstat::{CsvReader, CsvRecord};
+/// let data = "time,src_ip,dst_ip,dport,note\n1.5,10.0.0.1,10.0.0.2,443,\"a, \"\"quoted\"\" note\"\n";
+/// let mut r = CsvReader::from_reader(data.as_bytes())?;
+/// let mut rec = CsvRecord::new();
+/// assert!(r.read_record(&mut rec)?);
+/// assert_eq!(rec.get(4), Some("a, \"quoted\" note"));
+/// assert_eq!(rec.field("note"), Some("a, \"quoted\" note"));
+/// assert_eq!(rec.conn_event()?.dst_port, Some(443));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CsvRecord {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    // Raw line(s), kept to join quoted line breaks.
+    raw: Vec<u8>,
+    position: Position,
+    map: Option<Arc<Map>>,
+    bad: Option<Bad>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RawCsv {
+    ts: Timestamp,
+    src: (usize, usize),
+    dst: (usize, usize),
+    uid: Option<(usize, usize)>,
+    name: Option<(usize, usize)>,
+    host: Option<(usize, usize)>,
+    src_port: Option<u16>,
+    dst_port: Option<u16>,
+    proto: Proto,
+    duration: Option<Interval>,
+    bytes_out: Option<u64>,
+    bytes_in: Option<u64>,
+}
+
+/// Splits `raw` into unescaped fields. Returns `false` if a quote is left open.
+fn split_fields(raw: &[u8], delim: u8, buf: &mut Vec<u8>, ends: &mut Vec<usize>) -> bool {
+    buf.clear();
+    ends.clear();
+    let mut i = 0;
+    loop {
+        if raw.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                let rest = raw.get(i..).unwrap_or_default();
+                let Some(j) = memchr::memchr(b'"', rest) else {
+                    buf.extend_from_slice(rest);
+                    ends.push(buf.len());
+                    return false;
+                };
+                buf.extend_from_slice(&rest[..j]);
+                i += j + 1;
+                if raw.get(i) == Some(&b'"') {
+                    buf.push(b'"');
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            // Anything after the closing quote up to the delimiter is kept literally.
+            let rest = raw.get(i..).unwrap_or_default();
+            let j = memchr::memchr(delim, rest).unwrap_or(rest.len());
+            buf.extend_from_slice(&rest[..j]);
+            i += j;
+        } else {
+            let rest = raw.get(i..).unwrap_or_default();
+            let j = memchr::memchr(delim, rest).unwrap_or(rest.len());
+            buf.extend_from_slice(&rest[..j]);
+            i += j;
+        }
+        ends.push(buf.len());
+        if i >= raw.len() {
+            return true;
+        }
+        i += 1; // the delimiter
+        if i == raw.len() {
+            ends.push(buf.len());
+            return true;
+        }
+    }
+}
+
+impl CsvRecord {
+    /// An empty record.
+    pub fn new() -> Self {
+        CsvRecord::default()
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the record has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn bounds(&self, i: usize) -> Option<(usize, usize)> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        Some((start, end))
+    }
+
+    /// The raw (unescaped) bytes of field `i`.
+    pub fn get_bytes(&self, i: usize) -> Option<&[u8]> {
+        let (s, e) = self.bounds(i)?;
+        self.buf.get(s..e)
+    }
+
+    /// Field `i` as text (`None` if absent or not UTF-8).
+    pub fn get(&self, i: usize) -> Option<&str> {
+        core::str::from_utf8(self.get_bytes(i)?).ok()
+    }
+
+    /// A field by header name (case-insensitive); `None` if absent, empty or not UTF-8.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        let m = self.map.as_deref()?;
+        let i = m.headers.iter().position(|h| h.eq_ignore_ascii_case(name))?;
+        self.get(i).filter(|s| !s.is_empty())
+    }
+
+    /// The header row (empty when reading without headers).
+    pub fn headers(&self) -> &[String] {
+        self.map.as_deref().map_or(&[], |m| &m.headers)
+    }
+
+    /// Where the record starts.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The connection as a borrowed event.
+    ///
+    /// # Errors
+    /// A parse error with the line, field and value when a required column (ts, src, dst) is
+    /// missing or empty or any mapped value does not parse.
+    pub fn conn_event(&self) -> Result<ConnEvent<'_>> {
+        match self.raw_event() {
+            Ok(r) => Ok(self.resolve(r)),
+            Err(b) => Err(b.to_error(self.position, &self.buf)),
+        }
+    }
+
+    fn resolve(&self, r: RawCsv) -> ConnEvent<'_> {
+        let s = |r| super::zeek::str_at(&self.buf, r);
+        let mut ev = ConnEvent::new(r.ts, s(r.src), s(r.dst));
+        ev.src_port = r.src_port;
+        ev.dst_port = r.dst_port;
+        ev.proto = r.proto;
+        ev.duration = r.duration;
+        ev.bytes_out = r.bytes_out;
+        ev.bytes_in = r.bytes_in;
+        ev.uid = r.uid.map(s);
+        ev.name = r.name.map(s);
+        ev.host = r.host.map(s);
+        ev
+    }
+
+    fn raw_event(&self) -> core::result::Result<RawCsv, Bad> {
+        if let Some(b) = &self.bad {
+            return Err(b.clone());
+        }
+        let Some(m) = self.map.as_deref() else {
+            return Err(Bad::new(SkipReason::NoHeader));
+        };
+        if !m.headers.is_empty() && self.ends.len() != m.headers.len() {
+            return Err(Bad::count(m.headers.len(), self.ends.len()));
+        }
+        let val = |c: usize| -> Option<(usize, usize)> {
+            let (s, e) = self.bounds(m.idx[c]?)?;
+            let v = self.buf.get(s..e)?;
+            let t = v.trim_ascii();
+            if t.is_empty() || t == b"-" {
+                return None;
+            }
+            let off = v.len() - v.trim_ascii_start().len();
+            Some((s + off, s + off + t.len()))
+        };
+        let rng = |r: (usize, usize)| Some(r.0..r.1);
+        let bytes = |r: (usize, usize)| self.buf.get(r.0..r.1).unwrap_or_default();
+        let text = |c: usize, required: bool| match val(c) {
+            None if required => Err(Bad::field(SkipReason::MissingField, COL_NAMES[c], None)),
+            None => Ok(None),
+            Some(r) => {
+                if is_text(bytes(r)) {
+                    Ok(Some(r))
+                } else {
+                    Err(Bad::field(SkipReason::BadUtf8, COL_NAMES[c], rng(r)))
+                }
+            }
+        };
+        let ts_r = val(TS).ok_or_else(|| Bad::field(SkipReason::MissingField, "ts", None))?;
+        let ts = core::str::from_utf8(bytes(ts_r))
+            .ok()
+            .and_then(|s| m.time.parse(s))
+            .ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", rng(ts_r)))?;
+        let src = text(SRC, true)?.unwrap_or_default();
+        let dst = text(DST, true)?.unwrap_or_default();
+        let uid = text(UID, false)?;
+        let name = text(NAME, false)?;
+        let host = text(HOST, false)?;
+        let port = |c: usize| match val(c) {
+            None => Ok(None),
+            Some(r) => parse_port(bytes(r))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadPort, COL_NAMES[c], rng(r))),
+        };
+        let count = |c: usize| match val(c) {
+            None => Ok(None),
+            Some(r) => parse_count(bytes(r))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadNumber, COL_NAMES[c], rng(r))),
+        };
+        let duration = match val(DURATION) {
+            None => None,
+            Some(r) => {
+                Some(parse_duration(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", rng(r)))?)
+            }
+        };
+        let proto = val(PROTO).map_or(Proto::Other, |r| {
+            core::str::from_utf8(bytes(r)).map_or(Proto::Other, Proto::parse)
+        });
+        Ok(RawCsv {
+            ts,
+            src,
+            dst,
+            uid,
+            name,
+            host,
+            src_port: port(SRC_PORT)?,
+            dst_port: port(DST_PORT)?,
+            proto,
+            duration,
+            bytes_out: count(BYTES_OUT)?,
+            bytes_in: count(BYTES_IN)?,
+        })
+    }
+}
+
+/// Builds a [`CsvReader`]: delimiter, header, column mapping and timestamp format.
+///
+/// Columns not set explicitly are looked up in the header by common names (`ts`,
+/// `timestamp`, `time`; `src`, `src_ip`, `source`, `id.orig_h`; `dst`, `dst_ip`,
+/// `destination`; `dst_port`, `dport`; `proto`, `protocol`; `bytes_out`, `orig_bytes`,
+/// `sent_bytes`; `bytes_in`, `resp_bytes`; `duration`; `uid`; `name`, `domain`, `sni`;
+/// `host`, `hostname`).
+///
+/// # Example
+/// ```
+/// use beaconstat::{CsvReader, TimeFormat};
+/// let data = "when;from;to;port\n1672843057123;10.0.0.1;10.0.0.2;8443\n";
+/// let mut r = CsvReader::builder()
+///     .delimiter(b';')
+///     .ts_column("when")
+///     .src_column("from")
+///     .dst_column("to")
+///     .dst_port_column("port")
+///     .time_format(TimeFormat::EpochMillis)
+///     .from_reader(data.as_bytes())?;
+/// let ev = r.next_event()?.unwrap();
+/// assert_eq!((ev.ts.as_micros(), ev.dst_port), (1_672_843_057_123_000, Some(8443)));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CsvReaderBuilder {
+    common: Common,
+    delimiter: u8,
+    has_headers: bool,
+    time: TimeFormat,
+    cols: [Option<Column>; N_COLS],
+}
+
+impl Default for CsvReaderBuilder {
+    fn default() -> Self {
+        CsvReaderBuilder {
+            common: Common::default(),
+            delimiter: b',',
+            has_headers: true,
+            time: TimeFormat::Auto,
+            cols: Default::default(),
+        }
+    }
+}
+
+macro_rules! col_setters {
+    ($($name:ident, $idx_name:ident, $c:expr, $doc:literal;)*) => {$(
+        #[doc = concat!("The ", $doc, " column, by header name.")]
+        pub fn $name(&mut self, header: &str) -> &mut Self {
+            self.cols[$c] = Some(Column::Name(header.to_owned()));
+            self
+        }
+        #[doc = concat!("The ", $doc, " column, by 0-based index.")]
+        pub fn $idx_name(&mut self, index: usize) -> &mut Self {
+            self.cols[$c] = Some(Column::Index(index));
+            self
+        }
+    )*};
+}
+
+impl CsvReaderBuilder {
+    /// Defaults: `,`, a header row, [`TimeFormat::Auto`], columns found by common names.
+    pub fn new() -> Self {
+        CsvReaderBuilder::default()
+    }
+
+    col_setters! {
+        ts_column, ts_index, TS, "timestamp";
+        src_column, src_index, SRC, "source address";
+        dst_column, dst_index, DST, "destination address";
+        src_port_column, src_port_index, SRC_PORT, "source port";
+        dst_port_column, dst_port_index, DST_PORT, "destination port";
+        proto_column, proto_index, PROTO, "protocol";
+        bytes_out_column, bytes_out_index, BYTES_OUT, "bytes sent by the source";
+        bytes_in_column, bytes_in_index, BYTES_IN, "bytes received by the source";
+        duration_column, duration_index, DURATION, "duration (seconds)";
+        uid_column, uid_index, UID, "connection id";
+        name_column, name_index, NAME, "server name (domain, SNI)";
+        host_column, host_index, HOST, "originating host name";
+    }
+
+    /// The field delimiter (default `,`).
+    pub fn delimiter(&mut self, d: u8) -> &mut Self {
+        self.delimiter = d;
+        self
+    }
+    /// Whether the first line is a header (default `true`). Without one, set every column by
+    /// index.
+    pub fn has_headers(&mut self, yes: bool) -> &mut Self {
+        self.has_headers = yes;
+        self
+    }
+    /// How timestamps are written (default [`TimeFormat::Auto`]).
+    pub fn time_format(&mut self, f: TimeFormat) -> &mut Self {
+        self.time = f;
+        self
+    }
+    /// Strict mode: the first bad record is an error instead of a counted skip.
+    pub fn strict(&mut self, yes: bool) -> &mut Self {
+        self.common.strict = yes;
+        self
+    }
+    /// Records longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
+    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
+        self.common.max_line = bytes.max(1);
+        self
+    }
+
+    /// A reader over `rdr` (gzip detected by its magic bytes).
+    ///
+    /// # Errors
+    /// I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named
+    /// column is not in the header or ts/src/dst cannot be found.
+    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<CsvReader<R>> {
+        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
+        self.build_input(input, None)
+    }
+
+    /// A reader over the file at `path`.
+    ///
+    /// # Errors
+    /// As [`from_reader`](CsvReaderBuilder::from_reader), naming the path for I/O errors.
+    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<CsvReader<File>> {
+        let path = path.as_ref();
+        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        self.build_input(input, Some(path.to_owned()))
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {
+        let mut lines = Lines::new(input, self.common.max_line);
+        let mut headers = Vec::new();
+        let mut stats = ReadStats::default();
+        if self.has_headers {
+            let mut line = Vec::new();
+            loop {
+                match lines.next_line(&mut line) {
+                    Ok(Some(_)) if line.trim_ascii().is_empty() => continue,
+                    Ok(Some(_)) => break,
+                    Ok(None) => break,
+                    Err(e) => return Err(Error::io(path, e)),
+                }
+            }
+            let (mut buf, mut ends) = (Vec::new(), Vec::new());
+            split_fields(&line, self.delimiter, &mut buf, &mut ends);
+            let mut start = 0;
+            for &e in &ends {
+                let h = String::from_utf8_lossy(buf.get(start..e).unwrap_or_default());
+                headers.push(h.trim().trim_start_matches('\u{feff}').to_owned());
+                start = e;
+            }
+        }
+        let mut idx = [None; N_COLS];
+        for c in 0..N_COLS {
+            idx[c] = match &self.cols[c] {
+                Some(Column::Index(i)) => Some(*i),
+                Some(Column::Name(n)) => Some(
+                    headers
+                        .iter()
+                        .position(|h| h.eq_ignore_ascii_case(n))
+                        .ok_or_else(|| Error::config("csv column", format!("no column named {n:?} in the header")))?,
+                ),
+                None => ALIASES[c]
+                    .iter()
+                    .find_map(|a| headers.iter().position(|h| h.eq_ignore_ascii_case(a))),
+            };
+        }
+        for c in [TS, SRC, DST] {
+            if idx[c].is_none() {
+                return Err(Error::config(
+                    "csv column",
+                    format!("no {} column: set it with the builder", COL_NAMES[c]),
+                ));
+            }
+        }
+        stats.records = 0;
+        Ok(CsvReader {
+            lines,
+            path,
+            stats,
+            strict: self.common.strict,
+            delimiter: self.delimiter,
+            max_line: self.common.max_line,
+            map: Arc::new(Map {
+                idx,
+                headers,
+                time: self.time,
+            }),
+            tmp: Vec::new(),
+            rec: CsvRecord::new(),
+        })
+    }
+}
+
+/// Reads CSV connection logs into borrowed [`ConnEvent`]s (see [`CsvReaderBuilder`]).
+///
+/// # Example
+/// ```
+/// use beaconstat::CsvReader;
+/// let data = "timestamp,source,destination,dst_port,protocol,bytes_out\n\
+///             2023-01-04T14:37:37Z,10.0.0.1,198.51.100.7,443,tcp,512\n\
+///             2023-01-04T14:38:37Z,10.0.0.1,,443,tcp,512\n";
+/// let mut r = CsvReader::from_reader(data.as_bytes())?;
+/// let mut n = 0;
+/// r.for_each(|ev| { n += 1; assert_eq!(ev.bytes_out, Some(512)); })?;
+/// assert_eq!((n, r.stats().skipped), (1, 1));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct CsvReader<R: Read> {
+    lines: Lines<R>,
+    path: Option<PathBuf>,
+    stats: ReadStats,
+    strict: bool,
+    delimiter: u8,
+    max_line: usize,
+    map: Arc<Map>,
+    tmp: Vec<u8>,
+    rec: CsvRecord,
+}
+
+struct Parts<'a, R: Read> {
+    lines: &'a mut Lines<R>,
+    path: &'a Option<PathBuf>,
+    stats: &'a mut ReadStats,
+    delimiter: u8,
+    max_line: usize,
+    map: &'a Arc<Map>,
+    tmp: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Parts<'_, R> {
+    fn read(&mut self, rec: &mut CsvRecord) -> Result<bool> {
+        loop {
+            let info = match self.lines.next_line(&mut rec.raw) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(Error::io(self.path.clone(), e)),
+            };
+            if rec.raw.trim_ascii().is_empty() {
+                continue;
+            }
+            self.stats.records += 1;
+            rec.position = info.position;
+            rec.bad = info.too_long.then(|| Bad::new(SkipReason::LineTooLong));
+            if !Arc::ptr_eq(rec.map.get_or_insert_with(|| self.map.clone()), self.map) {
+                rec.map = Some(self.map.clone());
+            }
+            while !split_fields(&rec.raw, self.delimiter, &mut rec.buf, &mut rec.ends) {
+                // A quoted field spans lines: append the next one.
+                let more = match self.lines.next_line(self.tmp) {
+                    Ok(m) => m,
+                    Err(e) => return Err(Error::io(self.path.clone(), e)),
+                };
+                if more.is_none() || rec.raw.len() + self.tmp.len() > self.max_line {
+                    rec.bad = Some(Bad::new(SkipReason::BadQuote));
+                    break;
+                }
+                rec.raw.push(b'\n');
+                rec.raw.extend_from_slice(self.tmp);
+            }
+            return Ok(true);
+        }
+    }
+}
+
+impl CsvReader<File> {
+    /// A builder for the delimiter, columns and timestamp format.
+    pub fn builder() -> CsvReaderBuilder {
+        CsvReaderBuilder::new()
+    }
+
+    /// Opens a CSV file (plain or gzip) with default settings.
+    ///
+    /// # Errors
+    /// As [`CsvReaderBuilder::from_path`].
+    pub fn from_path<P: AsRef<Path>>(path: P) -> Result<CsvReader<File>> {
+        CsvReaderBuilder::new().from_path(path)
+    }
+}
+
+impl<R: Read> CsvReader<R> {
+    /// A reader with default settings (header row, columns found by common names).
+    ///
+    /// # Errors
+    /// As [`CsvReaderBuilder::from_reader`].
+    pub fn from_reader(rdr: R) -> Result<CsvReader<R>> {
+        CsvReaderBuilder::new().from_reader(rdr)
+    }
+
+    fn parts(&mut self) -> (Parts<'_, R>, &mut CsvRecord) {
+        (
+            Parts {
+                lines: &mut self.lines,
+                path: &self.path,
+                stats: &mut self.stats,
+                delimiter: self.delimiter,
+                max_line: self.max_line,
+                map: &self.map,
+                tmp: &mut self.tmp,
+            },
+            &mut self.rec,
+        )
+    }
+
+    /// The header row.
+    pub fn headers(&self) -> &[String] {
+        &self.map.headers
+    }
+
+    /// Reads the next record into `rec`; `false` at end of input.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn read_record(&mut self, rec: &mut CsvRecord) -> Result<bool> {
+        self.parts().0.read(rec)
+    }
+
+    /// The next event, skipping (and counting) bad records; `None` at end of input.
+    ///
+    /// # Errors
+    /// I/O errors; in strict mode, the first bad record.
+    pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        loop {
+            let (mut parts, rec) = self.parts();
+            if !parts.read(rec)? {
+                return Ok(None);
+            }
+            match self.rec.raw_event() {
+                Ok(r) => {
+                    self.stats.events += 1;
+                    return Ok(Some(self.rec.resolve(r)));
+                }
+                Err(bad) => {
+                    if self.strict {
+                        return Err(bad.to_error(self.rec.position, &self.rec.buf));
+                    }
+                    self.stats.skip(self.rec.position, &bad, &self.rec.buf);
+                }
+            }
+        }
+    }
+
+    /// Like `next_event`, also handing out the record the event came from, for its other
+    /// fields (`conn_state`, labels, packet counts).
+    ///
+    /// # Errors
+    /// As `next_event`.
+    pub fn next_event_with_record(&mut self) -> Result<Option<(ConnEvent<'_>, &CsvRecord)>> {
+        if self.next_event()?.is_none() {
+            return Ok(None);
+        }
+        // The record just parsed; parse it again from the shared borrow (cheap, no I/O).
+        match self.rec.raw_event() {
+            Ok(raw) => Ok(Some((self.rec.resolve(raw), &self.rec))),
+            Err(bad) => Err(bad.to_error(self.rec.position, &self.rec.buf)),
+        }
+    }
+
+    /// Calls `f` with every event until the end of input.
+    ///
+    /// # Errors
+    /// As [`next_event`](CsvReader::next_event).
+    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
+        while let Some(ev) = self.next_event()? {
+            f(ev);
+        }
+        Ok(())
+    }
+
+    /// The last record read by [`next_event`](CsvReader::next_event).
+    pub fn record(&self) -> &CsvRecord {
+        &self.rec
+    }
+
+    /// What has been read so far (the header row is not a record).
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> (Vec<String>, bool) {
+        let (mut b, mut e) = (Vec::new(), Vec::new());
+        let ok = split_fields(s.as_bytes(), b',', &mut b, &mut e);
+        let mut out = Vec::new();
+        let mut st = 0;
+        for &x in &e {
+            out.push(String::from_utf8(b[st..x].to_vec()).unwrap());
+            st = x;
+        }
+        (out, ok)
+    }
+
+    #[test]
+    fn splitting() {
+        assert_eq!(split("a,b,c"), (vec!["a".into(), "b".into(), "c".into()], true));
+        assert_eq!(split("a,,"), (vec!["a".into(), "".into(), "".into()], true));
+        assert_eq!(split(""), (vec!["".into()], true));
+        assert_eq!(split("\"a,\"\"b\",c"), (vec!["a,\"b".into(), "c".into()], true));
+        assert_eq!(split("\"a\"x,c"), (vec!["ax".into(), "c".into()], true));
+        assert!(!split("\"open,c").1);
+    }
+
+    #[test]
+    fn multiline_quotes_and_unterminated() {
+        let data = "ts,src,dst,note\n1,a,b,\"two\nlines\"\n2,a,c,x\n3,a,d,\"never closed\n";
+        let mut r = CsvReader::from_reader(data.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        r.for_each(|e| got.push(e.dst.to_owned())).unwrap();
+        assert_eq!(got, ["b", "c"]);
+        let st = r.stats();
+        assert_eq!((st.records, st.events, st.skipped), (3, 2, 1));
+        assert_eq!(st.skipped_samples[0].reason, SkipReason::BadQuote);
+        assert_eq!(st.skipped_samples[0].position.line, 5);
+    }
+
+    #[test]
+    fn missing_required_column_is_config_error() {
+        let err = CsvReader::from_reader("a,b\n1,2\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("ts"), "{err}");
+        let err = CsvReader::builder()
+            .src_column("nope")
+            .from_reader("ts,src,dst\n".as_bytes())
+            .unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn headerless_by_index() {
+        let mut r = CsvReader::builder()
+            .has_headers(false)
+            .ts_index(2)
+            .src_index(0)
+            .dst_index(1)
+            .time_format(TimeFormat::EpochMicros)
+            .from_reader("a,b,1500000\n".as_bytes())
+            .unwrap();
+        let e = r.next_event().unwrap().unwrap();
+        assert_eq!((e.src, e.dst, e.ts.as_micros()), ("a", "b", 1_500_000));
+    }
+}

@@ -1,0 +1,897 @@
+//! Zeek JSON logs (`LogAscii::use_json=T`): one object per line, flat keys such as
+//! `id.orig_h` (a nested `"id": {"orig_h": …}` object is flattened to the same names).
+//!
+//! A small hand-written scanner, not a general JSON library: strings without escapes are
+//! borrowed from the line; strings with escapes are unescaped into the record's own reusable
+//! scratch buffer, so steady-state reading allocates nothing.
+
+use super::input::{Input, Lines};
+use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
+use super::{Bad, Common, ReadStats, SkipReason};
+use crate::error::{Error, Position, Result};
+use crate::event::{ConnEvent, Proto};
+use crate::time::{Interval, Timestamp};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A byte range in either the line or the scratch buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    scratch: bool,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Num,
+    Bool,
+    Null,
+    // An object or array, kept raw.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: Span,
+    val: Span,
+    kind: Kind,
+    // The value as written in the line (quotes and escapes included), for error reports.
+    raw: (usize, usize),
+}
+
+const SLOT_NAMES: [&str; 10] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+];
+const TS: usize = 0;
+const UID: usize = 1;
+const ORIG_H: usize = 2;
+const ORIG_P: usize = 3;
+const RESP_H: usize = 4;
+const RESP_P: usize = 5;
+const PROTO: usize = 6;
+const DURATION: usize = 7;
+const ORIG_BYTES: usize = 8;
+const RESP_BYTES: usize = 9;
+
+/// A reusable Zeek JSON record: the line, a scratch buffer for unescaped strings, and the
+/// key/value spans.
+///
+/// # Example
+/// ```
+/// use beaconstat::{ZeekJsonReader, ZeekJsonRecord};
+/// let log = r#"{"ts":1672843056.913119,"uid":"CX","id.orig_h":"10.0.0.1","id.orig_p":5555,"id.resp_h":"10.0.0.2","id.resp_p":443,"conn_state":"S\u0046","orig_pkts":18}"#;
+/// let mut r = ZeekJsonReader::from_reader(log.as_bytes())?;
+/// let mut rec = ZeekJsonRecord::new();
+/// assert!(r.read_record(&mut rec)?);
+/// assert_eq!(rec.field("conn_state"), Some("SF"));
+/// assert_eq!(rec.count("orig_pkts")?, Some(18));
+/// let ev = rec.conn_event()?;
+/// assert_eq!(ev.ts.as_micros(), 1_672_843_056_913_119);
+/// assert_eq!(ev.dst_port, Some(443));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZeekJsonRecord {
+    line: Vec<u8>,
+    scratch: Vec<u8>,
+    entries: Vec<Entry>,
+    // Index into `entries` of each known field.
+    slots: [Option<usize>; 10],
+    position: Position,
+    // A problem found while scanning the line.
+    bad: Option<Bad>,
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+fn bad_json(at: usize) -> Bad {
+    let mut b = Bad::new(SkipReason::BadJson);
+    b.value = Some(at..at.saturating_add(40));
+    b
+}
+
+impl Scanner<'_> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(c) = self.b.get(self.i) {
+            if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    #[inline]
+    fn eat(&mut self, c: u8) -> core::result::Result<(), Bad> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(bad_json(self.i))
+        }
+    }
+
+    /// Scans a string starting at its opening quote.
+    fn string(&mut self, scratch: &mut Vec<u8>) -> core::result::Result<Span, Bad> {
+        let open = self.i;
+        self.i += 1;
+        let start = self.i;
+        let rest = self.b.get(start..).unwrap_or_default();
+        match memchr::memchr2(b'"', b'\\', rest) {
+            Some(j) if rest[j] == b'"' => {
+                self.i = start + j + 1;
+                return Ok(Span {
+                    scratch: false,
+                    start,
+                    end: start + j,
+                });
+            }
+            Some(_) => {}
+            None => return Err(bad_json(open)),
+        }
+        // Escapes: unescape into scratch.
+        let s0 = scratch.len();
+        loop {
+            let rest = self.b.get(self.i..).unwrap_or_default();
+            let Some(j) = memchr::memchr2(b'"', b'\\', rest) else {
+                return Err(bad_json(open));
+            };
+            scratch.extend_from_slice(&rest[..j]);
+            self.i += j;
+            if rest[j] == b'"' {
+                self.i += 1;
+                return Ok(Span {
+                    scratch: true,
+                    start: s0,
+                    end: scratch.len(),
+                });
+            }
+            let esc = self.b.get(self.i + 1).copied().ok_or_else(|| bad_json(open))?;
+            self.i += 2;
+            let out = match esc {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 8,
+                b'f' => 12,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let mut cp = self.hex4().ok_or_else(|| bad_json(open))?;
+                    if (0xD800..0xDC00).contains(&cp) {
+                        if self.b.get(self.i) == Some(&b'\\') && self.b.get(self.i + 1) == Some(&b'u') {
+                            self.i += 2;
+                            let lo = self.hex4().ok_or_else(|| bad_json(open))?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return Err(bad_json(open));
+                            }
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        } else {
+                            return Err(bad_json(open));
+                        }
+                    }
+                    let ch = char::from_u32(cp).ok_or_else(|| bad_json(open))?;
+                    let mut tmp = [0u8; 4];
+                    scratch.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                    continue;
+                }
+                _ => return Err(bad_json(open)),
+            };
+            scratch.push(out);
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let h = self.b.get(self.i..self.i + 4)?;
+        let s = core::str::from_utf8(h).ok()?;
+        let v = u32::from_str_radix(s, 16).ok()?;
+        self.i += 4;
+        Some(v)
+    }
+
+    /// Skips an object or array (balanced, strings respected) starting at its opener.
+    fn skip_nested(&mut self) -> core::result::Result<(), Bad> {
+        let open = self.i;
+        let mut depth = 0usize;
+        while let Some(c) = self.peek() {
+            match c {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1).ok_or_else(|| bad_json(self.i))?;
+                    if depth == 0 {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                }
+                b'"' => {
+                    let rest = self.b.get(self.i + 1..).unwrap_or_default();
+                    let mut k = 0;
+                    loop {
+                        let j = memchr::memchr2(b'"', b'\\', rest.get(k..).unwrap_or_default())
+                            .ok_or_else(|| bad_json(open))?;
+                        if rest[k + j] == b'\\' {
+                            k += j + 2;
+                        } else {
+                            k += j;
+                            break;
+                        }
+                    }
+                    self.i += k + 2;
+                    continue;
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        Err(bad_json(open))
+    }
+}
+
+fn slot_of(key: &[u8]) -> Option<usize> {
+    SLOT_NAMES.iter().position(|n| n.as_bytes() == key)
+}
+
+impl ZeekJsonRecord {
+    /// An empty record.
+    pub fn new() -> Self {
+        ZeekJsonRecord::default()
+    }
+
+    /// The whole line.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.line
+    }
+
+    /// Where the record starts in the (decompressed) input.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The number of keys (nested `id` keys counted flattened).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the record has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn bytes(&self, s: Span) -> &[u8] {
+        let buf = if s.scratch { &self.scratch } else { &self.line };
+        buf.get(s.start..s.end).unwrap_or_default()
+    }
+
+    fn text(&self, s: Span) -> &str {
+        core::str::from_utf8(self.bytes(s)).unwrap_or("")
+    }
+
+    /// The keys, in order (`id.orig_h`, …).
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries.iter().map(|e| self.text(e.key))
+    }
+
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().rev().find(|e| self.bytes(e.key) == name.as_bytes())
+    }
+
+    /// A string or number value by key, unescaped; `None` if absent, `null`, an object or
+    /// array, or not UTF-8.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        let e = self.entry(name)?;
+        match e.kind {
+            Kind::Str | Kind::Num | Kind::Bool => core::str::from_utf8(self.bytes(e.val)).ok(),
+            Kind::Null | Kind::Other => None,
+        }
+    }
+
+    /// A count by key: `Ok(None)` if absent or `null`.
+    ///
+    /// # Errors
+    /// A parse error naming the key and value if it is not a non-negative integer.
+    pub fn count(&self, name: &str) -> Result<Option<u64>> {
+        let Some(e) = self.entry(name) else {
+            return Ok(None);
+        };
+        if e.kind == Kind::Null {
+            return Ok(None);
+        }
+        parse_count(self.bytes(e.val)).map(Some).ok_or_else(|| {
+            Error::parse(
+                self.position,
+                Some(name),
+                self.line.get(e.raw.0..e.raw.1),
+                SkipReason::BadNumber.as_str(),
+            )
+        })
+    }
+
+    /// The connection as a borrowed event.
+    ///
+    /// # Errors
+    /// A parse error with the line, field and value when the line is not a JSON object, a
+    /// required key (`ts`, `id.orig_h`, `id.resp_h`) is missing, or a mapped value does not
+    /// parse.
+    pub fn conn_event(&self) -> Result<ConnEvent<'_>> {
+        match self.raw() {
+            Ok(raw) => Ok(self.resolve(raw)),
+            Err(bad) => Err(bad.to_error(self.position, &self.line)),
+        }
+    }
+
+    /// Scans the line into entries.
+    fn scan(&mut self) {
+        self.entries.clear();
+        self.scratch.clear();
+        self.slots = [None; 10];
+        self.bad = None;
+        let mut sc = Scanner { b: &self.line, i: 0 };
+        let r = scan_object(&mut sc, &mut self.scratch, &mut self.entries, None, 0).and_then(|()| {
+            sc.ws();
+            if sc.i == sc.b.len() {
+                Ok(())
+            } else {
+                Err(bad_json(sc.i))
+            }
+        });
+        if let Err(b) = r {
+            self.bad = Some(b);
+            return;
+        }
+        for (n, e) in self.entries.iter().enumerate() {
+            let key = if e.key.scratch {
+                self.scratch.get(e.key.start..e.key.end)
+            } else {
+                self.line.get(e.key.start..e.key.end)
+            };
+            if let Some(s) = key.and_then(slot_of) {
+                self.slots[s] = Some(n);
+            }
+        }
+    }
+
+    fn raw(&self) -> core::result::Result<RawJson, Bad> {
+        if let Some(b) = &self.bad {
+            return Err(b.clone());
+        }
+        let get = |slot: usize| -> Option<&Entry> {
+            let e = self.entries.get(self.slots[slot]?)?;
+            (e.kind != Kind::Null && !(e.kind == Kind::Str && e.val.start == e.val.end)).then_some(e)
+        };
+        let raw_range = |e: &Entry| Some(e.raw.0..e.raw.1);
+        let name = |slot: usize| SLOT_NAMES[slot];
+        let ts_e = get(TS).ok_or_else(|| Bad::field(SkipReason::MissingField, "ts", None))?;
+        let ts = match ts_e.kind {
+            Kind::Num | Kind::Str => parse_ts_secs(self.bytes(ts_e.val)),
+            _ => None,
+        }
+        .ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", raw_range(ts_e)))?;
+        let text = |slot: usize, required: bool| -> core::result::Result<Option<Span>, Bad> {
+            match get(slot) {
+                None if required => Err(Bad::field(SkipReason::MissingField, name(slot), None)),
+                None => Ok(None),
+                Some(e) if e.kind == Kind::Str || e.kind == Kind::Num => {
+                    if is_text(self.bytes(e.val)) {
+                        Ok(Some(e.val))
+                    } else {
+                        Err(Bad::field(SkipReason::BadUtf8, name(slot), raw_range(e)))
+                    }
+                }
+                Some(e) => Err(Bad::field(SkipReason::MissingField, name(slot), raw_range(e))),
+            }
+        };
+        let src = text(ORIG_H, true)?.unwrap_or_default();
+        let dst = text(RESP_H, true)?.unwrap_or_default();
+        let uid = text(UID, false)?;
+        let port = |slot: usize| match get(slot) {
+            None => Ok(None),
+            Some(e) => parse_port(self.bytes(e.val))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadPort, name(slot), raw_range(e))),
+        };
+        let count = |slot: usize| match get(slot) {
+            None => Ok(None),
+            Some(e) => parse_count(self.bytes(e.val))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadNumber, name(slot), raw_range(e))),
+        };
+        let src_port = port(ORIG_P)?;
+        let dst_port = port(RESP_P)?;
+        let bytes_out = count(ORIG_BYTES)?;
+        let bytes_in = count(RESP_BYTES)?;
+        let duration = match get(DURATION) {
+            None => None,
+            Some(e) => Some(
+                parse_duration(self.bytes(e.val))
+                    .ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", raw_range(e)))?,
+            ),
+        };
+        let proto = get(PROTO).map_or(Proto::Other, |e| parse_proto(self.bytes(e.val)));
+        Ok(RawJson {
+            ts,
+            src,
+            dst,
+            uid,
+            src_port,
+            dst_port,
+            proto,
+            duration,
+            bytes_out,
+            bytes_in,
+        })
+    }
+
+    fn resolve(&self, r: RawJson) -> ConnEvent<'_> {
+        let mut ev = ConnEvent::new(r.ts, self.text(r.src), self.text(r.dst));
+        ev.src_port = r.src_port;
+        ev.dst_port = r.dst_port;
+        ev.proto = r.proto;
+        ev.duration = r.duration;
+        ev.bytes_out = r.bytes_out;
+        ev.bytes_in = r.bytes_in;
+        ev.uid = r.uid.map(|s| self.text(s));
+        ev
+    }
+}
+
+fn scan_object(
+    sc: &mut Scanner<'_>,
+    scratch: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    prefix: Option<Span>,
+    depth: usize,
+) -> core::result::Result<(), Bad> {
+    sc.eat(b'{')?;
+    sc.ws();
+    if sc.peek() == Some(b'}') {
+        sc.i += 1;
+        return Ok(());
+    }
+    loop {
+        sc.ws();
+        if sc.peek() != Some(b'"') {
+            return Err(bad_json(sc.i));
+        }
+        let mut key = sc.string(scratch)?;
+        if let Some(p) = prefix {
+            // Flattened nested key: "<prefix>.<key>" in scratch.
+            let s0 = scratch.len();
+            append_span(sc.b, scratch, p);
+            scratch.push(b'.');
+            append_span(sc.b, scratch, key);
+            key = Span {
+                scratch: true,
+                start: s0,
+                end: scratch.len(),
+            };
+        }
+        sc.eat(b':')?;
+        sc.ws();
+        let vstart = sc.i;
+        let (val, kind) = match sc.peek() {
+            Some(b'"') => (sc.string(scratch)?, Kind::Str),
+            Some(b'{') if depth == 0 => {
+                scan_object(sc, scratch, entries, Some(key), depth + 1)?;
+                (
+                    Span {
+                        scratch: false,
+                        start: vstart,
+                        end: sc.i,
+                    },
+                    Kind::Other,
+                )
+            }
+            Some(b'{' | b'[') => {
+                sc.skip_nested()?;
+                (
+                    Span {
+                        scratch: false,
+                        start: vstart,
+                        end: sc.i,
+                    },
+                    Kind::Other,
+                )
+            }
+            Some(c) if c == b'-' || c.is_ascii_digit() => {
+                while let Some(c) = sc.peek() {
+                    if !(c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
+                        break;
+                    }
+                    sc.i += 1;
+                }
+                (
+                    Span {
+                        scratch: false,
+                        start: vstart,
+                        end: sc.i,
+                    },
+                    Kind::Num,
+                )
+            }
+            _ => {
+                let rest = sc.b.get(vstart..).unwrap_or_default();
+                let (n, kind) = if rest.starts_with(b"true") {
+                    (4, Kind::Bool)
+                } else if rest.starts_with(b"false") {
+                    (5, Kind::Bool)
+                } else if rest.starts_with(b"null") {
+                    (4, Kind::Null)
+                } else {
+                    return Err(bad_json(vstart));
+                };
+                sc.i += n;
+                (
+                    Span {
+                        scratch: false,
+                        start: vstart,
+                        end: sc.i,
+                    },
+                    kind,
+                )
+            }
+        };
+        entries.push(Entry {
+            key,
+            val,
+            kind,
+            raw: (vstart, sc.i),
+        });
+        sc.ws();
+        match sc.peek() {
+            Some(b',') => sc.i += 1,
+            Some(b'}') => {
+                sc.i += 1;
+                return Ok(());
+            }
+            _ => return Err(bad_json(sc.i)),
+        }
+    }
+}
+
+/// Appends a span's bytes to scratch without a temporary allocation.
+fn append_span(line: &[u8], scratch: &mut Vec<u8>, s: Span) {
+    if s.scratch {
+        if s.start <= s.end && s.end <= scratch.len() {
+            scratch.extend_from_within(s.start..s.end);
+        }
+    } else {
+        scratch.extend_from_slice(line.get(s.start..s.end).unwrap_or_default());
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RawJson {
+    ts: Timestamp,
+    src: Span,
+    dst: Span,
+    uid: Option<Span>,
+    src_port: Option<u16>,
+    dst_port: Option<u16>,
+    proto: Proto,
+    duration: Option<Interval>,
+    bytes_out: Option<u64>,
+    bytes_in: Option<u64>,
+}
+
+/// Builds a [`ZeekJsonReader`].
+///
+/// # Example
+/// ```
+/// use beaconstat::ZeekJsonReader;
+/// let log = "{\"ts\":\"2023-01-04T14:37:37.5Z\",\"id.orig_h\":\"a\",\"id.resp_h\":\"b\"}\nnot json\n";
+/// let mut r = ZeekJsonReader::builder().strict(true).from_reader(log.as_bytes())?;
+/// assert_eq!(r.next_event()?.unwrap().ts.as_micros(), 1_672_843_057_500_000);
+/// assert!(r.next_event().is_err());
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZeekJsonReaderBuilder {
+    common: Common,
+}
+
+impl ZeekJsonReaderBuilder {
+    /// Defaults: skip bad records.
+    pub fn new() -> Self {
+        ZeekJsonReaderBuilder::default()
+    }
+    /// Strict mode: the first bad record is an error instead of a counted skip.
+    pub fn strict(&mut self, yes: bool) -> &mut Self {
+        self.common.strict = yes;
+        self
+    }
+    /// The input buffer size in bytes (default 256 KiB).
+    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
+        self.common.buffer_capacity = bytes.max(64);
+        self
+    }
+    /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
+    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
+        self.common.max_line = bytes.max(1);
+        self
+    }
+    /// A reader over `rdr` (gzip detected by its magic bytes).
+    ///
+    /// # Errors
+    /// An I/O error if the first read fails.
+    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
+        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
+        Ok(self.build_input(input, None))
+    }
+    /// A reader over the file at `path`.
+    ///
+    /// # Errors
+    /// An I/O error naming the path.
+    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
+        let path = path.as_ref();
+        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        Ok(self.build_input(input, Some(path.to_owned())))
+    }
+    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
+        ZeekJsonReader {
+            lines: Lines::new(input, self.common.max_line),
+            path,
+            stats: ReadStats::default(),
+            strict: self.common.strict,
+            rec: ZeekJsonRecord::new(),
+        }
+    }
+}
+
+/// Reads Zeek JSON logs (one object per line, plain or gzip) into borrowed [`ConnEvent`]s.
+///
+/// `ts` may be float seconds (parsed exactly from its decimal text) or an ISO 8601 string.
+///
+/// # Example
+/// ```
+/// use beaconstat::ZeekJsonReader;
+/// let log = concat!(
+///     r#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2","id.resp_p":443,"proto":"tcp"}"#, "\n",
+///     r#"{"ts":2.5,"id":{"orig_h":"10.0.0.1","resp_h":"10.0.0.3"},"orig_bytes":10}"#, "\n",
+/// );
+/// let mut r = ZeekJsonReader::from_reader(log.as_bytes())?;
+/// let mut dsts = Vec::new();
+/// r.for_each(|ev| dsts.push(ev.dst.to_owned()))?;
+/// assert_eq!(dsts, ["10.0.0.2", "10.0.0.3"]);
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ZeekJsonReader<R: Read> {
+    lines: Lines<R>,
+    path: Option<PathBuf>,
+    stats: ReadStats,
+    strict: bool,
+    rec: ZeekJsonRecord,
+}
+
+impl ZeekJsonReader<File> {
+    /// A builder for non-default settings.
+    pub fn builder() -> ZeekJsonReaderBuilder {
+        ZeekJsonReaderBuilder::new()
+    }
+
+    /// Opens a Zeek JSON log (plain or gzip) with default settings.
+    ///
+    /// # Errors
+    /// An I/O error naming the path.
+    pub fn from_path<P: AsRef<Path>>(path: P) -> Result<ZeekJsonReader<File>> {
+        ZeekJsonReaderBuilder::new().from_path(path)
+    }
+}
+
+impl<R: Read> ZeekJsonReader<R> {
+    /// A reader over `rdr` with default settings.
+    ///
+    /// # Errors
+    /// An I/O error if the first read fails.
+    pub fn from_reader(rdr: R) -> Result<ZeekJsonReader<R>> {
+        ZeekJsonReaderBuilder::new().from_reader(rdr)
+    }
+
+    fn read_into(
+        lines: &mut Lines<R>,
+        path: &Option<PathBuf>,
+        stats: &mut ReadStats,
+        rec: &mut ZeekJsonRecord,
+    ) -> Result<bool> {
+        loop {
+            let info = match lines.next_line(&mut rec.line) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(Error::io(path.clone(), e)),
+            };
+            if rec.line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            stats.records += 1;
+            rec.position = info.position;
+            rec.scan();
+            if info.too_long {
+                rec.bad = Some(Bad::new(SkipReason::LineTooLong));
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Reads the next non-blank line into `rec` and scans it. Returns `false` at end of input.
+    /// A malformed line is still a record: [`ZeekJsonRecord::conn_event`] reports why.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn read_record(&mut self, rec: &mut ZeekJsonRecord) -> Result<bool> {
+        Self::read_into(&mut self.lines, &self.path, &mut self.stats, rec)
+    }
+
+    /// The next event, skipping (and counting) bad records; `None` at end of input.
+    ///
+    /// # Errors
+    /// I/O errors; in strict mode, the first bad record.
+    pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        loop {
+            if !Self::read_into(&mut self.lines, &self.path, &mut self.stats, &mut self.rec)? {
+                return Ok(None);
+            }
+            match self.rec.raw() {
+                Ok(raw) => {
+                    self.stats.events += 1;
+                    return Ok(Some(self.rec.resolve(raw)));
+                }
+                Err(bad) => {
+                    if self.strict {
+                        return Err(bad.to_error(self.rec.position, &self.rec.line));
+                    }
+                    self.stats.skip(self.rec.position, &bad, &self.rec.line);
+                }
+            }
+        }
+    }
+
+    /// Like `next_event`, also handing out the record the event came from, for its other
+    /// fields (`conn_state`, labels, packet counts).
+    ///
+    /// # Errors
+    /// As `next_event`.
+    pub fn next_event_with_record(&mut self) -> Result<Option<(ConnEvent<'_>, &ZeekJsonRecord)>> {
+        if self.next_event()?.is_none() {
+            return Ok(None);
+        }
+        // The record just parsed; parse it again from the shared borrow (cheap, no I/O).
+        match self.rec.raw() {
+            Ok(raw) => Ok(Some((self.rec.resolve(raw), &self.rec))),
+            Err(bad) => Err(bad.to_error(self.rec.position, &self.rec.line)),
+        }
+    }
+
+    /// Calls `f` with every event until the end of input.
+    ///
+    /// # Errors
+    /// As [`next_event`](ZeekJsonReader::next_event).
+    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
+        while let Some(ev) = self.next_event()? {
+            f(ev);
+        }
+        Ok(())
+    }
+
+    /// The last record read by [`next_event`](ZeekJsonReader::next_event).
+    pub fn record(&self) -> &ZeekJsonRecord {
+        &self.rec
+    }
+
+    /// What has been read so far.
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// Whether the input is gzip-compressed.
+    pub fn is_gzip(&self) -> bool {
+        self.lines.input.is_gzip()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> core::result::Result<String, SkipReason> {
+        let mut r = ZeekJsonReader::from_reader(line.as_bytes()).unwrap();
+        let mut rec = ZeekJsonRecord::new();
+        assert!(r.read_record(&mut rec).unwrap());
+        match rec.raw() {
+            Ok(raw) => {
+                let e = rec.resolve(raw);
+                Ok(format!(
+                    "{} {} {} {:?} {:?}",
+                    e.ts.as_micros(),
+                    e.src,
+                    e.dst,
+                    e.dst_port,
+                    e.uid
+                ))
+            }
+            Err(b) => Err(b.reason),
+        }
+    }
+
+    #[test]
+    fn escapes_unicode_and_nesting() {
+        assert_eq!(
+            one(
+                r#"{"ts":1,"uid":"C\"x\u00e9\ud83d\ude00","id.orig_h":"a\/b","id.resp_h":"c","tags":["x}",{"y":"]"}]}"#
+            ),
+            Ok("1000000 a/b c None Some(\"C\\\"xé😀\")".to_owned())
+        );
+        assert_eq!(
+            one(r#" { "ts" : 1.25e0 , "id" : { "orig_h" : "a" , "resp_h" : "b", "resp_p": 53 } } "#),
+            Ok("1250000 a b Some(53) None".to_owned())
+        );
+        assert_eq!(
+            one(r#"{"ts":"1672843057.000001","id.orig_h":"a","id.resp_h":"b","id.resp_p":null}"#),
+            Ok("1672843057000001 a b None None".to_owned())
+        );
+    }
+
+    #[test]
+    fn malformed_lines() {
+        for bad in [
+            r#"{"ts":1,"id.orig_h":"a","id.resp_h":"b""#,
+            r#"{"ts":1,"id.orig_h":"a","id.resp_h":"b"} x"#,
+            r#"{"ts":1,"id.orig_h":"a\q","id.resp_h":"b"}"#,
+            r#"{"ts":1,"id.orig_h":"\ud800","id.resp_h":"b"}"#,
+            r#"{"ts":tru}"#,
+            r#"[1,2]"#,
+            r#"{"ts":1,"x":[1,2}"#,
+        ] {
+            assert_eq!(one(bad), Err(SkipReason::BadJson), "{bad}");
+        }
+        assert_eq!(
+            one(r#"{"id.orig_h":"a","id.resp_h":"b"}"#),
+            Err(SkipReason::MissingField)
+        );
+        assert_eq!(
+            one(r#"{"ts":"x","id.orig_h":"a","id.resp_h":"b"}"#),
+            Err(SkipReason::BadTimestamp)
+        );
+        assert_eq!(
+            one(r#"{"ts":1,"id.orig_h":"a","id.resp_h":"b","id.resp_p":-1}"#),
+            Err(SkipReason::BadPort)
+        );
+    }
+
+    #[test]
+    fn scratch_is_reused() {
+        let line = r#"{"ts":1,"id.orig_h":"\u0061","id.resp_h":"b"}"#;
+        let input = format!("{line}\n{line}\n{line}\n");
+        let mut r = ZeekJsonReader::from_reader(input.as_bytes()).unwrap();
+        let mut rec = ZeekJsonRecord::new();
+        assert!(r.read_record(&mut rec).unwrap());
+        let cap = (rec.scratch.capacity(), rec.line.capacity(), rec.entries.capacity());
+        while r.read_record(&mut rec).unwrap() {
+            assert_eq!(rec.conn_event().unwrap().src, "a");
+            assert_eq!(
+                (rec.scratch.capacity(), rec.line.capacity(), rec.entries.capacity()),
+                cap
+            );
+        }
+    }
+}

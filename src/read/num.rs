@@ -1,0 +1,180 @@
+//! Byte-level number and time parsing shared by the readers (no allocation, no panics).
+
+use crate::time::{Interval, Timestamp};
+
+/// Parses an unsigned decimal integer (digits only, at least one, no overflow).
+#[inline]
+pub(crate) fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(v)
+}
+
+/// Parses a port number (`0..=65535`).
+#[inline]
+pub(crate) fn parse_port(b: &[u8]) -> Option<u16> {
+    if b.len() > 5 {
+        return None;
+    }
+    parse_u64(b).and_then(|v| u16::try_from(v).ok())
+}
+
+/// Parses a count that may be written as a float (`1234.0`, as some JSON writers do).
+pub(crate) fn parse_count(b: &[u8]) -> Option<u64> {
+    if let Some(v) = parse_u64(b) {
+        return Some(v);
+    }
+    let s = core::str::from_utf8(b).ok()?;
+    let f: f64 = s.parse().ok()?;
+    if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 {
+        Some(f as u64)
+    } else {
+        None
+    }
+}
+
+/// Parses unsigned decimal seconds with at most 12 integer and 6 fraction digits (Zeek's
+/// `1672843057.123456`) straight from bytes; `None` sends the caller to the general path.
+#[inline]
+fn fast_secs_micros(b: &[u8]) -> Option<i64> {
+    let mut int: i64 = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        int = int * 10 + i64::from(d);
+        i += 1;
+        if i > 12 {
+            return None;
+        }
+    }
+    if i == 0 {
+        return None;
+    }
+    if i == b.len() {
+        return Some(int * 1_000_000);
+    }
+    if b[i] != b'.' {
+        return None;
+    }
+    let frac = &b[i + 1..];
+    if frac.is_empty() || frac.len() > 6 {
+        return None;
+    }
+    let mut f: i64 = 0;
+    for &c in frac {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        f = f * 10 + i64::from(d);
+    }
+    const POW: [i64; 7] = [1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+    Some(int * 1_000_000 + f * POW[frac.len()])
+}
+
+/// Whether `b` is text a `&str` can hold (ASCII checked first: it is much cheaper).
+#[inline]
+pub(crate) fn is_text(b: &[u8]) -> bool {
+    b.is_ascii() || core::str::from_utf8(b).is_ok()
+}
+
+/// [`Proto::parse`](crate::Proto::parse) on bytes, with the common lowercase names matched
+/// directly.
+#[inline]
+pub(crate) fn parse_proto(b: &[u8]) -> crate::event::Proto {
+    use crate::event::Proto;
+    match b {
+        b"tcp" => Proto::Tcp,
+        b"udp" => Proto::Udp,
+        b"icmp" => Proto::Icmp,
+        _ => core::str::from_utf8(b).map_or(Proto::Other, Proto::parse),
+    }
+}
+
+/// Parses decimal epoch seconds exactly, then falls back to a float with an exponent
+/// (`1.6e9`) and finally to RFC 3339.
+#[inline]
+pub(crate) fn parse_ts_secs(b: &[u8]) -> Option<Timestamp> {
+    if let Some(us) = fast_secs_micros(b) {
+        return Some(Timestamp::from_micros(us));
+    }
+    let s = core::str::from_utf8(b).ok()?;
+    if let Some(t) = Timestamp::parse_epoch_secs(s) {
+        return Some(t);
+    }
+    if s.bytes().any(|c| c == b'e' || c == b'E')
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Timestamp::from_secs_f64(f);
+    }
+    Timestamp::parse_rfc3339(s)
+}
+
+/// Parses a non-negative duration in decimal seconds.
+#[inline]
+pub(crate) fn parse_duration(b: &[u8]) -> Option<Interval> {
+    if let Some(us) = fast_secs_micros(b) {
+        return Some(Interval::from_micros(us));
+    }
+    let s = core::str::from_utf8(b).ok()?;
+    let t = Timestamp::parse_epoch_secs(s).or_else(|| s.parse::<f64>().ok().and_then(Timestamp::from_secs_f64))?;
+    (t.as_micros() >= 0).then_some(Interval::from_micros(t.as_micros()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_port(b"65535"), Some(65535));
+        assert_eq!(parse_port(b"65536"), None);
+        assert_eq!(parse_port(b"000443"), None);
+        assert_eq!(parse_count(b"12.0"), Some(12));
+        assert_eq!(parse_count(b"12.5"), None);
+        assert_eq!(parse_ts_secs(b"1.6e9"), Some(Timestamp::from_secs(1_600_000_000)));
+        assert_eq!(parse_ts_secs(b"1970-01-01T00:00:01Z"), Some(Timestamp::from_secs(1)));
+        assert_eq!(parse_duration(b"0.5"), Some(Interval::from_micros(500_000)));
+        assert_eq!(parse_duration(b"-0.5"), None);
+        // The fast path agrees with the general parser.
+        for t in [
+            "0",
+            "1.",
+            ".5",
+            "1.5",
+            "12.123456",
+            "12.1234567",
+            "123456789012.1",
+            "1234567890123.5",
+            "1a",
+            "",
+            "-",
+        ] {
+            assert_eq!(
+                parse_ts_secs(t.as_bytes()),
+                Timestamp::parse_epoch_secs(t).or_else(|| Timestamp::parse_rfc3339(t)),
+                "{t}"
+            );
+        }
+        assert_eq!(parse_proto(b"tcp"), crate::Proto::Tcp);
+        assert_eq!(parse_proto(b"ICMP"), crate::Proto::Icmp);
+        assert!(is_text("é".as_bytes()) && !is_text(b"\xff"));
+    }
+}

@@ -1,0 +1,1036 @@
+//! Zeek TSV logs (`conn.log`, `conn.log.gz`, Stratosphere/IoT-23 `conn.log.labeled`).
+//!
+//! The reader honours Zeek's header: `#separator` (with its `\x09` escape), `#set_separator`,
+//! `#empty_field`, `#unset_field`, `#fields`, `#types`, and any number of `#open`…`#close`
+//! blocks in one file, each with its own field order. Fields may come in any order, extra
+//! columns (labels) are kept, and optional columns may be missing. IoT-23's quirk, where the
+//! last header column reads `tunnel_parents   label   detailed-label` (three spaces, not tabs),
+//! is recognised and the last data column is split the same way.
+
+use super::input::{Input, Lines};
+use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
+use super::{Bad, Common, ReadStats, SkipReason};
+use crate::error::{Error, Position, Result};
+use crate::event::{ConnEvent, Proto};
+use crate::time::{Interval, Timestamp};
+use core::ops::Range;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The standard Zeek `conn.log` columns, used when a headerless log is read with
+/// [`ZeekReaderBuilder::default_conn_fields`].
+const CONN_FIELDS: [&str; 21] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+];
+
+/// Column positions of the fields an event is built from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Idx {
+    ts: Option<usize>,
+    uid: Option<usize>,
+    orig_h: Option<usize>,
+    orig_p: Option<usize>,
+    resp_h: Option<usize>,
+    resp_p: Option<usize>,
+    proto: Option<usize>,
+    duration: Option<usize>,
+    orig_bytes: Option<usize>,
+    resp_bytes: Option<usize>,
+}
+
+impl Idx {
+    fn from_names(names: &[String]) -> Idx {
+        let find = |n: &str| names.iter().position(|f| f == n);
+        Idx {
+            ts: find("ts"),
+            uid: find("uid"),
+            orig_h: find("id.orig_h"),
+            orig_p: find("id.orig_p"),
+            resp_h: find("id.resp_h"),
+            resp_p: find("id.resp_p"),
+            proto: find("proto"),
+            duration: find("duration"),
+            orig_bytes: find("orig_bytes"),
+            resp_bytes: find("resp_bytes"),
+        }
+    }
+}
+
+/// One Zeek header block: separators, markers and field names (shared by the records read
+/// under it).
+///
+/// # Example
+/// ```
+/// use beaconstat::{ZeekReader, ZeekRecord};
+/// let log = "#separator \\x09\n#unset_field\t-\n#fields\tts\tid.orig_h\tid.resp_h\n#types\ttime\taddr\taddr\n";
+/// let mut r = ZeekReader::from_reader(log.as_bytes())?;
+/// assert!(!r.read_record(&mut ZeekRecord::new())?);
+/// let h = r.header().unwrap();
+/// assert_eq!(h.fields(), ["ts", "id.orig_h", "id.resp_h"]);
+/// assert_eq!(h.types(), ["time", "addr", "addr"]);
+/// assert_eq!(h.separator(), b'\t');
+/// assert_eq!(h.index("id.resp_h"), Some(2));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZeekHeader {
+    separator: u8,
+    set_separator: Vec<u8>,
+    empty_field: Vec<u8>,
+    unset_field: Vec<u8>,
+    path: Option<String>,
+    fields: Vec<String>,
+    types: Vec<String>,
+    // Names split out of the last tab column by three spaces (IoT-23); 0 for normal logs.
+    quirk_extra: usize,
+    idx: Idx,
+}
+
+impl ZeekHeader {
+    fn new(state: &HeaderState, mut fields: Vec<String>) -> ZeekHeader {
+        let mut quirk_extra = 0;
+        if let Some(last) = fields.last()
+            && last.contains("   ")
+        {
+            let parts: Vec<String> = last
+                .split("   ")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if parts.len() > 1 {
+                quirk_extra = parts.len() - 1;
+                fields.pop();
+                fields.extend(parts);
+            }
+        }
+        let idx = Idx::from_names(&fields);
+        ZeekHeader {
+            separator: state.separator,
+            set_separator: state.set_separator.clone(),
+            empty_field: state.empty_field.clone(),
+            unset_field: state.unset_field.clone(),
+            path: state.path.clone(),
+            fields,
+            types: Vec::new(),
+            quirk_extra,
+            idx,
+        }
+    }
+
+    /// The field names, in column order (IoT-23's space-joined last column split apart).
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+    /// The field types from `#types` (empty if the block had none).
+    pub fn types(&self) -> &[String] {
+        &self.types
+    }
+    /// The column index of a field.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+    /// The field separator byte (`\t` by default).
+    pub fn separator(&self) -> u8 {
+        self.separator
+    }
+    /// The separator inside set and vector values (`,` by default).
+    pub fn set_separator(&self) -> &[u8] {
+        &self.set_separator
+    }
+    /// The marker of an empty set or string (`(empty)` by default).
+    pub fn empty_field(&self) -> &[u8] {
+        &self.empty_field
+    }
+    /// The marker of an unset value (`-` by default).
+    pub fn unset_field(&self) -> &[u8] {
+        &self.unset_field
+    }
+    /// The log's `#path` (`conn`), if given.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+    /// Whether the last column uses IoT-23's three-space quirk.
+    pub fn has_space_quirk(&self) -> bool {
+        self.quirk_extra > 0
+    }
+
+    #[inline]
+    fn is_unset(&self, v: &[u8]) -> bool {
+        v.is_empty() || v == self.unset_field.as_slice() || v == self.empty_field.as_slice()
+    }
+}
+
+/// The header directives seen so far (they apply to the next `#fields`).
+#[derive(Debug, Clone)]
+struct HeaderState {
+    separator: u8,
+    set_separator: Vec<u8>,
+    empty_field: Vec<u8>,
+    unset_field: Vec<u8>,
+    path: Option<String>,
+}
+
+impl Default for HeaderState {
+    fn default() -> Self {
+        HeaderState {
+            separator: b'\t',
+            set_separator: b",".to_vec(),
+            empty_field: b"(empty)".to_vec(),
+            unset_field: b"-".to_vec(),
+            path: None,
+        }
+    }
+}
+
+/// Decodes Zeek's `\xNN` escapes in a header value.
+fn unescape_header(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\'
+            && v.get(i + 1) == Some(&b'x')
+            && let Some(h) = v.get(i + 2..i + 4)
+            && let Ok(s) = core::str::from_utf8(h)
+            && let Ok(b) = u8::from_str_radix(s, 16)
+        {
+            out.push(b);
+            i += 4;
+            continue;
+        }
+        out.push(v[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A reusable Zeek record: one line buffer plus field bounds (the `csv` crate's
+/// `ByteRecord` idea). Reading into the same record again reuses its capacity.
+///
+/// # Example
+/// ```
+/// use beaconstat::{ZeekReader, ZeekRecord};
+/// let log = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tconn_state\torig_pkts\n\
+///            1672843056.913119\tCXHB1\t10.0.0.1\t5555\t10.0.0.2\t443\tSF\t18\n";
+/// let mut r = ZeekReader::from_reader(log.as_bytes())?;
+/// let mut rec = ZeekRecord::new();
+/// assert!(r.read_record(&mut rec)?);
+/// assert_eq!(rec.len(), 8);
+/// assert_eq!(rec.field("conn_state"), Some("SF"));
+/// assert_eq!(rec.count("orig_pkts")?, Some(18));
+/// let ev = rec.conn_event()?;
+/// assert_eq!(ev.ts.as_micros(), 1_672_843_056_913_119);
+/// assert_eq!((ev.src, ev.dst, ev.dst_port), ("10.0.0.1", "10.0.0.2", Some(443)));
+/// assert_eq!(rec.position().line, 2);
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZeekRecord {
+    line: Vec<u8>,
+    // Byte ranges of the fields within `line`, in column order.
+    bounds: Vec<(usize, usize)>,
+    position: Position,
+    header: Option<Arc<ZeekHeader>>,
+    too_long: bool,
+}
+
+/// An event as byte ranges into the record's line (no borrow, so a reader can count a
+/// skip and retry in a loop; see [`ZeekReader::next_event`]).
+#[derive(Debug, Clone, Copy)]
+struct RawEvent {
+    ts: Timestamp,
+    src: (usize, usize),
+    dst: (usize, usize),
+    uid: Option<(usize, usize)>,
+    src_port: Option<u16>,
+    dst_port: Option<u16>,
+    proto: Proto,
+    duration: Option<Interval>,
+    bytes_out: Option<u64>,
+    bytes_in: Option<u64>,
+}
+
+/// Splits `line` at every `sep` byte, eight bytes at a time (SWAR: fields are short, so one
+/// word-wide scan beats a SIMD search restarted per field).
+#[inline]
+fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>) {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let rep = u64::from_ne_bytes([sep; 8]);
+    let mut start = 0;
+    let chunks = line.chunks_exact(8);
+    let tail = chunks.remainder();
+    for (ci, ch) in chunks.enumerate() {
+        let arr: [u8; 8] = ch.try_into().unwrap_or([0; 8]);
+        let w = u64::from_le_bytes(arr) ^ rep;
+        // High bit set exactly in the bytes equal to `sep` (no false positives).
+        let mut m = !(((w & LO7) + LO7) | w | LO7);
+        while m != 0 {
+            let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
+            out.push((start, i));
+            start = i + 1;
+            m &= m - 1;
+        }
+    }
+    let base = line.len() - tail.len();
+    for (j, &c) in tail.iter().enumerate() {
+        if c == sep {
+            out.push((start, base + j));
+            start = base + j + 1;
+        }
+    }
+    out.push((start, line.len()));
+}
+
+/// Looks up an already validated UTF-8 range (falls back to "" rather than panicking).
+#[inline]
+pub(crate) fn str_at(buf: &[u8], r: (usize, usize)) -> &str {
+    buf.get(r.0..r.1)
+        .and_then(|b| core::str::from_utf8(b).ok())
+        .unwrap_or("")
+}
+
+impl RawEvent {
+    #[inline]
+    fn resolve(self, line: &[u8]) -> ConnEvent<'_> {
+        // One validation of the whole line is cheaper than one per field; a line with invalid
+        // UTF-8 outside the fields used falls back to per-field checks.
+        if let Ok(text) = core::str::from_utf8(line) {
+            let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
+            let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
+            ev.src_port = self.src_port;
+            ev.dst_port = self.dst_port;
+            ev.proto = self.proto;
+            ev.duration = self.duration;
+            ev.bytes_out = self.bytes_out;
+            ev.bytes_in = self.bytes_in;
+            ev.uid = self.uid.map(at);
+            return ev;
+        }
+        let mut ev = ConnEvent::new(self.ts, str_at(line, self.src), str_at(line, self.dst));
+        ev.src_port = self.src_port;
+        ev.dst_port = self.dst_port;
+        ev.proto = self.proto;
+        ev.duration = self.duration;
+        ev.bytes_out = self.bytes_out;
+        ev.bytes_in = self.bytes_in;
+        ev.uid = self.uid.map(|r| str_at(line, r));
+        ev
+    }
+}
+
+impl ZeekRecord {
+    /// An empty record.
+    pub fn new() -> Self {
+        ZeekRecord::default()
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    /// Whether the record has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.bounds.is_empty()
+    }
+
+    /// The raw bytes of field `i` (unset markers included).
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let &(s, e) = self.bounds.get(i)?;
+        self.line.get(s..e)
+    }
+
+    /// The whole line, without its line terminator.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.line
+    }
+
+    /// Where the record starts in the (decompressed) input.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The header this record was read under.
+    pub fn header(&self) -> Option<&ZeekHeader> {
+        self.header.as_deref()
+    }
+
+    /// A field's text by name; `None` if the column is absent, unset (`-`), empty (`(empty)`)
+    /// or not UTF-8.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        let h = self.header.as_deref()?;
+        let v = self.get(h.index(name)?)?;
+        if h.is_unset(v) {
+            return None;
+        }
+        core::str::from_utf8(v).ok()
+    }
+
+    /// A count field by name (`orig_pkts`, `resp_ip_bytes`, …): `Ok(None)` if absent or unset.
+    ///
+    /// # Errors
+    /// A parse error naming the field and value if it is not a non-negative integer.
+    pub fn count(&self, name: &str) -> Result<Option<u64>> {
+        let Some(h) = self.header.as_deref() else {
+            return Ok(None);
+        };
+        let Some(v) = h.index(name).and_then(|i| self.get(i)) else {
+            return Ok(None);
+        };
+        if h.is_unset(v) {
+            return Ok(None);
+        }
+        parse_u64(v)
+            .map(Some)
+            .ok_or_else(|| Error::parse(self.position, Some(name), Some(v), SkipReason::BadNumber.as_str()))
+    }
+
+    /// The connection as a borrowed event.
+    ///
+    /// # Errors
+    /// A parse error with the line, field and value when a required field (`ts`,
+    /// `id.orig_h`, `id.resp_h`) is missing or any mapped field does not parse.
+    pub fn conn_event(&self) -> Result<ConnEvent<'_>> {
+        match self.raw() {
+            Ok(raw) => Ok(raw.resolve(&self.line)),
+            Err(bad) => Err(bad.to_error(self.position, &self.line)),
+        }
+    }
+
+    fn split(&mut self, header: Option<&ZeekHeader>) {
+        self.bounds.clear();
+        let sep = header.map_or(b'\t', |h| h.separator);
+        split_swar(&self.line, sep, &mut self.bounds);
+        if let Some(h) = header
+            && h.quirk_extra > 0
+            && self.bounds.len() + h.quirk_extra == h.fields.len()
+            && let Some((mut s, e)) = self.bounds.pop()
+        {
+            let finder = memchr::memmem::Finder::new(b"   ");
+            for _ in 0..h.quirk_extra {
+                let Some(i) = self.line.get(s..e).and_then(|f| finder.find(f)) else {
+                    break;
+                };
+                self.bounds.push((s, s + i));
+                s += i + 3;
+            }
+            self.bounds.push((s, e));
+        }
+    }
+
+    #[inline]
+    fn raw(&self) -> core::result::Result<RawEvent, Bad> {
+        if self.too_long {
+            return Err(Bad::new(SkipReason::LineTooLong));
+        }
+        let Some(h) = self.header.as_deref() else {
+            return Err(Bad::new(SkipReason::NoHeader));
+        };
+        if self.bounds.len() != h.fields.len() {
+            return Err(Bad::count(h.fields.len(), self.bounds.len()));
+        }
+        let idx = &h.idx;
+        let line = &self.line[..];
+        let b = &self.bounds;
+        // The value of column `i`, or None if the column is absent or unset.
+        let val = |i: Option<usize>| -> Option<(usize, usize)> {
+            let r = *b.get(i?)?;
+            let v = line.get(r.0..r.1)?;
+            (!h.is_unset(v)).then_some(r)
+        };
+        let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
+        let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
+        let ascii = line.is_ascii();
+        let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
+            None if required => Err(Bad::field(
+                SkipReason::MissingField,
+                name,
+                i.and_then(|i| b.get(i)).map(|&r| range(r)),
+            )),
+            None => Ok(None),
+            Some(r) if ascii || is_text(bytes(r)) => Ok(Some(r)),
+            Some(r) => Err(Bad::field(SkipReason::BadUtf8, name, Some(range(r)))),
+        };
+        let ts = match val(idx.ts) {
+            None => {
+                return Err(Bad::field(
+                    SkipReason::MissingField,
+                    "ts",
+                    idx.ts.and_then(|i| b.get(i)).map(|&r| range(r)),
+                ));
+            }
+            Some(r) => {
+                parse_ts_secs(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", Some(range(r))))?
+            }
+        };
+        let src = text(idx.orig_h, "id.orig_h", true)?.unwrap_or_default();
+        let dst = text(idx.resp_h, "id.resp_h", true)?.unwrap_or_default();
+        let uid = text(idx.uid, "uid", false)?;
+        let port = |i: Option<usize>, name: &'static str| match val(i) {
+            None => Ok(None),
+            Some(r) => parse_port(bytes(r))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadPort, name, Some(range(r)))),
+        };
+        let count = |i: Option<usize>, name: &'static str| match val(i) {
+            None => Ok(None),
+            Some(r) => parse_u64(bytes(r))
+                .map(Some)
+                .ok_or_else(|| Bad::field(SkipReason::BadNumber, name, Some(range(r)))),
+        };
+        let src_port = port(idx.orig_p, "id.orig_p")?;
+        let dst_port = port(idx.resp_p, "id.resp_p")?;
+        let bytes_out = count(idx.orig_bytes, "orig_bytes")?;
+        let bytes_in = count(idx.resp_bytes, "resp_bytes")?;
+        let duration = match val(idx.duration) {
+            None => None,
+            Some(r) => Some(
+                parse_duration(bytes(r))
+                    .ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", Some(range(r))))?,
+            ),
+        };
+        let proto = match val(idx.proto) {
+            None => Proto::Other,
+            Some(r) => parse_proto(bytes(r)),
+        };
+        Ok(RawEvent {
+            ts,
+            src,
+            dst,
+            uid,
+            src_port,
+            dst_port,
+            proto,
+            duration,
+            bytes_out,
+            bytes_in,
+        })
+    }
+}
+
+/// Builds a [`ZeekReader`].
+///
+/// # Example
+/// ```
+/// use beaconstat::ZeekReader;
+/// let headerless = "1.5\tC1\t10.0.0.1\t5555\t10.0.0.2\t53\tudp\n";
+/// let mut r = ZeekReader::builder()
+///     .default_conn_fields(true)
+///     .strict(true)
+///     .from_reader(headerless.as_bytes())?;
+/// let ev = r.next_event()?.unwrap();
+/// assert_eq!(ev.dst_port, Some(53));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZeekReaderBuilder {
+    common: Common,
+    default_fields: bool,
+}
+
+impl ZeekReaderBuilder {
+    /// A builder with the defaults: skip bad records, require a `#fields` header.
+    pub fn new() -> Self {
+        ZeekReaderBuilder::default()
+    }
+
+    /// Strict mode: the first bad record is an error (with its line, field and value) instead
+    /// of a counted skip.
+    pub fn strict(&mut self, yes: bool) -> &mut Self {
+        self.common.strict = yes;
+        self
+    }
+
+    /// For headerless logs (e.g. after `grep`): assume Zeek's standard `conn.log` columns
+    /// until a `#fields` line says otherwise. Off by default (such lines are skipped with
+    /// [`SkipReason::NoHeader`]). A data line may then have fewer columns than the standard 21
+    /// (a prefix of them), but not more.
+    pub fn default_conn_fields(&mut self, yes: bool) -> &mut Self {
+        self.default_fields = yes;
+        self
+    }
+
+    /// The input buffer size in bytes (default 256 KiB).
+    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
+        self.common.buffer_capacity = bytes.max(64);
+        self
+    }
+
+    /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
+    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
+        self.common.max_line = bytes.max(1);
+        self
+    }
+
+    /// A reader over `rdr` (gzip detected by its magic bytes).
+    ///
+    /// # Errors
+    /// An I/O error if the first read fails.
+    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekReader<R>> {
+        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
+        Ok(self.build_input(input, None))
+    }
+
+    /// A reader over the file at `path`.
+    ///
+    /// # Errors
+    /// An I/O error naming the path if it cannot be opened or read.
+    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekReader<File>> {
+        let path = path.as_ref();
+        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        Ok(self.build_input(input, Some(path.to_owned())))
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> ZeekReader<R> {
+        let state = HeaderState::default();
+        let header = self.default_fields.then(|| {
+            let mut h = ZeekHeader::new(&state, CONN_FIELDS.iter().map(|s| (*s).to_owned()).collect());
+            h.path = Some("conn".to_owned());
+            Arc::new(h)
+        });
+        ZeekReader {
+            core: Core {
+                lines: Lines::new(input, self.common.max_line),
+                state,
+                header,
+                pending_fields: self.default_fields,
+                path,
+                stats: ReadStats::default(),
+                strict: self.common.strict,
+            },
+            rec: ZeekRecord::new(),
+        }
+    }
+}
+
+/// Reads Zeek TSV logs, plain or gzip, into borrowed [`ConnEvent`]s.
+///
+/// ```text
+///   io::Read ──▶ ZeekReader (input buffer) ──read_record──▶ ZeekRecord (line + field bounds)
+///                                                            │ conn_event()
+///                                                            ▼
+///                                              ConnEvent<'record> (Copy, borrowed)
+/// ```
+///
+/// The header is honoured: `#separator` (with its `\x09` escape), `#set_separator`,
+/// `#empty_field`, `#unset_field`, `#fields`, `#types`, several `#open`…`#close` blocks with
+/// different field orders, extra columns (labels) and missing optional columns, and IoT-23's
+/// three-space last column. Lines starting with `#` are headers or comments, never records.
+/// Each data line becomes an event or a counted [`Skipped`](crate::Skipped) entry.
+///
+/// Two ways to drive it, as with the `csv` crate:
+/// - [`read_record`](ZeekReader::read_record) into your own [`ZeekRecord`], then
+///   [`ZeekRecord::conn_event`] or [`ZeekRecord::field`] — full control, no allocation;
+/// - [`next_event`](ZeekReader::next_event) / [`for_each`](ZeekReader::for_each), which skip
+///   and count bad records (or fail on them in strict mode) and keep [`ReadStats`].
+///
+/// # Example
+/// ```
+/// use beaconstat::{Proto, ZeekReader};
+/// let log = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\torig_bytes\tresp_bytes\n\
+///            1672843056.913119\tCXHB\t10.136.0.18\t55548\t10.136.0.16\t3128\ttcp\t0.084044\t1030\t20275\n\
+///            1672843078.129079\tCpUS\t10.136.0.18\t41268\t10.136.0.16\t3128\ttcp\t-\t-\t-\n";
+/// let mut r = ZeekReader::from_reader(log.as_bytes())?;
+/// let mut seen = Vec::new();
+/// r.for_each(|ev| seen.push((ev.ts.as_micros(), ev.bytes_out, ev.proto)))?;
+/// assert_eq!(seen, [(1_672_843_056_913_119, Some(1030), Proto::Tcp), (1_672_843_078_129_079, None, Proto::Tcp)]);
+/// assert_eq!(r.stats().events, 2);
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ZeekReader<R: Read> {
+    core: Core<R>,
+    // Record used by next_event / for_each.
+    rec: ZeekRecord,
+}
+
+#[derive(Debug)]
+struct Core<R: Read> {
+    lines: Lines<R>,
+    state: HeaderState,
+    header: Option<Arc<ZeekHeader>>,
+    // The current header was built from default fields or a #fields line (vs. none yet).
+    pending_fields: bool,
+    path: Option<PathBuf>,
+    stats: ReadStats,
+    strict: bool,
+}
+
+impl<R: Read> Core<R> {
+    fn io(&self, e: std::io::Error) -> Error {
+        Error::io(self.path.clone(), e)
+    }
+
+    fn read_record(&mut self, rec: &mut ZeekRecord) -> Result<bool> {
+        loop {
+            let info = match self.lines.next_line(&mut rec.line) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(self.io(e)),
+            };
+            if rec.line.is_empty() {
+                continue;
+            }
+            if rec.line[0] == b'#' {
+                self.header_line(&rec.line, info.position)?;
+                continue;
+            }
+            self.stats.records += 1;
+            rec.position = info.position;
+            rec.too_long = info.too_long;
+            match (&rec.header, &self.header) {
+                (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
+                _ => rec.header = self.header.clone(),
+            }
+            let h = rec.header.take();
+            rec.split(h.as_deref());
+            rec.header = h;
+            if let (Some(h), true) = (rec.header.as_deref(), self.pending_fields) {
+                // Headerless default layout: accept a prefix of the standard columns.
+                if h.fields.len() == CONN_FIELDS.len() {
+                    let n = rec.bounds.len().min(h.fields.len());
+                    if n < h.fields.len() && n >= 5 {
+                        let mut short = h.clone();
+                        short.fields.truncate(n);
+                        short.idx = Idx::from_names(&short.fields);
+                        rec.header = Some(Arc::new(short));
+                    }
+                }
+            }
+            return Ok(true);
+        }
+    }
+
+    fn header_line(&mut self, line: &[u8], pos: Position) -> Result<()> {
+        if let Some(rest) = line.strip_prefix(b"#separator") {
+            let v = rest
+                .strip_prefix(b" ")
+                .or_else(|| rest.strip_prefix(b"\t"))
+                .unwrap_or(rest);
+            let sep = unescape_header(v);
+            match sep.as_slice() {
+                [b] => self.state.separator = *b,
+                _ => {
+                    return Err(Error::parse(
+                        pos,
+                        Some("#separator"),
+                        Some(v),
+                        "only single-byte separators are supported",
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        let sep = self.state.separator;
+        let mut parts = line.split(|&c| c == sep);
+        let key = parts.next().unwrap_or_default();
+        let value = || line.get(key.len() + 1..).map(unescape_header).unwrap_or_default();
+        match key {
+            b"#set_separator" => self.state.set_separator = value(),
+            b"#empty_field" => self.state.empty_field = value(),
+            b"#unset_field" => self.state.unset_field = value(),
+            b"#path" => self.state.path = Some(String::from_utf8_lossy(&value()).into_owned()),
+            b"#fields" => {
+                let names = parts.map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+                self.header = Some(Arc::new(ZeekHeader::new(&self.state, names)));
+                self.pending_fields = false;
+            }
+            b"#types" => {
+                if let Some(h) = self.header.as_mut() {
+                    let mut types: Vec<String> = parts.map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+                    if h.quirk_extra > 0
+                        && let Some(last) = types.pop()
+                    {
+                        types.extend(last.split("   ").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()));
+                    }
+                    Arc::make_mut(h).types = types;
+                }
+            }
+            // #open, #close and any other comment.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl ZeekReader<File> {
+    /// A builder for non-default settings.
+    pub fn builder() -> ZeekReaderBuilder {
+        ZeekReaderBuilder::new()
+    }
+
+    /// Opens a Zeek log file (plain or gzip) with default settings.
+    ///
+    /// # Errors
+    /// An I/O error naming the path.
+    pub fn from_path<P: AsRef<Path>>(path: P) -> Result<ZeekReader<File>> {
+        ZeekReaderBuilder::new().from_path(path)
+    }
+}
+
+impl<R: Read> ZeekReader<R> {
+    /// A reader over `rdr` with default settings (gzip detected by its magic bytes).
+    ///
+    /// # Errors
+    /// An I/O error if the first read fails.
+    pub fn from_reader(rdr: R) -> Result<ZeekReader<R>> {
+        ZeekReaderBuilder::new().from_reader(rdr)
+    }
+
+    /// Reads the next data record into `rec`, processing any header lines before it.
+    /// Returns `false` at end of input. Counts [`ReadStats::records`] only: use
+    /// [`ZeekRecord::conn_event`] to parse it.
+    ///
+    /// # Errors
+    /// I/O errors, and a `#separator` this reader cannot use (more than one byte).
+    pub fn read_record(&mut self, rec: &mut ZeekRecord) -> Result<bool> {
+        self.core.read_record(rec)
+    }
+
+    /// The next event, skipping (and counting) bad records; `None` at end of input.
+    ///
+    /// # Errors
+    /// I/O errors; in strict mode, the first bad record.
+    #[inline]
+    pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        loop {
+            if !self.core.read_record(&mut self.rec)? {
+                return Ok(None);
+            }
+            match self.rec.raw() {
+                Ok(raw) => {
+                    self.core.stats.events += 1;
+                    return Ok(Some(raw.resolve(&self.rec.line)));
+                }
+                Err(bad) => {
+                    if self.core.strict {
+                        return Err(bad.to_error(self.rec.position, &self.rec.line));
+                    }
+                    self.core.stats.skip(self.rec.position, &bad, &self.rec.line);
+                }
+            }
+        }
+    }
+
+    /// Like `next_event`, also handing out the record the event came from, for its other
+    /// fields (`conn_state`, labels, packet counts).
+    ///
+    /// # Errors
+    /// As `next_event`.
+    pub fn next_event_with_record(&mut self) -> Result<Option<(ConnEvent<'_>, &ZeekRecord)>> {
+        if self.next_event()?.is_none() {
+            return Ok(None);
+        }
+        // The record just parsed; parse it again from the shared borrow (cheap, no I/O).
+        match self.rec.raw() {
+            Ok(raw) => Ok(Some((raw.resolve(&self.rec.line), &self.rec))),
+            Err(bad) => Err(bad.to_error(self.rec.position, &self.rec.line)),
+        }
+    }
+
+    /// Calls `f` with every event until the end of input.
+    ///
+    /// # Errors
+    /// As [`next_event`](ZeekReader::next_event).
+    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
+        while let Some(ev) = self.next_event()? {
+            f(ev);
+        }
+        Ok(())
+    }
+
+    /// The last record read by [`next_event`](ZeekReader::next_event) (for its other fields:
+    /// `reader.record().field("conn_state")`).
+    pub fn record(&self) -> &ZeekRecord {
+        &self.rec
+    }
+
+    /// The current header block, if one has been read.
+    pub fn header(&self) -> Option<&ZeekHeader> {
+        self.core.header.as_deref()
+    }
+
+    /// What has been read so far.
+    pub fn stats(&self) -> &ReadStats {
+        &self.core.stats
+    }
+
+    /// Whether the input is gzip-compressed.
+    pub fn is_gzip(&self) -> bool {
+        self.core.lines.input.is_gzip()
+    }
+
+    /// The position the next line starts at.
+    pub fn position(&self) -> Position {
+        self.core.lines.position()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HDR: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n";
+
+    fn read_all(s: &str) -> (Vec<String>, ReadStats) {
+        let mut r = ZeekReader::from_reader(s.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        r.for_each(|e| out.push(format!("{} {} {} {:?}", e.ts.as_micros(), e.src, e.dst, e.dst_port)))
+            .unwrap();
+        (out, r.stats().clone())
+    }
+
+    #[test]
+    fn swar_split_matches_naive() {
+        let mut out = Vec::new();
+        for line in [
+            "",
+            "\t",
+            "a",
+            "a\tb",
+            "\t\t\t\t\t\t\t\t\t",
+            "0123456\t89abcdef\tx\t",
+            "long field without tabs at all",
+        ] {
+            out.clear();
+            split_swar(line.as_bytes(), b'\t', &mut out);
+            let got: Vec<&str> = out.iter().map(|&(s, e)| &line[s..e]).collect();
+            let want: Vec<&str> = line.split('\t').collect();
+            assert_eq!(got, want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn two_blocks_with_different_orders() {
+        let s = format!(
+            "{HDR}#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n1.0\ta\tb\t80\n#close\tx\n\
+             {HDR}#fields\tid.resp_p\tid.resp_h\tid.orig_h\tts\n443\td\tc\t2.5\n"
+        );
+        let (ev, st) = read_all(&s);
+        assert_eq!(ev, ["1000000 a b Some(80)", "2500000 c d Some(443)"]);
+        assert_eq!((st.records, st.events, st.skipped), (2, 2, 0));
+    }
+
+    #[test]
+    fn custom_separator_and_markers() {
+        let s = "#separator \\x2c\n#unset_field,NA\n#empty_field,EMPTY\n#fields,ts,id.orig_h,id.resp_h,id.resp_p,orig_bytes\n\
+                 1,a,b,NA,EMPTY\n";
+        let mut r = ZeekReader::from_reader(s.as_bytes()).unwrap();
+        let ev = r.next_event().unwrap().unwrap();
+        assert_eq!((ev.src, ev.dst, ev.dst_port, ev.bytes_out), ("a", "b", None, None));
+    }
+
+    #[test]
+    fn iot23_space_quirk() {
+        let s = "#fields\tts\tid.orig_h\tid.resp_h\ttunnel_parents   label   detailed-label\n\
+                 #types\ttime\taddr\taddr\tset[string]   string   string\n\
+                 1.0\ta\tb\t-   Malicious   C&C\n";
+        let mut r = ZeekReader::from_reader(s.as_bytes()).unwrap();
+        let mut rec = ZeekRecord::new();
+        assert!(r.read_record(&mut rec).unwrap());
+        let h = rec.header().unwrap();
+        assert!(h.has_space_quirk());
+        assert_eq!(h.fields().len(), 6);
+        assert_eq!(h.types().len(), 6);
+        assert_eq!(rec.field("label"), Some("Malicious"));
+        assert_eq!(rec.field("detailed-label"), Some("C&C"));
+        assert_eq!(rec.field("tunnel_parents"), None);
+        assert_eq!(rec.conn_event().unwrap().dst, "b");
+    }
+
+    #[test]
+    fn skips_are_counted_with_positions() {
+        let s = "#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n\
+                 1.0\ta\tb\t80\n\
+                 x\ta\tb\t80\n\
+                 1.0\ta\tb\t99999\n\
+                 1.0\ta\tb\n\
+                 \n\
+                 1.0\t-\tb\t1\n";
+        let (ev, st) = read_all(s);
+        assert_eq!(ev.len(), 1);
+        assert_eq!((st.records, st.events, st.skipped), (5, 1, 4));
+        let reasons: Vec<_> = st.skipped_samples.iter().map(|s| (s.position.line, s.reason)).collect();
+        assert_eq!(
+            reasons,
+            [
+                (3, SkipReason::BadTimestamp),
+                (4, SkipReason::BadPort),
+                (5, SkipReason::FieldCount),
+                (7, SkipReason::MissingField)
+            ]
+        );
+        assert_eq!(st.skipped_samples[1].value.as_deref(), Some("99999"));
+        assert_eq!(st.skipped_samples[2].detail.as_deref(), Some("expected 4, found 3"));
+        assert_eq!(st.skipped_samples[0].position.byte, 52);
+    }
+
+    #[test]
+    fn strict_mode_fails_with_field_and_value() {
+        let s = "#fields\tts\tid.orig_h\tid.resp_h\n1.0\ta\tb\nbad\ta\tb\n";
+        let mut r = ZeekReader::builder().strict(true).from_reader(s.as_bytes()).unwrap();
+        assert!(r.next_event().unwrap().is_some());
+        let err = r.next_event().unwrap_err();
+        assert_eq!(err.position().map(|p| p.line), Some(3));
+        let msg = err.to_string();
+        assert!(msg.contains("field ts") && msg.contains("\"bad\""), "{msg}");
+    }
+
+    #[test]
+    fn no_header_is_skipped_unless_defaults() {
+        let s = "1.0\tC\ta\t1\tb\t2\ttcp\n";
+        let (ev, st) = read_all(s);
+        assert!(ev.is_empty());
+        assert_eq!(st.by_reason.get(&SkipReason::NoHeader), Some(&1));
+        let mut r = ZeekReader::builder()
+            .default_conn_fields(true)
+            .from_reader(s.as_bytes())
+            .unwrap();
+        let e = r.next_event().unwrap().unwrap();
+        assert_eq!((e.uid, e.src_port, e.proto), (Some("C"), Some(1), Proto::Tcp));
+    }
+
+    #[test]
+    fn crlf_and_too_long_lines() {
+        let s =
+            "#fields\tts\tid.orig_h\tid.resp_h\r\n1.0\ta\tb\r\n1.0\ta\tbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n";
+        let mut r = ZeekReader::builder()
+            .max_line_len(40)
+            .from_reader(s.as_bytes())
+            .unwrap();
+        let e = r.next_event().unwrap().unwrap();
+        assert_eq!(e.dst, "b");
+        assert!(r.next_event().unwrap().is_none());
+        assert_eq!(r.stats().by_reason.get(&SkipReason::LineTooLong), Some(&1));
+    }
+
+    #[test]
+    fn bad_separator_is_an_error() {
+        let s = "#separator \\x09\\x09\n";
+        let mut r = ZeekReader::from_reader(s.as_bytes()).unwrap();
+        assert!(r.next_event().is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! Property tests: the readers never panic on arbitrary bytes, and every data line is
+//! either an event or a counted skip.
+
+use beaconstat::{CsvReader, ErrorKind, ZeekJsonReader, ZeekReader};
+use proptest::prelude::*;
+
+/// Naive oracle: the data lines of a Zeek TSV input (not blank, not starting with `#`).
+fn naive_tsv_records(input: &[u8]) -> u64 {
+    let mut n = 0;
+    let mut lines: Vec<&[u8]> = input.split(|&c| c == b'\n').collect();
+    if input.ends_with(b"\n") {
+        lines.pop();
+    }
+    for l in lines {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if !l.is_empty() && l[0] != b'#' {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn naive_json_records(input: &[u8]) -> u64 {
+    let mut lines: Vec<&[u8]> = input.split(|&c| c == b'\n').collect();
+    if input.ends_with(b"\n") {
+        lines.pop();
+    }
+    lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64
+}
+
+fn tsv_line() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"#separator \\x09".to_vec()),
+        Just(b"#separator \\x2c".to_vec()),
+        Just(b"#unset_field\t-".to_vec()),
+        Just(b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes".to_vec()),
+        Just(b"#fields\tid.resp_h\tts\tid.orig_h\ttunnel_parents   label   detailed-label".to_vec()),
+        Just(b"#close\t2020".to_vec()),
+        Just(b"1.5\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t100".to_vec()),
+        Just(b"10.0.0.2\t1.5\t10.0.0.1\t-   benign   -".to_vec()),
+        Just(b"1.5\tC1\t10.0.0.1\t-\t10.0.0.2\t-\t-\t-".to_vec()),
+        "[0-9.\\t a-z-]{0,40}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 0..60),
+    ]
+}
+
+fn join(lines: Vec<Vec<u8>>, crlf: bool, trailing: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let n = lines.len();
+    for (i, l) in lines.into_iter().enumerate() {
+        out.extend_from_slice(&l);
+        if i + 1 < n || trailing {
+            out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+    }
+    out
+}
+
+fn check_tsv(input: &[u8], strict: bool) -> Result<(), TestCaseError> {
+    let mut r = ZeekReader::builder().strict(strict).from_reader(input).unwrap();
+    let mut events = 0u64;
+    let res = r.for_each(|_| events += 1);
+    let st = r.stats();
+    match res {
+        Ok(()) => {
+            prop_assert_eq!(st.records, naive_tsv_records(input));
+            prop_assert_eq!(st.records, st.events + st.skipped);
+            prop_assert_eq!(st.events, events);
+            prop_assert_eq!(st.by_reason.values().sum::<u64>(), st.skipped);
+            prop_assert!(st.skipped_samples.len() as u64 == st.skipped.min(100));
+            if strict {
+                prop_assert_eq!(st.skipped, 0);
+            }
+        }
+        Err(e) => {
+            // Only a multi-byte #separator (non-strict) or a bad record (strict) may stop it.
+            let ok = match e.kind() {
+                ErrorKind::Parse { field: Some(f), .. } => f == "#separator" || strict,
+                ErrorKind::Parse { .. } => strict,
+                _ => false,
+            };
+            prop_assert!(ok, "unexpected error {e}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn tsv_arbitrary_bytes(input in proptest::collection::vec(any::<u8>(), 0..400)) {
+        check_tsv(&input, false)?;
+        check_tsv(&input, true)?;
+    }
+
+    #[test]
+    fn tsv_structured_lines(lines in proptest::collection::vec(tsv_line(), 0..30), crlf: bool, trailing: bool) {
+        let input = join(lines, crlf, trailing);
+        check_tsv(&input, false)?;
+        check_tsv(&input, true)?;
+    }
+
+    #[test]
+    fn json_arbitrary(lines in proptest::collection::vec(prop_oneof![
+        Just(br#"{"ts":1.5,"id.orig_h":"a","id.resp_h":"b","id.resp_p":443}"#.to_vec()),
+        Just(br#"{"ts":"2023-01-04T14:37:37Z","id":{"orig_h":"a\u0041","resp_h":"b"}}"#.to_vec()),
+        "[{}\\[\\]\":,0-9a-z.\\\\ ]{0,50}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 0..60),
+    ], 0..30)) {
+        let input = join(lines, false, true);
+        let mut r = ZeekJsonReader::from_reader(&input[..]).unwrap();
+        let mut events = 0u64;
+        r.for_each(|_| events += 1).unwrap();
+        let st = r.stats();
+        prop_assert_eq!(st.records, naive_json_records(&input));
+        prop_assert_eq!(st.records, st.events + st.skipped);
+        prop_assert_eq!(st.events, events);
+    }
+
+    #[test]
+    fn csv_arbitrary(body in proptest::collection::vec(any::<u8>(), 0..300), quoted in "[\",a-z0-9\\n]{0,80}") {
+        for tail in [body, quoted.into_bytes()] {
+            let mut input = b"ts,src,dst,dst_port\n".to_vec();
+            input.extend_from_slice(&tail);
+            let mut r = CsvReader::from_reader(&input[..]).unwrap();
+            let mut events = 0u64;
+            r.for_each(|_| events += 1).unwrap();
+            let st = r.stats();
+            prop_assert_eq!(st.records, st.events + st.skipped);
+            prop_assert_eq!(st.events, events);
+        }
+    }
+}
