@@ -92,8 +92,8 @@ mod time;
 
 pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
-    Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats, PeriodSource,
-    SizeStats, SpectralStats, SubScores, Verdict, human_secs,
+    Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats,
+    PERSISTENT_SHARE, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs, persistence,
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
@@ -104,3 +104,8 @@ pub use read::{
 };
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

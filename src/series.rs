@@ -540,6 +540,18 @@ impl SeriesSet {
         self.unkeyed
     }
 
+    /// The first and last timestamp over all series (the observation window), if any.
+    pub fn time_range(&self) -> Option<(Timestamp, Timestamp)> {
+        // Each series is sorted, so its ends bound it.
+        self.offsets.windows(2).filter(|w| w[1] > w[0]).fold(None, |acc, w| {
+            let (a, b) = (self.ts[w[0]], self.ts[w[1] - 1]);
+            Some(match acc {
+                None => (Timestamp(a), Timestamp(b)),
+                Some((lo, hi)) => (Timestamp(a.min(lo.0)), Timestamp(b.max(hi.0))),
+            })
+        })
+    }
+
     /// Series `i`, in first-seen order.
     pub fn get(&self, i: usize) -> Option<Series<'_>> {
         let (a, b) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);

@@ -2,12 +2,15 @@
 mod analyzer;
 mod config;
 mod intervals;
+mod persistence;
 mod report;
 mod spectrum;
 mod stats;
 
 pub use analyzer::{Analyzer, Evidence};
 pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
+pub use persistence::{PERSISTENT_SHARE, persistence};
 pub use report::{
-    BeaconReport, Explanation, IntervalStats, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs,
+    BeaconReport, Explanation, IntervalStats, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict,
+    human_secs,
 };

@@ -175,6 +175,27 @@ impl BeaconReport {
     }
 }
 
+/// A p-value for people: `=3.1e-5`, or `<1e-300` where it underflowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PValue(pub f64);
+
+impl fmt::Display for PValue {
+    /// Writes the comparison too (`=…` or `<1e-300`), so it reads after "p".
+    ///
+    /// ```
+    /// use beaconstat::PValue;
+    /// assert_eq!(format!("p{}", PValue(0.0)), "p<1e-300");
+    /// assert_eq!(format!("p{}", PValue(0.0123)), "p=1.2e-2");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 1e-300 {
+            write!(f, "<1e-300")
+        } else {
+            write!(f, "={:.1e}", self.0)
+        }
+    }
+}
+
 /// [`BeaconReport::explain`]'s `Display`.
 #[derive(Debug, Clone, Copy)]
 pub struct Explanation<'r>(&'r BeaconReport);
@@ -218,10 +239,10 @@ impl fmt::Display for Explanation<'_> {
         }
         write!(
             f,
-            "; {:.0}% of intervals fit vs {:.0}% by chance (p={:.1e})",
+            "; {:.0}% of intervals fit vs {:.0}% by chance (p{})",
             r.explained * 100.0,
             r.chance * 100.0,
-            r.p_value
+            PValue(r.p_value)
         )?;
         if r.spectrum.acf > 0.0 {
             write!(f, "; ACF {:.2}", r.spectrum.acf)?;

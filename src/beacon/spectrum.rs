@@ -21,6 +21,9 @@ pub(crate) struct SpectralEngine {
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     acf: Vec<f32>,
+    /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`,
+    /// because the inverse transform uses the spectrum buffer as scratch).
+    power: Vec<f32>,
 }
 
 impl core::fmt::Debug for SpectralEngine {
@@ -83,6 +86,7 @@ impl SpectralEngine {
             spectrum: Vec::new(),
             scratch: Vec::new(),
             acf: Vec::new(),
+            power: Vec::new(),
         }
     }
 
@@ -138,8 +142,10 @@ impl SpectralEngine {
         let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
         let (mut total, mut best) = (0.0f64, 0.0f64);
         let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+        self.power.clear();
         for j in 1..=m {
             let pj = power(2 * j, &self.spectrum);
+            self.power.push(pj as f32);
             total += pj;
             best = best.max(pj);
             // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
@@ -268,28 +274,19 @@ impl SpectralEngine {
         self.hill(period / bin_width).map(|(lag, r)| (lag * bin_width, r))
     }
 
-    /// The last periodogram at the Fourier frequencies, as `(period_s, power share)` pairs
-    /// (allocates: for plots and explanations, not the hot path).
+    /// The last periodogram at the Fourier frequencies, as `(period_s, share of total power)`
+    /// pairs, longest period first (allocates: for plots and explanations, not the hot path).
     pub fn periodogram(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
-        let len = (self.spectrum.len().saturating_sub(1)) * 2;
-        if len == 0 || fit.bin_width <= 0.0 {
+        let n_fast = 2 * (self.power.len() + 1);
+        let total: f64 = self.power.iter().map(|&p| f64::from(p)).sum();
+        if fit.bin_width <= 0.0 || total <= 0.0 {
             return Vec::new();
         }
-        // The spectrum buffer now holds |X|² (overwritten for the ACF).
-        let pts: Vec<(f64, f64)> = (1..len / 4)
-            .map(|j| {
-                (
-                    len as f64 * fit.bin_width / (2 * j) as f64,
-                    f64::from(self.spectrum[2 * j].re),
-                )
-            })
-            .collect();
-        let total: f64 = pts.iter().map(|p| p.1).sum();
-        if total > 0.0 {
-            pts.into_iter().map(|(p, v)| (p, v / total)).collect()
-        } else {
-            pts
-        }
+        self.power
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| (n_fast as f64 * fit.bin_width / (i + 1) as f64, f64::from(p) / total))
+            .collect()
     }
 
     /// The last autocorrelation as `(lag_s, r)` pairs (allocates).

@@ -1,0 +1,196 @@
+//! Runs the examples as a user would and checks what they print against ground truth.
+//! `cargo test` builds the examples next to the test binaries; a test that cannot find one
+//! says so and passes (e.g. under `cargo test --lib`).
+
+use beaconstat::synth::{Scenario, TruthKind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("examples");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping: example {name} not built at {}", path.display());
+        None
+    }
+}
+
+fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping: {} not found (../shared is not beside this checkout)",
+            p.display()
+        );
+        None
+    }
+}
+
+fn run(exe: &Path, args: &[&str]) -> Output {
+    match Command::new(exe).args(args).output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run {}: {e}", exe.display()),
+    }
+}
+
+/// The JSON rows of `hunt --json`, in output order (ranked).
+fn hunt_json(args: &[&str]) -> Option<Vec<serde_json::Value>> {
+    let exe = example("hunt")?;
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = run(&exe, &all);
+    assert!(
+        out.status.success(),
+        "hunt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("hunt prints UTF-8");
+    Some(
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+            .collect(),
+    )
+}
+
+fn ranked(rows: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    rows.iter().filter(|r| r["suppressed_by"].is_null()).collect()
+}
+
+#[test]
+fn hunt_finds_every_planted_beacon_first_in_the_bundled_network() {
+    let Some(rows) = hunt_json(&[]) else { return };
+    let scenario = Scenario::builder().build();
+    let beacons: Vec<_> = scenario
+        .truth()
+        .iter()
+        .filter(|t| matches!(t.kind, TruthKind::Beacon(_)))
+        .collect();
+    let top = ranked(&rows);
+    for t in &beacons {
+        let pos = top
+            .iter()
+            .position(|r| r["src"] == t.src.as_str() && r["dst"] == t.dst.as_str() && r["dst_port"] == t.dst_port);
+        let pos = pos.unwrap_or_else(|| panic!("beacon {t:?} not reported"));
+        assert!(
+            pos < beacons.len(),
+            "beacon {:?} ranked {} (expected in the top {})",
+            t.kind,
+            pos + 1,
+            beacons.len()
+        );
+        let period = top[pos]["period_s"].as_f64().unwrap();
+        assert!(
+            (period / t.period_s - 1.0).abs() < 0.05,
+            "{:?}: period {period} vs {}",
+            t.kind,
+            t.period_s
+        );
+        assert!(top[pos]["score"].as_f64().unwrap() >= 0.5);
+    }
+    // Every field the documented output promises is there.
+    for field in [
+        "src",
+        "dst",
+        "dst_port",
+        "events",
+        "score",
+        "period_s",
+        "jitter",
+        "p_value",
+        "first_ts",
+        "last_ts",
+        "suppressed_by",
+        "subscores",
+    ] {
+        assert!(rows[0].get(field).is_some(), "missing field {field}");
+    }
+    // NTP and the monitoring collector are suppressed, not dropped.
+    assert!(rows.iter().any(|r| r["suppressed_by"] == "ntp"));
+    assert!(rows.iter().any(|r| r["suppressed_by"] == "site-monitoring"));
+}
+
+#[test]
+fn hunt_ranks_the_proxied_rita_beacon_first() {
+    let Some(log) = shared("rita_proxy/conn.log") else {
+        return;
+    };
+    let Some(rows) = hunt_json(&[log.to_str().unwrap()]) else {
+        return;
+    };
+    let top = ranked(&rows);
+    assert_eq!(
+        (
+            top[0]["src"].as_str(),
+            top[0]["dst"].as_str(),
+            top[0]["dst_port"].as_u64()
+        ),
+        (Some("10.136.0.18"), Some("10.136.0.16"), Some(3128))
+    );
+    let period = top[0]["period_s"].as_f64().unwrap();
+    assert!((240.0..=260.0).contains(&period), "period {period}");
+    assert_eq!(top[0]["events"], 407);
+}
+
+#[test]
+fn hunt_ranks_real_c2_first_in_labelled_captures() {
+    // Remcos reconnect loop (SOURCE.md: 719 labelled flows, ~0.5 s).
+    if let Some(log) = shared("ctu_sme11_remcos/conn.log.labeled")
+        && let Some(rows) = hunt_json(&[log.to_str().unwrap()])
+    {
+        let top = ranked(&rows);
+        assert_eq!(
+            (top[0]["src"].as_str(), top[0]["dst"].as_str()),
+            (Some("192.168.1.107"), Some("66.63.168.35"))
+        );
+        assert_eq!(top[0]["events"], 719);
+    }
+    // NjRAT C&C (237 attempts, ~11.5 s) within the top two, next to the RAT's own DNS lookups.
+    if let Some(log) = shared("stratosphere_sdt/001-zeek-scenario-malicious/conn.log")
+        && let Some(rows) = hunt_json(&[log.to_str().unwrap()])
+    {
+        let top = ranked(&rows);
+        let pos = top
+            .iter()
+            .position(|r| r["dst"] == "41.108.179.197" && r["dst_port"] == 1177)
+            .expect("NjRAT C&C reported");
+        assert!(pos < 2, "NjRAT C&C ranked {}", pos + 1);
+        assert_eq!(top[pos]["events"], 237);
+    }
+}
+
+#[test]
+fn hunt_writes_pictures_and_fails_cleanly() {
+    let Some(exe) = example("hunt") else { return };
+    let dir = std::env::temp_dir().join(format!("beaconstat-svg-{}", std::process::id()));
+    let out = run(&exe, &["--svg", dir.to_str().unwrap(), "--top", "3"]);
+    assert!(out.status.success());
+    let svgs: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
+    assert_eq!(svgs.len(), 3);
+    let first = std::fs::read_to_string(svgs[0].path()).unwrap();
+    assert!(first.starts_with("<svg") && first.contains("periodogram"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = run(&exe, &["/nonexistent/conn.log"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/conn.log"));
+    let junk = std::env::temp_dir().join(format!("beaconstat-junk-{}.bin", std::process::id()));
+    std::fs::write(&junk, [0u8, 159, 146, 150, 7, 7, 7]).unwrap();
+    let out = run(&exe, &[junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_file(&junk);
+    assert_eq!(run(&exe, &["--frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn regimes_example_prints_its_table() {
+    let Some(exe) = example("regimes") else { return };
+    let out = run(&exe, &["3"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("| 300 s ±50% uniform |"), "{text}");
+}
