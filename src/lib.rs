@@ -10,9 +10,15 @@ mod error;
 mod event;
 mod series;
 mod time;
+mod winevent;
 
 pub use beacon::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
+#[cfg(feature = "evtx")]
+pub use winevent::EvtxReader;
+pub use winevent::{
+    ReadStats, Shape, Skip, WinEventReader, WinRecord, parse_pid, read_windows_events, sysmon_conn_event,
+};

@@ -416,7 +416,8 @@ impl Grouper {
         let id = self.store.insert(key);
         let (store, hasher) = (&self.store, &self.hasher);
         // Rehash on growth from the stored key (no per-entry hash cache: keys are small).
-        self.table.insert_unique(hash, id, |&id| store.get(id as usize).map_or(0, |k| hasher.hash_one(k)));
+        self.table
+            .insert_unique(hash, id, |&id| store.get(id as usize).map_or(0, |k| hasher.hash_one(k)));
         self.counts.push(0);
         self.sized.push(0);
         id
