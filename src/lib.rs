@@ -8,6 +8,7 @@
 mod beacon;
 mod error;
 mod event;
+mod lineage;
 mod series;
 mod time;
 mod winevent;
@@ -15,6 +16,10 @@ mod winevent;
 pub use beacon::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
+pub use lineage::{
+    EvidenceEvent, EvidenceKind, Principal, ProcessEvent, ProcessSource, TaskAction, TaskDefinition, TaskEvent,
+    TaskEventKind, Trigger, TriggerKind, parse_iso_duration, parse_logon_id,
+};
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
 #[cfg(feature = "evtx")]
