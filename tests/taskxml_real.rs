@@ -1,9 +1,7 @@
 //! Task XML parsing on real 4698/4702 task definitions.
 mod common;
 
-use beaconstat::{
-    Interval, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TriggerKind, WinEventReader, WinRecord,
-};
+use beaconstat::{TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TriggerKind, WinEventReader, WinRecord};
 use std::path::Path;
 
 /// Every 4698/4702 of a JSON-lines file: (kind, task name, parsed definition).
@@ -94,6 +92,7 @@ fn otrf_doubly_escaped_builtin_tasks() {
 #[cfg(feature = "evtx")]
 mod evtx {
     use super::*;
+    use beaconstat::Interval;
 
     fn evtx_defs(path: &Path) -> Vec<(TaskEventKind, String, TaskDefinition)> {
         let mut out = Vec::new();
