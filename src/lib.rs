@@ -17,8 +17,11 @@ pub use beacon::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
 pub use lineage::{
-    EvidenceEvent, EvidenceKind, Principal, ProcessEvent, ProcessSource, TaskAction, TaskDefinition, TaskEvent,
-    TaskEventKind, Trigger, TriggerKind, parse_iso_duration, parse_logon_id,
+    Baseline, ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource,
+    EvidenceEvent, EvidenceKind, Finding, HostLineage, LifeEvent, LifeKind, Lineage, LineageBuilder, LineageConfig,
+    Principal, Process, ProcessEvent, ProcessKey, ProcessLink, ProcessSource, Reason, Run, SchtasksCommand,
+    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, Trigger, TriggerKind,
+    command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
 };
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};

@@ -98,7 +98,8 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    fn new(kind: TriggerKind) -> Self {
+    /// A trigger of `kind` with every other field unset (enabled).
+    pub fn new(kind: TriggerKind) -> Self {
         Trigger {
             kind,
             enabled: true,
