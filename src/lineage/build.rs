@@ -303,7 +303,16 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
             }
             _ => continue,
         };
-        // Registry evidence names keys and values: for a key event the name is the task itself.
+        // TaskCache\Tree keys name folders as well as tasks; only a task has `Id` / `Index`
+        // values. Other registry evidence only adds to a task already known.
+        let v = e.value_name.as_deref().unwrap_or("");
+        let names_task = e.kind == EvidenceKind::TaskFile
+            || (e.kind == EvidenceKind::TaskCacheValue
+                && (v.eq_ignore_ascii_case("Id") || v.eq_ignore_ascii_case("Index")));
+        let known = tasks[e.host].iter().any(|t| t.name.eq_ignore_ascii_case(name));
+        if !names_task && !known {
+            continue;
+        }
         let slot = task_slot(&mut tasks[e.host], name);
         tasks[e.host][slot].life.push(LifeEvent {
             ts: e.ts,
@@ -447,7 +456,7 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
                 Some((
                     ti,
                     format!(
-                        "{} matches the declared action and started {} after {}",
+                        "{} matches the declared action and started {} relative to {}",
                         p.image_name().unwrap_or("?"),
                         secs(p.ts - ev.ts),
                         ev.source
@@ -574,9 +583,12 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
             let short_lived = matches!((created, deleted), (Some(c), Some(d)) if d >= c && d - c <= cfg.short_lived);
             let reg_hidden = life.iter().any(|l| l.what == LifeKind::RegistryHidden);
             let hidden = definition.as_ref().is_some_and(|d| d.hidden) || reg_hidden;
+            // Built-in tasks changed only by the machine itself (SYSTEM, `HOST$`) stay baseline.
+            let by_machine = creation.user.as_deref().is_some_and(machine_account) && !creation.remote;
             let changed = life
                 .iter()
-                .any(|l| matches!(l.what, LifeKind::Created | LifeKind::Updated));
+                .any(|l| matches!(l.what, LifeKind::Created | LifeKind::Updated))
+                && !by_machine;
             let builtin = acc.name.to_ascii_lowercase().starts_with("\\microsoft\\windows\\") && !changed;
             let period = definition.as_ref().and_then(TaskDefinition::period);
             let mut task = Task {
@@ -669,6 +681,17 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
         coverage,
         clocks,
     }
+}
+
+/// SYSTEM, LOCAL SERVICE, NETWORK SERVICE, or a computer account (`DOMAIN\\HOST$`).
+fn machine_account(u: &str) -> bool {
+    let l = u.to_ascii_lowercase();
+    l.ends_with('$')
+        || l.starts_with("nt authority\\")
+        || matches!(
+            l.as_str(),
+            "s-1-5-18" | "s-1-5-19" | "s-1-5-20" | "system" | "local system"
+        )
 }
 
 fn rarity_key(task: &str, p: &Process) -> (String, String, String) {

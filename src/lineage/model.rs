@@ -439,6 +439,8 @@ pub enum TaskRole {
     Descendant,
     /// The process that created the task.
     Creator,
+    /// An ancestor of the creating process (e.g. the `mshta.exe` that ran `schtasks.exe`).
+    CreatorAncestor,
 }
 
 /// The answer of [`Lineage::task_for_process`].
@@ -562,24 +564,68 @@ impl Lineage {
             }
             cur = h.processes[i].parent;
         }
-        // The creator of a task (on this host or, for schtasks /S, another).
+        // The creator of a task (on this host or, for schtasks /S, another), or its ancestor.
         for other in &self.hosts {
             for t in &other.tasks {
-                if let Some(pl) = &t.creation.process
-                    && host_eq(&pl.host, &h.host)
-                    && pl.index == idx
-                {
+                let chain = self.creator_chain(t);
+                if let Some(pos) = chain.iter().position(|(ch, i)| host_eq(&ch.host, &h.host) && *i == idx) {
                     return Some(TaskLink {
                         host: other,
                         task: t,
                         run: None,
                         process,
-                        role: TaskRole::Creator,
+                        role: if pos == 0 {
+                            TaskRole::Creator
+                        } else {
+                            TaskRole::CreatorAncestor
+                        },
                     });
                 }
             }
         }
         None
+    }
+
+    /// The task's creating process followed by its ancestors (as far as the data goes), each
+    /// with its host.
+    pub fn creator_chain(&self, task: &Task) -> Vec<(&HostLineage, usize)> {
+        let mut out = Vec::new();
+        let Some(pl) = &task.creation.process else {
+            return out;
+        };
+        let Some(h) = self.host(&pl.host) else {
+            return out;
+        };
+        let mut cur = Some(pl.index);
+        while let Some(i) = cur {
+            if i >= h.processes.len() || out.iter().any(|(_, j)| *j == i) || out.len() > 64 {
+                break;
+            }
+            out.push((h, i));
+            cur = h.processes[i].parent;
+        }
+        out
+    }
+
+    /// Network connections made by the task's creator chain (see [`Lineage::creator_chain`]).
+    pub fn creator_connections(&self, task: &Task) -> Vec<&Connection> {
+        self.creator_chain(task)
+            .into_iter()
+            .flat_map(|(h, i)| h.processes[i].connections.iter())
+            .collect()
+    }
+
+    /// Network connections made by the processes of the task's runs.
+    pub fn run_connections<'l>(
+        &'l self,
+        host: &'l HostLineage,
+        task: &'l Task,
+    ) -> impl Iterator<Item = &'l Connection> {
+        task.runs
+            .iter()
+            .flat_map(|r| r.processes.iter())
+            .filter_map(|&i| host.processes.get(i))
+            .flat_map(|p| p.connections.iter())
     }
 }
 
