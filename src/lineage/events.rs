@@ -503,7 +503,8 @@ impl<'a> EvidenceEvent<'a> {
         let l = t.to_ascii_lowercase();
         let (marker, strip_last) = match self.kind {
             EvidenceKind::TaskFile => ("\\system32\\tasks\\", false),
-            EvidenceKind::TaskCacheKey => ("\\taskcache\\tree\\", false),
+            // Sysmon 12 also logs `DeleteValue`: then the last component is a value name.
+            EvidenceKind::TaskCacheKey => ("\\taskcache\\tree\\", self.detail.is_some_and(|d| d.ends_with("Value"))),
             EvidenceKind::TaskCacheValue => ("\\taskcache\\tree\\", true),
             _ => return None,
         };
