@@ -105,6 +105,9 @@ impl WinRecord {
         self.scratch.clear();
         self.fields.clear();
         self.path.clear();
+        if self.line.len() > u32::MAX as usize {
+            return Err(Error::parse(self.position, None, None, "line longer than 4 GiB"));
+        }
         match Walker::run(self) {
             Ok(shape) => {
                 self.shape = shape;
