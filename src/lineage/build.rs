@@ -48,6 +48,44 @@ fn lname(s: &str) -> String {
     n.strip_suffix(".exe").map(str::to_owned).unwrap_or(n)
 }
 
+/// Per-host lookups: GUID → process, PID → processes in start order.
+#[derive(Debug, Default)]
+struct Index {
+    by_guid: HashMap<String, usize>,
+    by_pid: HashMap<u32, Vec<usize>>,
+}
+
+impl Index {
+    /// `ps` must be sorted by start time.
+    fn new(ps: &[Process]) -> Self {
+        let mut ix = Index::default();
+        for (i, p) in ps.iter().enumerate() {
+            if let Some(g) = &p.guid {
+                ix.by_guid.insert(g.to_ascii_lowercase(), i);
+            }
+            if let Some(pid) = p.pid {
+                ix.by_pid.entry(pid).or_default().push(i);
+            }
+        }
+        ix
+    }
+
+    fn guid(&self, g: &str) -> Option<usize> {
+        self.by_guid.get(&g.to_ascii_lowercase()).copied()
+    }
+
+    fn pid_all(&self, pid: u32) -> &[usize] {
+        self.by_pid.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The latest process with `pid` started at or before `t`.
+    fn pid_at(&self, ps: &[Process], pid: u32, t: Timestamp) -> Option<usize> {
+        let v = self.pid_all(pid);
+        let n = v.partition_point(|&j| ps[j].ts <= t);
+        n.checked_sub(1).map(|k| v[k])
+    }
+}
+
 /// `ts + secs` (saturating).
 fn after(ts: Timestamp, secs: i64) -> Timestamp {
     Timestamp(ts.0.saturating_add(secs.saturating_mul(1_000_000)))
@@ -108,39 +146,40 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
         }
     }
     raw.sort_by_key(|(_, p, _)| (p.source != ProcessSource::Sysmon1, p.ts));
+    let mut sysmon_by_pid: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
     for (h, p, _) in raw {
         if p.source == ProcessSource::Security4688
-            && let Some(s) = procs[h].iter_mut().find(|s| {
-                s.source == ProcessSource::Sysmon1
-                    && s.pid == p.pid
-                    && (s.ts - p.ts).as_micros().abs() <= 2_000_000
+            && let Some(pid) = p.pid
+            && let Some(cands) = sysmon_by_pid.get(&(h, pid))
+            && let Some(&si) = cands.iter().find(|&&si| {
+                let s = &procs[h][si];
+                (s.ts - p.ts).as_micros().abs() <= 2_000_000
                     && s.image_name().map(str::to_ascii_lowercase) == p.image_name().map(str::to_ascii_lowercase)
             })
         {
+            let s = &mut procs[h][si];
             if s.command_line.is_none() {
                 s.command_line = p.command_line;
             }
             continue;
         }
+        if p.source == ProcessSource::Sysmon1
+            && let Some(pid) = p.pid
+        {
+            sysmon_by_pid.entry((h, pid)).or_default().push(procs[h].len());
+        }
         procs[h].push(p);
     }
     let mut unresolved: Vec<Vec<usize>> = vec![Vec::new(); nh];
+    let mut index: Vec<Index> = Vec::with_capacity(nh);
     for (h, ps) in procs.iter_mut().enumerate() {
         ps.sort_by_key(|p| p.ts);
-        let mut by_guid: HashMap<String, usize> = HashMap::new();
-        for (i, p) in ps.iter().enumerate() {
-            if let Some(g) = &p.guid {
-                by_guid.insert(g.to_ascii_lowercase(), i);
-            }
-        }
+        let ix = Index::new(ps);
         for i in 0..ps.len() {
             let parent = if let Some(g) = &ps[i].parent_guid {
-                by_guid.get(&g.to_ascii_lowercase()).copied()
+                ix.guid(g)
             } else if let Some(pp) = ps[i].parent_pid {
-                let t = ps[i].ts;
-                (0..ps.len())
-                    .filter(|&j| j != i && ps[j].pid == Some(pp) && ps[j].ts <= after(t, 1))
-                    .max_by_key(|&j| ps[j].ts)
+                ix.pid_at(ps, pp, after(ps[i].ts, 1)).filter(|&j| j != i)
             } else {
                 None
             };
@@ -153,24 +192,19 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
                 _ => {}
             }
         }
+        index.push(ix);
     }
 
     // 3. Connections → processes (GUID, else PID at that time, else the only process with it).
     for c in b.conns {
         let ps = &mut procs[c.host];
-        let by_guid = c.guid.as_deref().and_then(|g| {
-            ps.iter()
-                .position(|p| p.guid.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(g)))
-        });
-        let idx = by_guid.or_else(|| {
+        let ix = &index[c.host];
+        let idx = c.guid.as_deref().and_then(|g| ix.guid(g)).or_else(|| {
             let pid = c.pid?;
-            let cands: Vec<usize> = (0..ps.len()).filter(|&j| ps[j].pid == Some(pid)).collect();
-            cands
-                .iter()
-                .copied()
-                .filter(|&j| ps[j].ts <= c.conn.ts)
-                .max_by_key(|&j| ps[j].ts)
-                .or(if cands.len() == 1 { cands.first().copied() } else { None })
+            ix.pid_at(ps, pid, c.conn.ts).or_else(|| match ix.pid_all(pid) {
+                [only] => Some(*only),
+                _ => None,
+            })
         });
         if let Some(i) = idx {
             ps[i].connections.push(c.conn);
@@ -393,9 +427,10 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
                 let (Some(pid), Some(start)) = (r.engine_pid, r.started) else {
                     continue;
                 };
-                let best = (0..procs[h].len())
-                    .filter(|&j| procs[h][j].pid == Some(pid))
-                    .map(|j| (j, (procs[h][j].ts - start).as_micros().abs()))
+                let best = index[h]
+                    .pid_all(pid)
+                    .iter()
+                    .map(|&j| (j, (procs[h][j].ts - start).as_micros().abs()))
                     .filter(|&(_, d)| d <= cfg.run_window.as_micros())
                     .min_by_key(|&(_, d)| d);
                 if let Some((j, _)) = best {
@@ -566,7 +601,7 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
             let mut life = acc.life;
             life.sort_by_key(|l| l.ts);
             let creation = creation(
-                h, &acc.reg, &acc.tools, &raw_tasks, &evidence, &procs, &b.hosts, &life, &acc.name, &cfg,
+                &index, h, &acc.reg, &acc.tools, &raw_tasks, &evidence, &procs, &b.hosts, &life, &acc.name, &cfg,
             );
             let (definition, definition_source) = match acc.defs.iter().rev().find(|d| d.2 == DefinitionSource::Xml) {
                 Some(d) => (Some(d.1.clone()), Some(DefinitionSource::Xml)),
@@ -708,6 +743,7 @@ fn fmt_logon(l: u64) -> String {
 
 #[allow(clippy::too_many_arguments)]
 fn creation(
+    index: &[Index],
     h: usize,
     reg: &[usize],
     tools: &[(usize, usize, Timestamp, bool)],
@@ -803,9 +839,7 @@ fn creation(
             }
             (Some(pid), _) if pid != 0 && c.process.is_none() => {
                 let ps = &procs[h];
-                let found = (0..ps.len())
-                    .filter(|&j| ps[j].pid == Some(pid) && ps[j].ts <= after(t.ts, 1))
-                    .max_by_key(|&j| ps[j].ts);
+                let found = index[h].pid_at(ps, pid, after(t.ts, 1));
                 if let Some(j) = found {
                     let img = ps[j].image.as_deref().map(lname).unwrap_or_default();
                     c.method = match img.as_str() {
@@ -900,18 +934,11 @@ fn creation(
                 "Sysmon 7: {} loaded taskschd.dll",
                 e.image.as_deref().map(file_name).unwrap_or("?")
             ));
-            let ps = &procs[h];
             let found = e
                 .guid
                 .as_deref()
-                .and_then(|g| {
-                    ps.iter()
-                        .position(|p| p.guid.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(g)))
-                })
-                .or_else(|| {
-                    let pid = e.pid?;
-                    ps.iter().rposition(|p| p.pid == Some(pid) && p.ts <= e.ts)
-                });
+                .and_then(|g| index[h].guid(g))
+                .or_else(|| index[h].pid_at(&procs[h], e.pid?, e.ts));
             if let Some(j) = found {
                 c.process = Some(ProcessLink {
                     host: hosts[h].clone(),

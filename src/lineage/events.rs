@@ -263,9 +263,10 @@ pub struct ProcessEvent<'a> {
     pub parent_image: Option<&'a str>,
     /// `ParentCommandLine` (Sysmon only).
     pub parent_command_line: Option<&'a str>,
-    /// `User` (Sysmon, `DOMAIN\name`) or 4688's `SubjectUserName`.
+    /// `User` (Sysmon, `DOMAIN\name`), or 4688's `TargetUserName` (when a target logon is
+    /// given) else `SubjectUserName`.
     pub user: Option<&'a str>,
-    /// 4688's `SubjectDomainName`.
+    /// 4688's `TargetDomainName` / `SubjectDomainName` (matching `user`).
     pub domain: Option<&'a str>,
     /// `LogonId` / `SubjectLogonId`.
     pub logon_id: Option<u64>,
@@ -302,6 +303,16 @@ impl<'a> ProcessEvent<'a> {
                 hashes: d("Hashes"),
             })
         } else if id == 4688 && rec.is_security() {
+            // 4688 v2 names the new process's account in Target* when it differs from the
+            // creator's (a task launched for a user by the Schedule service).
+            let target = d("TargetLogonId")
+                .and_then(parse_logon_id)
+                .filter(|&l| l != 0)
+                .and(d("TargetUserName"));
+            let (user, domain, logon) = match target {
+                Some(u) => (Some(u), d("TargetDomainName"), d("TargetLogonId")),
+                None => (d("SubjectUserName"), d("SubjectDomainName"), d("SubjectLogonId")),
+            };
             Some(ProcessEvent {
                 source: ProcessSource::Security4688,
                 ts: rec.time_created()?,
@@ -315,9 +326,9 @@ impl<'a> ProcessEvent<'a> {
                 parent_guid: None,
                 parent_image: d("ParentProcessName"),
                 parent_command_line: None,
-                user: d("SubjectUserName"),
-                domain: d("SubjectDomainName"),
-                logon_id: d("SubjectLogonId").and_then(parse_logon_id),
+                user,
+                domain,
+                logon_id: logon.and_then(parse_logon_id),
                 integrity_level: d("MandatoryLabel"),
                 hashes: None,
             })
