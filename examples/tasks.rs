@@ -154,6 +154,19 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
             for e in &c.evidence {
                 println!("      evidence: {e}");
             }
+            for (ch, i) in lin.creator_chain(t).into_iter().skip(1) {
+                println!("      creator ancestor: {}", proc_line(&ch.processes[i]));
+            }
+            for cn in lin.creator_connections(t) {
+                println!(
+                    "      creator chain connection: {} {} -> {}:{}{}",
+                    cn.ts,
+                    cn.proto,
+                    cn.dst,
+                    cn.dst_port.map_or("?".into(), |x| x.to_string()),
+                    cn.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                );
+            }
             if let Some(d) = &t.definition {
                 let actions: Vec<String> = d.actions.iter().map(|a| a.command_line()).collect();
                 println!(

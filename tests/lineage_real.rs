@@ -345,6 +345,14 @@ mod evtx {
         assert_eq!(link.role, TaskRole::CreatorAncestor);
         assert_eq!(link.task.name, r"\MSOFFICE_");
         assert_eq!(link.period(), Some(Interval::from_secs(3600)));
+        assert_eq!(link.method(), CreationMethod::Schtasks);
+        assert_eq!(link.creator_user(), Some(r"IEWIN7\IEUser"));
+        assert_eq!(link.created(), Some(ts("2019-05-21T15:32:59.729Z")));
+        // By image name alone (telemetry without GUID or PID).
+        let by_image = lin
+            .task_for_process("IEWIN7", beaconstat::ProcessKey::Image("mshta.exe"), Timestamp::MAX)
+            .unwrap();
+        assert_eq!(by_image.task.name, r"\MSOFFICE_");
         let r = reasons(t);
         assert!(
             r.contains(&Reason::Lolbin) && r.contains(&Reason::ScriptHostCreator),

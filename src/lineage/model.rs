@@ -414,6 +414,9 @@ pub enum ProcessKey<'a> {
     Guid(&'a str),
     /// Process id (the process alive at the given time).
     Pid(u32),
+    /// Image path or file name (`powershell.exe`; the latest such process started at or before
+    /// the given time). Where telemetry has no GUID or PID.
+    Image(&'a str),
 }
 
 impl<'a> From<&'a str> for ProcessKey<'a> {
@@ -462,6 +465,32 @@ impl TaskLink<'_> {
     /// The task's expected period (its repetition interval), for the beacon join.
     pub fn period(&self) -> Option<Interval> {
         self.task.period
+    }
+
+    /// How the task was created.
+    pub fn method(&self) -> CreationMethod {
+        self.task.creation.method
+    }
+
+    /// The account that created (or last changed) the task.
+    pub fn creator_user(&self) -> Option<&str> {
+        self.task.creation.user.as_deref()
+    }
+
+    /// When the task was first created (or first seen changed).
+    pub fn created(&self) -> Option<Timestamp> {
+        self.task.created.or_else(|| {
+            self.task
+                .life
+                .iter()
+                .find(|l| matches!(l.what, LifeKind::Created | LifeKind::Updated))
+                .map(|l| l.ts)
+        })
+    }
+
+    /// The remote source of the creation, where it was remote.
+    pub fn remote_source(&self) -> Option<&str> {
+        self.task.creation.remote_source.as_deref()
     }
 }
 
@@ -535,6 +564,15 @@ impl Lineage {
                 .filter(|(_, p)| p.pid == Some(pid) && p.ts <= time)
                 .max_by_key(|(_, p)| p.ts)
                 .map(|(i, _)| i)?,
+            ProcessKey::Image(img) => {
+                let want = file_name(img);
+                h.processes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.ts <= time && p.image_name().is_some_and(|n| n.eq_ignore_ascii_case(want)))
+                    .max_by_key(|(_, p)| p.ts)
+                    .map(|(i, _)| i)?
+            }
         };
         let process = &h.processes[idx];
         // Walk up: the process itself, then its ancestors.
