@@ -2,42 +2,60 @@
 
 use super::{ReadStats, WinRecord};
 use crate::error::{Error, Position, Result};
+use std::collections::VecDeque;
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// Reads a native `.evtx` file record by record into a reusable [`WinRecord`] (the `evtx`
-/// crate renders each record as evtx-shaped JSON, which is then flattened like any JSON line).
+/// Reads a native `.evtx` file record by record into a reusable [`WinRecord`].
 ///
-/// Records the `evtx` crate cannot decode are counted in [`ReadStats`] with their record
-/// number (record id, or ordinal for undecodable ones) as the position's `byte` (there are no lines), not returned as errors.
-#[derive(Debug)]
+/// The file is decoded one 64 KiB chunk at a time (memory stays bounded by a chunk's records);
+/// the `evtx` crate renders each record as evtx-shaped JSON, which is then flattened like any
+/// JSON line. Records or chunks the `evtx` crate cannot decode are counted in [`ReadStats`]
+/// (position `line` 0, `byte` = record id, or the ordinal of the failure), not returned as
+/// errors.
+///
+/// ```text
+///   EvtxParser (owns the file) ─▶ chunk (64 KiB) ─▶ JSON strings (this chunk) ─▶ WinRecord
+/// ```
 pub struct EvtxReader {
     path: PathBuf,
-    records: std::vec::IntoIter<core::result::Result<(u64, String), String>>,
+    chunks: evtx::IntoIterChunks<File>,
+    settings: Arc<evtx::ParserSettings>,
+    pending: VecDeque<core::result::Result<(u64, String), String>>,
     stats: ReadStats,
-    index: u64,
+    failures: u64,
+}
+
+impl core::fmt::Debug for EvtxReader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EvtxReader")
+            .field("path", &self.path)
+            .field("pending", &self.pending.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EvtxReader {
-    /// Opens and decodes a `.evtx` file (single-threaded; records are decoded up front).
+    /// Opens a `.evtx` file (single-threaded decoding, no indentation).
     ///
     /// # Errors
-    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read,
-    /// [`ErrorKind::Format`](crate::ErrorKind::Format) when it is not an EVTX file.
+    /// [`ErrorKind::Format`](crate::ErrorKind::Format), naming the file, when it cannot be read
+    /// or is not an EVTX file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let settings = evtx::ParserSettings::new().num_threads(1).indent(false);
-        let mut parser = evtx::EvtxParser::from_path(&path)
+        let parser = evtx::EvtxParser::from_path(&path)
             .map_err(|e| Error::format(format!("{}: {e}", path.display())))?
-            .with_configuration(settings);
-        let records: Vec<_> = parser
-            .records_json()
-            .map(|r| r.map(|r| (r.event_record_id, r.data)).map_err(|e| e.to_string()))
-            .collect();
+            .with_configuration(settings.clone());
         Ok(EvtxReader {
             path,
-            records: records.into_iter(),
+            chunks: parser.into_chunks(),
+            settings: Arc::new(settings),
+            pending: VecDeque::new(),
             stats: ReadStats::default(),
-            index: 0,
+            failures: 0,
         })
     }
 
@@ -46,14 +64,42 @@ impl EvtxReader {
         &self.stats
     }
 
+    /// Decodes the next chunk into `pending`; false when there are no more chunks.
+    fn next_chunk(&mut self) -> bool {
+        let Some(chunk) = self.chunks.next() else {
+            return false;
+        };
+        match chunk {
+            Ok(mut data) => match data.parse(Arc::clone(&self.settings)) {
+                Ok(mut chunk) => {
+                    for r in chunk.iter() {
+                        let item = r
+                            .and_then(|rec| rec.into_json())
+                            .map(|s| (s.event_record_id, s.data))
+                            .map_err(|e| e.to_string());
+                        self.pending.push_back(item);
+                    }
+                }
+                Err(e) => self.pending.push_back(Err(format!("chunk: {e}"))),
+            },
+            Err(e) => self.pending.push_back(Err(format!("chunk: {e}"))),
+        }
+        true
+    }
+
     /// Reads the next record into `rec`; `false` at the end.
     ///
     /// # Errors
     /// None at present (bad records are skipped and counted); the signature leaves room.
     pub fn read_record(&mut self, rec: &mut WinRecord) -> Result<bool> {
-        for r in self.records.by_ref() {
-            self.index += 1;
-            match r {
+        loop {
+            let Some(item) = self.pending.pop_front() else {
+                if self.next_chunk() {
+                    continue;
+                }
+                return Ok(false);
+            };
+            match item {
                 Ok((id, json)) => {
                     rec.clear();
                     rec.line.push_str(&json);
@@ -67,15 +113,15 @@ impl EvtxReader {
                         Err(e) => self.stats.skip(rec.position, e.to_string()),
                     }
                 }
-                Err(e) => self.stats.skip(
-                    Position {
+                Err(e) => {
+                    self.failures += 1;
+                    let pos = Position {
                         line: 0,
-                        byte: self.index,
-                    },
-                    format!("{}: {e}", self.path.display()),
-                ),
+                        byte: self.failures,
+                    };
+                    self.stats.skip(pos, format!("{}: {e}", self.path.display()));
+                }
             }
         }
-        Ok(false)
     }
 }
