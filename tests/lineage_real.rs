@@ -77,6 +77,13 @@ fn otrf_remote_modification_and_full_run_chain() {
     );
     assert_eq!(p.ts, ts("2020-12-19T12:50:26.098Z"));
     assert_eq!(r.processes, [r.launched.unwrap()]);
+    assert_eq!(
+        r.join.as_deref(),
+        Some(
+            "engine PID 1532 (TaskScheduler 129) = taskhostw.exe started 0.003 s from the run's first event; \
+             parent is the Schedule service (svchost -s Schedule)"
+        )
+    );
     // The beacon-join lookup, by GUID and by PID.
     let link = lin
         .task_for_process("WORKSTATION5", "{67e11d8c-f712-5fdd-ad97-000000000700}", Timestamp::MAX)

@@ -437,8 +437,19 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
                     r.launched = Some(j);
                     launched_any[h][j] = true;
                     let p = &procs[h][j];
+                    let pimg = p.parent_image.as_deref().map(lname).unwrap_or_default();
+                    let pcmd = p.parent_command_line.as_deref().unwrap_or("").to_ascii_lowercase();
+                    let parent = if pimg == "svchost" && pcmd.contains("-s schedule") {
+                        "parent is the Schedule service (svchost -s Schedule)".to_owned()
+                    } else if matches!(pimg.as_str(), "svchost" | "taskeng" | "taskhostw" | "taskhost") {
+                        format!("parent is {pimg}.exe")
+                    } else if pimg.is_empty() {
+                        "parent not logged".to_owned()
+                    } else {
+                        format!("parent {pimg}.exe is not a task host")
+                    };
                     r.join = Some(format!(
-                        "engine PID {pid} (TaskScheduler {}) = {} started {} from the run's first event",
+                        "engine PID {pid} (TaskScheduler {}) = {} started {} from the run's first event; {parent}",
                         if r.events.contains(&129) { "129" } else { "200" },
                         p.image_name().unwrap_or("?"),
                         secs(p.ts - start)
