@@ -149,3 +149,31 @@ mod evtx {
         assert_eq!(defs[1].0, TaskEventKind::Deleted);
     }
 }
+
+/// Every task XML in every sample parses (none is refused as malformed).
+#[test]
+fn every_sample_task_xml_parses() {
+    let mut n = 0;
+    for sub in ["tasks_evtx_attack", "tasks_evtx_mitre", "tasks_otrf"] {
+        let Some(dir) = common::data(sub) else { return };
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "evtx" || e == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            common::read_events(&f, |rec| {
+                if let Some(ev) = TaskEvent::from_record(rec)
+                    && let Some(xml) = ev.xml
+                {
+                    TaskDefinition::parse(xml).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                    n += 1;
+                }
+            });
+        }
+    }
+    // Events with XML: attack 4 (4698 + 4699, in two files), mitre 3 (its 4699s have an empty
+    // TaskContent), otrf 6 (one 4698, one 4702, four doubly escaped built-in 4698/4702).
+    assert_eq!(n, 13);
+}
