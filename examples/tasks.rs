@@ -5,7 +5,7 @@
 //! creation method and creator → definition → runs → processes, with outliers and reasons;
 //! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage.
 
-use beaconstat::{HostLineage, Lineage, LineageBuilder, Process, ReadStats, Run, read_windows_events};
+use beaconstat::{HostLineage, Lineage, LineageBuilder, Process, Run, WinReadStats, read_windows_events};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let mut b = LineageBuilder::new();
-    let mut stats = ReadStats::default();
+    let mut stats = WinReadStats::default();
     let mut failed = false;
     for f in &files {
         match read_windows_events(f, |rec| b.push_record(rec)) {
@@ -123,7 +123,7 @@ fn print_run(h: &HostLineage, r: &Run, indent: &str) {
     }
 }
 
-fn print_tree(lin: &Lineage, stats: &ReadStats) {
+fn print_tree(lin: &Lineage, stats: &WinReadStats) {
     for h in &lin.hosts {
         if h.tasks.is_empty() && h.unattributed_runs.is_empty() {
             continue;

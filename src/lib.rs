@@ -28,5 +28,5 @@ pub use time::{Interval, MICROS_PER_SEC, Timestamp};
 #[cfg(feature = "evtx")]
 pub use winevent::EvtxReader;
 pub use winevent::{
-    ReadStats, Shape, Skip, WinEventReader, WinRecord, parse_pid, read_windows_events, sysmon_conn_event,
+    WinEventReader, WinReadStats, WinRecord, WinShape, WinSkip, parse_pid, read_windows_events, sysmon_conn_event,
 };

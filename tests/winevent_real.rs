@@ -1,7 +1,7 @@
 //! The Windows-event reader and Sysmon 3 → ConnEvent on real OTRF exports.
 mod common;
 
-use beaconstat::{Proto, Shape, Timestamp, WinEventReader, WinRecord, sysmon_conn_event};
+use beaconstat::{Proto, Timestamp, WinEventReader, WinRecord, WinShape, sysmon_conn_event};
 
 type First = (
     Timestamp,
@@ -19,7 +19,7 @@ struct Beacon {
     first: Option<First>,
     records: u64,
     skipped: u64,
-    shape: Option<Shape>,
+    shape: Option<WinShape>,
 }
 
 fn empire_beacons(zip: &str) -> Option<Beacon> {
@@ -72,7 +72,7 @@ fn empire_dllinjection_beacon_connections() {
     };
     assert_eq!(b.records, 12_200);
     assert_eq!(b.skipped, 0);
-    assert_eq!(b.shape, Some(Shape::Flat));
+    assert_eq!(b.shape, Some(WinShape::Flat));
     assert_eq!(b.count, 51);
     let (ts, image, guid, pid, sport, host, user, name) = b.first.unwrap();
     assert_eq!(ts, Timestamp::parse_rfc3339("2020-07-22T04:00:48.097Z").unwrap());

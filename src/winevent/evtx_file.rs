@@ -1,6 +1,6 @@
 //! Native `.evtx` files through the `evtx` crate (feature `evtx`).
 
-use super::{ReadStats, WinRecord};
+use super::{WinReadStats, WinRecord};
 use crate::error::{Error, Position, Result};
 use std::collections::VecDeque;
 use std::fs::File;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 ///
 /// The file is decoded one 64 KiB chunk at a time (memory stays bounded by a chunk's records);
 /// the `evtx` crate renders each record as evtx-shaped JSON, which is then flattened like any
-/// JSON line. Records or chunks the `evtx` crate cannot decode are counted in [`ReadStats`]
+/// JSON line. Records or chunks the `evtx` crate cannot decode are counted in [`WinReadStats`]
 /// (position `line` 0, `byte` = record id, or the ordinal of the failure), not returned as
 /// errors.
 ///
@@ -23,7 +23,7 @@ pub struct EvtxReader {
     chunks: evtx::IntoIterChunks<File>,
     settings: Arc<evtx::ParserSettings>,
     pending: VecDeque<core::result::Result<(u64, String), String>>,
-    stats: ReadStats,
+    stats: WinReadStats,
     failures: u64,
 }
 
@@ -54,13 +54,13 @@ impl EvtxReader {
             chunks: parser.into_chunks(),
             settings: Arc::new(settings),
             pending: VecDeque::new(),
-            stats: ReadStats::default(),
+            stats: WinReadStats::default(),
             failures: 0,
         })
     }
 
     /// What has been read and skipped so far.
-    pub fn stats(&self) -> &ReadStats {
+    pub fn stats(&self) -> &WinReadStats {
         &self.stats
     }
 

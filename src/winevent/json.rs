@@ -2,7 +2,7 @@
 //! spans without building a tree: strings without escapes stay slices of the line; escaped
 //! strings are decoded into the record's scratch buffer.
 
-use super::record::{Field, Ns, Shape, Span, WinRecord};
+use super::record::{Field, Ns, Span, WinRecord, WinShape};
 
 /// Nesting deeper than this is refused (hostile input must not overflow the stack).
 const MAX_DEPTH: usize = 64;
@@ -22,7 +22,7 @@ pub(crate) struct Walker<'r> {
     scratch: &'r mut String,
     fields: &'r mut Vec<Field>,
     path: &'r mut Vec<Span>,
-    shape: Shape,
+    shape: WinShape,
 }
 
 fn err<T>(offset: usize, reason: &'static str) -> R<T> {
@@ -31,7 +31,7 @@ fn err<T>(offset: usize, reason: &'static str) -> R<T> {
 
 impl<'r> Walker<'r> {
     /// Flattens `rec.line` into `rec.fields`.
-    pub(crate) fn run(rec: &'r mut WinRecord) -> R<Shape> {
+    pub(crate) fn run(rec: &'r mut WinRecord) -> R<WinShape> {
         let WinRecord {
             line,
             scratch,
@@ -45,7 +45,7 @@ impl<'r> Walker<'r> {
             scratch,
             fields,
             path,
-            shape: Shape::Flat,
+            shape: WinShape::Flat,
         };
         w.ws();
         if w.peek() != Some(b'{') {
@@ -295,7 +295,7 @@ fn text<'a>(s: Span, line: &'a [u8], scratch: &'a str) -> &'a [u8] {
 /// * Winlogbeat: `winlog.event_data.X` / `winlog.user_data.X` → Data; other `winlog.*` → System
 ///   (last key); top-level `@timestamp` → Top.
 /// * Flat (NXLog / OTRF): top-level keys → Top.
-fn classify(path: &[Span], line: &[u8], scratch: &str) -> (Option<Ns>, Option<Span>, Option<Shape>) {
+fn classify(path: &[Span], line: &[u8], scratch: &str) -> (Option<Ns>, Option<Span>, Option<WinShape>) {
     let Some(&first) = path.first() else {
         return (None, None, None);
     };
@@ -310,10 +310,10 @@ fn classify(path: &[Span], line: &[u8], scratch: &str) -> (Option<Ns>, Option<Sp
     let k0 = text(first, line, scratch);
     let k1 = text(path[1], line, scratch);
     let (ns, shape) = match (k0, k1) {
-        (b"Event", b"System") => (Ns::System, Some(Shape::Evtx)),
-        (b"Event", b"EventData" | b"UserData") => (Ns::Data, Some(Shape::Evtx)),
-        (b"winlog", b"event_data" | b"user_data") => (Ns::Data, Some(Shape::Winlogbeat)),
-        (b"winlog", _) => (Ns::System, Some(Shape::Winlogbeat)),
+        (b"Event", b"System") => (Ns::System, Some(WinShape::Evtx)),
+        (b"Event", b"EventData" | b"UserData") => (Ns::Data, Some(WinShape::Evtx)),
+        (b"winlog", b"event_data" | b"user_data") => (Ns::Data, Some(WinShape::Winlogbeat)),
+        (b"winlog", _) => (Ns::System, Some(WinShape::Winlogbeat)),
         (b"host", b"name") => (Ns::System, None),
         _ => return (None, None, None),
     };

@@ -10,7 +10,7 @@
 //! | flat NXLog / OTRF | `EventID` | `Hostname` | top-level keys |
 //!
 //! [`WinEventReader`] reads one JSON object per line into a caller-owned [`WinRecord`]; lines that
-//! cannot be parsed are counted in [`ReadStats`] with their line number and reason (or, in strict
+//! cannot be parsed are counted in [`WinReadStats`] with their line number and reason (or, in strict
 //! mode, returned as errors).
 
 mod json;
@@ -20,7 +20,7 @@ mod sysmon;
 #[cfg(feature = "evtx")]
 mod evtx_file;
 
-pub use record::{Shape, WinRecord, parse_pid};
+pub use record::{WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
 
 #[cfg(feature = "evtx")]
@@ -30,13 +30,13 @@ use crate::error::{Error, Position, Result};
 use std::io::BufRead;
 use std::path::Path;
 
-/// How many skipped lines keep their details in [`ReadStats::skips`] (all are counted).
+/// How many skipped lines keep their details in [`WinReadStats::skips`] (all are counted).
 const MAX_SKIP_DETAILS: usize = 100;
 
 /// A line or record that was not turned into a [`WinRecord`], and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Skip {
+pub struct WinSkip {
     /// Where the line starts.
     pub position: Position,
     /// Why it was skipped.
@@ -46,7 +46,7 @@ pub struct Skip {
 /// Counts of what a reader did with its input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ReadStats {
+pub struct WinReadStats {
     /// Records returned.
     pub records: u64,
     /// Blank lines (ignored, not counted as skipped).
@@ -54,14 +54,14 @@ pub struct ReadStats {
     /// Lines or records skipped (bad JSON, not a Windows event, invalid UTF-8).
     pub skipped: u64,
     /// Details of the first skipped lines (at most 100).
-    pub skips: Vec<Skip>,
+    pub skips: Vec<WinSkip>,
 }
 
-impl ReadStats {
+impl WinReadStats {
     pub(crate) fn skip(&mut self, position: Position, reason: impl Into<String>) {
         self.skipped += 1;
         if self.skips.len() < MAX_SKIP_DETAILS {
-            self.skips.push(Skip {
+            self.skips.push(WinSkip {
                 position,
                 reason: reason.into(),
             });
@@ -69,7 +69,7 @@ impl ReadStats {
     }
 
     /// Adds another reader's counts to these.
-    pub fn add(&mut self, other: &ReadStats) {
+    pub fn add(&mut self, other: &WinReadStats) {
         self.records += other.records;
         self.blank += other.blank;
         self.skipped += other.skipped;
@@ -107,7 +107,7 @@ pub struct WinEventReader<R> {
     line_no: u64,
     byte: u64,
     strict: bool,
-    stats: ReadStats,
+    stats: WinReadStats,
     buf: Vec<u8>,
 }
 
@@ -131,7 +131,7 @@ impl<R: BufRead> WinEventReader<R> {
             line_no: 0,
             byte: 0,
             strict: false,
-            stats: ReadStats::default(),
+            stats: WinReadStats::default(),
             buf: Vec::new(),
         }
     }
@@ -143,7 +143,7 @@ impl<R: BufRead> WinEventReader<R> {
     }
 
     /// What has been read and skipped so far.
-    pub fn stats(&self) -> &ReadStats {
+    pub fn stats(&self) -> &WinReadStats {
         &self.stats
     }
 
@@ -236,7 +236,7 @@ impl<R: BufRead> WinEventReader<R> {
 /// # Errors
 /// I/O errors, and [`ErrorKind::Format`](crate::ErrorKind::Format) for `.evtx` without the
 /// `evtx` feature.
-pub fn read_windows_events(path: impl AsRef<Path>, mut f: impl FnMut(&WinRecord)) -> Result<ReadStats> {
+pub fn read_windows_events(path: impl AsRef<Path>, mut f: impl FnMut(&WinRecord)) -> Result<WinReadStats> {
     let path = path.as_ref();
     let mut rec = WinRecord::new();
     let is_evtx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx"));

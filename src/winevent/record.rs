@@ -33,7 +33,7 @@ pub(crate) struct Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
-pub enum Shape {
+pub enum WinShape {
     /// `evtx_dump` / `evtx` crate JSON: `Event.System.*`, `Event.EventData.*`, `#attributes`.
     Evtx,
     /// Winlogbeat / Elastic: `winlog.event_id`, `winlog.event_data.*`, `winlog.computer_name`.
@@ -70,7 +70,7 @@ pub struct WinRecord {
     pub(crate) scratch: String,
     pub(crate) fields: Vec<Field>,
     pub(crate) path: Vec<Span>,
-    pub(crate) shape: Shape,
+    pub(crate) shape: WinShape,
     pub(crate) position: Position,
 }
 
@@ -86,7 +86,7 @@ impl WinRecord {
         self.scratch.clear();
         self.fields.clear();
         self.path.clear();
-        self.shape = Shape::Flat;
+        self.shape = WinShape::Flat;
     }
 
     /// Parses one JSON object (copied into the record's line buffer).
@@ -139,7 +139,7 @@ impl WinRecord {
     }
 
     /// The JSON shape this record came in.
-    pub fn shape(&self) -> Shape {
+    pub fn shape(&self) -> WinShape {
         self.shape
     }
 
@@ -307,7 +307,7 @@ mod tests {
     fn evtx_shape_system_and_data() {
         let mut r = WinRecord::new();
         r.parse_str(r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-TaskScheduler","Guid":"{de7b}"}},"EventID":{"#text":200,"#attributes":{"Qualifiers":0}},"Version":1,"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T00:02:04.3199452Z"}},"EventRecordID":566836,"Correlation":{"#attributes":{"ActivityID":"{0503AC85}"}},"Execution":{"#attributes":{"ProcessID":452,"ThreadID":2836}},"Channel":"Microsoft-Windows-TaskScheduler/Operational","Computer":"H1","Security":null},"EventData":{"TaskName":"\\T","EnginePID":1532,"ProcessID":99}}}"##).unwrap();
-        assert_eq!(r.shape(), Shape::Evtx);
+        assert_eq!(r.shape(), WinShape::Evtx);
         assert_eq!(r.event_id(), Some(200));
         assert_eq!(r.version(), 1);
         assert_eq!(r.provider(), Some("Microsoft-Windows-TaskScheduler"));
@@ -334,7 +334,7 @@ mod tests {
     fn winlogbeat_shape() {
         let mut r = WinRecord::new();
         r.parse_str(r##"{"@timestamp":"2021-01-01T00:00:01.5Z","host":{"name":"h2"},"winlog":{"event_id":"4698","channel":"Security","computer_name":"H2.corp","provider_name":"Microsoft-Windows-Security-Auditing","event_data":{"TaskName":"\\X","SubjectLogonId":"0x3e7"}}}"##).unwrap();
-        assert_eq!(r.shape(), Shape::Winlogbeat);
+        assert_eq!(r.shape(), WinShape::Winlogbeat);
         assert_eq!(r.event_id(), Some(4698));
         assert_eq!(r.computer(), Some("H2.corp"));
         assert!(r.is_security());

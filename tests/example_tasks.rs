@@ -1,19 +1,24 @@
-//! Runs the examples as a user would (`cargo run --example …`).
+//! Runs the `tasks` example as a user would.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn run_tasks(args: &[&str]) -> (bool, String, String) {
-    // Same profile as this test, so the example reuses the artifacts already built.
-    let profile: &[&str] = if cfg!(debug_assertions) { &[] } else { &["--release"] };
-    let out = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet"])
-        .args(profile)
-        .args(["--example", "tasks", "--"])
-        .args(args)
-        .output()
-        .expect("cargo run");
+/// The built `tasks` example (`cargo test` builds examples next to the test binaries), or
+/// `None` with a notice (e.g. under `cargo test --lib`).
+fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("examples");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping: example {name} not built at {}", path.display());
+        None
+    }
+}
+
+fn run_tasks(exe: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(exe).args(args).output().expect("run the tasks example");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -23,6 +28,7 @@ fn run_tasks(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn tasks_example_tree_json_and_bad_input() {
+    let Some(exe) = example("tasks") else { return };
     let dir = std::env::temp_dir().join(format!("beaconstat-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("events.json");
@@ -37,20 +43,20 @@ fn tasks_example_tree_json_and_bad_input() {
     .unwrap();
     let inp = input.to_str().unwrap();
 
-    let (ok, out, err) = run_tasks(&[inp]);
+    let (ok, out, err) = run_tasks(&exe, &[inp]);
     assert!(ok, "{err}");
     assert!(out.contains("task \\Upd"), "{out}");
     assert!(out.contains("Hidden"), "{out}");
     assert!(out.contains("1 skipped"), "{out}");
     assert!(err.contains("line 2"), "skip reported with its line: {err}");
 
-    let (ok, out, _) = run_tasks(&["--json", inp]);
+    let (ok, out, _) = run_tasks(&exe, &["--json", inp]);
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["hosts"][0]["tasks"][0]["name"], "\\Upd");
 
     let missing = Path::new(&dir).join("nope.json");
-    let (ok, _, err) = run_tasks(&[missing.to_str().unwrap()]);
+    let (ok, _, err) = run_tasks(&exe, &[missing.to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("nope.json"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
