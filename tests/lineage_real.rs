@@ -436,4 +436,47 @@ mod evtx {
             .collect();
         assert_eq!(images, ["taskhostw.exe", "cmd.exe"]);
     }
+
+    /// `schtasks /create /sc minute /mo 1 /ru SYSTEM` (4688) + its 4698 with `PT1M`; and `at`.
+    #[test]
+    fn mitre_every_minute_system_task_and_at() {
+        let Some(dir) = common::data("tasks_evtx_mitre") else {
+            return;
+        };
+        let lin = lineage(&[
+            dir.join("ID4688-4698_Persistent_scheduled_task_with_SYSTEM_privileges_creation.evtx"),
+            dir.join("ID4688-Interactive_shell_using_AT_schedule_task.evtx"),
+        ]);
+        let t = lin.task("srvdefender01.offsec.lan", "eviltask").unwrap();
+        assert_eq!(t.creation.method, CreationMethod::Schtasks);
+        assert_eq!(t.creation.user.as_deref(), Some(r"OFFSEC\admmig"));
+        assert_eq!(t.creation.logon_id, Some(0x6fc89e));
+        let h = lin.host("srvdefender01").unwrap();
+        let creator = &h.processes[t.creation.process.as_ref().unwrap().index];
+        assert_eq!(creator.pid, Some(0x15b4));
+        assert_eq!(
+            creator.parent_image.as_deref(),
+            Some(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe")
+        );
+        assert_eq!(t.definition_source, Some(DefinitionSource::Xml));
+        assert_eq!(t.period, Some(Interval::from_secs(60)));
+        assert!(t.definition.as_ref().unwrap().principal.is_system());
+        let r = reasons(t);
+        assert!(
+            r.contains(&Reason::ShortRepetition) && r.contains(&Reason::ScriptHostCreator),
+            "{r:?}"
+        );
+        let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.source.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (LifeKind::Created, "schtasks /create"),
+                (LifeKind::Created, "Security 4698")
+            ]
+        );
+
+        let at = lin.task("fs01.offsec.lan", r"\At").unwrap();
+        assert_eq!(at.creation.method, CreationMethod::At);
+        assert_eq!(at.definition.as_ref().and_then(|d| d.exec()), Some(("cmd", None)));
+    }
 }
