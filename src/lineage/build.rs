@@ -140,14 +140,14 @@ pub(crate) fn build(b: LineageBuilder) -> Lineage {
     // 2. Processes per host: Sysmon 1 first, 4688 merged into a matching Sysmon 1.
     let mut procs: Vec<Vec<Process>> = vec![Vec::new(); nh];
     let mut raw = b.procs;
-    for (h, p, _) in raw.iter_mut() {
+    for (h, p) in raw.iter_mut() {
         if p.source == ProcessSource::Security4688 {
             p.ts = fix(*h, p.ts);
         }
     }
-    raw.sort_by_key(|(_, p, _)| (p.source != ProcessSource::Sysmon1, p.ts));
+    raw.sort_by_key(|(_, p)| (p.source != ProcessSource::Sysmon1, p.ts));
     let mut sysmon_by_pid: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
-    for (h, p, _) in raw {
+    for (h, p) in raw {
         if p.source == ProcessSource::Security4688
             && let Some(pid) = p.pid
             && let Some(cands) = sysmon_by_pid.get(&(h, pid))

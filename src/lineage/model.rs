@@ -199,6 +199,12 @@ pub struct Process {
     pub children: Vec<usize>,
     /// Network connections it made.
     pub connections: Vec<Connection>,
+    /// Logon session (`LogonId` / `SubjectLogonId` or `TargetLogonId`).
+    pub logon_id: Option<u64>,
+    /// `IntegrityLevel` (Sysmon) or `MandatoryLabel` (4688).
+    pub integrity_level: Option<String>,
+    /// `Hashes` (Sysmon).
+    pub hashes: Option<String>,
 }
 
 impl Process {
@@ -754,7 +760,7 @@ pub struct LineageBuilder {
     pub(crate) config: LineageConfig,
     pub(crate) host_ix: HashMap<String, usize>,
     pub(crate) hosts: Vec<String>,
-    pub(crate) procs: Vec<(usize, Process, Option<u64>)>,
+    pub(crate) procs: Vec<(usize, Process)>,
     pub(crate) tasks: Vec<RawTask>,
     pub(crate) evidence: Vec<RawEvidence>,
     pub(crate) conns: Vec<RawConn>,
@@ -894,8 +900,10 @@ impl LineageBuilder {
                 parent: None,
                 children: Vec::new(),
                 connections: Vec::new(),
+                logon_id: p.logon_id,
+                integrity_level: own(p.integrity_level),
+                hashes: own(p.hashes),
             },
-            p.logon_id,
         ));
     }
 
