@@ -360,6 +360,22 @@ mod evtx {
             .task_for_process("IEWIN7", beaconstat::ProcessKey::Image("mshta.exe"), Timestamp::MAX)
             .unwrap();
         assert_eq!(by_image.task.name, r"\MSOFFICE_");
+        // Straight from the Sysmon 3 records: each of mshta's connections leads to the task.
+        let mut n = 0;
+        common::read_events(
+            &dir.join("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx"),
+            |rec| {
+                if let Some(c) = beaconstat::sysmon_conn_event(rec) {
+                    let link = lin.task_for_conn(&c).unwrap();
+                    assert_eq!(
+                        (link.task.name.as_str(), link.role),
+                        (r"\MSOFFICE_", TaskRole::CreatorAncestor)
+                    );
+                    n += 1;
+                }
+            },
+        );
+        assert_eq!(n, 3);
         let r = reasons(t);
         assert!(
             r.contains(&Reason::Lolbin) && r.contains(&Reason::ScriptHostCreator),

@@ -630,6 +630,21 @@ impl Lineage {
         None
     }
 
+    /// [`Lineage::task_for_process`] for a connection's host and process (GUID, else PID,
+    /// else image), at the connection's time. `None` when the connection names no host or
+    /// process, or no task is tied to it.
+    pub fn task_for_conn(&self, c: &ConnEvent<'_>) -> Option<TaskLink<'_>> {
+        let host = c.host?;
+        let p = c.process?;
+        let key = match (p.guid, p.pid, p.image) {
+            (Some(g), _, _) => ProcessKey::Guid(g),
+            (None, Some(pid), _) => ProcessKey::Pid(pid),
+            (None, None, Some(i)) => ProcessKey::Image(i),
+            _ => return None,
+        };
+        self.task_for_process(host, key, c.ts)
+    }
+
     /// The task's creating process followed by its ancestors (as far as the data goes), each
     /// with its host.
     pub fn creator_chain(&self, task: &Task) -> Vec<(&HostLineage, usize)> {
