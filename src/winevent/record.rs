@@ -210,6 +210,9 @@ impl WinRecord {
         self.find(Ns::System, "SystemTime")
             .or_else(|| self.find(Ns::Top, "TimeCreated"))
             .or_else(|| self.find(Ns::Top, "@timestamp"))
+            // NXLog's `EventTime` is local time without a zone: a last resort (the lineage
+            // builder measures and corrects a host's offset against Sysmon `UtcTime`).
+            .or_else(|| self.find(Ns::Top, "EventTime"))
             .and_then(Timestamp::parse_rfc3339)
     }
 
