@@ -270,3 +270,47 @@ fn with_path(e: Error, path: &Path) -> Error {
         k => Error::from(k),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_with_positions_and_strict_mode() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"\xEF\xBB\xBF{\"EventID\":1,\"Hostname\":\"a\"}\r\n");
+        input.extend_from_slice(b"{\"EventID\":2,\"x\":\"\xFF\"}\n");
+        input.extend_from_slice(b"{\"no\":\"id\"}\n");
+        input.extend_from_slice(b"   \n");
+        input.extend_from_slice(b"{\"EventID\":3}");
+        let mut r = WinEventReader::new(input.as_slice());
+        let mut rec = WinRecord::new();
+        let mut ids = Vec::new();
+        while r.read_record(&mut rec).unwrap() {
+            ids.push(rec.event_id().unwrap());
+        }
+        assert_eq!(ids, [1, 3]);
+        let s = r.stats();
+        assert_eq!((s.records, s.skipped, s.blank), (2, 2, 1));
+        assert_eq!(s.skips[0].reason, "invalid UTF-8");
+        assert_eq!(s.skips[0].position.line, 2);
+        assert_eq!(s.skips[0].position.byte, 33); // 3 (BOM) + 28 + 2 (CRLF)
+        assert_eq!(s.skips[1].position.line, 3);
+
+        let mut r = WinEventReader::new(input.as_slice()).strict(true);
+        assert!(r.read_record(&mut rec).unwrap());
+        let e = r.read_record(&mut rec).unwrap_err();
+        assert_eq!(e.position().map(|p| p.line), Some(2));
+    }
+
+    #[test]
+    fn evtx_without_feature_or_missing_file() {
+        let e = read_windows_events("/nonexistent/x.json", |_| {}).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/x.json"), "{e}");
+        #[cfg(not(feature = "evtx"))]
+        {
+            let e = read_windows_events("x.evtx", |_| {}).unwrap_err();
+            assert!(e.to_string().contains("evtx"), "{e}");
+        }
+    }
+}
