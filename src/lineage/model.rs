@@ -754,6 +754,32 @@ pub(crate) struct RawConn {
 /// [`LineageBuilder::build`]. Records are copied (owned) as they are pushed, so the caller's
 /// [`WinRecord`] can be reused.
 ///
+/// # How the pieces are joined
+///
+/// * **Clocks.** Per host, the median of Sysmon `UtcTime - TimeCreated` is measured; beyond
+///   [`LineageConfig::clock_tolerance`] it is rounded to 15 minutes and added to every
+///   non-Sysmon time of that host (exports that write local time labelled UTC). Records whose
+///   own skew is far from the median (Sysmon 3 on some builds) are counted, not corrected.
+/// * **Processes.** Sysmon 1 and 4688 of the same process (host, PID, image, ±2 s) are merged.
+///   Parents: by `ParentProcessGuid`; where there is no GUID, the latest process with the parent
+///   PID started before the child. Unresolved parents are listed, never guessed.
+/// * **Tasks** are keyed by host and name (case-insensitive). Life events come from
+///   4698–4702, 106/140/141/142, `schtasks`/`at` command lines (`/S` targets another host),
+///   Sysmon 11 files and TaskCache values (`Id`/`Index` name a task; SD deletion or `Index` 0
+///   hide it). The definition is the latest task XML, else the command line's.
+/// * **Creation method**, first match wins: a `schtasks`/`at` process within
+///   [`LineageConfig::creator_window`] before the registration; the 4698 `ClientProcessId`
+///   (schtasks / PowerShell / other = COM); remote evidence (client PID 0 with locality 0,
+///   4624 type 3 on the `SubjectLogonId`, 5145 `atsvc`); PowerShell 4104; a `taskschd.dll`
+///   load; TaskCache writes only. Remote evidence also sets `remote` and the source address.
+/// * **Runs.** TaskScheduler events are grouped by instance id (129 by engine PID or time);
+///   the launched process is the engine PID's process within [`LineageConfig::run_window`].
+///   Processes whose parent is `svchost -s Schedule` or `taskeng.exe`, or whose parent is
+///   unknown, become runs of the task whose declared action they match right after a
+///   registration, or of the task last asked to run (`schtasks /run`); launched by the Schedule
+///   service but matching nothing, they are reported in [`HostLineage::unattributed_runs`].
+///   Each run carries the sentence that justified the join.
+///
 /// # Example
 /// ```
 /// use beaconstat::{CreationMethod, LineageBuilder, WinRecord};
