@@ -85,10 +85,12 @@ mod allowlist;
 mod beacon;
 mod error;
 mod event;
+mod lineage;
 mod read;
 mod series;
 pub mod synth;
 mod time;
+mod winevent;
 
 pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
@@ -97,6 +99,13 @@ pub use beacon::{
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
+pub use lineage::{
+    Baseline, ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource,
+    EvidenceEvent, EvidenceKind, Finding, HostLineage, LifeEvent, LifeKind, Lineage, LineageBuilder, LineageConfig,
+    Principal, Process, ProcessEvent, ProcessKey, ProcessLink, ProcessSource, Reason, Run, SchtasksCommand,
+    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, Trigger, TriggerKind,
+    command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
+};
 pub use read::{
     AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, Format, ReadStats, SkipReason, Skipped, TimeFormat, ZeekHeader,
     ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
@@ -104,6 +113,11 @@ pub use read::{
 };
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
+#[cfg(feature = "evtx")]
+pub use winevent::EvtxReader;
+pub use winevent::{
+    WinEventReader, WinReadStats, WinRecord, WinShape, WinSkip, parse_pid, read_windows_events, sysmon_conn_event,
+};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]
