@@ -22,6 +22,9 @@
 //! - `--allowlist FILE`: site rules applied after the built-in defaults; `--no-allowlist`.
 //! - `--strict`: stop at the first malformed record instead of counting it as skipped.
 //!
+//! Inputs: Zeek conn.log (TSV, JSON, gzip), CSV, and Sysmon network connections (event 3) from
+//! Windows event JSON (or `.evtx` with `--features evtx`), where each connection names its process.
+//!
 //! Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
 
 mod plot;
@@ -29,7 +32,7 @@ mod plot;
 use beaconstat::synth::Scenario;
 use beaconstat::{
     Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, Format, GroupBy, Grouper, PERSISTENT_SHARE, ReadStats,
-    SeriesKey, SeriesSet, human_secs, persistence,
+    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, sysmon_conn_event,
 };
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -140,6 +143,21 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The format of a file from its first bytes (gzip is looked inside).
+fn sniff(path: &std::path::Path) -> Result<Option<Format>, String> {
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut prefix = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    while filled < prefix.len() {
+        match file.read(&mut prefix[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Ok(detect(&prefix[..filled]))
+}
+
 fn group_by(name: &str) -> GroupBy {
     match name {
         "ip-pair" => GroupBy::Pair,
@@ -149,7 +167,11 @@ fn group_by(name: &str) -> GroupBy {
 }
 
 /// Reads every input into one grouper; returns the series and the merged read statistics.
-fn read_all(o: &Options, files: &[PathBuf]) -> Result<(SeriesSet, ReadStats, Vec<String>), String> {
+fn read_all(
+    o: &Options,
+    files: &[PathBuf],
+    coverage: &mut NetCoverage,
+) -> Result<(SeriesSet, ReadStats, Vec<String>), String> {
     let mut grouper = Grouper::new(group_by(&o.group_by));
     let mut stats = ReadStats::default();
     let mut sources = Vec::new();
@@ -164,7 +186,12 @@ fn read_all(o: &Options, files: &[PathBuf]) -> Result<(SeriesSet, ReadStats, Vec
             text.len() as f64 / 1e6
         ));
         let mut reader = AnyReader::from_reader(text.as_bytes(), o.strict).map_err(|e| e.to_string())?;
-        reader.for_each(|ev| grouper.push(&ev)).map_err(|e| e.to_string())?;
+        reader
+            .for_each(|ev| {
+                coverage.see(&ev);
+                grouper.push(&ev);
+            })
+            .map_err(|e| e.to_string())?;
         stats.merge(reader.stats());
         return Ok((grouper.finish(), stats, sources));
     }
@@ -185,21 +212,44 @@ fn read_all(o: &Options, files: &[PathBuf]) -> Result<(SeriesSet, ReadStats, Vec
         bar
     });
     let mut done_before = 0u64;
+    let coverage = &mut *coverage;
     for f in files {
+        let is_evtx = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx"));
+        if is_evtx || sniff(f)? == Some(Format::WindowsEventJson) {
+            // Sysmon / Windows event logs: network connections are Sysmon event 3, with the
+            // process behind each one.
+            let (mut conns, mut others) = (0u64, 0u64);
+            let st = read_windows_events(f, |rec| match sysmon_conn_event(rec) {
+                Some(ev) => {
+                    coverage.see(&ev);
+                    grouper.push(&ev);
+                    conns += 1;
+                }
+                None => others += 1,
+            })
+            .map_err(|e| format!("{}: {e}", f.display()))?;
+            sources.push(format!(
+                "{} (windows events): {} records, {} Sysmon network connections, {} other events, {} skipped",
+                f.display(),
+                st.records,
+                conns,
+                others,
+                st.skipped
+            ));
+            for s in st.skips.iter().take(3) {
+                sources.push(format!("  skipped {s:?}"));
+            }
+            continue;
+        }
         let file = std::fs::File::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let counting = Counting {
             inner: file,
             bytes: Arc::clone(&bytes),
         };
         let mut reader = AnyReader::from_reader(counting, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
-        if reader.format() == Format::WindowsEventJson {
-            return Err(format!(
-                "{}: Windows event JSON (Sysmon/Security) is read by the task-lineage reader, not by hunt yet",
-                f.display()
-            ));
-        }
         let mut n = 0u64;
         let res = reader.for_each(|ev| {
+            coverage.see(&ev);
             grouper.push(&ev);
             n += 1;
             if n.is_multiple_of(1 << 16)
@@ -228,6 +278,46 @@ fn read_all(o: &Options, files: &[PathBuf]) -> Result<(SeriesSet, ReadStats, Vec
         b.finish_and_clear();
     }
     Ok((grouper.finish(), stats, sources))
+}
+
+/// What the network telemetry lets a hunter see: which events name a host and a process.
+#[derive(Debug, Default)]
+struct NetCoverage {
+    events: u64,
+    with_process: u64,
+    with_host: u64,
+    with_bytes: u64,
+}
+
+impl NetCoverage {
+    fn see(&mut self, ev: &beaconstat::ConnEvent<'_>) {
+        self.events += 1;
+        self.with_process += u64::from(ev.process.is_some_and(|p| p.image.is_some() || p.guid.is_some()));
+        self.with_host += u64::from(ev.host.is_some());
+        self.with_bytes += u64::from(ev.bytes_out.is_some());
+    }
+
+    /// The blind spots, in words.
+    fn gaps(&self) -> Vec<String> {
+        let mut gaps = Vec::new();
+        if self.events == 0 {
+            return gaps;
+        }
+        let share = |n: u64| n as f64 / self.events as f64;
+        if share(self.with_process) < 0.5 {
+            gaps.push(format!(
+                "{:.0}% of connections name no process: beacons cannot be tied to a program or a scheduled task (add Sysmon 3 or EDR network events)",
+                100.0 * (1.0 - share(self.with_process))
+            ));
+        }
+        if share(self.with_bytes) < 0.5 {
+            gaps.push(format!(
+                "{:.0}% of connections carry no byte counts: data-size regularity is not used",
+                100.0 * (1.0 - share(self.with_bytes))
+            ));
+        }
+        gaps
+    }
 }
 
 /// One scored series, ready for output.
@@ -265,7 +355,8 @@ struct Row<'a> {
 fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
     let files = expand(&o.inputs)?;
-    let (set, stats, sources) = read_all(o, &files)?;
+    let mut coverage = NetCoverage::default();
+    let (set, stats, sources) = read_all(o, &files, &mut coverage)?;
     let read_time = started.elapsed();
 
     let mut allow = if o.no_allowlist {
@@ -289,8 +380,18 @@ fn run(o: &Options) -> Result<(), String> {
     let mut analyzer = Analyzer::default();
     let mut summary = AllowlistSummary::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
-    let window = set.time_range().unwrap_or_default();
+    // Persistence is judged against the time each source was observed: the union of the spans
+    // of its series (so separate captures of one host, days apart, do not dilute each other).
+    let observed = observed_time_per_source(&set);
     for s in set.iter().filter(|s| s.len() >= o.min_events) {
+        let (Some(first), Some(observed_s)) = (s.first(), observed.get(s.key().src.or(s.key().host).unwrap_or("")))
+        else {
+            continue;
+        };
+        let window = (
+            first,
+            beaconstat::Timestamp(first.0.saturating_add((observed_s * 1e6) as i64)),
+        );
         let report = analyzer.score_series(&s);
         let key = s.key();
         let rule = allow.match_key(&key, None);
@@ -386,6 +487,9 @@ fn run(o: &Options) -> Result<(), String> {
         o.threshold
     );
     let _ = writeln!(err, "{summary}");
+    for gap in coverage.gaps() {
+        let _ = writeln!(err, "coverage: {gap}");
+    }
     let _ = writeln!(
         err,
         "read + group {:.2} s, score {:.2} s ({:.1} M events/s)",
@@ -412,6 +516,40 @@ fn run(o: &Options) -> Result<(), String> {
         let _ = writeln!(err, "wrote {written} SVG files to {}", dir.display());
     }
     Ok(())
+}
+
+/// Seconds each source was observed: the union of the time spans of its series.
+fn observed_time_per_source(set: &SeriesSet) -> std::collections::HashMap<&str, f64> {
+    let mut spans: std::collections::HashMap<&str, Vec<(i64, i64)>> = std::collections::HashMap::new();
+    for s in set.iter() {
+        if let (Some(a), Some(b)) = (s.first(), s.last()) {
+            spans
+                .entry(s.key().src.or(s.key().host).unwrap_or(""))
+                .or_default()
+                .push((a.0, b.0));
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(src, mut v)| {
+            v.sort_unstable();
+            let (mut total, mut cur): (u64, Option<(i64, i64)>) = (0, None);
+            for (a, b) in v {
+                cur = match cur {
+                    Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                    Some((ca, cb)) => {
+                        total += cb.abs_diff(ca);
+                        Some((a, b))
+                    }
+                    None => Some((a, b)),
+                };
+            }
+            if let Some((ca, cb)) = cur {
+                total += cb.abs_diff(ca);
+            }
+            (src, total as f64 / 1e6)
+        })
+        .collect()
 }
 
 fn svg_name(rank: usize, key: &SeriesKey<'_>) -> String {
@@ -458,7 +596,7 @@ fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::
         let mut why = r.evidence.clone();
         if r.persistence < 1.0 {
             why.push_str(&format!(
-                "; short-lived: spans {:.1}% of the capture (score x{:.2})",
+                "; short-lived: spans {:.1}% of its source's time (score x{:.2})",
                 100.0 * PERSISTENT_SHARE * r.persistence * r.persistence,
                 r.persistence
             ));
