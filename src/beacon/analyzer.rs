@@ -162,10 +162,17 @@ impl Analyzer {
         });
         let period = (fit.period > 0.0).then_some(fit.period);
 
-        // Spectral sub-score: the ACF hill at the chosen period, damped by Fisher's p.
-        let acf = period
+        // Spectral sub-score: the ACF hill at the comb's period or at the verified periodogram
+        // period, whichever is higher, damped by Fisher's p. A pattern of several events per
+        // cycle (a reconnect and its retry: intervals 7 s, 3 s, 7 s, 3 s …) has no simple
+        // interval comb but a strong ACF at the cycle (10 s).
+        let comb_acf = period
             .and_then(|p| self.spectral.acf_at(p, spec.bin_width))
             .map_or(0.0, |(_, r)| r.clamp(0.0, 1.0));
+        let (acf, acf_period) = match spec.period {
+            Some(ps) if spec.acf_peak > comb_acf => (spec.acf_peak, Some(ps)),
+            _ => (comb_acf, period),
+        };
         let gate = |p: f64| (decades(p) / self.cfg.gate_decades).clamp(0.0, 1.0);
         let spectral = acf * gate(spec.fisher_p);
 
@@ -177,6 +184,12 @@ impl Analyzer {
         let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch, &mut self.scratch2));
         let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
         let score = significance * size_factor * timing.max(0.9 * spectral);
+        // Where the spectral evidence carries the score, its period is the one to report.
+        let (period, source) = if 0.9 * spectral > timing && acf_period != period {
+            (acf_period, PeriodSource::Spectrum)
+        } else {
+            (period, source)
+        };
         let score = if score.is_finite() {
             score.clamp(0.0, 1.0) + 0.0
         } else {
@@ -212,6 +225,7 @@ impl Analyzer {
                 mad_s,
                 bowley: bowley(&self.sorted),
                 mean_s: mean,
+                comb_period_s: (fit.period > 0.0).then_some(fit.period),
             },
             spectrum: SpectralStats {
                 period_s: spec.period,
