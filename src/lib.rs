@@ -78,6 +78,9 @@
 //!
 //! ## Crate features
 //! - `serde` (default): `Serialize`/`Deserialize` for events, keys, reports and configs.
+//! - `parallel` (default): [`score_set`] scores a whole set over all cores with rayon, one
+//!   analyzer per worker thread. Off, it scores on the calling thread.
+//! - `evtx`: native `.evtx` files through the `evtx` crate (its command-line features off).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
@@ -96,6 +99,7 @@ pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
     Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats,
     PERSISTENT_SHARE, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs, persistence,
+    score_set,
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};

@@ -32,7 +32,7 @@ mod plot;
 use beaconstat::synth::Scenario;
 use beaconstat::{
     Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, Format, GroupBy, Grouper, PERSISTENT_SHARE, ReadStats,
-    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, sysmon_conn_event,
+    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, score_set, sysmon_conn_event,
 };
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -378,12 +378,14 @@ fn run(o: &Options) -> Result<(), String> {
 
     let score_started = Instant::now();
     let mut analyzer = Analyzer::default();
+    let reports = score_set(&set, analyzer.config(), o.min_events);
     let mut summary = AllowlistSummary::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
     // Persistence is judged against the time each source was observed: the union of the spans
     // of its series (so separate captures of one host, days apart, do not dilute each other).
     let observed = observed_time_per_source(&set);
-    for s in set.iter().filter(|s| s.len() >= o.min_events) {
+    for (index, report) in reports {
+        let Some(s) = set.get(index) else { continue };
         let (Some(first), Some(observed_s)) = (s.first(), observed.get(s.key().src.or(s.key().host).unwrap_or("")))
         else {
             continue;
@@ -392,7 +394,6 @@ fn run(o: &Options) -> Result<(), String> {
             first,
             beaconstat::Timestamp(first.0.saturating_add((observed_s * 1e6) as i64)),
         );
-        let report = analyzer.score_series(&s);
         let key = s.key();
         let rule = allow.match_key(&key, None);
         // Rank by the score damped for short bursts (see `beaconstat::persistence`).
