@@ -170,8 +170,12 @@ fn print_tree(lin: &Lineage, stats: &WinReadStats) {
             if let Some(d) = &t.definition {
                 let actions: Vec<String> = d.actions.iter().map(|a| a.command_line()).collect();
                 println!(
-                    "    definition ({:?}): run as {} | actions {:?} | period {} | hidden {}{}",
-                    t.definition_source,
+                    "    definition (from {}): run as {} | actions {:?} | period {} | hidden {}{}",
+                    match t.definition_source {
+                        Some(beaconstat::DefinitionSource::Xml) => "task XML",
+                        Some(beaconstat::DefinitionSource::CommandLine) => "command line",
+                        _ => "?",
+                    },
                     d.principal.user_id.as_deref().unwrap_or("?"),
                     actions,
                     t.period.map_or("-".into(), |p| p.to_string()),
