@@ -4,7 +4,7 @@ use super::config::AnalyzerConfig;
 use super::intervals::{CombFit, IntervalData, coalesce, coalesce_gap};
 use super::report::{BeaconReport, IntervalStats, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict};
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
-use super::stats::{bowley, decades, mad, quantile_sorted};
+use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
 use crate::time::Timestamp;
 
@@ -34,9 +34,8 @@ pub struct Analyzer {
     beat_sizes: Vec<u64>,
     intervals: Vec<f64>,
     sorted: Vec<f64>,
-    logs: Vec<f64>,
+    prefix: Vec<f64>,
     scratch: Vec<f64>,
-    scratch2: Vec<f64>,
     spectral: SpectralEngine,
     last_spectral: SpectralFit,
 }
@@ -66,9 +65,8 @@ impl Analyzer {
             beat_sizes: Vec::new(),
             intervals: Vec::new(),
             sorted: Vec::new(),
-            logs: Vec::new(),
+            prefix: Vec::new(),
             scratch: Vec::new(),
-            scratch2: Vec::new(),
             spectral: SpectralEngine::new(),
             last_spectral: SpectralFit::default(),
         }
@@ -119,15 +117,19 @@ impl Analyzer {
         self.sorted.clear();
         self.sorted.extend_from_slice(&self.intervals);
         self.sorted.sort_unstable_by(f64::total_cmp);
-        self.logs.clear();
-        self.logs.extend(self.sorted.iter().map(|v| v.ln()));
+        self.prefix.clear();
+        self.prefix.push(0.0);
+        let mut acc = 0.0;
+        self.prefix.extend(self.sorted.iter().map(|&v| {
+            acc += v;
+            acc
+        }));
         let m = self.intervals.len();
         let span = last.0.abs_diff(first.0) as f64 / 1e6;
         let mean = span / m as f64;
         let data = IntervalData {
-            intervals: &self.intervals,
             sorted: &self.sorted,
-            log_sorted: &self.logs,
+            prefix: &self.prefix,
             mean,
             dead_time: gap as f64 / 1e6,
         };
@@ -174,7 +176,7 @@ impl Analyzer {
 
         let p_value = (2.0 * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
         let significance = gate(p_value);
-        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch, &mut self.scratch2));
+        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
         let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
         let score = significance * size_factor * timing.max(0.9 * spectral);
         let score = if score.is_finite() {
@@ -183,7 +185,7 @@ impl Analyzer {
             0.0
         };
 
-        let mad_s = mad(&self.sorted, median, &mut self.scratch);
+        let mad_s = mad_sorted(&self.sorted, median);
         BeaconReport {
             verdict: Verdict::Scored,
             score,
@@ -292,7 +294,7 @@ fn timing_evidence(fit: &CombFit, m: usize) -> f64 {
 }
 
 /// Size regularity of the beats' byte counts.
-fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>, scratch2: &mut Vec<f64>) -> SizeStats {
+fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>) -> SizeStats {
     scratch.clear();
     scratch.extend(beat_sizes.iter().map(|&s| s as f64));
     scratch.sort_unstable_by(f64::total_cmp);
@@ -311,7 +313,7 @@ fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>, scratch2: &mut Vec<f64
     } else {
         best as f64 / scratch.len() as f64
     };
-    let mad = mad(scratch, median, scratch2);
+    let mad = mad_sorted(scratch, median);
     let spread = if median > 0.0 {
         1.0 - (mad / median).min(1.0)
     } else if mad == 0.0 {

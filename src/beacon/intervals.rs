@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::{binomial_sf, decades, quantile_sorted};
+use super::stats::{binomial_sf, decades, quantile_select};
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -114,13 +114,15 @@ pub(crate) fn max_multiple(tau: f64, cap: u32) -> u32 {
 }
 
 /// Inputs shared by every fit of one series.
+///
+/// Every comb window `{d : round(d/P) = k, |d − kP| ≤ τ√k·P}` is an interval of interval
+/// lengths, hence a contiguous run of `sorted`: a fit finds each run by binary search and sums it
+/// through `prefix`, so one refinement pass costs `O(k_max · log m)` instead of `O(m)`.
 pub(crate) struct IntervalData<'a> {
-    /// Intervals between beats, seconds, in time order.
-    pub intervals: &'a [f64],
-    /// The same intervals ascending.
+    /// Intervals between beats, seconds, ascending.
     pub sorted: &'a [f64],
-    /// `ln` of `sorted`.
-    pub log_sorted: &'a [f64],
+    /// Prefix sums of `sorted`: `prefix[i] = Σ sorted[..i]` (`m + 1` values, `prefix[0] = 0`).
+    pub prefix: &'a [f64],
     /// Mean interval (span / count), seconds.
     pub mean: f64,
     /// The coalescing gap, seconds: no interval is shorter, so the Poisson null is an
@@ -129,17 +131,49 @@ pub(crate) struct IntervalData<'a> {
 }
 
 impl IntervalData<'_> {
+    /// Sum of `sorted[a..b]` through the prefix sums.
+    #[inline]
+    fn sum(&self, a: usize, b: usize) -> f64 {
+        match (self.prefix.get(a), self.prefix.get(b)) {
+            (Some(x), Some(y)) if b > a => y - x,
+            _ => 0.0,
+        }
+    }
+
+    /// The run `sorted[a..b]` of intervals explained by multiple `k` of `period` at tolerance
+    /// `tau` (`round(d / period) = k` and `|d − k·period| ≤ tau·√k·period`), searched from `from`.
+    #[inline]
+    fn window(&self, period: f64, tau: f64, k: u32, from: usize) -> (usize, usize) {
+        let kf = f64::from(k);
+        let half = tau * kf.sqrt() * period;
+        let center = kf * period;
+        // Rounding to k keeps [(k − ½)P, (k + ½)P); the tolerance keeps [kP − half, kP + half].
+        let lo = (center - half).max((kf - 0.5) * period);
+        let (round_hi, tol_hi) = ((kf + 0.5) * period, center + half);
+        let rest = self.sorted.get(from..).unwrap_or(&[]);
+        let a = from + rest.partition_point(|&v| v < lo);
+        let rest = self.sorted.get(a..).unwrap_or(&[]);
+        let b = a + if tol_hi < round_hi {
+            rest.partition_point(|&v| v <= tol_hi)
+        } else {
+            rest.partition_point(|&v| v < round_hi)
+        };
+        (a, b)
+    }
+
     /// The densest window of relative half-width `tau`: the mean of the intervals inside it.
     pub fn densest(&self, tau: f64) -> Option<f64> {
-        let w = ((1.0 + tau) / (1.0 - tau)).ln();
-        let ls = self.log_sorted;
+        // `[x, x·(1+τ)/(1−τ)]`: a window of constant log-width, compared as a ratio (no `ln`).
+        let ratio = (1.0 + tau) / (1.0 - tau);
+        let s = self.sorted;
         let (mut best_i, mut best_n) = (0usize, 0usize);
         let mut j = 0usize;
-        for i in 0..ls.len() {
+        for (i, &x) in s.iter().enumerate() {
             if j < i {
                 j = i;
             }
-            while j + 1 < ls.len() && ls[j + 1] - ls[i] <= w {
+            let limit = x * ratio;
+            while j + 1 < s.len() && s[j + 1] <= limit {
                 j += 1;
             }
             let n = j + 1 - i;
@@ -151,30 +185,34 @@ impl IntervalData<'_> {
         if best_n == 0 {
             return None;
         }
-        let window = self.sorted.get(best_i..best_i + best_n)?;
-        Some(window.iter().sum::<f64>() / best_n as f64)
+        Some(self.sum(best_i, best_i + best_n) / best_n as f64)
     }
 
     /// Number of window positions of log-width `w` needed to cover the data's log range: the
     /// multiplicity of the densest-window scan, used to correct its p-value.
     fn scan_positions(&self, w: f64) -> f64 {
-        match (self.log_sorted.first(), self.log_sorted.last()) {
-            (Some(a), Some(b)) if w > 0.0 => ((b - a) / w).max(1.0),
+        match (self.sorted.first(), self.sorted.last()) {
+            (Some(a), Some(b)) if w > 0.0 && *a > 0.0 => ((b / a).ln() / w).max(1.0),
             _ => 1.0,
         }
     }
 
     /// Fits the comb of multiples of a period starting from `start` at tolerance `tau`.
-    pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
+    /// The jitter is left at 0: [`IntervalData::jitter`] computes it for the fit that is kept.
+    pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64) -> CombFit {
         let kmax = max_multiple(tau, max_k);
         let mut period = start;
         for _ in 0..4 {
+            if !(period.is_finite() && period > 0.0) {
+                break;
+            }
             let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
-            for &d in self.intervals {
-                if let Some(k) = assign(d, period, tau, kmax) {
-                    sum_d += d;
-                    sum_k += f64::from(k);
-                }
+            let mut from = 0;
+            for k in 1..=kmax {
+                let (a, b) = self.window(period, tau, k, from);
+                sum_d += self.sum(a, b);
+                sum_k += f64::from(k) * (b - a) as f64;
+                from = b;
             }
             if sum_k <= 0.0 {
                 break;
@@ -191,7 +229,7 @@ impl IntervalData<'_> {
             // flat jitter distribution; the mean of a window twice as wide as the jitter does not.
             period = self.wide_mean(period);
         }
-        self.evaluate(period, tau, kmax, contrast, jitter_scratch)
+        self.evaluate(period, tau, kmax, contrast)
     }
 
     /// Iterated mean of the intervals within a factor of two of `period`: a window that holds
@@ -202,10 +240,10 @@ impl IntervalData<'_> {
             let (lo, hi) = (0.5 * period, 2.0 * period);
             let a = self.sorted.partition_point(|&v| v < lo);
             let b = self.sorted.partition_point(|&v| v <= hi);
-            let Some(window) = self.sorted.get(a..b).filter(|w| !w.is_empty()) else {
+            if b <= a {
                 break;
-            };
-            let next = window.iter().sum::<f64>() / window.len() as f64;
+            }
+            let next = self.sum(a, b) / (b - a) as f64;
             if (next - period).abs() <= 1e-9 * period {
                 break;
             }
@@ -214,8 +252,8 @@ impl IntervalData<'_> {
         period
     }
 
-    /// Evaluates the comb at a fixed period: explained intervals, misses, jitter, null, p-value.
-    fn evaluate(&self, period: f64, tau: f64, kmax: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
+    /// Evaluates the comb at a fixed period: explained intervals, misses, null, p-value.
+    fn evaluate(&self, period: f64, tau: f64, kmax: u32, contrast: f64) -> CombFit {
         let mut fit = CombFit {
             period,
             tolerance: tau,
@@ -225,33 +263,55 @@ impl IntervalData<'_> {
         if !(period.is_finite() && period > 0.0) {
             return fit;
         }
-        jitter_scratch.clear();
-        for &d in self.intervals {
-            if let Some(k) = assign(d, period, tau, kmax) {
-                fit.explained += 1;
-                if k == 1 {
-                    fit.explained_fundamental += 1;
-                }
-                fit.missed_beats += u64::from(k - 1);
-                let kf = f64::from(k);
-                jitter_scratch.push((d - kf * period) / (kf.sqrt() * period));
+        let mut from = 0;
+        for k in 1..=kmax {
+            let (a, b) = self.window(period, tau, k, from);
+            let n = b - a;
+            fit.explained += n;
+            if k == 1 {
+                fit.explained_fundamental = n;
             }
+            fit.missed_beats += u64::from(k - 1) * n as u64;
+            from = b;
         }
-        jitter_scratch.sort_unstable_by(f64::total_cmp);
-        fit.jitter = if jitter_scratch.len() >= 2 {
-            let spread = if jitter_scratch.len() >= 10 {
-                quantile_sorted(jitter_scratch, 0.95) - quantile_sorted(jitter_scratch, 0.05)
-            } else {
-                jitter_scratch[jitter_scratch.len() - 1] - jitter_scratch[0]
-            };
-            (spread / 2.0).max(0.0)
-        } else {
-            0.0
-        };
         fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
-        let m = self.intervals.len() as u64;
+        let m = self.sorted.len() as u64;
         fit.p_value = binomial_sf(fit.explained as u64, m, fit.null_share);
         fit
+    }
+
+    /// Jitter of a fit: half the 5–95% spread of the explained intervals' normalised residuals
+    /// `(d − kP) / (√k·P)` (the full range below ten intervals). Only computed for the fit kept.
+    pub fn jitter(&self, fit: &CombFit, max_k: u32, scratch: &mut Vec<f64>) -> f64 {
+        let (period, tau) = (fit.period, fit.tolerance);
+        if !(period.is_finite() && period > 0.0) {
+            return 0.0;
+        }
+        let kmax = max_multiple(tau, max_k);
+        scratch.clear();
+        let mut from = 0;
+        for k in 1..=kmax {
+            let (a, b) = self.window(period, tau, k, from);
+            let kf = f64::from(k);
+            let scale = kf.sqrt() * period;
+            if let Some(run) = self.sorted.get(a..b) {
+                scratch.extend(run.iter().map(|&d| (d - kf * period) / scale));
+            }
+            from = b;
+        }
+        let n = scratch.len();
+        if n < 2 {
+            return 0.0;
+        }
+        let spread = if n >= 10 {
+            quantile_select(scratch, 0.95) - quantile_select(scratch, 0.05)
+        } else {
+            let (lo, hi) = scratch
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            hi - lo
+        };
+        (spread / 2.0).max(0.0)
     }
 
     /// Share of intervals a random process would put in the comb's windows (see module docs).
@@ -267,14 +327,15 @@ impl IntervalData<'_> {
                 q_exp += (-lo / mu).exp() - (-hi / mu).exp();
             }
         }
-        // Local contrast around the fundamental window, in log space.
-        let (lo, hi) = (((1.0 - tau) * period).ln(), ((1.0 + tau) * period).ln());
-        let (center, half) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
-        let (clo, chi) = (center - contrast * half, center + contrast * half);
-        let ls = self.log_sorted;
-        let a = ls.partition_point(|&v| v < clo);
-        let b = ls.partition_point(|&v| v <= chi);
-        let m = ls.len().max(1) as f64;
+        // Local contrast around the fundamental window, in log space: the window
+        // `[(1−τ)P, (1+τ)P]` widened `contrast ×` about its log-centre, compared as values.
+        let center = period * ((1.0 - tau) * (1.0 + tau)).sqrt();
+        let widen = (contrast * 0.5 * ((1.0 + tau) / (1.0 - tau)).ln()).exp();
+        let (clo, chi) = (center / widen, center * widen);
+        let s = self.sorted;
+        let a = s.partition_point(|&v| v < clo);
+        let b = s.partition_point(|&v| v <= chi);
+        let m = s.len().max(1) as f64;
         let fundamental_share = (b.saturating_sub(a)) as f64 / contrast / m;
         let per_fundamental = fit.explained as f64 / fit.explained_fundamental.max(1) as f64;
         let q_local = fundamental_share * per_fundamental;
@@ -296,7 +357,7 @@ impl IntervalData<'_> {
             let Some(seed) = start.or_else(|| self.densest(tau)) else {
                 continue;
             };
-            let fit = self.fit(seed, tau, max_k, contrast, scratch);
+            let fit = self.fit(seed, tau, max_k, contrast);
             let w = ((1.0 + tau) / (1.0 - tau)).ln();
             let scans = if start.is_some() { 1.0 } else { self.scan_positions(w) };
             let corrected = (fit.p_value * scans).min(1.0);
@@ -310,21 +371,10 @@ impl IntervalData<'_> {
         }
         best.map(|(p, mut fit)| {
             fit.p_value = (p * tolerances.len() as f64).min(1.0);
+            fit.jitter = self.jitter(&fit, max_k, scratch);
             fit
         })
     }
-}
-
-/// The multiple `k` of `period` that explains interval `d` at tolerance `tau`, if any.
-#[inline]
-fn assign(d: f64, period: f64, tau: f64, kmax: u32) -> Option<u32> {
-    let r = (d / period).round();
-    if !(1.0..=f64::from(kmax)).contains(&r) {
-        return None;
-    }
-    let k = r as u32;
-    let kf = f64::from(k);
-    ((d - kf * period).abs() <= tau * kf.sqrt() * period).then_some(k)
 }
 
 #[cfg(test)]
@@ -334,8 +384,12 @@ mod tests {
     fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut s = intervals.to_vec();
         s.sort_by(f64::total_cmp);
-        let l = s.iter().map(|v| v.ln()).collect();
-        (s, l)
+        let mut prefix = vec![0.0];
+        prefix.extend(s.iter().scan(0.0, |acc, &v| {
+            *acc += v;
+            Some(*acc)
+        }));
+        (s, prefix)
     }
 
     #[test]
@@ -357,11 +411,10 @@ mod tests {
     #[test]
     fn fits_missed_beats_exactly() {
         let iv = [60.0, 60.0, 120.0, 60.0, 180.0, 60.0, 60.0, 60.0];
-        let (s, l) = data(&iv);
+        let (s, prefix) = data(&iv);
         let d = IntervalData {
-            intervals: &iv,
             sorted: &s,
-            log_sorted: &l,
+            prefix: &prefix,
             mean: iv.iter().sum::<f64>() / 8.0,
             dead_time: 0.0,
         };
