@@ -120,10 +120,9 @@ impl SpectralEngine {
             *x -= mean;
         }
         let fwd = self.planner.plan_fft_forward(len);
-        self.spectrum.clear();
+        // The FFTs overwrite their whole output and need no zeroed scratch: only grow buffers.
         self.spectrum.resize(len / 2 + 1, Complex::default());
-        self.scratch.clear();
-        self.scratch.resize(fwd.get_scratch_len(), Complex::default());
+        grow(&mut self.scratch, fwd.get_scratch_len());
         if fwd
             .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
             .is_err()
@@ -164,17 +163,16 @@ impl SpectralEngine {
             *c = Complex::new(c.norm_sqr(), 0.0);
         }
         let inv = self.planner.plan_fft_inverse(len);
-        self.acf.clear();
         self.acf.resize(len, 0.0);
-        self.scratch.clear();
-        self.scratch.resize(inv.get_scratch_len(), Complex::default());
+        grow(&mut self.scratch, inv.get_scratch_len());
         if inv
             .process_with_scratch(&mut self.spectrum, &mut self.acf, &mut self.scratch)
             .is_err()
         {
             return out;
         }
-        let r0 = self.acf[0];
+        self.acf.truncate(n);
+        let r0 = self.acf.first().copied().unwrap_or(0.0);
         if r0 > 0.0 {
             for v in &mut self.acf {
                 *v /= r0;
@@ -182,7 +180,6 @@ impl SpectralEngine {
         } else {
             return out;
         }
-        self.acf.truncate(n);
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -299,6 +296,13 @@ impl SpectralEngine {
             .enumerate()
             .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r)))
             .collect()
+    }
+}
+
+/// Grows `buf` to at least `len` elements (never shrinks, never clears).
+fn grow(buf: &mut Vec<Complex<f32>>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, Complex::default());
     }
 }
 
