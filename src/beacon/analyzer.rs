@@ -32,7 +32,8 @@ pub struct Analyzer {
     sizes: Vec<u64>,
     beats: Vec<i64>,
     beat_sizes: Vec<u64>,
-    intervals: Vec<f64>,
+    sorted_us: Vec<u64>,
+    radix: Vec<u64>,
     sorted: Vec<f64>,
     prefix: Vec<f64>,
     scratch: Vec<f64>,
@@ -63,7 +64,8 @@ impl Analyzer {
             sizes: Vec::new(),
             beats: Vec::new(),
             beat_sizes: Vec::new(),
-            intervals: Vec::new(),
+            sorted_us: Vec::new(),
+            radix: Vec::new(),
             sorted: Vec::new(),
             prefix: Vec::new(),
             scratch: Vec::new(),
@@ -89,20 +91,25 @@ impl Analyzer {
     /// with fewer than `min_events` beats get [`Verdict::TooFew`] with score 0 and p-value 1.
     pub fn score(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> BeaconReport {
         let sizes = sizes.filter(|s| s.len() == timestamps.len());
-        self.prepare(timestamps, sizes);
-        let events = self.ts.len();
-        let (first, last) = match (self.ts.first(), self.ts.last()) {
+        // Already in order (the usual case: grouped series are sorted): read the input in place.
+        let in_place = self.prepare(timestamps, sizes);
+        let (ts, sz) = if in_place {
+            (timestamps, sizes)
+        } else {
+            (self.ts.as_slice(), sizes.map(|_| self.sizes.as_slice()))
+        };
+        let events = ts.len();
+        let (first, last) = match (ts.first(), ts.last()) {
             (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
             _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
         };
         let gap = coalesce_gap(
-            &self.ts,
+            ts,
             self.cfg.coalesce_ratio,
             self.cfg.coalesce_max.as_micros(),
             &mut self.scratch,
         );
-        let sz = sizes.map(|_| self.sizes.as_slice());
-        coalesce(&self.ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
+        coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
         let beats = self.beats.len();
         if beats < self.cfg.min_events {
             let mut r = BeaconReport::too_few(events, beats, first, last);
@@ -111,12 +118,14 @@ impl Analyzer {
         }
 
         // Intervals between beats, seconds; all > 0 because coalescing merges equal times.
-        self.intervals.clear();
-        self.intervals
-            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        // Sorted as integer µs (radix sort for long series), then converted: the conversion is
+        // monotone, so this is the order of the intervals in seconds.
+        self.sorted_us.clear();
+        self.sorted_us
+            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0])));
+        sort_u64(&mut self.sorted_us, &mut self.radix);
         self.sorted.clear();
-        self.sorted.extend_from_slice(&self.intervals);
-        self.sorted.sort_unstable_by(f64::total_cmp);
+        self.sorted.extend(self.sorted_us.iter().map(|&us| us as f64 / 1e6));
         self.prefix.clear();
         self.prefix.push(0.0);
         let mut acc = 0.0;
@@ -124,7 +133,7 @@ impl Analyzer {
             acc += v;
             acc
         }));
-        let m = self.intervals.len();
+        let m = self.sorted.len();
         let span = last.0.abs_diff(first.0) as f64 / 1e6;
         let mean = span / m as f64;
         let data = IntervalData {
@@ -250,14 +259,19 @@ impl Analyzer {
         Evidence {
             report,
             beats: self.beats.clone(),
-            intervals_s: self.intervals.clone(),
+            intervals_s: self
+                .beats
+                .windows(2)
+                .map(|w| w[1].abs_diff(w[0]) as f64 / 1e6)
+                .collect(),
             periodogram: self.spectral.periodogram(&spec),
             autocorrelation: self.spectral.autocorrelation(&spec),
         }
     }
 
-    /// Copies the input into sorted scratch buffers (sorting by time, then size, only if needed).
-    fn prepare(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) {
+    /// Returns `true` when the input is already ordered by time, then size (it is then read in
+    /// place); otherwise sorts a copy into the `ts`/`sizes` scratch buffers and returns `false`.
+    fn prepare(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> bool {
         self.ts.clear();
         self.sizes.clear();
         let ordered = match sizes {
@@ -268,11 +282,7 @@ impl Analyzer {
             None => timestamps.is_sorted(),
         };
         if ordered {
-            self.ts.extend_from_slice(timestamps);
-            if let Some(s) = sizes {
-                self.sizes.extend_from_slice(s);
-            }
-            return;
+            return true;
         }
         self.pairs.clear();
         match sizes {
@@ -284,6 +294,44 @@ impl Analyzer {
         if sizes.is_some() {
             self.sizes.extend(self.pairs.iter().map(|p| p.1));
         }
+        false
+    }
+}
+
+/// Sorts `v` ascending: comparison sort for short slices, LSD radix sort (11-bit digits, only
+/// as many passes as the largest value needs) with `tmp` as the second buffer for long ones.
+fn sort_u64(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    const RADIX_FROM: usize = 2048;
+    const BITS: u32 = 11;
+    if v.len() < RADIX_FROM {
+        v.sort_unstable();
+        return;
+    }
+    let max = v.iter().copied().max().unwrap_or(0);
+    let bits = u64::BITS - max.leading_zeros();
+    tmp.resize(v.len(), 0);
+    let mask = (1u64 << BITS) - 1;
+    let mut shift = 0;
+    while shift < bits {
+        let mut offsets = [0usize; 1 << BITS];
+        for &x in v.iter() {
+            offsets[((x >> shift) & mask) as usize] += 1;
+        }
+        let mut total = 0;
+        for o in &mut offsets {
+            let c = *o;
+            *o = total;
+            total += c;
+        }
+        for &x in v.iter() {
+            let slot = &mut offsets[((x >> shift) & mask) as usize];
+            if let Some(t) = tmp.get_mut(*slot) {
+                *t = x;
+            }
+            *slot += 1;
+        }
+        std::mem::swap(v, tmp);
+        shift += BITS;
     }
 }
 
@@ -370,5 +418,29 @@ impl Evidence {
             .enumerate()
             .map(|(i, c)| ((llo + w * i as f64).exp(), (llo + w * (i + 1) as f64).exp(), c))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_matches_comparison_sort() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for (len, bits) in [(10usize, 64u32), (5000, 25), (5000, 64), (4097, 1), (3000, 0)] {
+            let mut v: Vec<u64> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if bits == 0 { 0 } else { x >> (64 - bits) }
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_u64(&mut v, &mut Vec::new());
+            assert_eq!(v, want, "len {len}, bits {bits}");
+        }
     }
 }
