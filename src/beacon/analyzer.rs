@@ -145,7 +145,7 @@ impl Analyzer {
         let (tols, kmax, contrast) = (&self.cfg.tolerances, self.cfg.max_multiple, self.cfg.contrast);
 
         let median = quantile_sorted(&self.sorted, 0.5);
-        let interval_fit = data.best_fit(None, tols, kmax, contrast, &mut self.scratch);
+        let interval_fit = data.best_fit(None, tols, kmax, contrast);
         let hint = interval_fit.map_or(median, |f| f.period);
         let params = SpectralParams {
             bins_per_period: self.cfg.bins_per_period,
@@ -161,7 +161,7 @@ impl Analyzer {
         let mut fit = interval_fit;
         if let (Some(ps), Some(fi)) = (spec.period, interval_fit)
             && (ps - fi.period).abs() > fi.tolerance * fi.period
-            && let Some(alt) = data.best_fit(Some(ps), tols, kmax, contrast, &mut self.scratch)
+            && let Some(alt) = data.best_fit(Some(ps), tols, kmax, contrast)
             && timing_evidence(&alt, m) > timing_evidence(&fi, m)
         {
             fit = Some(alt);

@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::{binomial_sf, decades, quantile_select};
+use super::stats::{binomial_sf, decades};
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -282,36 +282,51 @@ impl IntervalData<'_> {
 
     /// Jitter of a fit: half the 5–95% spread of the explained intervals' normalised residuals
     /// `(d − kP) / (√k·P)` (the full range below ten intervals). Only computed for the fit kept.
-    pub fn jitter(&self, fit: &CombFit, max_k: u32, scratch: &mut Vec<f64>) -> f64 {
+    ///
+    /// Within one window the residuals ascend with `d`, so the residuals are `k_max` sorted runs
+    /// of `sorted`: the two quantiles are read by merging the runs from each end, about 5% of the
+    /// way in (the same values as sorting every residual, without the sort).
+    pub fn jitter(&self, fit: &CombFit, max_k: u32) -> f64 {
         let (period, tau) = (fit.period, fit.tolerance);
         if !(period.is_finite() && period > 0.0) {
             return 0.0;
         }
-        let kmax = max_multiple(tau, max_k);
-        scratch.clear();
+        let kmax = max_multiple(tau, max_k).min(MAX_RUNS as u32);
+        let mut runs = [(0usize, 0usize); MAX_RUNS];
+        let mut n = 0;
         let mut from = 0;
-        for k in 1..=kmax {
+        for (k, run) in (1..=kmax).zip(runs.iter_mut()) {
             let (a, b) = self.window(period, tau, k, from);
-            let kf = f64::from(k);
-            let scale = kf.sqrt() * period;
-            if let Some(run) = self.sorted.get(a..b) {
-                scratch.extend(run.iter().map(|&d| (d - kf * period) / scale));
-            }
+            *run = (a, b);
+            n += b - a;
             from = b;
         }
-        let n = scratch.len();
+        let runs = runs.get(..kmax as usize).unwrap_or(&[]);
         if n < 2 {
             return 0.0;
         }
-        let spread = if n >= 10 {
-            quantile_select(scratch, 0.95) - quantile_select(scratch, 0.05)
-        } else {
-            let (lo, hi) = scratch
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-            hi - lo
+        let residual = |i: usize, k: usize| {
+            let kf = (k + 1) as f64;
+            self.sorted
+                .get(i)
+                .map_or(0.0, |&d| (d - kf * period) / (kf.sqrt() * period))
         };
-        (spread / 2.0).max(0.0)
+        // Ranks (from the bottom) of the order statistics a quantile interpolates between.
+        let ranks = |q: f64| {
+            let pos = q * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            (lo, (lo + 1).min(n - 1), pos - lo as f64)
+        };
+        let (lo_q, hi_q) = if n >= 10 {
+            (ranks(0.05), ranks(0.95))
+        } else {
+            ((0, 0, 0.0), (n - 1, n - 1, 0.0))
+        };
+        let [a0, a1] = merged(runs, &residual, true, [lo_q.0, lo_q.1]);
+        let [b0, b1] = merged(runs, &residual, false, [n - 1 - hi_q.0, n - 1 - hi_q.1]);
+        let lower = a0 + (a1 - a0) * lo_q.2;
+        let upper = b0 + (b1 - b0) * hi_q.2;
+        ((upper - lower) / 2.0).max(0.0)
     }
 
     /// Share of intervals a random process would put in the comb's windows (see module docs).
@@ -344,14 +359,7 @@ impl IntervalData<'_> {
 
     /// The best fit over the tolerance ladder from one starting period, with the p-value
     /// corrected for the tolerances and window positions tried.
-    pub fn best_fit(
-        &self,
-        start: Option<f64>,
-        tolerances: &[f64],
-        max_k: u32,
-        contrast: f64,
-        scratch: &mut Vec<f64>,
-    ) -> Option<CombFit> {
+    pub fn best_fit(&self, start: Option<f64>, tolerances: &[f64], max_k: u32, contrast: f64) -> Option<CombFit> {
         let mut best: Option<(f64, CombFit)> = None;
         for &tau in tolerances {
             let Some(seed) = start.or_else(|| self.densest(tau)) else {
@@ -371,15 +379,73 @@ impl IntervalData<'_> {
         }
         best.map(|(p, mut fit)| {
             fit.p_value = (p * tolerances.len() as f64).min(1.0);
-            fit.jitter = self.jitter(&fit, max_k, scratch);
+            fit.jitter = self.jitter(&fit, max_k);
             fit
         })
     }
 }
 
+/// Most comb windows whose residuals [`IntervalData::jitter`] merges (the `max_multiple` cap).
+const MAX_RUNS: usize = 64;
+
+/// Values at two ranks (counted from the low end if `ascending`, else from the high end) of the
+/// union of runs `sorted[a..b]`, each mapped through `value(index, run)`, which is ascending in
+/// the index within each run. A k-way merge from that end, stopping at the larger rank.
+fn merged(
+    runs: &[(usize, usize)],
+    value: &impl Fn(usize, usize) -> f64,
+    ascending: bool,
+    ranks: [usize; 2],
+) -> [f64; 2] {
+    let mut heads = [(0usize, 0usize); MAX_RUNS];
+    for (h, &r) in heads.iter_mut().zip(runs) {
+        *h = r;
+    }
+    let heads = &mut heads[..runs.len().min(MAX_RUNS)];
+    let mut out = [0.0; 2];
+    let last = ranks[0].max(ranks[1]);
+    for t in 0..=last {
+        let mut pick: Option<(usize, f64)> = None;
+        for (k, &(a, b)) in heads.iter().enumerate() {
+            if a >= b {
+                continue;
+            }
+            let v = if ascending { value(a, k) } else { value(b - 1, k) };
+            let better = match pick {
+                None => true,
+                Some((_, p)) => {
+                    if ascending {
+                        v < p
+                    } else {
+                        v > p
+                    }
+                }
+            };
+            if better {
+                pick = Some((k, v));
+            }
+        }
+        let Some((k, v)) = pick else { break };
+        if let Some(h) = heads.get_mut(k) {
+            if ascending {
+                h.0 += 1;
+            } else {
+                h.1 -= 1;
+            }
+        }
+        for (slot, &r) in out.iter_mut().zip(&ranks) {
+            if r == t {
+                *slot = v;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::beacon::stats::quantile_sorted;
 
     fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut s = intervals.to_vec();
@@ -418,10 +484,58 @@ mod tests {
             mean: iv.iter().sum::<f64>() / 8.0,
             dead_time: 0.0,
         };
-        let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0, &mut Vec::new()).unwrap();
+        let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0).unwrap();
         assert!((fit.period - 60.0).abs() < 1e-9);
         assert_eq!(fit.explained, 8);
         assert_eq!(fit.missed_beats, 3);
         assert!(fit.p_value < 0.01, "{fit:?}");
+    }
+
+    #[test]
+    fn jitter_merge_matches_sorting_the_residuals() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (n, jit) in [(7usize, 0.05), (40, 0.1), (300, 0.3), (300, 0.02), (1000, 0.45)] {
+            let iv: Vec<f64> = (0..n)
+                .map(|_| {
+                    let k = 1.0 + (uniform() * 3.0).floor();
+                    60.0 * k + 60.0 * jit * (2.0 * uniform() - 1.0) * k.sqrt()
+                })
+                .collect();
+            let (s, prefix) = data(&iv);
+            let d = IntervalData {
+                sorted: &s,
+                prefix: &prefix,
+                mean: iv.iter().sum::<f64>() / n as f64,
+                dead_time: 0.0,
+            };
+            for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
+                let fit = d.fit(60.0, tau, 8, 3.0);
+                let kmax = max_multiple(tau, 8);
+                let mut res: Vec<f64> = Vec::new();
+                for &v in &s {
+                    let r = (v / fit.period).round();
+                    if (1.0..=f64::from(kmax)).contains(&r) {
+                        let dev = v - r * fit.period;
+                        if dev.abs() <= tau * r.sqrt() * fit.period {
+                            res.push(dev / (r.sqrt() * fit.period));
+                        }
+                    }
+                }
+                res.sort_by(f64::total_cmp);
+                let want = match res.len() {
+                    0 | 1 => 0.0,
+                    2..=9 => (res[res.len() - 1] - res[0]) / 2.0,
+                    _ => (quantile_sorted(&res, 0.95) - quantile_sorted(&res, 0.05)) / 2.0,
+                };
+                assert_eq!(res.len(), fit.explained, "n {n} tau {tau}");
+                assert_eq!(d.jitter(&fit, 8), want.max(0.0), "n {n} tau {tau}");
+            }
+        }
     }
 }
