@@ -169,6 +169,10 @@ impl IntervalData<'_> {
         let (mut best_i, mut best_n) = (0usize, 0usize);
         let mut j = 0usize;
         for (i, &x) in s.iter().enumerate() {
+            // No window starting here or later can hold more than the best so far.
+            if s.len() - i <= best_n {
+                break;
+            }
             if j < i {
                 j = i;
             }
