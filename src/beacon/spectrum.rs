@@ -137,19 +137,22 @@ impl SpectralEngine {
         let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
         let (mut total, mut best) = (0.0f64, 0.0f64);
         let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+        // Each ordinate is read once, rolling (previous, current, next).
+        let (mut prev, mut pj) = (power(0, &self.spectrum), power(2, &self.spectrum));
         for j in 1..=m {
-            let pj = power(2 * j, &self.spectrum);
+            let next = power(2 * j + 2, &self.spectrum);
             total += pj;
             best = best.max(pj);
             // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
             if j >= 2
-                && pj > power(2 * j - 2, &self.spectrum)
-                && pj >= power(2 * j + 2, &self.spectrum)
+                && pj > prev
+                && pj >= next
                 && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
                 && pj > slot.0
             {
                 *slot = (pj, 2 * j);
             }
+            (prev, pj) = (pj, next);
         }
         if total > 0.0 && m >= 2 {
             let g = best / total;
