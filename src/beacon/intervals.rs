@@ -213,6 +213,9 @@ impl IntervalData<'_> {
             let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
             let mut from = 0;
             for k in 1..=kmax {
+                if from >= self.sorted.len() {
+                    break; // every later window is empty
+                }
                 let (a, b) = self.window(period, tau, k, from);
                 sum_d += self.sum(a, b);
                 sum_k += f64::from(k) * (b - a) as f64;
@@ -269,6 +272,9 @@ impl IntervalData<'_> {
         }
         let mut from = 0;
         for k in 1..=kmax {
+            if from >= self.sorted.len() {
+                break;
+            }
             let (a, b) = self.window(period, tau, k, from);
             let n = b - a;
             fit.explained += n;
