@@ -173,18 +173,19 @@ impl IntervalData<'_> {
             if s.len() - i <= best_n {
                 break;
             }
-            if j < i {
-                j = i;
-            }
             let limit = x * ratio;
+            // Only a window holding more than `best_n` intervals matters: one comparison (its
+            // `best_n + 1`-th interval) rules the others out without walking their end.
+            if s.get(i + best_n).is_none_or(|&v| v > limit) {
+                continue;
+            }
+            // Window ends only grow with the start, so the walk resumes where it stopped.
+            j = j.max(i + best_n);
             while j + 1 < s.len() && s[j + 1] <= limit {
                 j += 1;
             }
-            let n = j + 1 - i;
-            if n > best_n {
-                best_n = n;
-                best_i = i;
-            }
+            best_n = j + 1 - i;
+            best_i = i;
         }
         if best_n == 0 {
             return None;
