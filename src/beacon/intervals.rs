@@ -549,4 +549,46 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn densest_matches_the_naive_scan() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in [1usize, 2, 5, 50, 300] {
+            let iv: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        60.0 + uniform() * 6.0
+                    } else {
+                        1.0 + uniform() * 500.0
+                    }
+                })
+                .collect();
+            let (s, prefix) = data(&iv);
+            let d = IntervalData {
+                sorted: &s,
+                prefix: &prefix,
+                mean: 100.0,
+                dead_time: 0.0,
+            };
+            for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
+                let ratio = (1.0 + tau) / (1.0 - tau);
+                let (mut best_i, mut best_n) = (0, 0);
+                for i in 0..n {
+                    let k = s[i..].iter().take_while(|&&v| v <= s[i] * ratio).count();
+                    if k > best_n {
+                        (best_i, best_n) = (i, k);
+                    }
+                }
+                let want = s[best_i..best_i + best_n].iter().sum::<f64>() / best_n as f64;
+                let got = d.densest(tau).unwrap();
+                assert!((got - want).abs() <= 1e-9 * want, "n {n} tau {tau}: {got} vs {want}");
+            }
+        }
+    }
 }
