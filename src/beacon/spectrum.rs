@@ -137,20 +137,20 @@ impl SpectralEngine {
         let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
         let (mut total, mut best) = (0.0f64, 0.0f64);
         let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
-        // Each ordinate is read once, rolling (previous, current, next).
+        // Each ordinate is read once, rolling (previous, current, next). `floor` is the smallest
+        // kept peak: only a local maximum above it replaces one (the common case, a noise
+        // ordinate, costs no unpredictable branch).
         let (mut prev, mut pj) = (power(0, &self.spectrum), power(2, &self.spectrum));
+        let mut floor = 0.0f64;
         for j in 1..=m {
             let next = power(2 * j + 2, &self.spectrum);
             total += pj;
             best = best.max(pj);
             // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
-            if j >= 2
-                && pj > prev
-                && pj >= next
-                && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
-                && pj > slot.0
-            {
+            let candidate = (j >= 2) & (pj > prev) & (pj >= next) & (pj > floor);
+            if candidate && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0)) {
                 *slot = (pj, 2 * j);
+                floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0);
             }
             (prev, pj) = (pj, next);
         }
