@@ -141,22 +141,23 @@ impl IntervalData<'_> {
     }
 
     /// The run `sorted[a..b]` of intervals explained by multiple `k` of `period` at tolerance
-    /// `tau` (`round(d / period) = k` and `|d − k·period| ≤ tau·√k·period`), searched from `from`.
+    /// `tau` (`round(d / period) = k` and `|d − k·period| ≤ tau·√k·period`), searched from `from`,
+    /// starting near `guess` (the run at a nearby period) when there is one.
     #[inline]
-    fn window(&self, period: f64, tau: f64, k: u32, from: usize) -> (usize, usize) {
+    fn window(&self, period: f64, tau: f64, k: u32, from: usize, guess: Option<(usize, usize)>) -> (usize, usize) {
         let kf = f64::from(k);
         let half = tau * kf.sqrt() * period;
         let center = kf * period;
         // Rounding to k keeps [(k − ½)P, (k + ½)P); the tolerance keeps [kP − half, kP + half].
         let lo = (center - half).max((kf - 0.5) * period);
         let (round_hi, tol_hi) = ((kf + 0.5) * period, center + half);
-        let rest = self.sorted.get(from..).unwrap_or(&[]);
-        let a = from + rest.partition_point(|&v| v < lo);
-        let rest = self.sorted.get(a..).unwrap_or(&[]);
-        let b = a + if tol_hi < round_hi {
-            rest.partition_point(|&v| v <= tol_hi)
+        let s = self.sorted;
+        let (ga, gb) = guess.unwrap_or((from, from));
+        let a = partition_near(s, from, ga, guess.is_some(), |v| v < lo);
+        let b = if tol_hi < round_hi {
+            partition_near(s, a, gb, guess.is_some(), |v| v <= tol_hi)
         } else {
-            rest.partition_point(|&v| v < round_hi)
+            partition_near(s, a, gb, guess.is_some(), |v| v < round_hi)
         };
         (a, b)
     }
@@ -205,23 +206,28 @@ impl IntervalData<'_> {
     /// Fits the comb of multiples of a period starting from `start` at tolerance `tau`.
     /// The jitter is left at 0: [`IntervalData::jitter`] computes it for the fit that is kept.
     pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64) -> CombFit {
-        let kmax = max_multiple(tau, max_k);
+        let kmax = max_multiple(tau, max_k).min(MAX_RUNS as u32);
         let mut period = start;
+        let mut runs = [(0usize, 0usize); MAX_RUNS];
+        let mut have_runs = false;
         for _ in 0..4 {
             if !(period.is_finite() && period > 0.0) {
                 break;
             }
             let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
             let mut from = 0;
-            for k in 1..=kmax {
+            for (k, run) in (1..=kmax).zip(runs.iter_mut()) {
                 if from >= self.sorted.len() {
                     break; // every later window is empty
                 }
-                let (a, b) = self.window(period, tau, k, from);
+                // After the first pass the period moves little: search near the last runs.
+                let (a, b) = self.window(period, tau, k, from, have_runs.then_some(*run));
+                *run = (a, b);
                 sum_d += self.sum(a, b);
                 sum_k += f64::from(k) * (b - a) as f64;
                 from = b;
             }
+            have_runs = true;
             if sum_k <= 0.0 {
                 break;
             }
@@ -237,7 +243,7 @@ impl IntervalData<'_> {
             // flat jitter distribution; the mean of a window twice as wide as the jitter does not.
             period = self.wide_mean(period);
         }
-        self.evaluate(period, tau, kmax, contrast)
+        self.evaluate(period, tau, kmax, contrast, have_runs.then_some(&runs))
     }
 
     /// Iterated mean of the intervals within a factor of two of `period`: a window that holds
@@ -261,7 +267,14 @@ impl IntervalData<'_> {
     }
 
     /// Evaluates the comb at a fixed period: explained intervals, misses, null, p-value.
-    fn evaluate(&self, period: f64, tau: f64, kmax: u32, contrast: f64) -> CombFit {
+    fn evaluate(
+        &self,
+        period: f64,
+        tau: f64,
+        kmax: u32,
+        contrast: f64,
+        guess: Option<&[(usize, usize); MAX_RUNS]>,
+    ) -> CombFit {
         let mut fit = CombFit {
             period,
             tolerance: tau,
@@ -276,7 +289,8 @@ impl IntervalData<'_> {
             if from >= self.sorted.len() {
                 break;
             }
-            let (a, b) = self.window(period, tau, k, from);
+            let near = guess.and_then(|g| g.get(k as usize - 1)).copied();
+            let (a, b) = self.window(period, tau, k, from, near);
             let n = b - a;
             fit.explained += n;
             if k == 1 {
@@ -307,7 +321,7 @@ impl IntervalData<'_> {
         let mut n = 0;
         let mut from = 0;
         for (k, run) in (1..=kmax).zip(runs.iter_mut()) {
-            let (a, b) = self.window(period, tau, k, from);
+            let (a, b) = self.window(period, tau, k, from, None);
             *run = (a, b);
             n += b - a;
             from = b;
@@ -394,6 +408,29 @@ impl IntervalData<'_> {
             fit
         })
     }
+}
+
+/// The partition point of `pred` (true on a prefix) in `s[start..]`, as an index into `s`.
+/// With `near`, first walks a few steps from `guess` (exact: the point is where `pred` turns
+/// false), falling back to binary search; else binary search.
+#[inline]
+fn partition_near(s: &[f64], start: usize, guess: usize, near: bool, pred: impl Fn(f64) -> bool) -> usize {
+    if near {
+        let mut i = guess.clamp(start, s.len());
+        for _ in 0..8 {
+            let left_in = i == start || s.get(i - 1).is_some_and(|&v| pred(v));
+            if !left_in {
+                i -= 1;
+                continue;
+            }
+            if s.get(i).is_none_or(|&v| !pred(v)) {
+                return i;
+            }
+            i += 1;
+        }
+    }
+    let rest = s.get(start..).unwrap_or(&[]);
+    start + rest.partition_point(|&v| pred(v))
 }
 
 /// Most comb windows whose residuals [`IntervalData::jitter`] merges (the `max_multiple` cap).
