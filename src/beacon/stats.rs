@@ -16,50 +16,45 @@ pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Median absolute deviation of an ascending slice around `center`: the deviations below and
-/// above `center` are two ascending runs, merged from `center` outwards only as far as the
-/// median (`O(n)`, no scratch, the same value as sorting every `|v − center|`).
+/// above `center` are two ascending runs, so the two order statistics the median interpolates
+/// between are found by binary search over how many come from each run (`O(log n)`, no scratch,
+/// the same value as sorting every `|v − center|`).
 pub(crate) fn mad_sorted(sorted: &[f64], center: f64) -> f64 {
     let n = sorted.len();
-    match n {
-        0 => return 0.0,
-        1 => return (sorted[0] - center).abs(),
-        _ => {}
+    if n == 0 {
+        return 0.0;
     }
     let pos = 0.5 * (n - 1) as f64;
     let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
     let frac = pos - lo as f64;
     let split = sorted.partition_point(|&v| v < center);
-    let (mut left, mut right) = (split, split);
-    let (mut x_lo, mut x_hi) = (0.0, 0.0);
-    for t in 0..=hi {
-        let below = left
-            .checked_sub(1)
+    // Run `below`: deviations of sorted[split-1], sorted[split-2], …; run `above`: of
+    // sorted[split], sorted[split+1], …; both ascending.
+    let below = |t: usize| {
+        split
+            .checked_sub(t + 1)
             .and_then(|i| sorted.get(i))
-            .map(|&v| (v - center).abs());
-        let above = sorted.get(right).map(|&v| (v - center).abs());
-        let next = match (below, above) {
-            (Some(b), Some(a)) if b <= a => {
-                left -= 1;
-                b
-            }
-            (_, Some(a)) => {
-                right += 1;
-                a
-            }
-            (Some(b), None) => {
-                left -= 1;
-                b
-            }
-            (None, None) => break,
-        };
-        if t == lo {
-            x_lo = next;
-        }
-        if t == hi {
-            x_hi = next;
+            .map_or(f64::INFINITY, |&v| (v - center).abs())
+    };
+    let above = |t: usize| sorted.get(split + t).map_or(f64::INFINITY, |&v| (v - center).abs());
+    let (nb, na) = (split, n - split);
+    // Take `i` from `below` and `lo + 1 − i` from `above`: the smallest `lo + 1` deviations
+    // when below(i−1) ≤ above(lo+1−i) and above(lo−i) ≤ below(i).
+    let k = lo + 1;
+    let (mut l, mut h) = (k.saturating_sub(na), k.min(nb));
+    while l < h {
+        let i = l + (h - l) / 2;
+        // Too few from `below` if its next one is smaller than the last one taken from `above`.
+        if below(i) < above(k - i - 1) {
+            l = i + 1;
+        } else {
+            h = i;
         }
     }
+    let i = l;
+    let last = |t: usize, run: &dyn Fn(usize) -> f64| t.checked_sub(1).map_or(f64::NEG_INFINITY, run);
+    let x_lo = last(i, &below).max(last(k - i, &above));
+    let x_hi = if lo + 1 < n { below(i).min(above(k - i)) } else { x_lo };
     x_lo + (x_hi - x_lo) * frac
 }
 
@@ -123,15 +118,17 @@ mod tests {
         let w = [5.0, -1.0, 3.5, 2.0, 9.0, 0.5, 3.5, 7.25, -4.0, 6.0, 1.0];
         let mut sorted = w.to_vec();
         sorted.sort_by(f64::total_cmp);
-        for c in [-5.0, 0.0, 2.0, 3.5, 4.0, 10.0] {
+        for c in [-5.0, -4.0, 0.0, 0.75, 2.0, 3.5, 4.0, 9.0, 10.0] {
             let mut dev: Vec<f64> = sorted.iter().map(|v| (v - c).abs()).collect();
             dev.sort_by(f64::total_cmp);
             assert_eq!(mad_sorted(&sorted, c), quantile_sorted(&dev, 0.5), "center {c}");
-            assert_eq!(mad_sorted(&sorted[..4], c), {
-                let mut d: Vec<f64> = sorted[..4].iter().map(|v| (v - c).abs()).collect();
-                d.sort_by(f64::total_cmp);
-                quantile_sorted(&d, 0.5)
-            });
+            for len in 1..=sorted.len() {
+                assert_eq!(mad_sorted(&sorted[..len], c), {
+                    let mut d: Vec<f64> = sorted[..len].iter().map(|v| (v - c).abs()).collect();
+                    d.sort_by(f64::total_cmp);
+                    quantile_sorted(&d, 0.5)
+                });
+            }
         }
     }
 
