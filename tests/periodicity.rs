@@ -191,3 +191,25 @@ fn scoring_a_whole_set_matches_scoring_each_series() {
     assert_eq!(parallel.len(), sequential.len());
     assert_eq!(parallel, sequential);
 }
+
+#[test]
+fn long_jittered_beacons_keep_their_period_past_p_value_underflow() {
+    // Thousands of check-ins make every tolerance's p-value underflow an f64; the fits must
+    // still be ranked (in decades), or a too-narrow tolerance biases the period.
+    let mut analyzer = Analyzer::default();
+    for (seed, jitter, true_mean) in [
+        (1u64, Jitter::CobaltStrike(0.3), 255.0),
+        (2, Jitter::Uniform(0.3), 300.0),
+    ] {
+        let ts = BeaconSpec::new(300.0, 3000)
+            .jitter(jitter)
+            .generate(&mut Rng::new(seed), START);
+        let r = analyzer.score(&ts, None);
+        let p = r.period_s.unwrap();
+        assert!(
+            (p / true_mean - 1.0).abs() < 0.01,
+            "{jitter:?}: period {p} vs {true_mean}"
+        );
+        assert!(r.explained > 0.95, "{jitter:?}: {r:?}");
+    }
+}

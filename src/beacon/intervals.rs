@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::{binomial_sf, decades};
+use super::stats::{binomial_sf, binomial_sf_decades};
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -29,6 +29,8 @@ pub(crate) struct CombFit {
     pub missed_beats: u64,
     pub null_share: f64,
     pub p_value: f64,
+    /// `−log10` of the uncorrected p-value, finite even where `p_value` underflows to 0.
+    pub decades: f64,
     pub jitter: f64,
 }
 
@@ -301,6 +303,7 @@ impl IntervalData<'_> {
         }
         fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
         let m = self.sorted.len() as u64;
+        fit.decades = binomial_sf_decades(fit.explained as u64, m, fit.null_share);
         fit.p_value = binomial_sf(fit.explained as u64, m, fit.null_share);
         fit
     }
@@ -393,17 +396,19 @@ impl IntervalData<'_> {
             let fit = self.fit(seed, tau, max_k, contrast);
             let w = ((1.0 + tau) / (1.0 - tau)).ln();
             let scans = if start.is_some() { 1.0 } else { self.scan_positions(w) };
-            let corrected = (fit.p_value * scans).min(1.0);
+            // Ranked in decades, so fits whose p-values underflow still compare.
+            let corrected = (fit.decades - scans.log10()).max(0.0);
             let better = match &best {
                 None => true,
-                Some((p, _)) => decades(corrected) > decades(*p) + 1e-9,
+                Some((d, _)) => corrected > *d + 1e-9,
             };
             if better {
                 best = Some((corrected, fit));
             }
         }
-        best.map(|(p, mut fit)| {
-            fit.p_value = (p * tolerances.len() as f64).min(1.0);
+        best.map(|(d, mut fit)| {
+            fit.decades = (d - (tolerances.len() as f64).log10()).max(0.0);
+            fit.p_value = 10f64.powf(-fit.decades).min(1.0);
             fit.jitter = self.jitter(&fit, max_k);
             fit
         })

@@ -96,6 +96,21 @@ pub(crate) fn binomial_sf(x: u64, n: u64, p: f64) -> f64 {
     }
 }
 
+/// `−log10 P(X ≥ x)` for `X ~ Binomial(n, p)`: exact where the tail is representable, and the
+/// Chernoff–Hoeffding bound `n · KL(x/n ‖ p) / ln 10` where it underflows (beyond 290 decades),
+/// so that fits too significant for an `f64` can still be ranked.
+pub(crate) fn binomial_sf_decades(x: u64, n: u64, p: f64) -> f64 {
+    let tail = binomial_sf(x, n, p);
+    if tail > 1e-290 || n == 0 {
+        return decades(tail);
+    }
+    let e = (x as f64 / n as f64).clamp(0.0, 1.0);
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    let kl = term(e, p) + term(1.0 - e, 1.0 - p);
+    (n as f64 * kl / core::f64::consts::LN_10).max(decades(tail))
+}
+
 /// `-log10(p)`, finite: p is floored at the smallest normal `f64`.
 pub(crate) fn decades(p: f64) -> f64 {
     -(p.max(f64::MIN_POSITIVE)).log10()
@@ -130,6 +145,16 @@ mod tests {
                 });
             }
         }
+    }
+
+    #[test]
+    fn tail_decades_keep_ranking_past_underflow() {
+        // Exact where representable.
+        assert!((binomial_sf_decades(7, 7, 0.5) - 7.0 * 2f64.log10()).abs() < 1e-9);
+        // Past f64: more explained intervals at the same chance are more significant.
+        let a = binomial_sf_decades(2300, 2367, 1.0 / 3.0);
+        let b = binomial_sf_decades(1700, 2367, 1.0 / 3.0);
+        assert!(a > b && b > 300.0, "{a} {b}");
     }
 
     #[test]
