@@ -1,7 +1,7 @@
 //! Property tests: the readers never panic on arbitrary bytes, and every data line is
 //! either an event or a counted skip.
 
-use beaconstat::{CsvReader, ErrorKind, ZeekJsonReader, ZeekReader};
+use beaconstat::{CsvReader, ErrorKind, ZeekJsonReader, ZeekReader, ZeekRecord};
 use proptest::prelude::*;
 
 /// Naive oracle: the data lines of a Zeek TSV input (not blank, not starting with `#`).
@@ -36,6 +36,9 @@ fn tsv_line() -> impl Strategy<Value = Vec<u8>> {
         Just(b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes".to_vec()),
         Just(b"#fields\tid.resp_h\tts\tid.orig_h\ttunnel_parents   label   detailed-label".to_vec()),
         Just(b"#close\t2020".to_vec()),
+        Just(b"#fields\tts\tid.orig_h\tid.resp_h\tconn_state\tlabel\textra".to_vec()),
+        Just(b"1.5\t10.0.0.1\t10.0.0.2\tSF\tBenign\t-".to_vec()),
+        Just(b"1.5\t10.0.0.1\t10.0.0.2\tSF\t\t\t\t".to_vec()),
         Just(b"1.5\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t100".to_vec()),
         Just(b"10.0.0.2\t1.5\t10.0.0.1\t-   benign   -".to_vec()),
         Just(b"1.5\tC1\t10.0.0.1\t-\t10.0.0.2\t-\t-\t-".to_vec()),
@@ -99,6 +102,26 @@ proptest! {
         let input = join(lines, crlf, trailing);
         check_tsv(&input, false)?;
         check_tsv(&input, true)?;
+    }
+
+    #[test]
+    fn tsv_record_fields_match_naive_split(lines in proptest::collection::vec(tsv_line(), 0..30)) {
+        let input = join(lines, false, true);
+        let mut r = ZeekReader::from_reader(&input[..]).unwrap();
+        let mut rec = ZeekRecord::new();
+        while let Ok(true) = r.read_record(&mut rec) {
+            let Some(h) = rec.header() else { continue };
+            if h.has_space_quirk() {
+                continue;
+            }
+            let sep = h.separator();
+            let want: Vec<&[u8]> = rec.as_bytes().split(|&c| c == sep).collect();
+            prop_assert_eq!(rec.len(), want.len());
+            for (i, w) in want.iter().enumerate() {
+                prop_assert_eq!(rec.get(i), Some(*w));
+            }
+            prop_assert_eq!(rec.get(want.len()), None);
+        }
     }
 
     #[test]

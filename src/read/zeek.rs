@@ -61,6 +61,25 @@ struct Idx {
 }
 
 impl Idx {
+    fn needed(&self) -> usize {
+        [
+            self.ts,
+            self.uid,
+            self.orig_h,
+            self.orig_p,
+            self.resp_h,
+            self.resp_p,
+            self.proto,
+            self.duration,
+            self.orig_bytes,
+            self.resp_bytes,
+        ]
+        .iter()
+        .flatten()
+        .max()
+        .map_or(0, |m| m + 1)
+    }
+
     fn from_names(names: &[String]) -> Idx {
         let find = |n: &str| names.iter().position(|f| f == n);
         Idx {
@@ -106,6 +125,8 @@ pub struct ZeekHeader {
     // Names split out of the last tab column by three spaces (IoT-23); 0 for normal logs.
     quirk_extra: usize,
     idx: Idx,
+    // 1 + the largest column index an event needs.
+    needed: usize,
 }
 
 impl ZeekHeader {
@@ -127,6 +148,7 @@ impl ZeekHeader {
             }
         }
         let idx = Idx::from_names(&fields);
+        let needed = idx.needed();
         ZeekHeader {
             separator: state.separator,
             set_separator: state.set_separator.clone(),
@@ -137,6 +159,7 @@ impl ZeekHeader {
             types: Vec::new(),
             quirk_extra,
             idx,
+            needed,
         }
     }
 
@@ -250,7 +273,11 @@ fn unescape_header(v: &[u8]) -> Vec<u8> {
 pub struct ZeekRecord {
     line: Vec<u8>,
     // Byte ranges of the fields within `line`, in column order.
+    // Only the first `bounds.len()` fields are located eagerly (those an event needs); the
+    // rest are found on demand by `get`. `nfields` counts them all.
     bounds: Vec<(usize, usize)>,
+    nfields: usize,
+    sep: u8,
     position: Position,
     header: Option<Arc<ZeekHeader>>,
     too_long: bool,
@@ -275,10 +302,12 @@ struct RawEvent {
 /// Splits `line` at every `sep` byte, eight bytes at a time (SWAR: fields are short, so one
 /// word-wide scan beats a SIMD search restarted per field).
 #[inline]
-fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>) {
+fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let rep = u64::from_ne_bytes([sep; 8]);
     let mut start = 0;
+    // Separators seen beyond the recorded fields (counted, not stored).
+    let mut uncounted = 0usize;
     let chunks = line.chunks_exact(8);
     let tail = chunks.remainder();
     for (ci, ch) in chunks.enumerate() {
@@ -286,21 +315,32 @@ fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>) {
         let w = u64::from_le_bytes(arr) ^ rep;
         // High bit set exactly in the bytes equal to `sep` (no false positives).
         let mut m = !(((w & LO7) + LO7) | w | LO7);
-        while m != 0 {
+        while m != 0 && out.len() < limit {
             let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
             out.push((start, i));
             start = i + 1;
             m &= m - 1;
         }
+        // Count the remaining marks (one high bit per byte) with one multiply: no popcnt needed.
+        uncounted += ((m >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize;
     }
     let base = line.len() - tail.len();
     for (j, &c) in tail.iter().enumerate() {
         if c == sep {
-            out.push((start, base + j));
-            start = base + j + 1;
+            if out.len() < limit {
+                out.push((start, base + j));
+                start = base + j + 1;
+            } else {
+                uncounted += 1;
+            }
         }
     }
-    out.push((start, line.len()));
+    if out.len() < limit {
+        out.push((start, line.len()));
+        out.len()
+    } else {
+        out.len() + uncounted + 1
+    }
 }
 
 /// Looks up an already validated UTF-8 range (falls back to "" rather than panicking).
@@ -348,18 +388,36 @@ impl ZeekRecord {
 
     /// The number of fields.
     pub fn len(&self) -> usize {
-        self.bounds.len()
+        self.nfields
     }
 
     /// Whether the record has no fields.
     pub fn is_empty(&self) -> bool {
-        self.bounds.is_empty()
+        self.nfields == 0
     }
 
     /// The raw bytes of field `i` (unset markers included).
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let &(s, e) = self.bounds.get(i)?;
-        self.line.get(s..e)
+        if let Some(&(s, e)) = self.bounds.get(i) {
+            return self.line.get(s..e);
+        }
+        if i >= self.nfields {
+            return None;
+        }
+        // Walk on from the last located field.
+        let (mut s, mut k) = match self.bounds.last() {
+            Some(&(_, e)) => (e + 1, self.bounds.len()),
+            None => (0, 0),
+        };
+        loop {
+            let rest = self.line.get(s..)?;
+            let end = memchr::memchr(self.sep, rest).map_or(self.line.len(), |j| s + j);
+            if k == i {
+                return self.line.get(s..end);
+            }
+            s = end + 1;
+            k += 1;
+        }
     }
 
     /// The whole line, without its line terminator.
@@ -422,7 +480,12 @@ impl ZeekRecord {
     fn split(&mut self, header: Option<&ZeekHeader>) {
         self.bounds.clear();
         let sep = header.map_or(b'\t', |h| h.separator);
-        split_swar(&self.line, sep, &mut self.bounds);
+        self.sep = sep;
+        let limit = match header {
+            Some(h) if h.quirk_extra == 0 => h.needed,
+            _ => usize::MAX,
+        };
+        self.nfields = split_swar(&self.line, sep, &mut self.bounds, limit);
         if let Some(h) = header
             && h.quirk_extra > 0
             && self.bounds.len() + h.quirk_extra == h.fields.len()
@@ -437,6 +500,7 @@ impl ZeekRecord {
                 s += i + 3;
             }
             self.bounds.push((s, e));
+            self.nfields = self.bounds.len();
         }
     }
 
@@ -448,8 +512,8 @@ impl ZeekRecord {
         let Some(h) = self.header.as_deref() else {
             return Err(Bad::new(SkipReason::NoHeader));
         };
-        if self.bounds.len() != h.fields.len() {
-            return Err(Bad::count(h.fields.len(), self.bounds.len()));
+        if self.nfields != h.fields.len() {
+            return Err(Bad::count(h.fields.len(), self.nfields));
         }
         let idx = &h.idx;
         let line = &self.line[..];
@@ -711,11 +775,12 @@ impl<R: Read> Core<R> {
             if let (Some(h), true) = (rec.header.as_deref(), self.pending_fields) {
                 // Headerless default layout: accept a prefix of the standard columns.
                 if h.fields.len() == CONN_FIELDS.len() {
-                    let n = rec.bounds.len().min(h.fields.len());
+                    let n = rec.nfields.min(h.fields.len());
                     if n < h.fields.len() && n >= 5 {
                         let mut short = h.clone();
                         short.fields.truncate(n);
                         short.idx = Idx::from_names(&short.fields);
+                        short.needed = short.idx.needed();
                         rec.header = Some(Arc::new(short));
                     }
                 }
@@ -915,11 +980,14 @@ mod tests {
             "0123456\t89abcdef\tx\t",
             "long field without tabs at all",
         ] {
-            out.clear();
-            split_swar(line.as_bytes(), b'\t', &mut out);
-            let got: Vec<&str> = out.iter().map(|&(s, e)| &line[s..e]).collect();
             let want: Vec<&str> = line.split('\t').collect();
-            assert_eq!(got, want, "{line:?}");
+            for limit in [0, 1, 2, 3, usize::MAX] {
+                out.clear();
+                let n = split_swar(line.as_bytes(), b'\t', &mut out, limit);
+                assert_eq!(n, want.len(), "{line:?} {limit}");
+                let got: Vec<&str> = out.iter().map(|&(s, e)| &line[s..e]).collect();
+                assert_eq!(got, want[..want.len().min(limit)], "{line:?} {limit}");
+            }
         }
     }
 
