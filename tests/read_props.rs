@@ -105,6 +105,27 @@ proptest! {
     }
 
     #[test]
+    fn tsv_in_place_path_matches_record_path(lines in proptest::collection::vec(tsv_line(), 0..30), crlf: bool) {
+        let input = join(lines, crlf, true);
+        let fmt = |e: beaconstat::ConnEvent<'_>| format!("{e:?}");
+        let mut a = ZeekReader::from_reader(&input[..]).unwrap();
+        let mut in_place = Vec::new();
+        let ra = a.for_each(|e| in_place.push(fmt(e)));
+        let mut b = ZeekReader::from_reader(&input[..]).unwrap();
+        let mut by_record = Vec::new();
+        let rb = loop {
+            match b.next_event() {
+                Ok(Some(e)) => by_record.push(fmt(e)),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        prop_assert_eq!(ra.is_ok(), rb.is_ok());
+        prop_assert_eq!(in_place, by_record);
+        prop_assert_eq!(a.stats(), b.stats());
+    }
+
+    #[test]
     fn tsv_record_fields_match_naive_split(lines in proptest::collection::vec(tsv_line(), 0..30)) {
         let input = join(lines, false, true);
         let mut r = ZeekReader::from_reader(&input[..]).unwrap();

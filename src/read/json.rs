@@ -634,8 +634,8 @@ impl ZeekJsonReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
-        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
-        Ok(self.build_input(input, None))
+        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
+        Ok(self.build_input(self.lines(input), None))
     }
     /// A reader over the file at `path`.
     ///
@@ -644,12 +644,16 @@ impl ZeekJsonReaderBuilder {
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Ok(self.build_input(input, Some(path.to_owned())))
+        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        Ok(self.build_input(self.lines(input), Some(path.to_owned())))
     }
-    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
+    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
+        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
         ZeekJsonReader {
-            lines: Lines::new(input, self.common.max_line),
+            lines,
             path,
             stats: ReadStats::default(),
             strict: self.common.strict,
