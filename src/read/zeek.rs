@@ -305,27 +305,48 @@ struct RawEvent {
 #[inline]
 fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let rep = u64::from_ne_bytes([sep; 8]);
-    let mut start = 0;
-    // Separators seen beyond the recorded fields (counted, not stored).
-    let mut uncounted = 0usize;
-    let chunks = line.chunks_exact(8);
-    let tail = chunks.remainder();
-    for (ci, ch) in chunks.enumerate() {
+    // High bit set exactly in the bytes equal to `sep` (no false positives).
+    let marks = |ch: &[u8]| {
         let arr: [u8; 8] = ch.try_into().unwrap_or([0; 8]);
         let w = u64::from_le_bytes(arr) ^ rep;
-        // High bit set exactly in the bytes equal to `sep` (no false positives).
-        let mut m = !(((w & LO7) + LO7) | w | LO7);
-        while m != 0 && out.len() < limit {
-            let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
-            out.push((start, i));
-            start = i + 1;
-            m &= m - 1;
+        !(((w & LO7) + LO7) | w | LO7)
+    };
+    let mut start = 0;
+    let mut chunks = line.chunks_exact(8).enumerate();
+    if limit > 0 {
+        for (ci, ch) in chunks.by_ref() {
+            let mut m = marks(ch);
+            while m != 0 {
+                let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
+                out.push((start, i));
+                start = i + 1;
+                m &= m - 1;
+                if out.len() == limit {
+                    // Enough fields located: only count the rest (one mark per byte, summed
+                    // with one multiply; no popcnt needed).
+                    let mut n = limit + ((m >> 7).wrapping_mul(ONES) >> 56) as usize;
+                    for (_, ch) in chunks.by_ref() {
+                        n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
+                    }
+                    let tail = line.chunks_exact(8).remainder();
+                    n += tail.iter().filter(|&&c| c == sep).count();
+                    return n + 1;
+                }
+            }
         }
-        // Count the remaining marks (one high bit per byte) with one multiply: no popcnt needed.
-        uncounted += ((m >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize;
+    } else {
+        let mut n = 0;
+        for (_, ch) in chunks.by_ref() {
+            n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
+        }
+        let tail = line.chunks_exact(8).remainder();
+        return n + tail.iter().filter(|&&c| c == sep).count() + 1;
     }
+    let tail = line.chunks_exact(8).remainder();
     let base = line.len() - tail.len();
+    let mut uncounted = 0usize;
     for (j, &c) in tail.iter().enumerate() {
         if c == sep {
             if out.len() < limit {
