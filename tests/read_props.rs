@@ -163,12 +163,20 @@ proptest! {
     ], 0..30)) {
         let input = join(lines, false, true);
         let mut r = ZeekJsonReader::from_reader(&input[..]).unwrap();
-        let mut events = 0u64;
-        r.for_each(|_| events += 1).unwrap();
+        let mut in_place = Vec::new();
+        r.for_each(|e| in_place.push(format!("{e:?}"))).unwrap();
         let st = r.stats();
         prop_assert_eq!(st.records, naive_json_records(&input));
         prop_assert_eq!(st.records, st.events + st.skipped);
-        prop_assert_eq!(st.events, events);
+        prop_assert_eq!(st.events, in_place.len() as u64);
+        // The record path gives the same events and counts.
+        let mut r2 = ZeekJsonReader::from_reader(&input[..]).unwrap();
+        let mut by_record = Vec::new();
+        while let Some(e) = r2.next_event().unwrap() {
+            by_record.push(format!("{e:?}"));
+        }
+        prop_assert_eq!(in_place, by_record);
+        prop_assert_eq!(r.stats(), r2.stats());
     }
 
     #[test]

@@ -126,11 +126,11 @@ fn detect_text(b: &[u8]) -> Option<Format> {
 #[non_exhaustive]
 pub enum AnyReader<R: Read = File> {
     /// Zeek TSV.
-    ZeekTsv(ZeekReader<R>),
+    ZeekTsv(Box<ZeekReader<R>>),
     /// Zeek JSON.
-    ZeekJson(ZeekJsonReader<R>),
+    ZeekJson(Box<ZeekJsonReader<R>>),
     /// CSV.
-    Csv(CsvReader<R>),
+    Csv(Box<CsvReader<R>>),
 }
 
 impl<R: Read> AnyReader<R> {
@@ -164,11 +164,15 @@ impl<R: Read> AnyReader<R> {
             detect_text(head).ok_or_else(|| Error::format(format!("{what}: not a Zeek, Zeek JSON or CSV log")))?;
         let path_buf = path.map(Path::to_path_buf);
         Ok(match format {
-            Format::ZeekTsv => AnyReader::ZeekTsv(ZeekReaderBuilder::new().strict(strict).build_input(lines, path_buf)),
-            Format::ZeekJson => {
-                AnyReader::ZeekJson(ZeekJsonReaderBuilder::new().strict(strict).build_input(lines, path_buf))
-            }
-            Format::Csv => AnyReader::Csv(CsvReaderBuilder::new().strict(strict).build_input(lines, path_buf)?),
+            Format::ZeekTsv => AnyReader::ZeekTsv(Box::new(
+                ZeekReaderBuilder::new().strict(strict).build_input(lines, path_buf),
+            )),
+            Format::ZeekJson => AnyReader::ZeekJson(Box::new(
+                ZeekJsonReaderBuilder::new().strict(strict).build_input(lines, path_buf),
+            )),
+            Format::Csv => AnyReader::Csv(Box::new(
+                CsvReaderBuilder::new().strict(strict).build_input(lines, path_buf)?,
+            )),
             Format::WindowsEventJson => {
                 return Err(Error::format(format!(
                     "{what}: Windows event JSON (Sysmon/EventID): use the Windows event reader"
