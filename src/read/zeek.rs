@@ -586,7 +586,8 @@ impl ZeekRecord {
     }
 
     /// A field's text by name; `None` if the column is absent, unset (`-`), empty (`(empty)`)
-    /// or not UTF-8.
+    /// or not UTF-8. The text is as logged: Zeek's `\xNN` escapes are not decoded, and set
+    /// values keep their set separator (`http,ssl`).
     pub fn field(&self, name: &str) -> Option<&str> {
         let h = self.header.as_deref()?;
         let v = self.get(h.index(name)?)?;
