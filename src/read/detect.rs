@@ -158,7 +158,7 @@ impl<R: Read> AnyReader<R> {
         let input = Input::new(rdr).map_err(io)?;
         let c = Common::default();
         let mut lines = Lines::new(input, c.buffer_capacity, c.max_line);
-        let head = lines.peek().map_err(io)?;
+        let head = lines.peek(4096).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let format =
             detect_text(head).ok_or_else(|| Error::format(format!("{what}: not a Zeek, Zeek JSON or CSV log")))?;

@@ -2,20 +2,21 @@
 //! positions and can hand out lines in place (no copy).
 
 use crate::error::Position;
-use flate2::bufread::MultiGzDecoder;
-use std::io::{self, BufRead, BufReader, Read};
+use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
 
 /// Gzip's magic bytes.
 pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Buffer size of the small reader used to peek at the magic bytes (and to feed the gzip
-/// decoder). Plain reads into the line buffer bypass it once it is drained.
-const PEEK_CAPACITY: usize = 64 * 1024;
+/// The input after its first bytes were taken to look for gzip's magic: those bytes, then
+/// the rest of the reader.
+type Rest<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
 
-/// An input, decompressing gzip when it starts with gzip's magic bytes.
+/// An input, decompressing gzip when it starts with gzip's magic bytes. Plain input is read
+/// straight into the line buffer (no intermediate buffer, so one copy).
 pub(crate) enum Input<R: Read> {
-    Plain(BufReader<R>),
-    Gzip(Box<MultiGzDecoder<BufReader<R>>>),
+    Plain(Rest<R>),
+    Gzip(Box<MultiGzDecoder<Rest<R>>>),
 }
 
 impl<R: Read> core::fmt::Debug for Input<R> {
@@ -28,21 +29,17 @@ impl<R: Read> core::fmt::Debug for Input<R> {
 }
 
 impl<R: Read> Input<R> {
-    /// Wraps `rdr`, peeking at its first bytes to detect gzip.
-    pub(crate) fn new(rdr: R) -> io::Result<Self> {
-        let mut br = BufReader::with_capacity(PEEK_CAPACITY, rdr);
-        // A pipe may deliver fewer than two bytes first; such an input is read as plain text.
-        let head = loop {
-            match br.fill_buf() {
-                Ok(h) => break h,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        if head.starts_with(&GZIP_MAGIC) {
-            Ok(Input::Gzip(Box::new(MultiGzDecoder::new(br))))
+    /// Wraps `rdr`, reading its first two bytes to detect gzip (short reads from pipes are
+    /// retried).
+    pub(crate) fn new(mut rdr: R) -> io::Result<Self> {
+        let mut head = Vec::with_capacity(2);
+        (&mut rdr).take(2).read_to_end(&mut head)?;
+        let gzip = head.starts_with(&GZIP_MAGIC);
+        let rest = io::Cursor::new(head).chain(rdr);
+        if gzip {
+            Ok(Input::Gzip(Box::new(MultiGzDecoder::new(rest))))
         } else {
-            Ok(Input::Plain(br))
+            Ok(Input::Plain(rest))
         }
     }
 
@@ -135,11 +132,10 @@ impl<R: Read> Lines<R> {
         }
     }
 
-    /// The first bytes of the remaining input (filling the buffer if it is empty).
-    pub(crate) fn peek(&mut self) -> io::Result<&[u8]> {
-        if self.pos == self.end {
-            self.fill()?;
-        }
+    /// At least the first `want` bytes of the remaining input (fewer at end of input), read
+    /// ahead into the buffer without consuming them.
+    pub(crate) fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        while self.end - self.pos < want && self.fill()? > 0 {}
         Ok(&self.buf[self.pos..self.end])
     }
 
