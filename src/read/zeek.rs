@@ -763,6 +763,12 @@ impl ZeekReaderBuilder {
 /// three-space last column. Lines starting with `#` are headers or comments, never records.
 /// Each data line becomes an event or a counted [`Skipped`](crate::Skipped) entry.
 ///
+/// # Panics and error handling
+/// Never panics on input data. A data line that cannot be parsed is counted in
+/// [`ReadStats`] with its line, byte offset, field, value and reason (or, in strict mode,
+/// returned as an [`Error`]); only I/O errors, a corrupt gzip stream and a multi-byte
+/// `#separator` stop a non-strict reader.
+///
 /// Two ways to drive it, as with the `csv` crate:
 /// - [`read_record`](ZeekReader::read_record) into your own [`ZeekRecord`], then
 ///   [`ZeekRecord::conn_event`] or [`ZeekRecord::field`] — full control, no allocation;
