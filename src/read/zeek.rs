@@ -405,6 +405,8 @@ struct LineRef<'a> {
     too_long: bool,
     // Headerless default layout: a prefix of the standard columns is accepted.
     allow_prefix: bool,
+    // The located fields are already known to be valid UTF-8.
+    text_ok: bool,
 }
 
 #[inline]
@@ -429,7 +431,7 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
     };
     let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
     let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
-    let ascii = line.is_ascii();
+    let ascii = l.text_ok || line.is_ascii();
     let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
         None if required => Err(Bad::field(
             SkipReason::MissingField,
@@ -502,6 +504,22 @@ pub(crate) fn str_at(buf: &[u8], r: (usize, usize)) -> &str {
 }
 
 impl RawEvent {
+    /// The event, its text sliced from `text` (the validated line prefix holding every
+    /// located field).
+    #[inline]
+    fn resolve_str(self, text: &str) -> ConnEvent<'_> {
+        let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
+        let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
+        ev.src_port = self.src_port;
+        ev.dst_port = self.dst_port;
+        ev.proto = self.proto;
+        ev.duration = self.duration;
+        ev.bytes_out = self.bytes_out;
+        ev.bytes_in = self.bytes_in;
+        ev.uid = self.uid.map(at);
+        ev
+    }
+
     #[inline]
     fn resolve(self, line: &[u8]) -> ConnEvent<'_> {
         // One validation of the whole line is cheaper than one per field; a line with invalid
@@ -636,6 +654,7 @@ impl ZeekRecord {
             header: self.header.as_deref(),
             too_long: self.too_long,
             allow_prefix: self.allow_prefix,
+            text_ok: false,
         }
     }
 
@@ -928,6 +947,9 @@ impl<R: Read> Core<R> {
             self.stats.records += 1;
             let header = self.hdr.header.as_deref();
             let nfields = split_line(line, header, &mut self.bounds);
+            // Validate the located fields once; the event's text is sliced from this.
+            let located = self.bounds.last().map_or(0, |r| r.1);
+            let text = line.get(..located).and_then(|p| core::str::from_utf8(p).ok());
             let l = LineRef {
                 line,
                 bounds: &self.bounds,
@@ -935,11 +957,15 @@ impl<R: Read> Core<R> {
                 header,
                 too_long: info.too_long,
                 allow_prefix: self.hdr.allow_prefix(nfields),
+                text_ok: text.is_some(),
             };
             match parse_raw(l) {
                 Ok(raw) => {
                     self.stats.events += 1;
-                    f(raw.resolve(line));
+                    f(match text {
+                        Some(t) => raw.resolve_str(t),
+                        None => raw.resolve(line),
+                    });
                 }
                 Err(bad) => {
                     if self.strict {
