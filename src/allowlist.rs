@@ -15,6 +15,17 @@ use std::net::IpAddr;
 const DEFAULT_JSON: &str = include_str!("../allowlist.default.json");
 
 /// What a matching rule does.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Action, Allowlist, SeriesKey};
+/// let list = Allowlist::default_rules();
+/// let k = SeriesKey::pair("10.0.0.5", "13.107.4.50").with_name("fe2.update.microsoft.com");
+/// match list.match_key(&k, None).map(|r| r.action()) {
+///     Some(Action::Downrank(f)) => assert_eq!(f, 0.3),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]

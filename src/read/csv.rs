@@ -533,8 +533,8 @@ impl CsvReaderBuilder {
     /// I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named
     /// column is not in the header or ts/src/dst cannot be found.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<CsvReader<R>> {
-        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
-        self.build_input(input, None)
+        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
+        self.build_input(self.lines(input), None)
     }
 
     /// A reader over the file at `path`.
@@ -544,12 +544,16 @@ impl CsvReaderBuilder {
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<CsvReader<File>> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        self.build_input(input, Some(path.to_owned()))
+        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        self.build_input(self.lines(input), Some(path.to_owned()))
     }
 
-    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {
-        let mut lines = Lines::new(input, self.common.max_line);
+    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
+        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {
+        let mut lines = lines;
         let mut headers = Vec::new();
         let mut stats = ReadStats::default();
         if self.has_headers {

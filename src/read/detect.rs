@@ -1,14 +1,15 @@
 //! Format detection from a file's first bytes, and [`open`]: one call from a path to the
 //! right reader.
 
-use super::input::{GZIP_MAGIC, Input};
+use super::Common;
+use super::input::{GZIP_MAGIC, Input, Lines};
 use super::{CsvReader, ZeekJsonReader, ZeekReader};
 use super::{CsvReaderBuilder, ReadStats, ZeekJsonReaderBuilder, ZeekReaderBuilder};
 use crate::error::{Error, Result};
 use crate::event::ConnEvent;
 use core::fmt;
 use std::fs::File;
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
 /// An input format this crate knows about.
@@ -57,6 +58,21 @@ impl fmt::Display for Format {
 
 /// Guesses the format from a file's first bytes (a few KiB is plenty). Gzip input is
 /// decompressed as far as `prefix` allows. `None` if nothing matches.
+///
+/// Rules, on the first line: `#separator`, `#fields` or `#path` → Zeek TSV; a JSON object
+/// with `EventID`/`winlog` keys → Windows event JSON; one with `id.orig_h` (or a nested
+/// `orig_h`) → Zeek JSON; printable text with `,`, `;` or tab and a letter → CSV.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Format, detect};
+/// use std::io::Write;
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// gz.write_all(b"#separator \\x09\n#fields\tts\n").unwrap();
+/// let bytes = gz.finish().unwrap();
+/// assert_eq!(detect(&bytes), Some(Format::ZeekTsv));
+/// assert_eq!(detect(b"[1, 2]"), None);
+/// ```
 pub fn detect(prefix: &[u8]) -> Option<Format> {
     if prefix.starts_with(&GZIP_MAGIC) {
         let mut dec = flate2::read::MultiGzDecoder::new(prefix);
@@ -110,11 +126,11 @@ fn detect_text(b: &[u8]) -> Option<Format> {
 #[non_exhaustive]
 pub enum AnyReader<R: Read = File> {
     /// Zeek TSV.
-    ZeekTsv(ZeekReader<R>),
+    ZeekTsv(Box<ZeekReader<R>>),
     /// Zeek JSON.
-    ZeekJson(ZeekJsonReader<R>),
+    ZeekJson(Box<ZeekJsonReader<R>>),
     /// CSV.
-    Csv(CsvReader<R>),
+    Csv(Box<CsvReader<R>>),
 }
 
 impl<R: Read> AnyReader<R> {
@@ -139,18 +155,24 @@ impl<R: Read> AnyReader<R> {
 
     fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<AnyReader<R>> {
         let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let mut input = Input::new(rdr, 256 * 1024).map_err(io)?;
-        let head = input.fill_buf().map_err(io)?;
+        let input = Input::new(rdr).map_err(io)?;
+        let c = Common::default();
+        let mut lines = Lines::new(input, c.buffer_capacity, c.max_line);
+        let head = lines.peek(4096).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let format =
             detect_text(head).ok_or_else(|| Error::format(format!("{what}: not a Zeek, Zeek JSON or CSV log")))?;
         let path_buf = path.map(Path::to_path_buf);
         Ok(match format {
-            Format::ZeekTsv => AnyReader::ZeekTsv(ZeekReaderBuilder::new().strict(strict).build_input(input, path_buf)),
-            Format::ZeekJson => {
-                AnyReader::ZeekJson(ZeekJsonReaderBuilder::new().strict(strict).build_input(input, path_buf))
-            }
-            Format::Csv => AnyReader::Csv(CsvReaderBuilder::new().strict(strict).build_input(input, path_buf)?),
+            Format::ZeekTsv => AnyReader::ZeekTsv(Box::new(
+                ZeekReaderBuilder::new().strict(strict).build_input(lines, path_buf),
+            )),
+            Format::ZeekJson => AnyReader::ZeekJson(Box::new(
+                ZeekJsonReaderBuilder::new().strict(strict).build_input(lines, path_buf),
+            )),
+            Format::Csv => AnyReader::Csv(Box::new(
+                CsvReaderBuilder::new().strict(strict).build_input(lines, path_buf)?,
+            )),
             Format::WindowsEventJson => {
                 return Err(Error::format(format!(
                     "{what}: Windows event JSON (Sysmon/EventID): use the Windows event reader"
@@ -229,6 +251,21 @@ pub fn open<P: AsRef<Path>>(path: P) -> Result<AnyReader<File>> {
 ///
 /// # Errors
 /// As [`open`].
+///
+/// # Example
+/// ```
+/// # fn main() -> beaconstat::Result<()> {
+/// let dir = std::env::temp_dir().join(format!("beaconstat-open-with-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
+/// let path = dir.join("flows.csv");
+/// std::fs::write(&path, "ts,src,dst\n1,a,b\nbad,a,b\n").map_err(|e| beaconstat::Error::io(None, e))?;
+/// let mut r = beaconstat::open_with(&path, true)?;
+/// assert!(r.next_event()?.is_some());
+/// let err = r.next_event().unwrap_err();
+/// assert_eq!(err.position().map(|p| p.line), Some(3));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(()) }
+/// ```
 pub fn open_with<P: AsRef<Path>>(path: P, strict: bool) -> Result<AnyReader<File>> {
     let path = path.as_ref();
     let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;

@@ -1,16 +1,22 @@
-//! Buffered input with transparent gzip, and a line splitter that tracks positions.
+//! Input with transparent gzip, and a line splitter over one growable buffer that tracks
+//! positions and can hand out lines in place (no copy).
 
 use crate::error::Position;
-use flate2::bufread::MultiGzDecoder;
-use std::io::{self, BufRead, BufReader, Read};
+use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
 
 /// Gzip's magic bytes.
 pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// A buffered input, decompressing gzip when it starts with gzip's magic bytes.
+/// The input after its first bytes were taken to look for gzip's magic: those bytes, then
+/// the rest of the reader.
+type Rest<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// An input, decompressing gzip when it starts with gzip's magic bytes. Plain input is read
+/// straight into the line buffer (no intermediate buffer, so one copy).
 pub(crate) enum Input<R: Read> {
-    Plain(BufReader<R>),
-    Gzip(BufReader<MultiGzDecoder<BufReader<R>>>),
+    Plain(Rest<R>),
+    Gzip(Box<MultiGzDecoder<Rest<R>>>),
 }
 
 impl<R: Read> core::fmt::Debug for Input<R> {
@@ -23,15 +29,17 @@ impl<R: Read> core::fmt::Debug for Input<R> {
 }
 
 impl<R: Read> Input<R> {
-    /// Wraps `rdr`, peeking at its first bytes to detect gzip.
-    pub(crate) fn new(rdr: R, capacity: usize) -> io::Result<Self> {
-        let mut br = BufReader::with_capacity(capacity, rdr);
-        // A pipe may deliver fewer than two bytes first; such an input is read as plain text.
-        let head = br.fill_buf()?;
-        if head.starts_with(&GZIP_MAGIC) {
-            Ok(Input::Gzip(BufReader::with_capacity(capacity, MultiGzDecoder::new(br))))
+    /// Wraps `rdr`, reading its first two bytes to detect gzip (short reads from pipes are
+    /// retried).
+    pub(crate) fn new(mut rdr: R) -> io::Result<Self> {
+        let mut head = Vec::with_capacity(2);
+        (&mut rdr).take(2).read_to_end(&mut head)?;
+        let gzip = head.starts_with(&GZIP_MAGIC);
+        let rest = io::Cursor::new(head).chain(rdr);
+        if gzip {
+            Ok(Input::Gzip(Box::new(MultiGzDecoder::new(rest))))
         } else {
-            Ok(Input::Plain(br))
+            Ok(Input::Plain(rest))
         }
     }
 
@@ -50,96 +58,172 @@ impl<R: Read> Read for Input<R> {
     }
 }
 
-impl<R: Read> BufRead for Input<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        match self {
-            Input::Plain(r) => r.fill_buf(),
-            Input::Gzip(r) => r.fill_buf(),
-        }
-    }
-    fn consume(&mut self, amt: usize) {
-        match self {
-            Input::Plain(r) => r.consume(amt),
-            Input::Gzip(r) => r.consume(amt),
-        }
-    }
-}
-
-/// What [`Lines::next_line`] found.
+/// What [`Lines::next_slice`] found.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LineInfo {
     pub(crate) position: Position,
-    /// The line was longer than the limit; `buf` holds only its first `max_line` bytes.
+    /// The line was longer than the limit; its content was dropped (the range is empty).
     pub(crate) too_long: bool,
 }
 
-/// Splits an input into lines with memchr, tracking 1-based line numbers and byte offsets.
+/// Splits an input into lines with memchr over one buffer, tracking 1-based line numbers and
+/// byte offsets. Lines are handed out as ranges into [`Lines::buf`], valid until the next call.
 #[derive(Debug)]
 pub(crate) struct Lines<R: Read> {
     pub(crate) input: Input<R>,
+    // Storage; the unread data is buf[pos..end].
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
     line: u64,
     byte: u64,
     max_line: usize,
 }
 
 impl<R: Read> Lines<R> {
-    pub(crate) fn new(input: Input<R>, max_line: usize) -> Self {
+    pub(crate) fn new(input: Input<R>, capacity: usize, max_line: usize) -> Self {
         Lines {
             input,
+            buf: vec![0; capacity.max(64)],
+            pos: 0,
+            end: 0,
+            eof: false,
             line: 0,
             byte: 0,
-            max_line,
+            max_line: max_line.max(1),
         }
     }
 
-    /// Reads the next line into `buf` (cleared first) without its `\n` or `\r\n`.
-    /// Returns `None` at end of input.
-    pub(crate) fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
-        buf.clear();
-        let start = self.byte;
-        let mut too_long = false;
-        let mut any = false;
+    /// The buffer the ranges from [`Lines::next_slice`] point into.
+    #[inline]
+    pub(crate) fn buf(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Reads more input after `end`, first moving unread data to the front and growing the
+    /// buffer if it is full. Returns the number of bytes read (0 at end of input).
+    fn fill(&mut self) -> io::Result<usize> {
+        if self.eof {
+            return Ok(0);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            let n = self.buf.len().saturating_mul(2);
+            self.buf.resize(n, 0);
+        }
         loop {
-            let avail = match self.input.fill_buf() {
-                Ok(a) => a,
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                break;
-            }
-            any = true;
-            let (chunk, used, done) = match memchr::memchr(b'\n', avail) {
-                Some(i) => (&avail[..i], i + 1, true),
-                None => (avail, avail.len(), false),
-            };
-            let room = self.max_line.saturating_sub(buf.len());
-            if chunk.len() > room {
-                too_long = true;
-                buf.extend_from_slice(&chunk[..room]);
-            } else {
-                buf.extend_from_slice(chunk);
-            }
-            self.input.consume(used);
-            self.byte += used as u64;
-            if done {
-                break;
             }
         }
-        if !any {
-            return Ok(None);
+    }
+
+    /// At least the first `want` bytes of the remaining input (fewer at end of input), read
+    /// ahead into the buffer without consuming them.
+    pub(crate) fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        while self.end - self.pos < want && self.fill()? > 0 {}
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// The next line as a range into [`Lines::buf`], without its `\n` or `\r\n`; `None` at
+    /// end of input.
+    #[inline]
+    pub(crate) fn next_slice(&mut self) -> io::Result<Option<(LineInfo, usize, usize)>> {
+        let start_byte = self.byte;
+        let mut scanned = 0; // bytes after `pos` already searched
+        loop {
+            let hay = &self.buf[self.pos + scanned..self.end];
+            if let Some(i) = memchr::memchr(b'\n', hay) {
+                let s = self.pos;
+                let nl = s + scanned + i;
+                self.pos = nl + 1;
+                self.byte += (nl + 1 - s) as u64;
+                return Ok(Some(self.finish(s, nl, start_byte)));
+            }
+            scanned = self.end - self.pos;
+            if scanned > self.max_line {
+                return self.skip_long(start_byte).map(Some);
+            }
+            if self.fill()? == 0 {
+                if self.pos == self.end {
+                    return Ok(None);
+                }
+                let (s, e) = (self.pos, self.end);
+                self.pos = e;
+                self.byte += (e - s) as u64;
+                return Ok(Some(self.finish(s, e, start_byte)));
+            }
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
+    }
+
+    #[inline]
+    fn finish(&mut self, s: usize, mut e: usize, start_byte: u64) -> (LineInfo, usize, usize) {
+        if e > s && self.buf[e - 1] == b'\r' {
+            e -= 1;
         }
         self.line += 1;
-        Ok(Some(LineInfo {
+        let too_long = e - s > self.max_line;
+        let info = LineInfo {
             position: Position {
                 line: self.line,
-                byte: start,
+                byte: start_byte,
             },
             too_long,
-        }))
+        };
+        if too_long { (info, s, s) } else { (info, s, e) }
+    }
+
+    /// Drops the rest of an over-long line, up to and including its newline.
+    #[cold]
+    fn skip_long(&mut self, start_byte: u64) -> io::Result<(LineInfo, usize, usize)> {
+        loop {
+            let hay = &self.buf[self.pos..self.end];
+            if let Some(i) = memchr::memchr(b'\n', hay) {
+                self.pos += i + 1;
+                self.byte += (i + 1) as u64;
+                break;
+            }
+            self.byte += hay.len() as u64;
+            self.pos = self.end;
+            if self.fill()? == 0 {
+                break;
+            }
+        }
+        self.line += 1;
+        let info = LineInfo {
+            position: Position {
+                line: self.line,
+                byte: start_byte,
+            },
+            too_long: true,
+        };
+        Ok((info, self.pos, self.pos))
+    }
+
+    /// Reads the next line into `out` (cleared first). Returns `None` at end of input.
+    pub(crate) fn next_line(&mut self, out: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
+        out.clear();
+        match self.next_slice()? {
+            Some((info, s, e)) => {
+                out.extend_from_slice(&self.buf[s..e]);
+                Ok(Some(info))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The position the next line will start at.
@@ -147,6 +231,52 @@ impl<R: Read> Lines<R> {
         Position {
             line: self.line + 1,
             byte: self.byte,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `n` bytes per read, to exercise refills and growth.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_across_refills_growth_and_long_lines() {
+        let text = b"a\r\nbb\n\nccc-this-line-is-long\nlast";
+        for chunk in [1, 2, 3, 7, 100] {
+            let mut l = Lines::new(Input::new(Trickle(text, chunk)).unwrap(), 64, 10);
+            let mut out = Vec::new();
+            let mut got = Vec::new();
+            while let Some(info) = l.next_line(&mut out).unwrap() {
+                got.push((
+                    String::from_utf8(out.clone()).unwrap(),
+                    info.position.line,
+                    info.position.byte,
+                    info.too_long,
+                ));
+            }
+            assert_eq!(
+                got,
+                [
+                    ("a".into(), 1, 0, false),
+                    ("bb".into(), 2, 3, false),
+                    ("".into(), 3, 6, false),
+                    ("".into(), 4, 7, true),
+                    ("last".into(), 5, 29, false),
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!(l.position().byte, text.len() as u64);
         }
     }
 }

@@ -85,13 +85,59 @@ const RESP_BYTES: usize = 9;
 #[derive(Debug, Clone, Default)]
 pub struct ZeekJsonRecord {
     line: Vec<u8>,
+    parsed: Parsed,
+    position: Position,
+}
+
+/// The scan of one line: unescaped strings, key/value spans and the known fields' slots.
+#[derive(Debug, Clone, Default)]
+struct Parsed {
     scratch: Vec<u8>,
     entries: Vec<Entry>,
     // Index into `entries` of each known field.
     slots: [Option<usize>; 10],
-    position: Position,
     // A problem found while scanning the line.
     bad: Option<Bad>,
+}
+
+impl Parsed {
+    /// Scans `line` into entries.
+    fn scan(&mut self, line: &[u8]) {
+        self.entries.clear();
+        self.scratch.clear();
+        self.slots = [None; 10];
+        self.bad = None;
+        let mut sc = Scanner { b: line, i: 0 };
+        let r = scan_object(&mut sc, &mut self.scratch, &mut self.entries, None, 0).and_then(|()| {
+            sc.ws();
+            if sc.i == sc.b.len() {
+                Ok(())
+            } else {
+                Err(bad_json(sc.i))
+            }
+        });
+        if let Err(b) = r {
+            self.bad = Some(b);
+            return;
+        }
+        for (n, e) in self.entries.iter().enumerate() {
+            if let Some(s) = span_bytes(line, &self.scratch, e.key).and_then(slot_of) {
+                self.slots[s] = Some(n);
+            }
+        }
+    }
+}
+
+fn span_bytes<'a>(line: &'a [u8], scratch: &'a [u8], s: Span) -> Option<&'a [u8]> {
+    let buf = if s.scratch { scratch } else { line };
+    buf.get(s.start..s.end)
+}
+
+/// A scanned line: the line itself plus its scan.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    line: &'a [u8],
+    p: &'a Parsed,
 }
 
 struct Scanner<'a> {
@@ -247,8 +293,22 @@ impl Scanner<'_> {
     }
 }
 
+#[inline]
 fn slot_of(key: &[u8]) -> Option<usize> {
-    SLOT_NAMES.iter().position(|n| n.as_bytes() == key)
+    // A match compiles to a switch on length, then a few compares.
+    Some(match key {
+        b"ts" => TS,
+        b"uid" => UID,
+        b"id.orig_h" => ORIG_H,
+        b"id.orig_p" => ORIG_P,
+        b"id.resp_h" => RESP_H,
+        b"id.resp_p" => RESP_P,
+        b"proto" => PROTO,
+        b"duration" => DURATION,
+        b"orig_bytes" => ORIG_BYTES,
+        b"resp_bytes" => RESP_BYTES,
+        _ => return None,
+    })
 }
 
 impl ZeekJsonRecord {
@@ -269,38 +329,34 @@ impl ZeekJsonRecord {
 
     /// The number of keys (nested `id` keys counted flattened).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.parsed.entries.len()
     }
 
     /// Whether the record has no keys.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.parsed.entries.is_empty()
     }
 
-    fn bytes(&self, s: Span) -> &[u8] {
-        let buf = if s.scratch { &self.scratch } else { &self.line };
-        buf.get(s.start..s.end).unwrap_or_default()
-    }
-
-    fn text(&self, s: Span) -> &str {
-        core::str::from_utf8(self.bytes(s)).unwrap_or("")
+    fn view(&self) -> View<'_> {
+        View {
+            line: &self.line,
+            p: &self.parsed,
+        }
     }
 
     /// The keys, in order (`id.orig_h`, …).
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries.iter().map(|e| self.text(e.key))
-    }
-
-    fn entry(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().rev().find(|e| self.bytes(e.key) == name.as_bytes())
+        let v = self.view();
+        self.parsed.entries.iter().map(move |e| v.text(e.key))
     }
 
     /// A string or number value by key, unescaped; `None` if absent, `null`, an object or
     /// array, or not UTF-8.
     pub fn field(&self, name: &str) -> Option<&str> {
-        let e = self.entry(name)?;
+        let v = self.view();
+        let e = v.entry(name)?;
         match e.kind {
-            Kind::Str | Kind::Num | Kind::Bool => core::str::from_utf8(self.bytes(e.val)).ok(),
+            Kind::Str | Kind::Num | Kind::Bool => core::str::from_utf8(v.bytes(e.val)).ok(),
             Kind::Null | Kind::Other => None,
         }
     }
@@ -310,13 +366,14 @@ impl ZeekJsonRecord {
     /// # Errors
     /// A parse error naming the key and value if it is not a non-negative integer.
     pub fn count(&self, name: &str) -> Result<Option<u64>> {
-        let Some(e) = self.entry(name) else {
+        let v = self.view();
+        let Some(e) = v.entry(name) else {
             return Ok(None);
         };
         if e.kind == Kind::Null {
             return Ok(None);
         }
-        parse_count(self.bytes(e.val)).map(Some).ok_or_else(|| {
+        parse_count(v.bytes(e.val)).map(Some).ok_or_else(|| {
             Error::parse(
                 self.position,
                 Some(name),
@@ -333,49 +390,37 @@ impl ZeekJsonRecord {
     /// required key (`ts`, `id.orig_h`, `id.resp_h`) is missing, or a mapped value does not
     /// parse.
     pub fn conn_event(&self) -> Result<ConnEvent<'_>> {
-        match self.raw() {
-            Ok(raw) => Ok(self.resolve(raw)),
+        let v = self.view();
+        match v.raw() {
+            Ok(raw) => Ok(v.resolve(raw)),
             Err(bad) => Err(bad.to_error(self.position, &self.line)),
         }
     }
+}
 
-    /// Scans the line into entries.
-    fn scan(&mut self) {
-        self.entries.clear();
-        self.scratch.clear();
-        self.slots = [None; 10];
-        self.bad = None;
-        let mut sc = Scanner { b: &self.line, i: 0 };
-        let r = scan_object(&mut sc, &mut self.scratch, &mut self.entries, None, 0).and_then(|()| {
-            sc.ws();
-            if sc.i == sc.b.len() {
-                Ok(())
-            } else {
-                Err(bad_json(sc.i))
-            }
-        });
-        if let Err(b) = r {
-            self.bad = Some(b);
-            return;
-        }
-        for (n, e) in self.entries.iter().enumerate() {
-            let key = if e.key.scratch {
-                self.scratch.get(e.key.start..e.key.end)
-            } else {
-                self.line.get(e.key.start..e.key.end)
-            };
-            if let Some(s) = key.and_then(slot_of) {
-                self.slots[s] = Some(n);
-            }
-        }
+impl<'a> View<'a> {
+    fn bytes(&self, s: Span) -> &'a [u8] {
+        span_bytes(self.line, &self.p.scratch, s).unwrap_or_default()
+    }
+
+    fn text(&self, s: Span) -> &'a str {
+        core::str::from_utf8(self.bytes(s)).unwrap_or("")
+    }
+
+    fn entry(&self, name: &str) -> Option<&'a Entry> {
+        self.p
+            .entries
+            .iter()
+            .rev()
+            .find(|e| self.bytes(e.key) == name.as_bytes())
     }
 
     fn raw(&self) -> core::result::Result<RawJson, Bad> {
-        if let Some(b) = &self.bad {
+        if let Some(b) = &self.p.bad {
             return Err(b.clone());
         }
         let get = |slot: usize| -> Option<&Entry> {
-            let e = self.entries.get(self.slots[slot]?)?;
+            let e = self.p.entries.get(self.p.slots[slot]?)?;
             (e.kind != Kind::Null && !(e.kind == Kind::Str && e.val.start == e.val.end)).then_some(e)
         };
         let raw_range = |e: &Entry| Some(e.raw.0..e.raw.1);
@@ -441,7 +486,7 @@ impl ZeekJsonRecord {
         })
     }
 
-    fn resolve(&self, r: RawJson) -> ConnEvent<'_> {
+    fn resolve(&self, r: RawJson) -> ConnEvent<'a> {
         let mut ev = ConnEvent::new(r.ts, self.text(r.src), self.text(r.dst));
         ev.src_port = r.src_port;
         ev.dst_port = r.dst_port;
@@ -634,8 +679,8 @@ impl ZeekJsonReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
-        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
-        Ok(self.build_input(input, None))
+        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
+        Ok(self.build_input(self.lines(input), None))
     }
     /// A reader over the file at `path`.
     ///
@@ -644,16 +689,21 @@ impl ZeekJsonReaderBuilder {
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Ok(self.build_input(input, Some(path.to_owned())))
+        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        Ok(self.build_input(self.lines(input), Some(path.to_owned())))
     }
-    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
+    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
+        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
         ZeekJsonReader {
-            lines: Lines::new(input, self.common.max_line),
+            lines,
             path,
             stats: ReadStats::default(),
             strict: self.common.strict,
             rec: ZeekJsonRecord::new(),
+            parsed: Parsed::default(),
         }
     }
 }
@@ -682,6 +732,8 @@ pub struct ZeekJsonReader<R: Read> {
     stats: ReadStats,
     strict: bool,
     rec: ZeekJsonRecord,
+    // Scan state for the in-place path of `for_each`.
+    parsed: Parsed,
 }
 
 impl ZeekJsonReader<File> {
@@ -720,14 +772,14 @@ impl<R: Read> ZeekJsonReader<R> {
                 Ok(None) => return Ok(false),
                 Err(e) => return Err(Error::io(path.clone(), e)),
             };
-            if rec.line.iter().all(u8::is_ascii_whitespace) {
+            if rec.line.iter().all(u8::is_ascii_whitespace) && !info.too_long {
                 continue;
             }
             stats.records += 1;
             rec.position = info.position;
-            rec.scan();
+            rec.parsed.scan(&rec.line);
             if info.too_long {
-                rec.bad = Some(Bad::new(SkipReason::LineTooLong));
+                rec.parsed.bad = Some(Bad::new(SkipReason::LineTooLong));
             }
             return Ok(true);
         }
@@ -751,10 +803,10 @@ impl<R: Read> ZeekJsonReader<R> {
             if !Self::read_into(&mut self.lines, &self.path, &mut self.stats, &mut self.rec)? {
                 return Ok(None);
             }
-            match self.rec.raw() {
+            match self.rec.view().raw() {
                 Ok(raw) => {
                     self.stats.events += 1;
-                    return Ok(Some(self.rec.resolve(raw)));
+                    return Ok(Some(self.rec.view().resolve(raw)));
                 }
                 Err(bad) => {
                     if self.strict {
@@ -776,24 +828,53 @@ impl<R: Read> ZeekJsonReader<R> {
             return Ok(None);
         }
         // The record just parsed; parse it again from the shared borrow (cheap, no I/O).
-        match self.rec.raw() {
-            Ok(raw) => Ok(Some((self.rec.resolve(raw), &self.rec))),
+        let v = self.rec.view();
+        match v.raw() {
+            Ok(raw) => Ok(Some((v.resolve(raw), &self.rec))),
             Err(bad) => Err(bad.to_error(self.rec.position, &self.rec.line)),
         }
     }
 
-    /// Calls `f` with every event until the end of input.
+    /// Calls `f` with every event until the end of input: the fastest path, scanning each
+    /// line in place in the input buffer (no copy into a record). It does not update
+    /// [`record`](ZeekJsonReader::record).
     ///
     /// # Errors
     /// As [`next_event`](ZeekJsonReader::next_event).
     pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
-        while let Some(ev) = self.next_event()? {
-            f(ev);
+        loop {
+            let (info, s, e) = match self.lines.next_slice() {
+                Ok(Some(x)) => x,
+                Ok(None) => return Ok(()),
+                Err(err) => return Err(Error::io(self.path.clone(), err)),
+            };
+            let line = &self.lines.buf()[s..e];
+            if line.iter().all(u8::is_ascii_whitespace) && !info.too_long {
+                continue;
+            }
+            self.stats.records += 1;
+            self.parsed.scan(line);
+            if info.too_long {
+                self.parsed.bad = Some(Bad::new(SkipReason::LineTooLong));
+            }
+            let v = View { line, p: &self.parsed };
+            match v.raw() {
+                Ok(raw) => {
+                    self.stats.events += 1;
+                    f(v.resolve(raw));
+                }
+                Err(bad) => {
+                    if self.strict {
+                        return Err(bad.to_error(info.position, line));
+                    }
+                    self.stats.skip(info.position, &bad, line);
+                }
+            }
         }
-        Ok(())
     }
 
-    /// The last record read by [`next_event`](ZeekJsonReader::next_event).
+    /// The last record read by [`next_event`](ZeekJsonReader::next_event) or
+    /// [`next_event_with_record`](ZeekJsonReader::next_event_with_record).
     pub fn record(&self) -> &ZeekJsonRecord {
         &self.rec
     }
@@ -817,9 +898,10 @@ mod tests {
         let mut r = ZeekJsonReader::from_reader(line.as_bytes()).unwrap();
         let mut rec = ZeekJsonRecord::new();
         assert!(r.read_record(&mut rec).unwrap());
-        match rec.raw() {
+        let v = rec.view();
+        match v.raw() {
             Ok(raw) => {
-                let e = rec.resolve(raw);
+                let e = v.resolve(raw);
                 Ok(format!(
                     "{} {} {} {:?} {:?}",
                     e.ts.as_micros(),
@@ -879,17 +961,33 @@ mod tests {
     }
 
     #[test]
+    fn slots_match_names() {
+        for (i, n) in SLOT_NAMES.iter().enumerate() {
+            assert_eq!(slot_of(n.as_bytes()), Some(i));
+        }
+        assert_eq!(slot_of(b"id.orig"), None);
+    }
+
+    #[test]
     fn scratch_is_reused() {
         let line = r#"{"ts":1,"id.orig_h":"\u0061","id.resp_h":"b"}"#;
         let input = format!("{line}\n{line}\n{line}\n");
         let mut r = ZeekJsonReader::from_reader(input.as_bytes()).unwrap();
         let mut rec = ZeekJsonRecord::new();
         assert!(r.read_record(&mut rec).unwrap());
-        let cap = (rec.scratch.capacity(), rec.line.capacity(), rec.entries.capacity());
+        let cap = (
+            rec.parsed.scratch.capacity(),
+            rec.line.capacity(),
+            rec.parsed.entries.capacity(),
+        );
         while r.read_record(&mut rec).unwrap() {
             assert_eq!(rec.conn_event().unwrap().src, "a");
             assert_eq!(
-                (rec.scratch.capacity(), rec.line.capacity(), rec.entries.capacity()),
+                (
+                    rec.parsed.scratch.capacity(),
+                    rec.line.capacity(),
+                    rec.parsed.entries.capacity()
+                ),
                 cap
             );
         }

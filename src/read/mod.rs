@@ -273,9 +273,15 @@ impl Bad {
         }
     }
 
-    fn value_text(&self, line: &[u8]) -> Option<String> {
+    /// The offending bytes, clamped to the line.
+    fn value_bytes<'l>(&self, line: &'l [u8]) -> Option<&'l [u8]> {
         let r = self.value.clone()?;
-        let v = line.get(r)?;
+        let end = r.end.min(line.len());
+        line.get(r.start.min(end)..end)
+    }
+
+    fn value_text(&self, line: &[u8]) -> Option<String> {
+        let v = self.value_bytes(line)?;
         Some(String::from_utf8_lossy(&v[..v.len().min(80)]).into_owned())
     }
 
@@ -294,7 +300,7 @@ impl Bad {
     }
 
     pub(crate) fn to_error(&self, position: Position, line: &[u8]) -> Error {
-        let value = self.value.clone().and_then(|r| line.get(r));
+        let value = self.value_bytes(line);
         let reason = match self.detail_text() {
             Some(d) => format!("{} ({d})", self.reason),
             None => self.reason.to_string(),

@@ -61,6 +61,25 @@ struct Idx {
 }
 
 impl Idx {
+    fn needed(&self) -> usize {
+        [
+            self.ts,
+            self.uid,
+            self.orig_h,
+            self.orig_p,
+            self.resp_h,
+            self.resp_p,
+            self.proto,
+            self.duration,
+            self.orig_bytes,
+            self.resp_bytes,
+        ]
+        .iter()
+        .flatten()
+        .max()
+        .map_or(0, |m| m + 1)
+    }
+
     fn from_names(names: &[String]) -> Idx {
         let find = |n: &str| names.iter().position(|f| f == n);
         Idx {
@@ -106,6 +125,8 @@ pub struct ZeekHeader {
     // Names split out of the last tab column by three spaces (IoT-23); 0 for normal logs.
     quirk_extra: usize,
     idx: Idx,
+    // 1 + the largest column index an event needs.
+    needed: usize,
 }
 
 impl ZeekHeader {
@@ -127,6 +148,7 @@ impl ZeekHeader {
             }
         }
         let idx = Idx::from_names(&fields);
+        let needed = idx.needed();
         ZeekHeader {
             separator: state.separator,
             set_separator: state.set_separator.clone(),
@@ -137,6 +159,7 @@ impl ZeekHeader {
             types: Vec::new(),
             quirk_extra,
             idx,
+            needed,
         }
     }
 
@@ -250,10 +273,15 @@ fn unescape_header(v: &[u8]) -> Vec<u8> {
 pub struct ZeekRecord {
     line: Vec<u8>,
     // Byte ranges of the fields within `line`, in column order.
+    // Only the first `bounds.len()` fields are located eagerly (those an event needs); the
+    // rest are found on demand by `get`. `nfields` counts them all.
     bounds: Vec<(usize, usize)>,
+    nfields: usize,
+    sep: u8,
     position: Position,
     header: Option<Arc<ZeekHeader>>,
     too_long: bool,
+    allow_prefix: bool,
 }
 
 /// An event as byte ranges into the record's line (no borrow, so a reader can count a
@@ -275,32 +303,196 @@ struct RawEvent {
 /// Splits `line` at every `sep` byte, eight bytes at a time (SWAR: fields are short, so one
 /// word-wide scan beats a SIMD search restarted per field).
 #[inline]
-fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>) {
+fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let rep = u64::from_ne_bytes([sep; 8]);
-    let mut start = 0;
-    let chunks = line.chunks_exact(8);
-    let tail = chunks.remainder();
-    for (ci, ch) in chunks.enumerate() {
+    // High bit set exactly in the bytes equal to `sep` (no false positives).
+    let marks = |ch: &[u8]| {
         let arr: [u8; 8] = ch.try_into().unwrap_or([0; 8]);
         let w = u64::from_le_bytes(arr) ^ rep;
-        // High bit set exactly in the bytes equal to `sep` (no false positives).
-        let mut m = !(((w & LO7) + LO7) | w | LO7);
-        while m != 0 {
-            let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
-            out.push((start, i));
-            start = i + 1;
-            m &= m - 1;
+        !(((w & LO7) + LO7) | w | LO7)
+    };
+    let mut start = 0;
+    let mut chunks = line.chunks_exact(8).enumerate();
+    if limit > 0 {
+        for (ci, ch) in chunks.by_ref() {
+            let mut m = marks(ch);
+            while m != 0 {
+                let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
+                out.push((start, i));
+                start = i + 1;
+                m &= m - 1;
+                if out.len() == limit {
+                    // Enough fields located: only count the rest (one mark per byte, summed
+                    // with one multiply; no popcnt needed).
+                    let mut n = limit + ((m >> 7).wrapping_mul(ONES) >> 56) as usize;
+                    for (_, ch) in chunks.by_ref() {
+                        n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
+                    }
+                    let tail = line.chunks_exact(8).remainder();
+                    n += tail.iter().filter(|&&c| c == sep).count();
+                    return n + 1;
+                }
+            }
         }
+    } else {
+        let mut n = 0;
+        for (_, ch) in chunks.by_ref() {
+            n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
+        }
+        let tail = line.chunks_exact(8).remainder();
+        return n + tail.iter().filter(|&&c| c == sep).count() + 1;
     }
+    let tail = line.chunks_exact(8).remainder();
     let base = line.len() - tail.len();
+    let mut uncounted = 0usize;
     for (j, &c) in tail.iter().enumerate() {
         if c == sep {
-            out.push((start, base + j));
-            start = base + j + 1;
+            if out.len() < limit {
+                out.push((start, base + j));
+                start = base + j + 1;
+            } else {
+                uncounted += 1;
+            }
         }
     }
-    out.push((start, line.len()));
+    if out.len() < limit {
+        out.push((start, line.len()));
+        out.len()
+    } else {
+        out.len() + uncounted + 1
+    }
+}
+
+/// Splits a data line into field bounds (only the fields an event needs, unless the header
+/// uses IoT-23's three-space quirk). Returns the number of fields.
+#[inline]
+fn split_line(line: &[u8], header: Option<&ZeekHeader>, bounds: &mut Vec<(usize, usize)>) -> usize {
+    bounds.clear();
+    let sep = header.map_or(b'\t', |h| h.separator);
+    let limit = match header {
+        Some(h) if h.quirk_extra == 0 => h.needed,
+        _ => usize::MAX,
+    };
+    let mut nfields = split_swar(line, sep, bounds, limit);
+    if let Some(h) = header
+        && h.quirk_extra > 0
+        && bounds.len() + h.quirk_extra == h.fields.len()
+        && let Some((mut s, e)) = bounds.pop()
+    {
+        let finder = memchr::memmem::Finder::new(b"   ");
+        for _ in 0..h.quirk_extra {
+            let Some(i) = line.get(s..e).and_then(|f| finder.find(f)) else {
+                break;
+            };
+            bounds.push((s, s + i));
+            s += i + 3;
+        }
+        bounds.push((s, e));
+        nfields = bounds.len();
+    }
+    nfields
+}
+
+/// One split line and what is known about it.
+#[derive(Clone, Copy)]
+struct LineRef<'a> {
+    line: &'a [u8],
+    bounds: &'a [(usize, usize)],
+    nfields: usize,
+    header: Option<&'a ZeekHeader>,
+    too_long: bool,
+    // Headerless default layout: a prefix of the standard columns is accepted.
+    allow_prefix: bool,
+    // The located fields are already known to be valid UTF-8.
+    text_ok: bool,
+}
+
+#[inline]
+fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
+    if l.too_long {
+        return Err(Bad::new(SkipReason::LineTooLong));
+    }
+    let Some(h) = l.header else {
+        return Err(Bad::new(SkipReason::NoHeader));
+    };
+    if l.nfields != h.fields.len() && !(l.allow_prefix && l.nfields < h.fields.len()) {
+        return Err(Bad::count(h.fields.len(), l.nfields));
+    }
+    let idx = &h.idx;
+    let line = l.line;
+    let b = l.bounds;
+    // The value of column `i`, or None if the column is absent or unset.
+    let val = |i: Option<usize>| -> Option<(usize, usize)> {
+        let r = *b.get(i?)?;
+        let v = line.get(r.0..r.1)?;
+        (!h.is_unset(v)).then_some(r)
+    };
+    let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
+    let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
+    let ascii = l.text_ok || line.is_ascii();
+    let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
+        None if required => Err(Bad::field(
+            SkipReason::MissingField,
+            name,
+            i.and_then(|i| b.get(i)).map(|&r| range(r)),
+        )),
+        None => Ok(None),
+        Some(r) if ascii || is_text(bytes(r)) => Ok(Some(r)),
+        Some(r) => Err(Bad::field(SkipReason::BadUtf8, name, Some(range(r)))),
+    };
+    let ts = match val(idx.ts) {
+        None => {
+            return Err(Bad::field(
+                SkipReason::MissingField,
+                "ts",
+                idx.ts.and_then(|i| b.get(i)).map(|&r| range(r)),
+            ));
+        }
+        Some(r) => parse_ts_secs(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", Some(range(r))))?,
+    };
+    let src = text(idx.orig_h, "id.orig_h", true)?.unwrap_or_default();
+    let dst = text(idx.resp_h, "id.resp_h", true)?.unwrap_or_default();
+    let uid = text(idx.uid, "uid", false)?;
+    let port = |i: Option<usize>, name: &'static str| match val(i) {
+        None => Ok(None),
+        Some(r) => parse_port(bytes(r))
+            .map(Some)
+            .ok_or_else(|| Bad::field(SkipReason::BadPort, name, Some(range(r)))),
+    };
+    let count = |i: Option<usize>, name: &'static str| match val(i) {
+        None => Ok(None),
+        Some(r) => parse_u64(bytes(r))
+            .map(Some)
+            .ok_or_else(|| Bad::field(SkipReason::BadNumber, name, Some(range(r)))),
+    };
+    let src_port = port(idx.orig_p, "id.orig_p")?;
+    let dst_port = port(idx.resp_p, "id.resp_p")?;
+    let bytes_out = count(idx.orig_bytes, "orig_bytes")?;
+    let bytes_in = count(idx.resp_bytes, "resp_bytes")?;
+    let duration = match val(idx.duration) {
+        None => None,
+        Some(r) => Some(
+            parse_duration(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", Some(range(r))))?,
+        ),
+    };
+    let proto = match val(idx.proto) {
+        None => Proto::Other,
+        Some(r) => parse_proto(bytes(r)),
+    };
+    Ok(RawEvent {
+        ts,
+        src,
+        dst,
+        uid,
+        src_port,
+        dst_port,
+        proto,
+        duration,
+        bytes_out,
+        bytes_in,
+    })
 }
 
 /// Looks up an already validated UTF-8 range (falls back to "" rather than panicking).
@@ -312,6 +504,22 @@ pub(crate) fn str_at(buf: &[u8], r: (usize, usize)) -> &str {
 }
 
 impl RawEvent {
+    /// The event, its text sliced from `text` (the validated line prefix holding every
+    /// located field).
+    #[inline]
+    fn resolve_str(self, text: &str) -> ConnEvent<'_> {
+        let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
+        let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
+        ev.src_port = self.src_port;
+        ev.dst_port = self.dst_port;
+        ev.proto = self.proto;
+        ev.duration = self.duration;
+        ev.bytes_out = self.bytes_out;
+        ev.bytes_in = self.bytes_in;
+        ev.uid = self.uid.map(at);
+        ev
+    }
+
     #[inline]
     fn resolve(self, line: &[u8]) -> ConnEvent<'_> {
         // One validation of the whole line is cheaper than one per field; a line with invalid
@@ -348,18 +556,36 @@ impl ZeekRecord {
 
     /// The number of fields.
     pub fn len(&self) -> usize {
-        self.bounds.len()
+        self.nfields
     }
 
     /// Whether the record has no fields.
     pub fn is_empty(&self) -> bool {
-        self.bounds.is_empty()
+        self.nfields == 0
     }
 
     /// The raw bytes of field `i` (unset markers included).
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let &(s, e) = self.bounds.get(i)?;
-        self.line.get(s..e)
+        if let Some(&(s, e)) = self.bounds.get(i) {
+            return self.line.get(s..e);
+        }
+        if i >= self.nfields {
+            return None;
+        }
+        // Walk on from the last located field.
+        let (mut s, mut k) = match self.bounds.last() {
+            Some(&(_, e)) => (e + 1, self.bounds.len()),
+            None => (0, 0),
+        };
+        loop {
+            let rest = self.line.get(s..)?;
+            let end = memchr::memchr(self.sep, rest).map_or(self.line.len(), |j| s + j);
+            if k == i {
+                return self.line.get(s..end);
+            }
+            s = end + 1;
+            k += 1;
+        }
     }
 
     /// The whole line, without its line terminator.
@@ -378,7 +604,8 @@ impl ZeekRecord {
     }
 
     /// A field's text by name; `None` if the column is absent, unset (`-`), empty (`(empty)`)
-    /// or not UTF-8.
+    /// or not UTF-8. The text is as logged: Zeek's `\xNN` escapes are not decoded, and set
+    /// values keep their set separator (`http,ssl`).
     pub fn field(&self, name: &str) -> Option<&str> {
         let h = self.header.as_deref()?;
         let v = self.get(h.index(name)?)?;
@@ -419,114 +646,21 @@ impl ZeekRecord {
         }
     }
 
-    fn split(&mut self, header: Option<&ZeekHeader>) {
-        self.bounds.clear();
-        let sep = header.map_or(b'\t', |h| h.separator);
-        split_swar(&self.line, sep, &mut self.bounds);
-        if let Some(h) = header
-            && h.quirk_extra > 0
-            && self.bounds.len() + h.quirk_extra == h.fields.len()
-            && let Some((mut s, e)) = self.bounds.pop()
-        {
-            let finder = memchr::memmem::Finder::new(b"   ");
-            for _ in 0..h.quirk_extra {
-                let Some(i) = self.line.get(s..e).and_then(|f| finder.find(f)) else {
-                    break;
-                };
-                self.bounds.push((s, s + i));
-                s += i + 3;
-            }
-            self.bounds.push((s, e));
+    fn line_ref(&self) -> LineRef<'_> {
+        LineRef {
+            line: &self.line,
+            bounds: &self.bounds,
+            nfields: self.nfields,
+            header: self.header.as_deref(),
+            too_long: self.too_long,
+            allow_prefix: self.allow_prefix,
+            text_ok: false,
         }
     }
 
     #[inline]
     fn raw(&self) -> core::result::Result<RawEvent, Bad> {
-        if self.too_long {
-            return Err(Bad::new(SkipReason::LineTooLong));
-        }
-        let Some(h) = self.header.as_deref() else {
-            return Err(Bad::new(SkipReason::NoHeader));
-        };
-        if self.bounds.len() != h.fields.len() {
-            return Err(Bad::count(h.fields.len(), self.bounds.len()));
-        }
-        let idx = &h.idx;
-        let line = &self.line[..];
-        let b = &self.bounds;
-        // The value of column `i`, or None if the column is absent or unset.
-        let val = |i: Option<usize>| -> Option<(usize, usize)> {
-            let r = *b.get(i?)?;
-            let v = line.get(r.0..r.1)?;
-            (!h.is_unset(v)).then_some(r)
-        };
-        let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
-        let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
-        let ascii = line.is_ascii();
-        let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
-            None if required => Err(Bad::field(
-                SkipReason::MissingField,
-                name,
-                i.and_then(|i| b.get(i)).map(|&r| range(r)),
-            )),
-            None => Ok(None),
-            Some(r) if ascii || is_text(bytes(r)) => Ok(Some(r)),
-            Some(r) => Err(Bad::field(SkipReason::BadUtf8, name, Some(range(r)))),
-        };
-        let ts = match val(idx.ts) {
-            None => {
-                return Err(Bad::field(
-                    SkipReason::MissingField,
-                    "ts",
-                    idx.ts.and_then(|i| b.get(i)).map(|&r| range(r)),
-                ));
-            }
-            Some(r) => {
-                parse_ts_secs(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", Some(range(r))))?
-            }
-        };
-        let src = text(idx.orig_h, "id.orig_h", true)?.unwrap_or_default();
-        let dst = text(idx.resp_h, "id.resp_h", true)?.unwrap_or_default();
-        let uid = text(idx.uid, "uid", false)?;
-        let port = |i: Option<usize>, name: &'static str| match val(i) {
-            None => Ok(None),
-            Some(r) => parse_port(bytes(r))
-                .map(Some)
-                .ok_or_else(|| Bad::field(SkipReason::BadPort, name, Some(range(r)))),
-        };
-        let count = |i: Option<usize>, name: &'static str| match val(i) {
-            None => Ok(None),
-            Some(r) => parse_u64(bytes(r))
-                .map(Some)
-                .ok_or_else(|| Bad::field(SkipReason::BadNumber, name, Some(range(r)))),
-        };
-        let src_port = port(idx.orig_p, "id.orig_p")?;
-        let dst_port = port(idx.resp_p, "id.resp_p")?;
-        let bytes_out = count(idx.orig_bytes, "orig_bytes")?;
-        let bytes_in = count(idx.resp_bytes, "resp_bytes")?;
-        let duration = match val(idx.duration) {
-            None => None,
-            Some(r) => Some(
-                parse_duration(bytes(r))
-                    .ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", Some(range(r))))?,
-            ),
-        };
-        let proto = match val(idx.proto) {
-            None => Proto::Other,
-            Some(r) => parse_proto(bytes(r)),
-        };
-        Ok(RawEvent {
-            ts,
-            src,
-            dst,
-            uid,
-            src_port,
-            dst_port,
-            proto,
-            duration,
-            bytes_out,
-            bytes_in,
-        })
+        parse_raw(self.line_ref())
     }
 }
 
@@ -589,8 +723,8 @@ impl ZeekReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekReader<R>> {
-        let input = Input::new(rdr, self.common.buffer_capacity).map_err(|e| Error::io(None, e))?;
-        Ok(self.build_input(input, None))
+        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
+        Ok(self.build_input(self.lines(input), None))
     }
 
     /// A reader over the file at `path`.
@@ -600,11 +734,15 @@ impl ZeekReaderBuilder {
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekReader<File>> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f, self.common.buffer_capacity).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Ok(self.build_input(input, Some(path.to_owned())))
+        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
+        Ok(self.build_input(self.lines(input), Some(path.to_owned())))
     }
 
-    pub(crate) fn build_input<R: Read>(&self, input: Input<R>, path: Option<PathBuf>) -> ZeekReader<R> {
+    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
+        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+    }
+
+    pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekReader<R> {
         let state = HeaderState::default();
         let header = self.default_fields.then(|| {
             let mut h = ZeekHeader::new(&state, CONN_FIELDS.iter().map(|s| (*s).to_owned()).collect());
@@ -613,13 +751,16 @@ impl ZeekReaderBuilder {
         });
         ZeekReader {
             core: Core {
-                lines: Lines::new(input, self.common.max_line),
-                state,
-                header,
-                pending_fields: self.default_fields,
+                lines,
+                hdr: HeaderCtx {
+                    state,
+                    header,
+                    default_layout: self.default_fields,
+                },
                 path,
                 stats: ReadStats::default(),
                 strict: self.common.strict,
+                bounds: Vec::new(),
             },
             rec: ZeekRecord::new(),
         }
@@ -640,6 +781,12 @@ impl ZeekReaderBuilder {
 /// different field orders, extra columns (labels) and missing optional columns, and IoT-23's
 /// three-space last column. Lines starting with `#` are headers or comments, never records.
 /// Each data line becomes an event or a counted [`Skipped`](crate::Skipped) entry.
+///
+/// # Panics and error handling
+/// Never panics on input data. A data line that cannot be parsed is counted in
+/// [`ReadStats`] with its line, byte offset, field, value and reason (or, in strict mode,
+/// returned as an [`Error`]); only I/O errors, a corrupt gzip stream and a multi-byte
+/// `#separator` stop a non-strict reader.
 ///
 /// Two ways to drive it, as with the `csv` crate:
 /// - [`read_record`](ZeekReader::read_record) into your own [`ZeekRecord`], then
@@ -670,58 +817,28 @@ pub struct ZeekReader<R: Read> {
 #[derive(Debug)]
 struct Core<R: Read> {
     lines: Lines<R>,
-    state: HeaderState,
-    header: Option<Arc<ZeekHeader>>,
-    // The current header was built from default fields or a #fields line (vs. none yet).
-    pending_fields: bool,
+    hdr: HeaderCtx,
     path: Option<PathBuf>,
     stats: ReadStats,
     strict: bool,
+    // Field bounds for the in-place path of `for_each`.
+    bounds: Vec<(usize, usize)>,
 }
 
-impl<R: Read> Core<R> {
-    fn io(&self, e: std::io::Error) -> Error {
-        Error::io(self.path.clone(), e)
-    }
+/// Header directives and the current header block.
+#[derive(Debug)]
+struct HeaderCtx {
+    state: HeaderState,
+    header: Option<Arc<ZeekHeader>>,
+    // The current header is the assumed standard layout (no #fields seen yet).
+    default_layout: bool,
+}
 
-    fn read_record(&mut self, rec: &mut ZeekRecord) -> Result<bool> {
-        loop {
-            let info = match self.lines.next_line(&mut rec.line) {
-                Ok(Some(i)) => i,
-                Ok(None) => return Ok(false),
-                Err(e) => return Err(self.io(e)),
-            };
-            if rec.line.is_empty() {
-                continue;
-            }
-            if rec.line[0] == b'#' {
-                self.header_line(&rec.line, info.position)?;
-                continue;
-            }
-            self.stats.records += 1;
-            rec.position = info.position;
-            rec.too_long = info.too_long;
-            match (&rec.header, &self.header) {
-                (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
-                _ => rec.header = self.header.clone(),
-            }
-            let h = rec.header.take();
-            rec.split(h.as_deref());
-            rec.header = h;
-            if let (Some(h), true) = (rec.header.as_deref(), self.pending_fields) {
-                // Headerless default layout: accept a prefix of the standard columns.
-                if h.fields.len() == CONN_FIELDS.len() {
-                    let n = rec.bounds.len().min(h.fields.len());
-                    if n < h.fields.len() && n >= 5 {
-                        let mut short = h.clone();
-                        short.fields.truncate(n);
-                        short.idx = Idx::from_names(&short.fields);
-                        rec.header = Some(Arc::new(short));
-                    }
-                }
-            }
-            return Ok(true);
-        }
+impl HeaderCtx {
+    /// Whether a line with `nfields` columns may be a prefix of the assumed standard layout.
+    #[inline]
+    fn allow_prefix(&self, nfields: usize) -> bool {
+        self.default_layout && (5..CONN_FIELDS.len()).contains(&nfields)
     }
 
     fn header_line(&mut self, line: &[u8], pos: Position) -> Result<()> {
@@ -756,7 +873,7 @@ impl<R: Read> Core<R> {
             b"#fields" => {
                 let names = parts.map(|p| String::from_utf8_lossy(p).into_owned()).collect();
                 self.header = Some(Arc::new(ZeekHeader::new(&self.state, names)));
-                self.pending_fields = false;
+                self.default_layout = false;
             }
             b"#types" => {
                 if let Some(h) = self.header.as_mut() {
@@ -773,6 +890,91 @@ impl<R: Read> Core<R> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl<R: Read> Core<R> {
+    fn io(&self, e: std::io::Error) -> Error {
+        Error::io(self.path.clone(), e)
+    }
+
+    fn read_record(&mut self, rec: &mut ZeekRecord) -> Result<bool> {
+        loop {
+            let info = match self.lines.next_line(&mut rec.line) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(self.io(e)),
+            };
+            if rec.line.is_empty() && !info.too_long {
+                continue;
+            }
+            if rec.line.first() == Some(&b'#') {
+                self.hdr.header_line(&rec.line, info.position)?;
+                continue;
+            }
+            self.stats.records += 1;
+            rec.position = info.position;
+            rec.too_long = info.too_long;
+            match (&rec.header, &self.hdr.header) {
+                (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
+                _ => rec.header = self.hdr.header.clone(),
+            }
+            let h = rec.header.as_deref();
+            rec.sep = h.map_or(b'\t', |h| h.separator);
+            rec.nfields = split_line(&rec.line, h, &mut rec.bounds);
+            rec.allow_prefix = self.hdr.allow_prefix(rec.nfields);
+            return Ok(true);
+        }
+    }
+
+    /// Reads every remaining record in place (no copy into a record) and calls `f` with each
+    /// event.
+    fn for_each_in_place<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
+        loop {
+            let (info, s, e) = match self.lines.next_slice() {
+                Ok(Some(x)) => x,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(self.io(e)),
+            };
+            let line = &self.lines.buf()[s..e];
+            if line.is_empty() && !info.too_long {
+                continue;
+            }
+            if line.first() == Some(&b'#') {
+                self.hdr.header_line(line, info.position)?;
+                continue;
+            }
+            self.stats.records += 1;
+            let header = self.hdr.header.as_deref();
+            let nfields = split_line(line, header, &mut self.bounds);
+            // Validate the located fields once; the event's text is sliced from this.
+            let located = self.bounds.last().map_or(0, |r| r.1);
+            let text = line.get(..located).and_then(|p| core::str::from_utf8(p).ok());
+            let l = LineRef {
+                line,
+                bounds: &self.bounds,
+                nfields,
+                header,
+                too_long: info.too_long,
+                allow_prefix: self.hdr.allow_prefix(nfields),
+                text_ok: text.is_some(),
+            };
+            match parse_raw(l) {
+                Ok(raw) => {
+                    self.stats.events += 1;
+                    f(match text {
+                        Some(t) => raw.resolve_str(t),
+                        None => raw.resolve(line),
+                    });
+                }
+                Err(bad) => {
+                    if self.strict {
+                        return Err(bad.to_error(info.position, line));
+                    }
+                    self.stats.skip(info.position, &bad, line);
+                }
+            }
+        }
     }
 }
 
@@ -851,18 +1053,18 @@ impl<R: Read> ZeekReader<R> {
         }
     }
 
-    /// Calls `f` with every event until the end of input.
+    /// Calls `f` with every event until the end of input: the fastest path, parsing each
+    /// line in place in the input buffer (no copy into a record). It does not update
+    /// [`record`](ZeekReader::record).
     ///
     /// # Errors
     /// As [`next_event`](ZeekReader::next_event).
-    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
-        while let Some(ev) = self.next_event()? {
-            f(ev);
-        }
-        Ok(())
+    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, f: F) -> Result<()> {
+        self.core.for_each_in_place(f)
     }
 
-    /// The last record read by [`next_event`](ZeekReader::next_event) (for its other fields:
+    /// The last record read by [`next_event`](ZeekReader::next_event) or
+    /// [`next_event_with_record`](ZeekReader::next_event_with_record) (for its other fields:
     /// `reader.record().field("conn_state")`).
     pub fn record(&self) -> &ZeekRecord {
         &self.rec
@@ -870,7 +1072,7 @@ impl<R: Read> ZeekReader<R> {
 
     /// The current header block, if one has been read.
     pub fn header(&self) -> Option<&ZeekHeader> {
-        self.core.header.as_deref()
+        self.core.hdr.header.as_deref()
     }
 
     /// What has been read so far.
@@ -915,11 +1117,14 @@ mod tests {
             "0123456\t89abcdef\tx\t",
             "long field without tabs at all",
         ] {
-            out.clear();
-            split_swar(line.as_bytes(), b'\t', &mut out);
-            let got: Vec<&str> = out.iter().map(|&(s, e)| &line[s..e]).collect();
             let want: Vec<&str> = line.split('\t').collect();
-            assert_eq!(got, want, "{line:?}");
+            for limit in [0, 1, 2, 3, usize::MAX] {
+                out.clear();
+                let n = split_swar(line.as_bytes(), b'\t', &mut out, limit);
+                assert_eq!(n, want.len(), "{line:?} {limit}");
+                let got: Vec<&str> = out.iter().map(|&(s, e)| &line[s..e]).collect();
+                assert_eq!(got, want[..want.len().min(limit)], "{line:?} {limit}");
+            }
         }
     }
 
