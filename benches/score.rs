@@ -1,9 +1,10 @@
-//! Scoring throughput: many short series (W2-like) and one long series (W3-like), with a warm
-//! analyzer (plans and scratch reused) and a cold one (built per series).
+//! Scoring throughput: many short series (W2: 100 000 series of 50–500 events) on one core with
+//! a warm analyzer (plans and scratch reused), on all cores with `score_set`, with a cold analyzer
+//! (built per series), and one long series (W3: 10⁶ events).
 //! Run: `cargo bench --bench score` (`cargo bench --bench score -- quick` for the short variant).
 
 use beaconstat::synth::{BeaconSpec, Jitter, Rng, poisson};
-use beaconstat::{Analyzer, AnalyzerConfig};
+use beaconstat::{Analyzer, AnalyzerConfig, ConnEvent, GroupBy, Grouper, Timestamp, score_set};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -28,7 +29,7 @@ fn many_series(n: usize) -> Vec<Vec<i64>> {
 }
 
 fn bench_score(c: &mut Criterion) {
-    let series = many_series(10_000);
+    let series = many_series(100_000);
     let events: usize = series.iter().map(Vec::len).sum();
     let mut g = c.benchmark_group("score");
     g.sample_size(10);
@@ -45,6 +46,22 @@ fn bench_score(c: &mut Criterion) {
                 acc
             })
         },
+    );
+    // The same series as one SeriesSet, scored by `score_set` over all cores.
+    let names: Vec<String> = (0..series.len())
+        .map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    let mut grouper = Grouper::new(GroupBy::Pair);
+    for (name, s) in names.iter().zip(&series) {
+        for &t in s {
+            grouper.push(&ConnEvent::new(Timestamp(t), name, "203.0.113.1"));
+        }
+    }
+    let set = grouper.finish();
+    let cfg = AnalyzerConfig::default();
+    g.bench_function(
+        BenchmarkId::new("many_series_score_set_all_cores", format!("{}x50-500", set.len())),
+        |b| b.iter(|| score_set(black_box(&set), &cfg, 1).len()),
     );
     let few = &series[..1000];
     let few_events: usize = few.iter().map(Vec::len).sum();
