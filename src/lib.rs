@@ -85,6 +85,7 @@ mod allowlist;
 mod beacon;
 mod error;
 mod event;
+mod names;
 mod read;
 mod series;
 pub mod synth;
@@ -97,8 +98,13 @@ pub use beacon::{
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
+pub use names::{
+    DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
+    ResolvedBy, label_entropy, registered_domain, subdomain,
+};
 pub use read::{
-    AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, Format, ReadStats, SkipReason, Skipped, TimeFormat, ZeekHeader,
+    Answer, AnswerIter, Answers, AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord,
+    LogKind, NameLogReader, NameRecord, ReadStats, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,
     ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
     open_with,
 };
