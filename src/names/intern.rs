@@ -56,6 +56,16 @@ impl Interner {
         Some(id)
     }
 
+    /// The arena and each id's `(start, len)` in it (the lookup table is dropped).
+    pub(crate) fn into_parts(self) -> (String, Vec<(u32, u32)>) {
+        (self.arena, self.spans)
+    }
+
+    /// The `(start, len)` of an id's text in the arena.
+    pub(crate) fn span(&self, id: u32) -> (u32, u32) {
+        self.spans.get(id as usize).copied().unwrap_or((0, 0))
+    }
+
     pub(crate) fn bytes(&self) -> usize {
         self.arena.capacity() + self.spans.capacity() * 8 + self.table.capacity() * 4
     }

@@ -353,13 +353,27 @@ struct DnsAnswer {
     name: u32,
 }
 
-/// The run of answers for one (source, address) in the sorted answer list.
+/// The run of answers for one (source, address) in the sorted answer list, with the two
+/// addresses' `(start, len)` in the address arena (inline, so a probe touches the table
+/// entry and the text only).
 #[derive(Debug, Clone, Copy)]
 struct PairRun {
-    src: u32,
-    ip: u32,
+    src: (u32, u32),
+    ip: (u32, u32),
     start: u32,
     end: u32,
+}
+
+/// A connection id's text in the uid arena and its name (inline, as for [`PairRun`]).
+#[derive(Debug, Clone, Copy)]
+struct UidSlot {
+    uid: (u32, u32),
+    name: UidName,
+}
+
+#[inline]
+fn at(arena: &str, (s, l): (u32, u32)) -> &str {
+    arena.get(s as usize..s as usize + l as usize).unwrap_or("")
 }
 
 /// Shared name storage: names, their registered domains.
@@ -558,6 +572,8 @@ impl NameResolverBuilder {
         } = self;
         answers.sort_unstable();
         let hasher = DefaultHashBuilder::default();
+        let (addr_arena, addr_spans) = addrs.into_parts();
+        let span = |id: u32| addr_spans.get(id as usize).copied().unwrap_or((0, 0));
         let mut pairs: HashTable<PairRun> = HashTable::new();
         let mut i = 0;
         while i < answers.len() {
@@ -566,23 +582,31 @@ impl NameResolverBuilder {
             while j < answers.len() && answers[j].src == src && answers[j].ip == ip {
                 j += 1;
             }
-            let h = hasher.hash_one((addrs.get(src), addrs.get(ip)));
             let run = PairRun {
-                src,
-                ip,
+                src: span(src),
+                ip: span(ip),
                 start: u32::try_from(i).unwrap_or(u32::MAX),
                 end: u32::try_from(j).unwrap_or(u32::MAX),
             };
-            pairs.insert_unique(h, run, |r| hasher.hash_one((addrs.get(r.src), addrs.get(r.ip))));
+            let key = |r: &PairRun| hasher.hash_one((at(&addr_arena, r.src), at(&addr_arena, r.ip)));
+            pairs.insert_unique(key(&run), run, key);
             i = j;
+        }
+        let mut uid_table: HashTable<UidSlot> = HashTable::with_capacity(uid_names.len());
+        let uid_spans: Vec<(u32, u32)> = (0..uid_names.len()).map(|u| uids.span(u as u32)).collect();
+        let (uid_arena, _) = uids.into_parts();
+        for (&name, &uid) in uid_names.iter().zip(&uid_spans) {
+            let slot = UidSlot { uid, name };
+            let key = |s: &UidSlot| hasher.hash_one(at(&uid_arena, s.uid).as_bytes());
+            uid_table.insert_unique(key(&slot), slot, key);
         }
         stats.names = names.names.len() as u64;
         stats.uids = uid_names.len() as u64;
         NameResolver {
             names,
-            addrs,
-            uids,
-            uid_names,
+            addr_arena,
+            uid_arena,
+            uids: uid_table,
             answers,
             pairs,
             hasher,
@@ -616,9 +640,9 @@ impl NameResolverBuilder {
 #[derive(Debug, Clone)]
 pub struct NameResolver {
     names: Names,
-    addrs: Interner,
-    uids: Interner,
-    uid_names: Vec<UidName>,
+    addr_arena: String,
+    uid_arena: String,
+    uids: HashTable<UidSlot>,
     // Sorted by (src, ip, ts, …).
     answers: Vec<DnsAnswer>,
     pairs: HashTable<PairRun>,
@@ -647,9 +671,9 @@ impl NameResolver {
     /// Approximate heap bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
         self.names.names.bytes()
-            + self.addrs.bytes()
-            + self.uids.bytes()
-            + self.uid_names.capacity() * core::mem::size_of::<UidName>()
+            + self.addr_arena.capacity()
+            + self.uid_arena.capacity()
+            + self.uids.capacity() * core::mem::size_of::<UidSlot>()
             + self.answers.capacity() * core::mem::size_of::<DnsAnswer>()
             + self.pairs.capacity() * core::mem::size_of::<PairRun>()
     }
@@ -657,9 +681,12 @@ impl NameResolver {
     /// The name of one connection: by `uid`, else by DNS, else unresolved. Allocates nothing.
     pub fn resolve(&self, ev: &ConnEvent<'_>) -> Resolution<'_> {
         if let Some(uid) = ev.uid
-            && let Some(u) = self.uids.find(uid)
-            && let Some(n) = self.uid_names.get(u as usize)
+            && !self.uids.is_empty()
+            && let Some(slot) = self.uids.find(self.hasher.hash_one(uid.as_bytes()), |s| {
+                at(&self.uid_arena, s.uid) == uid
+            })
         {
+            let n = slot.name;
             let how = if n.rank == 3 {
                 ResolvedBy::ConnectHost
             } else {
@@ -675,9 +702,9 @@ impl NameResolver {
     /// if `ts_us` is within its TTL plus the grace.
     pub fn resolve_dns(&self, src: &str, dst: &str, ts_us: i64) -> Option<Resolution<'_>> {
         let h = self.hasher.hash_one((src, dst));
-        let run = self
-            .pairs
-            .find(h, |r| self.addrs.get(r.src) == src && self.addrs.get(r.ip) == dst)?;
+        let run = self.pairs.find(h, |r| {
+            at(&self.addr_arena, r.ip) == dst && at(&self.addr_arena, r.src) == src
+        })?;
         let slice = self.answers.get(run.start as usize..run.end as usize)?;
         let k = slice.partition_point(|a| a.ts <= ts_us);
         let a = slice.get(k.checked_sub(1)?)?;
