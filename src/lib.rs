@@ -13,6 +13,12 @@
 //! - **Scoring**: an [`Analyzer`], built once, scores many series and returns a
 //!   [`BeaconReport`] per series, reusing its FFT plans and scratch buffers.
 //!
+//! Beacons behind proxies and rotating addresses are grouped by the **name** they asked for: a
+//! [`NameResolver`] built from Zeek `dns.log`/`ssl.log`/`http.log` ([`NameLogReader`]) names
+//! each connection (by `uid`, proxy `CONNECT`, or DNS answer within its TTL) for
+//! [`ConnEvent::with_name`] and [`GroupBy::SrcName`]; [`DnsChannels`] scores DNS itself as a
+//! channel, with tunnel evidence ([`DnsEvidence`]).
+//!
 //! ## Example: score a series
 //! ```
 //! use beaconstat::Analyzer;

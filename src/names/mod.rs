@@ -616,9 +616,26 @@ impl NameResolverBuilder {
     }
 }
 
-/// Resolves connections to the server names they asked for (see the [module docs](self)).
+/// Resolves connections to the server names they asked for.
 ///
-/// Immutable once built: share one resolver across threads (`&self` everywhere).
+/// Built once from Zeek `dns.log`, `ssl.log` and `http.log` records
+/// ([`NameLogReader`](crate::NameLogReader)) with a [`NameResolverBuilder`]; then each
+/// connection is resolved, in this order:
+///
+/// 1. **By `uid`** ([`ResolvedBy::ConnectHost`], [`ResolvedBy::Uid`]): the same connection in
+///    `http.log` or `ssl.log`. A proxy request (`CONNECT host:443`, or `GET http://host/…`)
+///    names the real destination and marks the connection `via_proxy`; otherwise the TLS SNI,
+///    else the HTTP `Host` header.
+/// 2. **By DNS** ([`ResolvedBy::Dns`]): the most recent answer *to that source* for the
+///    connection's destination address, if the connection starts within the answer's TTL plus
+///    a grace period ([`NameResolverBuilder::dns_grace`]). The name is the one queried (what
+///    the client asked for), not the CNAME target.
+/// 3. Otherwise [`ResolvedBy::Unresolved`].
+///
+/// Names are normalised (ASCII lowercase, no trailing dot; IP literals are not names) and
+/// interned once with their registered domain ([`registered_domain`]). Resolving is two hash
+/// probes and a binary search, with no allocation. Immutable once built: share one resolver
+/// across threads (`&self` everywhere).
 ///
 /// # Example
 /// ```
