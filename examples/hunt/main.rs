@@ -27,7 +27,9 @@
 //! Names come from Zeek `dns.log`, `ssl.log` and `http.log` given beside `conn.log` (files
 //! whose names start with `dns`, `ssl`, `http`; a directory is searched for all four): by
 //! connection `uid` (TLS SNI, HTTP Host, proxy `CONNECT host:port`), else by the most recent
-//! DNS answer for the destination within its TTL + `--dns-grace S` seconds (default 60). A
+//! DNS answer for the destination within its TTL + `--dns-grace S` seconds (default 60); with
+//! `--dns-any-source`, an answer to any source will do (when the sensor sees only the
+//! recursive resolver's queries: `resolved_by: "dns_any_source"`). A
 //! series grouped by name merges the connections to every address behind the name, and one
 //! reached through a web proxy is grouped by the name asked of the proxy. JSON rows carry
 //! `fqdn`, `domain`, `via_proxy` (and `proxy`, the proxy's address) and `resolved_by`.
@@ -69,11 +71,12 @@ struct Options {
     no_allowlist: bool,
     strict: bool,
     dns_grace: f64,
+    dns_any_source: bool,
 }
 
 fn usage() -> &'static str {
     "usage: hunt [FILE|DIR ...] [--json] [--svg DIR] [--top K] [--min-events N] [--threshold T]\n\
-     \x20           [--group-by auto|pair|fqdn|domain|ip-pair|host-process] [--dns-grace S]\n\
+     \x20           [--group-by auto|pair|fqdn|domain|ip-pair|host-process] [--dns-grace S] [--dns-any-source]\n\
      \x20           [--allowlist FILE | --no-allowlist] [--strict]"
 }
 
@@ -90,6 +93,7 @@ fn parse_args() -> Result<Options, String> {
         no_allowlist: false,
         strict: false,
         dns_grace: 60.0,
+        dns_any_source: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -105,6 +109,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--threshold" => o.threshold = value("--threshold")?.parse().map_err(|e| format!("--threshold: {e}"))?,
             "--group-by" => o.group_by = value("--group-by")?,
+            "--dns-any-source" => o.dns_any_source = true,
             "--dns-grace" => o.dns_grace = value("--dns-grace")?.parse().map_err(|e| format!("--dns-grace: {e}"))?,
             "--allowlist" => o.allowlist = Some(PathBuf::from(value("--allowlist")?)),
             "--no-allowlist" => o.no_allowlist = true,
@@ -202,21 +207,23 @@ fn group_by(name: &str) -> GroupBy {
 /// How the connections of one named series were resolved.
 #[derive(Debug, Default, Clone)]
 struct NameMeta {
-    // Counts per ResolvedBy: uid, connect_host, dns.
-    by: [u64; 3],
+    // Counts per ResolvedBy: uid, connect_host, dns, dns_any_source.
+    by: [u64; 4],
     proxied: u64,
     proxy: Option<String>,
 }
 
 impl NameMeta {
     fn resolved_by(&self) -> ResolvedBy {
-        let [uid, connect, dns] = self.by;
-        if connect >= uid && connect >= dns {
+        let [uid, connect, dns, any] = self.by;
+        if connect >= uid.max(dns).max(any) {
             ResolvedBy::ConnectHost
-        } else if uid >= dns {
+        } else if uid >= dns.max(any) {
             ResolvedBy::Uid
-        } else {
+        } else if dns >= any {
             ResolvedBy::Dns
+        } else {
+            ResolvedBy::DnsAnySource
         }
     }
 }
@@ -234,6 +241,7 @@ struct NameInfo {
 fn read_names(o: &Options, files: &[PathBuf], sources: &mut Vec<String>) -> Result<(NameResolver, NameInfo), String> {
     let mut b = NameResolver::builder();
     b.dns_grace(Interval::from_secs_f64(o.dns_grace.max(0.0)).unwrap_or(Interval::from_secs(60)));
+    b.dns_any_source(o.dns_any_source);
     let mut channels = DnsChannels::new();
     let mut any_dns = false;
     for f in files {
@@ -334,7 +342,8 @@ fn read_all(
                     let slot = match r.how {
                         ResolvedBy::Uid => 0,
                         ResolvedBy::ConnectHost => 1,
-                        _ => 2,
+                        ResolvedBy::Dns => 2,
+                        _ => 3,
                     };
                     m.by[slot] += 1;
                     if r.via_proxy {

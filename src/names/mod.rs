@@ -81,6 +81,11 @@ pub enum ResolvedBy {
     ConnectHost,
     /// The most recent DNS answer for the destination address to this source, within its TTL.
     Dns,
+    /// The most recent DNS answer for the destination address to *any* source, within its TTL
+    /// (opt-in: [`NameResolverBuilder::dns_any_source`]; for sensors that see only the
+    /// recursive resolver's queries). Weaker: addresses shared by many names (CDNs) may be
+    /// named after another client's lookup.
+    DnsAnySource,
     /// No name found.
     #[default]
     Unresolved,
@@ -93,6 +98,7 @@ impl ResolvedBy {
             ResolvedBy::Uid => "uid",
             ResolvedBy::ConnectHost => "connect_host",
             ResolvedBy::Dns => "dns",
+            ResolvedBy::DnsAnySource => "dns_any_source",
             ResolvedBy::Unresolved => "unresolved",
         }
     }
@@ -159,8 +165,10 @@ pub struct ResolveStats {
     pub by_uid: u64,
     /// Named by a proxy request of the same connection.
     pub by_connect: u64,
-    /// Named by a DNS answer.
+    /// Named by a DNS answer to the same source.
     pub by_dns: u64,
+    /// Named by a DNS answer to another source ([`ResolvedBy::DnsAnySource`]).
+    pub by_dns_any_source: u64,
     /// Not named.
     pub unresolved: u64,
     /// Named connections that went through a proxy.
@@ -175,13 +183,14 @@ impl ResolveStats {
             ResolvedBy::Uid => self.by_uid += 1,
             ResolvedBy::ConnectHost => self.by_connect += 1,
             ResolvedBy::Dns => self.by_dns += 1,
+            ResolvedBy::DnsAnySource => self.by_dns_any_source += 1,
             ResolvedBy::Unresolved => self.unresolved += 1,
         }
         self.via_proxy += u64::from(r.via_proxy);
     }
     /// Connections that got a name.
     pub fn named(&self) -> u64 {
-        self.by_uid + self.by_connect + self.by_dns
+        self.by_uid + self.by_connect + self.by_dns + self.by_dns_any_source
     }
     /// Adds another set of counts.
     pub fn merge(&mut self, o: &ResolveStats) {
@@ -189,6 +198,7 @@ impl ResolveStats {
         self.by_uid += o.by_uid;
         self.by_connect += o.by_connect;
         self.by_dns += o.by_dns;
+        self.by_dns_any_source += o.by_dns_any_source;
         self.unresolved += o.unresolved;
         self.via_proxy += o.via_proxy;
     }
@@ -198,12 +208,17 @@ impl fmt::Display for ResolveStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} connections: {} named ({} by uid, {} by proxy request, {} by DNS), {} unresolved; {} via proxy",
+            "{} connections: {} named ({} by uid, {} by proxy request, {} by DNS{}), {} unresolved; {} via proxy",
             self.connections,
             self.named(),
             self.by_uid,
             self.by_connect,
             self.by_dns,
+            if self.by_dns_any_source > 0 {
+                format!(", {} by another source's DNS", self.by_dns_any_source)
+            } else {
+                String::new()
+            },
             self.unresolved,
             self.via_proxy
         )
@@ -439,6 +454,7 @@ pub struct NameResolverBuilder {
     uid_names: Vec<UidName>,
     answers: Vec<DnsAnswer>,
     grace: Interval,
+    any_source: bool,
     stats: IndexStats,
 }
 
@@ -451,6 +467,7 @@ impl Default for NameResolverBuilder {
             uid_names: Vec::new(),
             answers: Vec::new(),
             grace: Interval::from_secs(60),
+            any_source: false,
             stats: IndexStats::default(),
         }
     }
@@ -466,6 +483,29 @@ impl NameResolverBuilder {
     /// and stub resolvers cache a little longer than the TTL says). Negative values count as 0.
     pub fn dns_grace(&mut self, grace: Interval) -> &mut Self {
         self.grace = Interval::from_micros(grace.as_micros().max(0));
+        self
+    }
+
+    /// Whether a connection no DNS answer to its own source names may take the most recent
+    /// answer for its destination to any source ([`ResolvedBy::DnsAnySource`]). Off by default;
+    /// turn it on when the sensor sees the recursive resolver's queries rather than the
+    /// clients'. Costs a second copy of the answer index.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, NameLogReader, NameResolver, ResolvedBy, Timestamp};
+    /// let dns = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n\
+    ///            10.0\t10.0.0.53\t8.8.8.8\tc2.example.net\t192.0.2.80\t300.0\n";
+    /// let mut b = NameResolver::builder();
+    /// b.dns_any_source(true);
+    /// NameLogReader::from_reader(dns.as_bytes())?.for_each(|r| b.add(&r))?;
+    /// let r = b.build();
+    /// let ev = ConnEvent::new(Timestamp::from_secs(12), "10.0.0.7", "192.0.2.80");
+    /// assert_eq!((r.resolve(&ev).name, r.resolve(&ev).how), (Some("c2.example.net"), ResolvedBy::DnsAnySource));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn dns_any_source(&mut self, yes: bool) -> &mut Self {
+        self.any_source = yes;
         self
     }
 
@@ -568,6 +608,7 @@ impl NameResolverBuilder {
             uid_names,
             mut answers,
             grace,
+            any_source,
             mut stats,
         } = self;
         answers.sort_unstable();
@@ -592,6 +633,30 @@ impl NameResolverBuilder {
             pairs.insert_unique(key(&run), run, key);
             i = j;
         }
+        // Any-source index: answers sorted by (address, time), one run per address.
+        let mut by_ip = Vec::new();
+        let mut ips: HashTable<PairRun> = HashTable::new();
+        if any_source {
+            by_ip = answers.clone();
+            by_ip.sort_unstable_by_key(|a| (a.ip, a.ts, a.until, a.name));
+            let mut i = 0;
+            while i < by_ip.len() {
+                let ip = by_ip[i].ip;
+                let mut j = i + 1;
+                while j < by_ip.len() && by_ip[j].ip == ip {
+                    j += 1;
+                }
+                let run = PairRun {
+                    src: (0, 0),
+                    ip: span(ip),
+                    start: u32::try_from(i).unwrap_or(u32::MAX),
+                    end: u32::try_from(j).unwrap_or(u32::MAX),
+                };
+                let key = |r: &PairRun| hasher.hash_one(at(&addr_arena, r.ip).as_bytes());
+                ips.insert_unique(key(&run), run, key);
+                i = j;
+            }
+        }
         let mut uid_table: HashTable<UidSlot> = HashTable::with_capacity(uid_names.len());
         let uid_spans: Vec<(u32, u32)> = (0..uid_names.len()).map(|u| uids.span(u as u32)).collect();
         let (uid_arena, _) = uids.into_parts();
@@ -609,6 +674,8 @@ impl NameResolverBuilder {
             uids: uid_table,
             answers,
             pairs,
+            by_ip,
+            ips,
             hasher,
             grace,
             stats,
@@ -663,6 +730,9 @@ pub struct NameResolver {
     // Sorted by (src, ip, ts, …).
     answers: Vec<DnsAnswer>,
     pairs: HashTable<PairRun>,
+    // Sorted by (ip, ts, …); empty unless any-source fallback is on.
+    by_ip: Vec<DnsAnswer>,
+    ips: HashTable<PairRun>,
     hasher: DefaultHashBuilder,
     grace: Interval,
     stats: IndexStats,
@@ -693,6 +763,8 @@ impl NameResolver {
             + self.uids.capacity() * core::mem::size_of::<UidSlot>()
             + self.answers.capacity() * core::mem::size_of::<DnsAnswer>()
             + self.pairs.capacity() * core::mem::size_of::<PairRun>()
+            + self.by_ip.capacity() * core::mem::size_of::<DnsAnswer>()
+            + self.ips.capacity() * core::mem::size_of::<PairRun>()
     }
 
     /// The name of one connection: by `uid`, else by DNS, else unresolved. Allocates nothing.
@@ -711,8 +783,31 @@ impl NameResolver {
             };
             return self.names.resolution(n.name, how, n.via_proxy);
         }
-        self.resolve_dns(ev.src, ev.dst, ev.ts.as_micros())
+        let t = ev.ts.as_micros();
+        self.resolve_dns(ev.src, ev.dst, t)
+            .or_else(|| self.resolve_dns_any_source(ev.dst, t))
             .unwrap_or(Resolution::unresolved())
+    }
+
+    /// The latest answer at or before `ts_us` in a time-sorted run, if still valid.
+    #[inline]
+    fn latest_valid(&self, slice: &[DnsAnswer], ts_us: i64) -> Option<u32> {
+        let k = slice.partition_point(|a| a.ts <= ts_us);
+        let a = slice.get(k.checked_sub(1)?)?;
+        (ts_us <= a.until.saturating_add(self.grace.as_micros())).then_some(a.name)
+    }
+
+    /// The name from any source's DNS answers for `dst` (only with
+    /// [`NameResolverBuilder::dns_any_source`]; `None` otherwise).
+    pub fn resolve_dns_any_source(&self, dst: &str, ts_us: i64) -> Option<Resolution<'_>> {
+        if self.ips.is_empty() {
+            return None;
+        }
+        let h = self.hasher.hash_one(dst.as_bytes());
+        let run = self.ips.find(h, |r| at(&self.addr_arena, r.ip) == dst)?;
+        let slice = self.by_ip.get(run.start as usize..run.end as usize)?;
+        let name = self.latest_valid(slice, ts_us)?;
+        Some(self.names.resolution(name, ResolvedBy::DnsAnySource, false))
     }
 
     /// The name from DNS alone: the most recent answer for `dst` to `src` at or before `ts_us`,
@@ -723,10 +818,8 @@ impl NameResolver {
             at(&self.addr_arena, r.ip) == dst && at(&self.addr_arena, r.src) == src
         })?;
         let slice = self.answers.get(run.start as usize..run.end as usize)?;
-        let k = slice.partition_point(|a| a.ts <= ts_us);
-        let a = slice.get(k.checked_sub(1)?)?;
-        (ts_us <= a.until.saturating_add(self.grace.as_micros()))
-            .then(|| self.names.resolution(a.name, ResolvedBy::Dns, false))
+        let name = self.latest_valid(slice, ts_us)?;
+        Some(self.names.resolution(name, ResolvedBy::Dns, false))
     }
 
     /// The registered domain of an interned name (as [`registered_domain`], without the
@@ -785,6 +878,36 @@ mod tests {
         assert_eq!(r.index_stats().dns_answers, 4);
         assert_eq!(r.index_stats().not_names, 1);
         assert_eq!(r.domain_of("a.example.com"), Some("example.com"));
+    }
+
+    #[test]
+    fn any_source_fallback_is_opt_in_and_second_to_own_source() {
+        let off = resolver(&[DNS], 10);
+        let ev = ConnEvent::new(Timestamp::from_secs(120), "10.0.0.9", "192.0.2.2");
+        assert_eq!(off.resolve(&ev).how, ResolvedBy::Unresolved);
+        let mut b = NameResolver::builder();
+        b.dns_grace(Interval::from_secs(10)).dns_any_source(true);
+        NameLogReader::from_reader(DNS.as_bytes())
+            .unwrap()
+            .for_each(|r| b.add(&r))
+            .unwrap();
+        let on = b.build();
+        let r = on.resolve(&ev);
+        assert_eq!((r.name, r.how), (Some("a.example.com"), ResolvedBy::DnsAnySource));
+        // 10.0.0.1's own answer wins over 10.0.0.2's later one for the same address.
+        let own = on.resolve(&ConnEvent::new(Timestamp::from_secs(151), "10.0.0.1", "192.0.2.1"));
+        assert_eq!((own.name, own.how), (Some("b.example.org"), ResolvedBy::Dns));
+        // Any source: the latest answer for the address (two at t=150; either is valid).
+        let any = on.resolve(&ConnEvent::new(Timestamp::from_secs(151), "10.0.0.9", "192.0.2.1"));
+        assert!(matches!(any.name, Some("b.example.org" | "c.example.net")), "{any:?}");
+        assert_eq!(
+            on.resolve(&ConnEvent::new(Timestamp::from_secs(500), "10.0.0.9", "192.0.2.1"))
+                .how,
+            ResolvedBy::Unresolved
+        );
+        let mut st = ResolveStats::default();
+        st.add(&r);
+        assert!(st.to_string().contains("1 by another source's DNS"), "{st}");
     }
 
     #[test]
