@@ -812,6 +812,19 @@ impl NameResolver {
 
     /// The name from DNS alone: the most recent answer for `dst` to `src` at or before `ts_us`,
     /// if `ts_us` is within its TTL plus the grace.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{NameLogReader, NameResolver, ResolvedBy};
+    /// let dns = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n100.0\ta\tr\tx.example.com\t192.0.2.1\t30.0\n";
+    /// let mut b = NameResolver::builder();
+    /// NameLogReader::from_reader(dns.as_bytes())?.for_each(|r| b.add(&r))?;
+    /// let res = b.build();
+    /// assert_eq!(res.resolve_dns("a", "192.0.2.1", 150_000_000).map(|r| r.how), Some(ResolvedBy::Dns));
+    /// assert_eq!(res.resolve_dns("a", "192.0.2.1", 99_000_000), None); // before the answer
+    /// assert_eq!(res.domain_of("x.example.com"), Some("example.com"));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
     pub fn resolve_dns(&self, src: &str, dst: &str, ts_us: i64) -> Option<Resolution<'_>> {
         let h = self.hasher.hash_one((src, dst));
         let run = self.pairs.find(h, |r| {

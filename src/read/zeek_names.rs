@@ -113,7 +113,8 @@ impl<'a> Answers<'a> {
     }
 }
 
-/// One DNS answer: an address, a name (CNAME, PTR) or other record text, and its TTL.
+/// One DNS answer: an address, a name (CNAME, PTR) or other record text, and its TTL (see
+/// [`Answers`] and [`Answer::is_address`] for examples).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Answer<'a> {
@@ -141,7 +142,7 @@ impl Answer<'_> {
     }
 }
 
-/// Iterator over [`Answers`].
+/// Iterator over [`Answers`] (see there for an example).
 #[derive(Debug, Clone)]
 pub struct AnswerIter<'a> {
     answers: &'a str,
@@ -184,6 +185,17 @@ impl<'a> Iterator for AnswerIter<'a> {
 }
 
 /// A `dns.log` record.
+///
+/// # Example
+/// ```
+/// use beaconstat::{NameLogReader, NameRecord};
+/// let log = r#"{"ts":5.0,"uid":"CD1","id.orig_h":"10.0.0.5","id.resp_h":"10.0.0.53","query":"c2.example.net","qtype_name":"A","rcode_name":"NOERROR","answers":["192.0.2.8"],"TTLs":[60.0]}"#;
+/// let mut r = NameLogReader::from_reader(log.as_bytes())?;
+/// let Some(NameRecord::Dns(d)) = r.next_record()? else { panic!("a DNS record") };
+/// assert_eq!((d.src, d.query, d.qtype, d.rcode), ("10.0.0.5", "c2.example.net", Some("A"), Some("NOERROR")));
+/// assert_eq!(d.answers.iter().next().map(|a| a.value), Some("192.0.2.8"));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DnsRecord<'a> {
@@ -206,6 +218,16 @@ pub struct DnsRecord<'a> {
 }
 
 /// An `ssl.log` record.
+///
+/// # Example
+/// ```
+/// use beaconstat::{NameLogReader, NameRecord};
+/// let log = "#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tserver_name\n7.5\tCS1\t10.0.0.5\t192.0.2.8\t443\tapi.example.org\n";
+/// let mut r = NameLogReader::from_reader(log.as_bytes())?;
+/// let Some(NameRecord::Ssl(s)) = r.next_record()? else { panic!("a TLS record") };
+/// assert_eq!((s.uid, s.dst_port, s.server_name), (Some("CS1"), Some(443), Some("api.example.org")));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SslRecord<'a> {
@@ -224,6 +246,16 @@ pub struct SslRecord<'a> {
 }
 
 /// An `http.log` record.
+///
+/// # Example
+/// ```
+/// use beaconstat::{NameLogReader, NameRecord};
+/// let log = "#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tmethod\thost\turi\tuser_agent\n1.0\tCH1\t10.0.0.5\t192.0.2.8\tGET\tsite.example\t/a\tcurl/8\n";
+/// let mut r = NameLogReader::from_reader(log.as_bytes())?;
+/// let Some(NameRecord::Http(h)) = r.next_record()? else { panic!("an HTTP record") };
+/// assert_eq!((h.method, h.host, h.uri, h.user_agent), (Some("GET"), Some("site.example"), Some("/a"), Some("curl/8")));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpRecord<'a> {
@@ -296,6 +328,16 @@ pub(crate) fn strip_port(s: &str) -> &str {
 }
 
 /// One record of a `dns.log`, `ssl.log` or `http.log`.
+///
+/// # Example
+/// ```
+/// use beaconstat::{LogKind, NameLogReader};
+/// let log = "#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tserver_name\n2.0\tC9\ta\tb\tx.example\n";
+/// let mut r = NameLogReader::from_reader(log.as_bytes())?;
+/// let rec = r.next_record()?.unwrap();
+/// assert_eq!((rec.kind(), rec.uid(), rec.ts().as_micros()), (LogKind::Ssl, Some("C9"), 2_000_000));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NameRecord<'a> {

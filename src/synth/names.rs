@@ -6,6 +6,13 @@ use super::Rng;
 use core::fmt::Write;
 
 /// What a [`NameLogs`] contains that a detector should find.
+///
+/// # Example
+/// ```
+/// use beaconstat::synth::NameLogs;
+/// let t = NameLogs::builder().hosts(2).days(0.1).build().truth;
+/// assert_eq!((t.beacon_name.as_str(), t.beacon_period_s), ("update.cdn-sync.net", 300.0));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct NameTruth {
