@@ -632,6 +632,19 @@ fn run(o: &Options) -> Result<(), String> {
                 d.ignored()
             );
         }
+        // Tunnels need not be periodic: list every tunnel-like DNS series, whatever its rank.
+        let tunnels: Vec<String> = rows
+            .iter()
+            .filter(|r| r.dns_tunnel_like == Some(true))
+            .map(|r| format!("{} (score {:.2})", r.key, r.score))
+            .collect();
+        if !tunnels.is_empty() {
+            let _ = writeln!(
+                err,
+                "tunnel-like DNS (many high-entropy subdomains): {}",
+                tunnels.join(", ")
+            );
+        }
     }
     let _ = writeln!(err, "{summary}");
     let _ = writeln!(
