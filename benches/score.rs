@@ -1,6 +1,6 @@
 //! Scoring throughput: many short series (W2-like) and one long series (W3-like), with a warm
 //! analyzer (plans and scratch reused) and a cold one (built per series).
-//! Run: `cargo bench --bench score`.
+//! Run: `cargo bench --bench score` (`cargo bench --bench score -- quick` for the short variant).
 
 use beaconstat::synth::{BeaconSpec, Jitter, Rng, poisson};
 use beaconstat::{Analyzer, AnalyzerConfig};
@@ -49,6 +49,20 @@ fn bench_score(c: &mut Criterion) {
     let few = &series[..1000];
     let few_events: usize = few.iter().map(Vec::len).sum();
     g.throughput(Throughput::Elements(few_events as u64));
+    // The same workload on a tenth of the series: a quick check while iterating.
+    g.bench_function(
+        BenchmarkId::new("many_series_warm_quick", format!("{}x50-500", few.len())),
+        |b| {
+            let mut a = Analyzer::default();
+            b.iter(|| {
+                let mut acc = 0.0;
+                for s in few {
+                    acc += a.score(black_box(s), None).score;
+                }
+                acc
+            })
+        },
+    );
     g.bench_function(
         BenchmarkId::new("many_series_cold", format!("{}x50-500", few.len())),
         |b| {

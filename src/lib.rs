@@ -84,6 +84,9 @@
 //!
 //! ## Crate features
 //! - `serde` (default): `Serialize`/`Deserialize` for events, keys, reports and configs.
+//! - `parallel` (default): [`score_set`] scores a whole set over all cores with rayon, one
+//!   analyzer per worker thread. Off, it scores on the calling thread.
+//! - `evtx`: native `.evtx` files through the `evtx` crate (its command-line features off).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
@@ -91,19 +94,29 @@ mod allowlist;
 mod beacon;
 mod error;
 mod event;
+mod lineage;
 mod names;
 mod read;
 mod series;
 pub mod synth;
 mod time;
+mod winevent;
 
 pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
     Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats,
     PERSISTENT_SHARE, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs, persistence,
+    score_set,
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
+pub use lineage::{
+    Baseline, ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource,
+    EvidenceEvent, EvidenceKind, Finding, HostLineage, LifeEvent, LifeKind, Lineage, LineageBuilder, LineageConfig,
+    Principal, Process, ProcessEvent, ProcessKey, ProcessLink, ProcessSource, Reason, Run, SchtasksCommand,
+    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, Trigger, TriggerKind,
+    command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
+};
 pub use names::{
     DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
     ResolvedBy, label_entropy, registered_domain, subdomain,
@@ -116,6 +129,11 @@ pub use read::{
 };
 pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
+#[cfg(feature = "evtx")]
+pub use winevent::EvtxReader;
+pub use winevent::{
+    WinEventReader, WinReadStats, WinRecord, WinShape, WinSkip, parse_pid, read_windows_events, sysmon_conn_event,
+};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

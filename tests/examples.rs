@@ -2,6 +2,8 @@
 //! `cargo test` builds the examples next to the test binaries; a test that cannot find one
 //! says so and passes (e.g. under `cargo test --lib`).
 
+mod common;
+
 use beaconstat::synth::{Scenario, TruthKind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -282,4 +284,40 @@ fn regimes_example_prints_its_table() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("| 300 s ±50% uniform |"), "{text}");
+}
+
+#[test]
+fn hunt_finds_empire_agents_in_sysmon_by_host_and_process() {
+    // SOURCE.md: Empire agents (Delay 5, jitter 0) in powershell.exe on WORKSTATION5,
+    // 172.18.39.5 -> 10.10.10.5:80, 51 and 35 Sysmon 3 connections in two captures.
+    let Some(dir) = shared("otrf_empire_sysmon") else {
+        return;
+    };
+    let mut jsons = Vec::new();
+    for zip in [
+        "empire_dllinjection_LoadLibrary_CreateRemoteThread.zip",
+        "empire_mimikatz_logonpasswords.zip",
+    ] {
+        let Some(json) = common::unzip_json(&dir.join(zip)) else {
+            return;
+        };
+        jsons.push(json);
+    }
+    let mut args = vec!["--group-by", "host-process"];
+    args.extend(jsons.iter().map(|p| p.to_str().unwrap()));
+    let Some(rows) = hunt_json(&args) else { return };
+    let top = ranked(&rows);
+    for (rank, (host, events)) in [("WORKSTATION5.mordor.local", 51), ("WORKSTATION5.theshire.local", 35)]
+        .into_iter()
+        .enumerate()
+    {
+        let r = top[rank];
+        assert_eq!(r["host"], host);
+        assert!(r["process"].as_str().unwrap().ends_with("powershell.exe"));
+        assert_eq!(r["dst"], "10.10.10.5");
+        assert_eq!(r["events"], events);
+        let period = r["period_s"].as_f64().unwrap();
+        assert!((5.0..5.3).contains(&period), "period {period}");
+        assert!(r["score"].as_f64().unwrap() > 0.8);
+    }
 }

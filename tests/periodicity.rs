@@ -159,3 +159,35 @@ fn config_changes_take_effect() {
     assert!(AnalyzerConfig::builder().tolerances(&[0.0]).build().is_err());
     assert!(AnalyzerConfig::builder().max_bins(10).build().is_err());
 }
+
+#[test]
+fn scoring_a_whole_set_matches_scoring_each_series() {
+    use beaconstat::{AnalyzerConfig, ConnEvent, GroupBy, Grouper, Timestamp, score_set};
+    let mut grouper = Grouper::new(GroupBy::Pair);
+    let mut rng = Rng::new(11);
+    let names: Vec<String> = (0..300).map(|i| format!("10.0.{}.{}", i / 250, i % 250)).collect();
+    let mut all: Vec<(usize, i64)> = Vec::new();
+    for (i, _) in names.iter().enumerate() {
+        let ts = if i % 3 == 0 {
+            BeaconSpec::new(30.0 + i as f64, 40 + i % 50)
+                .jitter(Jitter::Uniform(0.2))
+                .generate(&mut rng, START)
+        } else {
+            poisson(&mut rng, 5 + i % 80, 90.0, START)
+        };
+        all.extend(ts.into_iter().map(|t| (i, t)));
+    }
+    for &(i, t) in &all {
+        grouper.push(&ConnEvent::new(Timestamp(t), &names[i], "198.51.100.1"));
+    }
+    let set = grouper.finish();
+    let parallel = score_set(&set, &AnalyzerConfig::default(), 6);
+    let mut analyzer = Analyzer::default();
+    let sequential: Vec<_> = set
+        .iter()
+        .filter(|s| s.len() >= 6)
+        .map(|s| (s.index(), analyzer.score_series(&s)))
+        .collect();
+    assert_eq!(parallel.len(), sequential.len());
+    assert_eq!(parallel, sequential);
+}

@@ -38,6 +38,9 @@
 //! - `--allowlist FILE`: site rules applied after the built-in defaults; `--no-allowlist`.
 //! - `--strict`: stop at the first malformed record instead of counting it as skipped.
 //!
+//! Inputs: Zeek conn.log (TSV, JSON, gzip), CSV, and Sysmon network connections (event 3) from
+//! Windows event JSON (or `.evtx` with `--features evtx`), where each connection names its process.
+//!
 //! Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
 
 mod plot;
@@ -46,7 +49,8 @@ use beaconstat::synth::Scenario;
 use beaconstat::{
     Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy,
     Grouper, Interval, NameLogReader, NameRecord, NameResolver, PERSISTENT_SHARE, ReadStats, ResolveStats, ResolvedBy,
-    SeriesKey, SeriesSet, human_secs, persistence, registered_domain,
+    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, registered_domain, score_set,
+    sysmon_conn_event,
 };
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
@@ -194,6 +198,21 @@ fn by_name_or_pair<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
     by_name(e).or_else(|| GroupBy::PairPort.key(e))
 }
 
+/// The format of a file from its first bytes (gzip is looked inside).
+fn sniff(path: &std::path::Path) -> Result<Option<Format>, String> {
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut prefix = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    while filled < prefix.len() {
+        match file.read(&mut prefix[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Ok(detect(&prefix[..filled]))
+}
+
 fn group_by(name: &str) -> GroupBy {
     match name {
         "ip-pair" => GroupBy::Pair,
@@ -278,6 +297,7 @@ fn read_all(
     o: &Options,
     files: &[PathBuf],
     name_files: &[PathBuf],
+    coverage: &mut NetCoverage,
 ) -> Result<(SeriesSet, ReadStats, Vec<String>, NameInfo), String> {
     let mut grouper = Grouper::new(group_by(&o.group_by));
     let mut sources = Vec::new();
@@ -296,7 +316,12 @@ fn read_all(
             text.len() as f64 / 1e6
         ));
         let mut reader = AnyReader::from_reader(text.as_bytes(), o.strict).map_err(|e| e.to_string())?;
-        reader.for_each(|ev| grouper.push(&ev)).map_err(|e| e.to_string())?;
+        reader
+            .for_each(|ev| {
+                coverage.see(&ev);
+                grouper.push(&ev);
+            })
+            .map_err(|e| e.to_string())?;
         stats.merge(reader.stats());
         return Ok((grouper.finish(), stats, sources, info));
     }
@@ -317,22 +342,45 @@ fn read_all(
         bar
     });
     let mut done_before = 0u64;
+    let coverage = &mut *coverage;
     for f in files {
+        let is_evtx = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx"));
+        if is_evtx || sniff(f)? == Some(Format::WindowsEventJson) {
+            // Sysmon / Windows event logs: network connections are Sysmon event 3, with the
+            // process behind each one.
+            let (mut conns, mut others) = (0u64, 0u64);
+            let st = read_windows_events(f, |rec| match sysmon_conn_event(rec) {
+                Some(ev) => {
+                    coverage.see(&ev);
+                    grouper.push(&ev);
+                    conns += 1;
+                }
+                None => others += 1,
+            })
+            .map_err(|e| format!("{}: {e}", f.display()))?;
+            sources.push(format!(
+                "{} (windows events): {} records, {} Sysmon network connections, {} other events, {} skipped",
+                f.display(),
+                st.records,
+                conns,
+                others,
+                st.skipped
+            ));
+            for s in st.skips.iter().take(3) {
+                sources.push(format!("  skipped {s:?}"));
+            }
+            continue;
+        }
         let file = std::fs::File::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let counting = Counting {
             inner: file,
             bytes: Arc::clone(&bytes),
         };
         let mut reader = AnyReader::from_reader(counting, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
-        if reader.format() == Format::WindowsEventJson {
-            return Err(format!(
-                "{}: Windows event JSON (Sysmon/Security) is read by the task-lineage reader, not by hunt yet",
-                f.display()
-            ));
-        }
         let mut n = 0u64;
         let (rstats, meta) = (&mut info.stats, &mut info.meta);
         let res = reader.for_each(|ev| {
+            coverage.see(&ev);
             let r = resolver.resolve(&ev);
             rstats.add(&r);
             let name = if by_domain { r.domain } else { r.name };
@@ -407,6 +455,46 @@ impl EntryRef for HashMap<String, HashMap<String, NameMeta>> {
     }
 }
 
+/// What the network telemetry lets a hunter see: which events name a host and a process.
+#[derive(Debug, Default)]
+struct NetCoverage {
+    events: u64,
+    with_process: u64,
+    with_host: u64,
+    with_bytes: u64,
+}
+
+impl NetCoverage {
+    fn see(&mut self, ev: &beaconstat::ConnEvent<'_>) {
+        self.events += 1;
+        self.with_process += u64::from(ev.process.is_some_and(|p| p.image.is_some() || p.guid.is_some()));
+        self.with_host += u64::from(ev.host.is_some());
+        self.with_bytes += u64::from(ev.bytes_out.is_some());
+    }
+
+    /// The blind spots, in words.
+    fn gaps(&self) -> Vec<String> {
+        let mut gaps = Vec::new();
+        if self.events == 0 {
+            return gaps;
+        }
+        let share = |n: u64| n as f64 / self.events as f64;
+        if share(self.with_process) < 0.5 {
+            gaps.push(format!(
+                "{:.0}% of connections name no process: beacons cannot be tied to a program or a scheduled task (add Sysmon 3 or EDR network events)",
+                100.0 * (1.0 - share(self.with_process))
+            ));
+        }
+        if share(self.with_bytes) < 0.5 {
+            gaps.push(format!(
+                "{:.0}% of connections carry no byte counts: data-size regularity is not used",
+                100.0 * (1.0 - share(self.with_bytes))
+            ));
+        }
+        gaps
+    }
+}
+
 /// One scored series, ready for output.
 #[derive(serde::Serialize)]
 struct Row<'a> {
@@ -452,7 +540,8 @@ struct Row<'a> {
 fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
     let (files, name_files) = expand(&o.inputs)?;
-    let (set, stats, sources, names) = read_all(o, &files, &name_files)?;
+    let mut coverage = NetCoverage::default();
+    let (set, stats, sources, names) = read_all(o, &files, &name_files, &mut coverage)?;
     let read_time = started.elapsed();
 
     let mut allow = if o.no_allowlist {
@@ -474,17 +563,33 @@ fn run(o: &Options) -> Result<(), String> {
 
     let score_started = Instant::now();
     let mut analyzer = Analyzer::default();
+    let reports = score_set(&set, analyzer.config(), o.min_events);
     let mut summary = AllowlistSummary::new();
     let mut rows: Vec<Row<'_>> = Vec::new();
-    let window = set.time_range().unwrap_or_default();
+    // Persistence is judged against the time each source was observed: the union of the spans
+    // of its series (so separate captures of one host, days apart, do not dilute each other).
+    // DNS query series (with a dns.log) are scored and judged the same way, on their own.
+    let observed = observed_time_per_source(&set);
     let dns_series = names.dns.as_ref().map(|d| d.series());
-    let dns_window = dns_series.and_then(|d| d.time_range()).unwrap_or_default();
-    let conn_iter = set.iter().map(|s| (s, "conn"));
-    let dns_iter = dns_series.into_iter().flat_map(|d| d.iter()).map(|s| (s, "dns"));
-    for (s, channel) in conn_iter.chain(dns_iter).filter(|(s, _)| s.len() >= o.min_events) {
-        let report = analyzer.score_series(&s);
+    let dns_observed = dns_series.map(observed_time_per_source).unwrap_or_default();
+    let dns_reports = dns_series.map_or_else(Vec::new, |d| score_set(d, analyzer.config(), o.min_events));
+    let conn_items = reports.into_iter().map(|(i, r)| (i, r, "conn"));
+    let dns_items = dns_reports.into_iter().map(|(i, r)| (i, r, "dns"));
+    for (index, report, channel) in conn_items.chain(dns_items) {
+        let (from, observed) = match (channel, dns_series) {
+            ("dns", Some(d)) => (d, &dns_observed),
+            _ => (&set, &observed),
+        };
+        let Some(s) = from.get(index) else { continue };
+        let (Some(first), Some(observed_s)) = (s.first(), observed.get(s.key().src.or(s.key().host).unwrap_or("")))
+        else {
+            continue;
+        };
+        let window = (
+            first,
+            beaconstat::Timestamp(first.0.saturating_add((observed_s * 1e6) as i64)),
+        );
         let key = s.key();
-        let window = if channel == "dns" { dns_window } else { window };
         let rule = allow.match_key(&key, None);
         // Rank by the score damped for short bursts (see `beaconstat::persistence`).
         let persistence = persistence(&report, window);
@@ -647,6 +752,9 @@ fn run(o: &Options) -> Result<(), String> {
         }
     }
     let _ = writeln!(err, "{summary}");
+    for gap in coverage.gaps() {
+        let _ = writeln!(err, "coverage: {gap}");
+    }
     let _ = writeln!(
         err,
         "read + group {:.2} s, score {:.2} s ({:.1} M events/s)",
@@ -677,6 +785,40 @@ fn run(o: &Options) -> Result<(), String> {
         let _ = writeln!(err, "wrote {written} SVG files to {}", dir.display());
     }
     Ok(())
+}
+
+/// Seconds each source was observed: the union of the time spans of its series.
+fn observed_time_per_source(set: &SeriesSet) -> std::collections::HashMap<&str, f64> {
+    let mut spans: std::collections::HashMap<&str, Vec<(i64, i64)>> = std::collections::HashMap::new();
+    for s in set.iter() {
+        if let (Some(a), Some(b)) = (s.first(), s.last()) {
+            spans
+                .entry(s.key().src.or(s.key().host).unwrap_or(""))
+                .or_default()
+                .push((a.0, b.0));
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(src, mut v)| {
+            v.sort_unstable();
+            let (mut total, mut cur): (u64, Option<(i64, i64)>) = (0, None);
+            for (a, b) in v {
+                cur = match cur {
+                    Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                    Some((ca, cb)) => {
+                        total += cb.abs_diff(ca);
+                        Some((a, b))
+                    }
+                    None => Some((a, b)),
+                };
+            }
+            if let Some((ca, cb)) = cur {
+                total += cb.abs_diff(ca);
+            }
+            (src, total as f64 / 1e6)
+        })
+        .collect()
 }
 
 fn svg_name(rank: usize, key: &SeriesKey<'_>) -> String {
@@ -730,7 +872,7 @@ fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::
         let mut why = r.evidence.clone();
         if r.persistence < 1.0 {
             why.push_str(&format!(
-                "; short-lived: spans {:.1}% of the capture (score x{:.2})",
+                "; short-lived: spans {:.1}% of its source's time (score x{:.2})",
                 100.0 * PERSISTENT_SHARE * r.persistence * r.persistence,
                 r.persistence
             ));

@@ -4,7 +4,7 @@ use super::config::AnalyzerConfig;
 use super::intervals::{CombFit, IntervalData, coalesce, coalesce_gap};
 use super::report::{BeaconReport, IntervalStats, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict};
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
-use super::stats::{bowley, decades, mad, quantile_sorted};
+use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
 use crate::time::Timestamp;
 
@@ -32,11 +32,11 @@ pub struct Analyzer {
     sizes: Vec<u64>,
     beats: Vec<i64>,
     beat_sizes: Vec<u64>,
-    intervals: Vec<f64>,
+    sorted_us: Vec<u64>,
+    radix: Vec<u64>,
     sorted: Vec<f64>,
-    logs: Vec<f64>,
+    prefix: Vec<f64>,
     scratch: Vec<f64>,
-    scratch2: Vec<f64>,
     spectral: SpectralEngine,
     last_spectral: SpectralFit,
 }
@@ -64,11 +64,11 @@ impl Analyzer {
             sizes: Vec::new(),
             beats: Vec::new(),
             beat_sizes: Vec::new(),
-            intervals: Vec::new(),
+            sorted_us: Vec::new(),
+            radix: Vec::new(),
             sorted: Vec::new(),
-            logs: Vec::new(),
+            prefix: Vec::new(),
             scratch: Vec::new(),
-            scratch2: Vec::new(),
             spectral: SpectralEngine::new(),
             last_spectral: SpectralFit::default(),
         }
@@ -91,20 +91,25 @@ impl Analyzer {
     /// with fewer than `min_events` beats get [`Verdict::TooFew`] with score 0 and p-value 1.
     pub fn score(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> BeaconReport {
         let sizes = sizes.filter(|s| s.len() == timestamps.len());
-        self.prepare(timestamps, sizes);
-        let events = self.ts.len();
-        let (first, last) = match (self.ts.first(), self.ts.last()) {
+        // Already in order (the usual case: grouped series are sorted): read the input in place.
+        let in_place = self.prepare(timestamps, sizes);
+        let (ts, sz) = if in_place {
+            (timestamps, sizes)
+        } else {
+            (self.ts.as_slice(), sizes.map(|_| self.sizes.as_slice()))
+        };
+        let events = ts.len();
+        let (first, last) = match (ts.first(), ts.last()) {
             (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
             _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
         };
         let gap = coalesce_gap(
-            &self.ts,
+            ts,
             self.cfg.coalesce_ratio,
             self.cfg.coalesce_max.as_micros(),
             &mut self.scratch,
         );
-        let sz = sizes.map(|_| self.sizes.as_slice());
-        coalesce(&self.ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
+        coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
         let beats = self.beats.len();
         if beats < self.cfg.min_events {
             let mut r = BeaconReport::too_few(events, beats, first, last);
@@ -113,28 +118,34 @@ impl Analyzer {
         }
 
         // Intervals between beats, seconds; all > 0 because coalescing merges equal times.
-        self.intervals.clear();
-        self.intervals
-            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        // Sorted as integer µs (radix sort for long series), then converted: the conversion is
+        // monotone, so this is the order of the intervals in seconds.
+        self.sorted_us.clear();
+        self.sorted_us
+            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0])));
+        sort_u64(&mut self.sorted_us, &mut self.radix);
         self.sorted.clear();
-        self.sorted.extend_from_slice(&self.intervals);
-        self.sorted.sort_unstable_by(f64::total_cmp);
-        self.logs.clear();
-        self.logs.extend(self.sorted.iter().map(|v| v.ln()));
-        let m = self.intervals.len();
+        self.sorted.extend(self.sorted_us.iter().map(|&us| us as f64 / 1e6));
+        self.prefix.clear();
+        self.prefix.push(0.0);
+        let mut acc = 0.0;
+        self.prefix.extend(self.sorted.iter().map(|&v| {
+            acc += v;
+            acc
+        }));
+        let m = self.sorted.len();
         let span = last.0.abs_diff(first.0) as f64 / 1e6;
         let mean = span / m as f64;
         let data = IntervalData {
-            intervals: &self.intervals,
             sorted: &self.sorted,
-            log_sorted: &self.logs,
+            prefix: &self.prefix,
             mean,
             dead_time: gap as f64 / 1e6,
         };
         let (tols, kmax, contrast) = (&self.cfg.tolerances, self.cfg.max_multiple, self.cfg.contrast);
 
         let median = quantile_sorted(&self.sorted, 0.5);
-        let interval_fit = data.best_fit(None, tols, kmax, contrast, &mut self.scratch);
+        let interval_fit = data.best_fit(None, tols, kmax, contrast);
         let hint = interval_fit.map_or(median, |f| f.period);
         let params = SpectralParams {
             bins_per_period: self.cfg.bins_per_period,
@@ -150,7 +161,7 @@ impl Analyzer {
         let mut fit = interval_fit;
         if let (Some(ps), Some(fi)) = (spec.period, interval_fit)
             && (ps - fi.period).abs() > fi.tolerance * fi.period
-            && let Some(alt) = data.best_fit(Some(ps), tols, kmax, contrast, &mut self.scratch)
+            && let Some(alt) = data.best_fit(Some(ps), tols, kmax, contrast)
             && timing_evidence(&alt, m) > timing_evidence(&fi, m)
         {
             fit = Some(alt);
@@ -162,10 +173,17 @@ impl Analyzer {
         });
         let period = (fit.period > 0.0).then_some(fit.period);
 
-        // Spectral sub-score: the ACF hill at the chosen period, damped by Fisher's p.
-        let acf = period
+        // Spectral sub-score: the ACF hill at the comb's period or at the verified periodogram
+        // period, whichever is higher, damped by Fisher's p. A pattern of several events per
+        // cycle (a reconnect and its retry: intervals 7 s, 3 s, 7 s, 3 s …) has no simple
+        // interval comb but a strong ACF at the cycle (10 s).
+        let comb_acf = period
             .and_then(|p| self.spectral.acf_at(p, spec.bin_width))
             .map_or(0.0, |(_, r)| r.clamp(0.0, 1.0));
+        let (acf, acf_period) = match spec.period {
+            Some(ps) if spec.acf_peak > comb_acf => (spec.acf_peak, Some(ps)),
+            _ => (comb_acf, period),
+        };
         let gate = |p: f64| (decades(p) / self.cfg.gate_decades).clamp(0.0, 1.0);
         let spectral = acf * gate(spec.fisher_p);
 
@@ -174,16 +192,22 @@ impl Analyzer {
 
         let p_value = (2.0 * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
         let significance = gate(p_value);
-        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch, &mut self.scratch2));
+        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
         let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
         let score = significance * size_factor * timing.max(0.9 * spectral);
+        // Where the spectral evidence carries the score, its period is the one to report.
+        let (period, source) = if 0.9 * spectral > timing && acf_period != period {
+            (acf_period, PeriodSource::Spectrum)
+        } else {
+            (period, source)
+        };
         let score = if score.is_finite() {
             score.clamp(0.0, 1.0) + 0.0
         } else {
             0.0
         };
 
-        let mad_s = mad(&self.sorted, median, &mut self.scratch);
+        let mad_s = mad_sorted(&self.sorted, median);
         BeaconReport {
             verdict: Verdict::Scored,
             score,
@@ -212,6 +236,7 @@ impl Analyzer {
                 mad_s,
                 bowley: bowley(&self.sorted),
                 mean_s: mean,
+                comb_period_s: (fit.period > 0.0).then_some(fit.period),
             },
             spectrum: SpectralStats {
                 period_s: spec.period,
@@ -248,14 +273,19 @@ impl Analyzer {
         Evidence {
             report,
             beats: self.beats.clone(),
-            intervals_s: self.intervals.clone(),
+            intervals_s: self
+                .beats
+                .windows(2)
+                .map(|w| w[1].abs_diff(w[0]) as f64 / 1e6)
+                .collect(),
             periodogram: self.spectral.periodogram(&spec),
             autocorrelation: self.spectral.autocorrelation(&spec),
         }
     }
 
-    /// Copies the input into sorted scratch buffers (sorting by time, then size, only if needed).
-    fn prepare(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) {
+    /// Returns `true` when the input is already ordered by time, then size (it is then read in
+    /// place); otherwise sorts a copy into the `ts`/`sizes` scratch buffers and returns `false`.
+    fn prepare(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> bool {
         self.ts.clear();
         self.sizes.clear();
         let ordered = match sizes {
@@ -266,11 +296,7 @@ impl Analyzer {
             None => timestamps.is_sorted(),
         };
         if ordered {
-            self.ts.extend_from_slice(timestamps);
-            if let Some(s) = sizes {
-                self.sizes.extend_from_slice(s);
-            }
-            return;
+            return true;
         }
         self.pairs.clear();
         match sizes {
@@ -282,6 +308,44 @@ impl Analyzer {
         if sizes.is_some() {
             self.sizes.extend(self.pairs.iter().map(|p| p.1));
         }
+        false
+    }
+}
+
+/// Sorts `v` ascending: comparison sort for short slices, LSD radix sort (11-bit digits, only
+/// as many passes as the largest value needs) with `tmp` as the second buffer for long ones.
+fn sort_u64(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
+    const RADIX_FROM: usize = 2048;
+    const BITS: u32 = 11;
+    if v.len() < RADIX_FROM {
+        v.sort_unstable();
+        return;
+    }
+    let max = v.iter().copied().max().unwrap_or(0);
+    let bits = u64::BITS - max.leading_zeros();
+    tmp.resize(v.len(), 0);
+    let mask = (1u64 << BITS) - 1;
+    let mut shift = 0;
+    while shift < bits {
+        let mut offsets = [0usize; 1 << BITS];
+        for &x in v.iter() {
+            offsets[((x >> shift) & mask) as usize] += 1;
+        }
+        let mut total = 0;
+        for o in &mut offsets {
+            let c = *o;
+            *o = total;
+            total += c;
+        }
+        for &x in v.iter() {
+            let slot = &mut offsets[((x >> shift) & mask) as usize];
+            if let Some(t) = tmp.get_mut(*slot) {
+                *t = x;
+            }
+            *slot += 1;
+        }
+        std::mem::swap(v, tmp);
+        shift += BITS;
     }
 }
 
@@ -292,7 +356,7 @@ fn timing_evidence(fit: &CombFit, m: usize) -> f64 {
 }
 
 /// Size regularity of the beats' byte counts.
-fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>, scratch2: &mut Vec<f64>) -> SizeStats {
+fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>) -> SizeStats {
     scratch.clear();
     scratch.extend(beat_sizes.iter().map(|&s| s as f64));
     scratch.sort_unstable_by(f64::total_cmp);
@@ -311,7 +375,7 @@ fn size_stats(beat_sizes: &[u64], scratch: &mut Vec<f64>, scratch2: &mut Vec<f64
     } else {
         best as f64 / scratch.len() as f64
     };
-    let mad = mad(scratch, median, scratch2);
+    let mad = mad_sorted(scratch, median);
     let spread = if median > 0.0 {
         1.0 - (mad / median).min(1.0)
     } else if mad == 0.0 {
@@ -368,5 +432,29 @@ impl Evidence {
             .enumerate()
             .map(|(i, c)| ((llo + w * i as f64).exp(), (llo + w * (i + 1) as f64).exp(), c))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_matches_comparison_sort() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for (len, bits) in [(10usize, 64u32), (5000, 25), (5000, 64), (4097, 1), (3000, 0)] {
+            let mut v: Vec<u64> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if bits == 0 { 0 } else { x >> (64 - bits) }
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_u64(&mut v, &mut Vec::new());
+            assert_eq!(v, want, "len {len}, bits {bits}");
+        }
     }
 }

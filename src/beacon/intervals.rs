@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::{binomial_sf, decades, quantile_sorted};
+use super::stats::{binomial_sf, decades};
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -114,13 +114,15 @@ pub(crate) fn max_multiple(tau: f64, cap: u32) -> u32 {
 }
 
 /// Inputs shared by every fit of one series.
+///
+/// Every comb window `{d : round(d/P) = k, |d − kP| ≤ τ√k·P}` is an interval of interval
+/// lengths, hence a contiguous run of `sorted`: a fit finds each run by binary search and sums it
+/// through `prefix`, so one refinement pass costs `O(k_max · log m)` instead of `O(m)`.
 pub(crate) struct IntervalData<'a> {
-    /// Intervals between beats, seconds, in time order.
-    pub intervals: &'a [f64],
-    /// The same intervals ascending.
+    /// Intervals between beats, seconds, ascending.
     pub sorted: &'a [f64],
-    /// `ln` of `sorted`.
-    pub log_sorted: &'a [f64],
+    /// Prefix sums of `sorted`: `prefix[i] = Σ sorted[..i]` (`m + 1` values, `prefix[0] = 0`).
+    pub prefix: &'a [f64],
     /// Mean interval (span / count), seconds.
     pub mean: f64,
     /// The coalescing gap, seconds: no interval is shorter, so the Poisson null is an
@@ -129,53 +131,103 @@ pub(crate) struct IntervalData<'a> {
 }
 
 impl IntervalData<'_> {
+    /// Sum of `sorted[a..b]` through the prefix sums.
+    #[inline]
+    fn sum(&self, a: usize, b: usize) -> f64 {
+        match (self.prefix.get(a), self.prefix.get(b)) {
+            (Some(x), Some(y)) if b > a => y - x,
+            _ => 0.0,
+        }
+    }
+
+    /// The run `sorted[a..b]` of intervals explained by multiple `k` of `period` at tolerance
+    /// `tau` (`round(d / period) = k` and `|d − k·period| ≤ tau·√k·period`), searched from `from`,
+    /// starting near `guess` (the run at a nearby period) when there is one.
+    #[inline]
+    fn window(&self, period: f64, tau: f64, k: u32, from: usize, guess: Option<(usize, usize)>) -> (usize, usize) {
+        let kf = f64::from(k);
+        let half = tau * kf.sqrt() * period;
+        let center = kf * period;
+        // Rounding to k keeps [(k − ½)P, (k + ½)P); the tolerance keeps [kP − half, kP + half].
+        let lo = (center - half).max((kf - 0.5) * period);
+        let (round_hi, tol_hi) = ((kf + 0.5) * period, center + half);
+        let s = self.sorted;
+        let (ga, gb) = guess.unwrap_or((from, from));
+        let a = partition_near(s, from, ga, guess.is_some(), |v| v < lo);
+        let b = if tol_hi < round_hi {
+            partition_near(s, a, gb, guess.is_some(), |v| v <= tol_hi)
+        } else {
+            partition_near(s, a, gb, guess.is_some(), |v| v < round_hi)
+        };
+        (a, b)
+    }
+
     /// The densest window of relative half-width `tau`: the mean of the intervals inside it.
     pub fn densest(&self, tau: f64) -> Option<f64> {
-        let w = ((1.0 + tau) / (1.0 - tau)).ln();
-        let ls = self.log_sorted;
+        // `[x, x·(1+τ)/(1−τ)]`: a window of constant log-width, compared as a ratio (no `ln`).
+        let ratio = (1.0 + tau) / (1.0 - tau);
+        let s = self.sorted;
         let (mut best_i, mut best_n) = (0usize, 0usize);
         let mut j = 0usize;
-        for i in 0..ls.len() {
-            if j < i {
-                j = i;
+        for (i, &x) in s.iter().enumerate() {
+            // No window starting here or later can hold more than the best so far.
+            if s.len() - i <= best_n {
+                break;
             }
-            while j + 1 < ls.len() && ls[j + 1] - ls[i] <= w {
+            let limit = x * ratio;
+            // Only a window holding more than `best_n` intervals matters: one comparison (its
+            // `best_n + 1`-th interval) rules the others out without walking their end.
+            if s.get(i + best_n).is_none_or(|&v| v > limit) {
+                continue;
+            }
+            // Window ends only grow with the start, so the walk resumes where it stopped.
+            j = j.max(i + best_n);
+            while j + 1 < s.len() && s[j + 1] <= limit {
                 j += 1;
             }
-            let n = j + 1 - i;
-            if n > best_n {
-                best_n = n;
-                best_i = i;
-            }
+            best_n = j + 1 - i;
+            best_i = i;
         }
         if best_n == 0 {
             return None;
         }
-        let window = self.sorted.get(best_i..best_i + best_n)?;
-        Some(window.iter().sum::<f64>() / best_n as f64)
+        Some(self.sum(best_i, best_i + best_n) / best_n as f64)
     }
 
     /// Number of window positions of log-width `w` needed to cover the data's log range: the
     /// multiplicity of the densest-window scan, used to correct its p-value.
     fn scan_positions(&self, w: f64) -> f64 {
-        match (self.log_sorted.first(), self.log_sorted.last()) {
-            (Some(a), Some(b)) if w > 0.0 => ((b - a) / w).max(1.0),
+        match (self.sorted.first(), self.sorted.last()) {
+            (Some(a), Some(b)) if w > 0.0 && *a > 0.0 => ((b / a).ln() / w).max(1.0),
             _ => 1.0,
         }
     }
 
     /// Fits the comb of multiples of a period starting from `start` at tolerance `tau`.
-    pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
-        let kmax = max_multiple(tau, max_k);
+    /// The jitter is left at 0: [`IntervalData::jitter`] computes it for the fit that is kept.
+    pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64) -> CombFit {
+        let kmax = max_multiple(tau, max_k).min(MAX_RUNS as u32);
         let mut period = start;
+        let mut runs = [(0usize, 0usize); MAX_RUNS];
+        let mut have_runs = false;
         for _ in 0..4 {
-            let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
-            for &d in self.intervals {
-                if let Some(k) = assign(d, period, tau, kmax) {
-                    sum_d += d;
-                    sum_k += f64::from(k);
-                }
+            if !(period.is_finite() && period > 0.0) {
+                break;
             }
+            let (mut sum_d, mut sum_k) = (0.0f64, 0.0f64);
+            let mut from = 0;
+            for (k, run) in (1..=kmax).zip(runs.iter_mut()) {
+                if from >= self.sorted.len() {
+                    break; // every later window is empty
+                }
+                // After the first pass the period moves little: search near the last runs.
+                let (a, b) = self.window(period, tau, k, from, have_runs.then_some(*run));
+                *run = (a, b);
+                sum_d += self.sum(a, b);
+                sum_k += f64::from(k) * (b - a) as f64;
+                from = b;
+            }
+            have_runs = true;
             if sum_k <= 0.0 {
                 break;
             }
@@ -191,7 +243,7 @@ impl IntervalData<'_> {
             // flat jitter distribution; the mean of a window twice as wide as the jitter does not.
             period = self.wide_mean(period);
         }
-        self.evaluate(period, tau, kmax, contrast, jitter_scratch)
+        self.evaluate(period, tau, kmax, contrast, have_runs.then_some(&runs))
     }
 
     /// Iterated mean of the intervals within a factor of two of `period`: a window that holds
@@ -202,10 +254,10 @@ impl IntervalData<'_> {
             let (lo, hi) = (0.5 * period, 2.0 * period);
             let a = self.sorted.partition_point(|&v| v < lo);
             let b = self.sorted.partition_point(|&v| v <= hi);
-            let Some(window) = self.sorted.get(a..b).filter(|w| !w.is_empty()) else {
+            if b <= a {
                 break;
-            };
-            let next = window.iter().sum::<f64>() / window.len() as f64;
+            }
+            let next = self.sum(a, b) / (b - a) as f64;
             if (next - period).abs() <= 1e-9 * period {
                 break;
             }
@@ -214,8 +266,15 @@ impl IntervalData<'_> {
         period
     }
 
-    /// Evaluates the comb at a fixed period: explained intervals, misses, jitter, null, p-value.
-    fn evaluate(&self, period: f64, tau: f64, kmax: u32, contrast: f64, jitter_scratch: &mut Vec<f64>) -> CombFit {
+    /// Evaluates the comb at a fixed period: explained intervals, misses, null, p-value.
+    fn evaluate(
+        &self,
+        period: f64,
+        tau: f64,
+        kmax: u32,
+        contrast: f64,
+        guess: Option<&[(usize, usize); MAX_RUNS]>,
+    ) -> CombFit {
         let mut fit = CombFit {
             period,
             tolerance: tau,
@@ -225,33 +284,74 @@ impl IntervalData<'_> {
         if !(period.is_finite() && period > 0.0) {
             return fit;
         }
-        jitter_scratch.clear();
-        for &d in self.intervals {
-            if let Some(k) = assign(d, period, tau, kmax) {
-                fit.explained += 1;
-                if k == 1 {
-                    fit.explained_fundamental += 1;
-                }
-                fit.missed_beats += u64::from(k - 1);
-                let kf = f64::from(k);
-                jitter_scratch.push((d - kf * period) / (kf.sqrt() * period));
+        let mut from = 0;
+        for k in 1..=kmax {
+            if from >= self.sorted.len() {
+                break;
             }
+            let near = guess.and_then(|g| g.get(k as usize - 1)).copied();
+            let (a, b) = self.window(period, tau, k, from, near);
+            let n = b - a;
+            fit.explained += n;
+            if k == 1 {
+                fit.explained_fundamental = n;
+            }
+            fit.missed_beats += u64::from(k - 1) * n as u64;
+            from = b;
         }
-        jitter_scratch.sort_unstable_by(f64::total_cmp);
-        fit.jitter = if jitter_scratch.len() >= 2 {
-            let spread = if jitter_scratch.len() >= 10 {
-                quantile_sorted(jitter_scratch, 0.95) - quantile_sorted(jitter_scratch, 0.05)
-            } else {
-                jitter_scratch[jitter_scratch.len() - 1] - jitter_scratch[0]
-            };
-            (spread / 2.0).max(0.0)
-        } else {
-            0.0
-        };
         fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
-        let m = self.intervals.len() as u64;
+        let m = self.sorted.len() as u64;
         fit.p_value = binomial_sf(fit.explained as u64, m, fit.null_share);
         fit
+    }
+
+    /// Jitter of a fit: half the 5–95% spread of the explained intervals' normalised residuals
+    /// `(d − kP) / (√k·P)` (the full range below ten intervals). Only computed for the fit kept.
+    ///
+    /// Within one window the residuals ascend with `d`, so the residuals are `k_max` sorted runs
+    /// of `sorted`: the two quantiles are read by merging the runs from each end, about 5% of the
+    /// way in (the same values as sorting every residual, without the sort).
+    pub fn jitter(&self, fit: &CombFit, max_k: u32) -> f64 {
+        let (period, tau) = (fit.period, fit.tolerance);
+        if !(period.is_finite() && period > 0.0) {
+            return 0.0;
+        }
+        let kmax = max_multiple(tau, max_k).min(MAX_RUNS as u32);
+        let mut runs = [(0usize, 0usize); MAX_RUNS];
+        let mut n = 0;
+        let mut from = 0;
+        for (k, run) in (1..=kmax).zip(runs.iter_mut()) {
+            let (a, b) = self.window(period, tau, k, from, None);
+            *run = (a, b);
+            n += b - a;
+            from = b;
+        }
+        let runs = runs.get(..kmax as usize).unwrap_or(&[]);
+        if n < 2 {
+            return 0.0;
+        }
+        let residual = |i: usize, k: usize| {
+            let kf = (k + 1) as f64;
+            self.sorted
+                .get(i)
+                .map_or(0.0, |&d| (d - kf * period) / (kf.sqrt() * period))
+        };
+        // Ranks (from the bottom) of the order statistics a quantile interpolates between.
+        let ranks = |q: f64| {
+            let pos = q * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            (lo, (lo + 1).min(n - 1), pos - lo as f64)
+        };
+        let (lo_q, hi_q) = if n >= 10 {
+            (ranks(0.05), ranks(0.95))
+        } else {
+            ((0, 0, 0.0), (n - 1, n - 1, 0.0))
+        };
+        let [a0, a1] = merged(runs, &residual, true, [lo_q.0, lo_q.1]);
+        let [b0, b1] = merged(runs, &residual, false, [n - 1 - hi_q.0, n - 1 - hi_q.1]);
+        let lower = a0 + (a1 - a0) * lo_q.2;
+        let upper = b0 + (b1 - b0) * hi_q.2;
+        ((upper - lower) / 2.0).max(0.0)
     }
 
     /// Share of intervals a random process would put in the comb's windows (see module docs).
@@ -267,14 +367,15 @@ impl IntervalData<'_> {
                 q_exp += (-lo / mu).exp() - (-hi / mu).exp();
             }
         }
-        // Local contrast around the fundamental window, in log space.
-        let (lo, hi) = (((1.0 - tau) * period).ln(), ((1.0 + tau) * period).ln());
-        let (center, half) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
-        let (clo, chi) = (center - contrast * half, center + contrast * half);
-        let ls = self.log_sorted;
-        let a = ls.partition_point(|&v| v < clo);
-        let b = ls.partition_point(|&v| v <= chi);
-        let m = ls.len().max(1) as f64;
+        // Local contrast around the fundamental window, in log space: the window
+        // `[(1−τ)P, (1+τ)P]` widened `contrast ×` about its log-centre, compared as values.
+        let center = period * ((1.0 - tau) * (1.0 + tau)).sqrt();
+        let widen = (contrast * 0.5 * ((1.0 + tau) / (1.0 - tau)).ln()).exp();
+        let (clo, chi) = (center / widen, center * widen);
+        let s = self.sorted;
+        let a = s.partition_point(|&v| v < clo);
+        let b = s.partition_point(|&v| v <= chi);
+        let m = s.len().max(1) as f64;
         let fundamental_share = (b.saturating_sub(a)) as f64 / contrast / m;
         let per_fundamental = fit.explained as f64 / fit.explained_fundamental.max(1) as f64;
         let q_local = fundamental_share * per_fundamental;
@@ -283,20 +384,13 @@ impl IntervalData<'_> {
 
     /// The best fit over the tolerance ladder from one starting period, with the p-value
     /// corrected for the tolerances and window positions tried.
-    pub fn best_fit(
-        &self,
-        start: Option<f64>,
-        tolerances: &[f64],
-        max_k: u32,
-        contrast: f64,
-        scratch: &mut Vec<f64>,
-    ) -> Option<CombFit> {
+    pub fn best_fit(&self, start: Option<f64>, tolerances: &[f64], max_k: u32, contrast: f64) -> Option<CombFit> {
         let mut best: Option<(f64, CombFit)> = None;
         for &tau in tolerances {
             let Some(seed) = start.or_else(|| self.densest(tau)) else {
                 continue;
             };
-            let fit = self.fit(seed, tau, max_k, contrast, scratch);
+            let fit = self.fit(seed, tau, max_k, contrast);
             let w = ((1.0 + tau) / (1.0 - tau)).ln();
             let scans = if start.is_some() { 1.0 } else { self.scan_positions(w) };
             let corrected = (fit.p_value * scans).min(1.0);
@@ -310,32 +404,106 @@ impl IntervalData<'_> {
         }
         best.map(|(p, mut fit)| {
             fit.p_value = (p * tolerances.len() as f64).min(1.0);
+            fit.jitter = self.jitter(&fit, max_k);
             fit
         })
     }
 }
 
-/// The multiple `k` of `period` that explains interval `d` at tolerance `tau`, if any.
+/// The partition point of `pred` (true on a prefix) in `s[start..]`, as an index into `s`.
+/// With `near`, first walks a few steps from `guess` (exact: the point is where `pred` turns
+/// false), falling back to binary search; else binary search.
 #[inline]
-fn assign(d: f64, period: f64, tau: f64, kmax: u32) -> Option<u32> {
-    let r = (d / period).round();
-    if !(1.0..=f64::from(kmax)).contains(&r) {
-        return None;
+fn partition_near(s: &[f64], start: usize, guess: usize, near: bool, pred: impl Fn(f64) -> bool) -> usize {
+    if near {
+        let mut i = guess.clamp(start, s.len());
+        for _ in 0..8 {
+            let left_in = i == start || s.get(i - 1).is_some_and(|&v| pred(v));
+            if !left_in {
+                i -= 1;
+                continue;
+            }
+            if s.get(i).is_none_or(|&v| !pred(v)) {
+                return i;
+            }
+            i += 1;
+        }
     }
-    let k = r as u32;
-    let kf = f64::from(k);
-    ((d - kf * period).abs() <= tau * kf.sqrt() * period).then_some(k)
+    let rest = s.get(start..).unwrap_or(&[]);
+    start + rest.partition_point(|&v| pred(v))
+}
+
+/// Most comb windows whose residuals [`IntervalData::jitter`] merges (the `max_multiple` cap).
+const MAX_RUNS: usize = 64;
+
+/// Values at two ranks (counted from the low end if `ascending`, else from the high end) of the
+/// union of runs `sorted[a..b]`, each mapped through `value(index, run)`, which is ascending in
+/// the index within each run. A k-way merge from that end, stopping at the larger rank.
+fn merged(
+    runs: &[(usize, usize)],
+    value: &impl Fn(usize, usize) -> f64,
+    ascending: bool,
+    ranks: [usize; 2],
+) -> [f64; 2] {
+    let mut heads = [(0usize, 0usize); MAX_RUNS];
+    for (h, &r) in heads.iter_mut().zip(runs) {
+        *h = r;
+    }
+    let heads = &mut heads[..runs.len().min(MAX_RUNS)];
+    let mut out = [0.0; 2];
+    let last = ranks[0].max(ranks[1]);
+    for t in 0..=last {
+        let mut pick: Option<(usize, f64)> = None;
+        for (k, &(a, b)) in heads.iter().enumerate() {
+            if a >= b {
+                continue;
+            }
+            let v = if ascending { value(a, k) } else { value(b - 1, k) };
+            let better = match pick {
+                None => true,
+                Some((_, p)) => {
+                    if ascending {
+                        v < p
+                    } else {
+                        v > p
+                    }
+                }
+            };
+            if better {
+                pick = Some((k, v));
+            }
+        }
+        let Some((k, v)) = pick else { break };
+        if let Some(h) = heads.get_mut(k) {
+            if ascending {
+                h.0 += 1;
+            } else {
+                h.1 -= 1;
+            }
+        }
+        for (slot, &r) in out.iter_mut().zip(&ranks) {
+            if r == t {
+                *slot = v;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::beacon::stats::quantile_sorted;
 
     fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut s = intervals.to_vec();
         s.sort_by(f64::total_cmp);
-        let l = s.iter().map(|v| v.ln()).collect();
-        (s, l)
+        let mut prefix = vec![0.0];
+        prefix.extend(s.iter().scan(0.0, |acc, &v| {
+            *acc += v;
+            Some(*acc)
+        }));
+        (s, prefix)
     }
 
     #[test]
@@ -357,18 +525,107 @@ mod tests {
     #[test]
     fn fits_missed_beats_exactly() {
         let iv = [60.0, 60.0, 120.0, 60.0, 180.0, 60.0, 60.0, 60.0];
-        let (s, l) = data(&iv);
+        let (s, prefix) = data(&iv);
         let d = IntervalData {
-            intervals: &iv,
             sorted: &s,
-            log_sorted: &l,
+            prefix: &prefix,
             mean: iv.iter().sum::<f64>() / 8.0,
             dead_time: 0.0,
         };
-        let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0, &mut Vec::new()).unwrap();
+        let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0).unwrap();
         assert!((fit.period - 60.0).abs() < 1e-9);
         assert_eq!(fit.explained, 8);
         assert_eq!(fit.missed_beats, 3);
         assert!(fit.p_value < 0.01, "{fit:?}");
+    }
+
+    #[test]
+    fn jitter_merge_matches_sorting_the_residuals() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (n, jit) in [(7usize, 0.05), (40, 0.1), (300, 0.3), (300, 0.02), (1000, 0.45)] {
+            let iv: Vec<f64> = (0..n)
+                .map(|_| {
+                    let k = 1.0 + (uniform() * 3.0).floor();
+                    60.0 * k + 60.0 * jit * (2.0 * uniform() - 1.0) * k.sqrt()
+                })
+                .collect();
+            let (s, prefix) = data(&iv);
+            let d = IntervalData {
+                sorted: &s,
+                prefix: &prefix,
+                mean: iv.iter().sum::<f64>() / n as f64,
+                dead_time: 0.0,
+            };
+            for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
+                let fit = d.fit(60.0, tau, 8, 3.0);
+                let kmax = max_multiple(tau, 8);
+                let mut res: Vec<f64> = Vec::new();
+                for &v in &s {
+                    let r = (v / fit.period).round();
+                    if (1.0..=f64::from(kmax)).contains(&r) {
+                        let dev = v - r * fit.period;
+                        if dev.abs() <= tau * r.sqrt() * fit.period {
+                            res.push(dev / (r.sqrt() * fit.period));
+                        }
+                    }
+                }
+                res.sort_by(f64::total_cmp);
+                let want = match res.len() {
+                    0 | 1 => 0.0,
+                    2..=9 => (res[res.len() - 1] - res[0]) / 2.0,
+                    _ => (quantile_sorted(&res, 0.95) - quantile_sorted(&res, 0.05)) / 2.0,
+                };
+                assert_eq!(res.len(), fit.explained, "n {n} tau {tau}");
+                assert_eq!(d.jitter(&fit, 8), want.max(0.0), "n {n} tau {tau}");
+            }
+        }
+    }
+
+    #[test]
+    fn densest_matches_the_naive_scan() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in [1usize, 2, 5, 50, 300] {
+            let iv: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        60.0 + uniform() * 6.0
+                    } else {
+                        1.0 + uniform() * 500.0
+                    }
+                })
+                .collect();
+            let (s, prefix) = data(&iv);
+            let d = IntervalData {
+                sorted: &s,
+                prefix: &prefix,
+                mean: 100.0,
+                dead_time: 0.0,
+            };
+            for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
+                let ratio = (1.0 + tau) / (1.0 - tau);
+                let (mut best_i, mut best_n) = (0, 0);
+                for i in 0..n {
+                    let k = s[i..].iter().take_while(|&&v| v <= s[i] * ratio).count();
+                    if k > best_n {
+                        (best_i, best_n) = (i, k);
+                    }
+                }
+                let want = s[best_i..best_i + best_n].iter().sum::<f64>() / best_n as f64;
+                let got = d.densest(tau).unwrap();
+                assert!((got - want).abs() <= 1e-9 * want, "n {n} tau {tau}: {got} vs {want}");
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@
 mod analyzer;
 mod config;
 mod intervals;
+mod parallel;
 mod persistence;
 mod report;
 mod spectrum;
@@ -9,6 +10,7 @@ mod stats;
 
 pub use analyzer::{Analyzer, Evidence};
 pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
+pub use parallel::score_set;
 pub use persistence::{PERSISTENT_SHARE, persistence};
 pub use report::{
     BeaconReport, Explanation, IntervalStats, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict,

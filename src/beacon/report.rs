@@ -28,7 +28,8 @@ pub enum PeriodSource {
     None,
     /// The interval comb fit.
     Intervals,
-    /// The periodogram peak, verified on the autocorrelation, then refit on the intervals.
+    /// The periodogram peak, verified on the autocorrelation (then refit on the intervals where
+    /// that fits better, or reported as the cycle of a multi-event pattern).
     Spectrum,
 }
 
@@ -60,6 +61,9 @@ pub struct IntervalStats {
     pub bowley: f64,
     /// Mean interval (span / intervals), seconds.
     pub mean_s: f64,
+    /// The interval comb's period, seconds (differs from the report's period when the
+    /// periodogram's cycle carried the score).
+    pub comb_period_s: Option<f64>,
 }
 
 /// The spectral stage's findings.
@@ -160,6 +164,15 @@ impl BeaconReport {
         }
     }
 
+    /// Whether the period is the cycle of a multi-event pattern (already named with its ACF).
+    fn explain_cycle(&self) -> bool {
+        self.period_source == PeriodSource::Spectrum
+            && self
+                .period_s
+                .zip(self.intervals.comb_period_s)
+                .is_some_and(|(p, c)| (c - p).abs() > self.tolerance * p)
+    }
+
     /// The evidence in one line of words.
     ///
     /// # Example
@@ -221,7 +234,17 @@ impl fmt::Display for Explanation<'_> {
         if r.verdict == Verdict::TooFew {
             return write!(f, "too few check-ins to judge ({} events, {} beats)", r.events, r.beats);
         }
+        let comb = r.intervals.comb_period_s;
         match r.period_s {
+            Some(p) if r.explain_cycle() => {
+                write!(
+                    f,
+                    "{} check-ins in a cycle repeating every {} (ACF {:.2})",
+                    r.beats,
+                    human_secs(p),
+                    r.spectrum.acf
+                )?;
+            }
             Some(p) => write!(
                 f,
                 "{} check-ins every {} ±{:.0}% jitter",
@@ -237,14 +260,24 @@ impl fmt::Display for Explanation<'_> {
         if r.missed_beats > 0 {
             write!(f, ", {:.0}% missed", r.missed * 100.0)?;
         }
-        write!(
-            f,
-            "; {:.0}% of intervals fit vs {:.0}% by chance (p{})",
-            r.explained * 100.0,
-            r.chance * 100.0,
-            PValue(r.p_value)
-        )?;
-        if r.spectrum.acf > 0.0 {
+        match comb {
+            Some(c) if r.period_s.is_some_and(|p| (c - p).abs() > r.tolerance * p) => write!(
+                f,
+                "; {:.0}% of intervals fit a {} comb vs {:.0}% by chance (p{})",
+                r.explained * 100.0,
+                human_secs(c),
+                r.chance * 100.0,
+                PValue(r.p_value)
+            )?,
+            _ => write!(
+                f,
+                "; {:.0}% of intervals fit vs {:.0}% by chance (p{})",
+                r.explained * 100.0,
+                r.chance * 100.0,
+                PValue(r.p_value)
+            )?,
+        }
+        if r.spectrum.acf > 0.0 && !r.explain_cycle() {
             write!(f, "; ACF {:.2}", r.spectrum.acf)?;
             if r.period_source == PeriodSource::Spectrum {
                 write!(f, " (period from periodogram)")?;

@@ -124,10 +124,9 @@ impl SpectralEngine {
             *x -= mean;
         }
         let fwd = self.planner.plan_fft_forward(len);
-        self.spectrum.clear();
+        // The FFTs overwrite their whole output and need no zeroed scratch: only grow buffers.
         self.spectrum.resize(len / 2 + 1, Complex::default());
-        self.scratch.clear();
-        self.scratch.resize(fwd.get_scratch_len(), Complex::default());
+        grow(&mut self.scratch, fwd.get_scratch_len());
         if fwd
             .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
             .is_err()
@@ -142,21 +141,24 @@ impl SpectralEngine {
         let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
         let (mut total, mut best) = (0.0f64, 0.0f64);
         let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+        // Each ordinate is read once, rolling (previous, current, next). `floor` is the smallest
+        // kept peak: only a local maximum above it replaces one (the common case, a noise
+        // ordinate, costs no unpredictable branch).
+        let (mut prev, mut pj) = (power(0, &self.spectrum), power(2, &self.spectrum));
+        let mut floor = 0.0f64;
         self.power.clear();
         for j in 1..=m {
-            let pj = power(2 * j, &self.spectrum);
+            let next = power(2 * j + 2, &self.spectrum);
             self.power.push(pj as f32);
             total += pj;
             best = best.max(pj);
             // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
-            if j >= 2
-                && pj > power(2 * j - 2, &self.spectrum)
-                && pj >= power(2 * j + 2, &self.spectrum)
-                && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
-                && pj > slot.0
-            {
+            let candidate = (j >= 2) & (pj > prev) & (pj >= next) & (pj > floor);
+            if candidate && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0)) {
                 *slot = (pj, 2 * j);
+                floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0);
             }
+            (prev, pj) = (pj, next);
         }
         if total > 0.0 && m >= 2 {
             let g = best / total;
@@ -170,17 +172,16 @@ impl SpectralEngine {
             *c = Complex::new(c.norm_sqr(), 0.0);
         }
         let inv = self.planner.plan_fft_inverse(len);
-        self.acf.clear();
         self.acf.resize(len, 0.0);
-        self.scratch.clear();
-        self.scratch.resize(inv.get_scratch_len(), Complex::default());
+        grow(&mut self.scratch, inv.get_scratch_len());
         if inv
             .process_with_scratch(&mut self.spectrum, &mut self.acf, &mut self.scratch)
             .is_err()
         {
             return out;
         }
-        let r0 = self.acf[0];
+        self.acf.truncate(n);
+        let r0 = self.acf.first().copied().unwrap_or(0.0);
         if r0 > 0.0 {
             for v in &mut self.acf {
                 *v /= r0;
@@ -188,7 +189,6 @@ impl SpectralEngine {
         } else {
             return out;
         }
-        self.acf.truncate(n);
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -296,6 +296,13 @@ impl SpectralEngine {
             .enumerate()
             .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r)))
             .collect()
+    }
+}
+
+/// Grows `buf` to at least `len` elements (never shrinks, never clears).
+fn grow(buf: &mut Vec<Complex<f32>>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, Complex::default());
     }
 }
 

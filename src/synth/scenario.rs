@@ -73,6 +73,7 @@ pub struct ScenarioBuilder {
     seed: u64,
     start_us: i64,
     browsing_per_host_day: usize,
+    web_servers: usize,
 }
 
 impl Default for ScenarioBuilder {
@@ -83,6 +84,7 @@ impl Default for ScenarioBuilder {
             seed: 2024,
             start_us: 1_704_067_200_000_000,
             browsing_per_host_day: 200,
+            web_servers: 2000,
         }
     }
 }
@@ -114,6 +116,13 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Number of distinct web servers browsed (popularity is skewed; default 2000). Fewer
+    /// servers give fewer, longer series.
+    pub fn web_servers(mut self, n: usize) -> Self {
+        self.web_servers = n.max(1);
+        self
+    }
+
     /// Generates the scenario.
     pub fn build(self) -> Scenario {
         let mut rng = Rng::new(self.seed);
@@ -122,7 +131,7 @@ impl ScenarioBuilder {
         let span_s = self.days * 86_400.0;
         let t0 = self.start_us;
         let host = |i: u32| 0x0A00_0000 | (((i / 250) + 1) << 8) | ((i % 250) + 10);
-        let web_servers: Vec<u32> = (0..2000).map(|_| external(&mut rng)).collect();
+        let web_servers: Vec<u32> = (0..self.web_servers).map(|_| external(&mut rng)).collect();
         let resolver = 0x0A00_0002;
         let collector = 0x0A00_0005;
         let ntp_pool = [ip(162, 159, 200, 1), ip(162, 159, 200, 123), ip(129, 6, 15, 28)];

@@ -1,0 +1,42 @@
+//! Writes a generated network as a Zeek conn.log (TSV) to stdout, and its ground truth as JSON
+//! lines to stderr: the workloads of the benchmarks and the peer comparison.
+//!
+//! ```text
+//! cargo run --release --example generate > demo.conn.log                  # the hunt default
+//! cargo run --release --example generate -- --hosts 500 --days 7 --browsing 400 --servers 5 > w1.conn.log
+//! ```
+use beaconstat::synth::Scenario;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut b = Scenario::builder();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v = args.next();
+        let num = |v: Option<String>| v.and_then(|s| s.parse::<f64>().ok());
+        b = match (a.as_str(), num(v)) {
+            ("--hosts", Some(n)) => b.hosts(n as u32),
+            ("--days", Some(n)) => b.days(n),
+            ("--seed", Some(n)) => b.seed(n as u64),
+            ("--browsing", Some(n)) => b.browsing_per_host_day(n as usize),
+            ("--servers", Some(n)) => b.web_servers(n as usize),
+            _ => {
+                eprintln!("usage: generate [--hosts N] [--days D] [--seed S] [--browsing PER_HOST_DAY] [--servers N]");
+                return ExitCode::from(2);
+            }
+        };
+    }
+    let s = b.build();
+    let mut text = String::new();
+    s.write_zeek_tsv(&mut text);
+    let mut out = std::io::stdout().lock();
+    if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    let mut err = std::io::stderr().lock();
+    for t in s.truth() {
+        let _ = writeln!(err, "{}", serde_json::to_string(t).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,241 @@
+//! `cargo run --release --example tasks -- [--json] FILE...`
+//!
+//! Reads Windows events (JSON lines in the evtx / Winlogbeat / flat NXLog shapes; `.evtx` with
+//! the `evtx` feature) and prints, per host, each scheduled task's lineage as a tree:
+//! creation method and creator → definition → runs → processes, with outliers and reasons;
+//! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage.
+
+use beaconstat::{HostLineage, Lineage, LineageBuilder, Process, Run, WinReadStats, read_windows_events};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut json = false;
+    let mut files = Vec::new();
+    for a in std::env::args().skip(1) {
+        match a.as_str() {
+            "--json" => json = true,
+            "-h" | "--help" => {
+                eprintln!("usage: tasks [--json] FILE...");
+                return ExitCode::SUCCESS;
+            }
+            _ => files.push(a),
+        }
+    }
+    if files.is_empty() {
+        eprintln!("usage: tasks [--json] FILE...");
+        return ExitCode::from(2);
+    }
+    let mut b = LineageBuilder::new();
+    let mut stats = WinReadStats::default();
+    let mut failed = false;
+    for f in &files {
+        match read_windows_events(f, |rec| b.push_record(rec)) {
+            Ok(s) => {
+                if s.skipped > 0 {
+                    eprintln!("{f}: {} records, {} skipped", s.records, s.skipped);
+                    for sk in s.skips.iter().take(5) {
+                        eprintln!("  skipped {}: {}", sk.position, sk.reason);
+                    }
+                }
+                stats.add(&s);
+            }
+            Err(e) => {
+                eprintln!("error: {f}: {e}");
+                failed = true;
+            }
+        }
+    }
+    let lin = b.build();
+    if json {
+        match serde_json::to_string_pretty(&lin) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print_tree(&lin, &stats);
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn proc_line(p: &Process) -> String {
+    format!(
+        "{} pid {} {}{}",
+        p.ts,
+        p.pid.map_or("?".into(), |x| x.to_string()),
+        p.image.as_deref().unwrap_or("?"),
+        p.command_line
+            .as_deref()
+            .map(|c| format!("  [{c}]"))
+            .unwrap_or_default()
+    )
+}
+
+fn print_run(h: &HostLineage, r: &Run, indent: &str) {
+    println!(
+        "{indent}run {} {}{}{}",
+        r.started.map_or("?".into(), |t| t.to_string()),
+        r.instance_id.as_deref().unwrap_or(""),
+        if r.events.is_empty() {
+            String::new()
+        } else {
+            format!(" events {:?}", r.events)
+        },
+        r.result_code
+            .as_deref()
+            .map(|c| format!(" result {c}"))
+            .unwrap_or_default()
+    );
+    if let Some(j) = &r.join {
+        println!("{indent}  joined: {j}");
+    }
+    for &i in &r.processes {
+        let p = &h.processes[i];
+        let mut depth = 0;
+        let mut cur = p.parent;
+        while let Some(c) = cur {
+            if Some(c) == r.launched || depth > 32 {
+                depth += 1;
+                break;
+            }
+            if !r.processes.contains(&c) {
+                break;
+            }
+            depth += 1;
+            cur = h.processes[c].parent;
+        }
+        if Some(i) == r.launched {
+            depth = 0;
+        }
+        println!("{indent}  {}└ {}", "  ".repeat(depth), proc_line(p));
+        for c in &p.connections {
+            println!(
+                "{indent}  {}    ↳ {} {} -> {}:{}",
+                "  ".repeat(depth),
+                c.ts,
+                c.proto,
+                c.dst,
+                c.dst_port.map_or("?".into(), |x| x.to_string())
+            );
+        }
+    }
+}
+
+fn print_tree(lin: &Lineage, stats: &WinReadStats) {
+    for h in &lin.hosts {
+        if h.tasks.is_empty() && h.unattributed_runs.is_empty() {
+            continue;
+        }
+        println!("host {}", h.host);
+        for t in &h.tasks {
+            let tag = if t.builtin { " (built-in)" } else { "" };
+            println!("  task {}{tag}  score {}", t.name, t.score());
+            let c = &t.creation;
+            println!(
+                "    created: {:?}{} by {}{}",
+                c.method,
+                if c.remote { " (remote)" } else { "" },
+                c.user.as_deref().unwrap_or("?"),
+                c.remote_source
+                    .as_deref()
+                    .map(|s| format!(" from {s}"))
+                    .unwrap_or_default()
+            );
+            if let Some(pl) = &c.process
+                && let Some(p) = lin.host(&pl.host).and_then(|hh| hh.processes.get(pl.index))
+            {
+                println!("      creator on {}: {}", pl.host, proc_line(p));
+                if let Some(pi) = &p.parent_image {
+                    println!("        parent: {pi}");
+                }
+            }
+            for e in &c.evidence {
+                println!("      evidence: {e}");
+            }
+            for (ch, i) in lin.creator_chain(t).into_iter().skip(1) {
+                println!("      creator ancestor: {}", proc_line(&ch.processes[i]));
+            }
+            for cn in lin.creator_connections(t) {
+                println!(
+                    "      creator chain connection: {} {} -> {}:{}{}",
+                    cn.ts,
+                    cn.proto,
+                    cn.dst,
+                    cn.dst_port.map_or("?".into(), |x| x.to_string()),
+                    cn.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                );
+            }
+            if let Some(d) = &t.definition {
+                let actions: Vec<String> = d.actions.iter().map(|a| a.command_line()).collect();
+                println!(
+                    "    definition (from {}): run as {} | actions {:?} | period {} | hidden {}{}",
+                    match t.definition_source {
+                        Some(beaconstat::DefinitionSource::Xml) => "task XML",
+                        Some(beaconstat::DefinitionSource::CommandLine) => "command line",
+                        _ => "?",
+                    },
+                    d.principal.user_id.as_deref().unwrap_or("?"),
+                    actions,
+                    t.period.map_or("-".into(), |p| p.to_string()),
+                    t.hidden,
+                    if d.truncated { " | XML truncated" } else { "" }
+                );
+            }
+            for l in &t.life {
+                println!("    {} {:?} ({})", l.ts, l.what, l.source);
+            }
+            if t.short_lived {
+                println!("    short-lived task");
+            }
+            for r in &t.runs {
+                print_run(h, r, "    ");
+            }
+            for f in &t.findings {
+                let who = f
+                    .process
+                    .and_then(|i| h.processes.get(i))
+                    .and_then(|p| p.image_name())
+                    .map(|n| format!(" [{n}]"))
+                    .unwrap_or_default();
+                println!("    ! {:?}{who}: {}", f.reason, f.detail);
+            }
+        }
+        for r in &h.unattributed_runs {
+            println!("  run not tied to a task:");
+            print_run(h, r, "    ");
+        }
+        if !h.unresolved_parents.is_empty() {
+            println!(
+                "  {} processes with parents not in the data",
+                h.unresolved_parents.len()
+            );
+        }
+    }
+    for c in &lin.clocks {
+        println!(
+            "clock {}: median UtcTime-TimeCreated {} over {} Sysmon records, correction {}, {} records disagree",
+            c.host, c.median_skew, c.samples, c.correction, c.disagreeing
+        );
+    }
+    let cov = &lin.coverage;
+    println!(
+        "coverage: {} records, {} task events ({} TaskScheduler), {} Sysmon 1, {} 4688 ({} with command line), {} Sysmon 3 ({} with process)",
+        cov.records,
+        cov.task_events,
+        cov.task_scheduler_events,
+        cov.sysmon1,
+        cov.security4688,
+        cov.with_command_line,
+        cov.network_events,
+        cov.network_with_process
+    );
+    for g in &cov.gaps {
+        println!("  gap: {g}");
+    }
+    println!(
+        "input: {} records read, {} skipped, {} blank lines",
+        stats.records, stats.skipped, stats.blank
+    );
+}

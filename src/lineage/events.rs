@@ -1,0 +1,542 @@
+//! Borrowed task, process and evidence events, built from a [`WinRecord`].
+
+use crate::event::ProcessRef;
+use crate::time::Timestamp;
+use crate::winevent::{WinRecord, parse_pid};
+
+/// What a task event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TaskEventKind {
+    /// Security 4698: a scheduled task was created.
+    Created,
+    /// Security 4702: a scheduled task was updated (`TaskContentNew`).
+    Updated,
+    /// Security 4699: a scheduled task was deleted.
+    Deleted,
+    /// Security 4700: a scheduled task was enabled.
+    Enabled,
+    /// Security 4701: a scheduled task was disabled.
+    Disabled,
+    /// TaskScheduler 106: task registered.
+    Registered,
+    /// TaskScheduler 140: task registration updated.
+    RegistrationUpdated,
+    /// TaskScheduler 141: task registration deleted.
+    RegistrationDeleted,
+    /// TaskScheduler 142: task disabled.
+    RegistrationDisabled,
+    /// TaskScheduler 107: launched on a time trigger.
+    TimeTriggered,
+    /// TaskScheduler 108: launched on an event trigger.
+    EventTriggered,
+    /// TaskScheduler 110: launched manually (or by `schtasks /run`).
+    ManuallyTriggered,
+    /// TaskScheduler 129: created the task process (`Path`, `ProcessID`).
+    ProcessCreated,
+    /// TaskScheduler 100: run started (`InstanceId`).
+    RunStarted,
+    /// TaskScheduler 102: run finished (`InstanceId`).
+    RunCompleted,
+    /// TaskScheduler 200: action started (`ActionName`, `TaskInstanceId`, `EnginePID`).
+    ActionStarted,
+    /// TaskScheduler 201: action completed (`ResultCode`).
+    ActionCompleted,
+}
+
+impl TaskEventKind {
+    /// From a channel flag and an event id.
+    pub fn from_ids(security: bool, task_scheduler: bool, id: u32) -> Option<Self> {
+        use TaskEventKind::*;
+        Some(match (security, task_scheduler, id) {
+            (true, _, 4698) => Created,
+            (true, _, 4702) => Updated,
+            (true, _, 4699) => Deleted,
+            (true, _, 4700) => Enabled,
+            (true, _, 4701) => Disabled,
+            (_, true, 106) => Registered,
+            (_, true, 140) => RegistrationUpdated,
+            (_, true, 141) => RegistrationDeleted,
+            (_, true, 142) => RegistrationDisabled,
+            (_, true, 107) => TimeTriggered,
+            (_, true, 108) => EventTriggered,
+            (_, true, 110) => ManuallyTriggered,
+            (_, true, 129) => ProcessCreated,
+            (_, true, 100) => RunStarted,
+            (_, true, 102) => RunCompleted,
+            (_, true, 200) => ActionStarted,
+            (_, true, 201) => ActionCompleted,
+            _ => return None,
+        })
+    }
+
+    /// True for events that belong to one run of a task (107/108/110/129/100/102/200/201).
+    pub fn is_run(self) -> bool {
+        use TaskEventKind::*;
+        matches!(
+            self,
+            TimeTriggered
+                | EventTriggered
+                | ManuallyTriggered
+                | ProcessCreated
+                | RunStarted
+                | RunCompleted
+                | ActionStarted
+                | ActionCompleted
+        )
+    }
+}
+
+/// A scheduled-task event (Security 4698–4702, TaskScheduler/Operational), borrowed from its
+/// record.
+///
+/// # Example
+/// ```
+/// use beaconstat::{TaskEvent, TaskEventKind, WinRecord};
+/// let mut rec = WinRecord::new();
+/// rec.parse_str(r#"{"EventID":200,"Channel":"Microsoft-Windows-TaskScheduler/Operational",
+///   "Hostname":"WS5","TimeCreated":"2020-12-19T07:50:26.112Z","TaskName":"\\T",
+///   "ActionName":"A","TaskInstanceId":"{0503ac85}","EnginePID":"1532"}"#)?;
+/// let ev = TaskEvent::from_record(&rec).unwrap();
+/// assert_eq!(ev.kind, TaskEventKind::ActionStarted);
+/// assert_eq!((ev.task_name, ev.instance_id, ev.engine_pid), (Some(r"\T"), Some("{0503ac85}"), Some(1532)));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskEvent<'a> {
+    /// What happened.
+    pub kind: TaskEventKind,
+    /// The Windows event id.
+    pub event_id: u32,
+    /// `TimeCreated` as logged (see the lineage's clock report for exports that mislabel it).
+    pub ts: Timestamp,
+    /// The computer.
+    pub host: &'a str,
+    /// `TaskName` (`\Folder\Name`).
+    pub task_name: Option<&'a str>,
+    /// The task XML (`TaskContent` / `TaskContentNew`), possibly escaped once more.
+    pub xml: Option<&'a str>,
+    /// `SubjectUserName`.
+    pub subject_user: Option<&'a str>,
+    /// `SubjectDomainName`.
+    pub subject_domain: Option<&'a str>,
+    /// `SubjectUserSid`.
+    pub subject_sid: Option<&'a str>,
+    /// `SubjectLogonId` (hex in the log).
+    pub subject_logon_id: Option<u64>,
+    /// `ClientProcessId` (4698 version 1+).
+    pub client_pid: Option<u32>,
+    /// `ParentProcessId` (4698 version 1+).
+    pub parent_pid: Option<u32>,
+    /// `ClientProcessStartKey`.
+    pub client_start_key: Option<&'a str>,
+    /// `RpcCallClientLocality` (0 with client PID 0 = created over RPC from another host).
+    pub rpc_locality: Option<u32>,
+    /// `FQDN`.
+    pub fqdn: Option<&'a str>,
+    /// `InstanceId` / `TaskInstanceId`, else the record's correlation `ActivityID`.
+    pub instance_id: Option<&'a str>,
+    /// `ActionName` (200/201).
+    pub action_name: Option<&'a str>,
+    /// The engine process id: `EnginePID` (200/201) or `ProcessID` (129).
+    pub engine_pid: Option<u32>,
+    /// `Path` (129): the launched image (`taskhostw.exe`, or the action's command).
+    pub path: Option<&'a str>,
+    /// `ResultCode` (201).
+    pub result_code: Option<&'a str>,
+    /// `UserContext` / `UserName`.
+    pub user_context: Option<&'a str>,
+}
+
+impl<'a> TaskEvent<'a> {
+    /// Builds a task event from a Security 4698–4702 or TaskScheduler/Operational record;
+    /// `None` for anything else or when the time or host is missing.
+    pub fn from_record(rec: &'a WinRecord) -> Option<TaskEvent<'a>> {
+        let id = rec.event_id()?;
+        let kind = TaskEventKind::from_ids(rec.is_security(), rec.is_task_scheduler(), id)?;
+        let ts = rec.time_created()?;
+        let host = rec.computer()?;
+        let d = |k: &str| rec.data_opt(k);
+        let engine_pid = match kind {
+            TaskEventKind::ProcessCreated => d("Message")
+                .and_then(pid_from_message)
+                .or_else(|| d("ProcessID").and_then(parse_pid)),
+            _ => d("EnginePID").and_then(parse_pid),
+        };
+        Some(TaskEvent {
+            kind,
+            event_id: id,
+            ts,
+            host,
+            task_name: d("TaskName"),
+            xml: d("TaskContent").or_else(|| d("TaskContentNew")),
+            subject_user: d("SubjectUserName"),
+            subject_domain: d("SubjectDomainName"),
+            subject_sid: d("SubjectUserSid"),
+            subject_logon_id: d("SubjectLogonId").and_then(parse_logon_id),
+            client_pid: d("ClientProcessId").and_then(parse_pid),
+            parent_pid: d("ParentProcessId").and_then(parse_pid),
+            client_start_key: d("ClientProcessStartKey"),
+            rpc_locality: d("RpcCallClientLocality").and_then(|v| v.parse().ok()),
+            fqdn: d("FQDN"),
+            instance_id: d("InstanceId")
+                .or_else(|| d("TaskInstanceId"))
+                .or_else(|| if kind.is_run() { rec.activity_id() } else { None }),
+            action_name: d("ActionName"),
+            engine_pid,
+            path: d("Path"),
+            result_code: d("ResultCode"),
+            user_context: d("UserContext").or_else(|| d("UserName")),
+        })
+    }
+}
+
+/// `... with process ID 1532.` in a TaskScheduler 129 message.
+fn pid_from_message(m: &str) -> Option<u32> {
+    let i = m.find("process ID ")?;
+    let rest = &m[i + "process ID ".len()..];
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// A logon id as Windows writes it (`0x3e7`) or decimal.
+pub fn parse_logon_id(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Where a process event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum ProcessSource {
+    /// Sysmon event 1 (GUIDs, UTC time, parent command line, hashes).
+    Sysmon1,
+    /// Security 4688 (hex PIDs; command line only when auditing includes it).
+    Security4688,
+}
+
+/// A process creation (Sysmon 1 or Security 4688), borrowed from its record, PIDs normalised.
+///
+/// # Example
+/// ```
+/// use beaconstat::{ProcessEvent, WinRecord};
+/// let mut rec = WinRecord::new();
+/// rec.parse_str(r#"{"EventID":4688,"Channel":"Security","Hostname":"FS01",
+///   "TimeCreated":"2021-06-10T21:21:26.39Z","NewProcessId":"0x3d0",
+///   "NewProcessName":"C:\\Windows\\System32\\cmd.exe","ProcessId":"0x414",
+///   "ParentProcessName":"C:\\Windows\\System32\\svchost.exe","CommandLine":"cmd.exe /C whoami"}"#)?;
+/// let p = ProcessEvent::from_record(&rec).unwrap();
+/// assert_eq!((p.pid, p.parent_pid), (Some(976), Some(1044)));
+/// assert_eq!(p.image, Some(r"C:\Windows\System32\cmd.exe"));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProcessEvent<'a> {
+    /// Sysmon 1 or Security 4688.
+    pub source: ProcessSource,
+    /// Start time: Sysmon `UtcTime`, else `TimeCreated`.
+    pub ts: Timestamp,
+    /// `TimeCreated` as logged (compare with `ts` for clock disagreements).
+    pub time_created: Option<Timestamp>,
+    /// The computer.
+    pub host: &'a str,
+    /// Process id (decimal; 4688's hex `NewProcessId` normalised).
+    pub pid: Option<u32>,
+    /// Sysmon `ProcessGuid`.
+    pub guid: Option<&'a str>,
+    /// Image path (`Image` / `NewProcessName`).
+    pub image: Option<&'a str>,
+    /// Command line (absent or empty when 4688 auditing omits it).
+    pub command_line: Option<&'a str>,
+    /// Parent process id (4688's hex `ProcessId` normalised).
+    pub parent_pid: Option<u32>,
+    /// Sysmon `ParentProcessGuid`.
+    pub parent_guid: Option<&'a str>,
+    /// `ParentImage` / `ParentProcessName`.
+    pub parent_image: Option<&'a str>,
+    /// `ParentCommandLine` (Sysmon only).
+    pub parent_command_line: Option<&'a str>,
+    /// `User` (Sysmon, `DOMAIN\name`), or 4688's `TargetUserName` (when a target logon is
+    /// given) else `SubjectUserName`.
+    pub user: Option<&'a str>,
+    /// 4688's `TargetDomainName` / `SubjectDomainName` (matching `user`).
+    pub domain: Option<&'a str>,
+    /// `LogonId` / `SubjectLogonId`.
+    pub logon_id: Option<u64>,
+    /// `IntegrityLevel` (Sysmon) or `MandatoryLabel` (4688).
+    pub integrity_level: Option<&'a str>,
+    /// `Hashes` (Sysmon).
+    pub hashes: Option<&'a str>,
+}
+
+impl<'a> ProcessEvent<'a> {
+    /// Builds a process event from Sysmon 1 or Security 4688; `None` otherwise.
+    pub fn from_record(rec: &'a WinRecord) -> Option<ProcessEvent<'a>> {
+        let id = rec.event_id()?;
+        let host = rec.computer()?;
+        let d = |k: &str| rec.data_opt(k);
+        if id == 1 && rec.is_sysmon() {
+            Some(ProcessEvent {
+                source: ProcessSource::Sysmon1,
+                ts: rec.timestamp()?,
+                time_created: rec.time_created(),
+                host,
+                pid: d("ProcessId").and_then(parse_pid),
+                guid: d("ProcessGuid"),
+                image: d("Image"),
+                command_line: d("CommandLine"),
+                parent_pid: d("ParentProcessId").and_then(parse_pid),
+                parent_guid: d("ParentProcessGuid"),
+                parent_image: d("ParentImage"),
+                parent_command_line: d("ParentCommandLine"),
+                user: d("User"),
+                domain: None,
+                logon_id: d("LogonId").and_then(parse_logon_id),
+                integrity_level: d("IntegrityLevel"),
+                hashes: d("Hashes"),
+            })
+        } else if id == 4688 && rec.is_security() {
+            // 4688 v2 names the new process's account in Target* when it differs from the
+            // creator's (a task launched for a user by the Schedule service).
+            let target = d("TargetLogonId")
+                .and_then(parse_logon_id)
+                .filter(|&l| l != 0)
+                .and(d("TargetUserName"));
+            let (user, domain, logon) = match target {
+                Some(u) => (Some(u), d("TargetDomainName"), d("TargetLogonId")),
+                None => (d("SubjectUserName"), d("SubjectDomainName"), d("SubjectLogonId")),
+            };
+            Some(ProcessEvent {
+                source: ProcessSource::Security4688,
+                ts: rec.time_created()?,
+                time_created: rec.time_created(),
+                host,
+                pid: d("NewProcessId").and_then(parse_pid),
+                guid: None,
+                image: d("NewProcessName"),
+                command_line: d("CommandLine"),
+                parent_pid: d("ProcessId").and_then(parse_pid),
+                parent_guid: None,
+                parent_image: d("ParentProcessName"),
+                parent_command_line: None,
+                user,
+                domain,
+                logon_id: logon.and_then(parse_logon_id),
+                integrity_level: d("MandatoryLabel"),
+                hashes: None,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// The process identity as a [`ProcessRef`].
+    pub fn process_ref(&self) -> ProcessRef<'a> {
+        let mut p = ProcessRef::new();
+        if let Some(i) = self.image {
+            p = p.with_image(i);
+        }
+        if let Some(g) = self.guid {
+            p = p.with_guid(g);
+        }
+        if let Some(pid) = self.pid {
+            p = p.with_pid(pid);
+        }
+        p
+    }
+}
+
+/// The kind of a piece of supporting evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum EvidenceKind {
+    /// Sysmon 7: `taskschd.dll` loaded (the process used the Task Scheduler COM API).
+    TaskSchedulerDllLoad,
+    /// Sysmon 11: a file created under `System32\Tasks\`.
+    TaskFile,
+    /// Sysmon 12: a TaskCache registry key created or deleted (`EventType` in `detail`).
+    TaskCacheKey,
+    /// Sysmon 13: a TaskCache registry value set (`SD`, `Index`, …).
+    TaskCacheValue,
+    /// Security 5145: `IPC$` / `atsvc` accessed (remote at / atexec).
+    AtsvcPipe,
+    /// PowerShell 4104: a script block using the ScheduledTasks cmdlets or schtasks.
+    ScriptBlock,
+    /// Security 4624 logon type 3 (network): ties a remote creator to a `SubjectLogonId`.
+    NetworkLogon,
+}
+
+/// Supporting evidence for task lineage (Sysmon 7/11/12/13, Security 5145/4624, PowerShell
+/// 4104), borrowed from its record. Only the relevant records produce one (e.g. Sysmon 7 only
+/// for `taskschd.dll`).
+///
+/// # Example
+/// ```
+/// use beaconstat::{EvidenceEvent, EvidenceKind, WinRecord};
+/// let mut rec = WinRecord::new();
+/// rec.parse_str(r#"{"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"H",
+///   "UtcTime":"2019-05-21 15:32:59.809","Image":"C:\\Windows\\system32\\svchost.exe",
+///   "TargetFilename":"C:\\Windows\\System32\\Tasks\\MSOFFICE_"}"#)?;
+/// let e = EvidenceEvent::from_record(&rec).unwrap();
+/// assert_eq!(e.kind, EvidenceKind::TaskFile);
+/// assert_eq!(e.task_name().as_deref(), Some(r"\MSOFFICE_"));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EvidenceEvent<'a> {
+    /// What it is.
+    pub kind: EvidenceKind,
+    /// When (Sysmon `UtcTime`, else `TimeCreated`).
+    pub ts: Timestamp,
+    /// The computer.
+    pub host: &'a str,
+    /// The acting process, where logged.
+    pub process: ProcessRef<'a>,
+    /// The object: loaded DLL, file, registry key, share-relative name, or script text.
+    pub target: Option<&'a str>,
+    /// A detail: registry `EventType`/`Details`, share name.
+    pub detail: Option<&'a str>,
+    /// The user (`User`, `SubjectUserName`, `TargetUserName`).
+    pub user: Option<&'a str>,
+    /// The logon id (`SubjectLogonId`; `TargetLogonId` for 4624).
+    pub logon_id: Option<u64>,
+    /// The remote address (`IpAddress`).
+    pub ip: Option<&'a str>,
+}
+
+impl<'a> EvidenceEvent<'a> {
+    /// Builds evidence from a relevant record; `None` for anything else.
+    pub fn from_record(rec: &'a WinRecord) -> Option<EvidenceEvent<'a>> {
+        let id = rec.event_id()?;
+        let host = rec.computer()?;
+        let d = |k: &str| rec.data_opt(k);
+        let mut process = ProcessRef::new();
+        if let Some(i) = d("Image") {
+            process = process.with_image(i);
+        }
+        if let Some(g) = d("ProcessGuid") {
+            process = process.with_guid(g);
+        }
+        if let Some(p) = d("ProcessId").and_then(parse_pid) {
+            process = process.with_pid(p);
+        }
+        let mut ev = EvidenceEvent {
+            kind: EvidenceKind::TaskFile,
+            ts: rec.timestamp()?,
+            host,
+            process,
+            target: None,
+            detail: None,
+            user: d("User").or_else(|| d("SubjectUserName")),
+            logon_id: d("SubjectLogonId").and_then(parse_logon_id),
+            ip: d("IpAddress"),
+        };
+        let icontains = |h: &str, n: &str| h.to_ascii_lowercase().contains(n);
+        if rec.is_sysmon() {
+            match id {
+                7 => {
+                    let dll = d("ImageLoaded")?;
+                    if !dll.to_ascii_lowercase().ends_with("\\taskschd.dll") {
+                        return None;
+                    }
+                    ev.kind = EvidenceKind::TaskSchedulerDllLoad;
+                    ev.target = Some(dll);
+                }
+                11 => {
+                    let f = d("TargetFilename")?;
+                    if !icontains(f, "\\system32\\tasks\\") {
+                        return None;
+                    }
+                    ev.kind = EvidenceKind::TaskFile;
+                    ev.target = Some(f);
+                }
+                12 | 13 => {
+                    let k = d("TargetObject")?;
+                    if !icontains(k, "\\schedule\\taskcache\\") {
+                        return None;
+                    }
+                    ev.kind = if id == 12 {
+                        EvidenceKind::TaskCacheKey
+                    } else {
+                        EvidenceKind::TaskCacheValue
+                    };
+                    ev.target = Some(k);
+                    ev.detail = if id == 12 { d("EventType") } else { d("Details") };
+                }
+                _ => return None,
+            }
+        } else if rec.is_security() && id == 5145 {
+            let t = d("RelativeTargetName")?;
+            if !t.eq_ignore_ascii_case("atsvc") {
+                return None;
+            }
+            ev.kind = EvidenceKind::AtsvcPipe;
+            ev.target = Some(t);
+            ev.detail = d("ShareName");
+        } else if rec.is_security() && id == 4624 {
+            if d("LogonType")? != "3" {
+                return None;
+            }
+            ev.kind = EvidenceKind::NetworkLogon;
+            ev.user = d("TargetUserName");
+            ev.logon_id = d("TargetLogonId").and_then(parse_logon_id);
+        } else if rec.is_powershell() && id == 4104 {
+            let s = d("ScriptBlockText")?;
+            let l = s.to_ascii_lowercase();
+            if !(l.contains("register-scheduledtask")
+                || l.contains("new-scheduledtaskaction")
+                || l.contains("schtasks")
+                || l.contains("schedule.service"))
+            {
+                return None;
+            }
+            ev.kind = EvidenceKind::ScriptBlock;
+            ev.target = Some(s);
+        } else {
+            return None;
+        }
+        Some(ev)
+    }
+
+    /// The task name this evidence is about, where it names one: the path under
+    /// `System32\Tasks\` or under `TaskCache\Tree\` (with a leading `\`).
+    pub fn task_name(&self) -> Option<String> {
+        let t = self.target?;
+        let l = t.to_ascii_lowercase();
+        let (marker, strip_last) = match self.kind {
+            EvidenceKind::TaskFile => ("\\system32\\tasks\\", false),
+            // Sysmon 12 also logs `DeleteValue`: then the last component is a value name.
+            EvidenceKind::TaskCacheKey => ("\\taskcache\\tree\\", self.detail.is_some_and(|d| d.ends_with("Value"))),
+            EvidenceKind::TaskCacheValue => ("\\taskcache\\tree\\", true),
+            _ => return None,
+        };
+        let i = l.find(marker)? + marker.len();
+        let mut name = &t[i..];
+        if strip_last {
+            name = &name[..name.rfind('\\')?];
+        }
+        if name.is_empty() {
+            return None;
+        }
+        Some(format!("\\{name}"))
+    }
+
+    /// For a TaskCache value: the value name (`SD`, `Index`, `Id`).
+    pub fn value_name(&self) -> Option<&'a str> {
+        match self.kind {
+            EvidenceKind::TaskCacheValue | EvidenceKind::TaskCacheKey => {
+                self.target.and_then(|t| t.rsplit('\\').next())
+            }
+            _ => None,
+        }
+    }
+}

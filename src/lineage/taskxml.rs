@@ -1,0 +1,545 @@
+//! Scheduled-task definitions: the task XML of Security 4698/4702 (and TaskScheduler exports).
+
+use crate::error::{Error, Result};
+use crate::time::{Interval, MICROS_PER_SEC};
+use quick_xml::events::Event;
+
+/// What a task runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TaskAction {
+    /// `<Exec>`: a command line.
+    Exec {
+        /// `<Command>` as written (may be a bare name like `cmd.exe` or contain `%windir%`).
+        command: String,
+        /// `<Arguments>`, unescaped.
+        arguments: Option<String>,
+        /// `<WorkingDirectory>`.
+        working_directory: Option<String>,
+    },
+    /// `<ComHandler>`: a COM class run inside `taskhostw.exe`.
+    ComHandler {
+        /// `<ClassId>`.
+        class_id: String,
+        /// `<Data>`.
+        data: Option<String>,
+    },
+    /// Any other action element (`SendEmail`, `ShowMessage`), by element name.
+    Other(String),
+}
+
+impl TaskAction {
+    /// `command arguments` for an Exec action, the class id for a COM handler.
+    pub fn command_line(&self) -> String {
+        match self {
+            TaskAction::Exec {
+                command,
+                arguments: Some(a),
+                ..
+            } => format!("{command} {a}"),
+            TaskAction::Exec { command, .. } => command.clone(),
+            TaskAction::ComHandler { class_id, .. } => format!("COM {class_id}"),
+            TaskAction::Other(n) => n.clone(),
+        }
+    }
+}
+
+/// The kind of a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TriggerKind {
+    /// `<TimeTrigger>`: once at a time (possibly repeating).
+    Time,
+    /// `<CalendarTrigger>` with `<ScheduleByDay>`.
+    Daily,
+    /// `<CalendarTrigger>` with `<ScheduleByWeek>`.
+    Weekly,
+    /// `<CalendarTrigger>` with a monthly schedule (or none).
+    Monthly,
+    /// `<BootTrigger>`.
+    Boot,
+    /// `<LogonTrigger>`.
+    Logon,
+    /// `<EventTrigger>`.
+    Event,
+    /// `<IdleTrigger>`.
+    Idle,
+    /// `<RegistrationTrigger>`.
+    Registration,
+    /// `<SessionStateChangeTrigger>`.
+    SessionStateChange,
+    /// Anything else.
+    Other,
+}
+
+/// One trigger of a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Trigger {
+    /// The kind.
+    pub kind: TriggerKind,
+    /// `<Enabled>` (default true).
+    pub enabled: bool,
+    /// `<StartBoundary>` as written (local time without zone, usually).
+    pub start_boundary: Option<String>,
+    /// `<Repetition><Interval>`: the trigger repeats this often (`PT1M` = 60 s).
+    pub repetition: Option<Interval>,
+    /// `<Repetition><Duration>`: for how long it repeats (`None` = indefinitely).
+    pub repetition_duration: Option<Interval>,
+    /// `<DaysInterval>` (daily) or `<WeeksInterval>` (weekly).
+    pub every: Option<u32>,
+    /// `<Delay>`.
+    pub delay: Option<Interval>,
+    /// `<Subscription>` of an event trigger (an XPath query).
+    pub subscription: Option<String>,
+}
+
+impl Trigger {
+    /// A trigger of `kind` with every other field unset (enabled).
+    pub fn new(kind: TriggerKind) -> Self {
+        Trigger {
+            kind,
+            enabled: true,
+            start_boundary: None,
+            repetition: None,
+            repetition_duration: None,
+            every: None,
+            delay: None,
+            subscription: None,
+        }
+    }
+
+    /// How often this trigger fires when it repeats by itself: the repetition interval, else
+    /// `DaysInterval` days or `WeeksInterval` weeks; `None` for one-shot and event triggers.
+    pub fn period(&self) -> Option<Interval> {
+        if let Some(r) = self.repetition {
+            return Some(r);
+        }
+        let day = 86_400 * MICROS_PER_SEC;
+        match (self.kind, self.every) {
+            (TriggerKind::Daily, n) => Some(Interval(day * i64::from(n.unwrap_or(1).max(1)))),
+            (TriggerKind::Weekly, n) => Some(Interval(7 * day * i64::from(n.unwrap_or(1).max(1)))),
+            _ => None,
+        }
+    }
+}
+
+/// The task's principal: who it runs as.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Principal {
+    /// `<UserId>` (a SID such as `S-1-5-18`, or a name).
+    pub user_id: Option<String>,
+    /// `<GroupId>`.
+    pub group_id: Option<String>,
+    /// `<RunLevel>` (`LeastPrivilege`, `HighestAvailable`).
+    pub run_level: Option<String>,
+    /// `<LogonType>` (`InteractiveToken`, `S4U`, `Password`, `ServiceAccount`).
+    pub logon_type: Option<String>,
+}
+
+impl Principal {
+    /// True when the task runs as LocalSystem (`S-1-5-18`, `System`, `NT AUTHORITY\SYSTEM`).
+    pub fn is_system(&self) -> bool {
+        self.user_id.as_deref().is_some_and(|u| {
+            u == "S-1-5-18" || u.eq_ignore_ascii_case("system") || u.eq_ignore_ascii_case(r"NT AUTHORITY\SYSTEM")
+        })
+    }
+}
+
+/// A parsed task definition (the XML Windows stores under `System32\Tasks` and logs in 4698).
+///
+/// # Example
+/// ```
+/// use beaconstat::{Interval, TaskAction, TaskDefinition, TriggerKind};
+/// let xml = r#"<?xml version="1.0" encoding="UTF-16"?>
+/// <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+///   <RegistrationInfo><Author>CORP\admin</Author><URI>\eviltask</URI></RegistrationInfo>
+///   <Triggers><TimeTrigger><Repetition><Interval>PT1M</Interval></Repetition>
+///     <StartBoundary>2021-04-21T13:30:00</StartBoundary></TimeTrigger></Triggers>
+///   <Settings><Hidden>true</Hidden></Settings>
+///   <Actions><Exec><Command>cmd.exe</Command><Arguments>/C a &gt; b</Arguments></Exec></Actions>
+/// </Task>"#;
+/// let t = TaskDefinition::parse(xml)?;
+/// assert_eq!(t.uri.as_deref(), Some(r"\eviltask"));
+/// assert!(t.hidden);
+/// assert_eq!(t.triggers[0].kind, TriggerKind::Time);
+/// assert_eq!(t.period(), Some(Interval::from_secs(60)));
+/// assert_eq!(t.actions[0].command_line(), "cmd.exe /C a > b");
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct TaskDefinition {
+    /// `<RegistrationInfo><Author>`.
+    pub author: Option<String>,
+    /// `<RegistrationInfo><URI>`.
+    pub uri: Option<String>,
+    /// `<RegistrationInfo><Date>` as written.
+    pub date: Option<String>,
+    /// `<RegistrationInfo><Description>`.
+    pub description: Option<String>,
+    /// The (first) principal.
+    pub principal: Principal,
+    /// `<Settings><Hidden>`.
+    pub hidden: bool,
+    /// `<Settings><Enabled>` (default true).
+    pub enabled: bool,
+    /// The actions, in order.
+    pub actions: Vec<TaskAction>,
+    /// The triggers, in order.
+    pub triggers: Vec<Trigger>,
+    /// The XML ended before `</Task>` (Windows truncates long event fields, e.g. a 4702 with
+    /// a long encoded PowerShell command); the fields read so far are kept.
+    pub truncated: bool,
+}
+
+impl TaskDefinition {
+    /// Parses task XML. Accepts the XML once more escaped (`&lt;Task…`, as in some exports), and
+    /// ignores the `encoding="UTF-16"` declaration of text that is already a Rust string.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Format`](crate::ErrorKind::Format) when the text is not well-formed XML or
+    /// has no `<Task>` element.
+    pub fn parse(xml: &str) -> Result<TaskDefinition> {
+        let trimmed = xml.trim_start_matches('\u{feff}').trim();
+        let unescaped;
+        let text = if trimmed.starts_with("&lt;") {
+            unescaped = unescape_xml(trimmed);
+            unescaped.as_str()
+        } else {
+            trimmed
+        };
+        // Drop the declaration: its encoding names the original UTF-16 bytes, not this text.
+        let text = match text.strip_prefix("<?xml") {
+            Some(rest) => rest.find("?>").map_or(rest, |i| &rest[i + 2..]),
+            None => text,
+        };
+        let mut rdr = quick_xml::Reader::from_str(text);
+        let mut def = TaskDefinition {
+            enabled: true,
+            ..TaskDefinition::default()
+        };
+        let mut stack: Vec<String> = Vec::new();
+        let mut buf = String::new();
+        let mut saw_task = false;
+        loop {
+            let ev = rdr
+                .read_event()
+                .map_err(|e| Error::format(format!("task XML at byte {}: {e}", rdr.buffer_position())))?;
+            match ev {
+                Event::Start(e) => {
+                    let name: String = {
+                        let n = e.local_name();
+                        let s: &str = n.as_ref();
+                        s.to_owned()
+                    };
+                    if name == "Task" {
+                        saw_task = true;
+                    }
+                    open(&mut def, &stack, &name);
+                    stack.push(name);
+                    buf.clear();
+                }
+                Event::Empty(e) => {
+                    let name: String = {
+                        let n = e.local_name();
+                        let s: &str = n.as_ref();
+                        s.to_owned()
+                    };
+                    open(&mut def, &stack, &name);
+                }
+                Event::Text(t) => buf.push_str(&unescape_xml(&t.into_inner())),
+                Event::CData(t) => buf.push_str(&t.into_inner()),
+                Event::GeneralRef(r) => {
+                    let name = r.into_inner();
+                    buf.push_str(&unescape_xml(&format!("&{name};")));
+                }
+                Event::End(_) => {
+                    close(&mut def, &stack, buf.trim());
+                    stack.pop();
+                    buf.clear();
+                }
+                Event::Eof => {
+                    // Windows truncates long event fields: keep what was read of the element
+                    // that was open, and say so.
+                    if !stack.is_empty() {
+                        close(&mut def, &stack, buf.trim());
+                        def.truncated = true;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if !saw_task {
+            return Err(Error::format("task XML has no <Task> element"));
+        }
+        Ok(def)
+    }
+
+    /// The task's expected period: the shortest [`Trigger::period`] among enabled triggers.
+    pub fn period(&self) -> Option<Interval> {
+        self.triggers
+            .iter()
+            .filter(|t| t.enabled)
+            .filter_map(Trigger::period)
+            .min()
+    }
+
+    /// The first Exec action's command and arguments, where there is one.
+    pub fn exec(&self) -> Option<(&str, Option<&str>)> {
+        self.actions.iter().find_map(|a| match a {
+            TaskAction::Exec { command, arguments, .. } => Some((command.as_str(), arguments.as_deref())),
+            _ => None,
+        })
+    }
+}
+
+fn trigger_kind(name: &str) -> Option<TriggerKind> {
+    Some(match name {
+        "TimeTrigger" => TriggerKind::Time,
+        "CalendarTrigger" => TriggerKind::Monthly,
+        "BootTrigger" => TriggerKind::Boot,
+        "LogonTrigger" => TriggerKind::Logon,
+        "EventTrigger" => TriggerKind::Event,
+        "IdleTrigger" => TriggerKind::Idle,
+        "RegistrationTrigger" => TriggerKind::Registration,
+        "SessionStateChangeTrigger" => TriggerKind::SessionStateChange,
+        n if n.ends_with("Trigger") => TriggerKind::Other,
+        _ => return None,
+    })
+}
+
+/// An element opens: create triggers and actions.
+fn open(def: &mut TaskDefinition, stack: &[String], name: &str) {
+    let parent = stack.last().map(String::as_str);
+    match (parent, name) {
+        (Some("Triggers"), n) => {
+            if let Some(k) = trigger_kind(n) {
+                def.triggers.push(Trigger::new(k));
+            }
+        }
+        (_, "ScheduleByDay") => set_kind(def, TriggerKind::Daily),
+        (_, "ScheduleByWeek") => set_kind(def, TriggerKind::Weekly),
+        (Some("Actions"), "Exec") => def.actions.push(TaskAction::Exec {
+            command: String::new(),
+            arguments: None,
+            working_directory: None,
+        }),
+        (Some("Actions"), "ComHandler") => def.actions.push(TaskAction::ComHandler {
+            class_id: String::new(),
+            data: None,
+        }),
+        (Some("Actions"), n) => def.actions.push(TaskAction::Other(n.to_owned())),
+        _ => {}
+    }
+}
+
+fn set_kind(def: &mut TaskDefinition, k: TriggerKind) {
+    if let Some(t) = def.triggers.last_mut() {
+        t.kind = k;
+    }
+}
+
+/// An element with text closes: store its value according to where it is.
+fn close(def: &mut TaskDefinition, stack: &[String], text: &str) {
+    let Some(name) = stack.last().map(String::as_str) else {
+        return;
+    };
+    let has = |s: &str| stack.iter().any(|x| x == s);
+    let v = || Some(text.to_owned());
+    if has("RegistrationInfo") {
+        match name {
+            "Author" => def.author = v(),
+            "URI" => def.uri = v(),
+            "Date" => def.date = v(),
+            "Description" => def.description = v(),
+            _ => {}
+        }
+    } else if has("Principal") {
+        // The first principal wins (tasks have one in practice).
+        let p = &mut def.principal;
+        let slot = match name {
+            "UserId" => &mut p.user_id,
+            "GroupId" => &mut p.group_id,
+            "RunLevel" => &mut p.run_level,
+            "LogonType" => &mut p.logon_type,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = v();
+        }
+    } else if has("Triggers") {
+        let Some(t) = def.triggers.last_mut() else { return };
+        match name {
+            "Enabled" => t.enabled = !text.eq_ignore_ascii_case("false"),
+            "StartBoundary" => t.start_boundary = v(),
+            "Interval" if has("Repetition") => t.repetition = parse_iso_duration(text),
+            "Duration" if has("Repetition") => t.repetition_duration = parse_iso_duration(text),
+            "DaysInterval" | "WeeksInterval" => t.every = text.parse().ok(),
+            "Delay" => t.delay = parse_iso_duration(text),
+            "Subscription" => t.subscription = v(),
+            _ => {}
+        }
+    } else if has("Actions") {
+        let Some(a) = def.actions.last_mut() else { return };
+        match (a, name) {
+            (TaskAction::Exec { command, .. }, "Command") => *command = text.to_owned(),
+            (TaskAction::Exec { arguments, .. }, "Arguments") => *arguments = v(),
+            (TaskAction::Exec { working_directory, .. }, "WorkingDirectory") => *working_directory = v(),
+            (TaskAction::ComHandler { class_id, .. }, "ClassId") => *class_id = text.to_owned(),
+            (TaskAction::ComHandler { data, .. }, "Data") => *data = v(),
+            _ => {}
+        }
+    } else if has("Settings") && stack.len() >= 2 && stack[stack.len() - 2] == "Settings" {
+        match name {
+            "Hidden" => def.hidden = text.eq_ignore_ascii_case("true"),
+            "Enabled" => def.enabled = !text.eq_ignore_ascii_case("false"),
+            _ => {}
+        }
+    }
+}
+
+/// Replaces the five predefined XML entities and numeric character references.
+pub(crate) fn unescape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(end) = tail.find(';').filter(|&e| e <= 12) else {
+            out.push('&');
+            rest = &tail[1..];
+            continue;
+        };
+        let ent = &tail[1..end];
+        let ch = match ent {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => ent
+                .strip_prefix("#x")
+                .or_else(|| ent.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parses an ISO 8601 duration as Task Scheduler writes them (`PT1M`, `PT60M`, `P1D`,
+/// `P3DT12H`, `PT0.5S`). Years and months are not fixed lengths and are refused.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Interval, parse_iso_duration};
+/// assert_eq!(parse_iso_duration("PT1M"), Some(Interval::from_secs(60)));
+/// assert_eq!(parse_iso_duration("P1DT1H"), Some(Interval::from_secs(90_000)));
+/// assert_eq!(parse_iso_duration("P1M"), None);
+/// ```
+pub fn parse_iso_duration(s: &str) -> Option<Interval> {
+    let s = s.trim();
+    let body = s.strip_prefix('P').or_else(|| s.strip_prefix('p'))?;
+    if body.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut in_time = false;
+    let mut units = 0;
+    let mut num = String::new();
+    for c in body.chars() {
+        match c {
+            'T' | 't' => {
+                if !num.is_empty() || in_time {
+                    return None;
+                }
+                in_time = true;
+            }
+            '0'..='9' | '.' => num.push(c),
+            unit => {
+                let v: f64 = num.parse().ok()?;
+                num.clear();
+                units += 1;
+                let secs = match (in_time, unit.to_ascii_uppercase()) {
+                    (false, 'W') => 604_800.0,
+                    (false, 'D') => 86_400.0,
+                    (true, 'H') => 3_600.0,
+                    (true, 'M') => 60.0,
+                    (true, 'S') => 1.0,
+                    _ => return None,
+                };
+                total = total.checked_add((v * secs * 1e6).round() as i64)?;
+            }
+        }
+    }
+    if !num.is_empty() || units == 0 {
+        return None;
+    }
+    Some(Interval(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_iso_duration("PT60M"), Some(Interval::from_secs(3600)));
+        assert_eq!(parse_iso_duration("P3D"), Some(Interval::from_secs(259_200)));
+        assert_eq!(parse_iso_duration("PT0.5S"), Some(Interval::from_micros(500_000)));
+        for bad in ["", "P", "PT", "1M", "PT5", "P1H", "PTT1M"] {
+            assert_eq!(parse_iso_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn doubly_escaped_and_com_handler() {
+        let xml = "&lt;?xml version=&quot;1.0&quot; encoding=&quot;UTF-16&quot;?&gt;&lt;Task&gt;\
+            &lt;Triggers&gt;&lt;LogonTrigger&gt;&lt;Enabled&gt;false&lt;/Enabled&gt;&lt;/LogonTrigger&gt;\
+            &lt;CalendarTrigger&gt;&lt;ScheduleByWeek&gt;&lt;WeeksInterval&gt;2&lt;/WeeksInterval&gt;\
+            &lt;/ScheduleByWeek&gt;&lt;/CalendarTrigger&gt;&lt;/Triggers&gt;\
+            &lt;Actions&gt;&lt;ComHandler&gt;&lt;ClassId&gt;{AB}&lt;/ClassId&gt;&lt;/ComHandler&gt;&lt;/Actions&gt;\
+            &lt;Settings&gt;&lt;Enabled&gt;false&lt;/Enabled&gt;&lt;IdleSettings&gt;&lt;Hidden&gt;true&lt;/Hidden&gt;\
+            &lt;/IdleSettings&gt;&lt;/Settings&gt;&lt;/Task&gt;";
+        let t = TaskDefinition::parse(xml).unwrap();
+        assert_eq!(t.triggers.len(), 2);
+        assert!(!t.triggers[0].enabled);
+        assert_eq!(t.triggers[1].kind, TriggerKind::Weekly);
+        assert_eq!(t.period(), Some(Interval::from_secs(14 * 86_400)));
+        assert_eq!(
+            t.actions,
+            [TaskAction::ComHandler {
+                class_id: "{AB}".into(),
+                data: None
+            }]
+        );
+        assert!(!t.enabled);
+        assert!(!t.hidden, "Hidden below IdleSettings is not the task's hidden flag");
+    }
+
+    #[test]
+    fn not_a_task() {
+        assert!(TaskDefinition::parse("<Foo/>").is_err());
+        assert!(TaskDefinition::parse("<Task></Oops>").is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! [`WinRecord`]: one Windows event, flattened, with its text kept in two reusable buffers.
+
+use super::json::Walker;
+use crate::error::{Error, Position, Result};
+use crate::time::{Interval, Timestamp};
+
+/// Which part of the event a field came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ns {
+    /// `Event.System.*` (evtx) or `winlog.*` (Winlogbeat).
+    System,
+    /// `Event.EventData.*`, `Event.UserData.*.*`, `winlog.event_data.*`.
+    Data,
+    /// A top-level key (the flat NXLog / OTRF shape, or Winlogbeat's `@timestamp`).
+    Top,
+}
+
+/// Where a piece of text lives: the raw line (no escapes) or the scratch buffer (unescaped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Span {
+    Line(u32, u32),
+    Scratch(u32, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field {
+    pub(crate) ns: Ns,
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+}
+
+/// The JSON shape a record was exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum WinShape {
+    /// `evtx_dump` / `evtx` crate JSON: `Event.System.*`, `Event.EventData.*`, `#attributes`.
+    Evtx,
+    /// Winlogbeat / Elastic: `winlog.event_id`, `winlog.event_data.*`, `winlog.computer_name`.
+    Winlogbeat,
+    /// Flat NXLog / OTRF Security-Datasets: `EventID`, `Channel`, `Hostname` at the top level.
+    #[default]
+    Flat,
+}
+
+/// One Windows event record, flattened from one JSON object.
+///
+/// All text borrows from two buffers the record owns and reuses: the raw line, and a scratch
+/// buffer holding strings that had JSON escapes. A whole file streams through one `WinRecord`
+/// with no allocation per record once the buffers have grown (the `csv` crate's `ByteRecord`
+/// idea). Field lookups are a linear scan over the flattened fields (a few dozen per event).
+///
+/// ```text
+///   WinRecord (owns line + scratch)  ──borrowed by──▶  ConnEvent<'r>, TaskEvent<'r>, ProcessEvent<'r>
+/// ```
+///
+/// # Example
+/// ```
+/// use beaconstat::WinRecord;
+/// let mut rec = WinRecord::new();
+/// rec.parse_str(r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS5","Image":"C:\\x.exe"}"#)?;
+/// assert_eq!(rec.event_id(), Some(3));
+/// assert_eq!(rec.computer(), Some("WS5"));
+/// assert_eq!(rec.data("Image"), Some(r"C:\x.exe"));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct WinRecord {
+    pub(crate) line: String,
+    pub(crate) scratch: String,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) path: Vec<Span>,
+    pub(crate) shape: WinShape,
+    pub(crate) position: Position,
+}
+
+impl WinRecord {
+    /// An empty record (buffers grow on first use and are then reused).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Clears the record, keeping buffer capacity.
+    pub fn clear(&mut self) {
+        self.line.clear();
+        self.scratch.clear();
+        self.fields.clear();
+        self.path.clear();
+        self.shape = WinShape::Flat;
+    }
+
+    /// Parses one JSON object (copied into the record's line buffer).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Parse`](crate::ErrorKind::Parse) with the byte offset inside `json` when it
+    /// is not one well-formed JSON object.
+    pub fn parse_str(&mut self, json: &str) -> Result<()> {
+        self.clear();
+        self.line.push_str(json);
+        self.parse_line()
+    }
+
+    /// Flattens `self.line` (already filled).
+    pub(crate) fn parse_line(&mut self) -> Result<()> {
+        self.scratch.clear();
+        self.fields.clear();
+        self.path.clear();
+        if self.line.len() > u32::MAX as usize {
+            return Err(Error::parse(self.position, None, None, "line longer than 4 GiB"));
+        }
+        match Walker::run(self) {
+            Ok(shape) => {
+                self.shape = shape;
+                Ok(())
+            }
+            Err(e) => {
+                let pos = Position {
+                    line: self.position.line,
+                    byte: self.position.byte + e.offset as u64,
+                };
+                Err(Error::parse(pos, None, None, e.reason))
+            }
+        }
+    }
+
+    pub(crate) fn str_of(&self, s: Span) -> &str {
+        let (buf, a, b) = match s {
+            Span::Line(a, b) => (self.line.as_str(), a, b),
+            Span::Scratch(a, b) => (self.scratch.as_str(), a, b),
+        };
+        buf.get(a as usize..b as usize).unwrap_or("")
+    }
+
+    fn find(&self, ns: Ns, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.ns == ns && self.str_of(f.name) == name)
+            .map(|f| self.str_of(f.value))
+    }
+
+    /// The JSON shape this record came in.
+    pub fn shape(&self) -> WinShape {
+        self.shape
+    }
+
+    /// Where this record started in its input (line 0 for records that came from `.evtx`).
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// An event-data field (`EventData`, `winlog.event_data`, or a top-level key in the flat
+    /// shape). Empty strings and `-` are returned as they are; see [`WinRecord::data_opt`].
+    pub fn data(&self, name: &str) -> Option<&str> {
+        self.find(Ns::Data, name).or_else(|| self.find(Ns::Top, name))
+    }
+
+    /// Like [`WinRecord::data`], but `""` and `"-"` (Windows' "no value") become `None`.
+    pub fn data_opt(&self, name: &str) -> Option<&str> {
+        self.data(name).filter(|v| !v.is_empty() && *v != "-")
+    }
+
+    /// A system field by its evtx name (`Computer`, `Channel`, `SystemTime`, `ActivityID`,
+    /// `ProcessID` of `Execution`, `EventRecordID`, provider `Name`), or a top-level key.
+    pub fn system(&self, name: &str) -> Option<&str> {
+        self.find(Ns::System, name).or_else(|| self.find(Ns::Top, name))
+    }
+
+    /// All fields as `(name, value)`, in input order (system, data and top-level mixed).
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.fields.iter().map(|f| (self.str_of(f.name), self.str_of(f.value)))
+    }
+
+    /// The event id (`EventID`, `winlog.event_id`).
+    pub fn event_id(&self) -> Option<u32> {
+        self.find(Ns::System, "EventID")
+            .or_else(|| self.find(Ns::System, "event_id"))
+            .or_else(|| self.find(Ns::Top, "EventID"))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`, …).
+    pub fn channel(&self) -> Option<&str> {
+        self.find(Ns::System, "Channel")
+            .or_else(|| self.find(Ns::System, "channel"))
+            .or_else(|| self.find(Ns::Top, "Channel"))
+    }
+
+    /// The provider name (`Microsoft-Windows-Sysmon`, …).
+    pub fn provider(&self) -> Option<&str> {
+        self.find(Ns::System, "Name")
+            .or_else(|| self.find(Ns::System, "provider_name"))
+            .or_else(|| self.find(Ns::Top, "SourceName"))
+            .or_else(|| self.find(Ns::Top, "ProviderName"))
+    }
+
+    /// The computer that logged the event (`Computer`, `winlog.computer_name`, `Hostname`).
+    pub fn computer(&self) -> Option<&str> {
+        self.find(Ns::System, "Computer")
+            .or_else(|| self.find(Ns::System, "computer_name"))
+            .or_else(|| self.find(Ns::Top, "Hostname"))
+            .or_else(|| self.find(Ns::Top, "Computer"))
+            .or_else(|| self.find(Ns::System, "name"))
+    }
+
+    /// The event's `TimeCreated` (`SystemTime`, `TimeCreated`, or `@timestamp`) as logged.
+    ///
+    /// Some exports write local time labelled as UTC here; Sysmon's `UtcTime` (see
+    /// [`WinRecord::utc_time`]) is then the reference (the lineage builder measures the offset).
+    pub fn time_created(&self) -> Option<Timestamp> {
+        self.find(Ns::System, "SystemTime")
+            .or_else(|| self.find(Ns::Top, "TimeCreated"))
+            .or_else(|| self.find(Ns::Top, "@timestamp"))
+            // NXLog's `EventTime` is local time without a zone: a last resort (the lineage
+            // builder measures and corrects a host's offset against Sysmon `UtcTime`).
+            .or_else(|| self.find(Ns::Top, "EventTime"))
+            .and_then(Timestamp::parse_rfc3339)
+    }
+
+    /// Sysmon's `UtcTime` event-data field.
+    pub fn utc_time(&self) -> Option<Timestamp> {
+        self.data("UtcTime").and_then(Timestamp::parse_rfc3339)
+    }
+
+    /// The best timestamp: Sysmon `UtcTime` where present, else `TimeCreated`.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.utc_time().or_else(|| self.time_created())
+    }
+
+    /// `UtcTime - TimeCreated` where both exist (a clock or export disagreement when large).
+    pub fn clock_skew(&self) -> Option<Interval> {
+        Some(self.utc_time()? - self.time_created()?)
+    }
+
+    /// The correlation activity id (`Correlation.ActivityID`, `winlog.activity_id`,
+    /// `ActivityID`): the task instance id of TaskScheduler events.
+    pub fn activity_id(&self) -> Option<&str> {
+        self.find(Ns::System, "ActivityID")
+            .or_else(|| self.find(Ns::System, "activity_id"))
+            .or_else(|| self.find(Ns::Top, "ActivityID"))
+    }
+
+    /// The event record id.
+    pub fn record_id(&self) -> Option<u64> {
+        self.find(Ns::System, "EventRecordID")
+            .or_else(|| self.find(Ns::System, "record_id"))
+            .or_else(|| self.find(Ns::Top, "RecordNumber"))
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// The event's version (`Version`), 0 when absent.
+    pub fn version(&self) -> u32 {
+        self.find(Ns::System, "Version")
+            .or_else(|| self.find(Ns::Top, "Version"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// True for Sysmon's channel or provider.
+    pub fn is_sysmon(&self) -> bool {
+        self.channel()
+            .is_some_and(|c| c.starts_with("Microsoft-Windows-Sysmon"))
+            || self.provider().is_some_and(|p| p == "Microsoft-Windows-Sysmon")
+    }
+
+    /// True for the Security channel.
+    pub fn is_security(&self) -> bool {
+        self.channel().is_some_and(|c| c.eq_ignore_ascii_case("Security"))
+            || self
+                .provider()
+                .is_some_and(|p| p == "Microsoft-Windows-Security-Auditing")
+    }
+
+    /// True for `Microsoft-Windows-TaskScheduler/Operational`.
+    pub fn is_task_scheduler(&self) -> bool {
+        self.channel()
+            .is_some_and(|c| c.starts_with("Microsoft-Windows-TaskScheduler"))
+            || self.provider().is_some_and(|p| p == "Microsoft-Windows-TaskScheduler")
+    }
+
+    /// True for the PowerShell Operational channel.
+    pub fn is_powershell(&self) -> bool {
+        self.channel().is_some_and(|c| c.contains("PowerShell"))
+            || self.provider().is_some_and(|p| p == "Microsoft-Windows-PowerShell")
+    }
+}
+
+/// Parses a process id written in decimal (`1532`) or hex (`0x5fc`, as in Security 4688).
+///
+/// # Example
+/// ```
+/// use beaconstat::parse_pid;
+/// assert_eq!(parse_pid("0x5fc"), Some(1532));
+/// assert_eq!(parse_pid("1532"), Some(1532));
+/// assert_eq!(parse_pid("-"), None);
+/// ```
+pub fn parse_pid(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evtx_shape_system_and_data() {
+        let mut r = WinRecord::new();
+        r.parse_str(r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-TaskScheduler","Guid":"{de7b}"}},"EventID":{"#text":200,"#attributes":{"Qualifiers":0}},"Version":1,"TimeCreated":{"#attributes":{"SystemTime":"2019-03-19T00:02:04.3199452Z"}},"EventRecordID":566836,"Correlation":{"#attributes":{"ActivityID":"{0503AC85}"}},"Execution":{"#attributes":{"ProcessID":452,"ThreadID":2836}},"Channel":"Microsoft-Windows-TaskScheduler/Operational","Computer":"H1","Security":null},"EventData":{"TaskName":"\\T","EnginePID":1532,"ProcessID":99}}}"##).unwrap();
+        assert_eq!(r.shape(), WinShape::Evtx);
+        assert_eq!(r.event_id(), Some(200));
+        assert_eq!(r.version(), 1);
+        assert_eq!(r.provider(), Some("Microsoft-Windows-TaskScheduler"));
+        assert!(r.is_task_scheduler());
+        assert_eq!(r.computer(), Some("H1"));
+        assert_eq!(r.activity_id(), Some("{0503AC85}"));
+        assert_eq!(r.record_id(), Some(566_836));
+        assert_eq!(r.system("ProcessID"), Some("452"));
+        assert_eq!(
+            r.data("ProcessID"),
+            Some("99"),
+            "EventData and Execution do not collide"
+        );
+        assert_eq!(r.data("TaskName"), Some(r"\T"));
+        assert_eq!(
+            r.time_created(),
+            Timestamp::parse_rfc3339("2019-03-19T00:02:04.319945Z")
+        );
+        // No escapes in "H1": it borrows the line; the escaped task name went to scratch.
+        assert!(r.scratch.len() < 8);
+    }
+
+    #[test]
+    fn winlogbeat_shape() {
+        let mut r = WinRecord::new();
+        r.parse_str(r##"{"@timestamp":"2021-01-01T00:00:01.5Z","host":{"name":"h2"},"winlog":{"event_id":"4698","channel":"Security","computer_name":"H2.corp","provider_name":"Microsoft-Windows-Security-Auditing","event_data":{"TaskName":"\\X","SubjectLogonId":"0x3e7"}}}"##).unwrap();
+        assert_eq!(r.shape(), WinShape::Winlogbeat);
+        assert_eq!(r.event_id(), Some(4698));
+        assert_eq!(r.computer(), Some("H2.corp"));
+        assert!(r.is_security());
+        assert_eq!(r.data("SubjectLogonId"), Some("0x3e7"));
+        assert_eq!(r.time_created(), Some(Timestamp::from_micros(1_609_459_201_500_000)));
+    }
+
+    #[test]
+    fn unescapes_unicode_and_surrogates() {
+        let mut r = WinRecord::new();
+        r.parse_str(r#"{"EventID":1,"a":"x\u00ae\ud83d\ude00\"\n","b":[1,"two",null,true]}"#)
+            .unwrap();
+        assert_eq!(r.data("a"), Some("x\u{ae}\u{1F600}\"\n"));
+        assert_eq!(r.fields().filter(|(k, _)| *k == "b").count(), 3);
+        assert_eq!(r.data("b"), Some("1"));
+    }
+
+    #[test]
+    fn rejects_bad_json_with_offsets() {
+        let mut r = WinRecord::new();
+        for (bad, at) in [
+            ("[1]", 0),
+            (r#"{"a":1"#, 6),
+            (r#"{"a":"x}"#, 5),
+            (r#"{"a":1} x"#, 8),
+            (r#"{"a":tru}"#, 5),
+            (r#"{"a":"\q"}"#, 6),
+        ] {
+            let e = r.parse_str(bad).unwrap_err();
+            assert_eq!(e.position().map(|p| p.byte), Some(at), "{bad}: {e}");
+        }
+        let deep = format!("{}{}", "{\"a\":".repeat(100), "}".repeat(100));
+        assert!(r.parse_str(&deep).is_err());
+    }
+
+    #[test]
+    fn pids() {
+        assert_eq!(parse_pid("0x0"), Some(0));
+        assert_eq!(parse_pid(" 4 "), Some(4));
+        assert_eq!(parse_pid("0xZZ"), None);
+    }
+}

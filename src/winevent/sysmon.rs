@@ -1,0 +1,66 @@
+//! Sysmon event 3 (network connection) → [`ConnEvent`].
+
+use super::record::{WinRecord, parse_pid};
+use crate::event::{ConnEvent, ProcessRef, Proto};
+
+/// Turns a Sysmon event 3 (network connection) into a borrowed [`ConnEvent`].
+///
+/// `ts` is Sysmon's `UtcTime` (falling back to `TimeCreated`); `src`/`dst` are `SourceIp` /
+/// `DestinationIp`; `name` is `DestinationHostname`; `host` the computer; `user` the `User`;
+/// the process is `Image`, `ProcessGuid`, `ProcessId`. Returns `None` for any other event or
+/// when a required field (time, addresses) is missing.
+///
+/// # Example
+/// ```
+/// use beaconstat::{WinRecord, sysmon_conn_event};
+/// let mut rec = WinRecord::new();
+/// rec.parse_str(r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS5",
+///   "UtcTime":"2020-07-22 04:00:51.123","Image":"C:\\p.exe","ProcessId":"3580",
+///   "SourceIp":"172.18.39.5","SourcePort":"50000","DestinationIp":"10.10.10.5",
+///   "DestinationPort":"80","Protocol":"tcp"}"#)?;
+/// let c = sysmon_conn_event(&rec).unwrap();
+/// assert_eq!((c.src, c.dst, c.dst_port), ("172.18.39.5", "10.10.10.5", Some(80)));
+/// assert_eq!(c.process.unwrap().pid, Some(3580));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+pub fn sysmon_conn_event(rec: &WinRecord) -> Option<ConnEvent<'_>> {
+    if rec.event_id() != Some(3) || !rec.is_sysmon() {
+        return None;
+    }
+    let ts = rec.timestamp()?;
+    let src = rec.data_opt("SourceIp")?;
+    let dst = rec.data_opt("DestinationIp")?;
+    let mut c = ConnEvent::new(ts, src, dst);
+    if let Some(p) = rec.data("SourcePort").and_then(|p| p.parse().ok()) {
+        c = c.with_src_port(p);
+    }
+    if let Some(p) = rec.data("DestinationPort").and_then(|p| p.parse().ok()) {
+        c = c.with_dst_port(p);
+    }
+    if let Some(p) = rec.data_opt("Protocol") {
+        c = c.with_proto(Proto::parse(p));
+    }
+    if let Some(n) = rec.data_opt("DestinationHostname") {
+        c = c.with_name(n);
+    }
+    if let Some(h) = rec.computer() {
+        c = c.with_host(h);
+    }
+    if let Some(u) = rec.data_opt("User") {
+        c = c.with_user(u);
+    }
+    let mut p = ProcessRef::new();
+    if let Some(i) = rec.data_opt("Image") {
+        p = p.with_image(i);
+    }
+    if let Some(g) = rec.data_opt("ProcessGuid") {
+        p = p.with_guid(g);
+    }
+    if let Some(pid) = rec.data("ProcessId").and_then(parse_pid) {
+        p = p.with_pid(pid);
+    }
+    if p != ProcessRef::new() {
+        c = c.with_process(p);
+    }
+    Some(c)
+}

