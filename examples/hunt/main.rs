@@ -719,9 +719,14 @@ fn run(o: &Options) -> Result<(), String> {
         .count();
     let _ = writeln!(
         err,
-        "{} events in {} series; {} series with >= {} events scored; {} at or above {} after the allowlist",
+        "{} events in {} series{}; {} series with >= {} events scored; {} at or above {} after the allowlist",
         set.events(),
         set.len(),
+        dns_series.map_or(String::new(), |d| format!(
+            " (+ {} DNS queries in {} series)",
+            d.events(),
+            d.len()
+        )),
         rows.len(),
         o.min_events,
         beacons,
