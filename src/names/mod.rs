@@ -56,7 +56,7 @@ pub use dns_channel::{DnsChannelSet, DnsChannels, DnsEvidence};
 
 use crate::event::ConnEvent;
 use crate::read::{DnsRecord, HttpRecord, NameRecord, SslRecord};
-use crate::time::Interval;
+use crate::time::{Interval, Timestamp};
 use core::fmt;
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -531,20 +531,56 @@ impl NameResolverBuilder {
                 return;
             };
             name = Some(n);
-            let (Some(src), Some(ip)) = (self.addrs.intern(d.src), self.addrs.intern(a.value)) else {
+            if !self.push_answer(d.ts, d.src, n, a.value, a.ttl) {
                 return;
-            };
-            let ttl = a.ttl.map_or(0, Interval::as_micros).max(0);
-            let until = d.ts.as_micros().saturating_add(ttl);
-            self.answers.push(DnsAnswer {
-                src,
-                ip,
-                ts: d.ts.as_micros(),
-                until,
-                name: n,
-            });
-            self.stats.dns_answers += 1;
+            }
         }
+    }
+
+    /// Adds one DNS answer from any source (passive DNS, Sysmon event 22's `QueryResults`, an
+    /// EDR): `src` asked for `name` at `ts` and got address `addr`, valid for `ttl`. `src` may
+    /// also be a host name (Sysmon 22 names the computer, not its address): connections whose
+    /// [`host`](ConnEvent::host) matches are then named too. Returns whether the answer was
+    /// indexed (`false` for a name that is an IP literal or empty, or an `addr` that is not an
+    /// address).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, Interval, NameResolver, ResolvedBy, Timestamp};
+    /// let mut b = NameResolver::builder();
+    /// // Sysmon 22 on WS-042: QueryName c2.example.net, QueryResults "192.0.2.66;".
+    /// assert!(b.add_answer(Timestamp::from_secs(100), "WS-042", "c2.example.net", "192.0.2.66", Interval::from_secs(300)));
+    /// assert!(!b.add_answer(Timestamp::from_secs(100), "WS-042", "c2.example.net", "type: 5 cdn.example", Interval::ZERO));
+    /// let r = b.build();
+    /// let ev = ConnEvent::new(Timestamp::from_secs(101), "10.0.0.42", "192.0.2.66").with_host("WS-042");
+    /// assert_eq!((r.resolve(&ev).name, r.resolve(&ev).how), (Some("c2.example.net"), ResolvedBy::Dns));
+    /// ```
+    pub fn add_answer(&mut self, ts: Timestamp, src: &str, name: &str, addr: &str, ttl: Interval) -> bool {
+        let addr = addr.trim();
+        if addr.parse::<std::net::IpAddr>().is_err() {
+            return false;
+        }
+        let Some(n) = self.names.intern(name) else {
+            self.stats.not_names += 1;
+            return false;
+        };
+        self.push_answer(ts, src, n, addr, Some(ttl))
+    }
+
+    fn push_answer(&mut self, ts: Timestamp, src: &str, name: u32, addr: &str, ttl: Option<Interval>) -> bool {
+        let (Some(src), Some(ip)) = (self.addrs.intern(src), self.addrs.intern(addr)) else {
+            return false;
+        };
+        let ttl = ttl.map_or(0, Interval::as_micros).max(0);
+        self.answers.push(DnsAnswer {
+            src,
+            ip,
+            ts: ts.as_micros(),
+            until: ts.as_micros().saturating_add(ttl),
+            name,
+        });
+        self.stats.dns_answers += 1;
+        true
     }
 
     /// Adds a TLS record: its SNI names its connection.
@@ -693,10 +729,13 @@ impl NameResolverBuilder {
 ///    `http.log` or `ssl.log`. A proxy request (`CONNECT host:443`, or `GET http://host/…`)
 ///    names the real destination and marks the connection `via_proxy`; otherwise the TLS SNI,
 ///    else the HTTP `Host` header.
-/// 2. **By DNS** ([`ResolvedBy::Dns`]): the most recent answer *to that source* for the
-///    connection's destination address, if the connection starts within the answer's TTL plus
-///    a grace period ([`NameResolverBuilder::dns_grace`]). The name is the one queried (what
-///    the client asked for), not the CNAME target.
+/// 2. **By DNS** ([`ResolvedBy::Dns`]): the most recent answer *to that source* (or to the
+///    connection's `host`, for answers recorded by host name with
+///    [`NameResolverBuilder::add_answer`]) for the connection's destination address, if the
+///    connection starts within the answer's TTL plus a grace period
+///    ([`NameResolverBuilder::dns_grace`]). The name is the one queried (what the client asked
+///    for), not the CNAME target. With [`NameResolverBuilder::dns_any_source`], an answer to
+///    any source comes next ([`ResolvedBy::DnsAnySource`]).
 /// 3. Otherwise [`ResolvedBy::Unresolved`].
 ///
 /// Names are normalised (ASCII lowercase, no trailing dot; IP literals are not names) and
@@ -785,6 +824,7 @@ impl NameResolver {
         }
         let t = ev.ts.as_micros();
         self.resolve_dns(ev.src, ev.dst, t)
+            .or_else(|| ev.host.and_then(|h| self.resolve_dns(h, ev.dst, t)))
             .or_else(|| self.resolve_dns_any_source(ev.dst, t))
             .unwrap_or(Resolution::unresolved())
     }
@@ -848,7 +888,6 @@ impl NameResolver {
 mod tests {
     use super::*;
     use crate::read::NameLogReader;
-    use crate::time::Timestamp;
 
     fn resolver(logs: &[&str], grace_s: i64) -> NameResolver {
         let mut b = NameResolver::builder();
