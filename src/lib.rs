@@ -13,6 +13,12 @@
 //! - **Scoring**: an [`Analyzer`], built once, scores many series and returns a
 //!   [`BeaconReport`] per series, reusing its FFT plans and scratch buffers.
 //!
+//! Beacons behind proxies and rotating addresses are grouped by the **name** they asked for: a
+//! [`NameResolver`] built from Zeek `dns.log`/`ssl.log`/`http.log` ([`NameLogReader`]) names
+//! each connection (by `uid`, proxy `CONNECT`, or DNS answer within its TTL) for
+//! [`ConnEvent::with_name`] and [`GroupBy::SrcName`]; [`DnsChannels`] scores DNS itself as a
+//! channel, with tunnel evidence ([`DnsEvidence`]).
+//!
 //! ## Example: score a series
 //! ```
 //! use beaconstat::Analyzer;
@@ -89,6 +95,7 @@ mod beacon;
 mod error;
 mod event;
 mod lineage;
+mod names;
 mod read;
 mod series;
 pub mod synth;
@@ -110,8 +117,13 @@ pub use lineage::{
     SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, Trigger, TriggerKind,
     command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
 };
+pub use names::{
+    DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
+    ResolvedBy, label_entropy, registered_domain, subdomain,
+};
 pub use read::{
-    AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, Format, ReadStats, SkipReason, Skipped, TimeFormat, ZeekHeader,
+    Answer, AnswerIter, Answers, AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord,
+    LogKind, NameLogReader, NameRecord, ReadStats, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,
     ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
     open_with,
 };

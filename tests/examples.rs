@@ -139,6 +139,95 @@ fn hunt_ranks_the_proxied_rita_beacon_first() {
 }
 
 #[test]
+fn hunt_groups_the_proxied_rita_beacon_by_its_connect_name() {
+    let Some(dir) = shared("rita_proxy") else {
+        return;
+    };
+    // The directory: conn.log joined to http.log/ssl.log by uid, dns.log scored as DNS series.
+    let Some(rows) = hunt_json(&[dir.to_str().unwrap(), "--group-by", "auto"]) else {
+        return;
+    };
+    let top = ranked(&rows);
+    let r = top[0];
+    assert_eq!(r["src"], "10.136.0.18");
+    assert_eq!(r["fqdn"], "www.honestimnotevil.com");
+    assert_eq!(r["domain"], "honestimnotevil.com");
+    assert_eq!(r["via_proxy"], true);
+    assert_eq!(r["proxy"], "10.136.0.16:3128");
+    assert_eq!(r["resolved_by"], "connect_host");
+    assert_eq!(r["channel"], "conn");
+    assert_eq!(r["events"], 397);
+    let period = r["period_s"].as_f64().unwrap();
+    assert!((240.0..=260.0).contains(&period), "period {period}");
+    // The google CONNECTs through the same proxy are their own, non-beacon series.
+    let google = rows
+        .iter()
+        .find(|r| r["fqdn"] == "www.google.com")
+        .expect("google series");
+    assert!(google["score"].as_f64().unwrap() < 0.5);
+    // By domain, the same beacon.
+    let Some(rows) = hunt_json(&[dir.to_str().unwrap(), "--group-by", "domain"]) else {
+        return;
+    };
+    let top = ranked(&rows);
+    assert_eq!(
+        (top[0]["domain"].as_str(), top[0]["fqdn"].as_str()),
+        (Some("honestimnotevil.com"), None)
+    );
+    // By pair, only the proxy is visible.
+    let Some(rows) = hunt_json(&[dir.to_str().unwrap(), "--group-by", "pair"]) else {
+        return;
+    };
+    let pair = ranked(&rows)
+        .into_iter()
+        .find(|r| r["channel"] == "conn")
+        .expect("a conn series");
+    assert_eq!(
+        (pair["dst"].as_str(), pair["events"].as_u64()),
+        (Some("10.136.0.16"), Some(407))
+    );
+}
+
+#[test]
+fn hunt_finds_the_cdn_beacon_by_name_and_the_dns_tunnel() {
+    let Some(exe) = example("hunt") else { return };
+    let logs = beaconstat::synth::NameLogs::builder().build();
+    let dir = std::env::temp_dir().join(format!("beaconstat-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("conn.log"), &logs.conn).unwrap();
+    std::fs::write(dir.join("dns.log"), &logs.dns).unwrap();
+    std::fs::write(dir.join("ssl.log"), &logs.ssl).unwrap();
+    let out = run(&exe, &["--json", dir.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let top = ranked(&rows);
+    let t = &logs.truth;
+    let conn: Vec<_> = top.iter().filter(|r| r["channel"] == "conn").collect();
+    assert_eq!(conn[0]["src"], t.beacon_src.as_str());
+    assert_eq!(conn[0]["fqdn"], t.beacon_name.as_str());
+    assert_eq!(conn[0]["resolved_by"], "dns");
+    assert_eq!(conn[0]["via_proxy"], false);
+    let period = conn[0]["period_s"].as_f64().unwrap();
+    assert!((period / t.beacon_period_s - 1.0).abs() < 0.05, "period {period}");
+    let tunnel = top
+        .iter()
+        .find(|r| r["dns_tunnel_like"] == true)
+        .expect("a tunnel-like DNS series");
+    assert_eq!(
+        (tunnel["src"].as_str(), tunnel["domain"].as_str()),
+        (Some(t.tunnel_src.as_str()), Some(t.tunnel_domain.as_str()))
+    );
+    assert!(tunnel["score"].as_f64().unwrap() >= 0.5);
+    assert!(tunnel["dns_subdomains"].as_u64().unwrap() > 500);
+    assert_eq!(top.iter().filter(|r| r["dns_tunnel_like"] == true).count(), 1);
+}
+
+#[test]
 fn hunt_ranks_real_c2_first_in_labelled_captures() {
     // Remcos reconnect loop (SOURCE.md: 719 labelled flows, ~0.5 s).
     if let Some(log) = shared("ctu_sme11_remcos/conn.log.labeled")

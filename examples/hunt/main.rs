@@ -5,7 +5,8 @@
 //! ```text
 //! cargo run --release --example hunt                           # the bundled demo network
 //! cargo run --release --example hunt -- conn.log conn.*.log.gz  # your Zeek logs
-//! cargo run --release --example hunt -- logs/ --json > beacons.jsonl
+//! cargo run --release --example hunt -- logs/ --json > beacons.jsonl  # conn + dns/ssl/http
+//! cargo run --release --example hunt -- logs/ --group-by domain
 //! cargo run --release --example hunt -- conn.log --svg out/ --top 5
 //! ```
 //!
@@ -17,8 +18,23 @@
 //! - `--threshold T`: score from which a series counts as a beacon (default 0.5). The ranking
 //!   score is the beacon score × persistence (series spanning under a tenth of the capture are
 //!   damped) × any allowlist downrank factor; `raw_score` in JSON is the beacon score alone.
-//! - `--group-by pair|ip-pair|host-process`: (src, dst, port) (default), (src, dst), or
-//!   (host, process image, dst) for endpoint telemetry.
+//! - `--group-by auto|pair|fqdn|domain|ip-pair|host-process`: `auto` (default) groups by
+//!   (src, server name) where a name is known and by (src, dst, port) otherwise; `pair` is
+//!   always (src, dst, port); `fqdn` and `domain` group only named connections by (src, FQDN)
+//!   or (src, registered domain); `ip-pair` is (src, dst); `host-process` is (host, process
+//!   image, dst) for endpoint telemetry.
+//!
+//! Names come from Zeek `dns.log`, `ssl.log` and `http.log` given beside `conn.log` (files
+//! whose names start with `dns`, `ssl`, `http`; a directory is searched for all four): by
+//! connection `uid` (TLS SNI, HTTP Host, proxy `CONNECT host:port`), else by the most recent
+//! DNS answer for the destination within its TTL + `--dns-grace S` seconds (default 60); with
+//! `--dns-any-source`, an answer to any source will do (when the sensor sees only the
+//! recursive resolver's queries: `resolved_by: "dns_any_source"`). A
+//! series grouped by name merges the connections to every address behind the name, and one
+//! reached through a web proxy is grouped by the name asked of the proxy. JSON rows carry
+//! `fqdn`, `domain`, `via_proxy` (and `proxy`, the proxy's address) and `resolved_by`.
+//! With a `dns.log`, DNS queries are scored too, per (src, registered domain): rows with
+//! `channel: "dns"`, `dns_subdomains`, `dns_label_entropy` and `dns_tunnel_like`.
 //! - `--allowlist FILE`: site rules applied after the built-in defaults; `--no-allowlist`.
 //! - `--strict`: stop at the first malformed record instead of counting it as skipped.
 //!
@@ -31,9 +47,12 @@ mod plot;
 
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, Format, GroupBy, Grouper, PERSISTENT_SHARE, ReadStats,
-    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, score_set, sysmon_conn_event,
+    Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy,
+    Grouper, Interval, NameLogReader, NameRecord, NameResolver, PERSISTENT_SHARE, ReadStats, ResolveStats, ResolvedBy,
+    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, registered_domain, score_set,
+    sysmon_conn_event,
 };
+use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,11 +74,14 @@ struct Options {
     allowlist: Option<PathBuf>,
     no_allowlist: bool,
     strict: bool,
+    dns_grace: f64,
+    dns_any_source: bool,
 }
 
 fn usage() -> &'static str {
     "usage: hunt [FILE|DIR ...] [--json] [--svg DIR] [--top K] [--min-events N] [--threshold T]\n\
-     \x20           [--group-by pair|ip-pair|host-process] [--allowlist FILE | --no-allowlist] [--strict]"
+     \x20           [--group-by auto|pair|fqdn|domain|ip-pair|host-process] [--dns-grace S] [--dns-any-source]\n\
+     \x20           [--allowlist FILE | --no-allowlist] [--strict]"
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -70,10 +92,12 @@ fn parse_args() -> Result<Options, String> {
         top: 15,
         min_events: 6,
         threshold: 0.5,
-        group_by: "pair".into(),
+        group_by: "auto".into(),
         allowlist: None,
         no_allowlist: false,
         strict: false,
+        dns_grace: 60.0,
+        dns_any_source: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -89,6 +113,8 @@ fn parse_args() -> Result<Options, String> {
             }
             "--threshold" => o.threshold = value("--threshold")?.parse().map_err(|e| format!("--threshold: {e}"))?,
             "--group-by" => o.group_by = value("--group-by")?,
+            "--dns-any-source" => o.dns_any_source = true,
+            "--dns-grace" => o.dns_grace = value("--dns-grace")?.parse().map_err(|e| format!("--dns-grace: {e}"))?,
             "--allowlist" => o.allowlist = Some(PathBuf::from(value("--allowlist")?)),
             "--no-allowlist" => o.no_allowlist = true,
             "--strict" => o.strict = true,
@@ -97,16 +123,25 @@ fn parse_args() -> Result<Options, String> {
             _ => o.inputs.push(PathBuf::from(a)),
         }
     }
-    if !matches!(o.group_by.as_str(), "pair" | "ip-pair" | "host-process") {
+    if !matches!(
+        o.group_by.as_str(),
+        "auto" | "pair" | "fqdn" | "domain" | "ip-pair" | "host-process"
+    ) {
         return Err(format!("--group-by: unknown grouping {:?}\n{}", o.group_by, usage()));
     }
     Ok(o)
 }
 
-/// Files to read: each argument, or the log files in a directory (sorted by name, so rotated
-/// logs come in time order).
-fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
+/// Whether a file is a name log (`dns*`, `ssl*`, `http*`) rather than a connection log.
+fn is_name_log(f: &std::path::Path) -> bool {
+    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    ["dns", "ssl", "http"].iter().any(|p| name.starts_with(p)) && !name.ends_with(".md")
+}
+
+/// Files to read: each argument, or the conn/dns/ssl/http log files in a directory (sorted by
+/// name, so rotated logs come in time order). Returns (connection logs, name logs).
+fn expand(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let (mut files, mut names) = (Vec::new(), Vec::new());
     for p in inputs {
         if p.is_dir() {
             let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -122,11 +157,20 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                 return Err(format!("{}: no conn*.log files in this directory", p.display()));
             }
             files.extend(found);
+            let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && is_name_log(f))
+                .collect();
+            found.sort();
+            names.extend(found);
+        } else if is_name_log(p) {
+            names.push(p.clone());
         } else {
             files.push(p.clone());
         }
     }
-    Ok(files)
+    Ok((files, names))
 }
 
 /// A reader that counts the bytes it has passed on (for the progress bar).
@@ -141,6 +185,17 @@ impl<R: Read> Read for Counting<R> {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// (src, name) for a named connection (the resolver has put the FQDN or the registered domain
+/// into `name`); unnamed connections are left out.
+fn by_name<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
+    e.name.map(|n| SeriesKey::empty().with_src(e.src).with_name(n))
+}
+
+/// (src, name) where known, else (src, dst, port).
+fn by_name_or_pair<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
+    by_name(e).or_else(|| GroupBy::PairPort.key(e))
 }
 
 /// The format of a file from its first bytes (gzip is looked inside).
@@ -162,19 +217,94 @@ fn group_by(name: &str) -> GroupBy {
     match name {
         "ip-pair" => GroupBy::Pair,
         "host-process" => GroupBy::HostProcessDst,
+        "fqdn" | "domain" => GroupBy::custom(by_name),
+        "auto" => GroupBy::custom(by_name_or_pair),
         _ => GroupBy::PairPort,
     }
 }
 
-/// Reads every input into one grouper; returns the series and the merged read statistics.
+/// How the connections of one named series were resolved.
+#[derive(Debug, Default, Clone)]
+struct NameMeta {
+    // Counts per ResolvedBy: uid, connect_host, dns, dns_any_source.
+    by: [u64; 4],
+    proxied: u64,
+    proxy: Option<String>,
+}
+
+impl NameMeta {
+    fn resolved_by(&self) -> ResolvedBy {
+        let [uid, connect, dns, any] = self.by;
+        if connect >= uid.max(dns).max(any) {
+            ResolvedBy::ConnectHost
+        } else if uid >= dns.max(any) {
+            ResolvedBy::Uid
+        } else if dns >= any {
+            ResolvedBy::Dns
+        } else {
+            ResolvedBy::DnsAnySource
+        }
+    }
+}
+
+/// What the name logs added: resolution counts, per-(src, name) metadata, DNS series.
+#[derive(Default)]
+struct NameInfo {
+    logs: usize,
+    stats: ResolveStats,
+    meta: HashMap<String, HashMap<String, NameMeta>>,
+    dns: Option<DnsChannelSet>,
+}
+
+/// Reads the dns/ssl/http logs into a resolver (and DNS query series).
+fn read_names(o: &Options, files: &[PathBuf], sources: &mut Vec<String>) -> Result<(NameResolver, NameInfo), String> {
+    let mut b = NameResolver::builder();
+    b.dns_grace(Interval::from_secs_f64(o.dns_grace.max(0.0)).unwrap_or(Interval::from_secs(60)));
+    b.dns_any_source(o.dns_any_source);
+    let mut channels = DnsChannels::new();
+    let mut any_dns = false;
+    for f in files {
+        let mut r = NameLogReader::from_path_with(f, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
+        r.for_each(|rec| {
+            b.add(&rec);
+            if let NameRecord::Dns(d) = rec {
+                channels.push(&d);
+                any_dns = true;
+            }
+        })
+        .map_err(|e| format!("{}: {e}", f.display()))?;
+        let st = r.stats();
+        sources.push(format!(
+            "{} ({}, names): {} records, {} used, {} skipped",
+            f.display(),
+            r.format(),
+            st.records,
+            st.events,
+            st.skipped
+        ));
+    }
+    let info = NameInfo {
+        logs: files.len(),
+        dns: any_dns.then(|| channels.finish()),
+        ..NameInfo::default()
+    };
+    Ok((b.build(), info))
+}
+
+/// Reads every input into one grouper; returns the series, the merged read statistics and
+/// what the name logs added.
 fn read_all(
     o: &Options,
     files: &[PathBuf],
+    name_files: &[PathBuf],
     coverage: &mut NetCoverage,
-) -> Result<(SeriesSet, ReadStats, Vec<String>), String> {
+) -> Result<(SeriesSet, ReadStats, Vec<String>, NameInfo), String> {
     let mut grouper = Grouper::new(group_by(&o.group_by));
-    let mut stats = ReadStats::default();
     let mut sources = Vec::new();
+    let (resolver, mut info) = read_names(o, name_files, &mut sources)?;
+    let use_names = matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain");
+    let by_domain = o.group_by == "domain";
+    let mut stats = ReadStats::default();
     if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
@@ -193,7 +323,7 @@ fn read_all(
             })
             .map_err(|e| e.to_string())?;
         stats.merge(reader.stats());
-        return Ok((grouper.finish(), stats, sources));
+        return Ok((grouper.finish(), stats, sources, info));
     }
     let total: u64 = files
         .iter()
@@ -248,9 +378,36 @@ fn read_all(
         };
         let mut reader = AnyReader::from_reader(counting, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
         let mut n = 0u64;
+        let (rstats, meta) = (&mut info.stats, &mut info.meta);
         let res = reader.for_each(|ev| {
             coverage.see(&ev);
-            grouper.push(&ev);
+            let r = resolver.resolve(&ev);
+            rstats.add(&r);
+            let name = if by_domain { r.domain } else { r.name };
+            match name {
+                Some(n) if use_names => {
+                    let m = meta.entry_ref_or_default(ev.src, n);
+                    let slot = match r.how {
+                        ResolvedBy::Uid => 0,
+                        ResolvedBy::ConnectHost => 1,
+                        ResolvedBy::Dns => 2,
+                        _ => 3,
+                    };
+                    m.by[slot] += 1;
+                    if r.via_proxy {
+                        m.proxied += 1;
+                        if m.proxy.is_none() {
+                            m.proxy = Some(match ev.dst_port {
+                                Some(p) if ev.dst.contains(':') => format!("[{}]:{p}", ev.dst),
+                                Some(p) => format!("{}:{p}", ev.dst),
+                                None => ev.dst.to_string(),
+                            });
+                        }
+                    }
+                    grouper.push(&ev.with_name(n));
+                }
+                _ => grouper.push(&ev),
+            }
             n += 1;
             if n.is_multiple_of(1 << 16)
                 && let Some(b) = &bar
@@ -277,7 +434,25 @@ fn read_all(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok((grouper.finish(), stats, sources))
+    Ok((grouper.finish(), stats, sources, info))
+}
+
+/// `meta[src][name]`, inserted on first sight (no allocation once present).
+trait EntryRef {
+    fn entry_ref_or_default(&mut self, src: &str, name: &str) -> &mut NameMeta;
+}
+
+impl EntryRef for HashMap<String, HashMap<String, NameMeta>> {
+    fn entry_ref_or_default(&mut self, src: &str, name: &str) -> &mut NameMeta {
+        if !self.contains_key(src) {
+            self.insert(src.to_string(), HashMap::new());
+        }
+        let inner = self.get_mut(src).expect("inserted above");
+        if !inner.contains_key(name) {
+            inner.insert(name.to_string(), NameMeta::default());
+        }
+        inner.get_mut(name).expect("inserted above")
+    }
 }
 
 /// What the network telemetry lets a hunter see: which events name a host and a process.
@@ -346,6 +521,16 @@ struct Row<'a> {
     downranked_by: Option<String>,
     subscores: beaconstat::SubScores,
     evidence: String,
+    /// `conn` (connections) or `dns` (DNS queries per registered domain).
+    channel: &'static str,
+    fqdn: Option<&'a str>,
+    domain: Option<&'a str>,
+    via_proxy: bool,
+    proxy: Option<String>,
+    resolved_by: Option<ResolvedBy>,
+    dns_subdomains: Option<u64>,
+    dns_label_entropy: Option<f64>,
+    dns_tunnel_like: Option<bool>,
     #[serde(skip)]
     index: usize,
     #[serde(skip)]
@@ -354,9 +539,9 @@ struct Row<'a> {
 
 fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
-    let files = expand(&o.inputs)?;
+    let (files, name_files) = expand(&o.inputs)?;
     let mut coverage = NetCoverage::default();
-    let (set, stats, sources) = read_all(o, &files, &mut coverage)?;
+    let (set, stats, sources, names) = read_all(o, &files, &name_files, &mut coverage)?;
     let read_time = started.elapsed();
 
     let mut allow = if o.no_allowlist {
@@ -383,9 +568,19 @@ fn run(o: &Options) -> Result<(), String> {
     let mut rows: Vec<Row<'_>> = Vec::new();
     // Persistence is judged against the time each source was observed: the union of the spans
     // of its series (so separate captures of one host, days apart, do not dilute each other).
+    // DNS query series (with a dns.log) are scored and judged the same way, on their own.
     let observed = observed_time_per_source(&set);
-    for (index, report) in reports {
-        let Some(s) = set.get(index) else { continue };
+    let dns_series = names.dns.as_ref().map(|d| d.series());
+    let dns_observed = dns_series.map(observed_time_per_source).unwrap_or_default();
+    let dns_reports = dns_series.map_or_else(Vec::new, |d| score_set(d, analyzer.config(), o.min_events));
+    let conn_items = reports.into_iter().map(|(i, r)| (i, r, "conn"));
+    let dns_items = dns_reports.into_iter().map(|(i, r)| (i, r, "dns"));
+    for (index, report, channel) in conn_items.chain(dns_items) {
+        let (from, observed) = match (channel, dns_series) {
+            ("dns", Some(d)) => (d, &dns_observed),
+            _ => (&set, &observed),
+        };
+        let Some(s) = from.get(index) else { continue };
         let (Some(first), Some(observed_s)) = (s.first(), observed.get(s.key().src.or(s.key().host).unwrap_or("")))
         else {
             continue;
@@ -411,6 +606,42 @@ fn run(o: &Options) -> Result<(), String> {
                 }
             }
         }
+        // Name fields: a conn series keyed by name is by FQDN unless grouped by domain.
+        let (mut fqdn, mut domain) = (None, None);
+        let (mut via_proxy, mut proxy, mut resolved_by) = (false, None, None);
+        let (mut dns_subdomains, mut dns_label_entropy, mut dns_tunnel_like) = (None, None, None);
+        if channel == "dns" {
+            domain = key.name;
+            if let Some(ev) = names.dns.as_ref().and_then(|d| d.evidence(&key)) {
+                dns_subdomains = Some(ev.subdomains);
+                dns_label_entropy = Some(ev.mean_entropy);
+                dns_tunnel_like = Some(ev.tunnel_like());
+            }
+        } else if let (Some(src), Some(name)) = (key.src, key.name) {
+            if o.group_by == "domain" {
+                domain = Some(name);
+            } else {
+                fqdn = Some(name);
+                domain = Some(registered_domain(name));
+            }
+            if let Some(m) = names.meta.get(src).and_then(|m| m.get(name)) {
+                via_proxy = m.proxied > 0;
+                proxy = m.proxy.clone();
+                resolved_by = Some(m.resolved_by());
+            }
+        } else if names.logs > 0 && key.dst.is_some() {
+            resolved_by = Some(ResolvedBy::Unresolved);
+        }
+        let mut evidence = report.explain().to_string();
+        if let Some(p) = &proxy {
+            evidence.push_str(&format!("; through proxy {p}"));
+        }
+        if let (Some(n), Some(e)) = (dns_subdomains, dns_label_entropy) {
+            evidence.push_str(&format!("; DNS: {n} subdomains, label entropy {e:.1} bits/char"));
+            if dns_tunnel_like == Some(true) {
+                evidence.push_str(" (tunnel-like)");
+            }
+        }
         rows.push(Row {
             src: key.src.or(key.host),
             dst: key.dst.or(key.name),
@@ -434,7 +665,16 @@ fn run(o: &Options) -> Result<(), String> {
             suppressed_by,
             downranked_by,
             subscores: report.subscores,
-            evidence: report.explain().to_string(),
+            evidence,
+            channel,
+            fqdn,
+            domain,
+            via_proxy,
+            proxy,
+            resolved_by,
+            dns_subdomains,
+            dns_label_entropy,
+            dns_tunnel_like,
             index: s.index(),
             key,
         });
@@ -479,14 +719,43 @@ fn run(o: &Options) -> Result<(), String> {
         .count();
     let _ = writeln!(
         err,
-        "{} events in {} series; {} series with >= {} events scored; {} at or above {} after the allowlist",
+        "{} events in {} series{}; {} series with >= {} events scored; {} at or above {} after the allowlist",
         set.events(),
         set.len(),
+        dns_series.map_or(String::new(), |d| format!(
+            " (+ {} DNS queries in {} series)",
+            d.events(),
+            d.len()
+        )),
         rows.len(),
         o.min_events,
         beacons,
         o.threshold
     );
+    if names.logs > 0 {
+        let _ = writeln!(err, "names: {}", names.stats);
+        if let Some(d) = &names.dns {
+            let _ = writeln!(
+                err,
+                "DNS channels: {} (src, domain) series; {} reverse/mDNS queries left out",
+                d.series().len(),
+                d.ignored()
+            );
+        }
+        // Tunnels need not be periodic: list every tunnel-like DNS series, whatever its rank.
+        let tunnels: Vec<String> = rows
+            .iter()
+            .filter(|r| r.dns_tunnel_like == Some(true))
+            .map(|r| format!("{} (score {:.2})", r.key, r.score))
+            .collect();
+        if !tunnels.is_empty() {
+            let _ = writeln!(
+                err,
+                "tunnel-like DNS (many high-entropy subdomains): {}",
+                tunnels.join(", ")
+            );
+        }
+    }
     let _ = writeln!(err, "{summary}");
     for gap in coverage.gaps() {
         let _ = writeln!(err, "coverage: {gap}");
@@ -508,7 +777,11 @@ fn run(o: &Options) -> Result<(), String> {
             .take(o.top)
             .enumerate()
         {
-            let Some(series) = set.get(r.index) else { continue };
+            let from = match (r.channel, dns_series) {
+                ("dns", Some(d)) => d,
+                _ => &set,
+            };
+            let Some(series) = from.get(r.index) else { continue };
             let evidence = analyzer.evidence(series.timestamps(), series.sizes());
             let path = dir.join(svg_name(rank + 1, &r.key));
             plot::render(&path, &r.key.to_string(), &evidence).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -580,7 +853,14 @@ fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::
             "{:>4} {:>5.2}  {:<42} {:>6} {:>9} {:>5.0}% {:>5.0}% {:>8} {:>5}  {:<20} {:<20}",
             i + 1,
             r.score,
-            truncate(&r.key.to_string(), 42),
+            truncate(
+                &if r.channel == "dns" {
+                    format!("{} (DNS)", r.key)
+                } else {
+                    r.key.to_string()
+                },
+                42
+            ),
             r.events,
             r.period_s.map_or("-".to_string(), human_secs),
             r.jitter * 100.0,

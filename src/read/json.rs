@@ -361,6 +361,29 @@ impl ZeekJsonRecord {
         }
     }
 
+    /// A value's JSON text exactly as written in the line (quotes, escapes, arrays and objects
+    /// included); `None` if the key is absent. For array fields such as DNS `answers`.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ZeekJsonReader, ZeekJsonRecord};
+    /// let log = r#"{"ts":1,"id.orig_h":"a","id.resp_h":"b","answers":["1.2.3.4", "5.6.7.8"]}"#;
+    /// let mut r = ZeekJsonReader::from_reader(log.as_bytes())?;
+    /// let mut rec = ZeekJsonRecord::new();
+    /// assert!(r.read_record(&mut rec)?);
+    /// assert_eq!(rec.raw_value("answers"), Some(r#"["1.2.3.4", "5.6.7.8"]"#));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn raw_value(&self, name: &str) -> Option<&str> {
+        let e = self.entry(name)?;
+        core::str::from_utf8(self.line.get(e.raw.0..e.raw.1)?).ok()
+    }
+
+    /// Why the line could not be scanned (malformed JSON, too long), if it could not.
+    pub(crate) fn scan_error(&self) -> Option<&Bad> {
+        self.bad.as_ref()
+    }
+
     /// A count by key: `Ok(None)` if absent or `null`.
     ///
     /// # Errors

@@ -33,11 +33,16 @@ mod input;
 mod json;
 mod num;
 mod zeek;
+mod zeek_names;
 
 pub use self::csv::{CsvReader, CsvReaderBuilder, CsvRecord, TimeFormat};
 pub use self::detect::{AnyReader, Format, detect, open, open_with};
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 pub use self::zeek::{ZeekHeader, ZeekReader, ZeekReaderBuilder, ZeekRecord};
+pub(crate) use self::zeek_names::strip_port;
+pub use self::zeek_names::{
+    Answer, AnswerIter, Answers, DnsRecord, HttpRecord, LogKind, NameLogReader, NameRecord, SslRecord,
+};
 
 use crate::error::{Error, Position};
 use core::fmt;

@@ -230,6 +230,8 @@ pub fn diurnal(rng: &mut Rng, n: usize, day_gap: f64, start_us: i64) -> Vec<i64>
     out
 }
 
+mod names;
+pub use names::{NameLogs, NameLogsBuilder, NameTruth};
 mod scenario;
 pub use scenario::{Scenario, ScenarioBuilder, Truth, TruthKind};
 mod regimes;
