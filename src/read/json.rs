@@ -375,13 +375,13 @@ impl ZeekJsonRecord {
     /// # Ok::<(), beaconstat::Error>(())
     /// ```
     pub fn raw_value(&self, name: &str) -> Option<&str> {
-        let e = self.entry(name)?;
+        let e = self.view().entry(name)?;
         core::str::from_utf8(self.line.get(e.raw.0..e.raw.1)?).ok()
     }
 
     /// Why the line could not be scanned (malformed JSON, too long), if it could not.
     pub(crate) fn scan_error(&self) -> Option<&Bad> {
-        self.bad.as_ref()
+        self.parsed.bad.as_ref()
     }
 
     /// A count by key: `Ok(None)` if absent or `null`.

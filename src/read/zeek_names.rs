@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::time::{Interval, Timestamp};
 use core::ops::Range;
 use std::fs::File;
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
 /// Which Zeek log a record comes from.
@@ -578,8 +578,8 @@ fn parse_json(rec: &ZeekJsonRecord) -> core::result::Result<NameRecord<'_>, Bad>
 
 #[derive(Debug)]
 enum Inner<R: Read> {
-    Tsv(ZeekReader<R>, ZeekRecord, Cols),
-    Json(ZeekJsonReader<R>, ZeekJsonRecord),
+    Tsv(Box<ZeekReader<R>>, ZeekRecord, Cols),
+    Json(Box<ZeekJsonReader<R>>, ZeekJsonRecord),
 }
 
 /// Reads Zeek `dns.log`, `ssl.log` and `http.log` files (TSV or JSON, plain or gzip) into
@@ -654,23 +654,25 @@ impl<R: Read> NameLogReader<R> {
 
     fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<NameLogReader<R>> {
         let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let mut input = super::input::Input::new(rdr, 256 * 1024).map_err(io)?;
-        let head = input.fill_buf().map_err(io)?;
+        let input = super::input::Input::new(rdr).map_err(io)?;
+        let c = super::Common::default();
+        let mut lines = super::input::Lines::new(input, c.buffer_capacity, c.max_line);
+        let head = lines.peek(4096).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let path_buf = path.map(Path::to_path_buf);
         let inner = match detect(head) {
             Some(Format::ZeekTsv) => Inner::Tsv(
-                ZeekReaderBuilder::new().build_input(input, path_buf),
+                Box::new(ZeekReaderBuilder::new().build_input(lines, path_buf)),
                 ZeekRecord::new(),
                 Cols::default(),
             ),
             Some(Format::ZeekJson) => Inner::Json(
-                ZeekJsonReaderBuilder::new().build_input(input, path_buf),
+                Box::new(ZeekJsonReaderBuilder::new().build_input(lines, path_buf)),
                 ZeekJsonRecord::new(),
             ),
             // An empty file: read as TSV (no records).
             None if head.iter().all(u8::is_ascii_whitespace) => Inner::Tsv(
-                ZeekReaderBuilder::new().build_input(input, path_buf),
+                Box::new(ZeekReaderBuilder::new().build_input(lines, path_buf)),
                 ZeekRecord::new(),
                 Cols::default(),
             ),
