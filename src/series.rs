@@ -451,32 +451,61 @@ impl Grouper {
     ///
     /// Series keep the order in which their keys were first seen.
     pub fn finish(self) -> SeriesSet {
-        let k = self.counts.len();
+        let Grouper {
+            store,
+            ids,
+            ts: pushed_ts,
+            sizes: pushed_sizes,
+            counts,
+            sized,
+            unkeyed,
+            ..
+        } = self;
+        let k = counts.len();
         let mut offsets = Vec::with_capacity(k + 1);
         let mut acc = 0usize;
         offsets.push(0);
-        for &c in &self.counts {
+        for &c in &counts {
             acc += c as usize;
             offsets.push(acc);
         }
-        let n = self.ids.len();
-        let mut ts = vec![0i64; n];
-        let mut sizes = vec![0u64; n];
+        // A stable counting sort by key, one column at a time, each source column freed as
+        // soon as it has been scattered: the peak is the push-order columns plus one sorted
+        // column, not two full copies.
+        let n = ids.len();
         let mut cursor: Vec<usize> = offsets[..k].to_vec();
-        for ((&id, &t), &s) in self.ids.iter().zip(&self.ts).zip(&self.sizes) {
+        let mut ts = vec![0i64; n];
+        for (&id, &t) in ids.iter().zip(&pushed_ts) {
             let c = &mut cursor[id as usize];
             ts[*c] = t;
-            sizes[*c] = s;
             *c += 1;
         }
-        drop(cursor);
+        drop(pushed_ts);
+        let any_sized = sized.iter().any(|&s| s > 0);
+        let mut sizes = if any_sized { vec![0u64; n] } else { Vec::new() };
+        if any_sized {
+            cursor.copy_from_slice(&offsets[..k]);
+            for (&id, &z) in ids.iter().zip(&pushed_sizes) {
+                let c = &mut cursor[id as usize];
+                sizes[*c] = z;
+                *c += 1;
+            }
+        }
+        drop((pushed_sizes, ids, cursor));
         // Sort each series by (time, size) where it is not already in order; sizes move with
         // their timestamps, and ties are broken by size so the result does not depend on the
         // input order.
         let mut scratch: Vec<(i64, u64)> = Vec::new();
         for w in offsets.windows(2) {
             let (a, b) = (w[0], w[1]);
-            let (t, s) = (&mut ts[a..b], &mut sizes[a..b]);
+            let t = &mut ts[a..b];
+            if sizes.is_empty() {
+                if !t.is_sorted() {
+                    t.sort_unstable();
+                }
+                continue;
+            }
+            let s = &mut sizes[a..b];
             let sorted = t
                 .windows(2)
                 .zip(s.windows(2))
@@ -491,19 +520,14 @@ impl Grouper {
                 }
             }
         }
-        let fully_sized = self
-            .counts
-            .iter()
-            .zip(&self.sized)
-            .map(|(c, s)| c == s && *c > 0)
-            .collect();
+        let fully_sized = counts.iter().zip(&sized).map(|(c, s)| c == s && *c > 0).collect();
         SeriesSet {
-            store: self.store,
+            store,
             offsets,
             ts,
             sizes,
             fully_sized,
-            unkeyed: self.unkeyed,
+            unkeyed,
         }
     }
 }
