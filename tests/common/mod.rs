@@ -1,6 +1,8 @@
 //! Helpers shared by the real-data tests: locate `../shared/data`, unzip OTRF zips.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use std::path::{Path, PathBuf};
 
 /// `../shared/data/<sub>` relative to the crate, or `None` (with a notice) when absent.
