@@ -59,48 +59,39 @@ fn timeline(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, ev: &Evi
     if !gt(xmax, xmin) || !gt(ymin, 0.0) {
         return Ok(());
     }
-    let builder = |cap: &str| {
-        let mut b = ChartBuilder::on(area);
-        b.caption(cap, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(35)
-            .y_label_area_size(70);
-        b
-    };
     let caption = "interval to the next check-in, over time; red: period and its multiples";
     let marks: Vec<f64> = (1..=4)
         .map(|k| period * k as f64)
         .filter(|&y| period > 0.0 && y <= ymax * 1.25)
         .collect();
-    // Log scale only where the intervals span more than a decade (its ticks vanish otherwise).
+    // The same drawing on a log or a linear y axis (log only where the intervals span more than
+    // a decade: its ticks vanish otherwise).
+    macro_rules! draw {
+        ($y:expr) => {{
+            let mut c = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(35)
+                .y_label_area_size(70)
+                .build_cartesian_2d(xmin..xmax, $y)?;
+            c.configure_mesh()
+                .x_desc("hours since first check-in")
+                .y_desc("interval")
+                .y_label_formatter(&|v| human_secs(*v))
+                .draw()?;
+            for (k, &y) in marks.iter().enumerate() {
+                c.draw_series(LineSeries::new(
+                    [(xmin, y), (xmax, y)],
+                    MARK.mix(if k == 0 { 0.9 } else { 0.35 }),
+                ))?;
+            }
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 2, DATA.mix(0.7).filled())))?;
+        }};
+    }
     if ymax / ymin > 20.0 {
-        let mut c = builder(caption).build_cartesian_2d(xmin..xmax, (ymin * 0.8..ymax * 1.25).log_scale())?;
-        c.configure_mesh()
-            .x_desc("hours since first check-in")
-            .y_desc("interval")
-            .y_label_formatter(&|v| human_secs(*v))
-            .draw()?;
-        for (k, &y) in marks.iter().enumerate() {
-            c.draw_series(LineSeries::new(
-                [(xmin, y), (xmax, y)],
-                MARK.mix(if k == 0 { 0.9 } else { 0.35 }),
-            ))?;
-        }
-        c.draw_series(pts.iter().map(|&p| Circle::new(p, 2, DATA.mix(0.7).filled())))?;
+        draw!((ymin * 0.8..ymax * 1.25).log_scale())
     } else {
-        let mut c = builder(caption).build_cartesian_2d(xmin..xmax, 0.0..ymax * 1.1)?;
-        c.configure_mesh()
-            .x_desc("hours since first check-in")
-            .y_desc("interval")
-            .y_label_formatter(&|v| human_secs(*v))
-            .draw()?;
-        for (k, &y) in marks.iter().enumerate() {
-            c.draw_series(LineSeries::new(
-                [(xmin, y), (xmax, y)],
-                MARK.mix(if k == 0 { 0.9 } else { 0.35 }),
-            ))?;
-        }
-        c.draw_series(pts.iter().map(|&p| Circle::new(p, 2, DATA.mix(0.7).filled())))?;
+        draw!(0.0..ymax * 1.1)
     }
     Ok(())
 }
