@@ -155,8 +155,9 @@ fn periodogram(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, ev: &
     let mut c = ChartBuilder::on(area)
         .caption(
             format!(
-                "periodogram of the binned check-ins; Fisher g = {:.3}, p = {:.1e}",
-                r.spectrum.fisher_g, r.spectrum.fisher_p
+                "periodogram of the binned check-ins; Fisher g = {:.3}, p{}",
+                r.spectrum.fisher_g,
+                PValue(r.spectrum.fisher_p)
             ),
             ("sans-serif", 16),
         )
