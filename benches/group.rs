@@ -1,0 +1,62 @@
+//! Grouping throughput: borrowed events → per-key series (`Grouper::push` then `finish`), in
+//! events/s. Two key mixes: ~2 000 pairs in time order (a conn.log), and 1 M distinct keys
+//! (the hostile case: every event a new key). Run: `cargo bench --bench group`.
+
+use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn bench_group(c: &mut Criterion) {
+    let mut g = c.benchmark_group("group");
+    g.sample_size(10);
+    // 2 M events over 2 000 (src, dst) pairs, interleaved in time order as a sensor logs them.
+    let srcs: Vec<String> = (0..400).map(|i| format!("10.0.{}.{}", i / 250, i % 250)).collect();
+    let dsts: Vec<String> = (0..5).map(|i| format!("203.0.113.{i}")).collect();
+    let n = 2_000_000usize;
+    let mut x = 0x9E37_79B9u64;
+    let events: Vec<ConnEvent<'_>> = (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (s, d) = ((x % 400) as usize, ((x >> 20) % 5) as usize);
+            ConnEvent::new(Timestamp(i as i64 * 50_000), &srcs[s], &dsts[d])
+                .with_dst_port(443)
+                .with_bytes(x % 4000, 0)
+        })
+        .collect();
+    g.throughput(Throughput::Elements(n as u64));
+    for (name, by) in [("pair", GroupBy::Pair), ("pair_port", GroupBy::PairPort)] {
+        g.bench_function(BenchmarkId::new(name, "2e6 events, 2000 keys"), |b| {
+            b.iter(|| {
+                let mut grouper = Grouper::new(by.clone());
+                grouper.reserve(n);
+                for e in &events {
+                    grouper.push(black_box(e));
+                }
+                grouper.finish().len()
+            })
+        });
+    }
+    // Hostile: 1 M distinct keys, timestamps spanning the whole i64 range out of order.
+    let keys: Vec<String> = (0..1_000_000).map(|i| format!("h{i}")).collect();
+    let hostile: Vec<ConnEvent<'_>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ConnEvent::new(Timestamp((i as i64).wrapping_mul(0x5851_F42D_4C95_7F2D)), k, "x"))
+        .collect();
+    g.throughput(Throughput::Elements(hostile.len() as u64));
+    g.bench_function(BenchmarkId::new("distinct_keys", "1e6 events, 1e6 keys"), |b| {
+        b.iter(|| {
+            let mut grouper = Grouper::new(GroupBy::Pair);
+            for e in &hostile {
+                grouper.push(black_box(e));
+            }
+            grouper.finish().len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_group);
+criterion_main!(benches);
