@@ -111,6 +111,7 @@ impl<'s> SeriesKey<'s> {
         self
     }
 
+    #[inline]
     fn strs(&self) -> [Option<&'s str>; 5] {
         [self.src, self.dst, self.name, self.host, self.process]
     }
@@ -186,6 +187,7 @@ impl GroupBy {
     }
 
     /// The key of one event under this grouping (borrowing from the event).
+    #[inline]
     pub fn key<'e>(&self, e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
         match self {
             GroupBy::Pair => Some(SeriesKey::pair(e.src, e.dst)),
@@ -293,8 +295,25 @@ impl KeyStore {
         })
     }
 
+    /// Whether interned key `id` equals `key`: compares the stored byte ranges part by part
+    /// (no key is rebuilt, no char-boundary check: equal bytes are equal strings).
+    #[inline]
     fn matches(&self, id: u32, key: &SeriesKey<'_>) -> bool {
-        self.get(id as usize).is_some_and(|k| k == *key)
+        let Some(k) = self.keys.get(id as usize) else {
+            return false;
+        };
+        if k.dst_port != key.dst_port {
+            return false;
+        }
+        let arena = self.arena.as_bytes();
+        k.parts.iter().zip(key.strs()).all(|(&(start, len), part)| match part {
+            None => len == ABSENT,
+            Some(p) => {
+                len != ABSENT
+                    && len as usize == p.len()
+                    && arena.get(start as usize..start as usize + len as usize) == Some(p.as_bytes())
+            }
+        })
     }
 
     fn insert(&mut self, key: &SeriesKey<'_>) -> u32 {
@@ -381,6 +400,7 @@ impl Grouper {
     }
 
     /// Adds one event. Its key's text is copied only the first time the key is seen.
+    #[inline]
     pub fn push(&mut self, e: &ConnEvent<'_>) {
         let Some(key) = self.group_by.key(e) else {
             self.unkeyed += 1;
@@ -391,6 +411,7 @@ impl Grouper {
     }
 
     /// Adds one observation under an explicit key (for callers that compute keys themselves).
+    #[inline]
     pub fn push_keyed(&mut self, key: &SeriesKey<'_>, ts: Timestamp, size: Option<u64>) {
         let id = match self.last {
             Some(id) if self.store.matches(id, key) => id,
