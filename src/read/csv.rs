@@ -4,7 +4,7 @@
 //! Fields may be quoted (`"a,b"`, `""` for a quote, line breaks inside quotes). Columns are
 //! found by name (case-insensitive, with common aliases tried by default) or by index.
 
-use super::input::{Input, Lines};
+use super::input::Lines;
 use super::num::{is_text, parse_count, parse_duration, parse_port};
 use super::{Bad, Common, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
@@ -533,8 +533,7 @@ impl CsvReaderBuilder {
     /// I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named
     /// column is not in the header or ts/src/dst cannot be found.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<CsvReader<R>> {
-        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
-        self.build_input(self.lines(input), None)
+        self.build_input(self.common.lines(rdr, None)?, None)
     }
 
     /// A reader over the file at `path`.
@@ -543,13 +542,7 @@ impl CsvReaderBuilder {
     /// As [`from_reader`](CsvReaderBuilder::from_reader), naming the path for I/O errors.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<CsvReader<File>> {
         let path = path.as_ref();
-        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        self.build_input(self.lines(input), Some(path.to_owned()))
-    }
-
-    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
-        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+        self.build_input(self.common.open(path)?, Some(path.to_owned()))
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {

@@ -2,7 +2,7 @@
 //! right reader.
 
 use super::Common;
-use super::input::{GZIP_MAGIC, Input, Lines};
+use super::input::GZIP_MAGIC;
 use super::{CsvReader, ZeekJsonReader, ZeekReader};
 use super::{CsvReaderBuilder, ReadStats, ZeekJsonReaderBuilder, ZeekReaderBuilder};
 use crate::error::{Error, Result};
@@ -155,9 +155,7 @@ impl<R: Read> AnyReader<R> {
 
     fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<AnyReader<R>> {
         let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let input = Input::new(rdr).map_err(io)?;
-        let c = Common::default();
-        let mut lines = Lines::new(input, c.buffer_capacity, c.max_line);
+        let mut lines = Common::default().lines(rdr, path)?;
         let head = lines.peek(4096).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let format =

@@ -5,7 +5,7 @@
 //! borrowed from the line; strings with escapes are unescaped into the record's own reusable
 //! scratch buffer, so steady-state reading allocates nothing.
 
-use super::input::{Input, Lines};
+use super::input::Lines;
 use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
 use super::{Bad, Common, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
@@ -702,8 +702,7 @@ impl ZeekJsonReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
-        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
-        Ok(self.build_input(self.lines(input), None))
+        Ok(self.build_input(self.common.lines(rdr, None)?, None))
     }
     /// A reader over the file at `path`.
     ///
@@ -711,14 +710,8 @@ impl ZeekJsonReaderBuilder {
     /// An I/O error naming the path.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
         let path = path.as_ref();
-        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Ok(self.build_input(self.lines(input), Some(path.to_owned())))
+        Ok(self.build_input(self.common.open(path)?, Some(path.to_owned())))
     }
-    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
-        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
-    }
-
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
         ZeekJsonReader {
             lines,

@@ -322,6 +322,25 @@ pub(crate) struct Common {
     pub(crate) max_line: usize,
 }
 
+impl Common {
+    /// The line source over `rdr` (gzip detected by its magic bytes), with these buffer
+    /// settings. I/O errors name `path` where there is one.
+    pub(crate) fn lines<R: std::io::Read>(
+        &self,
+        rdr: R,
+        path: Option<&std::path::Path>,
+    ) -> crate::error::Result<input::Lines<R>> {
+        let input = input::Input::new(rdr).map_err(|e| Error::io(path.map(std::path::Path::to_path_buf), e))?;
+        Ok(input::Lines::new(input, self.buffer_capacity, self.max_line))
+    }
+
+    /// The line source over the file at `path`.
+    pub(crate) fn open(&self, path: &std::path::Path) -> crate::error::Result<input::Lines<std::fs::File>> {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        self.lines(f, Some(path))
+    }
+}
+
 impl Default for Common {
     fn default() -> Self {
         Common {

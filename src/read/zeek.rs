@@ -7,7 +7,7 @@
 //! last header column reads `tunnel_parents   label   detailed-label` (three spaces, not tabs),
 //! is recognised and the last data column is split the same way.
 
-use super::input::{Input, Lines};
+use super::input::Lines;
 use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
 use super::{Bad, Common, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
@@ -723,8 +723,7 @@ impl ZeekReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekReader<R>> {
-        let input = Input::new(rdr).map_err(|e| Error::io(None, e))?;
-        Ok(self.build_input(self.lines(input), None))
+        Ok(self.build_input(self.common.lines(rdr, None)?, None))
     }
 
     /// A reader over the file at `path`.
@@ -733,13 +732,7 @@ impl ZeekReaderBuilder {
     /// An I/O error naming the path if it cannot be opened or read.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekReader<File>> {
         let path = path.as_ref();
-        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        let input = Input::new(f).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Ok(self.build_input(self.lines(input), Some(path.to_owned())))
-    }
-
-    fn lines<R: Read>(&self, input: Input<R>) -> Lines<R> {
-        Lines::new(input, self.common.buffer_capacity, self.common.max_line)
+        Ok(self.build_input(self.common.open(path)?, Some(path.to_owned())))
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekReader<R> {

@@ -654,9 +654,7 @@ impl<R: Read> NameLogReader<R> {
 
     fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<NameLogReader<R>> {
         let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let input = super::input::Input::new(rdr).map_err(io)?;
-        let c = super::Common::default();
-        let mut lines = super::input::Lines::new(input, c.buffer_capacity, c.max_line);
+        let mut lines = super::Common::default().lines(rdr, path)?;
         let head = lines.peek(4096).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let path_buf = path.map(Path::to_path_buf);
