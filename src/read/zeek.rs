@@ -504,11 +504,10 @@ pub(crate) fn str_at(buf: &[u8], r: (usize, usize)) -> &str {
 }
 
 impl RawEvent {
-    /// The event, its text sliced from `text` (the validated line prefix holding every
-    /// located field).
-    #[inline]
-    fn resolve_str(self, text: &str) -> ConnEvent<'_> {
-        let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
+    /// The event, each text field fetched by `at` from its byte range. Always inlined: the
+    /// reader's hot loop loses a third of its throughput when this is a call.
+    #[inline(always)]
+    fn build<'a>(self, at: impl Fn((usize, usize)) -> &'a str) -> ConnEvent<'a> {
         let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
         ev.src_port = self.src_port;
         ev.dst_port = self.dst_port;
@@ -516,35 +515,25 @@ impl RawEvent {
         ev.duration = self.duration;
         ev.bytes_out = self.bytes_out;
         ev.bytes_in = self.bytes_in;
-        ev.uid = self.uid.map(at);
+        ev.uid = self.uid.map(&at);
         ev
+    }
+
+    /// The event, its text sliced from `text` (the validated line prefix holding every
+    /// located field).
+    #[inline(always)]
+    fn resolve_str(self, text: &str) -> ConnEvent<'_> {
+        self.build(|r| text.get(r.0..r.1).unwrap_or(""))
     }
 
     #[inline]
     fn resolve(self, line: &[u8]) -> ConnEvent<'_> {
         // One validation of the whole line is cheaper than one per field; a line with invalid
         // UTF-8 outside the fields used falls back to per-field checks.
-        if let Ok(text) = core::str::from_utf8(line) {
-            let at = |r: (usize, usize)| text.get(r.0..r.1).unwrap_or("");
-            let mut ev = ConnEvent::new(self.ts, at(self.src), at(self.dst));
-            ev.src_port = self.src_port;
-            ev.dst_port = self.dst_port;
-            ev.proto = self.proto;
-            ev.duration = self.duration;
-            ev.bytes_out = self.bytes_out;
-            ev.bytes_in = self.bytes_in;
-            ev.uid = self.uid.map(at);
-            return ev;
+        match core::str::from_utf8(line) {
+            Ok(text) => self.resolve_str(text),
+            Err(_) => self.build(|r| str_at(line, r)),
         }
-        let mut ev = ConnEvent::new(self.ts, str_at(line, self.src), str_at(line, self.dst));
-        ev.src_port = self.src_port;
-        ev.dst_port = self.dst_port;
-        ev.proto = self.proto;
-        ev.duration = self.duration;
-        ev.bytes_out = self.bytes_out;
-        ev.bytes_in = self.bytes_in;
-        ev.uid = self.uid.map(|r| str_at(line, r));
-        ev
     }
 }
 
