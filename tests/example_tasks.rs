@@ -1,21 +1,9 @@
 //! Runs the `tasks` example as a user would.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// The built `tasks` example (`cargo test` builds examples next to the test binaries), or
-/// `None` with a notice (e.g. under `cargo test --lib`).
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?.join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!("skipping: example {name} not built at {}", path.display());
-        None
-    }
-}
+use std::path::Path;
+use std::process::Command;
 
 fn run_tasks(exe: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(exe).args(args).output().expect("run the tasks example");
@@ -28,7 +16,7 @@ fn run_tasks(exe: &Path, args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn tasks_example_tree_json_and_bad_input() {
-    let Some(exe) = example("tasks") else { return };
+    let Some(exe) = common::example("tasks") else { return };
     let dir = std::env::temp_dir().join(format!("beaconstat-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("events.json");

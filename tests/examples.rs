@@ -5,33 +5,8 @@
 mod common;
 
 use beaconstat::synth::{Scenario, TruthKind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn example(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?.join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!("skipping: example {name} not built at {}", path.display());
-        None
-    }
-}
-
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} not found (../shared is not beside this checkout)",
-            p.display()
-        );
-        None
-    }
-}
 
 fn run(exe: &Path, args: &[&str]) -> Output {
     match Command::new(exe).args(args).output() {
@@ -42,7 +17,7 @@ fn run(exe: &Path, args: &[&str]) -> Output {
 
 /// The JSON rows of `hunt --json`, in output order (ranked).
 fn hunt_json(args: &[&str]) -> Option<Vec<serde_json::Value>> {
-    let exe = example("hunt")?;
+    let exe = common::example("hunt")?;
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = run(&exe, &all);
@@ -118,7 +93,7 @@ fn hunt_finds_every_planted_beacon_first_in_the_bundled_network() {
 
 #[test]
 fn hunt_ranks_the_proxied_rita_beacon_first() {
-    let Some(log) = shared("rita_proxy/conn.log") else {
+    let Some(log) = common::data("rita_proxy/conn.log") else {
         return;
     };
     let Some(rows) = hunt_json(&[log.to_str().unwrap()]) else {
@@ -140,7 +115,7 @@ fn hunt_ranks_the_proxied_rita_beacon_first() {
 
 #[test]
 fn hunt_groups_the_proxied_rita_beacon_by_its_connect_name() {
-    let Some(dir) = shared("rita_proxy") else {
+    let Some(dir) = common::data("rita_proxy") else {
         return;
     };
     // The directory: conn.log joined to http.log/ssl.log by uid, dns.log scored as DNS series.
@@ -190,7 +165,7 @@ fn hunt_groups_the_proxied_rita_beacon_by_its_connect_name() {
 
 #[test]
 fn hunt_finds_the_cdn_beacon_by_name_and_the_dns_tunnel() {
-    let Some(exe) = example("hunt") else { return };
+    let Some(exe) = common::example("hunt") else { return };
     let logs = beaconstat::synth::NameLogs::builder().build();
     let dir = std::env::temp_dir().join(format!("beaconstat-names-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -230,7 +205,7 @@ fn hunt_finds_the_cdn_beacon_by_name_and_the_dns_tunnel() {
 #[test]
 fn hunt_ranks_real_c2_first_in_labelled_captures() {
     // Remcos reconnect loop (SOURCE.md: 719 labelled flows, ~0.5 s).
-    if let Some(log) = shared("ctu_sme11_remcos/conn.log.labeled")
+    if let Some(log) = common::data("ctu_sme11_remcos/conn.log.labeled")
         && let Some(rows) = hunt_json(&[log.to_str().unwrap()])
     {
         let top = ranked(&rows);
@@ -241,7 +216,7 @@ fn hunt_ranks_real_c2_first_in_labelled_captures() {
         assert_eq!(top[0]["events"], 719);
     }
     // NjRAT C&C (237 attempts, ~11.5 s) within the top two, next to the RAT's own DNS lookups.
-    if let Some(log) = shared("stratosphere_sdt/001-zeek-scenario-malicious/conn.log")
+    if let Some(log) = common::data("stratosphere_sdt/001-zeek-scenario-malicious/conn.log")
         && let Some(rows) = hunt_json(&[log.to_str().unwrap()])
     {
         let top = ranked(&rows);
@@ -256,7 +231,7 @@ fn hunt_ranks_real_c2_first_in_labelled_captures() {
 
 #[test]
 fn hunt_writes_pictures_and_fails_cleanly() {
-    let Some(exe) = example("hunt") else { return };
+    let Some(exe) = common::example("hunt") else { return };
     let dir = std::env::temp_dir().join(format!("beaconstat-svg-{}", std::process::id()));
     let out = run(&exe, &["--svg", dir.to_str().unwrap(), "--top", "3"]);
     assert!(out.status.success());
@@ -279,7 +254,7 @@ fn hunt_writes_pictures_and_fails_cleanly() {
 
 #[test]
 fn regimes_example_prints_its_table() {
-    let Some(exe) = example("regimes") else { return };
+    let Some(exe) = common::example("regimes") else { return };
     let out = run(&exe, &["3"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
@@ -290,7 +265,7 @@ fn regimes_example_prints_its_table() {
 fn hunt_finds_empire_agents_in_sysmon_by_host_and_process() {
     // SOURCE.md: Empire agents (Delay 5, jitter 0) in powershell.exe on WORKSTATION5,
     // 172.18.39.5 -> 10.10.10.5:80, 51 and 35 Sysmon 3 connections in two captures.
-    let Some(dir) = shared("otrf_empire_sysmon") else {
+    let Some(dir) = common::data("otrf_empire_sysmon") else {
         return;
     };
     let mut jsons = Vec::new();

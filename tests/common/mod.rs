@@ -72,3 +72,17 @@ pub fn read_events(path: &Path, mut f: impl FnMut(&beaconstat::WinRecord)) -> (u
         (s.records, s.skipped)
     }
 }
+
+/// A built example (`cargo test` builds examples next to the test binaries), or `None` with a
+/// notice (e.g. under `cargo test --lib`).
+pub fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("examples");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping: example {name} not built at {}", path.display());
+        None
+    }
+}
