@@ -597,6 +597,54 @@ impl SeriesSet {
         })
     }
 
+    /// Seconds each source was observed: the union of the time spans of its series, keyed by
+    /// the series' `src` (or `host` where there is no `src`). The window to judge
+    /// [`persistence`](crate::persistence) against: separate captures of one host, days apart,
+    /// do not dilute each other.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+    /// let mut g = Grouper::new(GroupBy::Pair);
+    /// for (t, dst) in [(0, "x"), (60, "x"), (30, "y"), (90, "y"), (1000, "x"), (1010, "x")] {
+    ///     g.push(&ConnEvent::new(Timestamp::from_secs(t), "a", dst));
+    /// }
+    /// // Spans: x 0..1010, y 30..90: their union is 1010 s.
+    /// assert_eq!(g.finish().observed_seconds_by_source()["a"], 1010.0);
+    /// ```
+    pub fn observed_seconds_by_source(&self) -> std::collections::HashMap<&str, f64> {
+        let mut spans: std::collections::HashMap<&str, Vec<(i64, i64)>> = std::collections::HashMap::new();
+        for s in self.iter() {
+            if let (Some(a), Some(b)) = (s.first(), s.last()) {
+                spans
+                    .entry(s.key().src.or(s.key().host).unwrap_or(""))
+                    .or_default()
+                    .push((a.0, b.0));
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(src, mut v)| {
+                v.sort_unstable();
+                let (mut total, mut cur): (u64, Option<(i64, i64)>) = (0, None);
+                for (a, b) in v {
+                    cur = match cur {
+                        Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                        Some((ca, cb)) => {
+                            total = total.saturating_add(cb.abs_diff(ca));
+                            Some((a, b))
+                        }
+                        None => Some((a, b)),
+                    };
+                }
+                if let Some((ca, cb)) = cur {
+                    total = total.saturating_add(cb.abs_diff(ca));
+                }
+                (src, total as f64 / 1e6)
+            })
+            .collect()
+    }
+
     /// Series `i`, in first-seen order.
     pub fn get(&self, i: usize) -> Option<Series<'_>> {
         let (a, b) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);

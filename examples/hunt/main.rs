@@ -569,9 +569,11 @@ fn run(o: &Options) -> Result<(), String> {
     // Persistence is judged against the time each source was observed: the union of the spans
     // of its series (so separate captures of one host, days apart, do not dilute each other).
     // DNS query series (with a dns.log) are scored and judged the same way, on their own.
-    let observed = observed_time_per_source(&set);
+    let observed = set.observed_seconds_by_source();
     let dns_series = names.dns.as_ref().map(|d| d.series());
-    let dns_observed = dns_series.map(observed_time_per_source).unwrap_or_default();
+    let dns_observed = dns_series
+        .map(SeriesSet::observed_seconds_by_source)
+        .unwrap_or_default();
     let dns_reports = dns_series.map_or_else(Vec::new, |d| score_set(d, analyzer.config(), o.min_events));
     let conn_items = reports.into_iter().map(|(i, r)| (i, r, "conn"));
     let dns_items = dns_reports.into_iter().map(|(i, r)| (i, r, "dns"));
@@ -790,40 +792,6 @@ fn run(o: &Options) -> Result<(), String> {
         let _ = writeln!(err, "wrote {written} SVG files to {}", dir.display());
     }
     Ok(())
-}
-
-/// Seconds each source was observed: the union of the time spans of its series.
-fn observed_time_per_source(set: &SeriesSet) -> std::collections::HashMap<&str, f64> {
-    let mut spans: std::collections::HashMap<&str, Vec<(i64, i64)>> = std::collections::HashMap::new();
-    for s in set.iter() {
-        if let (Some(a), Some(b)) = (s.first(), s.last()) {
-            spans
-                .entry(s.key().src.or(s.key().host).unwrap_or(""))
-                .or_default()
-                .push((a.0, b.0));
-        }
-    }
-    spans
-        .into_iter()
-        .map(|(src, mut v)| {
-            v.sort_unstable();
-            let (mut total, mut cur): (u64, Option<(i64, i64)>) = (0, None);
-            for (a, b) in v {
-                cur = match cur {
-                    Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
-                    Some((ca, cb)) => {
-                        total += cb.abs_diff(ca);
-                        Some((a, b))
-                    }
-                    None => Some((a, b)),
-                };
-            }
-            if let Some((ca, cb)) = cur {
-                total += cb.abs_diff(ca);
-            }
-            (src, total as f64 / 1e6)
-        })
-        .collect()
 }
 
 fn svg_name(rank: usize, key: &SeriesKey<'_>) -> String {
