@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::{binomial_sf, binomial_sf_decades};
+use super::stats::binomial_sf_with_decades;
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -303,8 +303,7 @@ impl IntervalData<'_> {
         }
         fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
         let m = self.sorted.len() as u64;
-        fit.decades = binomial_sf_decades(fit.explained as u64, m, fit.null_share);
-        fit.p_value = binomial_sf(fit.explained as u64, m, fit.null_share);
+        (fit.p_value, fit.decades) = binomial_sf_with_decades(fit.explained as u64, m, fit.null_share);
         fit
     }
 

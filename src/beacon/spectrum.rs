@@ -20,7 +20,11 @@ pub(crate) struct SpectralEngine {
     signal: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
+    /// The unscaled linear autocorrelation of the last series; its first `acf_bins` lags are
+    /// valid, and `acf_scale` (one over the lag-0 value) normalises them.
     acf: Vec<f32>,
+    acf_bins: usize,
+    acf_scale: f32,
     /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`,
     /// because the inverse transform uses the spectrum buffer as scratch).
     power: Vec<f32>,
@@ -86,6 +90,8 @@ impl SpectralEngine {
             spectrum: Vec::new(),
             scratch: Vec::new(),
             acf: Vec::new(),
+            acf_bins: 0,
+            acf_scale: 0.0,
             power: Vec::new(),
         }
     }
@@ -137,28 +143,44 @@ impl SpectralEngine {
         out.bins = n;
 
         // Periodogram at the Fourier frequencies of the N'-point signal: even bins 2j, j = 1..M.
+        // One straight pass fills it (and its total and maximum); a second finds the peaks.
         let m = n_fast / 2 - 1;
-        let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| f64::from(c.norm_sqr()));
-        let (mut total, mut best) = (0.0f64, 0.0f64);
-        let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
-        // Each ordinate is read once, rolling (previous, current, next). `floor` is the smallest
-        // kept peak: only a local maximum above it replaces one (the common case, a noise
-        // ordinate, costs no unpredictable branch).
-        let (mut prev, mut pj) = (power(0, &self.spectrum), power(2, &self.spectrum));
-        let mut floor = 0.0f64;
+        let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| c.norm_sqr());
         self.power.clear();
-        for j in 1..=m {
-            let next = power(2 * j + 2, &self.spectrum);
-            self.power.push(pj as f32);
-            total += pj;
-            best = best.max(pj);
-            // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window).
-            let candidate = (j >= 2) & (pj > prev) & (pj >= next) & (pj > floor);
-            if candidate && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0)) {
-                *slot = (pj, 2 * j);
-                floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0);
+        self.power.extend(
+            self.spectrum
+                .iter()
+                .skip(2)
+                .step_by(2)
+                .take(m)
+                .map(|c| c.norm_sqr()),
+        );
+        let (mut total, mut best) = (0.0f64, 0.0f32);
+        for &p in &self.power {
+            total += f64::from(p);
+            best = if p > best { p } else { best };
+        }
+        let best = f64::from(best);
+        // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window), the three
+        // highest kept. `floor` is the smallest kept: only an ordinate above it is looked at
+        // further (the common case, a noise ordinate, costs one predictable comparison).
+        let nyquist = power(2 * m + 2, &self.spectrum);
+        let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+        let mut floor = 0.0f32;
+        for (i, &pj) in self.power.iter().enumerate().skip(1) {
+            if pj <= floor {
+                continue;
             }
-            (prev, pj) = (pj, next);
+            let prev = self.power[i - 1];
+            let next = self.power.get(i + 1).copied().unwrap_or(nyquist);
+            if pj > prev
+                && pj >= next
+                && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
+            {
+                // Ordinate j = i + 1 sits at bin 2j of the padded spectrum.
+                *slot = (f64::from(pj), 2 * (i + 1));
+                floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0) as f32;
+            }
         }
         if total > 0.0 && m >= 2 {
             let g = best / total;
@@ -167,28 +189,30 @@ impl SpectralEngine {
             out.fisher_p = (m as f64 * (1.0 - g).max(0.0).powf(m as f64 - 1.0)).min(1.0);
         }
 
-        // Autocorrelation: |X|² inverted (zero padding to 2N' makes it linear).
+        // Autocorrelation: |X|² inverted (zero padding to 2N' makes it linear). Kept unscaled:
+        // only its first `n` lags are read, each divided by the lag-0 value when read.
         for c in self.spectrum.iter_mut() {
             *c = Complex::new(c.norm_sqr(), 0.0);
         }
         let inv = self.planner.plan_fft_inverse(len);
-        self.acf.resize(len, 0.0);
+        self.acf_bins = 0;
+        grow_real(&mut self.acf, len);
         grow(&mut self.scratch, inv.get_scratch_len());
+        let Some(acf) = self.acf.get_mut(..len) else {
+            return out;
+        };
         if inv
-            .process_with_scratch(&mut self.spectrum, &mut self.acf, &mut self.scratch)
+            .process_with_scratch(&mut self.spectrum, acf, &mut self.scratch)
             .is_err()
         {
             return out;
         }
-        self.acf.truncate(n);
-        let r0 = self.acf.first().copied().unwrap_or(0.0);
-        if r0 > 0.0 {
-            for v in &mut self.acf {
-                *v /= r0;
-            }
-        } else {
+        let r0 = acf.first().copied().unwrap_or(0.0);
+        if !(r0 > 0.0) {
             return out;
         }
+        self.acf_scale = 1.0 / r0;
+        self.acf_bins = n;
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -234,7 +258,8 @@ impl SpectralEngine {
     /// Climbs the ACF from `lag` to the nearest local maximum within ±10% (at least ±1 bin);
     /// `None` unless it is a strict hill (not the window's edge) with a positive height.
     pub fn hill(&self, lag: f64) -> Option<(f64, f64)> {
-        let n = self.acf.len();
+        let acf = self.acf.get(..self.acf_bins).unwrap_or(&[]);
+        let n = acf.len();
         if lag.is_nan() || lag < 1.0 || lag >= (n as f64) * 0.75 {
             return None;
         }
@@ -243,27 +268,27 @@ impl SpectralEngine {
         let (lo, hi) = (center.saturating_sub(reach).max(1), (center + reach).min(n - 2));
         let mut i = center.clamp(lo, hi);
         loop {
-            let here = self.acf[i];
-            if i > lo && self.acf[i - 1] > here {
+            let here = acf[i];
+            if i > lo && acf[i - 1] > here {
                 i -= 1;
-            } else if i < hi && self.acf[i + 1] > here {
+            } else if i < hi && acf[i + 1] > here {
                 i += 1;
             } else {
                 break;
             }
         }
-        let (l, c, r) = (self.acf[i - 1], self.acf[i], self.acf[i + 1]);
+        let (l, c, r) = (acf[i - 1], acf[i], acf[i + 1]);
         if !(c > l && c >= r && c > 0.0) {
             return None;
         }
-        // Parabolic refinement of the hill's top.
+        // Parabolic refinement of the hill's top (the scale cancels).
         let denom = l - 2.0 * c + r;
         let delta = if denom < 0.0 {
             (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
         } else {
             0.0
         };
-        Some((i as f64 + f64::from(delta), f64::from(c)))
+        Some((i as f64 + f64::from(delta), f64::from(c * self.acf_scale)))
     }
 
     /// The ACF hill nearest `period` seconds, with the bin width of the last `analyze`.
@@ -292,9 +317,11 @@ impl SpectralEngine {
     /// The last autocorrelation as `(lag_s, r)` pairs (allocates).
     pub fn autocorrelation(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
         self.acf
+            .get(..self.acf_bins)
+            .unwrap_or(&[])
             .iter()
             .enumerate()
-            .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r)))
+            .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r * self.acf_scale)))
             .collect()
     }
 }
@@ -303,6 +330,13 @@ impl SpectralEngine {
 fn grow(buf: &mut Vec<Complex<f32>>, len: usize) {
     if buf.len() < len {
         buf.resize(len, Complex::default());
+    }
+}
+
+/// [`grow`] for real buffers.
+fn grow_real(buf: &mut Vec<f32>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0.0);
     }
 }
 

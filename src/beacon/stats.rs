@@ -96,11 +96,17 @@ pub(crate) fn binomial_sf(x: u64, n: u64, p: f64) -> f64 {
     }
 }
 
-/// `−log10 P(X ≥ x)` for `X ~ Binomial(n, p)`: exact where the tail is representable, and the
-/// Chernoff–Hoeffding bound `n · KL(x/n ‖ p) / ln 10` where it underflows (beyond 290 decades),
-/// so that fits too significant for an `f64` can still be ranked.
-pub(crate) fn binomial_sf_decades(x: u64, n: u64, p: f64) -> f64 {
+/// `(P(X ≥ x), −log10 P(X ≥ x))` for `X ~ Binomial(n, p)`, from one evaluation of the incomplete
+/// beta function (the costly part of a comb fit's evaluation). The decades are exact where the
+/// tail is representable, and the Chernoff–Hoeffding bound `n · KL(x/n ‖ p) / ln 10` where it
+/// underflows (beyond 290 decades), so that fits too significant for an `f64` can still be ranked.
+pub(crate) fn binomial_sf_with_decades(x: u64, n: u64, p: f64) -> (f64, f64) {
     let tail = binomial_sf(x, n, p);
+    (tail, tail_decades(tail, x, n, p))
+}
+
+/// The decades of a tail already computed by [`binomial_sf`].
+fn tail_decades(tail: f64, x: u64, n: u64, p: f64) -> f64 {
     if tail > 1e-290 || n == 0 {
         return decades(tail);
     }
@@ -150,10 +156,10 @@ mod tests {
     #[test]
     fn tail_decades_keep_ranking_past_underflow() {
         // Exact where representable.
-        assert!((binomial_sf_decades(7, 7, 0.5) - 7.0 * 2f64.log10()).abs() < 1e-9);
+        assert!((binomial_sf_with_decades(7, 7, 0.5).1 - 7.0 * 2f64.log10()).abs() < 1e-9);
         // Past f64: more explained intervals at the same chance are more significant.
-        let a = binomial_sf_decades(2300, 2367, 1.0 / 3.0);
-        let b = binomial_sf_decades(1700, 2367, 1.0 / 3.0);
+        let a = binomial_sf_with_decades(2300, 2367, 1.0 / 3.0).1;
+        let b = binomial_sf_with_decades(1700, 2367, 1.0 / 3.0).1;
         assert!(a > b && b > 300.0, "{a} {b}");
     }
 
