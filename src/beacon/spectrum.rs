@@ -2,10 +2,15 @@
 //!
 //! Beats are counted into bins of width `period / bins_per_period` (the interval fit's period),
 //! the number of bins capped at `bins_per_beat × beats` and `max_bins` so the cost stays
-//! `O(n log n)` in the number of beats whatever the span. The signal is padded to `N'` (the next
-//! `2^a·3^b` length, so plans stay fast) and again to `L = 2N'`, so one real FFT gives both:
-//! the even bins of the `L`-point spectrum are the Fourier frequencies of the `N'`-point signal
-//! (Fisher's test needs those), and `|X|²` inverted is the linear (not circular) autocorrelation.
+//! `O(n log n)` in the number of beats whatever the span. The mean-removed signal is zero-padded
+//! to `N'` (the next `2^a·3^b` length, so plans stay fast) and one real FFT gives the periodogram
+//! at the Fourier frequencies of the `N'`-point signal (Fisher's test needs those).
+//!
+//! The autocorrelation is *not* taken from a second (inverse, twice as long) FFT: verifying a few
+//! candidates reads it at a few dozen lags, so each lag read is one dot product of the signal with
+//! itself shifted (linear, not circular), memoised. That is exact, and for the short series that
+//! dominate real logs it costs a fraction of the inverse transform. [`SpectralEngine::autocorrelation`]
+//! (every lag, for plots) uses the FFT.
 //!
 //! Candidate periods come from the periodogram's highest peaks; each is verified on the
 //! autocorrelation (AUTOPERIOD, Vlachos et al. 2005): its lag, or a small multiple of it, must sit
@@ -20,10 +25,12 @@ pub(crate) struct SpectralEngine {
     signal: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    /// The unscaled linear autocorrelation of the last series; its first `acf_bins` lags are
-    /// valid, and `acf_scale` (one over the lag-0 value) normalises them.
+    /// The binned, mean-removed signal of the last series (`bins` values; the FFT consumes
+    /// `signal`, so the autocorrelation reads this copy).
+    centered: Vec<f32>,
+    /// Memoised autocorrelation of `centered` by lag, unscaled (`NaN`: not computed yet).
     acf: Vec<f32>,
-    acf_bins: usize,
+    /// One over the lag-0 autocorrelation (`0` when the signal is flat).
     acf_scale: f32,
     /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`,
     /// because the inverse transform uses the spectrum buffer as scratch).
@@ -89,8 +96,8 @@ impl SpectralEngine {
             signal: Vec::new(),
             spectrum: Vec::new(),
             scratch: Vec::new(),
+            centered: Vec::new(),
             acf: Vec::new(),
-            acf_bins: 0,
             acf_scale: 0.0,
             power: Vec::new(),
         }
@@ -117,21 +124,25 @@ impl SpectralEngine {
             w = span / (cap - 1) as f64;
         }
         let n_fast = fast_len(n);
-        let len = 2 * n_fast;
         self.signal.clear();
-        self.signal.resize(len, 0.0);
+        self.signal.resize(n_fast, 0.0);
         let w_us = w * 1e6;
         for &t in beats {
             let j = ((t.abs_diff(t0) as f64 / w_us) as usize).min(n - 1);
-            self.signal[j] += 1.0;
+            if let Some(x) = self.signal.get_mut(j) {
+                *x += 1.0;
+            }
         }
         let mean = beats.len() as f32 / n as f32;
         for x in &mut self.signal[..n] {
             *x -= mean;
         }
-        let fwd = self.planner.plan_fft_forward(len);
-        // The FFTs overwrite their whole output and need no zeroed scratch: only grow buffers.
-        self.spectrum.resize(len / 2 + 1, Complex::default());
+        // The FFT consumes its input: the autocorrelation reads a copy.
+        self.centered.clear();
+        self.centered.extend_from_slice(&self.signal[..n]);
+        let fwd = self.planner.plan_fft_forward(n_fast);
+        // The FFT overwrites its whole output and needs no zeroed scratch: only grow buffers.
+        self.spectrum.resize(n_fast / 2 + 1, Complex::default());
         grow(&mut self.scratch, fwd.get_scratch_len());
         if fwd
             .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
@@ -142,19 +153,12 @@ impl SpectralEngine {
         out.bin_width = w;
         out.bins = n;
 
-        // Periodogram at the Fourier frequencies of the N'-point signal: even bins 2j, j = 1..M.
-        // One straight pass fills it (and its total and maximum); a second finds the peaks.
+        // Periodogram at the Fourier frequencies j = 1..M of the N'-point signal. One straight
+        // pass fills it (and its total and maximum); a second finds the peaks.
         let m = n_fast / 2 - 1;
-        let power = |i: usize, s: &[Complex<f32>]| s.get(i).map_or(0.0, |c| c.norm_sqr());
         self.power.clear();
-        self.power.extend(
-            self.spectrum
-                .iter()
-                .skip(2)
-                .step_by(2)
-                .take(m)
-                .map(|c| c.norm_sqr()),
-        );
+        self.power
+            .extend(self.spectrum.iter().skip(1).take(m).map(|c| c.norm_sqr()));
         let (mut total, mut best) = (0.0f64, 0.0f32);
         for &p in &self.power {
             total += f64::from(p);
@@ -164,7 +168,7 @@ impl SpectralEngine {
         // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window), the three
         // highest kept. `floor` is the smallest kept: only an ordinate above it is looked at
         // further (the common case, a noise ordinate, costs one predictable comparison).
-        let nyquist = power(2 * m + 2, &self.spectrum);
+        let nyquist = self.spectrum.get(m + 1).map_or(0.0, |c| c.norm_sqr());
         let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
         let mut floor = 0.0f32;
         for (i, &pj) in self.power.iter().enumerate().skip(1) {
@@ -177,8 +181,8 @@ impl SpectralEngine {
                 && pj >= next
                 && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
             {
-                // Ordinate j = i + 1 sits at bin 2j of the padded spectrum.
-                *slot = (f64::from(pj), 2 * (i + 1));
+                // Ordinate `i` is frequency `j = i + 1`.
+                *slot = (f64::from(pj), i + 1);
                 floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0) as f32;
             }
         }
@@ -189,39 +193,26 @@ impl SpectralEngine {
             out.fisher_p = (m as f64 * (1.0 - g).max(0.0).powf(m as f64 - 1.0)).min(1.0);
         }
 
-        // Autocorrelation: |X|² inverted (zero padding to 2N' makes it linear). Kept unscaled:
-        // only its first `n` lags are read, each divided by the lag-0 value when read.
-        for c in self.spectrum.iter_mut() {
-            *c = Complex::new(c.norm_sqr(), 0.0);
-        }
-        let inv = self.planner.plan_fft_inverse(len);
-        self.acf_bins = 0;
-        grow_real(&mut self.acf, len);
-        grow(&mut self.scratch, inv.get_scratch_len());
-        let Some(acf) = self.acf.get_mut(..len) else {
-            return out;
-        };
-        if inv
-            .process_with_scratch(&mut self.spectrum, acf, &mut self.scratch)
-            .is_err()
-        {
-            return out;
-        }
-        let r0 = acf.first().copied().unwrap_or(0.0);
+        // Autocorrelation: computed lag by lag when read (see the module docs).
+        self.acf.clear();
+        self.acf.resize(n, f32::NAN);
+        let r0 = self.raw_acf(0);
+        self.acf_scale = if r0 > 0.0 { 1.0 / r0 } else { 0.0 };
         if !(r0 > 0.0) {
             return out;
         }
-        self.acf_scale = 1.0 / r0;
-        self.acf_bins = n;
+        // Once the bin cap widens the bins past half the period they were chosen for, the
+        // signal cannot show that period and a verified peak would be an alias of it.
+        let resolvable = w <= 0.5 * hint_period;
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut verified: Option<(f64, f64)> = None;
         for &(pw, idx) in &peaks {
-            if pw <= 0.0 {
+            if pw <= 0.0 || !resolvable {
                 continue;
             }
-            let lag = len as f64 / refine_peak(idx, &self.spectrum);
+            let lag = n_fast as f64 / refine_peak(idx, &self.spectrum);
             if let Some((lag, r)) = self.verify(lag)
                 && verified.is_none_or(|(_, rb)| r > rb + 1e-6)
             {
@@ -239,7 +230,7 @@ impl SpectralEngine {
     /// be a harmonic (`P/h`) of the true period, whose own lag is then a valley while `h·lag` is a
     /// hill. Returns the smallest multiple whose hill reaches three quarters of the highest, as
     /// `(refined lag of that hill, height)`.
-    fn verify(&self, lag_bins: f64) -> Option<(f64, f64)> {
+    fn verify(&mut self, lag_bins: f64) -> Option<(f64, f64)> {
         let mut hills: [Option<(f64, f64)>; 4] = [None; 4];
         for (h, slot) in hills.iter_mut().enumerate() {
             *slot = self.hill((h + 1) as f64 * lag_bins);
@@ -257,27 +248,28 @@ impl SpectralEngine {
 
     /// Climbs the ACF from `lag` to the nearest local maximum within ±10% (at least ±1 bin);
     /// `None` unless it is a strict hill (not the window's edge) with a positive height.
-    pub fn hill(&self, lag: f64) -> Option<(f64, f64)> {
-        let acf = self.acf.get(..self.acf_bins).unwrap_or(&[]);
-        let n = acf.len();
-        if lag.is_nan() || lag < 1.0 || lag >= (n as f64) * 0.75 {
+    pub fn hill(&mut self, lag: f64) -> Option<(f64, f64)> {
+        let (n, scale) = (self.centered.len(), self.acf_scale);
+        if lag.is_nan() || lag < 1.0 || lag >= (n as f64) * 0.75 || scale <= 0.0 {
             return None;
         }
         let reach = (lag * 0.1).max(1.0).ceil() as usize;
         let center = lag.round() as usize;
         let (lo, hi) = (center.saturating_sub(reach).max(1), (center + reach).min(n - 2));
         let mut i = center.clamp(lo, hi);
+        let mut acf = |k: usize| self.raw_acf(k);
+        let mut here = acf(i);
         loop {
-            let here = acf[i];
-            if i > lo && acf[i - 1] > here {
+            if i > lo && acf(i - 1) > here {
                 i -= 1;
-            } else if i < hi && acf[i + 1] > here {
+            } else if i < hi && acf(i + 1) > here {
                 i += 1;
             } else {
                 break;
             }
+            here = acf(i);
         }
-        let (l, c, r) = (acf[i - 1], acf[i], acf[i + 1]);
+        let (l, c, r) = (acf(i - 1), here, acf(i + 1));
         if !(c > l && c >= r && c > 0.0) {
             return None;
         }
@@ -288,11 +280,23 @@ impl SpectralEngine {
         } else {
             0.0
         };
-        Some((i as f64 + f64::from(delta), f64::from(c * self.acf_scale)))
+        Some((i as f64 + f64::from(delta), f64::from(c * scale)))
+    }
+
+    /// The unscaled linear autocorrelation of the last signal at lag `k`:
+    /// `Σ_{j < n−k} x_j·x_{j+k}`, memoised (a hill climb reads each lag about three times).
+    fn raw_acf(&mut self, k: usize) -> f32 {
+        let (Some(slot), Some(shifted)) = (self.acf.get_mut(k), self.centered.get(k..)) else {
+            return 0.0;
+        };
+        if slot.is_nan() {
+            *slot = dot(&self.centered[..shifted.len()], shifted);
+        }
+        *slot
     }
 
     /// The ACF hill nearest `period` seconds, with the bin width of the last `analyze`.
-    pub fn acf_at(&self, period: f64, bin_width: f64) -> Option<(f64, f64)> {
+    pub fn acf_at(&mut self, period: f64, bin_width: f64) -> Option<(f64, f64)> {
         if bin_width.is_nan() || bin_width <= 0.0 {
             return None;
         }
@@ -314,29 +318,57 @@ impl SpectralEngine {
             .collect()
     }
 
-    /// The last autocorrelation as `(lag_s, r)` pairs (allocates).
-    pub fn autocorrelation(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
-        self.acf
-            .get(..self.acf_bins)
-            .unwrap_or(&[])
+    /// The last autocorrelation at every lag as `(lag_s, r)` pairs (allocates; one FFT of
+    /// twice the signal's length and its inverse, for plots rather than the hot path).
+    pub fn autocorrelation(&mut self, fit: &SpectralFit) -> Vec<(f64, f64)> {
+        let n = self.centered.len();
+        if n == 0 || self.acf_scale <= 0.0 {
+            return Vec::new();
+        }
+        let len = 2 * fast_len(n);
+        let mut signal = vec![0.0f32; len];
+        signal[..n].copy_from_slice(&self.centered);
+        let fwd = self.planner.plan_fft_forward(len);
+        let inv = self.planner.plan_fft_inverse(len);
+        let mut spectrum = fwd.make_output_vec();
+        if fwd.process(&mut signal, &mut spectrum).is_err() {
+            return Vec::new();
+        }
+        for c in &mut spectrum {
+            *c = Complex::new(c.norm_sqr(), 0.0);
+        }
+        if inv.process(&mut spectrum, &mut signal).is_err() {
+            return Vec::new();
+        }
+        // realfft's inverse is unnormalised: lag 0 is `len · r0`.
+        let scale = signal.first().map_or(0.0, |&r0| if r0 > 0.0 { 1.0 / r0 } else { 0.0 });
+        signal
             .iter()
+            .take(n)
             .enumerate()
-            .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r * self.acf_scale)))
+            .map(|(i, &r)| (i as f64 * fit.bin_width, f64::from(r * scale)))
             .collect()
     }
+}
+
+/// Dot product in eight independent lanes (so the compiler vectorises it; summing in one lane
+/// fixes the order of the additions and forbids that).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let mut lanes = [0.0f32; 8];
+    for (x, y) in ca.zip(cb) {
+        for ((l, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
+            *l += p * q;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Grows `buf` to at least `len` elements (never shrinks, never clears).
 fn grow(buf: &mut Vec<Complex<f32>>, len: usize) {
     if buf.len() < len {
         buf.resize(len, Complex::default());
-    }
-}
-
-/// [`grow`] for real buffers.
-fn grow_real(buf: &mut Vec<f32>, len: usize) {
-    if buf.len() < len {
-        buf.resize(len, 0.0);
     }
 }
 
@@ -381,5 +413,43 @@ mod tests {
         let period = fit.period.unwrap();
         assert!((period - 60.0).abs() < 0.6, "{fit:?}");
         assert!(fit.acf_peak > 0.8 && fit.fisher_p < 1e-6, "{fit:?}");
+    }
+
+    #[test]
+    fn capped_bins_report_no_aliased_period() {
+        // 40 000 check-ins every 30 s: the 65 536-bin cap makes bins 18 s wide, too coarse to
+        // show a 30 s period; the stage must not report an alias of it.
+        let mut e = SpectralEngine::new();
+        let beats: Vec<i64> = (0..40_000)
+            .map(|i| i * 30_000_000 + (i * 7919 % 13) * 100_000)
+            .collect();
+        let p = SpectralParams {
+            bins_per_period: 4,
+            bins_per_beat: 16,
+            max_bins: 1 << 16,
+        };
+        let fit = e.analyze(&beats, 30.0, p);
+        assert!(fit.bin_width > 15.0, "{fit:?}");
+        assert_eq!(fit.period, None, "{fit:?}");
+    }
+
+    #[test]
+    fn lag_by_lag_autocorrelation_matches_the_fft() {
+        // The hot path reads the ACF one dot product at a time; plots take it from the FFT.
+        let mut e = SpectralEngine::new();
+        let beats: Vec<i64> = (0..300).map(|i| i * 45_000_000 + (i * 7919 % 17) * 1_000_000).collect();
+        let p = SpectralParams {
+            bins_per_period: 4,
+            bins_per_beat: 16,
+            max_bins: 1 << 16,
+        };
+        let fit = e.analyze(&beats, 45.0, p);
+        let full = e.autocorrelation(&fit);
+        assert_eq!(full.len(), fit.bins);
+        for k in [1usize, 2, 3, 4, 5, 8, 40, 200, fit.bins / 2] {
+            let direct = f64::from(e.raw_acf(k) * e.acf_scale);
+            assert!((direct - full[k].1).abs() < 1e-4, "lag {k}: {direct} vs {}", full[k].1);
+        }
+        assert!((full[0].1 - 1.0).abs() < 1e-6);
     }
 }
