@@ -197,10 +197,11 @@ impl SpectralEngine {
         self.acf.clear();
         self.acf.resize(n, f32::NAN);
         let r0 = self.raw_acf(0);
-        self.acf_scale = if r0 > 0.0 { 1.0 / r0 } else { 0.0 };
-        if !(r0 > 0.0) {
+        if r0.is_nan() || r0 <= 0.0 {
+            self.acf_scale = 0.0;
             return out;
         }
+        self.acf_scale = 1.0 / r0;
         // Once the bin cap widens the bins past half the period they were chosen for, the
         // signal cannot show that period and a verified peak would be an alias of it.
         let resolvable = w <= 0.5 * hint_period;
