@@ -103,11 +103,14 @@ impl Analyzer {
             (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
             _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
         };
+        // The raw intervals' 90th percentile sets the coalescing gap; when nothing coalesces
+        // (the usual case) they are also the beat intervals, so the buffer is reused.
+        self.sorted_us.clear();
+        self.sorted_us.extend(ts.windows(2).map(|w| w[1].abs_diff(w[0])));
         let gap = coalesce_gap(
-            ts,
+            &mut self.sorted_us,
             self.cfg.coalesce_ratio,
             self.cfg.coalesce_max.as_micros(),
-            &mut self.scratch,
         );
         coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
         let beats = self.beats.len();
@@ -120,9 +123,11 @@ impl Analyzer {
         // Intervals between beats, seconds; all > 0 because coalescing merges equal times.
         // Sorted as integer µs (radix sort for long series), then converted: the conversion is
         // monotone, so this is the order of the intervals in seconds.
-        self.sorted_us.clear();
-        self.sorted_us
-            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0])));
+        if beats != events {
+            self.sorted_us.clear();
+            self.sorted_us
+                .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0])));
+        }
         sort_u64(&mut self.sorted_us, &mut self.radix);
         self.sorted.clear();
         self.sorted.extend(self.sorted_us.iter().map(|&us| us as f64 / 1e6));

@@ -89,16 +89,16 @@ pub(crate) fn coalesce(
     }
 }
 
-/// The coalescing gap for a sorted series: `min(cap, ratio × q90(raw intervals))`, in µs.
-pub(crate) fn coalesce_gap(sorted: &[i64], ratio: f64, cap_us: i64, scratch: &mut Vec<f64>) -> u64 {
-    if ratio <= 0.0 || cap_us <= 0 || sorted.len() < 3 {
+/// The coalescing gap, in µs: `min(cap, ratio × q90(raw intervals))`, from the series' raw
+/// intervals (between events), which it reorders (a selection, not a sort). `0` (no coalescing)
+/// below two intervals.
+pub(crate) fn coalesce_gap(raw: &mut [u64], ratio: f64, cap_us: i64) -> u64 {
+    if ratio <= 0.0 || cap_us <= 0 || raw.len() < 2 {
         return 0;
     }
-    scratch.clear();
-    scratch.extend(sorted.windows(2).map(|w| w[1].abs_diff(w[0]) as f64));
-    let k = ((scratch.len() - 1) as f64 * 0.9).round() as usize;
-    let (_, q90, _) = scratch.select_nth_unstable_by(k, f64::total_cmp);
-    let gap = (ratio * *q90).min(cap_us as f64);
+    let k = ((raw.len() - 1) as f64 * 0.9).round() as usize;
+    let (_, q90, _) = raw.select_nth_unstable(k);
+    let gap = (ratio * *q90 as f64).min(cap_us as f64);
     if gap.is_finite() && gap > 0.0 { gap as u64 } else { 0 }
 }
 

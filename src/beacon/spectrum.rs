@@ -70,6 +70,9 @@ pub(crate) struct SpectralParams {
     pub max_bins: usize,
 }
 
+/// Fisher's p above which the periodogram's peaks are not verified as candidate periods.
+const VERIFY_BELOW_P: f64 = 0.05;
+
 /// Smallest `2^a · 3^b ≥ n`.
 pub(crate) fn fast_len(n: usize) -> usize {
     let n = n.max(2);
@@ -205,6 +208,11 @@ impl SpectralEngine {
         // Once the bin cap widens the bins past half the period they were chosen for, the
         // signal cannot show that period and a verified peak would be an alias of it.
         let resolvable = w <= 0.5 * hint_period;
+        // A periodogram no more peaked than white noise would often make has no period to
+        // offer: its peaks are noise, and verifying them would only cost time.
+        if out.fisher_p > VERIFY_BELOW_P {
+            return out;
+        }
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
