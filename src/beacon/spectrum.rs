@@ -162,12 +162,22 @@ impl SpectralEngine {
         self.power.clear();
         self.power
             .extend(self.spectrum.iter().skip(1).take(m).map(|c| c.norm_sqr()));
-        let (mut total, mut best) = (0.0f64, 0.0f32);
-        for &p in &self.power {
-            total += f64::from(p);
-            best = if p > best { p } else { best };
+        // Total and maximum in eight lanes (one running f64 sum would serialise on its latency).
+        let (mut total, mut best) = ([0.0f64; 8], [0.0f32; 8]);
+        let chunks = self.power.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for ((t, b), &p) in total.iter_mut().zip(&mut best).zip(c) {
+                *t += f64::from(p);
+                *b = if p > *b { p } else { *b };
+            }
         }
-        let best = f64::from(best);
+        for (t, (b, &p)) in total.iter_mut().zip(best.iter_mut().zip(rest)) {
+            *t += f64::from(p);
+            *b = if p > *b { p } else { *b };
+        }
+        let total: f64 = total.iter().sum();
+        let best = f64::from(best.iter().fold(0.0f32, |a, &b| if b > a { b } else { a }));
         // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window), the three
         // highest kept. `floor` is the smallest kept: only an ordinate above it is looked at
         // further (the common case, a noise ordinate, costs one predictable comparison).
@@ -360,12 +370,14 @@ impl SpectralEngine {
     }
 }
 
-/// Dot product in eight independent lanes (so the compiler vectorises it; summing in one lane
-/// fixes the order of the additions and forbids that).
+/// Dot product in sixteen independent lanes, so the compiler vectorises it (summing in one lane
+/// fixes the order of the additions and forbids that) and keeps four vector additions in flight
+/// (with one or two, each waits for the previous one's latency).
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    const LANES: usize = 16;
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    let mut lanes = [0.0f32; 8];
+    let mut lanes = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         for ((l, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
             *l += p * q;
