@@ -932,7 +932,7 @@ impl Grouper {
     }
 
     /// Appends one event under interned key `id` (which must be below `self.keys()`).
-    #[inline]
+    #[inline(always)]
     fn record(&mut self, id: u32, ts: Timestamp, size: Option<u64>) {
         if size.is_none()
             && let Some(u) = self.sizeless.get_mut(id as usize)
