@@ -127,7 +127,7 @@ pub use read::{
     ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
     open_with,
 };
-pub use series::{GroupBy, Grouper, KeyFn, Series, SeriesKey, SeriesSet, SizeField};
+pub use series::{GroupBy, Grouper, KeyFn, KeyId, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
 #[cfg(feature = "evtx")]
 pub use winevent::EvtxReader;

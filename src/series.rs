@@ -111,6 +111,15 @@ impl<'s> SeriesKey<'s> {
         self
     }
 
+    /// `(src, dst)` when these are the only string parts (the port may be set).
+    #[inline]
+    fn as_pair(&self) -> Option<(&'s str, &'s str)> {
+        match (self.src, self.dst, self.name, self.host, self.process) {
+            (Some(s), Some(d), None, None, None) => Some((s, d)),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn strs(&self) -> [Option<&'s str>; 5] {
         [self.src, self.dst, self.name, self.host, self.process]
@@ -311,9 +320,29 @@ impl KeyStore {
             Some(p) => {
                 len != ABSENT
                     && len as usize == p.len()
-                    && arena.get(start as usize..start as usize + len as usize) == Some(p.as_bytes())
+                    && arena
+                        .get(start as usize..start as usize + len as usize)
+                        .is_some_and(|a| eq_bytes(a, p.as_bytes()))
             }
         })
+    }
+
+    /// [`KeyStore::matches`] for a (src, dst[, port]) key.
+    #[inline]
+    fn matches_pair(&self, id: u32, src: &str, dst: &str, port: Option<u16>) -> bool {
+        let Some(k) = self.keys.get(id as usize) else {
+            return false;
+        };
+        let arena = self.arena.as_bytes();
+        let eq = |(start, len): (u32, u32), p: &str| {
+            len as usize == p.len()
+                && len != ABSENT
+                && arena
+                    .get(start as usize..start as usize + len as usize)
+                    .is_some_and(|a| eq_bytes(a, p.as_bytes()))
+        };
+        let [s, d, n, h, p] = k.parts;
+        k.dst_port == port && n.1 == ABSENT && h.1 == ABSENT && p.1 == ABSENT && eq(s, src) && eq(d, dst)
     }
 
     fn insert(&mut self, key: &SeriesKey<'_>) -> u32 {
@@ -335,29 +364,388 @@ impl KeyStore {
     }
 }
 
+/// Seeds for [`key_hash`]: odd 64-bit constants (the fractional digits of π), mixed with a
+/// per-grouper random seed.
+const MUL0: u64 = 0x243F_6A88_85A3_08D3;
+const MUL1: u64 = 0x1319_8A2E_0370_7345;
+
+/// The 64×64→128-bit product folded to 64 bits (high half xor low half): one multiply that
+/// mixes every input bit into every output bit, the core of `foldhash` and `wyhash`.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn first8(b: &[u8]) -> u64 {
+    b.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+#[inline]
+fn last8(b: &[u8]) -> u64 {
+    b.last_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+#[inline]
+fn first4(b: &[u8]) -> u64 {
+    b.first_chunk::<4>().map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
+}
+
+#[inline]
+fn last4(b: &[u8]) -> u64 {
+    b.last_chunk::<4>().map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
+}
+
+/// Two words that, with the length, determine `b` exactly when it is at most 16 bytes long:
+/// two overlapping 8-byte (or 4-byte) words, or the bytes themselves below 4.
+#[inline]
+fn short_words(b: &[u8]) -> Option<(u64, u64)> {
+    let n = b.len();
+    Some(if n > 16 {
+        return None;
+    } else if n >= 8 {
+        (first8(b), last8(b))
+    } else if n >= 4 {
+        (first4(b), last4(b))
+    } else {
+        let byte = |i: usize| b.get(i).map_or(0, |&x| u64::from(x));
+        (byte(0) | byte(n / 2) << 8 | byte(n.wrapping_sub(1)) << 16, 0)
+    })
+}
+
+/// One [`hash_bytes`] step over the [`short_words`] of a string of length `n`.
+#[inline]
+fn hash_words(h: u64, seed: u64, n: usize, (lo, hi): (u64, u64)) -> u64 {
+    fold_mul(lo ^ h, hi ^ (n as u64).wrapping_mul(MUL0) ^ seed)
+}
+
+/// Hashes `b` into the running state `h`: two (possibly overlapping) words for up to 16 bytes,
+/// one folded multiply per 16 bytes beyond. Addresses and host names are short, so a key part
+/// costs one or two multiplies instead of a byte-at-a-time `Hasher` walk.
+#[inline]
+fn hash_bytes(h: u64, seed: u64, b: &[u8]) -> u64 {
+    let n = b.len();
+    if let Some(words) = short_words(b) {
+        return hash_words(h, seed, n, words);
+    }
+    let len = (n as u64).wrapping_mul(MUL0) ^ seed;
+    let mut acc = h;
+    let mut chunks = b.chunks_exact(16);
+    for c in &mut chunks {
+        acc = fold_mul(first8(c) ^ acc, last8(c) ^ seed);
+    }
+    // The last 16 bytes (overlapping the chunks when the length is not a multiple of 16).
+    fold_mul(b.get(n - 16..).map_or(0, first8) ^ acc, last8(b) ^ len)
+}
+
+/// The hash of a (src, dst[, port]) key: two [`hash_bytes`] steps.
+#[inline]
+fn pair_hash(seed: [u64; 2], src: &str, dst: &str, port: Option<u16>) -> u64 {
+    let h = seed[0] ^ port_code(port);
+    hash_bytes(hash_bytes(h, seed[1], src.as_bytes()), seed[1], dst.as_bytes())
+}
+
+#[inline]
+fn port_code(port: Option<u16>) -> u64 {
+    port.map_or(0x1_0000, u64::from)
+}
+
+/// A (src, dst[, port]) key whose addresses are at most 16 bytes each (every IPv4 address, short
+/// names and IPv6 addresses), as five words that determine it exactly: comparing two keys is
+/// comparing 40 bytes, with no arena access. Keys of any other shape get [`PairCode::NONE`],
+/// which no computed code equals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairCode {
+    words: [u64; 4],
+    meta: u64,
+}
+
+impl PairCode {
+    const NONE: PairCode = PairCode { words: [0; 4], meta: 0 };
+    const VALID: u64 = 1 << 40;
+
+    #[inline]
+    fn new(src: &str, dst: &str, port: Option<u16>) -> Option<(PairCode, u64, u64)> {
+        let (s, d) = (short_words(src.as_bytes())?, short_words(dst.as_bytes())?);
+        let meta = src.len() as u64 | (dst.len() as u64) << 8 | port_code(port) << 16 | PairCode::VALID;
+        Some((
+            PairCode {
+                words: [s.0, s.1, d.0, d.1],
+                meta,
+            },
+            src.len() as u64,
+            dst.len() as u64,
+        ))
+    }
+
+    /// [`pair_hash`] from the words already computed.
+    #[inline]
+    fn hash(&self, seed: [u64; 2], port: Option<u16>, src_len: u64, dst_len: u64) -> u64 {
+        let [a, b, c, d] = self.words;
+        let h = seed[0] ^ port_code(port);
+        let h = hash_words(h, seed[1], src_len as usize, (a, b));
+        hash_words(h, seed[1], dst_len as usize, (c, d))
+    }
+}
+
+/// The hash of a key: its port and each string part (absent parts hash differently from empty
+/// ones), seeded per grouper so that crafted keys cannot force collisions across runs.
+/// (src, dst[, port]) keys take [`pair_hash`], as the pair fast path does.
+#[inline]
+fn key_hash(seed: [u64; 2], key: &SeriesKey<'_>) -> u64 {
+    if let Some((src, dst)) = key.as_pair() {
+        return pair_hash(seed, src, dst, key.dst_port);
+    }
+    let mut h = seed[0] ^ port_code(key.dst_port);
+    for part in key.strs() {
+        h = match part {
+            Some(p) => hash_bytes(h, seed[1], p.as_bytes()),
+            None => h.rotate_left(29) ^ MUL1,
+        };
+    }
+    fold_mul(h ^ MUL1, seed[1] | 1)
+}
+
+/// Byte equality, with short strings (addresses, ports, host names) compared as one or two
+/// overlapping words instead of through a `memcmp` call.
+#[inline]
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        first8(a) == first8(b) && last8(a) == last8(b)
+    } else if (4..8).contains(&n) {
+        first4(a) == first4(b) && last4(a) == last4(b)
+    } else {
+        a == b
+    }
+}
+
+/// Per-event key ids in push order: 16 bits each while there are at most 65 536 keys (a whole
+/// conn.log usually has far fewer), widened once to 32 bits when a key beyond that appears.
+#[derive(Debug, Clone)]
+enum IdColumn {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl IdColumn {
+    #[inline]
+    fn push(&mut self, id: u32) {
+        match self {
+            IdColumn::Narrow(v) => match u16::try_from(id) {
+                Ok(x) => v.push(x),
+                Err(_) => self.widen_and_push(id),
+            },
+            IdColumn::Wide(v) => v.push(id),
+        }
+    }
+
+    #[cold]
+    fn widen_and_push(&mut self, id: u32) {
+        if let IdColumn::Narrow(v) = self {
+            let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+            wide.extend(v.iter().map(|&x| u32::from(x)));
+            *self = IdColumn::Wide(wide);
+        }
+        if let IdColumn::Wide(v) = self {
+            v.push(id);
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            IdColumn::Narrow(v) => v.len(),
+            IdColumn::Wide(v) => v.len(),
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        match self {
+            IdColumn::Narrow(v) => v.reserve(n),
+            IdColumn::Wide(v) => v.reserve(n),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            IdColumn::Narrow(v) => v.clear(),
+            IdColumn::Wide(v) => v.clear(),
+        }
+    }
+}
+
+/// Per-event sizes in push order: 32 bits each while every size fits (payload byte counts of a
+/// single connection almost always do), widened once to 64 bits otherwise. Lossless.
+#[derive(Debug, Clone)]
+enum SizeColumn {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl SizeColumn {
+    #[inline]
+    fn push(&mut self, size: u64) {
+        match self {
+            SizeColumn::Narrow(v) => match u32::try_from(size) {
+                Ok(x) => v.push(x),
+                Err(_) => self.widen_and_push(size),
+            },
+            SizeColumn::Wide(v) => v.push(size),
+        }
+    }
+
+    #[cold]
+    fn widen_and_push(&mut self, size: u64) {
+        if let SizeColumn::Narrow(v) = self {
+            let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+            wide.extend(v.iter().map(|&x| u64::from(x)));
+            *self = SizeColumn::Wide(wide);
+        }
+        if let SizeColumn::Wide(v) = self {
+            v.push(size);
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        match self {
+            SizeColumn::Narrow(v) => v.reserve(n),
+            SizeColumn::Wide(v) => v.reserve(n),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            SizeColumn::Narrow(v) => v.clear(),
+            SizeColumn::Wide(v) => v.clear(),
+        }
+    }
+}
+
+/// A key id as stored in an id column.
+trait KeyIndex: Copy {
+    fn index(self) -> usize;
+}
+
+impl KeyIndex for u16 {
+    #[inline]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl KeyIndex for u32 {
+    #[inline]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Frees the push-order columns, each shrunk in place to almost nothing first.
+///
+/// Shrinking returns the pages of a large column to the system (glibc: `mremap`) without a
+/// `free` of the large block, which would raise glibc's dynamic mmap threshold to the block's
+/// size: every later allocation up to that size (all of the scorer's buffers) would then come
+/// from heaps that are rarely trimmed, and the process would keep megabytes it no longer uses.
+fn release(ids: IdColumn, sizes: SizeColumn) {
+    fn shrink<T>(mut v: Vec<T>) {
+        v.clear();
+        v.shrink_to(1);
+    }
+    match ids {
+        IdColumn::Narrow(v) => shrink(v),
+        IdColumn::Wide(v) => shrink(v),
+    }
+    match sizes {
+        SizeColumn::Narrow(v) => shrink(v),
+        SizeColumn::Wide(v) => shrink(v),
+    }
+}
+
+/// Events per key.
+fn count<I: KeyIndex>(ids: &[I], counts: &mut [usize]) {
+    for &id in ids {
+        if let Some(c) = counts.get_mut(id.index()) {
+            *c += 1;
+        }
+    }
+}
+
+/// One column of a stable counting sort: each value goes to its key's next free slot.
+/// `cursor[k]` starts at key `k`'s offset; out-of-range ids or slots are skipped (they cannot
+/// occur: ids come from the grouper and the offsets from its own counts).
+#[inline]
+fn scatter<I: KeyIndex, T: Copy, U>(ids: &[I], values: &[T], cursor: &mut [usize], out: &mut [U], f: impl Fn(T) -> U) {
+    for (&id, &v) in ids.iter().zip(values) {
+        if let Some(c) = cursor.get_mut(id.index()) {
+            if let Some(slot) = out.get_mut(*c) {
+                *slot = f(v);
+            }
+            *c += 1;
+        }
+    }
+}
+
+/// A key interned by [`Grouper::key_id`]: the index its series will have in the
+/// [`SeriesSet`] (keys are numbered in first-seen order, from 0).
+///
+/// An id is meaningful only for the grouper that issued it, until that grouper is reset.
+///
+/// # Example
+/// ```
+/// use beaconstat::{GroupBy, Grouper, SeriesKey};
+/// let mut g = Grouper::new(GroupBy::Pair);
+/// let a = g.key_id(&SeriesKey::pair("10.0.0.5", "198.51.100.9"));
+/// let b = g.key_id(&SeriesKey::pair("10.0.0.6", "198.51.100.9"));
+/// assert_eq!((a.index(), b.index()), (0, 1));
+/// assert_eq!(g.key_id(&SeriesKey::pair("10.0.0.5", "198.51.100.9")), a);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(u32);
+
+impl KeyId {
+    /// The key's index: the position of its series in the finished [`SeriesSet`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// Groups a stream of events into per-key series.
 ///
 /// Push events with [`Grouper::push`], then call [`Grouper::finish`]. The grouper can be reused
 /// after [`Grouper::reset`], keeping its capacity.
 ///
-/// Costs: one hash-table probe per event (skipped when an event has the same key as the one
-/// before it, as in sorted or bursty logs), three vector pushes (amortised), and one arena append
-/// per distinct key.
+/// Costs: one key hash (a few multiplies over the key's 8-byte words) and one hash-table probe
+/// per event (the probe skipped when an event has the same key as the one before it, as in
+/// sorted or bursty logs), three vector pushes (amortised), and one arena append per distinct
+/// key. Callers that already hold small integer keys (a reader's or an Arrow column's
+/// dictionary) can intern each distinct key once with [`Grouper::key_id`] and push events with
+/// [`Grouper::push_id`], which skips hashing altogether.
+///
+/// While grouping, an event takes 14 bytes (a 16-bit key id, a 64-bit timestamp and a 32-bit
+/// size); ids widen to 32 bits past 65 536 keys and sizes to 64 bits when one exceeds 4 GiB.
 #[derive(Debug, Clone)]
 pub struct Grouper {
     group_by: GroupBy,
     size_field: SizeField,
-    hasher: DefaultHashBuilder,
+    seed: [u64; 2],
     table: HashTable<u32>,
     store: KeyStore,
-    // Per event, in push order.
-    ids: Vec<u32>,
-    ts: Vec<i64>,
-    sizes: Vec<u64>,
     // Per key.
-    counts: Vec<u32>,
-    sized: Vec<u32>,
-    last: Option<u32>,
+    hashes: Vec<u64>,
+    codes: Vec<PairCode>,
+    sizeless: Vec<u32>,
+    // Per event, in push order.
+    ids: IdColumn,
+    // µs since the epoch as the bits of an `i64`: a `u64` column, so that `finish` can reuse it
+    // for the sorted sizes once the timestamps are sorted out of it.
+    ts: Vec<u64>,
+    sizes: SizeColumn,
+    last_id: u32,
+    last_hash: u64,
     unkeyed: u64,
 }
 
@@ -370,18 +758,21 @@ impl Default for Grouper {
 impl Grouper {
     /// A grouper with the given key; sizes from [`SizeField::BytesOut`].
     pub fn new(group_by: GroupBy) -> Self {
+        let random = DefaultHashBuilder::default();
         Grouper {
             group_by,
             size_field: SizeField::default(),
-            hasher: DefaultHashBuilder::default(),
+            seed: [random.hash_one(0x5eed_u64), random.hash_one(0xbeac_u64)],
             table: HashTable::new(),
             store: KeyStore::default(),
-            ids: Vec::new(),
+            hashes: Vec::new(),
+            codes: Vec::new(),
+            sizeless: Vec::new(),
+            ids: IdColumn::Narrow(Vec::new()),
             ts: Vec::new(),
-            sizes: Vec::new(),
-            counts: Vec::new(),
-            sized: Vec::new(),
-            last: None,
+            sizes: SizeColumn::Narrow(Vec::new()),
+            last_id: ABSENT,
+            last_hash: 0,
             unkeyed: 0,
         }
     }
@@ -402,6 +793,17 @@ impl Grouper {
     /// Adds one event. Its key's text is copied only the first time the key is seen.
     #[inline]
     pub fn push(&mut self, e: &ConnEvent<'_>) {
+        let port = match self.group_by {
+            GroupBy::Pair => None,
+            GroupBy::PairPort => e.dst_port,
+            _ => return self.push_generic(e),
+        };
+        let id = self.lookup_pair(e.src, e.dst, port);
+        let size = self.size_field.of(e);
+        self.record(id, e.ts, size);
+    }
+
+    fn push_generic(&mut self, e: &ConnEvent<'_>) {
         let Some(key) = self.group_by.key(e) else {
             self.unkeyed += 1;
             return;
@@ -413,34 +815,158 @@ impl Grouper {
     /// Adds one observation under an explicit key (for callers that compute keys themselves).
     #[inline]
     pub fn push_keyed(&mut self, key: &SeriesKey<'_>, ts: Timestamp, size: Option<u64>) {
-        let id = match self.last {
-            Some(id) if self.store.matches(id, key) => id,
-            _ => self.intern(key),
-        };
-        self.last = Some(id);
-        self.ids.push(id);
-        self.ts.push(ts.as_micros());
-        self.sizes.push(size.unwrap_or(0));
-        let i = id as usize;
-        self.counts[i] = self.counts[i].saturating_add(1);
-        if size.is_some() {
-            self.sized[i] = self.sized[i].saturating_add(1);
-        }
+        let id = self.lookup(key);
+        self.record(id, ts, size);
     }
 
-    fn intern(&mut self, key: &SeriesKey<'_>) -> u32 {
-        let hash = self.hasher.hash_one(key);
+    /// Interns `key` (copying its text the first time it is seen) and returns its id, for
+    /// [`Grouper::push_id`]. Interning a key creates its series, even if no event is pushed
+    /// under it (the series is then empty).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{GroupBy, Grouper, SeriesKey, Timestamp};
+    /// // A dictionary-encoded column: each distinct key once, then small integers per event.
+    /// let dictionary = [SeriesKey::pair("10.0.0.5", "198.51.100.9"), SeriesKey::pair("10.0.0.6", "198.51.100.9")];
+    /// let codes = [0usize, 1, 0, 0, 1];
+    /// let mut g = Grouper::new(GroupBy::Pair);
+    /// let ids: Vec<_> = dictionary.iter().map(|k| g.key_id(k)).collect();
+    /// for (i, &c) in codes.iter().enumerate() {
+    ///     assert!(g.push_id(ids[c], Timestamp::from_secs(60 * i as i64), Some(100)));
+    /// }
+    /// let set = g.finish();
+    /// assert_eq!(set.get(0).unwrap().timestamps().len(), 3);
+    /// assert_eq!(set.get(1).unwrap().key().src, Some("10.0.0.6"));
+    /// ```
+    pub fn key_id(&mut self, key: &SeriesKey<'_>) -> KeyId {
+        KeyId(self.lookup(key))
+    }
+
+    /// Adds one observation under a key interned with [`Grouper::key_id`]: no hashing and no
+    /// key comparison, only the per-event appends. Returns `false` (and adds nothing) when `id`
+    /// is not a key of this grouper.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{GroupBy, Grouper, SeriesKey, Timestamp};
+    /// let mut g = Grouper::new(GroupBy::Pair);
+    /// let id = g.key_id(&SeriesKey::pair("a", "b"));
+    /// assert!(g.push_id(id, Timestamp::from_secs(1), None));
+    /// let mut other = Grouper::new(GroupBy::Pair);
+    /// assert!(!other.push_id(id, Timestamp::from_secs(1), None)); // not interned there
+    /// assert_eq!(g.finish().events(), 1);
+    /// ```
+    #[inline]
+    #[must_use = "false means the id was unknown and nothing was added"]
+    pub fn push_id(&mut self, id: KeyId, ts: Timestamp, size: Option<u64>) -> bool {
+        if id.index() >= self.store.keys.len() {
+            return false;
+        }
+        self.record(id.0, ts, size);
+        true
+    }
+
+    /// The id of `key`, interning it if new. The previous event's key is checked first (equal
+    /// hashes, then equal bytes), then the table.
+    #[inline]
+    fn lookup(&mut self, key: &SeriesKey<'_>) -> u32 {
+        if let Some((src, dst)) = key.as_pair() {
+            return self.lookup_pair(src, dst, key.dst_port);
+        }
+        let hash = key_hash(self.seed, key);
+        let id = if hash == self.last_hash && self.store.matches(self.last_id, key) {
+            self.last_id
+        } else {
+            self.intern(key, hash)
+        };
+        self.last_id = id;
+        self.last_hash = hash;
+        id
+    }
+
+    /// [`Grouper::lookup`] for a (src, dst[, port]) key: no [`SeriesKey`] is built unless the
+    /// key is new.
+    #[inline]
+    fn lookup_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
+        let Some((code, src_len, dst_len)) = PairCode::new(src, dst, port) else {
+            return self.lookup_long_pair(src, dst, port);
+        };
+        let hash = code.hash(self.seed, port, src_len, dst_len);
+        let id = if hash == self.last_hash && self.codes.get(self.last_id as usize) == Some(&code) {
+            self.last_id
+        } else {
+            let codes = &self.codes;
+            match self.table.find(hash, |&id| codes.get(id as usize) == Some(&code)) {
+                Some(&id) => id,
+                None => {
+                    let mut key = SeriesKey::pair(src, dst);
+                    key.dst_port = port;
+                    self.insert(&key, hash)
+                }
+            }
+        };
+        self.last_id = id;
+        self.last_hash = hash;
+        id
+    }
+
+    /// [`Grouper::lookup_pair`] for addresses longer than 16 bytes: compared in the arena.
+    fn lookup_long_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
+        let hash = pair_hash(self.seed, src, dst, port);
+        let id = if hash == self.last_hash && self.store.matches_pair(self.last_id, src, dst, port) {
+            self.last_id
+        } else {
+            let store = &self.store;
+            match self.table.find(hash, |&id| store.matches_pair(id, src, dst, port)) {
+                Some(&id) => id,
+                None => {
+                    let mut key = SeriesKey::pair(src, dst);
+                    key.dst_port = port;
+                    self.insert(&key, hash)
+                }
+            }
+        };
+        self.last_id = id;
+        self.last_hash = hash;
+        id
+    }
+
+    /// Appends one event under interned key `id` (which must be below `self.keys()`).
+    #[inline(always)]
+    fn record(&mut self, id: u32, ts: Timestamp, size: Option<u64>) {
+        if size.is_none()
+            && let Some(u) = self.sizeless.get_mut(id as usize)
+        {
+            *u = u.saturating_add(1);
+        }
+        self.ids.push(id);
+        self.ts.push(ts.as_micros() as u64);
+        self.sizes.push(size.unwrap_or(0));
+    }
+
+    fn intern(&mut self, key: &SeriesKey<'_>, hash: u64) -> u32 {
         let store = &self.store;
         if let Some(&id) = self.table.find(hash, |&id| store.matches(id, key)) {
             return id;
         }
+        self.insert(key, hash)
+    }
+
+    /// Interns a key known to be new.
+    #[cold]
+    fn insert(&mut self, key: &SeriesKey<'_>, hash: u64) -> u32 {
         let id = self.store.insert(key);
-        let (store, hasher) = (&self.store, &self.hasher);
-        // Rehash on growth from the stored key (no per-entry hash cache: keys are small).
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        // Rehash on growth from the stored hashes (8 bytes per key, not per event).
         self.table
-            .insert_unique(hash, id, |&id| store.get(id as usize).map_or(0, |k| hasher.hash_one(k)));
-        self.counts.push(0);
-        self.sized.push(0);
+            .insert_unique(hash, id, |&id| hashes.get(id as usize).copied().unwrap_or(0));
+        self.codes.push(
+            key.as_pair()
+                .and_then(|(s, d)| PairCode::new(s, d, key.dst_port))
+                .map_or(PairCode::NONE, |c| c.0),
+        );
+        self.sizeless.push(0);
         id
     }
 
@@ -459,12 +985,14 @@ impl Grouper {
         self.table.clear();
         self.store.arena.clear();
         self.store.keys.clear();
+        self.hashes.clear();
         self.ids.clear();
         self.ts.clear();
         self.sizes.clear();
-        self.counts.clear();
-        self.sized.clear();
-        self.last = None;
+        self.codes.clear();
+        self.sizeless.clear();
+        self.last_id = ABSENT;
+        self.last_hash = 0;
         self.unkeyed = 0;
     }
 
@@ -477,42 +1005,48 @@ impl Grouper {
             ids,
             ts: pushed_ts,
             sizes: pushed_sizes,
-            counts,
-            sized,
+            sizeless,
             unkeyed,
             ..
         } = self;
-        let k = counts.len();
+        let k = store.keys.len();
+        let mut counts = vec![0usize; k];
+        match &ids {
+            IdColumn::Narrow(v) => count(v, &mut counts),
+            IdColumn::Wide(v) => count(v, &mut counts),
+        }
         let mut offsets = Vec::with_capacity(k + 1);
         let mut acc = 0usize;
         offsets.push(0);
         for &c in &counts {
-            acc += c as usize;
+            acc += c;
             offsets.push(acc);
         }
-        // A stable counting sort by key, one column at a time, each source column freed as
-        // soon as it has been scattered: the peak is the push-order columns plus one sorted
-        // column, not two full copies.
+        // A stable counting sort by key, one column at a time. The timestamps go to a new
+        // column; the sizes then go into the push-order timestamp column, which is free by then
+        // and exactly as long. The peak is the push-order columns (14 bytes an event) plus
+        // one sorted column (8), and the sort touches one new column, not two.
         let n = ids.len();
         let mut cursor: Vec<usize> = offsets[..k].to_vec();
         let mut ts = vec![0i64; n];
-        for (&id, &t) in ids.iter().zip(&pushed_ts) {
-            let c = &mut cursor[id as usize];
-            ts[*c] = t;
-            *c += 1;
+        let as_i64 = |t: u64| t as i64;
+        match &ids {
+            IdColumn::Narrow(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
+            IdColumn::Wide(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
         }
-        drop(pushed_ts);
-        let any_sized = sized.iter().any(|&s| s > 0);
-        let mut sizes = if any_sized { vec![0u64; n] } else { Vec::new() };
+        let any_sized = counts.iter().zip(&sizeless).any(|(&c, &u)| c > u as usize);
+        let mut sizes = if any_sized { pushed_ts } else { Vec::new() };
         if any_sized {
             cursor.copy_from_slice(&offsets[..k]);
-            for (&id, &z) in ids.iter().zip(&pushed_sizes) {
-                let c = &mut cursor[id as usize];
-                sizes[*c] = z;
-                *c += 1;
+            match (&ids, &pushed_sizes) {
+                (IdColumn::Narrow(i), SizeColumn::Narrow(z)) => scatter(i, z, &mut cursor, &mut sizes, u64::from),
+                (IdColumn::Narrow(i), SizeColumn::Wide(z)) => scatter(i, z, &mut cursor, &mut sizes, |x| x),
+                (IdColumn::Wide(i), SizeColumn::Narrow(z)) => scatter(i, z, &mut cursor, &mut sizes, u64::from),
+                (IdColumn::Wide(i), SizeColumn::Wide(z)) => scatter(i, z, &mut cursor, &mut sizes, |x| x),
             }
         }
-        drop((pushed_sizes, ids, cursor));
+        release(ids, pushed_sizes);
+        drop(cursor);
         // Sort each series by (time, size) where it is not already in order; sizes move with
         // their timestamps, and ties are broken by size so the result does not depend on the
         // input order.
@@ -527,10 +1061,11 @@ impl Grouper {
                 continue;
             }
             let s = &mut sizes[a..b];
-            let sorted = t
-                .windows(2)
-                .zip(s.windows(2))
-                .all(|(tw, sw)| (tw[0], sw[0]) <= (tw[1], sw[1]));
+            // Strictly increasing times (the common case) need no look at the sizes.
+            let sorted = t.windows(2).all(|w| w[0] < w[1])
+                || t.windows(2)
+                    .zip(s.windows(2))
+                    .all(|(tw, sw)| (tw[0], sw[0]) <= (tw[1], sw[1]));
             if !sorted {
                 scratch.clear();
                 scratch.extend(t.iter().copied().zip(s.iter().copied()));
@@ -541,7 +1076,7 @@ impl Grouper {
                 }
             }
         }
-        let fully_sized = counts.iter().zip(&sized).map(|(c, s)| c == s && *c > 0).collect();
+        let fully_sized = counts.iter().zip(&sizeless).map(|(&c, &u)| c > 0 && u == 0).collect();
         SeriesSet {
             store,
             offsets,

@@ -1,8 +1,9 @@
 //! Invariants of the engine and the grouper, over arbitrary inputs.
 
 use beaconstat::synth::{BeaconSpec, Jitter, Rng};
-use beaconstat::{Analyzer, ConnEvent, GroupBy, Grouper, Timestamp};
+use beaconstat::{Analyzer, ConnEvent, GroupBy, Grouper, SeriesKey, SeriesSet, Timestamp};
 use proptest::prelude::*;
+use std::collections::HashMap;
 
 fn any_timestamps() -> impl Strategy<Value = Vec<i64>> {
     prop_oneof![
@@ -97,5 +98,111 @@ proptest! {
             total += s.len();
         }
         prop_assert_eq!(total, events.len());
+    }
+
+    /// Every push path (the built-in pair fast paths, a custom key function, `push_keyed` and
+    /// dictionary ids through `push_id`) gives what a naive map of vectors gives: series in
+    /// first-seen order, each sorted by (time, size), sizes only where every event had one.
+    /// Key texts of every length class (empty, under 4, 4–7, 8–16, over 16 bytes) and sizes
+    /// beyond 32 bits exercise the word-compare and the column widening.
+    #[test]
+    fn grouping_paths_match_a_naive_model(
+        srcs in prop::collection::vec("[a-c.:0-9]{0,24}", 1..6),
+        dsts in prop::collection::vec("[a-c.:0-9]{0,24}", 1..6),
+        events in prop::collection::vec(
+            (any::<prop::sample::Index>(), any::<prop::sample::Index>(), prop::option::of(0u16..3),
+             -50i64..50, prop::option::of(prop_oneof![0u64..10, Just(u64::MAX), (1u64 << 32)..(1u64 << 33)])),
+            0..200),
+        path in 0u8..5,
+    ) {
+        let events: Vec<ConnEvent<'_>> = events
+            .iter()
+            .map(|(s, d, port, t, size)| {
+                let mut e = ConnEvent::new(Timestamp(*t), s.get(&srcs).as_str(), d.get(&dsts).as_str());
+                e.dst_port = *port;
+                e.bytes_out = *size;
+                e
+            })
+            .collect();
+        // The model: (src, dst, port) → (time, size) list, keys in first-seen order.
+        let mut order: Vec<PairKey<'_>> = Vec::new();
+        let mut model: HashMap<PairKey<'_>, Vec<(i64, Option<u64>)>> = HashMap::new();
+        for e in &events {
+            let k = (e.src, e.dst, e.dst_port);
+            model.entry(k).or_insert_with(|| { order.push(k); Vec::new() }).push((e.ts.0, e.bytes_out));
+        }
+        let set = group_by_path(&events, path);
+        prop_assert_eq!(set.len(), order.len());
+        prop_assert_eq!(set.events(), events.len());
+        for (s, k) in set.iter().zip(&order) {
+            let want_key = pair_key(k.0, k.1, k.2);
+            prop_assert_eq!(s.key(), if path == 4 { want_key.with_name("n") } else { want_key });
+            let mut want = model[k].clone();
+            want.sort_by_key(|&(t, z)| (t, z.unwrap_or(0)));
+            let times: Vec<i64> = want.iter().map(|w| w.0).collect();
+            prop_assert_eq!(s.timestamps(), &times[..]);
+            let sizes: Option<Vec<u64>> = want.iter().map(|w| w.1).collect();
+            prop_assert_eq!(s.sizes(), sizes.as_deref());
+        }
+    }
+}
+
+/// Groups `events` by (src, dst, port) through push path `path`.
+fn group_by_path(events: &[ConnEvent<'_>], path: u8) -> SeriesSet {
+    let mut g = match path {
+        0 => Grouper::new(GroupBy::PairPort),
+        1 => Grouper::new(GroupBy::custom(|e: &ConnEvent<'_>| {
+            Some(pair_key(e.src, e.dst, e.dst_port))
+        })),
+        _ => Grouper::new(GroupBy::Pair),
+    };
+    let mut ids = HashMap::new();
+    for e in events {
+        match path {
+            0 | 1 => g.push(e),
+            2 => g.push_keyed(&pair_key(e.src, e.dst, e.dst_port), e.ts, e.bytes_out),
+            3 => {
+                // A dictionary: each distinct key interned once, events pushed by id.
+                let id = *ids
+                    .entry(pair_key(e.src, e.dst, e.dst_port))
+                    .or_insert_with(|| g.key_id(&pair_key(e.src, e.dst, e.dst_port)));
+                assert!(g.push_id(id, e.ts, e.bytes_out));
+            }
+            _ => {
+                // Keys of another shape (src, dst and a name) take the generic path.
+                let k = pair_key(e.src, e.dst, e.dst_port).with_name("n");
+                g.push_keyed(&k, e.ts, e.bytes_out);
+            }
+        }
+    }
+    g.finish()
+}
+
+/// (src, dst, port) in the naive model.
+type PairKey<'a> = (&'a str, &'a str, Option<u16>);
+
+fn pair_key<'a>(src: &'a str, dst: &'a str, port: Option<u16>) -> SeriesKey<'a> {
+    let mut k = SeriesKey::pair(src, dst);
+    k.dst_port = port;
+    k
+}
+
+/// Past 65 536 keys the id column widens to 32 bits; nothing is lost or misfiled.
+#[test]
+fn grouping_past_65536_keys_keeps_every_event() {
+    let names: Vec<String> = (0..70_000).map(|i| format!("10.{}.{}", i / 256, i % 256)).collect();
+    let mut g = Grouper::new(GroupBy::Pair);
+    for round in 0..2i64 {
+        for (i, n) in names.iter().enumerate() {
+            g.push(&ConnEvent::new(Timestamp(1000 - round * 10 - i as i64 % 7), n, "x").with_bytes(i as u64, 0));
+        }
+    }
+    let set = g.finish();
+    assert_eq!(set.len(), names.len());
+    for (i, s) in set.iter().enumerate() {
+        assert_eq!(s.key().src, Some(names[i].as_str()));
+        let t = 1000 - i as i64 % 7;
+        assert_eq!(s.timestamps(), &[t - 10, t]);
+        assert_eq!(s.sizes(), Some(&[i as u64, i as u64][..]));
     }
 }
