@@ -1148,36 +1148,46 @@ impl SeriesSet {
     /// assert_eq!(g.finish().observed_seconds_by_source()["a"], 1010.0);
     /// ```
     pub fn observed_seconds_by_source(&self) -> std::collections::HashMap<&str, f64> {
-        let mut spans: std::collections::HashMap<&str, Vec<(i64, i64)>> = std::collections::HashMap::new();
+        // One (source number, first, last) per series, sorted, then swept: no list per source
+        // (a million sources were a million small vectors and two maps' worth of hashing).
+        let mut number: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        let mut spans: Vec<(u32, i64, i64)> = Vec::with_capacity(self.len());
         for s in self.iter() {
             if let (Some(a), Some(b)) = (s.first(), s.last()) {
-                spans
-                    .entry(s.key().src.or(s.key().host).unwrap_or(""))
-                    .or_default()
-                    .push((a.0, b.0));
+                let src = s.key().src.or(s.key().host).unwrap_or("");
+                let next = names.len() as u32;
+                let id = *number.entry(src).or_insert_with(|| {
+                    names.push(src);
+                    next
+                });
+                spans.push((id, a.0, b.0));
             }
         }
-        spans
-            .into_iter()
-            .map(|(src, mut v)| {
-                v.sort_unstable();
-                let (mut total, mut cur): (u64, Option<(i64, i64)>) = (0, None);
-                for (a, b) in v {
-                    cur = match cur {
-                        Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
-                        Some((ca, cb)) => {
-                            total = total.saturating_add(cb.abs_diff(ca));
-                            Some((a, b))
-                        }
-                        None => Some((a, b)),
-                    };
+        spans.sort_unstable();
+        let mut total = vec![0u64; names.len()];
+        // The span being merged: (source, start, end).
+        let mut cur: Option<(u32, i64, i64)> = None;
+        for (id, a, b) in spans {
+            cur = match cur {
+                Some((cid, ca, cb)) if cid == id && a <= cb => Some((cid, ca, cb.max(b))),
+                Some((cid, ca, cb)) => {
+                    if let Some(t) = total.get_mut(cid as usize) {
+                        *t = t.saturating_add(cb.abs_diff(ca));
+                    }
+                    Some((id, a, b))
                 }
-                if let Some((ca, cb)) = cur {
-                    total = total.saturating_add(cb.abs_diff(ca));
-                }
-                (src, total as f64 / 1e6)
-            })
-            .collect()
+                None => Some((id, a, b)),
+            };
+        }
+        if let Some((cid, ca, cb)) = cur
+            && let Some(t) = total.get_mut(cid as usize)
+        {
+            *t = t.saturating_add(cb.abs_diff(ca));
+        }
+        let mut out = std::collections::HashMap::with_capacity(names.len());
+        out.extend(names.into_iter().zip(total).map(|(src, t)| (src, t as f64 / 1e6)));
+        out
     }
 
     /// Series `i`, in first-seen order.
@@ -1262,6 +1272,32 @@ impl<'s> Series<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observed_seconds_merge_overlaps_per_source_only() {
+        let mut g = Grouper::new(GroupBy::Pair);
+        // a: x 0..100, y 50..150 (overlap → 0..150), z 1000..1010 → 160 s.
+        // b: x 20..30 → 10 s; its span does not merge with a's.
+        for (t, src, dst) in [
+            (0, "a", "x"),
+            (100, "a", "x"),
+            (50, "a", "y"),
+            (150, "a", "y"),
+            (1000, "a", "z"),
+            (1010, "a", "z"),
+            (20, "b", "x"),
+            (30, "b", "x"),
+            (70, "c", "x"),
+        ] {
+            g.push(&ConnEvent::new(Timestamp::from_secs(t), src, dst));
+        }
+        let set = g.finish();
+        let seen = set.observed_seconds_by_source();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen["a"], 160.0);
+        assert_eq!(seen["b"], 10.0);
+        assert_eq!(seen["c"], 0.0);
+    }
 
     #[test]
     fn groups_sorts_and_keeps_sizes_with_their_times() {
