@@ -9,8 +9,8 @@ use crate::series::SeriesSet;
 /// `(series index, report)` in index order.
 ///
 /// With the `parallel` feature (on by default) the series are shared out over rayon's thread
-/// pool, one [`Analyzer`] per worker thread (analyzers keep scratch buffers, so they are not
-/// shared); without it they are scored in turn by one analyzer. The results are the same
+/// pool, one [`Analyzer`] per worker thread for the whole call (analyzers keep FFT plans and
+/// scratch buffers, so they are reused but not shared); without it they are scored in turn by one analyzer. The results are the same
 /// either way.
 ///
 /// # Example
@@ -39,20 +39,32 @@ pub fn score_set(set: &SeriesSet, cfg: &AnalyzerConfig, min_events: usize) -> Ve
             .filter(|s| s.len() >= min_events)
             .map(|s| s.index())
             .collect();
+        // One analyzer per worker thread, each behind its own (never contended) lock: with
+        // `map_init` every rayon job would build one, re-planning its FFTs and growing its
+        // buffers afresh.
+        let workers = rayon::current_num_threads().max(1);
+        let analyzers: Vec<std::sync::Mutex<Analyzer>> = (0..workers)
+            .map(|_| std::sync::Mutex::new(Analyzer::new(cfg.clone())))
+            .collect();
         chosen
             .par_iter()
-            .with_min_len(64)
-            .map_init(
-                || Analyzer::new(cfg.clone()),
-                |analyzer, &i| {
-                    // `i` came from the set, so `get` finds it; an empty series is the fallback.
-                    let report = match set.get(i) {
-                        Some(s) => analyzer.score_series(&s),
-                        None => analyzer.score(&[], None),
-                    };
-                    (i, report)
-                },
-            )
+            .with_min_len(16)
+            .map(|&i| {
+                let worker = rayon::current_thread_index().unwrap_or(0) % workers;
+                // A poisoned lock only means another series' scoring panicked (it never does):
+                // the analyzer's scratch is rebuilt on every call, so it is still usable.
+                let mut guard = match analyzers[worker].lock() {
+                    Ok(g) => g,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                let analyzer = &mut *guard;
+                // `i` came from the set, so `get` finds it; an empty series is the fallback.
+                let report = match set.get(i) {
+                    Some(s) => analyzer.score_series(&s),
+                    None => analyzer.score(&[], None),
+                };
+                (i, report)
+            })
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
