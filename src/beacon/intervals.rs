@@ -165,11 +165,24 @@ impl IntervalData<'_> {
     }
 
     /// The densest window of relative half-width `tau`: the mean of the intervals inside it.
+    #[cfg(test)]
     pub fn densest(&self, tau: f64) -> Option<f64> {
+        self.densest_at_least(tau, 0).map(|(mean, _)| mean)
+    }
+
+    /// [`IntervalData::densest`], knowing that some window holds at least `floor` intervals
+    /// (the count of the densest window at a smaller tolerance: a narrower window fits inside
+    /// the wider one). The result is the same — the first window holding the most intervals —
+    /// and the scan stops as soon as too few intervals remain to beat `floor`. Returns the
+    /// window's mean and count.
+    fn densest_at_least(&self, tau: f64, floor: usize) -> Option<(f64, usize)> {
         // `[x, x·(1+τ)/(1−τ)]`: a window of constant log-width, compared as a ratio (no `ln`).
         let ratio = (1.0 + tau) / (1.0 - tau);
         let s = self.sorted;
-        let (mut best_i, mut best_n) = (0usize, 0usize);
+        // Counts only ever go up; starting one below `floor` makes the first window holding
+        // `floor` or more the first kept, as a scan from zero would keep it.
+        let (mut best_i, mut best_n) = (0usize, floor.min(s.len()).saturating_sub(1));
+        let mut found = false;
         let mut j = 0usize;
         for (i, &x) in s.iter().enumerate() {
             // No window starting here or later can hold more than the best so far.
@@ -189,11 +202,13 @@ impl IntervalData<'_> {
             }
             best_n = j + 1 - i;
             best_i = i;
+            found = true;
         }
-        if best_n == 0 {
-            return None;
+        if !found {
+            // `floor` was not a true lower bound: scan from nothing.
+            return if floor > 0 { self.densest_at_least(tau, 0) } else { None };
         }
-        Some(self.sum(best_i, best_i + best_n) / best_n as f64)
+        Some((self.sum(best_i, best_i + best_n) / best_n as f64, best_n))
     }
 
     /// Number of window positions of log-width `w` needed to cover the data's log range: the
@@ -388,8 +403,19 @@ impl IntervalData<'_> {
     /// corrected for the tolerances and window positions tried.
     pub fn best_fit(&self, start: Option<f64>, tolerances: &[f64], max_k: u32, contrast: f64) -> Option<CombFit> {
         let mut best: Option<(f64, CombFit)> = None;
+        // The densest window at the previous tolerance: (tolerance, count).
+        let mut last_densest: Option<(f64, usize)> = None;
         for &tau in tolerances {
-            let Some(seed) = start.or_else(|| self.densest(tau)) else {
+            let seed = match start {
+                Some(p) => Some(p),
+                None => {
+                    let floor = last_densest.filter(|&(t, _)| t <= tau).map_or(0, |(_, n)| n);
+                    let d = self.densest_at_least(tau, floor);
+                    last_densest = d.map(|(_, n)| (tau, n));
+                    d.map(|(mean, _)| mean)
+                }
+            };
+            let Some(seed) = seed else {
                 continue;
             };
             let fit = self.fit(seed, tau, max_k, contrast);
@@ -629,6 +655,16 @@ mod tests {
                 let want = s[best_i..best_i + best_n].iter().sum::<f64>() / best_n as f64;
                 let got = d.densest(tau).unwrap();
                 assert!((got - want).abs() <= 1e-9 * want, "n {n} tau {tau}: {got} vs {want}");
+                // Seeded with the count at the previous (narrower) tolerance, as the ladder
+                // scan is: the same window, bit for bit.
+                let narrower = (tau * 0.5, d.densest_at_least(tau * 0.5, 0).map_or(0, |(_, c)| c));
+                assert_eq!(
+                    d.densest_at_least(tau, narrower.1),
+                    Some((got, best_n)),
+                    "n {n} tau {tau}"
+                );
+                // A floor that is too high falls back to the full scan.
+                assert_eq!(d.densest_at_least(tau, n + 5), Some((got, best_n)), "n {n} tau {tau}");
             }
         }
     }
