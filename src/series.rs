@@ -524,103 +524,64 @@ fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// Per-event key ids in push order: 16 bits each while there are at most 65 536 keys (a whole
-/// conn.log usually has far fewer), widened once to 32 bits when a key beyond that appears.
+/// A push-order column kept in a narrow integer type while every value fits, widened once (a
+/// copy, then appends) when one does not. Lossless; values go in and come out as `W`.
 #[derive(Debug, Clone)]
-enum IdColumn {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
+enum Widening<N, W> {
+    Narrow(Vec<N>),
+    Wide(Vec<W>),
 }
 
-impl IdColumn {
+/// Per-event key ids in push order: 16 bits each while there are at most 65 536 keys (a whole
+/// conn.log usually has far fewer), 32 bits once a key beyond that appears.
+type IdColumn = Widening<u16, u32>;
+
+/// Per-event sizes in push order: 32 bits each while every size fits (payload byte counts of a
+/// single connection almost always do), 64 bits otherwise.
+type SizeColumn = Widening<u32, u64>;
+
+impl<N: Copy + TryFrom<W> + Into<W>, W: Copy> Widening<N, W> {
     #[inline]
-    fn push(&mut self, id: u32) {
+    fn push(&mut self, value: W) {
         match self {
-            IdColumn::Narrow(v) => match u16::try_from(id) {
+            Widening::Narrow(v) => match N::try_from(value) {
                 Ok(x) => v.push(x),
-                Err(_) => self.widen_and_push(id),
+                Err(_) => self.widen_and_push(value),
             },
-            IdColumn::Wide(v) => v.push(id),
+            Widening::Wide(v) => v.push(value),
         }
     }
 
     #[cold]
-    fn widen_and_push(&mut self, id: u32) {
-        if let IdColumn::Narrow(v) = self {
+    fn widen_and_push(&mut self, value: W) {
+        if let Widening::Narrow(v) = self {
             let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
-            wide.extend(v.iter().map(|&x| u32::from(x)));
-            *self = IdColumn::Wide(wide);
+            wide.extend(v.iter().map(|&x| x.into()));
+            *self = Widening::Wide(wide);
         }
-        if let IdColumn::Wide(v) = self {
-            v.push(id);
+        if let Widening::Wide(v) = self {
+            v.push(value);
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            IdColumn::Narrow(v) => v.len(),
-            IdColumn::Wide(v) => v.len(),
+            Widening::Narrow(v) => v.len(),
+            Widening::Wide(v) => v.len(),
         }
     }
 
     fn reserve(&mut self, n: usize) {
         match self {
-            IdColumn::Narrow(v) => v.reserve(n),
-            IdColumn::Wide(v) => v.reserve(n),
+            Widening::Narrow(v) => v.reserve(n),
+            Widening::Wide(v) => v.reserve(n),
         }
     }
 
     fn clear(&mut self) {
         match self {
-            IdColumn::Narrow(v) => v.clear(),
-            IdColumn::Wide(v) => v.clear(),
-        }
-    }
-}
-
-/// Per-event sizes in push order: 32 bits each while every size fits (payload byte counts of a
-/// single connection almost always do), widened once to 64 bits otherwise. Lossless.
-#[derive(Debug, Clone)]
-enum SizeColumn {
-    Narrow(Vec<u32>),
-    Wide(Vec<u64>),
-}
-
-impl SizeColumn {
-    #[inline]
-    fn push(&mut self, size: u64) {
-        match self {
-            SizeColumn::Narrow(v) => match u32::try_from(size) {
-                Ok(x) => v.push(x),
-                Err(_) => self.widen_and_push(size),
-            },
-            SizeColumn::Wide(v) => v.push(size),
-        }
-    }
-
-    #[cold]
-    fn widen_and_push(&mut self, size: u64) {
-        if let SizeColumn::Narrow(v) = self {
-            let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
-            wide.extend(v.iter().map(|&x| u64::from(x)));
-            *self = SizeColumn::Wide(wide);
-        }
-        if let SizeColumn::Wide(v) = self {
-            v.push(size);
-        }
-    }
-
-    fn reserve(&mut self, n: usize) {
-        match self {
-            SizeColumn::Narrow(v) => v.reserve(n),
-            SizeColumn::Wide(v) => v.reserve(n),
-        }
-    }
-
-    fn clear(&mut self) {
-        match self {
-            SizeColumn::Narrow(v) => v.clear(),
-            SizeColumn::Wide(v) => v.clear(),
+            Widening::Narrow(v) => v.clear(),
+            Widening::Wide(v) => v.clear(),
         }
     }
 }
