@@ -853,32 +853,35 @@ impl Grouper {
             return self.lookup_long_pair(src, dst, port);
         };
         let hash = code.hash(self.seed, port, src_len, dst_len);
-        let id = if hash == self.last_hash && self.codes.get(self.last_id as usize) == Some(&code) {
-            self.last_id
-        } else {
-            let codes = &self.codes;
-            match self.table.find(hash, |&id| codes.get(id as usize) == Some(&code)) {
-                Some(&id) => id,
-                None => {
-                    let mut key = SeriesKey::pair(src, dst);
-                    key.dst_port = port;
-                    self.insert(&key, hash)
-                }
-            }
-        };
-        self.last_id = id;
-        self.last_hash = hash;
-        id
+        self.find_or_insert_pair(hash, src, dst, port, |codes, _, id| {
+            codes.get(id as usize) == Some(&code)
+        })
     }
 
     /// [`Grouper::lookup_pair`] for addresses longer than 16 bytes: compared in the arena.
     fn lookup_long_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
         let hash = pair_hash(self.seed, src, dst, port);
-        let id = if hash == self.last_hash && self.store.matches_pair(self.last_id, src, dst, port) {
+        self.find_or_insert_pair(hash, src, dst, port, |_, store, id| {
+            store.matches_pair(id, src, dst, port)
+        })
+    }
+
+    /// The id of the pair key with `hash` for which `same(codes, store, id)` holds: the previous
+    /// event's key, else a table probe, else a new key.
+    #[inline(always)]
+    fn find_or_insert_pair(
+        &mut self,
+        hash: u64,
+        src: &str,
+        dst: &str,
+        port: Option<u16>,
+        same: impl Fn(&[PairCode], &KeyStore, u32) -> bool,
+    ) -> u32 {
+        let id = if hash == self.last_hash && same(&self.codes, &self.store, self.last_id) {
             self.last_id
         } else {
-            let store = &self.store;
-            match self.table.find(hash, |&id| store.matches_pair(id, src, dst, port)) {
+            let (codes, store) = (&self.codes, &self.store);
+            match self.table.find(hash, |&id| same(codes, store, id)) {
                 Some(&id) => id,
                 None => {
                     let mut key = SeriesKey::pair(src, dst);
