@@ -274,7 +274,13 @@ impl SpectralEngine {
         }
         let reach = (lag * 0.1).max(1.0).ceil() as usize;
         let center = lag.round() as usize;
-        let (lo, hi) = (center.saturating_sub(reach).max(1), (center + reach).min(n - 2));
+        let (lo, hi) = (
+            center.saturating_sub(reach).max(1),
+            (center + reach).min(n.saturating_sub(2)),
+        );
+        if lo > hi {
+            return None; // too few lags for a hill with two neighbours
+        }
         let mut i = center.clamp(lo, hi);
         let mut acf = |k: usize| self.raw_acf(k);
         let mut here = acf(i);
@@ -472,5 +478,16 @@ mod tests {
             assert!((direct - full[k].1).abs() < 1e-4, "lag {k}: {direct} vs {}", full[k].1);
         }
         assert!((full[0].1 - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_hill_needs_neighbours_on_both_sides() {
+        // Two lags only: no hill can be climbed (and the search range must not invert).
+        let mut e = SpectralEngine::new();
+        e.centered = vec![1.0, -1.0];
+        e.acf = vec![f32::NAN; 2];
+        e.acf_scale = 0.5;
+        assert_eq!(e.hill(1.2), None);
+        assert_eq!(e.hill(1.0), None);
     }
 }
