@@ -19,7 +19,7 @@ mod hostile;
 
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Action, Allowlist, AnalyzerConfig, AnyReader, GroupBy, Grouper, SeriesSet, Timestamp, persistence, score_set,
+    Action, Allowlist, AnalyzerConfig, AnyReader, GroupBy, Grouper, SeriesSet, persistence_over, score_set,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -38,11 +38,10 @@ fn rank(set: &SeriesSet, cfg: &AnalyzerConfig, allow: &Allowlist, min_events: us
     for (i, r) in &reports {
         let Some(s) = set.get(*i) else { continue };
         let key = s.key();
-        let (Some(first), Some(observed_s)) = (s.first(), observed.get(key.src.or(key.host).unwrap_or(""))) else {
+        let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
             continue;
         };
-        let window = (first, Timestamp(first.0.saturating_add((observed_s * 1e6) as i64)));
-        let mut score = r.score * persistence(r, window);
+        let mut score = r.score * persistence_over(r, observed_s);
         if let Some(rule) = allow.match_key(&key, None)
             && let Action::Downrank(f) = rule.action()
         {

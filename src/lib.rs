@@ -106,7 +106,7 @@ pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
     Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats,
     PERSISTENT_SHARE, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs, persistence,
-    score_set,
+    persistence_over, score_set,
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};

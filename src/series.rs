@@ -62,6 +62,21 @@ pub struct SeriesKey<'s> {
 }
 
 impl<'s> SeriesKey<'s> {
+    /// Who originated the series: its source address, else its host name. The key
+    /// [`SeriesSet::observed_seconds_by_source`] groups by.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::SeriesKey;
+    /// assert_eq!(SeriesKey::pair("10.0.0.5", "198.51.100.9").source(), Some("10.0.0.5"));
+    /// assert_eq!(SeriesKey::empty().source(), None);
+    /// ```
+    pub const fn source(&self) -> Option<&'s str> {
+        match self.src {
+            Some(s) => Some(s),
+            None => self.host,
+        }
+    }
     /// A key with no field set (every event with it falls in one series).
     pub const fn empty() -> Self {
         SeriesKey {
@@ -1108,7 +1123,7 @@ impl SeriesSet {
     }
 
     /// Seconds each source was observed: the union of the time spans of its series, keyed by
-    /// the series' `src` (or `host` where there is no `src`). The window to judge
+    /// the series' [`SeriesKey::source`] (`""` for series with neither `src` nor `host`). The window to judge
     /// [`persistence`](crate::persistence) against: separate captures of one host, days apart,
     /// do not dilute each other.
     ///
@@ -1130,7 +1145,7 @@ impl SeriesSet {
         let mut spans: Vec<(u32, i64, i64)> = Vec::with_capacity(self.len());
         for s in self.iter() {
             if let (Some(a), Some(b)) = (s.first(), s.last()) {
-                let src = s.key().src.or(s.key().host).unwrap_or("");
+                let src = s.key().source().unwrap_or("");
                 let next = names.len() as u32;
                 let id = *number.entry(src).or_insert_with(|| {
                     names.push(src);

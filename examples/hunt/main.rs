@@ -49,7 +49,7 @@ use beaconstat::synth::Scenario;
 use beaconstat::{
     Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy,
     Grouper, Interval, NameLogReader, NameRecord, NameResolver, PERSISTENT_SHARE, ReadStats, ResolveStats, ResolvedBy,
-    SeriesKey, SeriesSet, detect, human_secs, persistence, read_windows_events, registered_domain, score_set,
+    SeriesKey, SeriesSet, detect, human_secs, persistence_over, read_windows_events, registered_domain, score_set,
     sysmon_conn_event,
 };
 use std::collections::HashMap;
@@ -583,18 +583,13 @@ fn run(o: &Options) -> Result<(), String> {
             _ => (&set, &observed),
         };
         let Some(s) = from.get(index) else { continue };
-        let (Some(first), Some(observed_s)) = (s.first(), observed.get(s.key().src.or(s.key().host).unwrap_or("")))
-        else {
+        let key = s.key();
+        let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
             continue;
         };
-        let window = (
-            first,
-            beaconstat::Timestamp(first.0.saturating_add((observed_s * 1e6) as i64)),
-        );
-        let key = s.key();
         let rule = allow.match_key(&key, None);
         // Rank by the score damped for short bursts (see `beaconstat::persistence`).
-        let persistence = persistence(&report, window);
+        let persistence = persistence_over(&report, observed_s);
         let (mut suppressed_by, mut downranked_by, mut score) = (None, None, report.score * persistence);
         if let Some(rule) = rule {
             if score >= o.threshold {
@@ -645,7 +640,7 @@ fn run(o: &Options) -> Result<(), String> {
             }
         }
         rows.push(Row {
-            src: key.src.or(key.host),
+            src: key.source(),
             dst: key.dst.or(key.name),
             dst_port: key.dst_port,
             host: key.host,

@@ -11,7 +11,7 @@ mod stats;
 pub use analyzer::{Analyzer, Evidence};
 pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use parallel::score_set;
-pub use persistence::{PERSISTENT_SHARE, persistence};
+pub use persistence::{PERSISTENT_SHARE, persistence, persistence_over};
 pub use report::{
     BeaconReport, Explanation, IntervalStats, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict,
     human_secs,

@@ -25,8 +25,21 @@ pub const PERSISTENT_SHARE: f64 = 0.1;
 /// assert_eq!(persistence(&a.score(&beacon, None), day), 1.0);
 /// ```
 pub fn persistence(report: &BeaconReport, window: (Timestamp, Timestamp)) -> f64 {
-    let window_s = window.1.0.abs_diff(window.0.0) as f64 / 1e6;
-    if window_s <= 0.0 {
+    persistence_over(report, window.1.0.abs_diff(window.0.0) as f64 / 1e6)
+}
+
+/// [`persistence`] against an observation time given as its length in seconds, such as a
+/// source's from [`SeriesSet::observed_seconds_by_source`](crate::SeriesSet::observed_seconds_by_source)
+/// (only the window's length matters).
+///
+/// # Example
+/// ```
+/// use beaconstat::{Analyzer, persistence_over};
+/// let burst: Vec<i64> = (0..100).map(|i| i * 200_000).collect(); // 20 s of 0.2 s beats
+/// assert!(persistence_over(&Analyzer::default().score(&burst, None), 86_400.0) < 0.1);
+/// ```
+pub fn persistence_over(report: &BeaconReport, window_s: f64) -> f64 {
+    if window_s.is_nan() || window_s <= 0.0 {
         return 1.0;
     }
     let span_s = report.last.0.abs_diff(report.first.0) as f64 / 1e6;
