@@ -27,18 +27,18 @@ use crate::series::SeriesSet;
 /// assert!(reports[0].1.score > reports[1].1.score);
 /// ```
 pub fn score_set(set: &SeriesSet, cfg: &AnalyzerConfig, min_events: usize) -> Vec<(usize, BeaconReport)> {
+    // The qualifying series first (a cheap pass over lengths): scoring is then a map over an
+    // indexed list, collected straight into one exact-size vector (filtering inside a parallel
+    // pass collects through per-split vectors: on a million tiny series that cost more time and
+    // five times the output's memory).
+    let chosen: Vec<usize> = set
+        .iter()
+        .filter(|s| s.len() >= min_events)
+        .map(|s| s.index())
+        .collect();
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        // The qualifying series first (a cheap sequential pass over lengths), so the parallel
-        // pass is an indexed map that rayon collects straight into one exact-size vector (a
-        // filtering pass would collect through a list of per-split vectors: on a million tiny
-        // series that cost more time and five times the output's memory).
-        let chosen: Vec<usize> = set
-            .iter()
-            .filter(|s| s.len() >= min_events)
-            .map(|s| s.index())
-            .collect();
         // One analyzer per worker thread, each behind its own (never contended) lock: with
         // `map_init` every rayon job would build one, re-planning its FFTs and growing its
         // buffers afresh.
@@ -57,26 +57,22 @@ pub fn score_set(set: &SeriesSet, cfg: &AnalyzerConfig, min_events: usize) -> Ve
                     Ok(g) => g,
                     Err(poisoned) => poisoned.into_inner(),
                 };
-                let analyzer = &mut *guard;
-                // `i` came from the set, so `get` finds it; an empty series is the fallback.
-                let report = match set.get(i) {
-                    Some(s) => analyzer.score_series(&s),
-                    None => analyzer.score(&[], None),
-                };
-                (i, report)
+                (i, score_one(&mut guard, set, i))
             })
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
         let mut analyzer = Analyzer::new(cfg.clone());
-        // Counted first, so the result is allocated once at its exact size.
-        let mut out = Vec::with_capacity(set.iter().filter(|s| s.len() >= min_events).count());
-        out.extend(
-            set.iter()
-                .filter(|s| s.len() >= min_events)
-                .map(|s| (s.index(), analyzer.score_series(&s))),
-        );
-        out
+        chosen.iter().map(|&i| (i, score_one(&mut analyzer, set, i))).collect()
+    }
+}
+
+/// Series `i` of `set` scored (`i` comes from the set, so it is found; an empty series is the
+/// fallback).
+fn score_one(analyzer: &mut Analyzer, set: &SeriesSet, i: usize) -> BeaconReport {
+    match set.get(i) {
+        Some(s) => analyzer.score_series(&s),
+        None => analyzer.score(&[], None),
     }
 }
