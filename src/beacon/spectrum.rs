@@ -32,9 +32,11 @@ pub(crate) struct SpectralEngine {
     acf: Vec<f32>,
     /// One over the lag-0 autocorrelation (`0` when the signal is flat).
     acf_scale: f32,
-    /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`,
-    /// because the inverse transform uses the spectrum buffer as scratch).
+    /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`).
     power: Vec<f32>,
+    /// The padded FFT length `N'` the periodogram was taken at (`power[j − 1]` is frequency
+    /// `j / N'` per bin).
+    fft_len: usize,
 }
 
 impl core::fmt::Debug for SpectralEngine {
@@ -103,6 +105,7 @@ impl SpectralEngine {
             acf: Vec::new(),
             acf_scale: 0.0,
             power: Vec::new(),
+            fft_len: 0,
         }
     }
 
@@ -127,6 +130,7 @@ impl SpectralEngine {
             w = span / (cap - 1) as f64;
         }
         let n_fast = fast_len(n);
+        self.fft_len = n_fast;
         self.signal.clear();
         self.signal.resize(n_fast, 0.0);
         let w_us = w * 1e6;
@@ -331,7 +335,7 @@ impl SpectralEngine {
     /// The last periodogram at the Fourier frequencies, as `(period_s, share of total power)`
     /// pairs, longest period first (allocates: for plots and explanations, not the hot path).
     pub fn periodogram(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
-        let n_fast = 2 * (self.power.len() + 1);
+        let n_fast = self.fft_len;
         let total: f64 = self.power.iter().map(|&p| f64::from(p)).sum();
         if fit.bin_width <= 0.0 || total <= 0.0 {
             return Vec::new();
@@ -489,5 +493,26 @@ mod tests {
         e.acf_scale = 0.5;
         assert_eq!(e.hill(1.2), None);
         assert_eq!(e.hill(1.0), None);
+    }
+
+    #[test]
+    fn periodogram_periods_use_the_transform_length_even_when_odd() {
+        // Ten check-ins a minute apart bin into 73 lags, padded to N' = 81 (odd): ordinate j is
+        // the period 81·w/j, which N' inferred from the ordinate count (82) would misplace.
+        let mut e = SpectralEngine::new();
+        let beats: Vec<i64> = (0..10).map(|i| i * 60_000_000).collect();
+        let p = SpectralParams {
+            bins_per_period: 8,
+            bins_per_beat: 16,
+            max_bins: 1 << 16,
+        };
+        let fit = e.analyze(&beats, 60.0, p);
+        assert_eq!((fit.bins, e.fft_len), (73, 81));
+        let gram = e.periodogram(&fit);
+        let peak = gram
+            .iter()
+            .copied()
+            .fold((0.0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+        assert!((peak.0 - 60.75).abs() < 1e-9, "{peak:?}");
     }
 }
