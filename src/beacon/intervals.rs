@@ -14,7 +14,7 @@
 //!    count against that share is the interval p-value, Bonferroni-corrected for the tolerances and
 //!    window positions scanned.
 
-use super::stats::binomial_sf_with_decades;
+use super::stats::{binomial_sf_with_decades, tail_decades_upper_bound};
 
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
@@ -43,6 +43,13 @@ impl CombFit {
         } else {
             0.0
         }
+    }
+
+    /// Sets the p-value (and its decades): the binomial tail of the explained count among `m`
+    /// intervals against the null share.
+    fn with_tail(mut self, m: usize) -> Self {
+        (self.p_value, self.decades) = binomial_sf_with_decades(self.explained as u64, m as u64, self.null_share);
+        self
     }
 
     /// `(E − q) / (1 − q)`: explained share in excess of chance, in `[0, 1]`.
@@ -222,7 +229,14 @@ impl IntervalData<'_> {
 
     /// Fits the comb of multiples of a period starting from `start` at tolerance `tau`.
     /// The jitter is left at 0: [`IntervalData::jitter`] computes it for the fit that is kept.
+    #[cfg(test)]
     pub fn fit(&self, start: f64, tau: f64, max_k: u32, contrast: f64) -> CombFit {
+        self.comb(start, tau, max_k, contrast).with_tail(self.sorted.len())
+    }
+
+    /// [`IntervalData::fit`] without the p-value (left at 1): the tail is computed only for fits
+    /// that may be kept.
+    fn comb(&self, start: f64, tau: f64, max_k: u32, contrast: f64) -> CombFit {
         let kmax = max_multiple(tau, max_k).min(MAX_RUNS as u32);
         let mut period = start;
         let mut runs = [(0usize, 0usize); MAX_RUNS];
@@ -283,7 +297,7 @@ impl IntervalData<'_> {
         period
     }
 
-    /// Evaluates the comb at a fixed period: explained intervals, misses, null, p-value.
+    /// Evaluates the comb at a fixed period: explained intervals, misses, null (not the p-value).
     fn evaluate(
         &self,
         period: f64,
@@ -317,8 +331,6 @@ impl IntervalData<'_> {
             from = b;
         }
         fit.null_share = self.null_share(period, tau, kmax, contrast, &fit);
-        let m = self.sorted.len() as u64;
-        (fit.p_value, fit.decades) = binomial_sf_with_decades(fit.explained as u64, m, fit.null_share);
         fit
     }
 
@@ -405,31 +417,38 @@ impl IntervalData<'_> {
         let mut best: Option<(f64, CombFit)> = None;
         // The densest window at the previous tolerance: (tolerance, count).
         let mut last_densest: Option<(f64, usize)> = None;
-        for &tau in tolerances {
-            let seed = match start {
-                Some(p) => Some(p),
-                None => {
-                    let floor = last_densest.filter(|&(t, _)| t <= tau).map_or(0, |(_, n)| n);
-                    let d = self.densest_at_least(tau, floor);
-                    last_densest = d.map(|(_, n)| (tau, n));
-                    d.map(|(mean, _)| mean)
-                }
-            };
-            let Some(seed) = seed else {
-                continue;
-            };
-            let fit = self.fit(seed, tau, max_k, contrast);
-            let w = ((1.0 + tau) / (1.0 - tau)).ln();
-            let scans = if start.is_some() { 1.0 } else { self.scan_positions(w) };
-            // Ranked in decades, so fits whose p-values underflow still compare.
-            let corrected = (fit.decades - scans.log10()).max(0.0);
-            let better = match &best {
-                None => true,
-                Some((d, _)) => corrected > *d + 1e-9,
-            };
-            if better {
-                best = Some((corrected, fit));
+        for chunk in tolerances.chunks(LADDER_CHUNK) {
+            // Every comb of the chunk first, with an upper bound on its corrected decades.
+            let mut fits = [None::<Candidate>; LADDER_CHUNK];
+            for (&tau, slot) in chunk.iter().zip(&mut fits) {
+                let seed = match start {
+                    Some(p) => Some(p),
+                    None => {
+                        let floor = last_densest.filter(|&(t, _)| t <= tau).map_or(0, |(_, n)| n);
+                        let d = self.densest_at_least(tau, floor);
+                        last_densest = d.map(|(_, n)| (tau, n));
+                        d.map(|(mean, _)| mean)
+                    }
+                };
+                let Some(seed) = seed else {
+                    continue;
+                };
+                let fit = self.comb(seed, tau, max_k, contrast);
+                let w = ((1.0 + tau) / (1.0 - tau)).ln();
+                let penalty = if start.is_some() {
+                    0.0
+                } else {
+                    self.scan_positions(w).log10()
+                };
+                let bound = tail_decades_upper_bound(fit.explained as u64, self.sorted.len() as u64, fit.null_share);
+                *slot = Some(Candidate {
+                    fit,
+                    penalty,
+                    bound: bound - penalty,
+                    corrected: None,
+                });
             }
+            self.rank_chunk(&mut fits, &mut best);
         }
         best.map(|(d, mut fit)| {
             fit.decades = (d - (tolerances.len() as f64).log10()).max(0.0);
@@ -438,6 +457,64 @@ impl IntervalData<'_> {
             fit
         })
     }
+
+    /// Keeps the best of `fits` (in ladder order: a later fit wins only if more significant by
+    /// more than 1e-9 decades), computing exact tails (an incomplete beta each, the costly part)
+    /// only where a fit's upper bound could beat the best exact value known. The most promising
+    /// fit's tail is computed first, so that its value prunes the rest. A pruned fit is at least
+    /// 1e-6 decades below an exact value that is ranked (the bound's margin), so it could not
+    /// have been kept, nor have changed which fit is: the choice is the one exact tails
+    /// everywhere would make.
+    fn rank_chunk(&self, fits: &mut [Option<Candidate>; LADDER_CHUNK], best: &mut Option<(f64, CombFit)>) {
+        let m = self.sorted.len();
+        let exact = |c: &mut Candidate| {
+            c.fit = c.fit.with_tail(m);
+            let corrected = (c.fit.decades - c.penalty).max(0.0);
+            c.corrected = Some(corrected);
+            corrected
+        };
+        // Corrected decades are clamped at 0, where fits tie and the first in the ladder is kept:
+        // nothing is pruned against a best of (nearly) 0.
+        let may_win = |c: &Candidate, known: f64| known <= 1e-6 || c.bound > known + 1e-9;
+        let mut known = best.as_ref().map_or(0.0, |b| b.0);
+        if let Some(top) = fits
+            .iter_mut()
+            .flatten()
+            .max_by(|a, b| a.bound.total_cmp(&b.bound))
+            .filter(|c| may_win(c, known))
+        {
+            known = known.max(exact(top));
+        }
+        for c in fits.iter_mut().flatten() {
+            if c.corrected.is_none() && may_win(c, known) {
+                known = known.max(exact(c));
+            }
+        }
+        for c in fits.iter().flatten() {
+            let Some(corrected) = c.corrected else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|(d, _)| corrected > *d + 1e-9) {
+                *best = Some((corrected, c.fit));
+            }
+        }
+    }
+}
+
+/// Tolerances ranked together by [`IntervalData::best_fit`] (a longer ladder is taken in
+/// chunks): a fixed array, so that ranking allocates nothing.
+const LADDER_CHUNK: usize = 8;
+
+/// One tolerance's comb fit while the ladder is ranked.
+#[derive(Clone, Copy)]
+struct Candidate {
+    fit: CombFit,
+    /// `log10` of the window positions scanned (the multiplicity correction).
+    penalty: f64,
+    /// Upper bound on the corrected decades.
+    bound: f64,
+    /// The corrected decades, once the exact tail is computed.
+    corrected: Option<f64>,
 }
 
 /// The partition point of `pred` (true on a prefix) in `s[start..]`, as an index into `s`.
@@ -615,6 +692,66 @@ mod tests {
                 assert_eq!(d.jitter(&fit, 8), want.max(0.0), "n {n} tau {tau}");
             }
         }
+    }
+
+    #[test]
+    fn pruned_ranking_keeps_the_fit_exact_tails_keep() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let ladder = [0.03, 0.06, 0.12, 0.22, 0.35, 0.5];
+        let mut pruned_some = false;
+        for case in 0..300 {
+            let n = 20 + case % 280;
+            // Beacons with every jitter, missed beats, and exponential (Poisson) intervals.
+            let jit = uniform() * 0.6;
+            let iv: Vec<f64> = (0..n)
+                .map(|_| match case % 3 {
+                    0 => -60.0 * (1.0 - uniform()).ln() + 0.5,
+                    _ => {
+                        let k = if uniform() < 0.15 { 2.0 } else { 1.0 };
+                        (60.0 * k * (1.0 + jit * (2.0 * uniform() - 1.0))).max(0.5)
+                    }
+                })
+                .collect();
+            let (s, prefix) = data(&iv);
+            let d = IntervalData {
+                sorted: &s,
+                prefix: &prefix,
+                mean: iv.iter().sum::<f64>() / n as f64,
+                dead_time: 0.0,
+            };
+            // Exact tails for every tolerance, kept in ladder order.
+            let mut want: Option<(f64, CombFit)> = None;
+            for &tau in &ladder {
+                let Some(seed) = d.densest(tau) else { continue };
+                let fit = d.fit(seed, tau, 8, 3.0);
+                let w = ((1.0 + tau) / (1.0 - tau)).ln();
+                let corrected = (fit.decades - d.scan_positions(w).log10()).max(0.0);
+                if want.as_ref().is_none_or(|(b, _)| corrected > *b + 1e-9) {
+                    want = Some((corrected, fit));
+                }
+                pruned_some |= want.as_ref().is_some_and(|(b, _)| {
+                    *b > 1e-6
+                        && tail_decades_upper_bound(fit.explained as u64, n as u64, fit.null_share)
+                            - d.scan_positions(w).log10()
+                            <= *b
+                });
+            }
+            let got = d
+                .best_fit(None, &ladder, 8, 3.0)
+                .map(|f| (f.period, f.tolerance, f.explained));
+            assert_eq!(
+                got,
+                want.map(|(_, f)| (f.period, f.tolerance, f.explained)),
+                "case {case}"
+            );
+        }
+        assert!(pruned_some, "no case exercised the pruning");
     }
 
     #[test]

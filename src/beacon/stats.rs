@@ -117,6 +117,36 @@ fn tail_decades(tail: f64, x: u64, n: u64, p: f64) -> f64 {
     (n as f64 * kl / core::f64::consts::LN_10).max(decades(tail))
 }
 
+/// An upper bound on the decades [`binomial_sf_with_decades`] returns for `(x, n, p)`, from two
+/// logarithms instead of an incomplete beta: the tail is at least the probability of `x` itself,
+/// and by the method of types that is at least `exp(−n · KL(x/n ‖ p)) / (n + 1)`; at or below
+/// `⌊n·p⌋` (a median of the binomial) the tail is at least ½. A fit whose bound cannot beat the
+/// best fit so far needs no exact tail. Infinite (no bound offered) near underflow, where the
+/// decades come from another formula.
+pub(crate) fn tail_decades_upper_bound(x: u64, n: u64, p: f64) -> f64 {
+    if x == 0 || p >= 1.0 {
+        return 0.0;
+    }
+    if x > n || !(p > 0.0) {
+        return f64::INFINITY;
+    }
+    let nf = n as f64;
+    if x as f64 <= (nf * p).floor() {
+        return core::f64::consts::LOG10_2;
+    }
+    let e = x as f64 / nf;
+    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    let kl = term(e, p) + term(1.0 - e, 1.0 - p);
+    let bound = nf * kl / core::f64::consts::LN_10 + (nf + 1.0).log10();
+    // Rounding in the bound and in the exact tail: a margin far above both. Past 250 decades
+    // the tail may underflow and be ranked by the Chernoff bound instead.
+    if bound.is_finite() && bound < 250.0 {
+        bound + 1e-6
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// `-log10(p)`, finite: p is floored at the smallest normal `f64`.
 pub(crate) fn decades(p: f64) -> f64 {
     -(p.max(f64::MIN_POSITIVE)).log10()
@@ -161,6 +191,27 @@ mod tests {
         let a = binomial_sf_with_decades(2300, 2367, 1.0 / 3.0).1;
         let b = binomial_sf_with_decades(1700, 2367, 1.0 / 3.0).1;
         assert!(a > b && b > 300.0, "{a} {b}");
+    }
+
+    #[test]
+    fn decades_bound_is_an_upper_bound() {
+        for n in [1u64, 2, 5, 20, 49, 275, 499, 3000] {
+            for p in [1e-9, 1e-4, 0.01, 0.07, 0.2, 1.0 / 3.0, 0.5, 0.9, 0.999] {
+                for x in (0..=n).step_by((n as usize / 40).max(1)).chain([n]) {
+                    let exact = binomial_sf_with_decades(x, n, p).1;
+                    let bound = tail_decades_upper_bound(x, n, p);
+                    assert!(exact <= bound, "x {x} n {n} p {p}: {exact} > {bound}");
+                }
+            }
+        }
+        // Tight enough to be useful: within log10(n + 1) + a little of the exact decades.
+        let (exact, bound) = (
+            binomial_sf_with_decades(200, 275, 0.2).1,
+            tail_decades_upper_bound(200, 275, 0.2),
+        );
+        assert!(bound - exact < 3.0, "{exact} {bound}");
+        assert_eq!(tail_decades_upper_bound(0, 10, 0.5), 0.0);
+        assert_eq!(tail_decades_upper_bound(3, 10, 0.5), core::f64::consts::LOG10_2);
     }
 
     #[test]
