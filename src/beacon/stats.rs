@@ -127,7 +127,7 @@ pub(crate) fn tail_decades_upper_bound(x: u64, n: u64, p: f64) -> f64 {
     if x == 0 || p >= 1.0 {
         return 0.0;
     }
-    if x > n || !(p > 0.0) {
+    if x > n || p.is_nan() || p <= 0.0 {
         return f64::INFINITY;
     }
     let nf = n as f64;
