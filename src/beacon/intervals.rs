@@ -16,6 +16,9 @@
 
 use super::stats::{binomial_sf_with_decades, tail_decades_upper_bound};
 
+/// Window starts the densest-window scan rules out at once.
+const SKIP: usize = 4;
+
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
 
@@ -191,15 +194,25 @@ impl IntervalData<'_> {
         let (mut best_i, mut best_n) = (0usize, floor.min(s.len()).saturating_sub(1));
         let mut found = false;
         let mut j = 0usize;
-        for (i, &x) in s.iter().enumerate() {
-            // No window starting here or later can hold more than the best so far.
-            if s.len() - i <= best_n {
-                break;
+        let mut i = 0usize;
+        // No window starting at `i` or later can hold more than the best so far once fewer than
+        // `best_n + 1` intervals remain.
+        while let (Some(&x), Some(&end)) = (s.get(i), s.get(i + best_n)) {
+            // Only a window holding more than `best_n` intervals matters: one comparison (its
+            // `best_n + 1`-th interval) rules the others out without walking their end. Most
+            // starts are ruled out, so [`SKIP`] are tried at once (one branch for all of them).
+            if let (Some(starts), Some(ends)) = (s.get(i..i + SKIP), s.get(i + best_n..i + best_n + SKIP))
+                && starts
+                    .iter()
+                    .zip(ends)
+                    .fold(true, |out, (&a, &b)| out & (b > a * ratio))
+            {
+                i += SKIP;
+                continue;
             }
             let limit = x * ratio;
-            // Only a window holding more than `best_n` intervals matters: one comparison (its
-            // `best_n + 1`-th interval) rules the others out without walking their end.
-            if s.get(i + best_n).is_none_or(|&v| v > limit) {
+            if end > limit {
+                i += 1;
                 continue;
             }
             // Window ends only grow with the start, so the walk resumes where it stopped.
@@ -210,6 +223,7 @@ impl IntervalData<'_> {
             best_n = j + 1 - i;
             best_i = i;
             found = true;
+            i += 1;
         }
         if !found {
             // `floor` was not a true lower bound: scan from nothing.
