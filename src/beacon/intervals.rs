@@ -616,6 +616,16 @@ mod tests {
     use super::*;
     use crate::beacon::stats::quantile_sorted;
 
+    /// Uniform draws in `[0, 1)` from a xorshift generator seeded with `x` (non-zero).
+    fn uniform_from(mut x: u64) -> impl FnMut() -> f64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut s = intervals.to_vec();
         s.sort_by(f64::total_cmp);
@@ -662,13 +672,7 @@ mod tests {
 
     #[test]
     fn jitter_merge_matches_sorting_the_residuals() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = uniform_from(0x2545_f491_4f6c_dd1d);
         for (n, jit) in [(7usize, 0.05), (40, 0.1), (300, 0.3), (300, 0.02), (1000, 0.45)] {
             let iv: Vec<f64> = (0..n)
                 .map(|_| {
@@ -710,13 +714,7 @@ mod tests {
 
     #[test]
     fn pruned_ranking_keeps_the_fit_exact_tails_keep() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut uniform = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = uniform_from(0x2545_f491_4f6c_dd1d);
         let ladder = [0.03, 0.06, 0.12, 0.22, 0.35, 0.5];
         let mut pruned_some = false;
         for case in 0..300 {
@@ -770,13 +768,7 @@ mod tests {
 
     #[test]
     fn densest_matches_the_naive_scan() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut uniform = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = uniform_from(0x9e37_79b9_7f4a_7c15);
         for n in [1usize, 2, 5, 50, 300] {
             let iv: Vec<f64> = (0..n)
                 .map(|i| {
