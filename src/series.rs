@@ -1140,7 +1140,8 @@ impl SeriesSet {
     pub fn observed_seconds_by_source(&self) -> std::collections::HashMap<&str, f64> {
         // One (source number, first, last) per series, sorted, then swept: no list per source
         // (a million sources were a million small vectors and two maps' worth of hashing).
-        let mut number: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+        // Sized for one source per series (the most there can be): no rehash while it fills.
+        let mut number: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::with_capacity(self.len());
         let mut names: Vec<&str> = Vec::new();
         let mut spans: Vec<(u32, i64, i64)> = Vec::with_capacity(self.len());
         for s in self.iter() {
