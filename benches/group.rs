@@ -4,7 +4,8 @@
 //! given as columns with a dictionary-encoded key (as in an Arrow record batch): the 2 000
 //! dictionary entries are interned with `Grouper::key_id`, the events pushed by id with
 //! `Grouper::push_id`. The `pair_as_read` case pushes the same string-keyed events built one at
-//! a time, as a reader yields them. Run: `cargo bench --bench group`.
+//! a time, as a reader yields them; `pair_as_read_reused` the same through one grouper reused
+//! input after input (`finish_and_reset`, `recycle`). Run: `cargo bench --bench group`.
 
 use beaconstat::{ConnEvent, GroupBy, Grouper, SeriesKey, Timestamp};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -93,6 +94,28 @@ fn bench_group(c: &mut Criterion) {
                 grouper.push(black_box(&e));
             }
             grouper.finish().len()
+        })
+    });
+    // The same, one grouper reused input after input as a sensor or a streaming tracker would
+    // use it (`finish_and_reset`, then `recycle` of each set): the steady state, in which
+    // grouping touches no new memory.
+    g.bench_function(BenchmarkId::new("pair_as_read_reused", "2e6 events, 2000 keys"), |b| {
+        let mut grouper = Grouper::new(GroupBy::Pair);
+        b.iter(|| {
+            for ((&c, &t), &z) in codes.iter().zip(&times).zip(&sizes) {
+                let (s, d) = (c as usize / dsts.len(), c as usize % dsts.len());
+                let (Some(src), Some(dst)) = (srcs.get(s), dsts.get(d)) else {
+                    continue;
+                };
+                let e = ConnEvent::new(t, src, dst)
+                    .with_dst_port(443)
+                    .with_bytes(z.unwrap_or(0), 0);
+                grouper.push(black_box(&e));
+            }
+            let set = grouper.finish_and_reset();
+            let n = set.len();
+            grouper.recycle(set);
+            n
         })
     });
     // Hostile: 1 M distinct keys, timestamps spanning the whole i64 range out of order.

@@ -703,7 +703,8 @@ impl KeyId {
 /// Groups a stream of events into per-key series.
 ///
 /// Push events with [`Grouper::push`], then call [`Grouper::finish`]. The grouper can be reused
-/// after [`Grouper::reset`], keeping its capacity.
+/// after [`Grouper::reset`], keeping its capacity; input after input, finish each with
+/// [`Grouper::finish_and_reset`] and hand the sets back with [`Grouper::recycle`].
 ///
 /// Costs: one key hash (a few multiplies over the key's 8-byte words) and one hash-table probe
 /// per event (the probe skipped when an event has the same key as the one before it, as in
@@ -734,6 +735,10 @@ pub struct Grouper {
     last_id: u32,
     last_hash: u64,
     unkeyed: u64,
+    // Memory handed back by `recycle`, for the next `finish_and_reset`: the sorted-timestamp
+    // column and the key storage of a finished set.
+    spare_ts: Vec<i64>,
+    spare_store: KeyStore,
 }
 
 impl Default for Grouper {
@@ -761,6 +766,8 @@ impl Grouper {
             last_id: ABSENT,
             last_hash: 0,
             unkeyed: 0,
+            spare_ts: Vec::new(),
+            spare_store: KeyStore::default(),
         }
     }
 
@@ -989,16 +996,62 @@ impl Grouper {
     /// Sorts the events into contiguous per-key series, each in time order.
     ///
     /// Series keep the order in which their keys were first seen.
-    pub fn finish(self) -> SeriesSet {
-        let Grouper {
-            store,
-            ids,
-            ts: pushed_ts,
-            sizes: pushed_sizes,
-            sizeless,
-            unkeyed,
-            ..
-        } = self;
+    pub fn finish(mut self) -> SeriesSet {
+        self.build(Columns::Release)
+    }
+
+    /// [`Grouper::finish`], keeping the grouper for the next input (window after window): it
+    /// is left empty, as after [`Grouper::reset`], with its capacity. Hand each set back with
+    /// [`Grouper::recycle`] once done with it, and the next call reuses its memory as well: in
+    /// steady state grouping then touches no new memory (a fresh grouper's first touch of its
+    /// columns, page faults included, is about a fifth of grouping's time).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+    /// let mut g = Grouper::new(GroupBy::Pair);
+    /// for window in 0..3i64 {
+    ///     for i in 0..10 {
+    ///         g.push(&ConnEvent::new(Timestamp::from_secs(window * 600 + i * 60), "10.0.0.5", "198.51.100.9"));
+    ///     }
+    ///     let set = g.finish_and_reset();
+    ///     assert_eq!((set.len(), set.events()), (1, 10));
+    ///     g.recycle(set); // its memory serves the next window
+    /// }
+    /// ```
+    pub fn finish_and_reset(&mut self) -> SeriesSet {
+        let set = self.build(Columns::Keep);
+        self.reset();
+        set
+    }
+
+    /// Takes back a set's memory (see [`Grouper::finish_and_reset`]). Any set will do; its
+    /// contents are discarded.
+    pub fn recycle(&mut self, set: SeriesSet) {
+        let SeriesSet { store, ts, sizes, .. } = set;
+        if ts.capacity() > self.spare_ts.capacity() {
+            self.spare_ts = ts;
+        }
+        // The set's size column was a push-order timestamp column (see `build`).
+        if sizes.capacity() > self.ts.capacity() && self.ts.is_empty() {
+            self.ts = sizes;
+            self.ts.clear();
+        }
+        if store.arena.capacity() > self.spare_store.arena.capacity() {
+            self.spare_store = store;
+        }
+    }
+
+    /// The finished set; the push-order columns are released or kept (cleared) as asked.
+    fn build(&mut self, columns: Columns) -> SeriesSet {
+        let store = std::mem::replace(&mut self.store, std::mem::take(&mut self.spare_store));
+        self.store.arena.clear();
+        self.store.keys.clear();
+        let ids = std::mem::replace(&mut self.ids, IdColumn::Narrow(Vec::new()));
+        let pushed_ts = std::mem::take(&mut self.ts);
+        let pushed_sizes = std::mem::replace(&mut self.sizes, SizeColumn::Narrow(Vec::new()));
+        let sizeless = std::mem::take(&mut self.sizeless);
+        let unkeyed = self.unkeyed;
         let k = store.keys.len();
         let mut counts = vec![0usize; k];
         match &ids {
@@ -1018,14 +1071,26 @@ impl Grouper {
         // one sorted column (8), and the sort touches one new column, not two.
         let n = ids.len();
         let mut cursor: Vec<usize> = offsets[..k].to_vec();
-        let mut ts = vec![0i64; n];
+        // A recycled column if it is large enough; else fresh zeroed memory (`calloc`: pages
+        // the scatter touches first, not written twice).
+        let mut ts = std::mem::take(&mut self.spare_ts);
+        if ts.capacity() >= n {
+            ts.clear();
+            ts.resize(n, 0);
+        } else {
+            ts = vec![0i64; n];
+        }
         let as_i64 = |t: u64| t as i64;
         match &ids {
             IdColumn::Narrow(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
             IdColumn::Wide(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
         }
         let any_sized = counts.iter().zip(&sizeless).any(|(&c, &u)| c > u as usize);
-        let mut sizes = if any_sized { pushed_ts } else { Vec::new() };
+        let (mut sizes, unused_ts) = if any_sized {
+            (pushed_ts, Vec::new())
+        } else {
+            (Vec::new(), pushed_ts)
+        };
         if any_sized {
             cursor.copy_from_slice(&offsets[..k]);
             match (&ids, &pushed_sizes) {
@@ -1035,7 +1100,18 @@ impl Grouper {
                 (IdColumn::Wide(i), SizeColumn::Wide(z)) => scatter(i, z, &mut cursor, &mut sizes, |x| x),
             }
         }
-        release(ids, pushed_sizes);
+        match columns {
+            Columns::Release => release(ids, pushed_sizes),
+            Columns::Keep => {
+                self.ids = ids;
+                self.ids.clear();
+                self.sizes = pushed_sizes;
+                self.sizes.clear();
+                // An unused timestamp column stays; a used one left with the set (`recycle`).
+                self.ts = unused_ts;
+                self.ts.clear();
+            }
+        }
         drop(cursor);
         // Sort each series by (time, size) where it is not already in order; sizes move with
         // their timestamps, and ties are broken by size so the result does not depend on the
@@ -1067,6 +1143,9 @@ impl Grouper {
             }
         }
         let fully_sized = counts.iter().zip(&sizeless).map(|(&c, &u)| c > 0 && u == 0).collect();
+        if let Columns::Keep = columns {
+            self.sizeless = sizeless; // cleared by `reset`, capacity kept
+        }
         SeriesSet {
             store,
             offsets,
@@ -1076,6 +1155,15 @@ impl Grouper {
             unkeyed,
         }
     }
+}
+
+/// What [`Grouper::build`] does with the push-order columns once they are sorted out.
+#[derive(Clone, Copy)]
+enum Columns {
+    /// Shrink and free them (the grouper is done).
+    Release,
+    /// Keep them, cleared, for the next input.
+    Keep,
 }
 
 /// Finished series: contiguous, time-ordered timestamps (and sizes) for every key.
