@@ -79,20 +79,23 @@ fn bench_group(c: &mut Criterion) {
     // The string-keyed path as a reader feeds it: each event built where it is pushed (from the
     // same columns and address strings), instead of streamed from a 2 M-element `Vec` of
     // 208-byte events, whose 416 MB of memory traffic the `pair` case measures as well.
+    let push_as_read = |grouper: &mut Grouper| {
+        for ((&c, &t), &z) in codes.iter().zip(&times).zip(&sizes) {
+            let (s, d) = (c as usize / dsts.len(), c as usize % dsts.len());
+            let (Some(src), Some(dst)) = (srcs.get(s), dsts.get(d)) else {
+                continue;
+            };
+            let e = ConnEvent::new(t, src, dst)
+                .with_dst_port(443)
+                .with_bytes(z.unwrap_or(0), 0);
+            grouper.push(black_box(&e));
+        }
+    };
     g.bench_function(BenchmarkId::new("pair_as_read", "2e6 events, 2000 keys"), |b| {
         b.iter(|| {
             let mut grouper = Grouper::new(GroupBy::Pair);
             grouper.reserve(n);
-            for ((&c, &t), &z) in codes.iter().zip(&times).zip(&sizes) {
-                let (s, d) = (c as usize / dsts.len(), c as usize % dsts.len());
-                let (Some(src), Some(dst)) = (srcs.get(s), dsts.get(d)) else {
-                    continue;
-                };
-                let e = ConnEvent::new(t, src, dst)
-                    .with_dst_port(443)
-                    .with_bytes(z.unwrap_or(0), 0);
-                grouper.push(black_box(&e));
-            }
+            push_as_read(&mut grouper);
             grouper.finish().len()
         })
     });
@@ -102,16 +105,7 @@ fn bench_group(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("pair_as_read_reused", "2e6 events, 2000 keys"), |b| {
         let mut grouper = Grouper::new(GroupBy::Pair);
         b.iter(|| {
-            for ((&c, &t), &z) in codes.iter().zip(&times).zip(&sizes) {
-                let (s, d) = (c as usize / dsts.len(), c as usize % dsts.len());
-                let (Some(src), Some(dst)) = (srcs.get(s), dsts.get(d)) else {
-                    continue;
-                };
-                let e = ConnEvent::new(t, src, dst)
-                    .with_dst_port(443)
-                    .with_bytes(z.unwrap_or(0), 0);
-                grouper.push(black_box(&e));
-            }
+            push_as_read(&mut grouper);
             let set = grouper.finish_and_reset();
             let n = set.len();
             grouper.recycle(set);

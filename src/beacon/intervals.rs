@@ -626,6 +626,16 @@ mod tests {
         }
     }
 
+    /// Interval data over sorted intervals and their prefix sums, with no dead time.
+    fn interval_data<'a>(sorted: &'a [f64], prefix: &'a [f64], mean: f64) -> IntervalData<'a> {
+        IntervalData {
+            sorted,
+            prefix,
+            mean,
+            dead_time: 0.0,
+        }
+    }
+
     fn data(intervals: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let mut s = intervals.to_vec();
         s.sort_by(f64::total_cmp);
@@ -657,12 +667,7 @@ mod tests {
     fn fits_missed_beats_exactly() {
         let iv = [60.0, 60.0, 120.0, 60.0, 180.0, 60.0, 60.0, 60.0];
         let (s, prefix) = data(&iv);
-        let d = IntervalData {
-            sorted: &s,
-            prefix: &prefix,
-            mean: iv.iter().sum::<f64>() / 8.0,
-            dead_time: 0.0,
-        };
+        let d = interval_data(&s, &prefix, iv.iter().sum::<f64>() / 8.0);
         let fit = d.best_fit(None, &[0.03, 0.1], 8, 3.0).unwrap();
         assert!((fit.period - 60.0).abs() < 1e-9);
         assert_eq!(fit.explained, 8);
@@ -681,12 +686,7 @@ mod tests {
                 })
                 .collect();
             let (s, prefix) = data(&iv);
-            let d = IntervalData {
-                sorted: &s,
-                prefix: &prefix,
-                mean: iv.iter().sum::<f64>() / n as f64,
-                dead_time: 0.0,
-            };
+            let d = interval_data(&s, &prefix, iv.iter().sum::<f64>() / n as f64);
             for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
                 let fit = d.fit(60.0, tau, 8, 3.0);
                 let kmax = max_multiple(tau, 8);
@@ -731,12 +731,7 @@ mod tests {
                 })
                 .collect();
             let (s, prefix) = data(&iv);
-            let d = IntervalData {
-                sorted: &s,
-                prefix: &prefix,
-                mean: iv.iter().sum::<f64>() / n as f64,
-                dead_time: 0.0,
-            };
+            let d = interval_data(&s, &prefix, iv.iter().sum::<f64>() / n as f64);
             // Exact tails for every tolerance, kept in ladder order.
             let mut want: Option<(f64, CombFit)> = None;
             for &tau in &ladder {
@@ -780,12 +775,7 @@ mod tests {
                 })
                 .collect();
             let (s, prefix) = data(&iv);
-            let d = IntervalData {
-                sorted: &s,
-                prefix: &prefix,
-                mean: 100.0,
-                dead_time: 0.0,
-            };
+            let d = interval_data(&s, &prefix, 100.0);
             for tau in [0.03, 0.06, 0.12, 0.22, 0.35, 0.5] {
                 let ratio = (1.0 + tau) / (1.0 - tau);
                 let (mut best_i, mut best_n) = (0, 0);
