@@ -1044,9 +1044,8 @@ impl Grouper {
 
     /// The finished set; the push-order columns are released or kept (cleared) as asked.
     fn build(&mut self, columns: Columns) -> SeriesSet {
+        // The keys go with the set; the grouper continues on spare storage (`reset` clears it).
         let store = std::mem::replace(&mut self.store, std::mem::take(&mut self.spare_store));
-        self.store.arena.clear();
-        self.store.keys.clear();
         let ids = std::mem::replace(&mut self.ids, IdColumn::Narrow(Vec::new()));
         let pushed_ts = std::mem::take(&mut self.ts);
         let pushed_sizes = std::mem::replace(&mut self.sizes, SizeColumn::Narrow(Vec::new()));
