@@ -423,6 +423,15 @@ fn refine_peak(i: usize, s: &[Complex<f32>]) -> f64 {
 mod tests {
     use super::*;
 
+    /// The default binning with `bins_per_period` bins to a period.
+    fn params(bins_per_period: usize) -> SpectralParams {
+        SpectralParams {
+            bins_per_period,
+            bins_per_beat: 16,
+            max_bins: 1 << 16,
+        }
+    }
+
     #[test]
     fn fast_lengths() {
         assert_eq!(fast_len(1), 2);
@@ -435,11 +444,7 @@ mod tests {
     fn finds_a_strict_period_and_rejects_noise() {
         let mut e = SpectralEngine::new();
         let beats: Vec<i64> = (0..200).map(|i| i * 60_000_000).collect();
-        let p = SpectralParams {
-            bins_per_period: 8,
-            bins_per_beat: 16,
-            max_bins: 1 << 16,
-        };
+        let p = params(8);
         let fit = e.analyze(&beats, 60.0, p);
         let period = fit.period.unwrap();
         assert!((period - 60.0).abs() < 0.6, "{fit:?}");
@@ -454,11 +459,7 @@ mod tests {
         let beats: Vec<i64> = (0..40_000)
             .map(|i| i * 30_000_000 + (i * 7919 % 13) * 100_000)
             .collect();
-        let p = SpectralParams {
-            bins_per_period: 4,
-            bins_per_beat: 16,
-            max_bins: 1 << 16,
-        };
+        let p = params(4);
         let fit = e.analyze(&beats, 30.0, p);
         assert!(fit.bin_width > 15.0, "{fit:?}");
         assert_eq!(fit.period, None, "{fit:?}");
@@ -469,11 +470,7 @@ mod tests {
         // The hot path reads the ACF one dot product at a time; plots take it from the FFT.
         let mut e = SpectralEngine::new();
         let beats: Vec<i64> = (0..300).map(|i| i * 45_000_000 + (i * 7919 % 17) * 1_000_000).collect();
-        let p = SpectralParams {
-            bins_per_period: 4,
-            bins_per_beat: 16,
-            max_bins: 1 << 16,
-        };
+        let p = params(4);
         let fit = e.analyze(&beats, 45.0, p);
         let full = e.autocorrelation(&fit);
         assert_eq!(full.len(), fit.bins);
@@ -501,11 +498,7 @@ mod tests {
         // the period 81·w/j, which N' inferred from the ordinate count (82) would misplace.
         let mut e = SpectralEngine::new();
         let beats: Vec<i64> = (0..10).map(|i| i * 60_000_000).collect();
-        let p = SpectralParams {
-            bins_per_period: 8,
-            bins_per_beat: 16,
-            max_bins: 1 << 16,
-        };
+        let p = params(8);
         let fit = e.analyze(&beats, 60.0, p);
         assert_eq!((fit.bins, e.fft_len), (73, 81));
         let gram = e.periodogram(&fit);
