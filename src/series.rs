@@ -1100,7 +1100,10 @@ impl Grouper {
             }
         }
         match columns {
-            Columns::Release => release(ids, pushed_sizes),
+            Columns::Release => {
+                release(ids, pushed_sizes);
+                drop(unused_ts); // freed before the per-series sort, not after it
+            }
             Columns::Keep => {
                 self.ids = ids;
                 self.ids.clear();
