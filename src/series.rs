@@ -329,16 +329,9 @@ impl KeyStore {
         if k.dst_port != key.dst_port {
             return false;
         }
-        let arena = self.arena.as_bytes();
-        k.parts.iter().zip(key.strs()).all(|(&(start, len), part)| match part {
-            None => len == ABSENT,
-            Some(p) => {
-                len != ABSENT
-                    && len as usize == p.len()
-                    && arena
-                        .get(start as usize..start as usize + len as usize)
-                        .is_some_and(|a| eq_bytes(a, p.as_bytes()))
-            }
+        k.parts.iter().zip(key.strs()).all(|(&stored, part)| match part {
+            None => stored.1 == ABSENT,
+            Some(p) => self.part_is(stored, p),
         })
     }
 
@@ -348,16 +341,25 @@ impl KeyStore {
         let Some(k) = self.keys.get(id as usize) else {
             return false;
         };
-        let arena = self.arena.as_bytes();
-        let eq = |(start, len): (u32, u32), p: &str| {
-            len as usize == p.len()
-                && len != ABSENT
-                && arena
-                    .get(start as usize..start as usize + len as usize)
-                    .is_some_and(|a| eq_bytes(a, p.as_bytes()))
-        };
         let [s, d, n, h, p] = k.parts;
-        k.dst_port == port && n.1 == ABSENT && h.1 == ABSENT && p.1 == ABSENT && eq(s, src) && eq(d, dst)
+        k.dst_port == port
+            && n.1 == ABSENT
+            && h.1 == ABSENT
+            && p.1 == ABSENT
+            && self.part_is(s, src)
+            && self.part_is(d, dst)
+    }
+
+    /// Whether the stored part `(start, len)` (present) holds the bytes of `p`.
+    #[inline]
+    fn part_is(&self, (start, len): (u32, u32), p: &str) -> bool {
+        len != ABSENT
+            && len as usize == p.len()
+            && self
+                .arena
+                .as_bytes()
+                .get(start as usize..start as usize + len as usize)
+                .is_some_and(|a| eq_bytes(a, p.as_bytes()))
     }
 
     fn insert(&mut self, key: &SeriesKey<'_>) -> u32 {
@@ -461,6 +463,14 @@ fn pair_hash(seed: [u64; 2], src: &str, dst: &str, port: Option<u16>) -> u64 {
     hash_bytes(hash_bytes(h, seed[1], src.as_bytes()), seed[1], dst.as_bytes())
 }
 
+/// The (src, dst[, port]) key.
+#[inline]
+fn pair_key<'k>(src: &'k str, dst: &'k str, port: Option<u16>) -> SeriesKey<'k> {
+    let mut key = SeriesKey::pair(src, dst);
+    key.dst_port = port;
+    key
+}
+
 #[inline]
 fn port_code(port: Option<u16>) -> u64 {
     port.map_or(0x1_0000, u64::from)
@@ -491,27 +501,26 @@ impl PairCode {
     const NONE: PairCode = PairCode { words: [0; 4], meta: 0 };
     const VALID: u64 = 1 << 40;
 
+    /// `meta`: the source's length (bits 0–7), the destination's (8–15), the [`port_code`]
+    /// (16–32) and [`PairCode::VALID`].
     #[inline]
-    fn new(src: &str, dst: &str, port: Option<u16>) -> Option<(PairCode, u64, u64)> {
+    fn new(src: &str, dst: &str, port: Option<u16>) -> Option<PairCode> {
         let (s, d) = (short_words(src.as_bytes())?, short_words(dst.as_bytes())?);
         let meta = src.len() as u64 | (dst.len() as u64) << 8 | port_code(port) << 16 | PairCode::VALID;
-        Some((
-            PairCode {
-                words: [s.0, s.1, d.0, d.1],
-                meta,
-            },
-            src.len() as u64,
-            dst.len() as u64,
-        ))
+        Some(PairCode {
+            words: [s.0, s.1, d.0, d.1],
+            meta,
+        })
     }
 
-    /// [`pair_hash`] from the words already computed.
+    /// [`pair_hash`] from the words already computed (lengths and port read back from `meta`).
     #[inline]
-    fn hash(&self, seed: [u64; 2], port: Option<u16>, src_len: u64, dst_len: u64) -> u64 {
+    fn hash(&self, seed: [u64; 2]) -> u64 {
         let [a, b, c, d] = self.words;
-        let h = seed[0] ^ port_code(port);
-        let h = hash_words(h, seed[1], src_len as usize, (a, b));
-        hash_words(h, seed[1], dst_len as usize, (c, d))
+        let (src_len, dst_len) = ((self.meta & 0xff) as usize, (self.meta >> 8 & 0xff) as usize);
+        let h = seed[0] ^ (self.meta >> 16 & 0x1_ffff);
+        let h = hash_words(h, seed[1], src_len, (a, b));
+        hash_words(h, seed[1], dst_len, (c, d))
     }
 }
 
@@ -868,47 +877,40 @@ impl Grouper {
             return self.lookup_pair(src, dst, key.dst_port);
         }
         let hash = key_hash(self.seed, key);
-        let id = if hash == self.last_hash && self.store.matches(self.last_id, key) {
-            self.last_id
-        } else {
-            self.intern(key, hash)
-        };
-        self.last_id = id;
-        self.last_hash = hash;
-        id
+        self.find_or_insert(hash, |_, store, id| store.matches(id, key), || *key)
     }
 
     /// [`Grouper::lookup`] for a (src, dst[, port]) key: no [`SeriesKey`] is built unless the
     /// key is new.
     #[inline]
     fn lookup_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
-        let Some((code, src_len, dst_len)) = PairCode::new(src, dst, port) else {
+        let Some(code) = PairCode::new(src, dst, port) else {
             return self.lookup_long_pair(src, dst, port);
         };
-        let hash = code.hash(self.seed, port, src_len, dst_len);
-        self.find_or_insert_pair(hash, src, dst, port, |codes, _, id| {
-            codes.get(id as usize) == Some(&code)
-        })
+        self.find_or_insert(
+            code.hash(self.seed),
+            |codes, _, id| codes.get(id as usize) == Some(&code),
+            || pair_key(src, dst, port),
+        )
     }
 
     /// [`Grouper::lookup_pair`] for addresses longer than 16 bytes: compared in the arena.
     fn lookup_long_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
-        let hash = pair_hash(self.seed, src, dst, port);
-        self.find_or_insert_pair(hash, src, dst, port, |_, store, id| {
-            store.matches_pair(id, src, dst, port)
-        })
+        self.find_or_insert(
+            pair_hash(self.seed, src, dst, port),
+            |_, store, id| store.matches_pair(id, src, dst, port),
+            || pair_key(src, dst, port),
+        )
     }
 
-    /// The id of the pair key with `hash` for which `same(codes, store, id)` holds: the previous
-    /// event's key, else a table probe, else a new key.
+    /// The id of the key with `hash` for which `same(codes, store, id)` holds: the previous
+    /// event's key, else a table probe, else a new key (built by `key` only then).
     #[inline(always)]
-    fn find_or_insert_pair(
+    fn find_or_insert<'k>(
         &mut self,
         hash: u64,
-        src: &str,
-        dst: &str,
-        port: Option<u16>,
         same: impl Fn(&[PairCode], &KeyStore, u32) -> bool,
+        key: impl FnOnce() -> SeriesKey<'k>,
     ) -> u32 {
         let id = if hash == self.last_hash && same(&self.codes, &self.store, self.last_id) {
             self.last_id
@@ -916,11 +918,7 @@ impl Grouper {
             let (codes, store) = (&self.codes, &self.store);
             match self.table.find(hash, |&id| same(codes, store, id)) {
                 Some(&id) => id,
-                None => {
-                    let mut key = SeriesKey::pair(src, dst);
-                    key.dst_port = port;
-                    self.insert(&key, hash)
-                }
+                None => self.insert(&key(), hash),
             }
         };
         self.last_id = id;
@@ -941,14 +939,6 @@ impl Grouper {
         self.sizes.push(size.unwrap_or(0));
     }
 
-    fn intern(&mut self, key: &SeriesKey<'_>, hash: u64) -> u32 {
-        let store = &self.store;
-        if let Some(&id) = self.table.find(hash, |&id| store.matches(id, key)) {
-            return id;
-        }
-        self.insert(key, hash)
-    }
-
     /// Interns a key known to be new.
     #[cold]
     fn insert(&mut self, key: &SeriesKey<'_>, hash: u64) -> u32 {
@@ -961,7 +951,7 @@ impl Grouper {
         self.codes.push(
             key.as_pair()
                 .and_then(|(s, d)| PairCode::new(s, d, key.dst_port))
-                .map_or(PairCode::NONE, |c| c.0),
+                .unwrap_or(PairCode::NONE),
         );
         self.sizeless.push(0);
         id
@@ -1247,24 +1237,26 @@ impl SeriesSet {
         }
         spans.sort_unstable();
         let mut total = vec![0u64; names.len()];
+        // A merged span is added to its source's total when the sweep leaves it.
+        let mut close = |(cid, ca, cb): (u32, i64, i64)| {
+            if let Some(t) = total.get_mut(cid as usize) {
+                *t = t.saturating_add(cb.abs_diff(ca));
+            }
+        };
         // The span being merged: (source, start, end).
         let mut cur: Option<(u32, i64, i64)> = None;
         for (id, a, b) in spans {
             cur = match cur {
                 Some((cid, ca, cb)) if cid == id && a <= cb => Some((cid, ca, cb.max(b))),
-                Some((cid, ca, cb)) => {
-                    if let Some(t) = total.get_mut(cid as usize) {
-                        *t = t.saturating_add(cb.abs_diff(ca));
-                    }
+                Some(done) => {
+                    close(done);
                     Some((id, a, b))
                 }
                 None => Some((id, a, b)),
             };
         }
-        if let Some((cid, ca, cb)) = cur
-            && let Some(t) = total.get_mut(cid as usize)
-        {
-            *t = t.saturating_add(cb.abs_diff(ca));
+        if let Some(done) = cur {
+            close(done);
         }
         let mut out = std::collections::HashMap::with_capacity(names.len());
         out.extend(names.into_iter().zip(total).map(|(src, t)| (src, t as f64 / 1e6)));

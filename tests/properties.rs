@@ -209,9 +209,8 @@ fn group_by_path(events: &[ConnEvent<'_>], path: u8) -> SeriesSet {
             2 => g.push_keyed(&pair_key(e.src, e.dst, e.dst_port), e.ts, e.bytes_out),
             3 => {
                 // A dictionary: each distinct key interned once, events pushed by id.
-                let id = *ids
-                    .entry(pair_key(e.src, e.dst, e.dst_port))
-                    .or_insert_with(|| g.key_id(&pair_key(e.src, e.dst, e.dst_port)));
+                let k = pair_key(e.src, e.dst, e.dst_port);
+                let id = *ids.entry(k).or_insert_with(|| g.key_id(&k));
                 assert!(g.push_id(id, e.ts, e.bytes_out));
             }
             _ => {
