@@ -10,8 +10,8 @@ use crate::series::SeriesSet;
 ///
 /// With the `parallel` feature (on by default) the series are shared out over rayon's thread
 /// pool, one [`Analyzer`] per worker thread for the whole call (analyzers keep FFT plans and
-/// scratch buffers, so they are reused but not shared); without it they are scored in turn by one analyzer. The results are the same
-/// either way.
+/// scratch buffers, so they are reused but not shared); without it they are scored in turn by
+/// one analyzer. The results are the same either way.
 ///
 /// # Example
 /// ```

@@ -168,18 +168,16 @@ impl SpectralEngine {
             .extend(self.spectrum.iter().skip(1).take(m).map(|c| c.norm_sqr()));
         // Total and maximum in eight lanes (one running f64 sum would serialise on its latency).
         let (mut total, mut best) = ([0.0f64; 8], [0.0f32; 8]);
-        let chunks = self.power.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
+        let mut add = |c: &[f32]| {
             for ((t, b), &p) in total.iter_mut().zip(&mut best).zip(c) {
                 *t += f64::from(p);
                 *b = if p > *b { p } else { *b };
             }
-        }
-        for (t, (b, &p)) in total.iter_mut().zip(best.iter_mut().zip(rest)) {
-            *t += f64::from(p);
-            *b = if p > *b { p } else { *b };
-        }
+        };
+        let chunks = self.power.chunks_exact(8);
+        let rest = chunks.remainder();
+        chunks.for_each(&mut add);
+        add(rest);
         let total: f64 = total.iter().sum();
         let best = f64::from(best.iter().fold(0.0f32, |a, &b| if b > a { b } else { a }));
         // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window), the three

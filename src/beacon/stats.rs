@@ -111,10 +111,15 @@ fn tail_decades(tail: f64, x: u64, n: u64, p: f64) -> f64 {
         return decades(tail);
     }
     let e = (x as f64 / n as f64).clamp(0.0, 1.0);
-    let p = p.clamp(1e-300, 1.0 - 1e-16);
-    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
-    let kl = term(e, p) + term(1.0 - e, 1.0 - p);
+    let kl = bernoulli_kl(e, p.clamp(1e-300, 1.0 - 1e-16));
     (n as f64 * kl / core::f64::consts::LN_10).max(decades(tail))
+}
+
+/// `KL(e ‖ p)` between Bernoulli distributions, in nats (`0 · ln 0` taken as 0): the exponent
+/// of both the Chernoff bound and the method-of-types bound on a binomial tail.
+fn bernoulli_kl(e: f64, p: f64) -> f64 {
+    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    term(e, p) + term(1.0 - e, 1.0 - p)
 }
 
 /// An upper bound on the decades [`binomial_sf_with_decades`] returns for `(x, n, p)`, from two
@@ -134,9 +139,7 @@ pub(crate) fn tail_decades_upper_bound(x: u64, n: u64, p: f64) -> f64 {
     if x as f64 <= (nf * p).floor() {
         return core::f64::consts::LOG10_2;
     }
-    let e = x as f64 / nf;
-    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
-    let kl = term(e, p) + term(1.0 - e, 1.0 - p);
+    let kl = bernoulli_kl(x as f64 / nf, p);
     let bound = nf * kl / core::f64::consts::LN_10 + (nf + 1.0).log10();
     // Rounding in the bound and in the exact tail: a margin far above both. Past 250 decades
     // the tail may underflow and be ranked by the Chernoff bound instead.
