@@ -1,0 +1,40 @@
+//! Grouping events into per-key time series: [`Grouper`] → [`SeriesSet`] → [`Series`].
+//!
+//! The grouper interns each distinct key once (its text copied into one arena, so at most one
+//! amortised allocation per distinct key and none per event) and appends each event's timestamp
+//! and size to flat vectors. [`Grouper::finish`] counting-sorts those into one contiguous
+//! timestamp array with per-key offsets (the `csv` crate's "one buffer plus ends" idea), so each
+//! [`Series`] is a pair of plain slices a scorer can take without copying.
+//!
+//! ```
+//! use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+//! let mut g = Grouper::new(GroupBy::Pair);
+//! for i in 0..10 {
+//!     g.push(&ConnEvent::new(Timestamp::from_secs(60 * i), "10.0.0.5", "198.51.100.9"));
+//!     g.push(&ConnEvent::new(Timestamp::from_secs(7 * i), "10.0.0.6", "198.51.100.9"));
+//! }
+//! let set = g.finish();
+//! assert_eq!(set.len(), 2);
+//! let s = set.get(0).unwrap();
+//! assert_eq!(s.key().src, Some("10.0.0.5"));
+//! assert_eq!(s.timestamps().len(), 10);
+//! ```
+//!
+//! One file per concept:
+//! - `key`: what a series is keyed by ([`SeriesKey`], [`GroupBy`], [`SizeField`]);
+//! - `store`: the owned key storage a grouper fills and a finished set keeps;
+//! - `hash`: the seeded key hash and the exact short-key codes the grouper compares;
+//! - `columns`: the push-order columns and the counting sort out of them;
+//! - `grouper`: the [`Grouper`] itself;
+//! - `set`: the finished [`SeriesSet`] and each [`Series`].
+
+mod columns;
+mod grouper;
+mod hash;
+mod key;
+mod set;
+mod store;
+
+pub use grouper::{Grouper, KeyId};
+pub use key::{GroupBy, KeyFn, SeriesKey, SizeField};
+pub use set::{Series, SeriesSet};
