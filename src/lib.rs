@@ -114,8 +114,8 @@ pub use lineage::{
     Baseline, ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource,
     EvidenceEvent, EvidenceKind, Finding, HostLineage, LifeEvent, LifeKind, Lineage, LineageBuilder, LineageConfig,
     Principal, Process, ProcessEvent, ProcessKey, ProcessLink, ProcessSource, Reason, Run, SchtasksCommand,
-    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, Trigger, TriggerKind,
-    command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
+    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, TaskXmlError,
+    TaskXmlErrorKind, Trigger, TriggerKind, command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
 };
 pub use names::{
     DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,

@@ -5,6 +5,9 @@ use crate::time::Interval;
 
 /// Splits a Windows command line into arguments (double quotes group; they are removed).
 ///
+/// Every argument is returned; [`SchtasksCommand::parse`] reads at most
+/// [`SchtasksCommand::MAX_ARGS`] of them.
+///
 /// # Example
 /// ```
 /// use beaconstat::split_command_line;
@@ -12,6 +15,12 @@ use crate::time::Interval;
 ///            ["schtasks", "/tr", "mshta.exe https://x/y", "/f"]);
 /// ```
 pub fn split_command_line(s: &str) -> Vec<String> {
+    split_at_most(s, usize::MAX).0
+}
+
+/// The first `max` arguments of `s`, and whether more followed. The work stops at the cap, so
+/// a hostile line of millions of arguments costs at most `max` strings.
+fn split_at_most(s: &str, max: usize) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut in_q = false;
@@ -24,11 +33,17 @@ pub fn split_command_line(s: &str) -> Vec<String> {
             }
             c if c.is_whitespace() && !in_q => {
                 if any {
+                    if out.len() == max {
+                        return (out, true);
+                    }
                     out.push(core::mem::take(&mut cur));
                     any = false;
                 }
             }
             c => {
+                if out.len() == max {
+                    return (out, true);
+                }
                 cur.push(c);
                 any = true;
             }
@@ -37,7 +52,7 @@ pub fn split_command_line(s: &str) -> Vec<String> {
     if any {
         out.push(cur);
     }
-    out
+    (out, false)
 }
 
 /// The verb of a `schtasks.exe` invocation.
@@ -95,16 +110,37 @@ pub struct SchtasksCommand {
     pub remote_system: Option<String>,
     /// `/ST` start time (or `at`'s time).
     pub start_time: Option<String>,
+    /// The line had more than [`SchtasksCommand::MAX_ARGS`] arguments; those past the cap were
+    /// not read (a `/TR` or `at` command among them is missing).
+    pub truncated: bool,
 }
 
 impl SchtasksCommand {
+    /// The most arguments [`SchtasksCommand::parse`] reads from one command line (real ones
+    /// have a few dozen): memory and time stay bounded by it whatever the line.
+    pub const MAX_ARGS: usize = 1024;
+
     /// Parses a command line whose program is `schtasks(.exe)` or `at(.exe)`; `None` otherwise.
+    /// At most [`SchtasksCommand::MAX_ARGS`] arguments are read; past them
+    /// [`truncated`](SchtasksCommand::truncated) is set.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::SchtasksCommand;
+    /// let line = format!("at 13:20 cmd /c{}", " x".repeat(100_000));
+    /// let c = SchtasksCommand::parse(&line).unwrap();
+    /// assert!(c.at && c.truncated);
+    /// assert_eq!(c.task_run.unwrap().split(' ').count(), SchtasksCommand::MAX_ARGS - 2);
+    /// ```
     pub fn parse(command_line: &str) -> Option<SchtasksCommand> {
-        let args = split_command_line(command_line);
+        let (args, more) = split_at_most(command_line, Self::MAX_ARGS);
         let prog = args.first()?;
         let name = prog.rsplit(['\\', '/']).next().unwrap_or(prog).to_ascii_lowercase();
         let name = name.strip_suffix(".exe").unwrap_or(&name);
-        let mut c = SchtasksCommand::default();
+        let mut c = SchtasksCommand {
+            truncated: more,
+            ..SchtasksCommand::default()
+        };
         if name == "at" {
             c.at = true;
             let mut rest = args[1..].iter().peekable();
@@ -174,7 +210,7 @@ impl SchtasksCommand {
             ..TaskDefinition::default()
         };
         if let Some(tr) = &self.task_run {
-            let parts = split_command_line(tr);
+            let (parts, _) = split_at_most(tr, Self::MAX_ARGS);
             if let Some((cmd, rest)) = parts.split_first() {
                 d.actions.push(TaskAction::Exec {
                     command: cmd.clone(),
@@ -256,5 +292,28 @@ mod tests {
         assert!(SchtasksCommand::parse("cmd.exe /c schtasks /create").is_none());
         let c = SchtasksCommand::parse("schtasks /create /sc daily /mo 10 /tn t /tr myapp.exe").unwrap();
         assert_eq!(c.definition().period(), Some(Interval::from_secs(864_000)));
+        assert!(!c.truncated);
+    }
+
+    #[test]
+    fn argument_cap() {
+        let max = SchtasksCommand::MAX_ARGS;
+        assert_eq!(split_at_most("a b  c", 2), (vec!["a".to_owned(), "b".to_owned()], true));
+        assert_eq!(split_at_most("a b ", 2), (vec!["a".to_owned(), "b".to_owned()], false));
+        assert_eq!(
+            split_at_most(r#"a "" "#, 2),
+            (vec!["a".to_owned(), String::new()], false)
+        );
+        // Exactly MAX_ARGS arguments: all read, nothing truncated.
+        let line = format!("schtasks /create /tn t{}", " /f".repeat(max - 4));
+        assert!(!SchtasksCommand::parse(&line).unwrap().truncated);
+        let line = format!("{line} /f");
+        let c = SchtasksCommand::parse(&line).unwrap();
+        assert!(c.truncated);
+        assert_eq!(c.task_name.as_deref(), Some("t"));
+        // A schtasks line whose /TR comes after the cap: the command is missing, and it says so.
+        let line = format!("schtasks /create{} /tr evil.exe", " /f".repeat(2 * max));
+        let c = SchtasksCommand::parse(&line).unwrap();
+        assert!(c.truncated && c.task_run.is_none());
     }
 }

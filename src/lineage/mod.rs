@@ -21,4 +21,6 @@ pub use model::{
     LifeKind, Lineage, LineageBuilder, LineageConfig, Process, ProcessKey, ProcessLink, Run, Task, TaskLink, TaskRole,
 };
 pub use score::{Baseline, Finding, Reason, command_line_shape};
-pub use taskxml::{Principal, TaskAction, TaskDefinition, Trigger, TriggerKind, parse_iso_duration};
+pub use taskxml::{
+    Principal, TaskAction, TaskDefinition, TaskXmlError, TaskXmlErrorKind, Trigger, TriggerKind, parse_iso_duration,
+};

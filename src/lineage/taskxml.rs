@@ -1,8 +1,95 @@
 //! Scheduled-task definitions: the task XML of Security 4698/4702 (and TaskScheduler exports).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Position};
 use crate::time::{Interval, MICROS_PER_SEC};
+use core::fmt;
 use quick_xml::events::Event;
+
+/// Why task XML was refused, and where.
+///
+/// # Example
+/// ```
+/// use beaconstat::{TaskDefinition, TaskXmlErrorKind};
+/// let err = TaskDefinition::parse("<Task><Actions></Oops>").unwrap_err();
+/// assert!(matches!(err.kind(), TaskXmlErrorKind::Malformed { .. }));
+/// assert!(err.to_string().starts_with("task XML at byte"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskXmlError {
+    /// Byte offset of the problem in the text given to [`TaskDefinition::parse`].
+    offset: u64,
+    kind: TaskXmlErrorKind,
+}
+
+/// The kinds of [`TaskXmlError`]. New variants may be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TaskXmlErrorKind {
+    /// Not well-formed XML (mismatched or unclosed tag, bad syntax).
+    Malformed {
+        /// The XML parser's description.
+        message: String,
+    },
+    /// Elements nest deeper than the cap.
+    TooDeep {
+        /// The cap ([`TaskXmlError::MAX_DEPTH`]).
+        limit: usize,
+    },
+    /// Well-formed XML without a `<Task>` element.
+    NoTaskElement,
+}
+
+impl TaskXmlError {
+    /// The deepest element nesting [`TaskDefinition::parse`] accepts. Windows writes task XML
+    /// six levels deep; the cap bounds the work per element whatever the input.
+    pub const MAX_DEPTH: usize = 64;
+
+    /// Byte offset of the problem in the text given to [`TaskDefinition::parse`] (in the
+    /// unescaped text when the XML was escaped once more).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &TaskXmlErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for TaskXmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task XML at byte {}: ", self.offset)?;
+        match &self.kind {
+            TaskXmlErrorKind::Malformed { message } => write!(f, "{message}"),
+            TaskXmlErrorKind::TooDeep { limit } => write!(f, "elements nest deeper than {limit}"),
+            TaskXmlErrorKind::NoTaskElement => write!(f, "no <Task> element"),
+        }
+    }
+}
+
+impl std::error::Error for TaskXmlError {}
+
+/// A task XML error becomes a [`ErrorKind::Parse`] at its byte offset.
+impl From<TaskXmlError> for Error {
+    fn from(e: TaskXmlError) -> Self {
+        let reason = e.to_string();
+        Error::from(ErrorKind::Parse {
+            position: Position {
+                line: 0,
+                byte: e.offset,
+            },
+            field: Some("task XML".to_owned()),
+            value: None,
+            reason,
+        })
+    }
+}
+
+/// Where `inner` starts within `outer`, when it is a subslice of it.
+fn subslice_offset(outer: &str, inner: &str) -> Option<u64> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (start + inner.len() <= outer.len()).then_some(start as u64)
+}
 
 /// What a task runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,10 +290,22 @@ impl TaskDefinition {
     /// Parses task XML. Accepts the XML once more escaped (`&lt;Task…`, as in some exports), and
     /// ignores the `encoding="UTF-16"` declaration of text that is already a Rust string.
     ///
+    /// Time is linear in the input: elements may nest at most [`TaskXmlError::MAX_DEPTH`] deep
+    /// (real task XML nests six), deeper input is refused at the element that crosses the cap.
+    ///
     /// # Errors
-    /// [`ErrorKind::Format`](crate::ErrorKind::Format) when the text is not well-formed XML or
-    /// has no `<Task>` element.
-    pub fn parse(xml: &str) -> Result<TaskDefinition> {
+    /// A [`TaskXmlError`] with the byte offset of the problem when the text is not well-formed
+    /// XML, nests deeper than the cap, or has no `<Task>` element.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{TaskDefinition, TaskXmlErrorKind};
+    /// let deep = format!("<Task>{}", "<a>".repeat(10_000));
+    /// let err = TaskDefinition::parse(&deep).unwrap_err();
+    /// assert!(matches!(err.kind(), TaskXmlErrorKind::TooDeep { .. }));
+    /// assert_eq!(err.offset(), 6 + 3 * 63);
+    /// ```
+    pub fn parse(xml: &str) -> Result<TaskDefinition, TaskXmlError> {
         let trimmed = xml.trim_start_matches('\u{feff}').trim();
         let unescaped;
         let text = if trimmed.starts_with("&lt;") {
@@ -220,20 +319,40 @@ impl TaskDefinition {
             Some(rest) => rest.find("?>").map_or(rest, |i| &rest[i + 2..]),
             None => text,
         };
+        // Offsets are reported in the caller's text where `text` is a slice of it (always,
+        // unless the XML was escaped once more: then they count in the unescaped text).
+        let base = subslice_offset(xml, text).unwrap_or(0);
+        let err = |offset: u64, kind| TaskXmlError {
+            offset: base + offset,
+            kind,
+        };
         let mut rdr = quick_xml::Reader::from_str(text);
         let mut def = TaskDefinition {
             enabled: true,
             ..TaskDefinition::default()
         };
+        // At most MAX_DEPTH names: `close` looks at ancestors, so the cap also keeps it O(1).
         let mut stack: Vec<String> = Vec::new();
         let mut buf = String::new();
         let mut saw_task = false;
         loop {
-            let ev = rdr
-                .read_event()
-                .map_err(|e| Error::format(format!("task XML at byte {}: {e}", rdr.buffer_position())))?;
+            let before = rdr.buffer_position();
+            let ev = rdr.read_event().map_err(|e| {
+                err(
+                    rdr.error_position(),
+                    TaskXmlErrorKind::Malformed { message: e.to_string() },
+                )
+            })?;
             match ev {
                 Event::Start(e) => {
+                    if stack.len() >= TaskXmlError::MAX_DEPTH {
+                        return Err(err(
+                            before,
+                            TaskXmlErrorKind::TooDeep {
+                                limit: TaskXmlError::MAX_DEPTH,
+                            },
+                        ));
+                    }
                     let name: String = {
                         let n = e.local_name();
                         let s: &str = n.as_ref();
@@ -278,7 +397,7 @@ impl TaskDefinition {
             }
         }
         if !saw_task {
-            return Err(Error::format("task XML has no <Task> element"));
+            return Err(err(0, TaskXmlErrorKind::NoTaskElement));
         }
         Ok(def)
     }
@@ -539,7 +658,46 @@ mod tests {
 
     #[test]
     fn not_a_task() {
-        assert!(TaskDefinition::parse("<Foo/>").is_err());
-        assert!(TaskDefinition::parse("<Task></Oops>").is_err());
+        let e = TaskDefinition::parse("<Foo/>").unwrap_err();
+        assert_eq!((e.offset(), e.kind()), (0, &TaskXmlErrorKind::NoTaskElement));
+        // The offset counts in the caller's text, past the BOM, blanks and the declaration.
+        let e = TaskDefinition::parse("\u{feff}  <?xml version=\"1.0\"?><Task></Oops>").unwrap_err();
+        assert!(matches!(e.kind(), TaskXmlErrorKind::Malformed { .. }), "{e}");
+        assert_eq!(e.offset(), 3 + 2 + 21 + 6, "{e}");
+        let as_crate_error = crate::Error::from(e);
+        assert_eq!(as_crate_error.position().map(|p| p.byte), Some(32));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_the_cap() {
+        // The issue's case: 300 k nested elements, closed. Refused at element 64, not parsed
+        // in O(depth²).
+        let n = 300_000;
+        let xml = format!("<Task>{}{}</Task>", "<a>".repeat(n), "</a>".repeat(n));
+        let e = TaskDefinition::parse(&xml).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &TaskXmlErrorKind::TooDeep {
+                limit: TaskXmlError::MAX_DEPTH
+            }
+        );
+        assert_eq!(e.offset(), 6 + 3 * (TaskXmlError::MAX_DEPTH as u64 - 1));
+        assert!(e.to_string().contains("deeper than 64"), "{e}");
+        // Exactly at the cap is still a task.
+        let d = TaskXmlError::MAX_DEPTH - 1;
+        let xml = format!("<Task>{}{}</Task>", "<a>".repeat(d), "</a>".repeat(d));
+        assert!(!TaskDefinition::parse(&xml).unwrap().truncated);
+    }
+
+    #[test]
+    fn wide_task_xml_parses_whole() {
+        // 4 MB of siblings: linear, and every action kept.
+        let n = 100_000;
+        let actions = "<Exec><Command>c.exe</Command></Exec>".repeat(n);
+        let xml = format!("<Task><Actions>{actions}</Actions></Task>");
+        assert!(xml.len() > 3_700_000);
+        let t = TaskDefinition::parse(&xml).unwrap();
+        assert_eq!(t.actions.len(), n);
+        assert_eq!(t.exec(), Some(("c.exe", None)));
     }
 }
