@@ -96,6 +96,7 @@ mod error;
 mod event;
 mod lineage;
 mod names;
+pub mod rank;
 mod read;
 mod series;
 pub mod synth;
@@ -121,6 +122,7 @@ pub use names::{
     DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
     ResolvedBy, label_entropy, registered_domain, subdomain,
 };
+pub use rank::{Ranked, RankedSeries, Ranker};
 pub use read::{
     Answer, AnswerIter, Answers, AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord,
     LogKind, NameLogReader, NameRecord, ReadStats, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,

@@ -1,0 +1,232 @@
+//! The ranker: settings checked once, then any number of series sets ranked.
+
+use super::adjustment::{Adjustment, AdjustmentKind};
+use super::ranked::{Channel, Ranked, RankedSeries};
+use crate::allowlist::{Action, Allowlist, AllowlistSummary};
+use crate::beacon::{AnalyzerConfig, BeaconReport, PERSISTENT_SHARE, persistence_over, score_set};
+use crate::error::{Error, Result};
+use crate::series::SeriesSet;
+
+/// Ranks scored series: persistence, allowlist suppression and down-ranking, threshold,
+/// minimum size and top-k. Built once by [`Ranker::builder`], used for any number of sets.
+///
+/// # Example
+/// ```
+/// use beaconstat::{Allowlist, AnalyzerConfig, ConnEvent, GroupBy, Grouper, Ranker, Timestamp, score_set};
+/// let mut g = Grouper::new(GroupBy::PairPort);
+/// for i in 0..100 {
+///     // An NTP poll (suppressed by the default allowlist) and a beacon.
+///     g.push(&ConnEvent::new(Timestamp::from_secs(64 * i), "10.0.0.7", "216.239.35.4").with_dst_port(123));
+///     g.push(&ConnEvent::new(Timestamp::from_secs(60 * i), "10.0.0.7", "203.0.113.5").with_dst_port(8443));
+/// }
+/// let set = g.finish();
+/// let ranker = Ranker::builder().allowlist(Allowlist::default_rules()).min_events(6).top(10).build()?;
+/// let ranked = ranker.rank(&set, score_set(&set, &AnalyzerConfig::default(), 6));
+/// assert_eq!(ranked.len(), 2);
+/// let shown: Vec<_> = ranked.top().map(|r| r.series.key().dst_port).collect();
+/// assert_eq!(shown, [Some(8443)]);
+/// assert_eq!(ranked.entries().iter().find_map(|r| r.suppressed_by()), Some("ntp"));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Ranker {
+    allowlist: Allowlist,
+    // In [0, 1].
+    threshold: f64,
+    min_events: usize,
+    top: usize,
+}
+
+impl Default for Ranker {
+    /// [`RankerBuilder`]'s defaults: the default allowlist, threshold 0.5, 6 events, top 15.
+    fn default() -> Self {
+        Ranker {
+            allowlist: Allowlist::default_rules(),
+            threshold: 0.5,
+            min_events: 6,
+            top: 15,
+        }
+    }
+}
+
+impl Ranker {
+    /// A builder with the defaults (see [`RankerBuilder`]).
+    pub fn builder() -> RankerBuilder {
+        RankerBuilder::default()
+    }
+
+    /// The allowlist applied.
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.allowlist
+    }
+
+    /// The rank score from which a series counts as a beacon.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The smallest series ranked, in events.
+    pub fn min_events(&self) -> usize {
+        self.min_events
+    }
+
+    /// How many series [`Ranked::top`] yields.
+    pub fn top(&self) -> usize {
+        self.top
+    }
+
+    /// Scores every series of `set` with at least [`min_events`](Ranker::min_events) events
+    /// (all cores with the `parallel` feature) and ranks them.
+    pub fn score_and_rank<'s>(&self, set: &'s SeriesSet, cfg: &AnalyzerConfig) -> Ranked<'s> {
+        self.rank(set, score_set(set, cfg, self.min_events))
+    }
+
+    /// Ranks connection series of `set` from their reports (`(series index, report)`, as
+    /// [`score_set`] returns them). Reports of series shorter than
+    /// [`min_events`](Ranker::min_events) or with an index not in `set` are left out.
+    pub fn rank<'s>(&self, set: &'s SeriesSet, reports: Vec<(usize, BeaconReport)>) -> Ranked<'s> {
+        self.rank_channel(Channel::Conn, set, reports)
+    }
+
+    /// [`rank`](Ranker::rank) for series of the given channel (e.g. DNS query series).
+    pub fn rank_channel<'s>(
+        &self,
+        channel: Channel,
+        set: &'s SeriesSet,
+        reports: Vec<(usize, BeaconReport)>,
+    ) -> Ranked<'s> {
+        // Persistence is judged against the time each source was observed: the union of the
+        // spans of its series (so separate captures of one host, days apart, do not dilute
+        // each other).
+        let observed = set.observed_seconds_by_source();
+        let mut summary = AllowlistSummary::new();
+        let mut entries = Vec::with_capacity(reports.len());
+        for (index, report) in reports {
+            let Some(series) = set.get(index) else { continue };
+            if series.len() < self.min_events {
+                continue;
+            }
+            let key = series.key();
+            let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
+                continue;
+            };
+            let mut adjustments = Vec::new();
+            let persistence = persistence_over(&report, observed_s);
+            if persistence < 1.0 {
+                adjustments.push(Adjustment::new(
+                    AdjustmentKind::Persistence {
+                        span_share: PERSISTENT_SHARE * persistence * persistence,
+                    },
+                    persistence,
+                    format!(
+                        "short-lived: spans {:.1}% of its source's time (score x{persistence:.2})",
+                        100.0 * PERSISTENT_SHARE * persistence * persistence,
+                    ),
+                ));
+            }
+            let mut rank_score = report.score * persistence;
+            if let Some(rule) = self.allowlist.match_key(&key, None) {
+                // Counted when the series would have been a beacon but for the allowlist.
+                if rank_score >= self.threshold {
+                    summary.record(rule);
+                }
+                let name = rule.name().to_string();
+                match rule.action() {
+                    Action::Suppress => adjustments.push(Adjustment::new(
+                        AdjustmentKind::Suppressed { rule: name },
+                        1.0,
+                        format!("suppressed by allowlist rule {}", rule.name()),
+                    )),
+                    Action::Downrank(f) => {
+                        rank_score *= f;
+                        adjustments.push(Adjustment::new(
+                            AdjustmentKind::Downranked { rule: name },
+                            f,
+                            format!(
+                                "downranked by allowlist rule {} (raw score {:.2})",
+                                rule.name(),
+                                report.score
+                            ),
+                        ));
+                    }
+                }
+            }
+            entries.push(RankedSeries {
+                series,
+                channel,
+                report,
+                rank_score,
+                adjustments,
+            });
+        }
+        entries.sort_by(RankedSeries::order);
+        Ranked {
+            entries,
+            allowlist: summary,
+            threshold: self.threshold,
+            top: self.top,
+        }
+    }
+}
+
+/// Settings of a [`Ranker`], checked by [`build`](RankerBuilder::build).
+///
+/// | setting | default | meaning |
+/// |---|---|---|
+/// | `allowlist` | [`Allowlist::default_rules`] | suppress or down-rank known-benign series |
+/// | `threshold` | 0.5 | rank score from which a series counts as a beacon |
+/// | `min_events` | 6 | smallest series ranked |
+/// | `top` | 15 | series [`Ranked::top`] yields |
+///
+/// # Example
+/// ```
+/// use beaconstat::{Allowlist, ErrorKind, Ranker};
+/// let ranker = Ranker::builder().allowlist(Allowlist::new()).threshold(0.7).build()?;
+/// assert_eq!(ranker.threshold(), 0.7);
+/// let err = Ranker::builder().threshold(1.5).build().unwrap_err();
+/// assert!(matches!(err.kind(), ErrorKind::Config { field: "threshold", .. }));
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RankerBuilder {
+    ranker: Ranker,
+}
+
+impl RankerBuilder {
+    /// The allowlist (default: [`Allowlist::default_rules`]; [`Allowlist::new`] for none).
+    pub fn allowlist(mut self, allowlist: Allowlist) -> Self {
+        self.ranker.allowlist = allowlist;
+        self
+    }
+
+    /// The rank score from which a series counts as a beacon, in `[0, 1]` (default 0.5).
+    pub fn threshold(mut self, threshold: f64) -> Self {
+        self.ranker.threshold = threshold;
+        self
+    }
+
+    /// The smallest series ranked, in events (default 6).
+    pub fn min_events(mut self, n: usize) -> Self {
+        self.ranker.min_events = n;
+        self
+    }
+
+    /// How many series [`Ranked::top`] yields (default 15).
+    pub fn top(mut self, k: usize) -> Self {
+        self.ranker.top = k;
+        self
+    }
+
+    /// Checks the settings and returns the ranker.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for a threshold that is not a number
+    /// in `[0, 1]`.
+    pub fn build(self) -> Result<Ranker> {
+        let t = self.ranker.threshold;
+        if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
+            return Err(Error::config("threshold", format!("{t} is not in [0, 1]")));
+        }
+        Ok(self.ranker)
+    }
+}
