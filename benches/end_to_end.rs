@@ -1,6 +1,6 @@
 //! End to end: a Zeek conn.log → ranked beacon reports, the library path of `hunt --json`
 //! without the printing: read (format detected) → group by (src, dst, port) → `score_set` on all
-//! cores → persistence and the default allowlist → sort by score → top 15.
+//! cores → the library's `Ranker` (persistence, the default allowlist, sort) → top 15.
 //!
 //! - `conn_log_to_ranked/bytes`, `conn_log_to_ranked/events`: one run, two throughput units
 //!   (MB/s of Zeek TSV, events/s). The log is W1-like (the generator's beacons, automation and
@@ -18,9 +18,7 @@
 mod hostile;
 
 use beaconstat::synth::Scenario;
-use beaconstat::{
-    Action, Allowlist, AnalyzerConfig, AnyReader, GroupBy, Grouper, SeriesSet, persistence_over, score_set,
-};
+use beaconstat::{AnalyzerConfig, AnyReader, GroupBy, Grouper, Ranker, SeriesSet, score_set};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -28,44 +26,28 @@ use std::hint::black_box;
 const MIN_EVENTS: usize = 6;
 const TOP: usize = 15;
 
-/// Scores `set` and ranks it as `hunt` does: beacon score × persistence within the time its
-/// source was observed × any allowlist downrank (suppressed series kept, as in `--json`),
-/// highest first, ties by events. Returns the top `TOP` as (series index, ranking score).
-fn rank(set: &SeriesSet, cfg: &AnalyzerConfig, allow: &Allowlist, min_events: usize) -> Vec<(usize, f64)> {
-    let reports = score_set(set, cfg, min_events);
-    let observed = set.observed_seconds_by_source();
-    let mut rows: Vec<(usize, f64, usize)> = Vec::with_capacity(reports.len());
-    for (i, r) in &reports {
-        let Some(s) = set.get(*i) else { continue };
-        let key = s.key();
-        let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
-            continue;
-        };
-        let mut score = r.score * persistence_over(r, observed_s);
-        if let Some(rule) = allow.match_key(&key, None)
-            && let Action::Downrank(f) = rule.action()
-        {
-            score *= f;
-        }
-        rows.push((*i, score, r.events));
-    }
-    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)));
-    rows.truncate(TOP);
-    rows.into_iter().map(|(i, s, _)| (i, s)).collect()
+/// Scores `set` and ranks it as `hunt` does (the library's [`Ranker`]: beacon score ×
+/// persistence within the time its source was observed × any allowlist downrank, highest
+/// first, ties by events). Returns the top `TOP` not suppressed as (series index, rank score).
+fn rank(set: &SeriesSet, cfg: &AnalyzerConfig, ranker: &Ranker) -> Vec<(usize, f64)> {
+    let ranked = ranker.score_and_rank(set, cfg);
+    ranked.top().map(|r| (r.series.index(), r.rank_score)).collect()
 }
 
-fn conn_log_to_ranked(data: &[u8], cfg: &AnalyzerConfig, allow: &Allowlist) -> (u64, Vec<(usize, f64)>) {
+fn conn_log_to_ranked(data: &[u8], cfg: &AnalyzerConfig, ranker: &Ranker) -> (u64, Vec<(usize, f64)>) {
     let mut reader = AnyReader::from_reader(data, false).unwrap();
     let mut grouper = Grouper::new(GroupBy::PairPort);
     reader.for_each(|ev| grouper.push(&ev)).unwrap();
     let events = reader.stats().events;
     let set = grouper.finish();
-    (events, rank(&set, cfg, allow, MIN_EVENTS))
+    (events, rank(&set, cfg, ranker))
 }
 
 fn bench_end_to_end(c: &mut Criterion) {
     let cfg = AnalyzerConfig::default();
-    let allow = Allowlist::default_rules();
+    let ranker = Ranker::builder().min_events(MIN_EVENTS).top(TOP).build().unwrap();
+    // W4 ranks every series (`min_events` 1).
+    let ranker_all = Ranker::builder().min_events(1).top(TOP).build().unwrap();
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(10);
 
@@ -77,7 +59,7 @@ fn bench_end_to_end(c: &mut Criterion) {
         .seed(2024)
         .build();
     let data = scenario.to_zeek_tsv().into_bytes();
-    let (events, top) = conn_log_to_ranked(&data, &cfg, &allow);
+    let (events, top) = conn_log_to_ranked(&data, &cfg, &ranker);
     assert!(top.len() == TOP && top[0].1 > 0.5, "{top:?}");
     eprintln!(
         "end_to_end/conn_log_to_ranked: {events} events, {:.1} MB of Zeek TSV",
@@ -86,11 +68,11 @@ fn bench_end_to_end(c: &mut Criterion) {
     let id = format!("{events} events, {:.0} MB TSV", data.len() as f64 / 1e6);
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.bench_function(BenchmarkId::new("conn_log_to_ranked/bytes", &id), |b| {
-        b.iter(|| conn_log_to_ranked(black_box(&data), &cfg, &allow))
+        b.iter(|| conn_log_to_ranked(black_box(&data), &cfg, &ranker))
     });
     g.throughput(Throughput::Elements(events));
     g.bench_function(BenchmarkId::new("conn_log_to_ranked/events", &id), |b| {
-        b.iter(|| conn_log_to_ranked(black_box(&data), &cfg, &allow))
+        b.iter(|| conn_log_to_ranked(black_box(&data), &cfg, &ranker))
     });
     drop(data);
 
@@ -119,7 +101,7 @@ fn bench_end_to_end(c: &mut Criterion) {
         })
     });
     g.bench_function(BenchmarkId::new("hostile_w4/group_score_rank", &id), |b| {
-        b.iter(|| rank(&group(black_box(&events)), &cfg, &allow, 1))
+        b.iter(|| rank(&group(black_box(&events)), &cfg, &ranker_all))
     });
     g.finish();
 }

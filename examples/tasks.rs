@@ -3,10 +3,33 @@
 //! Reads Windows events (JSON lines in the evtx / Winlogbeat / flat NXLog shapes; `.evtx` with
 //! the `evtx` feature) and prints, per host, each scheduled task's lineage as a tree:
 //! creation method and creator → definition → runs → processes, with outliers and reasons;
-//! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage.
+//! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage as one
+//! JSON object on one line (JSON lines, as `hunt --json`). `tasks --help` lists every option.
 
 use beaconstat::{HostLineage, Lineage, LineageBuilder, Process, Run, WinReadStats, read_windows_events};
 use std::process::ExitCode;
+
+/// `tasks --help`: every option, its default and what it does.
+const HELP: &str = "\
+tasks: scheduled-task lineage from Windows events: who created each task and how, its
+definition, its runs and the processes they launched, with outliers and reasons.
+
+Usage: tasks [OPTIONS] FILE...
+
+Inputs:
+  FILE                Windows events as JSON lines (evtx, Winlogbeat or flat NXLog shapes),
+                      or .evtx (needs --features evtx): Security 4688 and 4698-4702,
+                      TaskScheduler (106, 129, 140, 200, 201, ...), Sysmon 1 and 3
+
+Output:
+  --json              the whole lineage (hosts, tasks, runs, processes, clocks, coverage) as
+                      one JSON object on one line, to stdout [default: off, a tree per host]
+  -h, --help          print this help and exit
+
+Exit status: 0 on success, 1 when a file could not be read, 2 on bad arguments.
+";
+
+const USAGE: &str = "usage: tasks [--json] FILE...   (tasks --help lists every option)";
 
 fn main() -> ExitCode {
     let mut json = false;
@@ -15,20 +38,29 @@ fn main() -> ExitCode {
         match a.as_str() {
             "--json" => json = true,
             "-h" | "--help" => {
-                eprintln!("usage: tasks [--json] FILE...");
+                print!("{HELP}");
                 return ExitCode::SUCCESS;
+            }
+            s if s.starts_with("--") => {
+                eprintln!("tasks: unknown option {s}\n{USAGE}");
+                return ExitCode::from(2);
             }
             _ => files.push(a),
         }
     }
     if files.is_empty() {
-        eprintln!("usage: tasks [--json] FILE...");
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
     let mut b = LineageBuilder::new();
     let mut stats = WinReadStats::default();
     let mut failed = false;
     for f in &files {
+        if !std::path::Path::new(f).exists() {
+            eprintln!("error: {f}: no such file or directory");
+            failed = true;
+            continue;
+        }
         match read_windows_events(f, |rec| b.push_record(rec)) {
             Ok(s) => {
                 if s.skipped > 0 {
@@ -47,7 +79,7 @@ fn main() -> ExitCode {
     }
     let lin = b.build();
     if json {
-        match serde_json::to_string_pretty(&lin) {
+        match serde_json::to_string(&lin) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("error: {e}");

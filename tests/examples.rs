@@ -253,6 +253,174 @@ fn hunt_writes_pictures_and_fails_cleanly() {
 }
 
 #[test]
+fn missing_inputs_say_no_such_file() {
+    for name in ["hunt", "tasks"] {
+        let Some(exe) = common::example(name) else { continue };
+        let out = run(&exe, &["/nonexistent/conn.log"]);
+        assert_ne!(out.status.code(), Some(0), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("/nonexistent/conn.log: no such file or directory"),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// `--help` exits 0 and prints, on stdout, every option with its default and a line of meaning;
+/// every option it lists is one the parser accepts (given its default as the value).
+#[test]
+fn help_lists_every_option_with_its_default() {
+    for (name, expected) in [
+        (
+            "hunt",
+            &[
+                "--json",
+                "--svg",
+                "--top",
+                "--min-events",
+                "--threshold",
+                "--allowlist",
+                "--no-allowlist",
+                "--group-by",
+                "--dns-grace",
+                "--dns-any-source",
+                "--strict",
+                "--help",
+            ][..],
+        ),
+        ("tasks", &["--json", "--help"][..]),
+    ] {
+        let Some(exe) = common::example(name) else { continue };
+        let out = run(&exe, &["--help"]);
+        assert_eq!(out.status.code(), Some(0), "{name} --help");
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.starts_with(&format!("{name}: ")), "{help}");
+        assert!(help.contains(&format!("Usage: {name} [OPTIONS]")), "{help}");
+        // Option lines: `  --flag [VALUE]   meaning ... [default: X]` (the default may wrap).
+        let mut options = Vec::new();
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if !(line.starts_with("  -") && (t.starts_with("--") || t.starts_with("-h"))) {
+                continue;
+            }
+            let flag = t.split([' ', ',']).find(|w| w.starts_with("--")).unwrap();
+            let value = t
+                .split_whitespace()
+                .nth(1)
+                .filter(|v| v.chars().all(|c| c.is_ascii_uppercase()));
+            // The description and its continuation lines, up to the next option.
+            let mut text = t.to_string();
+            for next in &lines[i + 1..] {
+                if next.trim_start().starts_with('-') || next.trim().is_empty() {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(next.trim());
+            }
+            let words = text.split_whitespace().count();
+            assert!(words >= 5, "{name} {flag}: no meaning given: {text:?}");
+            if flag != "--help" {
+                let default = text
+                    .split("[default: ")
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{name} {flag}: no default: {text:?}"));
+                let default = default.split([']', ';', ',']).next().unwrap().trim().to_string();
+                options.push((flag.to_string(), value.map(|_| default)));
+            }
+            if flag == "--help" {
+                options.push((flag.to_string(), None));
+            }
+        }
+        let flags: Vec<&str> = options.iter().map(|o| o.0.as_str()).collect();
+        assert_eq!(flags, expected, "{name}: options in the help");
+        // Each option is accepted: with an unknown option after it, the error names the
+        // unknown one (a rejected option would be named first).
+        for (flag, default) in &options {
+            if flag == "--help" {
+                continue;
+            }
+            let mut args = vec![flag.as_str()];
+            let value = match default.as_deref() {
+                Some("none") | Some("off") => "x",
+                Some(v) => v,
+                None => "",
+            };
+            if default.is_some() {
+                args.push(value);
+            }
+            args.push("--frobnicate");
+            let out = run(&exe, &args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+            assert!(err.contains("unknown option --frobnicate"), "{name} {args:?}: {err}");
+        }
+    }
+}
+
+/// Picture names stay within the 255-byte file-name limit for the longest keys: a 253-character
+/// FQDN (named through ssl.log) and an IPv6 pair; distinct keys get distinct files.
+#[test]
+fn svg_names_are_bounded_for_long_names_and_ipv6_keys() {
+    let Some(exe) = common::example("hunt") else { return };
+    let dir = std::env::temp_dir().join(format!("beaconstat-svg-names-{}", std::process::id()));
+    let out_dir = dir.join("svg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fqdn = format!(
+        "{}.{}.{}.{}",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    );
+    assert_eq!(fqdn.len(), 253);
+    let mut conn = String::from(
+        "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n",
+    );
+    let mut ssl = String::from(
+        "#separator \\x09\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tserver_name\n",
+    );
+    for i in 0..60 {
+        let ts = 1_700_000_000 + 300 * i;
+        conn.push_str(&format!("{ts}.0\tCa{i}\t10.0.0.5\t5{i:04}\t203.0.113.9\t443\ttcp\n"));
+        ssl.push_str(&format!(
+            "{ts}.0\tCa{i}\t10.0.0.5\t5{i:04}\t203.0.113.9\t443\tTLSv13\t{fqdn}\n"
+        ));
+        let ts = ts + 17;
+        conn.push_str(&format!(
+            "{ts}.0\tCb{i}\t2001:db8:85a3::8a2e:370:7334\t4{i:04}\t2001:db8:ffff:ffff:ffff:ffff:ffff:1\t8443\ttcp\n"
+        ));
+    }
+    std::fs::write(dir.join("conn.log"), conn).unwrap();
+    std::fs::write(dir.join("ssl.log"), ssl).unwrap();
+    let out = run(
+        &exe,
+        &[
+            dir.to_str().unwrap(),
+            "--no-allowlist",
+            "--svg",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(names.len(), 2, "{names:?}");
+    for n in &names {
+        assert!(n.len() <= 110, "{n} is {} bytes", n.len());
+        assert!(n.ends_with(".svg"));
+        assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "{n}");
+    }
+    assert!(names.iter().any(|n| n.contains("aaaa")), "{names:?}");
+    assert!(names.iter().any(|n| n.contains("2001_db8")), "{names:?}");
+}
+
+#[test]
 fn regimes_example_prints_its_table() {
     let Some(exe) = common::example("regimes") else { return };
     let out = run(&exe, &["3"]);

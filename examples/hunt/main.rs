@@ -10,47 +10,19 @@
 //! cargo run --release --example hunt -- conn.log --svg out/ --top 5
 //! ```
 //!
-//! Options:
-//! - `--json`: one JSON object per series with at least `--min-events` events, to stdout.
-//! - `--svg DIR`: one SVG per top series (timeline, interval histogram, periodogram, ACF).
-//! - `--top K`: rows in the table and pictures (default 15).
-//! - `--min-events N`: smallest series scored and reported (default 6).
-//! - `--threshold T`: score from which a series counts as a beacon (default 0.5). The ranking
-//!   score is the beacon score × persistence (series spanning under a tenth of the capture are
-//!   damped) × any allowlist downrank factor; `raw_score` in JSON is the beacon score alone.
-//! - `--group-by auto|pair|fqdn|domain|ip-pair|host-process`: `auto` (default) groups by
-//!   (src, server name) where a name is known and by (src, dst, port) otherwise; `pair` is
-//!   always (src, dst, port); `fqdn` and `domain` group only named connections by (src, FQDN)
-//!   or (src, registered domain); `ip-pair` is (src, dst); `host-process` is (host, process
-//!   image, dst) for endpoint telemetry.
+//! `hunt --help` lists every option with its default and what it does (the text is `HELP` below).
 //!
-//! Names come from Zeek `dns.log`, `ssl.log` and `http.log` given beside `conn.log` (files
-//! whose names start with `dns`, `ssl`, `http`; a directory is searched for all four): by
-//! connection `uid` (TLS SNI, HTTP Host, proxy `CONNECT host:port`), else by the most recent
-//! DNS answer for the destination within its TTL + `--dns-grace S` seconds (default 60); with
-//! `--dns-any-source`, an answer to any source will do (when the sensor sees only the
-//! recursive resolver's queries: `resolved_by: "dns_any_source"`). A
-//! series grouped by name merges the connections to every address behind the name, and one
-//! reached through a web proxy is grouped by the name asked of the proxy. JSON rows carry
-//! `fqdn`, `domain`, `via_proxy` (and `proxy`, the proxy's address) and `resolved_by`.
-//! With a `dns.log`, DNS queries are scored too, per (src, registered domain): rows with
-//! `channel: "dns"`, `dns_subdomains`, `dns_label_entropy` and `dns_tunnel_like`.
-//! - `--allowlist FILE`: site rules applied after the built-in defaults; `--no-allowlist`.
-//! - `--strict`: stop at the first malformed record instead of counting it as skipped.
-//!
-//! Inputs: Zeek conn.log (TSV, JSON, gzip), CSV, and Sysmon network connections (event 3) from
-//! Windows event JSON (or `.evtx` with `--features evtx`), where each connection names its process.
-//!
-//! Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
+//! Exit status: 0 on success (and for `--help`), 2 on unreadable files, unknown formats or bad
+//! arguments.
 
 mod plot;
 
+use beaconstat::rank::Channel;
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Action, Allowlist, AllowlistSummary, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy,
-    Grouper, Interval, NameLogReader, NameRecord, NameResolver, PERSISTENT_SHARE, ReadStats, ResolveStats, ResolvedBy,
-    SeriesKey, SeriesSet, detect, human_secs, persistence_over, read_windows_events, registered_domain, score_set,
-    sysmon_conn_event,
+    Allowlist, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy, Grouper, Interval,
+    NameLogReader, NameRecord, NameResolver, RankedSeries, Ranker, ReadStats, ResolveStats, ResolvedBy, SeriesKey,
+    SeriesSet, detect, human_secs, read_windows_events, registered_domain, score_set, sysmon_conn_event,
 };
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
@@ -76,12 +48,67 @@ struct Options {
     strict: bool,
     dns_grace: f64,
     dns_any_source: bool,
+    help: bool,
 }
 
+/// `hunt --help`: every option, its default and what it does.
+const HELP: &str = "\
+hunt: find beacons (periodic check-ins) in connection logs; print them ranked and explained.
+
+Usage: hunt [OPTIONS] [FILE|DIR ...]
+
+With no FILE, hunt runs on a bundled generated network (200 hosts, 3 days) and its allowlist.
+
+Inputs:
+  FILE|DIR            Zeek conn.log (TSV or JSON, plain or gzip), CSV, Windows event JSON or
+                      .evtx (Sysmon 3 network connections, each naming its process; .evtx
+                      needs --features evtx). Files named dns*, ssl*, http* are name logs; a
+                      directory is searched for conn*, dns*, ssl* and http* files.
+
+Output:
+  --json              one JSON object per line for every series with at least --min-events
+                      events, suppressed ones included, to stdout [default: off, a table]
+  --svg DIR           one SVG per top series: timeline, interval histogram, periodogram, ACF
+                      [default: none]
+  --top K             rows in the table and pictures [default: 15]
+
+Ranking (rank score = beacon score x persistence x allowlist down-rank; raw_score in JSON is
+the beacon score alone):
+  --min-events N      smallest series scored and reported, in events [default: 6]
+  --threshold T       rank score in [0, 1] from which a series counts as a beacon [default: 0.5]
+  --allowlist FILE    site rules (JSON) applied after the built-in ones [default: none; the
+                      bundled network's own without FILE]
+  --no-allowlist      no rules at all, not even the built-in ones [default: off]
+
+Grouping and names:
+  --group-by MODE     how connections form series [default: auto]
+                        auto          (src, server name) where a name is known, else
+                                      (src, dst, port)
+                        pair          (src, dst, port)
+                        fqdn, domain  named connections only, by (src, FQDN) or
+                                      (src, registered domain)
+                        ip-pair       (src, dst)
+                        host-process  (host, process image, dst), for endpoint telemetry
+  --dns-grace S       seconds past a DNS answer's TTL it still names its address [default: 60]
+  --dns-any-source    let a DNS answer to any source name a connection (when the sensor sees
+                      only the recursive resolver's queries) [default: off]
+
+  Names come from dns.log, ssl.log and http.log beside conn.log: by connection uid (TLS SNI,
+  HTTP Host, proxy CONNECT host:port), else by the latest DNS answer for the destination. JSON
+  rows carry fqdn, domain, via_proxy, proxy and resolved_by. With a dns.log, DNS queries are
+  scored too, per (src, registered domain): rows with channel \"dns\", dns_subdomains,
+  dns_label_entropy and dns_tunnel_like.
+
+Reading:
+  --strict            stop at the first malformed record instead of counting it as skipped
+                      [default: off]
+  -h, --help          print this help and exit
+
+Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
+";
+
 fn usage() -> &'static str {
-    "usage: hunt [FILE|DIR ...] [--json] [--svg DIR] [--top K] [--min-events N] [--threshold T]\n\
-     \x20           [--group-by auto|pair|fqdn|domain|ip-pair|host-process] [--dns-grace S] [--dns-any-source]\n\
-     \x20           [--allowlist FILE | --no-allowlist] [--strict]"
+    "usage: hunt [OPTIONS] [FILE|DIR ...]   (hunt --help lists every option)"
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -98,6 +125,7 @@ fn parse_args() -> Result<Options, String> {
         strict: false,
         dns_grace: 60.0,
         dns_any_source: false,
+        help: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -118,7 +146,7 @@ fn parse_args() -> Result<Options, String> {
             "--allowlist" => o.allowlist = Some(PathBuf::from(value("--allowlist")?)),
             "--no-allowlist" => o.no_allowlist = true,
             "--strict" => o.strict = true,
-            "-h" | "--help" => return Err(usage().to_string()),
+            "-h" | "--help" => o.help = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}\n{}", usage())),
             _ => o.inputs.push(PathBuf::from(a)),
         }
@@ -517,8 +545,8 @@ struct Row<'a> {
     size_regularity: Option<f64>,
     first_ts: String,
     last_ts: String,
-    suppressed_by: Option<String>,
-    downranked_by: Option<String>,
+    suppressed_by: Option<&'a str>,
+    downranked_by: Option<&'a str>,
     subscores: beaconstat::SubScores,
     evidence: String,
     /// `conn` (connections) or `dns` (DNS queries per registered domain).
@@ -532,13 +560,93 @@ struct Row<'a> {
     dns_label_entropy: Option<f64>,
     dns_tunnel_like: Option<bool>,
     #[serde(skip)]
-    index: usize,
+    ranked: &'a RankedSeries<'a>,
     #[serde(skip)]
     key: SeriesKey<'a>,
 }
 
+/// The output row of one ranked series, with its name fields.
+fn row<'a>(o: &Options, names: &'a NameInfo, r: &'a RankedSeries<'a>) -> Row<'a> {
+    let (key, report) = (r.series.key(), &r.report);
+    // Name fields: a conn series keyed by name is by FQDN unless grouped by domain.
+    let (mut fqdn, mut domain) = (None, None);
+    let (mut via_proxy, mut proxy, mut resolved_by) = (false, None, None);
+    let (mut dns_subdomains, mut dns_label_entropy, mut dns_tunnel_like) = (None, None, None);
+    if r.channel == Channel::Dns {
+        domain = key.name;
+        if let Some(ev) = names.dns.as_ref().and_then(|d| d.evidence(&key)) {
+            dns_subdomains = Some(ev.subdomains);
+            dns_label_entropy = Some(ev.mean_entropy);
+            dns_tunnel_like = Some(ev.tunnel_like());
+        }
+    } else if let (Some(src), Some(name)) = (key.src, key.name) {
+        if o.group_by == "domain" {
+            domain = Some(name);
+        } else {
+            fqdn = Some(name);
+            domain = Some(registered_domain(name));
+        }
+        if let Some(m) = names.meta.get(src).and_then(|m| m.get(name)) {
+            via_proxy = m.proxied > 0;
+            proxy = m.proxy.clone();
+            resolved_by = Some(m.resolved_by());
+        }
+    } else if names.logs > 0 && key.dst.is_some() {
+        resolved_by = Some(ResolvedBy::Unresolved);
+    }
+    let mut evidence = report.explain().to_string();
+    if let Some(p) = &proxy {
+        evidence.push_str(&format!("; through proxy {p}"));
+    }
+    if let (Some(n), Some(e)) = (dns_subdomains, dns_label_entropy) {
+        evidence.push_str(&format!("; DNS: {n} subdomains, label entropy {e:.1} bits/char"));
+        if dns_tunnel_like == Some(true) {
+            evidence.push_str(" (tunnel-like)");
+        }
+    }
+    Row {
+        src: key.source(),
+        dst: key.dst.or(key.name),
+        dst_port: key.dst_port,
+        host: key.host,
+        process: key.process,
+        events: report.events,
+        beats: report.beats,
+        score: r.rank_score,
+        raw_score: r.raw_score(),
+        persistence: r.persistence(),
+        period_s: report.period_s,
+        jitter: report.jitter,
+        missed: report.missed,
+        p_value: report.p_value,
+        explained: report.explained,
+        chance: report.chance,
+        size_regularity: report.subscores.size,
+        first_ts: report.first.to_string(),
+        last_ts: report.last.to_string(),
+        suppressed_by: r.suppressed_by(),
+        downranked_by: r.downranked_by(),
+        subscores: report.subscores,
+        evidence,
+        channel: r.channel.as_str(),
+        fqdn,
+        domain,
+        via_proxy,
+        proxy,
+        resolved_by,
+        dns_subdomains,
+        dns_label_entropy,
+        dns_tunnel_like,
+        ranked: r,
+        key,
+    }
+}
+
 fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
+    if let Some(missing) = o.inputs.iter().find(|p| !p.exists()) {
+        return Err(format!("{}: no such file or directory", missing.display()));
+    }
     let (files, name_files) = expand(&o.inputs)?;
     let mut coverage = NetCoverage::default();
     let (set, stats, sources, names) = read_all(o, &files, &name_files, &mut coverage)?;
@@ -563,120 +671,20 @@ fn run(o: &Options) -> Result<(), String> {
 
     let score_started = Instant::now();
     let mut analyzer = Analyzer::default();
-    let reports = score_set(&set, analyzer.config(), o.min_events);
-    let mut summary = AllowlistSummary::new();
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    // Persistence is judged against the time each source was observed: the union of the spans
-    // of its series (so separate captures of one host, days apart, do not dilute each other).
-    // DNS query series (with a dns.log) are scored and judged the same way, on their own.
-    let observed = set.observed_seconds_by_source();
+    let ranker = Ranker::builder()
+        .allowlist(allow)
+        .threshold(o.threshold)
+        .min_events(o.min_events)
+        .top(o.top)
+        .build()
+        .map_err(|e| format!("--threshold: {e}"))?;
+    // Connection series, and DNS query series (with a dns.log) scored and ranked the same way.
+    let mut ranked = ranker.score_and_rank(&set, analyzer.config());
     let dns_series = names.dns.as_ref().map(|d| d.series());
-    let dns_observed = dns_series
-        .map(SeriesSet::observed_seconds_by_source)
-        .unwrap_or_default();
-    let dns_reports = dns_series.map_or_else(Vec::new, |d| score_set(d, analyzer.config(), o.min_events));
-    let conn_items = reports.into_iter().map(|(i, r)| (i, r, "conn"));
-    let dns_items = dns_reports.into_iter().map(|(i, r)| (i, r, "dns"));
-    for (index, report, channel) in conn_items.chain(dns_items) {
-        let (from, observed) = match (channel, dns_series) {
-            ("dns", Some(d)) => (d, &dns_observed),
-            _ => (&set, &observed),
-        };
-        let Some(s) = from.get(index) else { continue };
-        let key = s.key();
-        let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
-            continue;
-        };
-        let rule = allow.match_key(&key, None);
-        // Rank by the score damped for short bursts (see `beaconstat::persistence`).
-        let persistence = persistence_over(&report, observed_s);
-        let (mut suppressed_by, mut downranked_by, mut score) = (None, None, report.score * persistence);
-        if let Some(rule) = rule {
-            if score >= o.threshold {
-                summary.record(rule);
-            }
-            match rule.action() {
-                Action::Suppress => suppressed_by = Some(rule.name().to_string()),
-                Action::Downrank(f) => {
-                    downranked_by = Some(rule.name().to_string());
-                    score *= f;
-                }
-            }
-        }
-        // Name fields: a conn series keyed by name is by FQDN unless grouped by domain.
-        let (mut fqdn, mut domain) = (None, None);
-        let (mut via_proxy, mut proxy, mut resolved_by) = (false, None, None);
-        let (mut dns_subdomains, mut dns_label_entropy, mut dns_tunnel_like) = (None, None, None);
-        if channel == "dns" {
-            domain = key.name;
-            if let Some(ev) = names.dns.as_ref().and_then(|d| d.evidence(&key)) {
-                dns_subdomains = Some(ev.subdomains);
-                dns_label_entropy = Some(ev.mean_entropy);
-                dns_tunnel_like = Some(ev.tunnel_like());
-            }
-        } else if let (Some(src), Some(name)) = (key.src, key.name) {
-            if o.group_by == "domain" {
-                domain = Some(name);
-            } else {
-                fqdn = Some(name);
-                domain = Some(registered_domain(name));
-            }
-            if let Some(m) = names.meta.get(src).and_then(|m| m.get(name)) {
-                via_proxy = m.proxied > 0;
-                proxy = m.proxy.clone();
-                resolved_by = Some(m.resolved_by());
-            }
-        } else if names.logs > 0 && key.dst.is_some() {
-            resolved_by = Some(ResolvedBy::Unresolved);
-        }
-        let mut evidence = report.explain().to_string();
-        if let Some(p) = &proxy {
-            evidence.push_str(&format!("; through proxy {p}"));
-        }
-        if let (Some(n), Some(e)) = (dns_subdomains, dns_label_entropy) {
-            evidence.push_str(&format!("; DNS: {n} subdomains, label entropy {e:.1} bits/char"));
-            if dns_tunnel_like == Some(true) {
-                evidence.push_str(" (tunnel-like)");
-            }
-        }
-        rows.push(Row {
-            src: key.source(),
-            dst: key.dst.or(key.name),
-            dst_port: key.dst_port,
-            host: key.host,
-            process: key.process,
-            events: report.events,
-            beats: report.beats,
-            score,
-            raw_score: report.score,
-            persistence,
-            period_s: report.period_s,
-            jitter: report.jitter,
-            missed: report.missed,
-            p_value: report.p_value,
-            explained: report.explained,
-            chance: report.chance,
-            size_regularity: report.subscores.size,
-            first_ts: report.first.to_string(),
-            last_ts: report.last.to_string(),
-            suppressed_by,
-            downranked_by,
-            subscores: report.subscores,
-            evidence,
-            channel,
-            fqdn,
-            domain,
-            via_proxy,
-            proxy,
-            resolved_by,
-            dns_subdomains,
-            dns_label_entropy,
-            dns_tunnel_like,
-            index: s.index(),
-            key,
-        });
+    if let Some(d) = dns_series {
+        ranked.merge(ranker.rank_channel(Channel::Dns, d, score_set(d, analyzer.config(), o.min_events)));
     }
-    rows.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.events.cmp(&a.events)));
+    let rows: Vec<Row<'_>> = ranked.entries().iter().map(|r| row(o, &names, r)).collect();
     let score_time = score_started.elapsed();
 
     let stdout = std::io::stdout();
@@ -710,10 +718,7 @@ fn run(o: &Options) -> Result<(), String> {
             let _ = writeln!(err, "  e.g. {s}");
         }
     }
-    let beacons = rows
-        .iter()
-        .filter(|r| r.suppressed_by.is_none() && r.score >= o.threshold)
-        .count();
+    let beacons = ranked.beacons();
     let _ = writeln!(
         err,
         "{} events in {} series{}; {} series with >= {} events scored; {} at or above {} after the allowlist",
@@ -753,7 +758,7 @@ fn run(o: &Options) -> Result<(), String> {
             );
         }
     }
-    let _ = writeln!(err, "{summary}");
+    let _ = writeln!(err, "{}", ranked.allowlist_summary());
     for gap in coverage.gaps() {
         let _ = writeln!(err, "coverage: {gap}");
     }
@@ -774,11 +779,7 @@ fn run(o: &Options) -> Result<(), String> {
             .take(o.top)
             .enumerate()
         {
-            let from = match (r.channel, dns_series) {
-                ("dns", Some(d)) => d,
-                _ => &set,
-            };
-            let Some(series) = from.get(r.index) else { continue };
+            let series = &r.ranked.series;
             let evidence = analyzer.evidence(series.timestamps(), series.sizes());
             let path = dir.join(svg_name(rank + 1, &r.key));
             plot::render(&path, &r.key.to_string(), &evidence).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -789,13 +790,32 @@ fn run(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// The picture's file name: the rank, the key with every character but ASCII letters, digits,
+/// `.` and `-` replaced by `_` and cut to 64 characters, and a hash of the whole key (so keys
+/// that differ only past the cut or in replaced characters get different files). At most 110
+/// bytes, whatever the key: a 253-character FQDN or an IPv6 key stays within any file system's
+/// 255-byte name limit.
 fn svg_name(rank: usize, key: &SeriesKey<'_>) -> String {
+    let key = key.to_string();
     let clean: String = key
-        .to_string()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
         .collect();
-    format!("{rank:02}_{clean}.svg")
+    format!("{rank:02}_{clean}_{:016x}.svg", fnv1a(key.as_bytes()))
+}
+
+/// 64-bit FNV-1a: a hash that stays the same across Rust releases (file names do not move).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::Result<()> {
@@ -838,18 +858,9 @@ fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::
             &r.last_ts[..19.min(r.last_ts.len())],
         )?;
         let mut why = r.evidence.clone();
-        if r.persistence < 1.0 {
-            why.push_str(&format!(
-                "; short-lived: spans {:.1}% of its source's time (score x{:.2})",
-                100.0 * PERSISTENT_SHARE * r.persistence * r.persistence,
-                r.persistence
-            ));
-        }
-        if let Some(d) = &r.downranked_by {
-            why.push_str(&format!(
-                "; downranked by allowlist rule {d} (raw score {:.2})",
-                r.raw_score
-            ));
+        for a in &r.ranked.adjustments {
+            why.push_str("; ");
+            why.push_str(&a.reason);
         }
         writeln!(out, "{:>12}{why}", "")?;
     }
@@ -866,6 +877,10 @@ fn truncate(s: &str, n: usize) -> String {
 
 fn main() -> ExitCode {
     let opts = match parse_args() {
+        Ok(o) if o.help => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
