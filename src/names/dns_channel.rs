@@ -1,10 +1,9 @@
 //! DNS itself as a beacon channel: periodic queries under one registered domain, with the
 //! evidence DNS tunnels leave (many distinct, high-entropy subdomains).
 
-use super::intern::Interner;
 use super::{label_entropy, registered_domain};
 use crate::read::DnsRecord;
-use crate::series::{Grouper, SeriesKey, SeriesSet};
+use crate::series::{Grouper, Interner, SeriesKey, SeriesSet, Span};
 use crate::time::Timestamp;
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashMap, HashSet};
@@ -86,8 +85,8 @@ struct Acc {
 #[derive(Debug, Clone)]
 pub struct DnsChannels {
     grouper: Grouper,
-    srcs: Interner,
-    domains: Interner,
+    srcs: Interner<Span>,
+    domains: Interner<Span>,
     index: HashMap<u64, u32>,
     accs: Vec<Acc>,
     hasher: DefaultHashBuilder,
@@ -205,8 +204,8 @@ impl DnsChannels {
 #[derive(Debug, Clone)]
 pub struct DnsChannelSet {
     series: SeriesSet,
-    srcs: Interner,
-    domains: Interner,
+    srcs: Interner<Span>,
+    domains: Interner<Span>,
     index: HashMap<u64, u32>,
     evidence: Vec<DnsEvidence>,
     ignored: u64,
@@ -219,8 +218,8 @@ impl DnsChannelSet {
     }
     /// The evidence for a series key (`src` and `name` set), if there is such a series.
     pub fn evidence(&self, key: &SeriesKey<'_>) -> Option<&DnsEvidence> {
-        let s = self.srcs.find(key.src?)?;
-        let d = self.domains.find(key.name?)?;
+        let s = self.srcs.find_str(key.src?)?;
+        let d = self.domains.find_str(key.name?)?;
         let i = *self.index.get(&((u64::from(s) << 32) | u64::from(d)))?;
         self.evidence.get(i as usize)
     }

@@ -50,17 +50,16 @@
 //! ```
 
 mod dns_channel;
-mod intern;
 
 pub use dns_channel::{DnsChannelSet, DnsChannels, DnsEvidence};
 
 use crate::event::ConnEvent;
 use crate::read::{DnsRecord, HttpRecord, NameRecord, SslRecord};
+use crate::series::{Interner, Span};
 use crate::time::{Interval, Timestamp};
 use core::fmt;
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
-use intern::Interner;
 
 /// How a connection's name was found.
 ///
@@ -394,7 +393,7 @@ fn at(arena: &str, (s, l): (u32, u32)) -> &str {
 /// Shared name storage: names, their registered domains.
 #[derive(Debug, Clone, Default)]
 struct Names {
-    names: Interner,
+    names: Interner<Span>,
     // Per name id: the id of its registered domain (itself for a domain).
     domain_of: Vec<u32>,
     scratch: String,
@@ -448,8 +447,8 @@ impl Names {
 #[derive(Debug, Clone)]
 pub struct NameResolverBuilder {
     names: Names,
-    addrs: Interner,
-    uids: Interner,
+    addrs: Interner<Span>,
+    uids: Interner<Span>,
     // Indexed by uid id.
     uid_names: Vec<UidName>,
     answers: Vec<DnsAnswer>,
@@ -649,7 +648,7 @@ impl NameResolverBuilder {
         } = self;
         answers.sort_unstable();
         let hasher = DefaultHashBuilder::default();
-        let (addr_arena, addr_spans) = addrs.into_parts();
+        let (addr_arena, addr_spans) = addrs.into_store().into_parts();
         let span = |id: u32| addr_spans.get(id as usize).copied().unwrap_or((0, 0));
         let mut pairs: HashTable<PairRun> = HashTable::new();
         let mut i = 0;
@@ -694,8 +693,8 @@ impl NameResolverBuilder {
             }
         }
         let mut uid_table: HashTable<UidSlot> = HashTable::with_capacity(uid_names.len());
-        let uid_spans: Vec<(u32, u32)> = (0..uid_names.len()).map(|u| uids.span(u as u32)).collect();
-        let (uid_arena, _) = uids.into_parts();
+        let uid_spans: Vec<(u32, u32)> = (0..uid_names.len()).map(|u| uids.store().span(u as u32)).collect();
+        let (uid_arena, _) = uids.into_store().into_parts();
         for (&name, &uid) in uid_names.iter().zip(&uid_spans) {
             let slot = UidSlot { uid, name };
             let key = |s: &UidSlot| hasher.hash_one(at(&uid_arena, s.uid).as_bytes());
@@ -796,7 +795,7 @@ impl NameResolver {
 
     /// Approximate heap bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
-        self.names.names.bytes()
+        self.names.names.heap_bytes()
             + self.addr_arena.capacity()
             + self.uid_arena.capacity()
             + self.uids.capacity() * core::mem::size_of::<UidSlot>()
@@ -878,7 +877,7 @@ impl NameResolver {
     /// The registered domain of an interned name (as [`registered_domain`], without the
     /// lookup), or `None` if the resolver never saw the name.
     pub fn domain_of(&self, name: &str) -> Option<&str> {
-        let id = self.names.names.find(name)?;
+        let id = self.names.names.find_str(name)?;
         let d = *self.names.domain_of.get(id as usize)?;
         Some(self.names.names.get(d))
     }

@@ -2,13 +2,11 @@
 
 use super::columns::{IdColumn, SizeColumn, count, release, scatter};
 use super::hash::{PairCode, key_hash, pair_hash};
+use super::intern::{ABSENT, Interner, Store, StoredKey};
 use super::key::{GroupBy, SeriesKey, SizeField, pair_key};
 use super::set::SeriesSet;
-use super::store::{ABSENT, KeyStore};
 use crate::event::ConnEvent;
 use crate::time::Timestamp;
-use core::hash::BuildHasher;
-use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// A key interned by [`Grouper::key_id`]: the index its series will have in the
 /// [`SeriesSet`] (keys are numbered in first-seen order, from 0).
@@ -53,11 +51,8 @@ impl KeyId {
 pub struct Grouper {
     group_by: GroupBy,
     size_field: SizeField,
-    seed: [u64; 2],
-    table: HashTable<u32>,
-    store: KeyStore,
+    keys: Interner<StoredKey>,
     // Per key.
-    hashes: Vec<u64>,
     codes: Vec<PairCode>,
     sizeless: Vec<u32>,
     // Per event, in push order.
@@ -72,7 +67,7 @@ pub struct Grouper {
     // Memory handed back by `recycle`, for the next `finish_and_reset`: the sorted-timestamp
     // column and the key storage of a finished set.
     spare_ts: Vec<i64>,
-    spare_store: KeyStore,
+    spare_store: Store<StoredKey>,
 }
 
 impl Default for Grouper {
@@ -84,14 +79,10 @@ impl Default for Grouper {
 impl Grouper {
     /// A grouper with the given key; sizes from [`SizeField::BytesOut`].
     pub fn new(group_by: GroupBy) -> Self {
-        let random = DefaultHashBuilder::default();
         Grouper {
             group_by,
             size_field: SizeField::default(),
-            seed: [random.hash_one(0x5eed_u64), random.hash_one(0xbeac_u64)],
-            table: HashTable::new(),
-            store: KeyStore::default(),
-            hashes: Vec::new(),
+            keys: Interner::default(),
             codes: Vec::new(),
             sizeless: Vec::new(),
             ids: IdColumn::Narrow(Vec::new()),
@@ -101,7 +92,7 @@ impl Grouper {
             last_hash: 0,
             unkeyed: 0,
             spare_ts: Vec::new(),
-            spare_store: KeyStore::default(),
+            spare_store: Store::default(),
         }
     }
 
@@ -187,7 +178,7 @@ impl Grouper {
     #[inline]
     #[must_use = "false means the id was unknown and nothing was added"]
     pub fn push_id(&mut self, id: KeyId, ts: Timestamp, size: Option<u64>) -> bool {
-        if id.index() >= self.store.keys.len() {
+        if id.index() >= self.keys.len() {
             return false;
         }
         self.record(id.0, ts, size);
@@ -201,7 +192,7 @@ impl Grouper {
         if let Some((src, dst)) = key.as_pair() {
             return self.lookup_pair(src, dst, key.dst_port);
         }
-        let hash = key_hash(self.seed, key);
+        let hash = key_hash(self.keys.seed(), key);
         self.find_or_insert(hash, |_, store, id| store.matches(id, key), || *key)
     }
 
@@ -213,7 +204,7 @@ impl Grouper {
             return self.lookup_long_pair(src, dst, port);
         };
         self.find_or_insert(
-            code.hash(self.seed),
+            code.hash(self.keys.seed()),
             |codes, _, id| codes.get(id as usize) == Some(&code),
             || pair_key(src, dst, port),
         )
@@ -222,7 +213,7 @@ impl Grouper {
     /// [`Grouper::lookup_pair`] for addresses longer than 16 bytes: compared in the arena.
     fn lookup_long_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
         self.find_or_insert(
-            pair_hash(self.seed, src, dst, port),
+            pair_hash(self.keys.seed(), src, dst, port),
             |_, store, id| store.matches_pair(id, src, dst, port),
             || pair_key(src, dst, port),
         )
@@ -234,15 +225,15 @@ impl Grouper {
     fn find_or_insert<'k>(
         &mut self,
         hash: u64,
-        same: impl Fn(&[PairCode], &KeyStore, u32) -> bool,
+        same: impl Fn(&[PairCode], &Store<StoredKey>, u32) -> bool,
         key: impl FnOnce() -> SeriesKey<'k>,
     ) -> u32 {
-        let id = if hash == self.last_hash && same(&self.codes, &self.store, self.last_id) {
+        let id = if hash == self.last_hash && same(&self.codes, self.keys.store(), self.last_id) {
             self.last_id
         } else {
-            let (codes, store) = (&self.codes, &self.store);
-            match self.table.find(hash, |&id| same(codes, store, id)) {
-                Some(&id) => id,
+            let codes = &self.codes;
+            match self.keys.find(hash, |store, id| same(codes, store, id)) {
+                Some(id) => id,
                 None => self.insert(&key(), hash),
             }
         };
@@ -267,12 +258,11 @@ impl Grouper {
     /// Interns a key known to be new.
     #[cold]
     fn insert(&mut self, key: &SeriesKey<'_>, hash: u64) -> u32 {
-        let id = self.store.insert(key);
-        self.hashes.push(hash);
-        let hashes = &self.hashes;
-        // Rehash on growth from the stored hashes (8 bytes per key, not per event).
-        self.table
-            .insert_unique(hash, id, |&id| hashes.get(id as usize).copied().unwrap_or(0));
+        // Past 2^32 keys (unreachable: the arena would pass 4 GiB first) an event gets an id
+        // no series has, and the sort leaves it out.
+        let Some(id) = self.keys.insert_key(hash, key) else {
+            return ABSENT;
+        };
         self.codes.push(
             key.as_pair()
                 .and_then(|(s, d)| PairCode::new(s, d, key.dst_port))
@@ -289,15 +279,12 @@ impl Grouper {
 
     /// Distinct keys so far.
     pub fn keys(&self) -> usize {
-        self.store.keys.len()
+        self.keys.len()
     }
 
     /// Clears all series, keeping allocated capacity.
     pub fn reset(&mut self) {
-        self.table.clear();
-        self.store.arena.clear();
-        self.store.keys.clear();
-        self.hashes.clear();
+        self.keys.clear();
         self.ids.clear();
         self.ts.clear();
         self.sizes.clear();
@@ -352,7 +339,7 @@ impl Grouper {
             self.ts = sizes;
             self.ts.clear();
         }
-        if store.arena.capacity() > self.spare_store.arena.capacity() {
+        if store.arena_capacity() > self.spare_store.arena_capacity() {
             self.spare_store = store;
         }
     }
@@ -360,13 +347,13 @@ impl Grouper {
     /// The finished set; the push-order columns are released or kept (cleared) as asked.
     fn build(&mut self, columns: Columns) -> SeriesSet {
         // The keys go with the set; the grouper continues on spare storage (`reset` clears it).
-        let store = std::mem::replace(&mut self.store, std::mem::take(&mut self.spare_store));
+        let store = self.keys.take_store(std::mem::take(&mut self.spare_store));
         let ids = std::mem::replace(&mut self.ids, IdColumn::Narrow(Vec::new()));
         let pushed_ts = std::mem::take(&mut self.ts);
         let pushed_sizes = std::mem::replace(&mut self.sizes, SizeColumn::Narrow(Vec::new()));
         let sizeless = std::mem::take(&mut self.sizeless);
         let unkeyed = self.unkeyed;
-        let k = store.keys.len();
+        let k = store.len();
         let mut counts = vec![0usize; k];
         match &ids {
             IdColumn::Narrow(v) => count(v, &mut counts),

@@ -78,6 +78,12 @@ fn hash_bytes(h: u64, seed: u64, b: &[u8]) -> u64 {
     fold_mul(b.get(n - 16..).map_or(0, first8) ^ acc, last8(b) ^ len)
 }
 
+/// The hash of a string (the [`Interner`](super::intern::Interner)'s names, addresses, uids).
+#[inline]
+pub(super) fn str_hash(seed: [u64; 2], s: &str) -> u64 {
+    hash_bytes(seed[0], seed[1], s.as_bytes())
+}
+
 /// The hash of a (src, dst[, port]) key: two [`hash_bytes`] steps.
 #[inline]
 pub(super) fn pair_hash(seed: [u64; 2], src: &str, dst: &str, port: Option<u16>) -> u64 {

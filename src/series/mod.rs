@@ -22,7 +22,8 @@
 //!
 //! One file per concept:
 //! - `key`: what a series is keyed by ([`SeriesKey`], [`GroupBy`], [`SizeField`]);
-//! - `store`: the owned key storage a grouper fills and a finished set keeps;
+//! - `intern`: the crate's one interner (series keys here, names in `names`): the key storage
+//!   a grouper fills and a finished set keeps;
 //! - `hash`: the seeded key hash and the exact short-key codes the grouper compares;
 //! - `columns`: the push-order columns and the counting sort out of them;
 //! - `grouper`: the [`Grouper`] itself;
@@ -31,10 +32,12 @@
 mod columns;
 mod grouper;
 mod hash;
+mod intern;
 mod key;
 mod set;
-mod store;
 
 pub use grouper::{Grouper, KeyId};
 pub use key::{GroupBy, KeyFn, SeriesKey, SizeField};
 pub use set::{Series, SeriesSet};
+
+pub(crate) use intern::{Interner, Span};

@@ -1,14 +1,14 @@
 //! Finished series: [`SeriesSet`] (one contiguous timestamp array plus per-key offsets) and
 //! [`Series`] (a key and two slices).
 
+use super::intern::{Store, StoredKey};
 use super::key::SeriesKey;
-use super::store::KeyStore;
 use crate::time::Timestamp;
 
 /// Finished series: contiguous, time-ordered timestamps (and sizes) for every key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeriesSet {
-    pub(super) store: KeyStore,
+    pub(super) store: Store<StoredKey>,
     pub(super) offsets: Vec<usize>, // len = keys + 1; series i is offsets[i]..offsets[i+1]
     pub(super) ts: Vec<i64>,
     pub(super) sizes: Vec<u64>,
