@@ -2,17 +2,13 @@
 //! Expected counts come from classifying the distinct (src, dst, port) triples of each file by
 //! hand (see SOURCE.md in each folder). Skipped when ../shared/data is absent.
 
+mod common;
+
 use beaconstat::{Allowlist, AllowlistSummary, GroupBy, Grouper, SeriesKey, ZeekReader};
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("skipping: ../shared/data not found");
-        None
-    }
+    common::data("")
 }
 
 /// Groups a log by (src, dst, dst_port) and runs the default allowlist over the series.

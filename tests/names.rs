@@ -1,25 +1,13 @@
 //! Beacons by name: the proxied RITA beacon (real Zeek logs), a beacon rotating over 20 CDN
 //! addresses and a DNS tunnel (generated).
 
+mod common;
+
 use beaconstat::synth::NameLogs;
 use beaconstat::{
     Action, Allowlist, Analyzer, ConnEvent, DnsChannels, GroupBy, Grouper, NameLogReader, NameRecord, NameResolver,
     ResolveStats, ResolvedBy, SeriesKey, ZeekReader,
 };
-use std::path::{Path, PathBuf};
-
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} not found (../shared is not beside this checkout)",
-            p.display()
-        );
-        None
-    }
-}
 
 /// Scores every series with at least 6 events that the default allowlist does not suppress
 /// (IPv6 router advertisements, NTP, …), as `hunt` does: (score, period, key text, events),
@@ -79,7 +67,7 @@ fn group_by_name(
 
 #[test]
 fn rita_proxy_beacon_ranks_first_by_name() {
-    let Some(dir) = shared("rita_proxy") else { return };
+    let Some(dir) = common::data("rita_proxy") else { return };
     let mut b = NameResolver::builder();
     for log in ["dns.log", "ssl.log", "http.log"] {
         let mut r = NameLogReader::from_path(dir.join(log)).unwrap();

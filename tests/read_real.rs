@@ -1,6 +1,8 @@
 //! Readers on real, published logs (see each folder's SOURCE.md under ../shared/data).
 //! Skipped with a notice when the data directory is absent.
 
+mod common;
+
 use beaconstat::{
     AnyReader, ConnEvent, Format, Interval, Proto, ReadStats, ZeekJsonReader, ZeekReader, ZeekRecord, detect, open,
 };
@@ -9,13 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("skipping: ../shared/data not found");
-        None
-    }
+    common::data("")
 }
 
 #[derive(Debug, Clone, PartialEq)]
