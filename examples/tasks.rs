@@ -6,7 +6,8 @@
 //! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage as one
 //! JSON object on one line (JSON lines, as `hunt --json`). `tasks --help` lists every option.
 
-use beaconstat::{HostLineage, Lineage, LineageBuilder, Process, Run, WinReadStats, read_windows_events};
+use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
+use beaconstat::{WinReadStats, read_windows_events};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.
@@ -92,7 +93,7 @@ fn main() -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-fn proc_line(p: &Process) -> String {
+fn proc_line(p: &ProcessNode) -> String {
     format!(
         "{} pid {} {}{}",
         p.ts,
@@ -105,7 +106,7 @@ fn proc_line(p: &Process) -> String {
     )
 }
 
-fn print_run(h: &HostLineage, r: &Run, indent: &str) {
+fn print_run(h: &HostLineage, r: &TaskRun, indent: &str) {
     println!(
         "{indent}run {} {}{}{}",
         r.started.map_or("?".into(), |t| t.to_string()),
@@ -125,21 +126,19 @@ fn print_run(h: &HostLineage, r: &Run, indent: &str) {
     }
     for &i in &r.processes {
         let p = &h.processes[i];
+        // Depth under the launched process: ancestors up to it, within this run's processes.
         let mut depth = 0;
-        let mut cur = p.parent;
-        while let Some(c) = cur {
-            if Some(c) == r.launched || depth > 32 {
+        if Some(i) != r.launched {
+            for (c, _) in h.processes.ancestors(i) {
+                if Some(c) == r.launched || depth > 32 {
+                    depth += 1;
+                    break;
+                }
+                if !r.processes.contains(&c) {
+                    break;
+                }
                 depth += 1;
-                break;
             }
-            if !r.processes.contains(&c) {
-                break;
-            }
-            depth += 1;
-            cur = h.processes[c].parent;
-        }
-        if Some(i) == r.launched {
-            depth = 0;
         }
         println!("{indent}  {}└ {}", "  ".repeat(depth), proc_line(p));
         for c in &p.connections {
@@ -163,7 +162,7 @@ fn print_tree(lin: &Lineage, stats: &WinReadStats) {
         println!("host {}", h.host);
         for t in &h.tasks {
             let tag = if t.builtin { " (built-in)" } else { "" };
-            println!("  task {}{tag}  score {}", t.name, t.score());
+            println!("  task {}{tag}  suspicion {}", t.name, t.suspicion());
             let c = &t.creation;
             println!(
                 "    created: {:?}{} by {}{}",
@@ -176,7 +175,7 @@ fn print_tree(lin: &Lineage, stats: &WinReadStats) {
                     .unwrap_or_default()
             );
             if let Some(pl) = &c.process
-                && let Some(p) = lin.host(&pl.host).and_then(|hh| hh.processes.get(pl.index))
+                && let Some(p) = lin.host(&pl.host).and_then(|hh| hh.processes.get(pl.id))
             {
                 println!("      creator on {}: {}", pl.host, proc_line(p));
                 if let Some(pi) = &p.parent_image {
@@ -204,8 +203,8 @@ fn print_tree(lin: &Lineage, stats: &WinReadStats) {
                 println!(
                     "    definition (from {}): run as {} | actions {:?} | period {} | hidden {}{}",
                     match t.definition_source {
-                        Some(beaconstat::DefinitionSource::Xml) => "task XML",
-                        Some(beaconstat::DefinitionSource::CommandLine) => "command line",
+                        Some(beaconstat::lineage::DefinitionSource::Xml) => "task XML",
+                        Some(beaconstat::lineage::DefinitionSource::CommandLine) => "command line",
                         _ => "?",
                     },
                     d.principal.user_id.as_deref().unwrap_or("?"),

@@ -94,14 +94,14 @@ mod allowlist;
 mod beacon;
 mod error;
 mod event;
-mod lineage;
+pub mod lineage;
 mod names;
 pub mod rank;
 mod read;
 mod series;
 pub mod synth;
 mod time;
-mod winevent;
+pub mod winevent;
 
 pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 pub use beacon::{
@@ -111,13 +111,6 @@ pub use beacon::{
 };
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
-pub use lineage::{
-    Baseline, ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource,
-    EvidenceEvent, EvidenceKind, Finding, HostLineage, LifeEvent, LifeKind, Lineage, LineageBuilder, LineageConfig,
-    Principal, Process, ProcessEvent, ProcessKey, ProcessLink, ProcessSource, Reason, Run, SchtasksCommand,
-    SchtasksVerb, Task, TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TaskLink, TaskRole, TaskXmlError,
-    TaskXmlErrorKind, Trigger, TriggerKind, command_line_shape, parse_iso_duration, parse_logon_id, split_command_line,
-};
 pub use names::{
     DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
     ResolvedBy, label_entropy, registered_domain, subdomain,

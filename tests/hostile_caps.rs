@@ -3,7 +3,7 @@
 //! measured with the counting allocator (one test per binary, so nothing else allocates).
 mod common;
 
-use beaconstat::{SchtasksCommand, TaskDefinition, TaskXmlErrorKind};
+use beaconstat::lineage::{SchtasksCommand, TaskDefinition, TaskXmlErrorKind};
 use common::counting::{PEAK, reset_peak};
 use std::sync::atomic::Ordering;
 

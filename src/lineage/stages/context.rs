@@ -1,0 +1,172 @@
+//! The typed state the build stages share: the configuration, per-host processes with their
+//! lookups, task accumulators, and the task and evidence events (clock-corrected).
+
+use crate::lineage::baseline::TaskBaseline;
+use crate::lineage::collected::{RawEvidence, RawTask};
+use crate::lineage::config::LineageConfig;
+use crate::lineage::coverage::{ClockReport, TelemetryCoverage};
+use crate::lineage::model::{DefinitionSource, LifeEvent, TaskRun};
+use crate::lineage::process::{ProcessId, ProcessNode};
+use crate::lineage::taskxml::TaskDefinition;
+use crate::time::{Interval, Timestamp};
+use std::collections::HashMap;
+
+/// What every stage reads and the stages before it wrote. Hosts are numbered as in the input.
+#[derive(Debug)]
+pub(super) struct BuildContext<'a> {
+    pub(super) cfg: &'a LineageConfig,
+    pub(super) baseline: Option<&'a TaskBaseline>,
+    /// Host names as first logged.
+    pub(super) hosts: Vec<String>,
+    /// Per host, same numbering as `hosts`.
+    pub(super) host: Vec<HostState>,
+    /// Task events, clock-corrected (stage "tasks" on).
+    pub(super) task_events: Vec<RawTask>,
+    /// Evidence, clock-corrected where its time is `TimeCreated` (stage "tasks" on).
+    pub(super) evidence: Vec<RawEvidence>,
+    pub(super) coverage: TelemetryCoverage,
+    pub(super) clocks: Vec<ClockReport>,
+}
+
+impl<'a> BuildContext<'a> {
+    pub(super) fn new(
+        cfg: &'a LineageConfig,
+        baseline: Option<&'a TaskBaseline>,
+        hosts: Vec<String>,
+        coverage: TelemetryCoverage,
+    ) -> Self {
+        let host = (0..hosts.len()).map(|_| HostState::default()).collect();
+        BuildContext {
+            cfg,
+            baseline,
+            hosts,
+            host,
+            task_events: Vec::new(),
+            evidence: Vec::new(),
+            coverage,
+            clocks: Vec::new(),
+        }
+    }
+
+    /// `ts` on host `h`'s corrected clock (for `TimeCreated` times; Sysmon `UtcTime` is not
+    /// corrected).
+    pub(super) fn fix(&self, h: usize, ts: Timestamp) -> Timestamp {
+        Timestamp(ts.0.saturating_add(self.host[h].correction))
+    }
+}
+
+/// One host's state during the build.
+#[derive(Debug, Default)]
+pub(super) struct HostState {
+    /// µs added to this host's `TimeCreated` times (stage "clocks").
+    pub(super) correction: i64,
+    /// Processes in start order, linked to their parents (stage "processes").
+    pub(super) procs: Vec<ProcessNode>,
+    pub(super) index: ProcessIndex,
+    /// Processes whose logged parent is not in the data.
+    pub(super) unresolved: Vec<ProcessId>,
+    /// Tasks in order of first appearance (stage "tasks" on).
+    pub(super) tasks: Vec<TaskAcc>,
+    /// Schedule-service launches tied to no task (stage "runs").
+    pub(super) unattributed: Vec<TaskRun>,
+    /// Per process: already the launched process of some run (stage "runs").
+    pub(super) launched: Vec<bool>,
+}
+
+impl HostState {
+    /// The accumulator of task `name` (case-insensitive), added when new.
+    pub(super) fn task_slot(&mut self, name: &str) -> usize {
+        if let Some(i) = self.tasks.iter().position(|t| t.name.eq_ignore_ascii_case(name)) {
+            return i;
+        }
+        self.tasks.push(TaskAcc::new(name));
+        self.tasks.len() - 1
+    }
+}
+
+/// A `schtasks` / `at` process that created or changed a task.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ToolUse {
+    /// The host it ran on (another one for `schtasks /S`).
+    pub(super) host: usize,
+    pub(super) process: ProcessId,
+    pub(super) ts: Timestamp,
+    /// `at.exe`, not `schtasks.exe`.
+    pub(super) at: bool,
+}
+
+/// What is known about one task while it is being reconstructed.
+#[derive(Debug)]
+pub(super) struct TaskAcc {
+    pub(super) name: String,
+    pub(super) life: Vec<LifeEvent>,
+    pub(super) defs: Vec<(Timestamp, TaskDefinition, DefinitionSource)>,
+    /// Task events (indices into `BuildContext::task_events`) of registration kinds, in time
+    /// order.
+    pub(super) reg: Vec<usize>,
+    /// `schtasks` / `at` creators and changers.
+    pub(super) tools: Vec<ToolUse>,
+    pub(super) runs: Vec<TaskRun>,
+}
+
+impl TaskAcc {
+    fn new(name: &str) -> Self {
+        TaskAcc {
+            name: name.to_owned(),
+            life: Vec::new(),
+            defs: Vec::new(),
+            reg: Vec::new(),
+            tools: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// Per-host lookups: GUID → process, PID → processes in start order.
+#[derive(Debug, Default)]
+pub(super) struct ProcessIndex {
+    by_guid: HashMap<String, ProcessId>,
+    by_pid: HashMap<u32, Vec<ProcessId>>,
+}
+
+impl ProcessIndex {
+    /// `ps` must be sorted by start time.
+    pub(super) fn new(ps: &[ProcessNode]) -> Self {
+        let mut ix = ProcessIndex::default();
+        for (i, p) in ps.iter().enumerate() {
+            let id = ProcessId::new(i);
+            if let Some(g) = &p.guid {
+                ix.by_guid.insert(g.to_ascii_lowercase(), id);
+            }
+            if let Some(pid) = p.pid {
+                ix.by_pid.entry(pid).or_default().push(id);
+            }
+        }
+        ix
+    }
+
+    pub(super) fn guid(&self, g: &str) -> Option<ProcessId> {
+        self.by_guid.get(&g.to_ascii_lowercase()).copied()
+    }
+
+    pub(super) fn pid_all(&self, pid: u32) -> &[ProcessId] {
+        self.by_pid.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The latest process with `pid` started at or before `t`.
+    pub(super) fn pid_at(&self, ps: &[ProcessNode], pid: u32, t: Timestamp) -> Option<ProcessId> {
+        let v = self.pid_all(pid);
+        let n = v.partition_point(|&j| ps[j.index()].ts <= t);
+        n.checked_sub(1).map(|k| v[k])
+    }
+}
+
+/// `ts + secs` (saturating).
+pub(super) fn after(ts: Timestamp, secs: i64) -> Timestamp {
+    Timestamp(ts.0.saturating_add(secs.saturating_mul(1_000_000)))
+}
+
+/// A duration as the join sentences write it (`1.500 s`).
+pub(super) fn secs(d: Interval) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}

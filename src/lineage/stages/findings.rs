@@ -1,0 +1,206 @@
+//! Stage 7, findings: why each non-built-in task stands out (hidden, random name, short
+//! repetition, remote or script-host creator, LOLBin or encoded action, user-writable paths,
+//! processes that differ from the action, rarity across runs and hosts or the baseline).
+
+use super::context::{BuildContext, secs};
+use crate::lineage::heuristics::{
+    command_line_shape, is_lolbin, is_script_host, process_findings, random_like, user_writable,
+};
+use crate::lineage::model::{CreationMethod, ScheduledTask};
+use crate::lineage::naming::{file_name, host_eq, image_stem};
+use crate::lineage::process::{ProcessNode, ProcessTree};
+use crate::lineage::reason::{TaskFinding, TaskReason};
+use std::collections::HashMap;
+
+/// The rarity key of a launched process: (task, image name, command-line shape), lower-cased.
+type RarityKey = (String, String, String);
+
+fn rarity_key(task: &str, p: &ProcessNode) -> RarityKey {
+    (
+        task.to_ascii_lowercase(),
+        p.image_name().unwrap_or("").to_ascii_lowercase(),
+        command_line_shape(p.command_line.as_deref().unwrap_or("")),
+    )
+}
+
+/// How often each launched (task, image, shape) was seen across all hosts and runs.
+#[derive(Debug, Default)]
+pub(super) struct Rarity {
+    shape_count: HashMap<RarityKey, u64>,
+    /// Lower-cased task name → runs with a launched process.
+    task_runs: HashMap<String, u64>,
+}
+
+impl Rarity {
+    pub(super) fn count(tasks: &[Vec<ScheduledTask>], trees: &[ProcessTree]) -> Self {
+        let mut r = Rarity::default();
+        for (ts, tree) in tasks.iter().zip(trees) {
+            for t in ts {
+                for run in &t.runs {
+                    if let Some(p) = run.launched.and_then(|l| tree.get(l)) {
+                        *r.shape_count.entry(rarity_key(&t.name, p)).or_default() += 1;
+                        *r.task_runs.entry(t.name.to_ascii_lowercase()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        r
+    }
+}
+
+/// The findings of `task` on the host whose tree is `ps`; `trees` are every host's (a creator
+/// can be on another host).
+pub(super) fn findings(
+    cx: &BuildContext<'_>,
+    rarity: &Rarity,
+    trees: &[ProcessTree],
+    ps: &ProcessTree,
+    task: &ScheduledTask,
+) -> Vec<TaskFinding> {
+    let cfg = cx.cfg;
+    let mut out = Vec::new();
+    let mut push = |reason, detail: String| {
+        out.push(TaskFinding {
+            reason,
+            detail,
+            process: None,
+        })
+    };
+    if task.hidden {
+        push(TaskReason::Hidden, "the task is hidden".into());
+    }
+    if random_like(&task.name) {
+        push(TaskReason::RandomName, format!("task name {} looks random", task.name));
+    }
+    if let Some(p) = task.period
+        && p <= cfg.short_repetition
+    {
+        push(TaskReason::ShortRepetition, format!("repeats every {p}"));
+    }
+    if task.creation.remote {
+        push(
+            TaskReason::RemoteCreation,
+            format!(
+                "created remotely{}",
+                task.creation
+                    .remote_source
+                    .as_deref()
+                    .map(|s| format!(" from {s}"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    if task.short_lived
+        && let (Some(c), Some(d)) = (task.created, task.deleted)
+    {
+        push(
+            TaskReason::ShortLived,
+            format!("deleted {} after creation", secs(d - c)),
+        );
+    }
+    if task.creation.method == CreationMethod::RegistryOnly {
+        push(TaskReason::RegistryOnly, "only TaskCache registry writes".into());
+    }
+    if task.name.to_ascii_lowercase().starts_with("\\microsoft\\windows\\") {
+        push(
+            TaskReason::BuiltinModified,
+            "a built-in task path was created or changed".into(),
+        );
+    }
+    if let Some(pl) = &task.creation.process
+        && let Some(ct) = cx.hosts.iter().position(|h| host_eq(h, &pl.host)).map(|h| &trees[h])
+        && let Some(creator) = ct.get(pl.id)
+    {
+        // The creator and up to four ancestors: any script host or LOLBin among them? Where
+        // the walk ends at a parent not in the data, its logged image counts too.
+        let mut chain: Vec<&str> = Vec::new();
+        let up = core::iter::once(creator).chain(ct.ancestors(pl.id).map(|(_, p)| p));
+        for p in up {
+            chain.extend(p.image.as_deref());
+            if chain.len() >= 5 {
+                break;
+            }
+            if p.parent().is_none() {
+                chain.extend(p.parent_image.as_deref());
+            }
+        }
+        if let Some(s) = chain.iter().find(|i| is_script_host(i) || is_lolbin(i)) {
+            push(
+                TaskReason::ScriptHostCreator,
+                format!("created by a process chain including {}", file_name(s)),
+            );
+        }
+    }
+    // The declared action itself.
+    if let Some(def) = &task.definition
+        && let Some((cmd, args)) = def.exec()
+    {
+        let full = format!("{cmd} {}", args.unwrap_or(""));
+        if is_lolbin(cmd) {
+            push(
+                TaskReason::Lolbin,
+                format!("the action runs {}, a LOLBin", file_name(cmd)),
+            );
+        }
+        let l = full.to_ascii_lowercase();
+        if (image_stem(cmd) == "powershell" || image_stem(cmd) == "pwsh")
+            && l.split_whitespace()
+                .any(|t| matches!(t, "-e" | "-ec" | "-en" | "-enc" | "-encodedcommand"))
+        {
+            push(
+                TaskReason::EncodedPowerShell,
+                "the action is PowerShell with an encoded command".into(),
+            );
+        }
+        if let Some(w) = user_writable(&full) {
+            push(
+                TaskReason::UserWritablePath,
+                format!("the action uses a path under {w}"),
+            );
+        }
+    }
+    for r in &task.runs {
+        for &i in &r.processes {
+            if let Some(p) = ps.get(i) {
+                process_findings(task, i, p, r.launched == Some(i), &mut out);
+            }
+        }
+        if let Some(p) = r.launched.and_then(|l| ps.get(l)) {
+            let key = rarity_key(&task.name, p);
+            match cx.baseline {
+                Some(b) if b.total() > 0 => {
+                    if b.count(&key.0, &key.1, &key.2) == 0 {
+                        out.push(TaskFinding {
+                            reason: TaskReason::Rare,
+                            detail: format!("never seen in the baseline ({} observations)", b.total()),
+                            process: r.launched,
+                        });
+                    }
+                }
+                _ => {
+                    let n = rarity.shape_count.get(&key).copied().unwrap_or(0);
+                    let total = rarity.task_runs.get(&key.0).copied().unwrap_or(0);
+                    if n == 1 && total >= 3 {
+                        out.push(TaskFinding {
+                            reason: TaskReason::Rare,
+                            detail: format!("this image and command-line shape ran once in {total} runs of the task"),
+                            process: r.launched,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // One finding per (reason, process).
+    let mut seen = Vec::new();
+    out.retain(|f| {
+        let k = (f.reason, f.process);
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
+    out
+}

@@ -1,0 +1,249 @@
+//! Stage 4, runs: TaskScheduler events grouped into runs (by instance id; 129 by engine PID or
+//! time), each run's launched process (the engine PID's process near the run's start), runs
+//! implied by processes the Schedule service launched, and each run's process tree.
+
+use super::context::{BuildContext, after, secs};
+use crate::lineage::model::{LifeKind, TaskRun};
+use crate::lineage::naming::image_stem;
+use crate::lineage::process::{ProcessId, ProcessNode, ProcessTree};
+use crate::lineage::taskxml::TaskAction;
+use crate::winevent::TaskEventKind;
+
+/// Groups the run events (indices into the context's task events) into runs.
+pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) {
+    let window = cx.cfg.run_window.as_micros();
+    for &i in run_events {
+        let t = &cx.task_events[i];
+        let Some(name) = &t.name else { continue };
+        let hs = &mut cx.host[t.host];
+        let slot = hs.task_slot(name);
+        let acc = &mut hs.tasks[slot];
+        let pos = if let Some(id) = &t.instance_id {
+            acc.runs
+                .iter()
+                .position(|r| r.instance_id.as_deref() == Some(id.as_str()))
+        } else {
+            acc.runs.iter().position(|r| {
+                r.engine_pid.is_some()
+                    && r.engine_pid == t.engine_pid
+                    && r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window)
+            })
+        }
+        .or_else(|| {
+            // 129 before the run's 100/200: join the run whose engine PID it names, or the
+            // run that starts right after it.
+            acc.runs.iter().position(|r| {
+                r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window)
+                    && (r.engine_pid.is_none() || t.engine_pid.is_none() || r.engine_pid == t.engine_pid)
+                    && (r.instance_id.is_none() || t.instance_id.is_none())
+            })
+        });
+        let r = match pos {
+            Some(p) => &mut acc.runs[p],
+            None => {
+                acc.runs.push(TaskRun::default());
+                let n = acc.runs.len() - 1;
+                &mut acc.runs[n]
+            }
+        };
+        if r.instance_id.is_none() {
+            r.instance_id = t.instance_id.clone();
+        }
+        r.events.push(t.event_id);
+        r.started = Some(r.started.map_or(t.ts, |s| s.min(t.ts)));
+        use TaskEventKind::*;
+        match t.kind {
+            TimeTriggered | EventTriggered | ManuallyTriggered => r.trigger = Some(t.kind),
+            RunCompleted | ActionCompleted => r.ended = Some(r.ended.map_or(t.ts, |e| e.max(t.ts))),
+            _ => {}
+        }
+        if t.engine_pid.is_some() {
+            r.engine_pid = t.engine_pid;
+        }
+        if t.path.is_some() {
+            r.path = t.path.clone();
+        }
+        if t.action_name.is_some() {
+            r.action_name = t.action_name.clone();
+        }
+        if t.result_code.is_some() {
+            r.result_code = t.result_code.clone();
+        }
+    }
+}
+
+/// True when `p`'s parent is the Schedule service (`svchost.exe ... -s Schedule`).
+fn parent_is_schedule_service(p: &ProcessNode) -> bool {
+    let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
+    let pcmd = p.parent_command_line.as_deref().unwrap_or("").to_ascii_lowercase();
+    pimg == "svchost" && pcmd.contains("-s schedule")
+}
+
+/// The launched process of each logged run: the engine PID's process nearest the run's
+/// start, within the run window.
+pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
+    let window = cx.cfg.run_window.as_micros();
+    for hs in cx.host.iter_mut() {
+        for acc in hs.tasks.iter_mut() {
+            for r in acc.runs.iter_mut() {
+                let (Some(pid), Some(start)) = (r.engine_pid, r.started) else {
+                    continue;
+                };
+                let best = hs
+                    .index
+                    .pid_all(pid)
+                    .iter()
+                    .map(|&j| (j, (hs.procs[j.index()].ts - start).as_micros().abs()))
+                    .filter(|&(_, d)| d <= window)
+                    .min_by_key(|&(_, d)| d);
+                let Some((j, _)) = best else { continue };
+                r.launched = Some(j);
+                hs.launched[j.index()] = true;
+                let p = &hs.procs[j.index()];
+                let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
+                let parent = if parent_is_schedule_service(p) {
+                    "parent is the Schedule service (svchost -s Schedule)".to_owned()
+                } else if matches!(pimg.as_str(), "svchost" | "taskeng" | "taskhostw" | "taskhost") {
+                    format!("parent is {pimg}.exe")
+                } else if pimg.is_empty() {
+                    "parent not logged".to_owned()
+                } else {
+                    format!("parent {pimg}.exe is not a task host")
+                };
+                r.join = Some(format!(
+                    "engine PID {pid} (TaskScheduler {}) = {} started {} from the run's first event; {parent}",
+                    if r.events.contains(&129) { "129" } else { "200" },
+                    p.image_name().unwrap_or("?"),
+                    secs(p.ts - start)
+                ));
+            }
+        }
+    }
+}
+
+/// Runs no TaskScheduler event logged: processes launched by the Schedule service or
+/// `taskeng.exe` (or whose parent cannot tell) that match a task's declared action right after
+/// a registration, or follow a `schtasks /run`; Schedule-service launches matching no task are
+/// kept as unattributed runs.
+pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
+    let window = cx.cfg.run_window;
+    for hs in cx.host.iter_mut() {
+        for j in 0..hs.procs.len() {
+            if hs.launched[j] {
+                continue;
+            }
+            let p = &hs.procs[j];
+            let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
+            let schedule_svc = parent_is_schedule_service(p);
+            let taskeng = pimg == "taskeng";
+            // A parent that cannot tell us (4688 svchost with no command line, or missing).
+            let weak_parent = (pimg == "svchost" && p.parent_command_line.is_none()) || p.parent.is_none();
+            if !(schedule_svc || taskeng || weak_parent) {
+                continue;
+            }
+            let img = p.image.as_deref().map(image_stem).unwrap_or_default();
+            // Action match: the task's Exec command is this image and it was registered or
+            // asked to run shortly before.
+            let action_match = hs.tasks.iter().enumerate().find_map(|(ti, acc)| {
+                let def = acc.defs.last().map(|d| &d.1)?;
+                let matches = def.actions.iter().any(|a| match a {
+                    TaskAction::Exec { command, .. } => image_stem(command) == img,
+                    TaskAction::ComHandler { .. } => img == "taskhostw",
+                    _ => false,
+                });
+                if !matches {
+                    return None;
+                }
+                let ev = acc
+                    .life
+                    .iter()
+                    .filter(|l| {
+                        matches!(l.what, LifeKind::Created | LifeKind::Updated | LifeKind::RunRequested)
+                            && l.ts <= after(p.ts, 1)
+                            && p.ts - l.ts <= window
+                    })
+                    .max_by_key(|l| l.ts)?;
+                Some((
+                    ti,
+                    format!(
+                        "{} matches the declared action and started {} relative to {}",
+                        p.image_name().unwrap_or("?"),
+                        secs(p.ts - ev.ts),
+                        ev.source
+                    ),
+                ))
+            });
+            let requested = if action_match.is_none() && (schedule_svc || taskeng) {
+                hs.tasks.iter().enumerate().find_map(|(ti, acc)| {
+                    let ev = acc
+                        .life
+                        .iter()
+                        .filter(|l| l.what == LifeKind::RunRequested && l.ts <= p.ts && p.ts - l.ts <= window)
+                        .max_by_key(|l| l.ts)?;
+                    Some((
+                        ti,
+                        format!("started {} after {} of this task", secs(p.ts - ev.ts), ev.source),
+                    ))
+                })
+            } else {
+                None
+            };
+            let parent_desc = if schedule_svc {
+                "parent is the Schedule service (svchost -s Schedule)".to_owned()
+            } else if taskeng {
+                format!(
+                    "parent is {}",
+                    p.parent_command_line.as_deref().unwrap_or("taskeng.exe")
+                )
+            } else if p.parent.is_none() {
+                match p.parent_pid {
+                    Some(pp) => format!("parent PID {pp} is not in the data"),
+                    None => "parent unknown".to_owned(),
+                }
+            } else {
+                "parent is svchost.exe".to_owned()
+            };
+            let run = |join: String| TaskRun {
+                started: Some(p.ts),
+                launched: Some(ProcessId::new(j)),
+                join: Some(join),
+                ..TaskRun::default()
+            };
+            match action_match.or(requested) {
+                Some((ti, why)) => {
+                    let r = run(format!("{why}; {parent_desc}"));
+                    hs.tasks[ti].runs.push(r);
+                    hs.launched[j] = true;
+                }
+                None if schedule_svc || taskeng => {
+                    let r = run(parent_desc);
+                    hs.unattributed.push(r);
+                    hs.launched[j] = true;
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// Each run's launched process with all its descendants; runs in time order.
+pub(super) fn process_trees(cx: &mut BuildContext<'_>) {
+    for hs in cx.host.iter_mut() {
+        // The tree is read through a view; the nodes go back unchanged.
+        let tree = ProcessTree::from_nodes(core::mem::take(&mut hs.procs));
+        for acc in hs.tasks.iter_mut() {
+            for r in acc.runs.iter_mut() {
+                if let Some(l) = r.launched {
+                    r.processes = tree.descendants(l);
+                }
+            }
+            acc.runs.sort_by_key(|r| r.started);
+        }
+        for r in hs.unattributed.iter_mut() {
+            if let Some(l) = r.launched {
+                r.processes = tree.descendants(l);
+            }
+        }
+        hs.procs = tree.into_nodes();
+    }
+}
