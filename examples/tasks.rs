@@ -7,7 +7,7 @@
 //! JSON object on one line (JSON lines, as `hunt --json`). `tasks --help` lists every option.
 
 use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
-use beaconstat::{WinReadStats, read_windows_events};
+use beaconstat::{ReadStats, read_windows_events};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let mut b = LineageBuilder::new();
-    let mut stats = WinReadStats::default();
+    let mut stats = ReadStats::default();
     let mut failed = false;
     for f in &files {
         if !std::path::Path::new(f).exists() {
@@ -65,12 +65,12 @@ fn main() -> ExitCode {
         match read_windows_events(f, |rec| b.push_record(rec)) {
             Ok(s) => {
                 if s.skipped > 0 {
-                    eprintln!("{f}: {} records, {} skipped", s.records, s.skipped);
-                    for sk in s.skips.iter().take(5) {
-                        eprintln!("  skipped {}: {}", sk.position, sk.reason);
+                    eprintln!("{f}: {} records, {} skipped", s.events, s.skipped);
+                    for sk in s.skipped_samples.iter().take(5) {
+                        eprintln!("  skipped {sk}");
                     }
                 }
-                stats.add(&s);
+                stats.merge(&s);
             }
             Err(e) => {
                 eprintln!("error: {f}: {e}");
@@ -154,7 +154,7 @@ fn print_run(h: &HostLineage, r: &TaskRun, indent: &str) {
     }
 }
 
-fn print_tree(lin: &Lineage, stats: &WinReadStats) {
+fn print_tree(lin: &Lineage, stats: &ReadStats) {
     for h in &lin.hosts {
         if h.tasks.is_empty() && h.unattributed_runs.is_empty() {
             continue;
@@ -265,8 +265,5 @@ fn print_tree(lin: &Lineage, stats: &WinReadStats) {
     for g in &cov.gaps {
         println!("  gap: {g}");
     }
-    println!(
-        "input: {} records read, {} skipped, {} blank lines",
-        stats.records, stats.skipped, stats.blank
-    );
+    println!("input: {} records read, {} skipped", stats.events, stats.skipped);
 }

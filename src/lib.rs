@@ -97,7 +97,7 @@ mod event;
 pub mod lineage;
 mod names;
 pub mod rank;
-mod read;
+pub mod read;
 mod series;
 pub mod synth;
 mod time;
@@ -117,18 +117,16 @@ pub use names::{
 };
 pub use rank::{Ranked, RankedSeries, Ranker};
 pub use read::{
-    Answer, AnswerIter, Answers, AnyReader, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord,
-    LogKind, NameLogReader, NameRecord, ReadStats, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,
+    Answer, AnswerIter, Answers, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord, LogKind,
+    NameLogReader, NameRecord, ReadOptions, ReadStats, Reader, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,
     ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
-    open_with,
+    read_windows_events,
 };
 pub use series::{GroupBy, Grouper, KeyFn, KeyId, Series, SeriesKey, SeriesSet, SizeField};
 pub use time::{Interval, MICROS_PER_SEC, Timestamp};
 #[cfg(feature = "evtx")]
 pub use winevent::EvtxReader;
-pub use winevent::{
-    WinEventReader, WinReadStats, WinRecord, WinShape, WinSkip, parse_pid, read_windows_events, sysmon_conn_event,
-};
+pub use winevent::{WinEventReader, WinRecord, WinShape, parse_pid, sysmon_conn_event};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

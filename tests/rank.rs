@@ -4,7 +4,7 @@
 use beaconstat::rank::{AdjustmentKind, Channel};
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Action, Allowlist, AnalyzerConfig, AnyReader, ConnEvent, ErrorKind, GroupBy, Grouper, Ranker, Rule, SeriesSet,
+    Action, Allowlist, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Ranker, ReadOptions, Rule, SeriesSet,
     Timestamp, persistence_over, score_set,
 };
 
@@ -194,7 +194,7 @@ fn settings_out_of_range_are_refused() {
 fn the_ranker_matches_the_rule_hunt_used_on_a_generated_network() {
     let scenario = Scenario::builder().hosts(30).days(2.0).seed(7).build();
     let text = scenario.to_zeek_tsv();
-    let mut reader = AnyReader::from_reader(text.as_bytes(), false).unwrap();
+    let mut reader = ReadOptions::new().from_reader(std::io::Cursor::new(text)).unwrap();
     let mut grouper = Grouper::new(GroupBy::PairPort);
     reader.for_each(|ev| grouper.push(&ev)).unwrap();
     let set = grouper.finish();

@@ -1,7 +1,7 @@
 //! Readers on small hand-written fixtures in tests/data/.
 
 use beaconstat::{
-    CsvReader, Format, Interval, Proto, SkipReason, ZeekJsonReader, ZeekReader, ZeekRecord, detect, open, open_with,
+    CsvReader, Format, Interval, Proto, ReadOptions, SkipReason, ZeekJsonReader, ZeekReader, ZeekRecord, detect, open,
 };
 use std::path::PathBuf;
 
@@ -230,13 +230,13 @@ fn open_detects_each_fixture() {
         let bytes = std::fs::read(fixture(name)).unwrap();
         assert_eq!(detect(&bytes), Some(format), "{name}");
         let mut r = open(fixture(name)).unwrap();
-        assert_eq!(r.format(), format);
+        assert_eq!(r.format(), Some(format));
         let mut n = 0;
         r.for_each(|_| n += 1).unwrap();
         assert_eq!(n, events, "{name}");
         assert_eq!(r.stats().events, events);
         // Strict mode stops at the first bad record in each fixture.
-        let mut r = open_with(fixture(name), true).unwrap();
+        let mut r = ReadOptions::new().strict(true).open(fixture(name)).unwrap();
         assert!(r.for_each(|_| {}).is_err(), "{name}");
     }
     let err = open(fixture("missing.log")).unwrap_err();

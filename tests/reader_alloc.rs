@@ -22,7 +22,7 @@ fn steady_state_reading_allocates_nothing() {
         }
     }
     let per_copy = {
-        let mut r = WinEventReader::new(one.as_slice());
+        let mut r = WinEventReader::from_reader(one.as_slice()).unwrap();
         let mut rec = WinRecord::new();
         let mut n = 0u64;
         while r.read_record(&mut rec).unwrap() {
@@ -30,7 +30,7 @@ fn steady_state_reading_allocates_nothing() {
         }
         n
     };
-    let mut rdr = WinEventReader::new(input.as_slice());
+    let mut rdr = WinEventReader::from_reader(input.as_slice()).unwrap();
     let mut rec = WinRecord::new();
     let (mut n, mut conns, mut ports) = (0u64, 0u64, 0u64);
     while rdr.read_record(&mut rec).unwrap() {

@@ -18,18 +18,17 @@
 mod plot;
 
 use beaconstat::rank::Channel;
+use beaconstat::read::Inputs;
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Allowlist, Analyzer, AnyReader, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy, Grouper, Interval,
-    NameLogReader, NameRecord, NameResolver, RankedSeries, Ranker, ReadStats, ResolveStats, ResolvedBy, SeriesKey,
-    SeriesSet, detect, human_secs, read_windows_events, registered_domain, score_set, sysmon_conn_event,
+    Allowlist, Analyzer, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy, Grouper, Interval, NameLogReader,
+    NameRecord, NameResolver, RankedSeries, Ranker, ReadOptions, ReadStats, ResolveStats, ResolvedBy, SeriesKey,
+    SeriesSet, human_secs, registered_domain, score_set,
 };
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 const SITE_ALLOWLIST_DEMO: &str = include_str!("../data/site-allowlist.json");
@@ -160,59 +159,16 @@ fn parse_args() -> Result<Options, String> {
     Ok(o)
 }
 
-/// Whether a file is a name log (`dns*`, `ssl*`, `http*`) rather than a connection log.
-fn is_name_log(f: &std::path::Path) -> bool {
-    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    ["dns", "ssl", "http"].iter().any(|p| name.starts_with(p)) && !name.ends_with(".md")
-}
-
-/// Files to read: each argument, or the conn/dns/ssl/http log files in a directory (sorted by
-/// name, so rotated logs come in time order). Returns (connection logs, name logs).
-fn expand(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
-    let (mut files, mut names) = (Vec::new(), Vec::new());
-    for p in inputs {
-        if p.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let mut found: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    f.is_file() && name.starts_with("conn") && !name.ends_with(".md")
-                })
-                .collect();
-            found.sort();
-            if found.is_empty() {
-                return Err(format!("{}: no conn*.log files in this directory", p.display()));
-            }
-            files.extend(found);
-            let rd = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let mut found: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && is_name_log(f))
-                .collect();
-            found.sort();
-            names.extend(found);
-        } else if is_name_log(p) {
-            names.push(p.clone());
-        } else {
-            files.push(p.clone());
+/// The files to read: each argument, or the logs under a directory (recognised by their
+/// content; see `beaconstat::read::Inputs`).
+fn expand(inputs: &[PathBuf]) -> Result<Inputs, String> {
+    let found = Inputs::scan(inputs).map_err(|e| e.to_string())?;
+    for p in inputs.iter().filter(|p| p.is_dir()) {
+        if !found.connection_logs().any(|f| f.starts_with(p)) {
+            return Err(format!("{}: no connection logs in this directory", p.display()));
         }
     }
-    Ok((files, names))
-}
-
-/// A reader that counts the bytes it has passed on (for the progress bar).
-struct Counting<R> {
-    inner: R,
-    bytes: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
+    Ok(found)
 }
 
 /// (src, name) for a named connection (the resolver has put the FQDN or the registered domain
@@ -224,21 +180,6 @@ fn by_name<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
 /// (src, name) where known, else (src, dst, port).
 fn by_name_or_pair<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
     by_name(e).or_else(|| GroupBy::PairPort.key(e))
-}
-
-/// The format of a file from its first bytes (gzip is looked inside).
-fn sniff(path: &std::path::Path) -> Result<Option<Format>, String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut prefix = vec![0u8; 64 * 1024];
-    let mut filled = 0;
-    while filled < prefix.len() {
-        match file.read(&mut prefix[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        }
-    }
-    Ok(detect(&prefix[..filled]))
 }
 
 fn group_by(name: &str) -> GroupBy {
@@ -291,8 +232,10 @@ fn read_names(o: &Options, files: &[PathBuf], sources: &mut Vec<String>) -> Resu
     b.dns_any_source(o.dns_any_source);
     let mut channels = DnsChannels::new();
     let mut any_dns = false;
+    let mut opts = ReadOptions::new();
+    opts.strict(o.strict);
     for f in files {
-        let mut r = NameLogReader::from_path_with(f, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
+        let mut r = NameLogReader::from_path_with(f, &opts).map_err(|e| format!("{}: {e}", f.display()))?;
         r.for_each(|rec| {
             b.add(&rec);
             if let NameRecord::Dns(d) = rec {
@@ -332,8 +275,9 @@ fn read_all(
     let (resolver, mut info) = read_names(o, name_files, &mut sources)?;
     let use_names = matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain");
     let by_domain = o.group_by == "domain";
-    let mut stats = ReadStats::default();
-    if files.is_empty() {
+    let mut opts = ReadOptions::new();
+    opts.strict(o.strict);
+    let mut reader = if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
         sources.push(format!(
@@ -343,22 +287,16 @@ fn read_all(
             3,
             text.len() as f64 / 1e6
         ));
-        let mut reader = AnyReader::from_reader(text.as_bytes(), o.strict).map_err(|e| e.to_string())?;
-        reader
-            .for_each(|ev| {
-                coverage.see(&ev);
-                grouper.push(&ev);
-            })
-            .map_err(|e| e.to_string())?;
-        stats.merge(reader.stats());
-        return Ok((grouper.finish(), stats, sources, info));
-    }
+        opts.from_reader(std::io::Cursor::new(text.into_bytes()))
+            .map_err(|e| e.to_string())?
+    } else {
+        opts.open_files(files)
+    };
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bytes = Arc::new(AtomicU64::new(0));
     let bar = (total > 50_000_000 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
@@ -369,51 +307,25 @@ fn read_all(
         );
         bar
     });
-    let mut done_before = 0u64;
+    let progress = reader.progress();
     let coverage = &mut *coverage;
-    for f in files {
-        let is_evtx = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx"));
-        if is_evtx || sniff(f)? == Some(Format::WindowsEventJson) {
-            // Sysmon / Windows event logs: network connections are Sysmon event 3, with the
-            // process behind each one.
-            let (mut conns, mut others) = (0u64, 0u64);
-            let st = read_windows_events(f, |rec| match sysmon_conn_event(rec) {
-                Some(ev) => {
-                    coverage.see(&ev);
-                    grouper.push(&ev);
-                    conns += 1;
-                }
-                None => others += 1,
-            })
-            .map_err(|e| format!("{}: {e}", f.display()))?;
-            sources.push(format!(
-                "{} (windows events): {} records, {} Sysmon network connections, {} other events, {} skipped",
-                f.display(),
-                st.records,
-                conns,
-                others,
-                st.skipped
-            ));
-            for s in st.skips.iter().take(3) {
-                sources.push(format!("  skipped {s:?}"));
-            }
-            continue;
-        }
-        let file = std::fs::File::open(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let counting = Counting {
-            inner: file,
-            bytes: Arc::clone(&bytes),
-        };
-        let mut reader = AnyReader::from_reader(counting, o.strict).map_err(|e| format!("{}: {e}", f.display()))?;
-        let mut n = 0u64;
-        let (rstats, meta) = (&mut info.stats, &mut info.meta);
-        let res = reader.for_each(|ev| {
+    let mut n = 0u64;
+    let (rstats, meta) = (&mut info.stats, &mut info.meta);
+    reader
+        .for_each(|ev| {
             coverage.see(&ev);
-            let r = resolver.resolve(&ev);
-            rstats.add(&r);
-            let name = if by_domain { r.domain } else { r.name };
-            match name {
-                Some(n) if use_names => {
+            // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
+            let r = if ev.name.is_some() {
+                None
+            } else {
+                Some(resolver.resolve(&ev))
+            };
+            if let Some(r) = &r {
+                rstats.add(r);
+            }
+            let name = r.as_ref().and_then(|r| if by_domain { r.domain } else { r.name });
+            match (name, &r) {
+                (Some(n), Some(r)) if use_names => {
                     let m = meta.entry_ref_or_default(ev.src, n);
                     let slot = match r.how {
                         ResolvedBy::Uid => 0,
@@ -440,28 +352,31 @@ fn read_all(
             if n.is_multiple_of(1 << 16)
                 && let Some(b) = &bar
             {
-                b.set_position(done_before + bytes.load(Ordering::Relaxed));
+                b.set_position(progress.bytes());
             }
-        });
-        res.map_err(|e| format!("{}: {e}", f.display()))?;
-        let st = reader.stats();
-        sources.push(format!(
-            "{} ({}): {} records, {} events, {} skipped",
-            f.display(),
-            reader.format(),
-            st.records,
-            st.events,
-            st.skipped
-        ));
-        stats.merge(st);
-        done_before += bytes.swap(0, Ordering::Relaxed);
-        if let Some(b) = &bar {
-            b.set_position(done_before);
-        }
-    }
+        })
+        .map_err(|e| e.to_string())?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    for st in reader.files() {
+        let what = st
+            .path
+            .as_ref()
+            .map_or_else(|| "input".to_owned(), |p| p.display().to_string());
+        match st.format {
+            Some(Format::WindowsEventJson | Format::Evtx) => sources.push(format!(
+                "{what} (windows events): {} records, {} Sysmon network connections, {} other events, {} skipped",
+                st.records, st.events, st.ignored, st.skipped
+            )),
+            Some(f) => sources.push(format!(
+                "{what} ({f}): {} records, {} events, {} skipped",
+                st.records, st.events, st.skipped
+            )),
+            None => sources.push(format!("{what} (empty or unreadable): {} skipped", st.skipped)),
+        }
+    }
+    let stats = reader.stats();
     Ok((grouper.finish(), stats, sources, info))
 }
 
@@ -647,7 +562,9 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(missing) = o.inputs.iter().find(|p| !p.exists()) {
         return Err(format!("{}: no such file or directory", missing.display()));
     }
-    let (files, name_files) = expand(&o.inputs)?;
+    let found = expand(&o.inputs)?;
+    let files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
+    let name_files: Vec<PathBuf> = found.name_logs().map(PathBuf::from).collect();
     let mut coverage = NetCoverage::default();
     let (set, stats, sources, names) = read_all(o, &files, &name_files, &mut coverage)?;
     let read_time = started.elapsed();

@@ -4,12 +4,14 @@
 //! Fields may be quoted (`"a,b"`, `""` for a quote, line breaks inside quotes). Columns are
 //! found by name (case-insensitive, with common aliases tried by default) or by index.
 
-use super::input::Lines;
+use super::input::{LineInfo, Lines};
 use super::num::{is_text, parse_count, parse_duration, parse_port};
-use super::{Bad, Common, ReadStats, SkipReason};
+use super::options::ReadOptions;
+use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
 use crate::time::{Interval, Timestamp};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -214,14 +216,31 @@ struct RawCsv {
     bytes_in: Option<u64>,
 }
 
-/// Splits `raw` into unescaped fields. Returns `false` if a quote is left open.
+/// Splits `raw` into unescaped fields. Returns `false` if a quote is left open (the open
+/// field's text so far is the last field; [`split_continue`] goes on with the next line).
 fn split_fields(raw: &[u8], delim: u8, buf: &mut Vec<u8>, ends: &mut Vec<usize>) -> bool {
     buf.clear();
     ends.clear();
+    split_from(raw, false, delim, buf, ends)
+}
+
+/// Continues a split whose last field was left inside an open quote with `more`, the next
+/// line: only the new line is scanned, so a field spanning `k` lines costs `O(k)`, not `O(k²)`.
+fn split_continue(more: &[u8], delim: u8, buf: &mut Vec<u8>, ends: &mut Vec<usize>) -> bool {
+    ends.pop();
+    buf.push(b'\n');
+    split_from(more, true, delim, buf, ends)
+}
+
+/// The field loop, starting inside an open quoted field when `quoted`.
+fn split_from(raw: &[u8], mut quoted: bool, delim: u8, buf: &mut Vec<u8>, ends: &mut Vec<usize>) -> bool {
     let mut i = 0;
     loop {
-        if raw.get(i) == Some(&b'"') {
-            i += 1;
+        if quoted || raw.get(i) == Some(&b'"') {
+            if !quoted {
+                i += 1;
+            }
+            quoted = false;
             loop {
                 let rest = raw.get(i..).unwrap_or_default();
                 let Some(j) = memchr::memchr(b'"', rest) else {
@@ -260,6 +279,28 @@ fn split_fields(raw: &[u8], delim: u8, buf: &mut Vec<u8>, ends: &mut Vec<usize>)
         }
     }
 }
+
+/// The delimiter a header line uses: the most frequent of `,`, `;`, tab and `|` outside
+/// quotes (`,` when there is none).
+fn sniff_delimiter(header: &[u8]) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for &c in header {
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(e) = counts.iter_mut().find(|e| e.0 == c) {
+            e.1 += 1;
+        }
+    }
+    // Ties go to the earlier (more common) delimiter.
+    counts
+        .iter()
+        .fold((b',', 0), |best, &(d, n)| if n > best.1 { (d, n) } else { best })
+        .0
+}
+
+/// How many lines a quoted field may span before it is taken for an unterminated quote.
+const MAX_QUOTED_LINES: usize = 100;
 
 impl CsvRecord {
     /// An empty record.
@@ -445,8 +486,9 @@ impl CsvRecord {
 /// ```
 #[derive(Debug, Clone)]
 pub struct CsvReaderBuilder {
-    common: Common,
-    delimiter: u8,
+    opts: ReadOptions,
+    // None: sniffed from the header line.
+    delimiter: Option<u8>,
     has_headers: bool,
     time: TimeFormat,
     cols: [Option<Column>; N_COLS],
@@ -455,8 +497,8 @@ pub struct CsvReaderBuilder {
 impl Default for CsvReaderBuilder {
     fn default() -> Self {
         CsvReaderBuilder {
-            common: Common::default(),
-            delimiter: b',',
+            opts: ReadOptions::default(),
+            delimiter: None,
             has_headers: true,
             time: TimeFormat::Auto,
             cols: Default::default(),
@@ -500,9 +542,10 @@ impl CsvReaderBuilder {
         host_column, host_index, HOST, "originating host name";
     }
 
-    /// The field delimiter (default `,`).
+    /// The field delimiter. By default it is taken from the header line: the most frequent
+    /// of `,`, `;`, tab and `|` (`,` without a header or when there is none).
     pub fn delimiter(&mut self, d: u8) -> &mut Self {
-        self.delimiter = d;
+        self.delimiter = Some(d);
         self
     }
     /// Whether the first line is a header (default `true`). Without one, set every column by
@@ -518,12 +561,22 @@ impl CsvReaderBuilder {
     }
     /// Strict mode: the first bad record is an error instead of a counted skip.
     pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.common.strict = yes;
+        self.opts.strict(yes);
+        self
+    }
+    /// All the shared settings at once.
+    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
+        self.opts = opts.clone();
+        self
+    }
+    /// The input buffer size in bytes (default 256 KiB).
+    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
+        self.opts.buffer_capacity(bytes);
         self
     }
     /// Records longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
-        self.common.max_line = bytes.max(1);
+    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
+        self.opts.max_record_len(bytes);
         self
     }
 
@@ -533,7 +586,7 @@ impl CsvReaderBuilder {
     /// I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named
     /// column is not in the header or ts/src/dst cannot be found.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<CsvReader<R>> {
-        self.build_input(self.common.lines(rdr, None)?, None)
+        self.build_input(self.opts.lines(rdr, None)?, None)
     }
 
     /// A reader over the file at `path`.
@@ -542,13 +595,14 @@ impl CsvReaderBuilder {
     /// As [`from_reader`](CsvReaderBuilder::from_reader), naming the path for I/O errors.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<CsvReader<File>> {
         let path = path.as_ref();
-        self.build_input(self.common.open(path)?, Some(path.to_owned()))
+        self.build_input(self.opts.open_lines(path)?, Some(path.to_owned()))
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {
         let mut lines = lines;
         let mut headers = Vec::new();
-        let mut stats = ReadStats::default();
+        let mut stats = ReadStats::for_path(path.as_deref());
+        let mut delimiter = self.delimiter.unwrap_or(b',');
         if self.has_headers {
             let mut line = Vec::new();
             loop {
@@ -560,7 +614,8 @@ impl CsvReaderBuilder {
                 }
             }
             let (mut buf, mut ends) = (Vec::new(), Vec::new());
-            split_fields(&line, self.delimiter, &mut buf, &mut ends);
+            delimiter = self.delimiter.unwrap_or_else(|| sniff_delimiter(&line));
+            split_fields(&line, delimiter, &mut buf, &mut ends);
             let mut start = 0;
             for &e in &ends {
                 let h = String::from_utf8_lossy(buf.get(start..e).unwrap_or_default());
@@ -585,9 +640,20 @@ impl CsvReaderBuilder {
         }
         for c in [TS, SRC, DST] {
             if idx[c].is_none() {
+                let shown = |d: u8| {
+                    if d == b'\t' {
+                        "tab".to_owned()
+                    } else {
+                        format!("{:?}", char::from(d))
+                    }
+                };
                 return Err(Error::config(
                     "csv column",
-                    format!("no {} column: set it with the builder", COL_NAMES[c]),
+                    format!(
+                        "no {} column in the header {headers:?} (split at {}): set it with the builder",
+                        COL_NAMES[c],
+                        shown(delimiter)
+                    ),
                 ));
             }
         }
@@ -596,18 +662,34 @@ impl CsvReaderBuilder {
             lines,
             path,
             stats,
-            strict: self.common.strict,
-            delimiter: self.delimiter,
-            max_line: self.common.max_line,
+            strict: self.opts.strict,
+            delimiter,
+            max_line: self.opts.max_record_len,
             map: Arc::new(Map {
                 idx,
                 headers,
                 time: self.time,
             }),
-            tmp: Vec::new(),
+            replay: Replay::default(),
             rec: CsvRecord::new(),
+            raw: None,
         })
     }
+}
+
+/// Lines read ahead while looking for the end of a quoted field that never closed: they are
+/// read again as records of their own (the reader resynchronises at the line after the bad
+/// record's first line, so an unterminated quote costs one record, not the rest of the file).
+#[derive(Debug, Default)]
+struct Replay {
+    // The lines' bytes; emptied when `lines` is.
+    buf: Vec<u8>,
+    // Ranges into `buf`, in reading order.
+    lines: VecDeque<(usize, usize, LineInfo)>,
+    // Scratch: the continuation lines of the record being read (ranges into its `raw`).
+    cont: Vec<(usize, usize, LineInfo)>,
+    // Scratch for one continuation line.
+    tmp: Vec<u8>,
 }
 
 /// Reads CSV connection logs into borrowed [`ConnEvent`]s (see [`CsvReaderBuilder`]).
@@ -633,8 +715,10 @@ pub struct CsvReader<R: Read> {
     delimiter: u8,
     max_line: usize,
     map: Arc<Map>,
-    tmp: Vec<u8>,
+    replay: Replay,
     rec: CsvRecord,
+    // The event `advance` stopped at, as ranges into `rec`.
+    raw: Option<RawCsv>,
 }
 
 struct Parts<'a, R: Read> {
@@ -644,15 +728,31 @@ struct Parts<'a, R: Read> {
     delimiter: u8,
     max_line: usize,
     map: &'a Arc<Map>,
-    tmp: &'a mut Vec<u8>,
+    replay: &'a mut Replay,
 }
 
 impl<R: Read> Parts<'_, R> {
+    /// The next line into `out`: a replayed one first, else from the input.
+    fn next_line(lines: &mut Lines<R>, replay: &mut Replay, out: &mut Vec<u8>) -> std::io::Result<Option<LineInfo>> {
+        if let Some((s, e, info)) = replay.lines.pop_front() {
+            out.clear();
+            out.extend_from_slice(replay.buf.get(s..e).unwrap_or_default());
+            if replay.lines.is_empty() {
+                replay.buf.clear();
+            }
+            return Ok(Some(info));
+        }
+        lines.next_line(out)
+    }
+
     fn read(&mut self, rec: &mut CsvRecord) -> Result<bool> {
         loop {
-            let info = match self.lines.next_line(&mut rec.raw) {
+            let info = match Self::next_line(self.lines, self.replay, &mut rec.raw) {
                 Ok(Some(i)) => i,
-                Ok(None) => return Ok(false),
+                Ok(None) => {
+                    self.lines.count_damage(self.stats);
+                    return Ok(false);
+                }
                 Err(e) => return Err(Error::io(self.path.clone(), e)),
             };
             if rec.raw.trim_ascii().is_empty() {
@@ -664,20 +764,59 @@ impl<R: Read> Parts<'_, R> {
             if !Arc::ptr_eq(rec.map.get_or_insert_with(|| self.map.clone()), self.map) {
                 rec.map = Some(self.map.clone());
             }
-            while !split_fields(&rec.raw, self.delimiter, &mut rec.buf, &mut rec.ends) {
-                // A quoted field spans lines: append the next one.
-                let more = match self.lines.next_line(self.tmp) {
+            if split_fields(&rec.raw, self.delimiter, &mut rec.buf, &mut rec.ends) {
+                return Ok(true);
+            }
+            // A quoted field spans lines: scan each next line only, up to the caps.
+            self.replay.cont.clear();
+            let mut tmp = core::mem::take(&mut self.replay.tmp);
+            let closed = self.continue_quoted(rec, &mut tmp);
+            self.replay.tmp = tmp;
+            if closed? {
+                return Ok(true);
+            }
+            // Unterminated: the record is its first line; the lines after it are read again.
+            let Replay { buf, lines, cont, .. } = &mut *self.replay;
+            for &(s, e, info) in cont.iter().rev() {
+                let b = buf.len();
+                buf.extend_from_slice(rec.raw.get(s..e.min(rec.raw.len())).unwrap_or_default());
+                lines.push_front((b, buf.len(), info));
+            }
+            cont.clear();
+            let first = memchr::memchr(b'\n', &rec.raw).unwrap_or(rec.raw.len());
+            rec.raw.truncate(first);
+            split_fields(&rec.raw, self.delimiter, &mut rec.buf, &mut rec.ends);
+            return Ok(true);
+        }
+    }
+
+    /// Appends the lines after a record's open quote until it closes (`true`), or a cap or
+    /// the end of input is reached (`false`, with [`SkipReason::BadQuote`]).
+    fn continue_quoted(&mut self, rec: &mut CsvRecord, tmp: &mut Vec<u8>) -> Result<bool> {
+        {
+            loop {
+                let more = match Self::next_line(self.lines, self.replay, tmp) {
                     Ok(m) => m,
                     Err(e) => return Err(Error::io(self.path.clone(), e)),
                 };
-                if more.is_none() || rec.raw.len() + self.tmp.len() > self.max_line {
+                let tmp = &*tmp;
+                let Some(more) = more else {
                     rec.bad = Some(Bad::new(SkipReason::BadQuote));
-                    break;
-                }
+                    return Ok(false);
+                };
+                let at = rec.raw.len() + 1;
+                self.replay.cont.push((at, at + tmp.len(), more));
                 rec.raw.push(b'\n');
-                rec.raw.extend_from_slice(self.tmp);
+                rec.raw.extend_from_slice(tmp);
+                if more.too_long || rec.raw.len() > self.max_line || self.replay.cont.len() > MAX_QUOTED_LINES {
+                    rec.bad = Some(Bad::new(SkipReason::BadQuote));
+                    return Ok(false);
+                }
+                if split_continue(tmp, self.delimiter, &mut rec.buf, &mut rec.ends) {
+                    self.replay.cont.clear();
+                    return Ok(true);
+                }
             }
-            return Ok(true);
         }
     }
 }
@@ -715,7 +854,7 @@ impl<R: Read> CsvReader<R> {
                 delimiter: self.delimiter,
                 max_line: self.max_line,
                 map: &self.map,
-                tmp: &mut self.tmp,
+                replay: &mut self.replay,
             },
             &mut self.rec,
         )
@@ -739,15 +878,22 @@ impl<R: Read> CsvReader<R> {
     /// # Errors
     /// I/O errors; in strict mode, the first bad record.
     pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        if self.advance()? { Ok(self.current()) } else { Ok(None) }
+    }
+
+    /// Reads up to the next good record (counting bad ones); `false` at end of input.
+    pub(crate) fn advance(&mut self) -> Result<bool> {
         loop {
             let (mut parts, rec) = self.parts();
             if !parts.read(rec)? {
-                return Ok(None);
+                self.raw = None;
+                return Ok(false);
             }
             match self.rec.raw_event() {
                 Ok(r) => {
                     self.stats.events += 1;
-                    return Ok(Some(self.rec.resolve(r)));
+                    self.raw = Some(r);
+                    return Ok(true);
                 }
                 Err(bad) => {
                     if self.strict {
@@ -757,6 +903,11 @@ impl<R: Read> CsvReader<R> {
                 }
             }
         }
+    }
+
+    /// The event [`advance`](CsvReader::advance) stopped at.
+    pub(crate) fn current(&self) -> Option<ConnEvent<'_>> {
+        self.raw.map(|r| self.rec.resolve(r))
     }
 
     /// Like `next_event`, also handing out the record the event came from, for its other
@@ -794,6 +945,10 @@ impl<R: Read> CsvReader<R> {
     /// What has been read so far (the header row is not a record).
     pub fn stats(&self) -> &ReadStats {
         &self.stats
+    }
+
+    pub(crate) fn stats_mut(&mut self) -> &mut ReadStats {
+        &mut self.stats
     }
 }
 

@@ -1,16 +1,9 @@
-//! Format detection from a file's first bytes, and [`open`]: one call from a path to the
-//! right reader.
+//! Format detection from a file's first bytes, and what a log holds (its Zeek `#path`), so
+//! [`open`](crate::open) and [`Inputs`](crate::read::Inputs) pick the right reader.
 
-use super::Common;
 use super::input::GZIP_MAGIC;
-use super::{CsvReader, ZeekJsonReader, ZeekReader};
-use super::{CsvReaderBuilder, ReadStats, ZeekJsonReaderBuilder, ZeekReaderBuilder};
-use crate::error::{Error, Result};
-use crate::event::ConnEvent;
 use core::fmt;
-use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
 /// An input format this crate knows about.
 ///
@@ -21,6 +14,7 @@ use std::path::Path;
 /// assert_eq!(detect(br#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1"}"#), Some(Format::ZeekJson));
 /// assert_eq!(detect(br#"{"EventID":3,"Image":"C:\\x.exe"}"#), Some(Format::WindowsEventJson));
 /// assert_eq!(detect(b"timestamp,src_ip,dst_ip\n1,a,b\n"), Some(Format::Csv));
+/// assert_eq!(detect(b"ElfFile\0rest of an EVTX header"), Some(Format::Evtx));
 /// assert_eq!(detect(b"\x00\x01binary"), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,19 +27,24 @@ pub enum Format {
     ZeekJson,
     /// CSV with a header row.
     Csv,
-    /// Windows events as JSON lines (Sysmon, Security log; `EventID` keys). Detected so a
-    /// caller can route it, but not read by this module.
+    /// Windows events as JSON lines (Sysmon, Security log; `EventID` keys).
     WindowsEventJson,
+    /// Native Windows `.evtx` files (read with the `evtx` feature).
+    Evtx,
+    /// A `.zip` archive (how public Windows datasets ship): unpack it to read its logs.
+    Zip,
 }
 
 impl Format {
-    /// A short name (`zeek-tsv`, `zeek-json`, `csv`, `windows-event-json`).
+    /// A short name (`zeek-tsv`, `zeek-json`, `csv`, `windows-event-json`, `evtx`, `zip`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::ZeekTsv => "zeek-tsv",
             Format::ZeekJson => "zeek-json",
             Format::Csv => "csv",
             Format::WindowsEventJson => "windows-event-json",
+            Format::Evtx => "evtx",
+            Format::Zip => "zip",
         }
     }
 }
@@ -56,12 +55,22 @@ impl fmt::Display for Format {
     }
 }
 
-/// Guesses the format from a file's first bytes (a few KiB is plenty). Gzip input is
+/// EVTX's file magic.
+pub(crate) const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+/// A zip archive's local file header (and the empty archive's end record).
+const ZIP_MAGIC: [&[u8]; 2] = [b"PK\x03\x04", b"PK\x05\x06"];
+/// How many lines detection looks at for one that decides (bad or foreign first lines are
+/// looked past).
+const LINES_LOOKED_AT: usize = 32;
+
+/// Guesses the format from a file's first bytes (64 KiB is plenty). Gzip input is
 /// decompressed as far as `prefix` allows. `None` if nothing matches.
 ///
-/// Rules, on the first line: `#separator`, `#fields` or `#path` → Zeek TSV; a JSON object
-/// with `EventID`/`winlog` keys → Windows event JSON; one with `id.orig_h` (or a nested
-/// `orig_h`) → Zeek JSON; printable text with `,`, `;` or tab and a letter → CSV.
+/// Binary magic first (EVTX's `ElfFile`, zip's `PK`); then, on the first lines that decide
+/// (blank, malformed or foreign lines are looked past, up to 32 lines): `#separator`,
+/// `#fields` or `#path` → Zeek TSV; a JSON object with `EventID`/`winlog` keys → Windows event
+/// JSON; one with `id.orig_h` (or a nested `orig_h`) → Zeek JSON; printable text with `,`,
+/// `;`, tab or `|` and a letter → CSV.
 ///
 /// # Example
 /// ```
@@ -72,36 +81,38 @@ impl fmt::Display for Format {
 /// let bytes = gz.finish().unwrap();
 /// assert_eq!(detect(&bytes), Some(Format::ZeekTsv));
 /// assert_eq!(detect(b"[1, 2]"), None);
+/// // A broken first line is looked past.
+/// assert_eq!(detect(b"{\"ts\":1,\"id.orig_h\n{\"ts\":2,\"id.orig_h\":\"a\"}\n"), Some(Format::ZeekJson));
 /// ```
 pub fn detect(prefix: &[u8]) -> Option<Format> {
     if prefix.starts_with(&GZIP_MAGIC) {
-        let mut dec = flate2::read::MultiGzDecoder::new(prefix);
-        let mut out = Vec::new();
-        let mut chunk = [0u8; 8192];
-        // A truncated stream ends in an error: keep what was decoded before it.
-        while out.len() < 64 * 1024 {
-            match dec.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
-            }
-        }
-        return detect_text(&out);
+        return detect_text(&gunzip_prefix(prefix, 64 * 1024));
     }
     detect_text(prefix)
 }
 
-fn detect_text(b: &[u8]) -> Option<Format> {
-    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
-    let b = b.trim_ascii_start();
-    let first = match memchr::memchr(b'\n', b) {
-        Some(i) => &b[..i],
-        None => b,
-    };
-    let has = |needle: &[u8]| memchr::memmem::find(first, needle).is_some();
-    if first.starts_with(b"#separator") || first.starts_with(b"#fields") || first.starts_with(b"#path") {
+/// As much of a gzip stream's start as decodes, up to `limit` bytes (a truncated stream
+/// ends in an error: what was decoded before it is kept).
+fn gunzip_prefix(prefix: &[u8], limit: usize) -> Vec<u8> {
+    let mut dec = flate2::read::MultiGzDecoder::new(prefix);
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while out.len() < limit {
+        match dec.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+    out
+}
+
+/// What one line says about the format.
+fn line_format(line: &[u8]) -> Option<Format> {
+    let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+    if line.starts_with(b"#separator") || line.starts_with(b"#fields") || line.starts_with(b"#path") {
         return Some(Format::ZeekTsv);
     }
-    if first.starts_with(b"{") {
+    if line.starts_with(b"{") {
         if has(b"\"EventID\"") || has(b"\"EventId\"") || has(b"\"event_id\"") || has(b"\"winlog\"") {
             return Some(Format::WindowsEventJson);
         }
@@ -111,161 +122,159 @@ fn detect_text(b: &[u8]) -> Option<Format> {
         return None;
     }
     // CSV: a header line of printable text with a delimiter and at least one letter.
-    let printable = first
+    let printable = line
         .iter()
         .all(|&c| c == b'\t' || c == b'\r' || (0x20..0x7f).contains(&c) || c >= 0x80);
-    let delim = first.iter().any(|&c| matches!(c, b',' | b';' | b'\t'));
-    if printable && delim && first.iter().any(u8::is_ascii_alphabetic) {
+    let delim = line.iter().any(|&c| matches!(c, b',' | b';' | b'\t' | b'|'));
+    if printable && delim && line.iter().any(u8::is_ascii_alphabetic) {
         return Some(Format::Csv);
     }
     None
 }
 
-/// Any of this module's readers, chosen by [`open`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AnyReader<R: Read = File> {
-    /// Zeek TSV.
-    ZeekTsv(Box<ZeekReader<R>>),
-    /// Zeek JSON.
-    ZeekJson(Box<ZeekJsonReader<R>>),
-    /// CSV.
-    Csv(Box<CsvReader<R>>),
+/// Detection on decompressed text.
+pub(crate) fn detect_text(b: &[u8]) -> Option<Format> {
+    if b.starts_with(EVTX_MAGIC) {
+        return Some(Format::Evtx);
+    }
+    if ZIP_MAGIC.iter().any(|m| b.starts_with(m)) {
+        return Some(Format::Zip);
+    }
+    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
+    let mut json_seen = false;
+    for line in b
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(LINES_LOOKED_AT)
+    {
+        let line = line.trim_ascii_start();
+        match line_format(line) {
+            // CSV is only ever the first line (a header); JSON logs are looked into further.
+            Some(Format::Csv) if json_seen => continue,
+            Some(f) => return Some(f),
+            None if line.starts_with(b"{") => json_seen = true,
+            None if line.starts_with(b"#") => {}
+            // A first line that is neither JSON nor a header: not a log this crate reads.
+            None if !json_seen => return None,
+            None => {}
+        }
+    }
+    None
 }
 
-impl<R: Read> AnyReader<R> {
-    /// Detects the format of `rdr` (plain or gzip) and builds its reader.
-    ///
-    /// # Errors
-    /// I/O errors; a [`Format`](crate::ErrorKind::Format) error for unknown input or
-    /// Windows event JSON (read that with the Windows event reader); CSV column errors.
-    ///
-    /// # Example
-    /// ```
-    /// use beaconstat::{AnyReader, Format};
-    /// let data = "ts,src,dst,dst_port\n1.5,10.0.0.1,10.0.0.2,443\n";
-    /// let mut r = AnyReader::from_reader(data.as_bytes(), false)?;
-    /// assert_eq!(r.format(), Format::Csv);
-    /// assert_eq!(r.next_event()?.unwrap().dst_port, Some(443));
-    /// # Ok::<(), beaconstat::Error>(())
-    /// ```
-    pub fn from_reader(rdr: R, strict: bool) -> Result<AnyReader<R>> {
-        Self::build(rdr, strict, None)
-    }
+/// What a file's first bytes say about which log it is: the Zeek `#path` (or JSON `_path`, or
+/// the kind the keys point to) and the `#open` stamp.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Sniff {
+    pub(crate) format: Option<Format>,
+    /// `#path` / `_path`, or for Zeek JSON without one, the log its keys point to.
+    pub(crate) zeek_path: Option<String>,
+    /// `#open` (Zeek TSV): with `#path`, names one log file whatever its file name.
+    pub(crate) zeek_open: Option<String>,
+    /// The input is empty (or blank).
+    pub(crate) empty: bool,
+}
 
-    fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<AnyReader<R>> {
-        let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let mut lines = Common::default().lines(rdr, path)?;
-        let head = lines.peek(4096).map_err(io)?;
-        let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
-        let format =
-            detect_text(head).ok_or_else(|| Error::format(format!("{what}: not a Zeek, Zeek JSON or CSV log")))?;
-        let path_buf = path.map(Path::to_path_buf);
-        Ok(match format {
-            Format::ZeekTsv => AnyReader::ZeekTsv(Box::new(
-                ZeekReaderBuilder::new().strict(strict).build_input(lines, path_buf),
-            )),
-            Format::ZeekJson => AnyReader::ZeekJson(Box::new(
-                ZeekJsonReaderBuilder::new().strict(strict).build_input(lines, path_buf),
-            )),
-            Format::Csv => AnyReader::Csv(Box::new(
-                CsvReaderBuilder::new().strict(strict).build_input(lines, path_buf)?,
-            )),
-            Format::WindowsEventJson => {
-                return Err(Error::format(format!(
-                    "{what}: Windows event JSON (Sysmon/EventID): use the Windows event reader"
-                )));
+/// Sniffs decompressed text (a file's first 64 KiB).
+pub(crate) fn sniff_text(b: &[u8]) -> Sniff {
+    let format = detect_text(b);
+    let mut s = Sniff {
+        format,
+        empty: b.trim_ascii().is_empty(),
+        ..Sniff::default()
+    };
+    let directive = |line: &[u8], key: &[u8]| -> Option<String> {
+        let rest = line.strip_prefix(key)?;
+        let v = rest.strip_prefix(b"\t").or_else(|| rest.strip_prefix(b" "))?;
+        Some(String::from_utf8_lossy(v.trim_ascii()).into_owned())
+    };
+    match format {
+        Some(Format::ZeekTsv) => {
+            for line in b.split(|&c| c == b'\n').take_while(|l| l.first() == Some(&b'#')) {
+                if let Some(v) = directive(line, b"#path") {
+                    s.zeek_path.get_or_insert(v);
+                } else if let Some(v) = directive(line, b"#open") {
+                    s.zeek_open.get_or_insert(v);
+                }
             }
-        })
-    }
-
-    /// The format being read.
-    pub fn format(&self) -> Format {
-        match self {
-            AnyReader::ZeekTsv(_) => Format::ZeekTsv,
-            AnyReader::ZeekJson(_) => Format::ZeekJson,
-            AnyReader::Csv(_) => Format::Csv,
         }
-    }
-
-    /// The next event; `None` at end of input.
-    ///
-    /// # Errors
-    /// I/O errors; in strict mode, the first bad record.
-    pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
-        match self {
-            AnyReader::ZeekTsv(r) => r.next_event(),
-            AnyReader::ZeekJson(r) => r.next_event(),
-            AnyReader::Csv(r) => r.next_event(),
+        Some(Format::ZeekJson) => {
+            let line = b
+                .split(|&c| c == b'\n')
+                .find(|l| line_format(l.trim_ascii_start()) == Some(Format::ZeekJson))
+                .unwrap_or_default();
+            s.zeek_path = json_path(line).or_else(|| json_kind(line).map(str::to_owned));
         }
+        _ => {}
     }
+    s
+}
 
-    /// Calls `f` with every event until the end of input.
-    ///
-    /// # Errors
-    /// As [`next_event`](AnyReader::next_event).
-    pub fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, f: F) -> Result<()> {
-        match self {
-            AnyReader::ZeekTsv(r) => r.for_each(f),
-            AnyReader::ZeekJson(r) => r.for_each(f),
-            AnyReader::Csv(r) => r.for_each(f),
-        }
-    }
+/// A Zeek JSON line's `"_path"` value (written by `LogAscii::use_json` with `_path` logging).
+fn json_path(line: &[u8]) -> Option<String> {
+    let at = memchr::memmem::find(line, b"\"_path\"")?;
+    let rest = line
+        .get(at + 7..)?
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
 
-    /// What has been read so far.
-    pub fn stats(&self) -> &ReadStats {
-        match self {
-            AnyReader::ZeekTsv(r) => r.stats(),
-            AnyReader::ZeekJson(r) => r.stats(),
-            AnyReader::Csv(r) => r.stats(),
-        }
+/// The log a Zeek JSON line's keys point to, as the name-log reader decides it.
+fn json_kind(line: &[u8]) -> Option<&'static str> {
+    let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
+    if has(b"\"query\"") {
+        Some("dns")
+    } else if has(b"\"server_name\"") || has(b"\"cipher\"") {
+        Some("ssl")
+    } else if has(b"\"method\"") || has(b"\"uri\"") {
+        Some("http")
+    } else if has(b"\"conn_state\"") || has(b"\"history\"") || has(b"\"orig_bytes\"") {
+        Some("conn")
+    } else {
+        None
     }
 }
 
-/// Opens a connection log of any supported format (plain or gzip), skipping bad records.
-///
-/// # Errors
-/// As [`AnyReader::from_reader`], with the path named.
-///
-/// # Example
-/// ```
-/// # fn main() -> beaconstat::Result<()> {
-/// let dir = std::env::temp_dir().join(format!("beaconstat-open-doc-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
-/// let path = dir.join("conn.log");
-/// std::fs::write(&path, "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n1.0\ta\tb\n")
-///     .map_err(|e| beaconstat::Error::io(None, e))?;
-/// let mut r = beaconstat::open(&path)?;
-/// assert_eq!(r.format(), beaconstat::Format::ZeekTsv);
-/// assert_eq!(r.next_event()?.map(|e| e.dst), Some("b"));
-/// # std::fs::remove_dir_all(&dir).ok();
-/// # Ok(()) }
-/// ```
-pub fn open<P: AsRef<Path>>(path: P) -> Result<AnyReader<File>> {
-    open_with(path, false)
+/// Sniffs raw bytes (gzip decompressed as far as they allow).
+#[cfg(test)]
+pub(crate) fn sniff(prefix: &[u8]) -> Sniff {
+    if prefix.starts_with(&GZIP_MAGIC) {
+        return sniff_text(&gunzip_prefix(prefix, 64 * 1024));
+    }
+    sniff_text(prefix)
 }
 
-/// [`open`], choosing strict mode (the first bad record is an error).
-///
-/// # Errors
-/// As [`open`].
-///
-/// # Example
-/// ```
-/// # fn main() -> beaconstat::Result<()> {
-/// let dir = std::env::temp_dir().join(format!("beaconstat-open-with-doc-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
-/// let path = dir.join("flows.csv");
-/// std::fs::write(&path, "ts,src,dst\n1,a,b\nbad,a,b\n").map_err(|e| beaconstat::Error::io(None, e))?;
-/// let mut r = beaconstat::open_with(&path, true)?;
-/// assert!(r.next_event()?.is_some());
-/// let err = r.next_event().unwrap_err();
-/// assert_eq!(err.position().map(|p| p.line), Some(3));
-/// # std::fs::remove_dir_all(&dir).ok();
-/// # Ok(()) }
-/// ```
-pub fn open_with<P: AsRef<Path>>(path: P, strict: bool) -> Result<AnyReader<File>> {
-    let path = path.as_ref();
-    let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-    AnyReader::build(f, strict, Some(path))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_looks_past_bad_and_foreign_lines() {
+        let bad_then_conn = b"{\"oops\n{\"ts\":1,\"id.orig_h\":\"a\",\"id.resp_h\":\"b\"}\n";
+        assert_eq!(detect(bad_then_conn), Some(Format::ZeekJson));
+        let other_then_win = b"{\"msg\":\"hello\"}\n{\"EventID\":1}\n";
+        assert_eq!(detect(other_then_win), Some(Format::WindowsEventJson));
+        // A first record cut off by the prefix still decides on the keys seen.
+        let mut huge = b"{\"ts\":1,\"id.orig_h\":\"a\",\"history\":\"".to_vec();
+        huge.extend(std::iter::repeat_n(b'x', 100_000));
+        assert_eq!(detect(&huge[..65536]), Some(Format::ZeekJson));
+        assert_eq!(detect(b"plain words\n"), None);
+        assert_eq!(detect(b"PK\x03\x04zip"), Some(Format::Zip));
+    }
+
+    #[test]
+    fn sniff_reads_path_open_and_json_kinds() {
+        let s = sniff(b"#separator \\x09\n#path\tconn-summary\n#open\t2024-01-01-00-00-00\n#fields\tts\n");
+        assert_eq!(s.zeek_path.as_deref(), Some("conn-summary"));
+        assert_eq!(s.zeek_open.as_deref(), Some("2024-01-01-00-00-00"));
+        let s = sniff(br#"{"_path":"dns","ts":1,"id.orig_h":"a","query":"x"}"#);
+        assert_eq!(s.zeek_path.as_deref(), Some("dns"));
+        let s = sniff(br#"{"ts":1,"id.orig_h":"a","server_name":"x"}"#);
+        assert_eq!(s.zeek_path.as_deref(), Some("ssl"));
+        assert!(sniff(b"  \n").empty);
+    }
 }

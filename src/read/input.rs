@@ -1,6 +1,7 @@
 //! Input with transparent gzip, and a line splitter over one growable buffer that tracks
 //! positions and can hand out lines in place (no copy).
 
+use super::stats::{ReadStats, SkipReason};
 use crate::error::Position;
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
@@ -79,10 +80,14 @@ pub(crate) struct Lines<R: Read> {
     line: u64,
     byte: u64,
     max_line: usize,
+    // Lenient: a read error ends the input (kept in `error`) instead of failing the read, so a
+    // truncated or corrupt stream keeps the lines before the damage.
+    tolerant: bool,
+    error: Option<io::Error>,
 }
 
 impl<R: Read> Lines<R> {
-    pub(crate) fn new(input: Input<R>, capacity: usize, max_line: usize) -> Self {
+    pub(crate) fn new(input: Input<R>, capacity: usize, max_line: usize, tolerant: bool) -> Self {
         Lines {
             input,
             buf: vec![0; capacity.max(64)],
@@ -92,7 +97,33 @@ impl<R: Read> Lines<R> {
             line: 0,
             byte: 0,
             max_line: max_line.max(1),
+            tolerant,
+            error: None,
         }
+    }
+
+    /// At the end of a lenient input: if a read error ended it early, counts the unreadable
+    /// rest as one [`SkipReason::Truncated`] record at the position where it stopped.
+    pub(crate) fn count_damage(&mut self, stats: &mut ReadStats) {
+        if let Some(e) = self.error.take() {
+            let what = if self.input.is_gzip() {
+                "gzip stream truncated, corrupt or followed by garbage"
+            } else {
+                "read error"
+            };
+            stats.skip_detail(
+                1,
+                self.position(),
+                SkipReason::Truncated,
+                format!("{what}: {e}; the rest of the input is not read"),
+            );
+        }
+    }
+
+    /// The buffer's current size (it grows to hold the longest line up to the cap).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len()
     }
 
     /// The buffer the ranges from [`Lines::next_slice`] point into.
@@ -127,6 +158,11 @@ impl<R: Read> Lines<R> {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if self.tolerant => {
+                    self.eof = true;
+                    self.error = Some(e);
+                    return Ok(0);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -254,7 +290,7 @@ mod tests {
     fn lines_across_refills_growth_and_long_lines() {
         let text = b"a\r\nbb\n\nccc-this-line-is-long\nlast";
         for chunk in [1, 2, 3, 7, 100] {
-            let mut l = Lines::new(Input::new(Trickle(text, chunk)).unwrap(), 64, 10);
+            let mut l = Lines::new(Input::new(Trickle(text, chunk)).unwrap(), 64, 10, false);
             let mut out = Vec::new();
             let mut got = Vec::new();
             while let Some(info) = l.next_line(&mut out).unwrap() {

@@ -7,7 +7,8 @@
 
 use super::input::Lines;
 use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
-use super::{Bad, Common, ReadStats, SkipReason};
+use super::options::ReadOptions;
+use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
 use crate::time::{Interval, Timestamp};
@@ -674,7 +675,7 @@ struct RawJson {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ZeekJsonReaderBuilder {
-    common: Common,
+    opts: ReadOptions,
 }
 
 impl ZeekJsonReaderBuilder {
@@ -684,17 +685,22 @@ impl ZeekJsonReaderBuilder {
     }
     /// Strict mode: the first bad record is an error instead of a counted skip.
     pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.common.strict = yes;
+        self.opts.strict(yes);
+        self
+    }
+    /// All the shared settings at once.
+    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
+        self.opts = opts.clone();
         self
     }
     /// The input buffer size in bytes (default 256 KiB).
     pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
-        self.common.buffer_capacity = bytes.max(64);
+        self.opts.buffer_capacity(bytes);
         self
     }
     /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
-        self.common.max_line = bytes.max(1);
+    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
+        self.opts.max_record_len(bytes);
         self
     }
     /// A reader over `rdr` (gzip detected by its magic bytes).
@@ -702,7 +708,7 @@ impl ZeekJsonReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
-        Ok(self.build_input(self.common.lines(rdr, None)?, None))
+        Ok(self.build_input(self.opts.lines(rdr, None)?, None))
     }
     /// A reader over the file at `path`.
     ///
@@ -710,16 +716,17 @@ impl ZeekJsonReaderBuilder {
     /// An I/O error naming the path.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
         let path = path.as_ref();
-        Ok(self.build_input(self.common.open(path)?, Some(path.to_owned())))
+        Ok(self.build_input(self.opts.open_lines(path)?, Some(path.to_owned())))
     }
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
         ZeekJsonReader {
             lines,
+            stats: ReadStats::for_path(path.as_deref()),
             path,
-            stats: ReadStats::default(),
-            strict: self.common.strict,
+            strict: self.opts.strict,
             rec: ZeekJsonRecord::new(),
             parsed: Parsed::default(),
+            raw: None,
         }
     }
 }
@@ -750,6 +757,8 @@ pub struct ZeekJsonReader<R: Read> {
     rec: ZeekJsonRecord,
     // Scan state for the in-place path of `for_each`.
     parsed: Parsed,
+    // The event `advance` stopped at, as spans into `rec`.
+    raw: Option<RawJson>,
 }
 
 impl ZeekJsonReader<File> {
@@ -785,7 +794,10 @@ impl<R: Read> ZeekJsonReader<R> {
         loop {
             let info = match lines.next_line(&mut rec.line) {
                 Ok(Some(i)) => i,
-                Ok(None) => return Ok(false),
+                Ok(None) => {
+                    lines.count_damage(stats);
+                    return Ok(false);
+                }
                 Err(e) => return Err(Error::io(path.clone(), e)),
             };
             if rec.line.iter().all(u8::is_ascii_whitespace) && !info.too_long {
@@ -815,14 +827,21 @@ impl<R: Read> ZeekJsonReader<R> {
     /// # Errors
     /// I/O errors; in strict mode, the first bad record.
     pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        if self.advance()? { Ok(self.current()) } else { Ok(None) }
+    }
+
+    /// Reads up to the next good record (counting bad ones); `false` at end of input.
+    pub(crate) fn advance(&mut self) -> Result<bool> {
         loop {
             if !Self::read_into(&mut self.lines, &self.path, &mut self.stats, &mut self.rec)? {
-                return Ok(None);
+                self.raw = None;
+                return Ok(false);
             }
             match self.rec.view().raw() {
                 Ok(raw) => {
                     self.stats.events += 1;
-                    return Ok(Some(self.rec.view().resolve(raw)));
+                    self.raw = Some(raw);
+                    return Ok(true);
                 }
                 Err(bad) => {
                     if self.strict {
@@ -832,6 +851,11 @@ impl<R: Read> ZeekJsonReader<R> {
                 }
             }
         }
+    }
+
+    /// The event [`advance`](ZeekJsonReader::advance) stopped at.
+    pub(crate) fn current(&self) -> Option<ConnEvent<'_>> {
+        self.raw.map(|raw| self.rec.view().resolve(raw))
     }
 
     /// Like `next_event`, also handing out the record the event came from, for its other
@@ -861,7 +885,10 @@ impl<R: Read> ZeekJsonReader<R> {
         loop {
             let (info, s, e) = match self.lines.next_slice() {
                 Ok(Some(x)) => x,
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    self.lines.count_damage(&mut self.stats);
+                    return Ok(());
+                }
                 Err(err) => return Err(Error::io(self.path.clone(), err)),
             };
             let line = &self.lines.buf()[s..e];
@@ -898,6 +925,10 @@ impl<R: Read> ZeekJsonReader<R> {
     /// What has been read so far.
     pub fn stats(&self) -> &ReadStats {
         &self.stats
+    }
+
+    pub(crate) fn stats_mut(&mut self) -> &mut ReadStats {
+        &mut self.stats
     }
 
     /// Whether the input is gzip-compressed.

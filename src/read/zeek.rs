@@ -9,7 +9,8 @@
 
 use super::input::Lines;
 use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
-use super::{Bad, Common, ReadStats, SkipReason};
+use super::options::ReadOptions;
+use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
 use crate::time::{Interval, Timestamp};
@@ -669,7 +670,7 @@ impl ZeekRecord {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ZeekReaderBuilder {
-    common: Common,
+    opts: ReadOptions,
     default_fields: bool,
 }
 
@@ -680,9 +681,15 @@ impl ZeekReaderBuilder {
     }
 
     /// Strict mode: the first bad record is an error (with its line, field and value) instead
-    /// of a counted skip.
+    /// of a counted skip (see [`ReadOptions::strict`]).
     pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.common.strict = yes;
+        self.opts.strict(yes);
+        self
+    }
+
+    /// All the shared settings at once.
+    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
+        self.opts = opts.clone();
         self
     }
 
@@ -697,13 +704,13 @@ impl ZeekReaderBuilder {
 
     /// The input buffer size in bytes (default 256 KiB).
     pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
-        self.common.buffer_capacity = bytes.max(64);
+        self.opts.buffer_capacity(bytes);
         self
     }
 
     /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_line_len(&mut self, bytes: usize) -> &mut Self {
-        self.common.max_line = bytes.max(1);
+    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
+        self.opts.max_record_len(bytes);
         self
     }
 
@@ -712,7 +719,7 @@ impl ZeekReaderBuilder {
     /// # Errors
     /// An I/O error if the first read fails.
     pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekReader<R>> {
-        Ok(self.build_input(self.common.lines(rdr, None)?, None))
+        Ok(self.build_input(self.opts.lines(rdr, None)?, None))
     }
 
     /// A reader over the file at `path`.
@@ -721,7 +728,7 @@ impl ZeekReaderBuilder {
     /// An I/O error naming the path if it cannot be opened or read.
     pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekReader<File>> {
         let path = path.as_ref();
-        Ok(self.build_input(self.common.open(path)?, Some(path.to_owned())))
+        Ok(self.build_input(self.opts.open_lines(path)?, Some(path.to_owned())))
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekReader<R> {
@@ -739,12 +746,13 @@ impl ZeekReaderBuilder {
                     header,
                     default_layout: self.default_fields,
                 },
+                stats: ReadStats::for_path(path.as_deref()),
                 path,
-                stats: ReadStats::default(),
-                strict: self.common.strict,
+                strict: self.opts.strict,
                 bounds: Vec::new(),
             },
             rec: ZeekRecord::new(),
+            raw: None,
         }
     }
 }
@@ -794,6 +802,8 @@ pub struct ZeekReader<R: Read> {
     core: Core<R>,
     // Record used by next_event / for_each.
     rec: ZeekRecord,
+    // The event `advance` stopped at, as ranges into `rec`.
+    raw: Option<RawEvent>,
 }
 
 #[derive(Debug)]
@@ -875,6 +885,31 @@ impl HeaderCtx {
     }
 }
 
+/// Whether `line` is one of Zeek's header directives (`#separator`, `#fields`, `#open`, …).
+/// Any other line is data, even when its first field starts with `#`: it is counted (and
+/// parsed or skipped), never dropped as a comment.
+#[inline]
+fn is_directive(line: &[u8], sep: u8) -> bool {
+    const KEYS: [&[u8]; 9] = [
+        b"#separator",
+        b"#set_separator",
+        b"#empty_field",
+        b"#unset_field",
+        b"#path",
+        b"#open",
+        b"#close",
+        b"#fields",
+        b"#types",
+    ];
+    if line.first() != Some(&b'#') {
+        return false;
+    }
+    KEYS.iter().any(|k| {
+        line.strip_prefix(*k)
+            .is_some_and(|rest| matches!(rest.first(), None | Some(b' ' | b'\t')) || rest.first() == Some(&sep))
+    })
+}
+
 impl<R: Read> Core<R> {
     fn io(&self, e: std::io::Error) -> Error {
         Error::io(self.path.clone(), e)
@@ -884,13 +919,16 @@ impl<R: Read> Core<R> {
         loop {
             let info = match self.lines.next_line(&mut rec.line) {
                 Ok(Some(i)) => i,
-                Ok(None) => return Ok(false),
+                Ok(None) => {
+                    self.lines.count_damage(&mut self.stats);
+                    return Ok(false);
+                }
                 Err(e) => return Err(self.io(e)),
             };
             if rec.line.is_empty() && !info.too_long {
                 continue;
             }
-            if rec.line.first() == Some(&b'#') {
+            if is_directive(&rec.line, self.hdr.state.separator) {
                 self.hdr.header_line(&rec.line, info.position)?;
                 continue;
             }
@@ -915,14 +953,17 @@ impl<R: Read> Core<R> {
         loop {
             let (info, s, e) = match self.lines.next_slice() {
                 Ok(Some(x)) => x,
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    self.lines.count_damage(&mut self.stats);
+                    return Ok(());
+                }
                 Err(e) => return Err(self.io(e)),
             };
             let line = &self.lines.buf()[s..e];
             if line.is_empty() && !info.too_long {
                 continue;
             }
-            if line.first() == Some(&b'#') {
+            if is_directive(line, self.hdr.state.separator) {
                 self.hdr.header_line(line, info.position)?;
                 continue;
             }
@@ -1000,14 +1041,24 @@ impl<R: Read> ZeekReader<R> {
     /// I/O errors; in strict mode, the first bad record.
     #[inline]
     pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        if self.advance()? { Ok(self.current()) } else { Ok(None) }
+    }
+
+    /// Reads up to the next good record (counting bad ones); `false` at end of input. The
+    /// event is then [`current`](ZeekReader::current) (no borrow is held across, so callers
+    /// can move between inputs in a loop).
+    #[inline]
+    pub(crate) fn advance(&mut self) -> Result<bool> {
         loop {
             if !self.core.read_record(&mut self.rec)? {
-                return Ok(None);
+                self.raw = None;
+                return Ok(false);
             }
             match self.rec.raw() {
                 Ok(raw) => {
                     self.core.stats.events += 1;
-                    return Ok(Some(raw.resolve(&self.rec.line)));
+                    self.raw = Some(raw);
+                    return Ok(true);
                 }
                 Err(bad) => {
                     if self.core.strict {
@@ -1017,6 +1068,12 @@ impl<R: Read> ZeekReader<R> {
                 }
             }
         }
+    }
+
+    /// The event [`advance`](ZeekReader::advance) stopped at.
+    #[inline]
+    pub(crate) fn current(&self) -> Option<ConnEvent<'_>> {
+        self.raw.map(|raw| raw.resolve(&self.rec.line))
     }
 
     /// Like `next_event`, also handing out the record the event came from, for its other
@@ -1060,6 +1117,10 @@ impl<R: Read> ZeekReader<R> {
     /// What has been read so far.
     pub fn stats(&self) -> &ReadStats {
         &self.core.stats
+    }
+
+    pub(crate) fn stats_mut(&mut self) -> &mut ReadStats {
+        &mut self.core.stats
     }
 
     /// Whether the input is gzip-compressed.
@@ -1205,7 +1266,7 @@ mod tests {
         let s =
             "#fields\tts\tid.orig_h\tid.resp_h\r\n1.0\ta\tb\r\n1.0\ta\tbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n";
         let mut r = ZeekReader::builder()
-            .max_line_len(40)
+            .max_record_len(40)
             .from_reader(s.as_bytes())
             .unwrap();
         let e = r.next_event().unwrap().unwrap();

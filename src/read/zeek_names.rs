@@ -16,7 +16,9 @@
 use super::num::parse_duration;
 use super::num::parse_port;
 use super::num::parse_ts_secs;
-use super::{Bad, Format, ReadStats, SkipReason, ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
+use super::options::ReadOptions;
+use super::stats::{Bad, ReadStats, SkipReason};
+use super::{Format, ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 use super::{ZeekReader, ZeekReaderBuilder, ZeekRecord, detect};
 use crate::error::{Error, Result};
 use crate::time::{Interval, Timestamp};
@@ -620,18 +622,18 @@ impl NameLogReader<File> {
     /// # Errors
     /// I/O errors naming the path; a format error if the file is neither Zeek TSV nor JSON.
     pub fn from_path<P: AsRef<Path>>(path: P) -> Result<NameLogReader<File>> {
-        Self::from_path_with(path, false)
+        Self::from_path_with(path, &ReadOptions::default())
     }
 
-    /// [`from_path`](NameLogReader::from_path), choosing strict mode (the first bad record is
-    /// an error instead of a counted skip).
+    /// [`from_path`](NameLogReader::from_path) with `opts` (strict mode: the first bad record
+    /// is an error instead of a counted skip).
     ///
     /// # Errors
     /// As [`from_path`](NameLogReader::from_path).
-    pub fn from_path_with<P: AsRef<Path>>(path: P, strict: bool) -> Result<NameLogReader<File>> {
+    pub fn from_path_with<P: AsRef<Path>>(path: P, opts: &ReadOptions) -> Result<NameLogReader<File>> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Self::build(f, strict, Some(path))
+        Self::build(f, opts, Some(path))
     }
 }
 
@@ -641,36 +643,51 @@ impl<R: Read> NameLogReader<R> {
     /// # Errors
     /// I/O errors; a format error if the input is neither Zeek TSV nor Zeek JSON.
     pub fn from_reader(rdr: R) -> Result<NameLogReader<R>> {
-        Self::build(rdr, false, None)
+        Self::build(rdr, &ReadOptions::default(), None)
     }
 
-    /// [`from_reader`](NameLogReader::from_reader) in strict mode.
+    /// [`from_reader`](NameLogReader::from_reader) with `opts`.
     ///
     /// # Errors
     /// As [`from_reader`](NameLogReader::from_reader).
-    pub fn from_reader_strict(rdr: R) -> Result<NameLogReader<R>> {
-        Self::build(rdr, true, None)
+    pub fn with_options(rdr: R, opts: &ReadOptions) -> Result<NameLogReader<R>> {
+        Self::build(rdr, opts, None)
     }
 
-    fn build(rdr: R, strict: bool, path: Option<&Path>) -> Result<NameLogReader<R>> {
+    fn build(rdr: R, opts: &ReadOptions, path: Option<&Path>) -> Result<NameLogReader<R>> {
         let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let mut lines = super::Common::default().lines(rdr, path)?;
-        let head = lines.peek(4096).map_err(io)?;
+        let mut lines = opts.lines(rdr, path)?;
+        let head = lines.peek(64 * 1024).map_err(io)?;
         let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
         let path_buf = path.map(Path::to_path_buf);
+        // The inner reader counts lines; this reader decides what is skipped (strictly or not).
+        let mut lenient = opts.clone();
+        lenient.strict(false);
         let inner = match detect(head) {
             Some(Format::ZeekTsv) => Inner::Tsv(
-                Box::new(ZeekReaderBuilder::new().build_input(lines, path_buf)),
+                Box::new(
+                    ZeekReaderBuilder::new()
+                        .options(&lenient)
+                        .build_input(lines, path_buf.clone()),
+                ),
                 ZeekRecord::new(),
                 Cols::default(),
             ),
             Some(Format::ZeekJson) => Inner::Json(
-                Box::new(ZeekJsonReaderBuilder::new().build_input(lines, path_buf)),
+                Box::new(
+                    ZeekJsonReaderBuilder::new()
+                        .options(&lenient)
+                        .build_input(lines, path_buf.clone()),
+                ),
                 ZeekJsonRecord::new(),
             ),
             // An empty file: read as TSV (no records).
             None if head.iter().all(u8::is_ascii_whitespace) => Inner::Tsv(
-                Box::new(ZeekReaderBuilder::new().build_input(lines, path_buf)),
+                Box::new(
+                    ZeekReaderBuilder::new()
+                        .options(&lenient)
+                        .build_input(lines, path_buf.clone()),
+                ),
                 ZeekRecord::new(),
                 Cols::default(),
             ),
@@ -678,8 +695,8 @@ impl<R: Read> NameLogReader<R> {
         };
         Ok(NameLogReader {
             inner,
-            stats: ReadStats::default(),
-            strict,
+            stats: ReadStats::for_path(path_buf.as_deref()),
+            strict: opts.strict,
         })
     }
 
@@ -830,7 +847,7 @@ bad\tCb\t192.168.0.15\t4444\t192.168.0.1\t53\tudp\t7\t0.01\tx.com\t1\tC_INTERNET
         }
         assert_eq!(n, 2);
         assert_eq!(r.stats().skipped, 2);
-        let mut r = NameLogReader::from_reader_strict(DNS_TSV.as_bytes()).unwrap();
+        let mut r = NameLogReader::with_options(DNS_TSV.as_bytes(), ReadOptions::new().strict(true)).unwrap();
         assert!(r.next_record().unwrap().is_some());
         assert!(r.next_record().unwrap().is_some());
         let e = r.next_record().unwrap_err();
