@@ -34,3 +34,62 @@ fn evtx_reader_matches_json_path() {
     assert!(matches!(err.kind(), beaconstat::ErrorKind::Format { .. }), "{err}");
     assert!(err.to_string().contains("SOURCE.md"));
 }
+
+/// A truncated `.evtx` file says so, and counts the records of its damaged part (from the
+/// chunk header) as skipped instead of reading "0 records, 0 skipped".
+#[test]
+fn truncated_evtx_counts_the_damaged_records() {
+    use beaconstat::SkipReason;
+    let Some(dir) = common::data("tasks_evtx_attack") else {
+        return;
+    };
+    let src = dir.join("temp_scheduled_task_4698_4699.evtx");
+    let full = std::fs::read(&src).unwrap();
+    let whole = {
+        let mut rdr = EvtxReader::from_path(&src).unwrap();
+        let mut rec = WinRecord::new();
+        while rdr.read_record(&mut rec).unwrap() {}
+        assert_eq!(rdr.stats().skipped, 0);
+        rdr.stats().events
+    };
+    assert!(whole > 0);
+    let tmp = std::env::temp_dir().join(format!("beaconstat-evtx-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // Cuts inside the one chunk, after its header: every record of the chunk is accounted for.
+    for cut in [4096 + 512, 4096 + 20_000, full.len() - 1] {
+        let path = tmp.join(format!("cut{cut}.evtx"));
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let mut rdr = EvtxReader::from_path(&path).unwrap();
+        let mut rec = WinRecord::new();
+        while rdr.read_record(&mut rec).unwrap() {}
+        let st = rdr.stats();
+        assert_eq!(st.events + st.skipped, whole, "cut at {cut}: {st}");
+        assert_eq!(
+            st.by_reason.get(&SkipReason::Truncated),
+            Some(&whole),
+            "cut at {cut}: {st}"
+        );
+        let why = st.skipped_samples[0].detail.as_deref().unwrap();
+        assert!(why.contains("truncated"), "{why}");
+        // Strict mode: an error naming the truncation.
+        let mut opts = beaconstat::ReadOptions::new();
+        opts.strict(true);
+        let mut rdr = EvtxReader::from_path_with(&path, &opts).unwrap();
+        let err = loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => panic!("cut at {cut}: strict read ended without an error"),
+                Err(e) => break e,
+            }
+        };
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+    // Cut inside the chunk header: the damage is still said, with the file header's count.
+    let path = tmp.join("cut-header.evtx");
+    std::fs::write(&path, &full[..4096 + 16]).unwrap();
+    let mut rdr = EvtxReader::from_path(&path).unwrap();
+    let mut rec = WinRecord::new();
+    while rdr.read_record(&mut rec).unwrap() {}
+    assert!(rdr.stats().by_reason.get(&SkipReason::Truncated).copied().unwrap_or(0) >= 1);
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -1,10 +1,22 @@
-//! Readers for network connection logs: Zeek `conn.log` (TSV and JSON) and CSV, yielding
-//! borrowed [`ConnEvent`]s.
+//! Reading logs: one layer for every input the crate knows.
 //!
-//! Every reader follows the `csv` crate's shape: a builder, a reader over any [`std::io::Read`]
-//! (gzip is detected by its magic bytes and decompressed transparently), a reusable record that
-//! keeps a whole line in one buffer plus field offsets, and events that borrow from that
-//! record. After warm-up no record allocates.
+//! - [`open`] / [`ReadOptions::open`] give a [`Reader`] over a file or a directory (walked
+//!   recursively; see [`Inputs`]) of Zeek `conn.log` (TSV or JSON), CSV flows, Windows event
+//!   JSON or native EVTX (feature `evtx`), each plain or gzip. It hands out borrowed
+//!   [`ConnEvent`](crate::ConnEvent)s (for Windows logs, the Sysmon 3 network connections)
+//!   and Windows records ([`Reader::for_each_record`]).
+//! - [`ReadOptions`] is the one set of settings every reader takes: strict mode, buffer size, a
+//!   cap on a record's length.
+//! - [`ReadStats`] is the one set of counts every reader keeps, with typed [`SkipReason`]s and
+//!   the file read; [`Skipped`] is one skipped record with its position.
+//! - The format readers underneath ([`ZeekReader`], [`ZeekJsonReader`], [`CsvReader`],
+//!   [`NameLogReader`], [`WinEventReader`](crate::WinEventReader), `EvtxReader`) can be used
+//!   directly for a format's own fields.
+//!
+//! Every format reader follows the `csv` crate's shape: a builder, a reader over any
+//! [`std::io::Read`] (gzip is detected by its magic bytes and decompressed transparently), a
+//! reusable record that keeps a whole line in one buffer plus field offsets, and events that
+//! borrow from that record. After warm-up no record allocates.
 //!
 //! ```text
 //!   io::Read ──▶ reader (owns the input buffer) ──read_record──▶ record (line + offsets)
@@ -14,10 +26,12 @@
 //! ```
 //!
 //! Bad input never panics and is never dropped silently: each data line is either an event or a
-//! [`Skipped`] entry counted in [`ReadStats`] (with its line, byte offset, field and reason). In
-//! strict mode the first bad line is an [`Error`](crate::Error) instead.
+//! [`Skipped`] entry counted in [`ReadStats`] (with its file, line, byte offset, field and
+//! reason). A file that ends early (a truncated or corrupt gzip stream, an EVTX file cut short)
+//! keeps what was read and counts the rest as [`SkipReason::Truncated`]; in strict mode the
+//! first bad line, or the damage, is an [`Error`](crate::Error) instead.
 //!
-//! # Example: any supported file
+//! # Example: any supported file or directory
 //! ```no_run
 //! # fn main() -> beaconstat::Result<()> {
 //! let mut reader = beaconstat::open("conn.log.gz")?;

@@ -43,6 +43,8 @@ type In = Box<dyn Read + Send>;
 const MAX_DEPTH: usize = 32;
 /// How much of a file is looked at to recognise it.
 const SNIFF_BYTES: usize = 64 * 1024;
+/// How much is looked at when the first JSON record is longer than [`SNIFF_BYTES`].
+const LONG_FIRST_RECORD: usize = 4 * 1024 * 1024;
 
 /// A file counting the bytes read from it into a shared counter.
 struct Counted {
@@ -129,15 +131,27 @@ pub struct Inputs {
     passed_over: Vec<PassedOver>,
 }
 
+/// Peeks at a stream's first bytes and recognises them. A JSON first record too long to
+/// decide on from 64 KiB is looked at whole (up to [`LONG_FIRST_RECORD`]).
+fn peek_sniff<R: Read>(lines: &mut Lines<R>) -> std::io::Result<(&[u8], Sniff)> {
+    let head = lines.peek(SNIFF_BYTES)?;
+    let s = sniff_text(head);
+    let open_json = s.format.is_none() && head.trim_ascii_start().starts_with(b"{") && head.len() >= SNIFF_BYTES;
+    if !open_json || memchr::memchr(b'\n', head.trim_ascii_start()).is_some() {
+        let n = head.len();
+        return Ok((lines.peek(n)?, s));
+    }
+    let head = lines.peek(LONG_FIRST_RECORD)?;
+    let s = sniff_text(head);
+    Ok((head, s))
+}
+
 /// Looks at a file's first bytes (gzip decompressed). For CSV, also whether its header names
 /// the columns a connection needs.
 fn sniff_file(path: &Path) -> Result<(Sniff, bool)> {
     let f = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
     let mut lines = ReadOptions::new().lines(f, Some(path))?;
-    let head = lines
-        .peek(SNIFF_BYTES)
-        .map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
-    let s = sniff_text(head);
+    let (head, s) = peek_sniff(&mut lines).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
     let csv_ok = s.format == Some(Format::Csv) && CsvReaderBuilder::new().from_reader(head).is_ok();
     Ok((s, csv_ok))
 }
@@ -500,8 +514,7 @@ impl Source {
 /// Builds the reader for a stream whose first bytes were peeked into `lines`.
 fn source_for(mut lines: Lines<In>, path: Option<&Path>, opts: &ReadOptions) -> Result<Source> {
     let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
-    let head = lines.peek(SNIFF_BYTES).map_err(|e| Error::io(None, e))?;
-    let sniffed = sniff_text(head);
+    let (_, sniffed) = peek_sniff(&mut lines).map_err(|e| Error::io(None, e))?;
     let path_buf = path.map(Path::to_path_buf);
     Ok(match sniffed.format {
         Some(Format::ZeekTsv) => Source::Tsv(Box::new(

@@ -65,7 +65,7 @@ impl Layout {
     /// Whether the file ends before the chunks its header counts, or inside a chunk.
     fn truncated(&self) -> bool {
         let body = self.len.saturating_sub(FILE_HEADER);
-        body % CHUNK != 0 || self.len < FILE_HEADER + self.chunk_count * CHUNK
+        !body.is_multiple_of(CHUNK) || self.len < FILE_HEADER + self.chunk_count * CHUNK
     }
 }
 

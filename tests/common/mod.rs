@@ -90,7 +90,7 @@ pub fn read_events(path: &Path, mut f: impl FnMut(&beaconstat::WinRecord)) -> (u
         (n, bad)
     } else {
         let s = beaconstat::read_windows_events(path, f).expect("read");
-        (s.records, s.skipped)
+        (s.events, s.skipped)
     }
 }
 
