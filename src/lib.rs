@@ -100,6 +100,8 @@ pub mod rank;
 pub mod read;
 mod series;
 pub mod synth;
+#[cfg(test)]
+mod tests;
 mod time;
 pub mod winevent;
 

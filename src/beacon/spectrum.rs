@@ -506,4 +506,68 @@ mod tests {
             .fold((0.0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
         assert!((peak.0 - 60.75).abs() < 1e-9, "{peak:?}");
     }
+
+    /// The periodogram (one real FFT of the padded signal) against a direct DFT, and both
+    /// autocorrelations (lag by lag, and the full one from the FFT) against the `O(n²)` sum,
+    /// over arbitrary beat trains and binnings.
+    #[test]
+    fn fast_paths_match_naive_oracles() {
+        use crate::tests::{exercised::check_exercised, naive};
+        use proptest::prelude::*;
+        let beats = prop::collection::vec(1i64..200_000_000, 2..60).prop_map(|gaps| {
+            gaps.iter()
+                .scan(1_600_000_000_000_000i64, |t, g| {
+                    *t += g;
+                    Some(*t)
+                })
+                .collect::<Vec<i64>>()
+        });
+        let strategy = (beats, 0.5f64..500.0, 2usize..12, prop::bool::ANY);
+        check_exercised("spectrum oracles", 200, 150, strategy, |(beats, hint, per, capped)| {
+            let mut e = SpectralEngine::new();
+            let p = SpectralParams {
+                bins_per_period: per,
+                bins_per_beat: 16,
+                max_bins: if capped { 64 } else { 1 << 16 },
+            };
+            let fit = e.analyze(&beats, hint, p);
+            if fit.bins < 4 || e.acf_scale <= 0.0 {
+                return Ok(false);
+            }
+            let (x, n_fast) = (e.centered.clone(), e.fft_len);
+            // Periodogram: ordinate i is frequency j = i + 1 of the N'-point transform.
+            let want = naive::dft_power(&x, n_fast, 1..=e.power.len());
+            let top = want.iter().fold(0.0f64, |a, &b| a.max(b)).max(1e-9);
+            for (i, (&got, &w)) in e.power.iter().zip(&want).enumerate() {
+                prop_assert!((f64::from(got) - w).abs() <= 1e-4 * top, "ordinate {i}: {got} vs {w}");
+            }
+            let total: f64 = want.iter().sum();
+            for (i, (period, share)) in e.periodogram(&fit).into_iter().enumerate() {
+                prop_assert!((period - n_fast as f64 * fit.bin_width / (i + 1) as f64).abs() < 1e-9);
+                prop_assert!(
+                    (share - want[i] / total).abs() < 1e-4,
+                    "share {i}: {share} vs {}",
+                    want[i] / total
+                );
+            }
+            // Autocorrelation, normalised by lag 0.
+            let acf = naive::autocorrelation(&x);
+            let r0 = acf[0];
+            let full = e.autocorrelation(&fit);
+            prop_assert_eq!(full.len(), x.len());
+            for (k, &(lag, r)) in full.iter().enumerate() {
+                prop_assert!((lag - k as f64 * fit.bin_width).abs() < 1e-9);
+                prop_assert!((r - acf[k] / r0).abs() < 1e-4, "fft lag {k}: {r} vs {}", acf[k] / r0);
+            }
+            for (k, &want) in acf.iter().enumerate() {
+                let direct = f64::from(e.raw_acf(k) * e.acf_scale);
+                prop_assert!(
+                    (direct - want / r0).abs() < 1e-4,
+                    "dot lag {k}: {direct} vs {}",
+                    want / r0
+                );
+            }
+            Ok(true)
+        });
+    }
 }

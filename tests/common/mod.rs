@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod exercised;
 pub mod hostile;
 
 use std::path::{Path, PathBuf};
