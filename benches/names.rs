@@ -5,7 +5,11 @@
 //! `cargo bench --bench names -- --quick`
 
 use beaconstat::synth::NameLogs;
-use beaconstat::{ConnEvent, NameLogReader, NameResolver, ResolveStats, Timestamp, ZeekReader};
+use beaconstat::{
+    ConnEvent, Timestamp,
+    names::{NameResolver, ResolveStats},
+    read::{NameLogReader, ZeekReader},
+};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 

@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench read`
 
-use beaconstat::{ZeekJsonReader, ZeekReader};
+use beaconstat::read::{ZeekJsonReader, ZeekReader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use flate2::Compression;
 use flate2::write::GzEncoder;

@@ -7,7 +7,7 @@
 //! JSON object on one line (JSON lines, as `hunt --json`). `tasks --help` lists every option.
 
 use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
-use beaconstat::{ReadStats, read_windows_events};
+use beaconstat::{ReadStats, read::read_windows_events};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.

@@ -18,7 +18,7 @@ const DEFAULT_JSON: &str = include_str!("../allowlist.default.json");
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Action, Allowlist, SeriesKey};
+/// use beaconstat::{SeriesKey, allowlist::{Action, Allowlist}};
 /// let list = Allowlist::default_rules();
 /// let k = SeriesKey::pair("10.0.0.5", "13.107.4.50").with_name("fe2.update.microsoft.com");
 /// match list.match_key(&k, None).map(|r| r.action()) {
@@ -83,7 +83,7 @@ impl fmt::Display for Cidr {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Action, Rule, SeriesKey};
+/// use beaconstat::{SeriesKey, allowlist::{Action, Rule}};
 /// let rule = Rule::new("backup", Action::Downrank(0.5))
 ///     .with_dst("10.20.0.0/16")?
 ///     .with_port(443, None);
@@ -265,7 +265,7 @@ fn domain_has_suffix(host: &str, suffix: &str) -> bool {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Action, Allowlist, SeriesKey};
+/// use beaconstat::{SeriesKey, allowlist::{Action, Allowlist}};
 /// let list = Allowlist::from_json(r#"{"rules": [
 ///     {"name": "backup", "action": "downrank", "factor": 0.5, "cidrs": ["10.9.0.0/16"], "ports": [443]},
 ///     {"name": "updates", "action": "suppress", "domains": ["updates.example.com"]}
@@ -334,7 +334,7 @@ impl Allowlist {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{Action, Allowlist, AllowlistSummary, Proto, SeriesKey};
+    /// use beaconstat::{Proto, SeriesKey, allowlist::{Action, Allowlist, AllowlistSummary}};
     /// let list = Allowlist::default_rules();
     /// let mut summary = AllowlistSummary::new();
     /// let ntp = SeriesKey::pair("192.168.1.132", "216.239.35.4").with_dst_port(123);
@@ -453,7 +453,7 @@ fn rule_from_json(v: &mini_json::Value) -> Result<Rule> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Action, AllowlistSummary, Rule};
+/// use beaconstat::{allowlist::{Action, AllowlistSummary, Rule}};
 /// let ntp = Rule::new("ntp", Action::Suppress).with_port(123, None);
 /// let mon = Rule::new("monitoring", Action::Suppress).with_port(161, None);
 /// let upd = Rule::new("windows-update", Action::Downrank(0.3)).with_domain_suffix("windowsupdate.com");

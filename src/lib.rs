@@ -14,10 +14,10 @@
 //!   [`BeaconReport`] per series, reusing its FFT plans and scratch buffers.
 //!
 //! Beacons behind proxies and rotating addresses are grouped by the **name** they asked for: a
-//! [`NameResolver`] built from Zeek `dns.log`/`ssl.log`/`http.log` ([`NameLogReader`]) names
+//! [`NameResolver`](names::NameResolver) built from Zeek `dns.log`/`ssl.log`/`http.log` ([`NameLogReader`](read::NameLogReader)) names
 //! each connection (by `uid`, proxy `CONNECT`, or DNS answer within its TTL) for
-//! [`ConnEvent::with_name`] and [`GroupBy::SrcName`]; [`DnsChannels`] scores DNS itself as a
-//! channel, with tunnel evidence ([`DnsEvidence`]).
+//! [`ConnEvent::with_name`] and [`GroupBy::SrcName`]; [`DnsChannels`](names::DnsChannels) scores DNS itself as a
+//! channel, with tunnel evidence ([`DnsEvidence`](names::DnsEvidence)).
 //!
 //! ## Example: score a series
 //! ```
@@ -90,45 +90,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod allowlist;
-mod beacon;
+pub mod allowlist;
+pub mod beacon;
 mod error;
 mod event;
 pub mod lineage;
-mod names;
+pub mod names;
 pub mod rank;
 pub mod read;
-mod series;
+pub mod series;
 pub mod synth;
 #[cfg(test)]
 mod tests;
-mod time;
+pub mod time;
 pub mod winevent;
 
-pub use allowlist::{Action, Allowlist, AllowlistSummary, Rule};
-pub use beacon::{
-    Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Evidence, Explanation, IntervalStats,
-    PERSISTENT_SHARE, PValue, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict, human_secs, persistence,
-    persistence_over, score_set,
-};
+pub use beacon::{Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Verdict, score_set};
 pub use error::{Error, ErrorKind, Position, Result};
 pub use event::{ConnEvent, ProcessRef, Proto};
-pub use names::{
-    DnsChannelSet, DnsChannels, DnsEvidence, IndexStats, NameResolver, NameResolverBuilder, Resolution, ResolveStats,
-    ResolvedBy, label_entropy, registered_domain, subdomain,
-};
 pub use rank::{Ranked, RankedSeries, Ranker};
-pub use read::{
-    Answer, AnswerIter, Answers, CsvReader, CsvReaderBuilder, CsvRecord, DnsRecord, Format, HttpRecord, LogKind,
-    NameLogReader, NameRecord, ReadOptions, ReadStats, Reader, SkipReason, Skipped, SslRecord, TimeFormat, ZeekHeader,
-    ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord, ZeekReader, ZeekReaderBuilder, ZeekRecord, detect, open,
-    read_windows_events,
-};
-pub use series::{GroupBy, Grouper, KeyFn, KeyId, Series, SeriesKey, SeriesSet, SizeField};
-pub use time::{Interval, MICROS_PER_SEC, Timestamp};
-#[cfg(feature = "evtx")]
-pub use winevent::EvtxReader;
-pub use winevent::{WinEventReader, WinRecord, WinShape, parse_pid, sysmon_conn_event};
+pub use read::{Format, ReadOptions, ReadStats, Reader, SkipReason, Skipped, open};
+pub use series::{GroupBy, Grouper, Series, SeriesKey, SeriesSet};
+pub use time::{Interval, Timestamp};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -4,7 +4,11 @@
 
 mod common;
 
-use beaconstat::{Allowlist, AllowlistSummary, GroupBy, Grouper, SeriesKey, ZeekReader};
+use beaconstat::{
+    GroupBy, Grouper, SeriesKey,
+    allowlist::{Allowlist, AllowlistSummary},
+    read::ZeekReader,
+};
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {

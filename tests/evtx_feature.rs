@@ -2,7 +2,10 @@
 #![cfg(feature = "evtx")]
 mod common;
 
-use beaconstat::{EvtxReader, WinRecord, read_windows_events};
+use beaconstat::{
+    read::read_windows_events,
+    winevent::{EvtxReader, WinRecord},
+};
 
 #[test]
 fn evtx_reader_matches_json_path() {

@@ -367,7 +367,7 @@ mod evtx {
         common::read_events(
             &dir.join("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx"),
             |rec| {
-                if let Some(c) = beaconstat::sysmon_conn_event(rec) {
+                if let Some(c) = beaconstat::winevent::sysmon_conn_event(rec) {
                     let link = lin.task_for_conn(&c).unwrap();
                     assert_eq!(
                         (link.task.name.as_str(), link.role),

@@ -1,7 +1,7 @@
 //! Lineage paths the real samples do not exercise, on small hand-written records.
 
 use beaconstat::lineage::{CreationMethod, LifeKind, Lineage, LineageBuilder, TaskBaseline, TaskReason, TaskRole};
-use beaconstat::{Timestamp, WinRecord};
+use beaconstat::{Timestamp, winevent::WinRecord};
 
 fn build(lines: &[String]) -> Lineage {
     build_with(LineageBuilder::new(), lines)

@@ -5,8 +5,10 @@ mod common;
 
 use beaconstat::synth::NameLogs;
 use beaconstat::{
-    Action, Allowlist, Analyzer, ConnEvent, DnsChannels, GroupBy, Grouper, NameLogReader, NameRecord, NameResolver,
-    ResolveStats, ResolvedBy, SeriesKey, ZeekReader,
+    Analyzer, ConnEvent, GroupBy, Grouper, SeriesKey,
+    allowlist::{Action, Allowlist},
+    names::{DnsChannels, NameResolver, ResolveStats, ResolvedBy},
+    read::{NameLogReader, NameRecord, ZeekReader},
 };
 
 /// Scores every series with at least 6 events that the default allowlist does not suppress

@@ -3,7 +3,10 @@
 mod common;
 
 use beaconstat::synth::NameLogs;
-use beaconstat::{NameLogReader, NameResolver, ResolveStats, ZeekReader, ZeekRecord};
+use beaconstat::{
+    names::{NameResolver, ResolveStats},
+    read::{NameLogReader, ZeekReader, ZeekRecord},
+};
 use common::counting::{ALLOCS, COUNTING};
 use std::sync::atomic::Ordering;
 

@@ -1,7 +1,11 @@
 //! Property tests for the name logs and the resolver: no panics on arbitrary input, every
 //! record either handed out or counted as skipped, and the resolver agrees with a naive oracle.
 
-use beaconstat::{ConnEvent, Interval, NameLogReader, NameRecord, NameResolver, ResolvedBy, Timestamp};
+use beaconstat::{
+    ConnEvent, Interval, Timestamp,
+    names::{NameResolver, ResolvedBy},
+    read::{NameLogReader, NameRecord},
+};
 use proptest::prelude::*;
 
 mod common;

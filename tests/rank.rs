@@ -4,8 +4,10 @@
 use beaconstat::rank::{AdjustmentKind, Channel};
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Action, Allowlist, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Ranker, ReadOptions, Rule, SeriesSet,
-    Timestamp, persistence_over, score_set,
+    AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Ranker, ReadOptions, SeriesSet, Timestamp,
+    allowlist::{Action, Allowlist, Rule},
+    beacon::persistence_over,
+    score_set,
 };
 
 /// A day of a source's traffic: a 5-minute beacon all day to `beacon_dst:443`, a 1-second

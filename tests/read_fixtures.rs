@@ -1,7 +1,8 @@
 //! Readers on small hand-written fixtures in tests/data/.
 
 use beaconstat::{
-    CsvReader, Format, Interval, Proto, ReadOptions, SkipReason, ZeekJsonReader, ZeekReader, ZeekRecord, detect, open,
+    Format, Interval, Proto, ReadOptions, SkipReason, open,
+    read::{CsvReader, ZeekJsonReader, ZeekReader, ZeekRecord, detect},
 };
 use std::path::PathBuf;
 

@@ -1,7 +1,10 @@
 //! Property tests: the readers never panic on arbitrary bytes, and every data line is
 //! either an event or a counted skip.
 
-use beaconstat::{CsvReader, ErrorKind, SkipReason, ZeekJsonReader, ZeekReader, ZeekRecord};
+use beaconstat::{
+    ErrorKind, SkipReason,
+    read::{CsvReader, ZeekJsonReader, ZeekReader, ZeekRecord},
+};
 use proptest::prelude::*;
 
 /// Whether a line is one of Zeek's header directives (a `#` line that is not one is data).

@@ -4,7 +4,8 @@
 mod common;
 
 use beaconstat::{
-    ConnEvent, Format, Interval, Proto, ReadOptions, ReadStats, ZeekJsonReader, ZeekReader, ZeekRecord, detect, open,
+    ConnEvent, Format, Interval, Proto, ReadOptions, ReadStats, open,
+    read::{ZeekJsonReader, ZeekReader, ZeekRecord, detect},
 };
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! nothing: the record's buffers are reused (checked with a counting global allocator).
 mod common;
 
-use beaconstat::{WinEventReader, WinRecord, sysmon_conn_event};
+use beaconstat::winevent::{WinEventReader, WinRecord, sysmon_conn_event};
 use common::counting::{ALLOCS, COUNTING};
 use std::sync::atomic::Ordering;
 

@@ -2,7 +2,7 @@
 //! the damaged inputs that used to abort a run or vanish silently.
 
 use beaconstat::read::{Inputs, LogContent};
-use beaconstat::{ErrorKind, Format, LogKind, ReadOptions, SkipReason, open};
+use beaconstat::{ErrorKind, Format, ReadOptions, SkipReason, open, read::LogKind};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -224,8 +224,8 @@ fn an_unterminated_csv_quote_costs_one_record() {
     let mut notes = Vec::new();
     while r.next_event().unwrap().is_some() {}
     assert_eq!(r.stats().events, 2);
-    let mut csv = beaconstat::CsvReader::from_reader(data.as_bytes()).unwrap();
-    let mut rec = beaconstat::CsvRecord::new();
+    let mut csv = beaconstat::read::CsvReader::from_reader(data.as_bytes()).unwrap();
+    let mut rec = beaconstat::read::CsvRecord::new();
     while csv.read_record(&mut rec).unwrap() {
         notes.push(rec.field("note").unwrap_or("").to_owned());
     }

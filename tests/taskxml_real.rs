@@ -3,7 +3,7 @@ mod common;
 
 use beaconstat::lineage::{TaskAction, TaskDefinition, TriggerKind};
 use beaconstat::winevent::{TaskEvent, TaskEventKind};
-use beaconstat::{WinEventReader, WinRecord};
+use beaconstat::winevent::{WinEventReader, WinRecord};
 use std::path::Path;
 
 /// Every 4698/4702 of a JSON-lines file: (kind, task name, parsed definition).

@@ -1,6 +1,6 @@
 //! Property tests: the JSON flattener agrees with serde_json on strings, and never panics.
 
-use beaconstat::WinRecord;
+use beaconstat::winevent::WinRecord;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -1,7 +1,10 @@
 //! The Windows-event reader and Sysmon 3 → ConnEvent on real OTRF exports.
 mod common;
 
-use beaconstat::{Proto, Timestamp, WinEventReader, WinRecord, WinShape, sysmon_conn_event};
+use beaconstat::{
+    Proto, Timestamp,
+    winevent::{WinEventReader, WinRecord, WinShape, sysmon_conn_event},
+};
 
 type First = (
     Timestamp,

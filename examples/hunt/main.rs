@@ -21,9 +21,13 @@ use beaconstat::rank::Channel;
 use beaconstat::read::Inputs;
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Allowlist, Analyzer, ConnEvent, DnsChannelSet, DnsChannels, Format, GroupBy, Grouper, Interval, NameLogReader,
-    NameRecord, NameResolver, RankedSeries, Ranker, ReadOptions, ReadStats, ResolveStats, ResolvedBy, SeriesKey,
-    SeriesSet, human_secs, registered_domain, score_set,
+    Analyzer, ConnEvent, Format, GroupBy, Grouper, Interval, RankedSeries, Ranker, ReadOptions, ReadStats, SeriesKey,
+    SeriesSet,
+    allowlist::Allowlist,
+    beacon::human_secs,
+    names::{DnsChannelSet, DnsChannels, NameResolver, ResolveStats, ResolvedBy, registered_domain},
+    read::{NameLogReader, NameRecord},
+    score_set,
 };
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -462,7 +466,7 @@ struct Row<'a> {
     last_ts: String,
     suppressed_by: Option<&'a str>,
     downranked_by: Option<&'a str>,
-    subscores: beaconstat::SubScores,
+    subscores: beaconstat::beacon::SubScores,
     evidence: String,
     /// `conn` (connections) or `dns` (DNS queries per registered domain).
     channel: &'static str,

@@ -5,7 +5,7 @@
 //! period and its multiples marked, the periodogram with the chosen period, and the
 //! autocorrelation with its lag.
 
-use beaconstat::{Evidence, PValue, human_secs};
+use beaconstat::beacon::{Evidence, PValue, human_secs};
 use plotters::prelude::*;
 use std::path::Path;
 

@@ -16,7 +16,7 @@ pub const PERSISTENT_SHARE: f64 = 0.1;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Analyzer, Timestamp, persistence};
+/// use beaconstat::{Analyzer, Timestamp, beacon::persistence};
 /// let day = (Timestamp::from_secs(0), Timestamp::from_secs(86_400));
 /// let burst: Vec<i64> = (0..100).map(|i| i * 200_000).collect(); // 20 s of 0.2 s beats
 /// let beacon: Vec<i64> = (0..100).map(|i| i * 600_000_000).collect(); // 16.5 h of 10 min beats
@@ -34,7 +34,7 @@ pub fn persistence(report: &BeaconReport, window: (Timestamp, Timestamp)) -> f64
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Analyzer, persistence_over};
+/// use beaconstat::{Analyzer, beacon::persistence_over};
 /// let burst: Vec<i64> = (0..100).map(|i| i * 200_000).collect(); // 20 s of 0.2 s beats
 /// assert!(persistence_over(&Analyzer::default().score(&burst, None), 86_400.0) < 0.1);
 /// ```

@@ -196,7 +196,7 @@ impl fmt::Display for PValue {
     /// Writes the comparison too (`=…` or `<1e-300`), so it reads after "p".
     ///
     /// ```
-    /// use beaconstat::PValue;
+    /// use beaconstat::beacon::PValue;
     /// assert_eq!(format!("p{}", PValue(0.0)), "p<1e-300");
     /// assert_eq!(format!("p{}", PValue(0.0123)), "p=1.2e-2");
     /// ```

@@ -46,7 +46,7 @@ use crate::winevent::{EvidenceEvent, ProcessEvent, ProcessSource, TaskEvent, Win
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// use beaconstat::lineage::{CreationMethod, LineageBuilder};
 /// let lines = [
 ///   r#"{"EventID":4698,"Channel":"Security","Hostname":"H","TimeCreated":"2021-06-10T21:21:26.38Z","SubjectUserName":"admmig","SubjectDomainName":"OFFSEC","TaskName":"\\bou","TaskContent":"<Task><Settings><Hidden>true</Hidden></Settings><Actions><Exec><Command>cmd.exe</Command></Exec></Actions></Task>","ClientProcessId":"0","RpcCallClientLocality":"0"}"#,

@@ -1,6 +1,6 @@
 //! AN0258: scheduled-task lineage.
 //!
-//! Windows records ([`WinRecord`](crate::WinRecord)) are decoded into borrowed task, process and
+//! Windows records ([`WinRecord`](crate::winevent::WinRecord)) are decoded into borrowed task, process and
 //! evidence events next to the reader ([`winevent`](crate::winevent)); task XML becomes a
 //! [`TaskDefinition`]; [`LineageBuilder`] collects them and reconstructs per host each
 //! [`ScheduledTask`]'s creation (method, creator, evidence), life, [`TaskRun`]s and the

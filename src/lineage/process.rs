@@ -120,7 +120,7 @@ const MAX_DEPTH: usize = 64;
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// use beaconstat::lineage::LineageBuilder;
 /// let mut b = LineageBuilder::new();
 /// let mut rec = WinRecord::new();

@@ -118,7 +118,7 @@ impl Lineage {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::WinRecord;
+    /// use beaconstat::winevent::WinRecord;
     /// use beaconstat::lineage::LineageBuilder;
     /// let mut b = LineageBuilder::new();
     /// let mut rec = WinRecord::new();

@@ -12,7 +12,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashSet};
 ///
 /// # Example
 /// ```
-/// use beaconstat::DnsEvidence;
+/// use beaconstat::names::DnsEvidence;
 /// let e = DnsEvidence::default();
 /// assert!(!e.tunnel_like());
 /// ```
@@ -64,7 +64,7 @@ struct Acc {
 ///
 /// # Example: a DNS tunnel
 /// ```
-/// use beaconstat::{Analyzer, DnsChannels, NameLogReader};
+/// use beaconstat::{Analyzer, names::DnsChannels, read::NameLogReader};
 /// let mut log = String::from("#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tqtype_name\n");
 /// let mut x = 12345u64;
 /// for i in 0..200 {
@@ -72,7 +72,7 @@ struct Acc {
 ///     log.push_str(&format!("{}.0\t10.0.0.9\t10.0.0.53\t{label}.t.exfil.example\tTXT\n", 1000 + 30 * i));
 /// }
 /// let mut ch = DnsChannels::new();
-/// NameLogReader::from_reader(log.as_bytes())?.for_each(|r| if let beaconstat::NameRecord::Dns(d) = r { ch.push(&d) })?;
+/// NameLogReader::from_reader(log.as_bytes())?.for_each(|r| if let beaconstat::read::NameRecord::Dns(d) = r { ch.push(&d) })?;
 /// let set = ch.finish();
 /// let s = set.series().get(0).unwrap();
 /// assert_eq!((s.key().src, s.key().name), (Some("10.0.0.9"), Some("exfil.example")));
@@ -192,7 +192,7 @@ impl DnsChannels {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{DnsChannels, SeriesKey, Timestamp};
+/// use beaconstat::{SeriesKey, Timestamp, names::DnsChannels};
 /// let mut ch = DnsChannels::new();
 /// ch.push_query(Timestamp::from_secs(1), "10.0.0.1", "www.example.com");
 /// ch.push_query(Timestamp::from_secs(2), "10.0.0.1", "1.0.0.10.in-addr.arpa");

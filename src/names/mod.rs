@@ -3,7 +3,7 @@
 //! A beacon through a web proxy is, at the IP level, only "host → proxy:3128"; one behind a
 //! CDN or fast-flux DNS spreads over many destination addresses. Grouping by the *name* the
 //! implant asked for brings each back into one series. A [`NameResolver`] is built once from
-//! Zeek's `dns.log`, `ssl.log` and `http.log` ([`NameLogReader`](crate::NameLogReader)) and then
+//! Zeek's `dns.log`, `ssl.log` and `http.log` ([`NameLogReader`](crate::read::NameLogReader)) and then
 //! resolves every connection, in this order:
 //!
 //! 1. **By `uid`** ([`ResolvedBy::ConnectHost`], [`ResolvedBy::Uid`]): the same connection in
@@ -23,7 +23,7 @@
 //!
 //! # Example: a proxied beacon, a CDN beacon
 //! ```
-//! use beaconstat::{ConnEvent, NameLogReader, NameResolver, ResolvedBy, Timestamp};
+//! use beaconstat::{ConnEvent, Timestamp, names::{NameResolver, ResolvedBy}, read::NameLogReader};
 //! let http = "#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tmethod\thost\turi\n\
 //!             100.0\tCP1\t10.0.0.5\t10.0.0.8\t3128\tCONNECT\tc2.example.com\tc2.example.com:443\n";
 //! let dns = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n\
@@ -65,7 +65,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 ///
 /// # Example
 /// ```
-/// use beaconstat::ResolvedBy;
+/// use beaconstat::names::ResolvedBy;
 /// assert_eq!(ResolvedBy::ConnectHost.as_str(), "connect_host");
 /// assert_eq!(ResolvedBy::default(), ResolvedBy::Unresolved);
 /// ```
@@ -113,7 +113,7 @@ impl fmt::Display for ResolvedBy {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Resolution, ResolvedBy};
+/// use beaconstat::{names::{Resolution, ResolvedBy}};
 /// let r = Resolution::unresolved();
 /// assert_eq!((r.name, r.how, r.via_proxy), (None, ResolvedBy::Unresolved, false));
 /// ```
@@ -148,7 +148,7 @@ impl Resolution<'_> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Resolution, ResolveStats};
+/// use beaconstat::{names::{Resolution, ResolveStats}};
 /// let mut st = ResolveStats::default();
 /// st.add(&Resolution::unresolved());
 /// assert_eq!((st.connections, st.unresolved, st.named()), (1, 1, 0));
@@ -228,7 +228,7 @@ impl fmt::Display for ResolveStats {
 ///
 /// # Example
 /// ```
-/// use beaconstat::NameResolver;
+/// use beaconstat::names::NameResolver;
 /// let r = NameResolver::builder().build();
 /// assert_eq!(r.index_stats().names, 0);
 /// ```
@@ -274,7 +274,7 @@ fn normalize<'b>(name: &str, buf: &'b mut String) -> Option<&'b str> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::registered_domain;
+/// use beaconstat::names::registered_domain;
 /// assert_eq!(registered_domain("www.honestimnotevil.com"), "honestimnotevil.com");
 /// assert_eq!(registered_domain("a.b.example.co.uk"), "example.co.uk");
 /// assert_eq!(registered_domain("user.github.io"), "user.github.io"); // github.io is a public suffix
@@ -303,7 +303,7 @@ pub fn registered_domain(name: &str) -> &str {
 ///
 /// # Example
 /// ```
-/// use beaconstat::subdomain;
+/// use beaconstat::names::subdomain;
 /// assert_eq!(subdomain("x1.t.example.co.uk"), "x1.t");
 /// assert_eq!(subdomain("example.com"), "");
 /// ```
@@ -318,7 +318,7 @@ pub fn subdomain(name: &str) -> &str {
 ///
 /// # Example
 /// ```
-/// use beaconstat::label_entropy;
+/// use beaconstat::names::label_entropy;
 /// assert_eq!(label_entropy("aaaa"), 0.0);
 /// assert!((label_entropy("abcd") - 2.0).abs() < 1e-12);
 /// assert!(label_entropy("www") < 1.0);
@@ -438,7 +438,7 @@ impl Names {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameResolver, Interval};
+/// use beaconstat::{Interval, names::NameResolver};
 /// let mut b = NameResolver::builder();
 /// b.dns_grace(Interval::from_secs(300));
 /// let resolver = b.build();
@@ -492,7 +492,7 @@ impl NameResolverBuilder {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{ConnEvent, NameLogReader, NameResolver, ResolvedBy, Timestamp};
+    /// use beaconstat::{ConnEvent, Timestamp, names::{NameResolver, ResolvedBy}, read::NameLogReader};
     /// let dns = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n\
     ///            10.0\t10.0.0.53\t8.8.8.8\tc2.example.net\t192.0.2.80\t300.0\n";
     /// let mut b = NameResolver::builder();
@@ -545,7 +545,7 @@ impl NameResolverBuilder {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{ConnEvent, Interval, NameResolver, ResolvedBy, Timestamp};
+    /// use beaconstat::{ConnEvent, Interval, Timestamp, names::{NameResolver, ResolvedBy}};
     /// let mut b = NameResolver::builder();
     /// // Sysmon 22 on WS-042: QueryName c2.example.net, QueryResults "192.0.2.66;".
     /// assert!(b.add_answer(Timestamp::from_secs(100), "WS-042", "c2.example.net", "192.0.2.66", Interval::from_secs(300)));
@@ -721,7 +721,7 @@ impl NameResolverBuilder {
 /// Resolves connections to the server names they asked for.
 ///
 /// Built once from Zeek `dns.log`, `ssl.log` and `http.log` records
-/// ([`NameLogReader`](crate::NameLogReader)) with a [`NameResolverBuilder`]; then each
+/// ([`NameLogReader`](crate::read::NameLogReader)) with a [`NameResolverBuilder`]; then each
 /// connection is resolved, in this order:
 ///
 /// 1. **By `uid`** ([`ResolvedBy::ConnectHost`], [`ResolvedBy::Uid`]): the same connection in
@@ -744,7 +744,7 @@ impl NameResolverBuilder {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{ConnEvent, NameLogReader, NameResolver, ResolveStats, ResolvedBy, Timestamp};
+/// use beaconstat::{ConnEvent, Timestamp, names::{NameResolver, ResolveStats, ResolvedBy}, read::NameLogReader};
 /// let ssl = "#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tserver_name\n5.0\tC7\t10.0.0.5\t192.0.2.9\tapi.example.org\n";
 /// let mut b = NameResolver::builder();
 /// NameLogReader::from_reader(ssl.as_bytes())?.for_each(|r| b.add(&r))?;
@@ -854,7 +854,7 @@ impl NameResolver {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{NameLogReader, NameResolver, ResolvedBy};
+    /// use beaconstat::{names::{NameResolver, ResolvedBy}, read::NameLogReader};
     /// let dns = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n100.0\ta\tr\tx.example.com\t192.0.2.1\t30.0\n";
     /// let mut b = NameResolver::builder();
     /// NameLogReader::from_reader(dns.as_bytes())?.for_each(|r| b.add(&r))?;

@@ -7,9 +7,9 @@
 //! [`Adjustment`] that moved one to the other, in words and as data:
 //!
 //! 1. **Persistence.** A series spanning less than a tenth of the time its source was observed
-//!    is damped by [`persistence_over`](crate::persistence_over) (sub-second floods and retry
+//!    is damped by [`persistence_over`](crate::beacon::persistence_over) (sub-second floods and retry
 //!    storms are regular, but they are not check-in schedules).
-//! 2. **Allowlist.** The first matching [`Rule`](crate::Rule) either suppresses the series
+//! 2. **Allowlist.** The first matching [`Rule`](crate::allowlist::Rule) either suppresses the series
 //!    (it stays in the list, marked, at its score: JSON output keeps it) or multiplies its
 //!    score by the rule's down-rank factor.
 //! 3. **Order.** Highest `rank_score` first, ties by more events; [`Ranked::top`] yields the

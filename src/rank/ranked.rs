@@ -7,7 +7,7 @@ use crate::series::Series;
 use core::cmp::Ordering;
 
 /// What a series counts: connections, or DNS queries (per source and registered domain, from
-/// [`DnsChannelSet`](crate::DnsChannelSet)).
+/// [`DnsChannelSet`](crate::names::DnsChannelSet)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]

@@ -12,7 +12,7 @@ use crate::series::SeriesSet;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Allowlist, AnalyzerConfig, ConnEvent, GroupBy, Grouper, Ranker, Timestamp, score_set};
+/// use beaconstat::{AnalyzerConfig, ConnEvent, GroupBy, Grouper, Ranker, Timestamp, score_set, allowlist::Allowlist};
 /// let mut g = Grouper::new(GroupBy::PairPort);
 /// for i in 0..100 {
 ///     // An NTP poll (suppressed by the default allowlist) and a beacon.
@@ -180,7 +180,7 @@ impl Ranker {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Allowlist, ErrorKind, Ranker};
+/// use beaconstat::{ErrorKind, Ranker, allowlist::Allowlist};
 /// let ranker = Ranker::builder().allowlist(Allowlist::new()).threshold(0.7).build()?;
 /// assert_eq!(ranker.threshold(), 0.7);
 /// let err = Ranker::builder().threshold(1.5).build().unwrap_err();

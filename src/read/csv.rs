@@ -21,7 +21,7 @@ use std::sync::Arc;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{TimeFormat, Timestamp};
+/// use beaconstat::{Timestamp, read::TimeFormat};
 /// assert_eq!(TimeFormat::EpochMillis.parse("1500"), Some(Timestamp::from_micros(1_500_000)));
 /// assert_eq!(TimeFormat::Auto.parse("1672843057123"), Timestamp::parse_epoch_secs("1672843057.123"));
 /// assert_eq!(TimeFormat::Auto.parse("2023-01-04T14:37:37Z"), Timestamp::parse_epoch_secs("1672843057"));
@@ -179,7 +179,7 @@ struct Map {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{CsvReader, CsvRecord};
+/// use beaconstat::{read::{CsvReader, CsvRecord}};
 /// let data = "time,src_ip,dst_ip,dport,note\n1.5,10.0.0.1,10.0.0.2,443,\"a, \"\"quoted\"\" note\"\n";
 /// let mut r = CsvReader::from_reader(data.as_bytes())?;
 /// let mut rec = CsvRecord::new();
@@ -470,7 +470,7 @@ impl CsvRecord {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{CsvReader, TimeFormat};
+/// use beaconstat::{read::{CsvReader, TimeFormat}};
 /// let data = "when;from;to;port\n1672843057123;10.0.0.1;10.0.0.2;8443\n";
 /// let mut r = CsvReader::builder()
 ///     .delimiter(b';')
@@ -696,7 +696,7 @@ struct Replay {
 ///
 /// # Example
 /// ```
-/// use beaconstat::CsvReader;
+/// use beaconstat::read::CsvReader;
 /// let data = "timestamp,source,destination,dst_port,protocol,bytes_out\n\
 ///             2023-01-04T14:37:37Z,10.0.0.1,198.51.100.7,443,tcp,512\n\
 ///             2023-01-04T14:38:37Z,10.0.0.1,,443,tcp,512\n";

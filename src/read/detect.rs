@@ -9,7 +9,7 @@ use std::io::Read;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Format, detect};
+/// use beaconstat::{Format, read::detect};
 /// assert_eq!(detect(b"#separator \\x09\n#fields\tts"), Some(Format::ZeekTsv));
 /// assert_eq!(detect(br#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1"}"#), Some(Format::ZeekJson));
 /// assert_eq!(detect(br#"{"EventID":3,"Image":"C:\\x.exe"}"#), Some(Format::WindowsEventJson));
@@ -74,7 +74,7 @@ const LINES_LOOKED_AT: usize = 32;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Format, detect};
+/// use beaconstat::{Format, read::detect};
 /// use std::io::Write;
 /// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
 /// gz.write_all(b"#separator \\x09\n#fields\tts\n").unwrap();

@@ -71,7 +71,7 @@ const RESP_BYTES: usize = 9;
 ///
 /// # Example
 /// ```
-/// use beaconstat::{ZeekJsonReader, ZeekJsonRecord};
+/// use beaconstat::{read::{ZeekJsonReader, ZeekJsonRecord}};
 /// let log = r#"{"ts":1672843056.913119,"uid":"CX","id.orig_h":"10.0.0.1","id.orig_p":5555,"id.resp_h":"10.0.0.2","id.resp_p":443,"conn_state":"S\u0046","orig_pkts":18}"#;
 /// let mut r = ZeekJsonReader::from_reader(log.as_bytes())?;
 /// let mut rec = ZeekJsonRecord::new();
@@ -367,7 +367,7 @@ impl ZeekJsonRecord {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{ZeekJsonReader, ZeekJsonRecord};
+    /// use beaconstat::{read::{ZeekJsonReader, ZeekJsonRecord}};
     /// let log = r#"{"ts":1,"id.orig_h":"a","id.resp_h":"b","answers":["1.2.3.4", "5.6.7.8"]}"#;
     /// let mut r = ZeekJsonReader::from_reader(log.as_bytes())?;
     /// let mut rec = ZeekJsonRecord::new();
@@ -666,7 +666,7 @@ struct RawJson {
 ///
 /// # Example
 /// ```
-/// use beaconstat::ZeekJsonReader;
+/// use beaconstat::read::ZeekJsonReader;
 /// let log = "{\"ts\":\"2023-01-04T14:37:37.5Z\",\"id.orig_h\":\"a\",\"id.resp_h\":\"b\"}\nnot json\n";
 /// let mut r = ZeekJsonReader::builder().strict(true).from_reader(log.as_bytes())?;
 /// assert_eq!(r.next_event()?.unwrap().ts.as_micros(), 1_672_843_057_500_000);
@@ -737,7 +737,7 @@ impl ZeekJsonReaderBuilder {
 ///
 /// # Example
 /// ```
-/// use beaconstat::ZeekJsonReader;
+/// use beaconstat::read::ZeekJsonReader;
 /// let log = concat!(
 ///     r#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2","id.resp_p":443,"proto":"tcp"}"#, "\n",
 ///     r#"{"ts":2.5,"id":{"orig_h":"10.0.0.1","resp_h":"10.0.0.3"},"orig_bytes":10}"#, "\n",

@@ -10,7 +10,7 @@
 //! - [`ReadStats`] is the one set of counts every reader keeps, with typed [`SkipReason`]s and
 //!   the file read; [`Skipped`] is one skipped record with its position.
 //! - The format readers underneath ([`ZeekReader`], [`ZeekJsonReader`], [`CsvReader`],
-//!   [`NameLogReader`], [`WinEventReader`](crate::WinEventReader), `EvtxReader`) can be used
+//!   [`NameLogReader`], [`WinEventReader`](crate::winevent::WinEventReader), `EvtxReader`) can be used
 //!   directly for a format's own fields.
 //!
 //! Every format reader follows the `csv` crate's shape: a builder, a reader over any

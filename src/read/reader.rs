@@ -66,7 +66,7 @@ impl Read for Counted {
 pub enum LogContent {
     /// Connections: Zeek `conn`, CSV flows, Windows events (Sysmon 3 network connections).
     Connections,
-    /// A Zeek name log (`dns`, `ssl`, `http`) for [`NameLogReader`](crate::NameLogReader).
+    /// A Zeek name log (`dns`, `ssl`, `http`) for [`NameLogReader`](crate::read::NameLogReader).
     Names(LogKind),
     /// Another Zeek log (`#path` `stats`, `capture_loss`, `conn-summary`, …): not read.
     Other(String),

@@ -82,7 +82,7 @@ impl fmt::Display for SkipReason {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{SkipReason, ZeekReader};
+/// use beaconstat::{SkipReason, read::ZeekReader};
 /// let log = "#fields\tts\tid.orig_h\tid.resp_h\nnot-a-time\t10.0.0.1\t10.0.0.2\n";
 /// let mut r = ZeekReader::from_reader(log.as_bytes())?;
 /// r.for_each(|_| {})?;
@@ -141,7 +141,7 @@ impl fmt::Display for Skipped {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{SkipReason, ZeekReader};
+/// use beaconstat::{SkipReason, read::ZeekReader};
 /// let log = "#fields\tts\tid.orig_h\tid.resp_h\n1.0\t10.0.0.1\t10.0.0.2\n2.0\t-\t10.0.0.2\n";
 /// let mut r = ZeekReader::from_reader(log.as_bytes())?;
 /// r.for_each(|_| {})?;

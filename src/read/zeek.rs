@@ -103,7 +103,7 @@ impl Idx {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{ZeekReader, ZeekRecord};
+/// use beaconstat::{read::{ZeekReader, ZeekRecord}};
 /// let log = "#separator \\x09\n#unset_field\t-\n#fields\tts\tid.orig_h\tid.resp_h\n#types\ttime\taddr\taddr\n";
 /// let mut r = ZeekReader::from_reader(log.as_bytes())?;
 /// assert!(!r.read_record(&mut ZeekRecord::new())?);
@@ -255,7 +255,7 @@ fn unescape_header(v: &[u8]) -> Vec<u8> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{ZeekReader, ZeekRecord};
+/// use beaconstat::{read::{ZeekReader, ZeekRecord}};
 /// let log = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tconn_state\torig_pkts\n\
 ///            1672843056.913119\tCXHB1\t10.0.0.1\t5555\t10.0.0.2\t443\tSF\t18\n";
 /// let mut r = ZeekReader::from_reader(log.as_bytes())?;
@@ -658,7 +658,7 @@ impl ZeekRecord {
 ///
 /// # Example
 /// ```
-/// use beaconstat::ZeekReader;
+/// use beaconstat::read::ZeekReader;
 /// let headerless = "1.5\tC1\t10.0.0.1\t5555\t10.0.0.2\t53\tudp\n";
 /// let mut r = ZeekReader::builder()
 ///     .default_conn_fields(true)
@@ -786,7 +786,7 @@ impl ZeekReaderBuilder {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{Proto, ZeekReader};
+/// use beaconstat::{Proto, read::ZeekReader};
 /// let log = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\torig_bytes\tresp_bytes\n\
 ///            1672843056.913119\tCXHB\t10.136.0.18\t55548\t10.136.0.16\t3128\ttcp\t0.084044\t1030\t20275\n\
 ///            1672843078.129079\tCpUS\t10.136.0.18\t41268\t10.136.0.16\t3128\ttcp\t-\t-\t-\n";

@@ -31,7 +31,7 @@ use std::path::Path;
 ///
 /// # Example
 /// ```
-/// use beaconstat::LogKind;
+/// use beaconstat::read::LogKind;
 /// assert_eq!(LogKind::from_path("dns"), Some(LogKind::Dns));
 /// assert_eq!(LogKind::Http.as_str(), "http");
 /// ```
@@ -73,7 +73,7 @@ impl LogKind {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameLogReader, NameRecord};
+/// use beaconstat::{read::{NameLogReader, NameRecord}};
 /// let log = "#separator \\x09\n#set_separator\t,\n#path\tdns\n\
 ///            #fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs\n\
 ///            10.0\tC1\t10.0.0.5\t10.0.0.53\tcdn.example.com\tedge.example.net,192.0.2.7\t60.000000,30.000000\n";
@@ -131,7 +131,7 @@ impl Answer<'_> {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{NameLogReader, NameRecord};
+    /// use beaconstat::{read::{NameLogReader, NameRecord}};
     /// let log = "#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\n1.0\ta\tb\tx.example\ty.example,2001:db8::7\n";
     /// let mut r = NameLogReader::from_reader(log.as_bytes())?;
     /// let Some(NameRecord::Dns(d)) = r.next_record()? else { panic!("a DNS record") };
@@ -190,7 +190,7 @@ impl<'a> Iterator for AnswerIter<'a> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameLogReader, NameRecord};
+/// use beaconstat::{read::{NameLogReader, NameRecord}};
 /// let log = r#"{"ts":5.0,"uid":"CD1","id.orig_h":"10.0.0.5","id.resp_h":"10.0.0.53","query":"c2.example.net","qtype_name":"A","rcode_name":"NOERROR","answers":["192.0.2.8"],"TTLs":[60.0]}"#;
 /// let mut r = NameLogReader::from_reader(log.as_bytes())?;
 /// let Some(NameRecord::Dns(d)) = r.next_record()? else { panic!("a DNS record") };
@@ -223,7 +223,7 @@ pub struct DnsRecord<'a> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameLogReader, NameRecord};
+/// use beaconstat::{read::{NameLogReader, NameRecord}};
 /// let log = "#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tserver_name\n7.5\tCS1\t10.0.0.5\t192.0.2.8\t443\tapi.example.org\n";
 /// let mut r = NameLogReader::from_reader(log.as_bytes())?;
 /// let Some(NameRecord::Ssl(s)) = r.next_record()? else { panic!("a TLS record") };
@@ -251,7 +251,7 @@ pub struct SslRecord<'a> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameLogReader, NameRecord};
+/// use beaconstat::{read::{NameLogReader, NameRecord}};
 /// let log = "#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tmethod\thost\turi\tuser_agent\n1.0\tCH1\t10.0.0.5\t192.0.2.8\tGET\tsite.example\t/a\tcurl/8\n";
 /// let mut r = NameLogReader::from_reader(log.as_bytes())?;
 /// let Some(NameRecord::Http(h)) = r.next_record()? else { panic!("an HTTP record") };
@@ -287,7 +287,7 @@ impl<'a> HttpRecord<'a> {
     ///
     /// # Example
     /// ```
-    /// use beaconstat::{NameLogReader, NameRecord};
+    /// use beaconstat::{read::{NameLogReader, NameRecord}};
     /// let log = "#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tmethod\thost\turi\n\
     ///            1.0\tC1\t10.0.0.5\t10.0.0.8\t3128\tCONNECT\tc2.example.com\tc2.example.com:443\n\
     ///            2.0\tC2\t10.0.0.5\t10.0.0.8\t3128\tGET\tnews.example.org\thttp://news.example.org:8080/a\n\
@@ -333,7 +333,7 @@ pub(crate) fn strip_port(s: &str) -> &str {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{LogKind, NameLogReader};
+/// use beaconstat::{read::{LogKind, NameLogReader}};
 /// let log = "#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tserver_name\n2.0\tC9\ta\tb\tx.example\n";
 /// let mut r = NameLogReader::from_reader(log.as_bytes())?;
 /// let rec = r.next_record()?.unwrap();
@@ -592,7 +592,7 @@ enum Inner<R: Read> {
 ///
 /// # Example
 /// ```
-/// use beaconstat::{NameLogReader, NameRecord};
+/// use beaconstat::{read::{NameLogReader, NameRecord}};
 /// let log = concat!(
 ///     r#"{"ts":1672843056.94,"uid":"CX1","id.orig_h":"10.136.0.18","id.orig_p":55548,"id.resp_h":"10.136.0.16","id.resp_p":3128,"version":"TLSv13","server_name":"www.example.com"}"#, "\n",
 ///     r#"{"ts":1672843057.0,"uid":"CD1","id.orig_h":"10.136.0.18","id.resp_h":"10.0.0.53","query":"www.example.com","answers":["93.184.216.34"],"TTLs":[300.0]}"#, "\n",

@@ -51,7 +51,7 @@ impl SeriesSet {
 
     /// Seconds each source was observed: the union of the time spans of its series, keyed by
     /// the series' [`SeriesKey::source`] (`""` for series with neither `src` nor `host`). The window to judge
-    /// [`persistence`](crate::persistence) against: separate captures of one host, days apart,
+    /// [`persistence`](crate::beacon::persistence) against: separate captures of one host, days apart,
     /// do not dilute each other.
     ///
     /// # Example

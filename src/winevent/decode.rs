@@ -96,7 +96,7 @@ impl TaskEventKind {
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// use beaconstat::winevent::{TaskEvent, TaskEventKind};
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":200,"Channel":"Microsoft-Windows-TaskScheduler/Operational",
@@ -237,7 +237,7 @@ pub enum ProcessSource {
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// use beaconstat::winevent::ProcessEvent;
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":4688,"Channel":"Security","Hostname":"FS01",
@@ -393,7 +393,7 @@ pub enum EvidenceKind {
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// use beaconstat::winevent::{EvidenceEvent, EvidenceKind};
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"H",

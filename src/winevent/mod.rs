@@ -12,7 +12,7 @@
 //! [`WinEventReader`] reads one JSON object per line into a caller-owned [`WinRecord`]; lines that
 //! cannot be parsed are counted in [`ReadStats`] with their position and a typed [`SkipReason`]
 //! (or, in strict mode, returned as errors). [`open`](crate::open) and
-//! [`read_windows_events`](crate::read_windows_events) choose between JSON lines and `.evtx`.
+//! [`read_windows_events`](crate::read::read_windows_events) choose between JSON lines and `.evtx`.
 
 mod decode;
 mod json;
@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 ///
 /// # Example
 /// ```
-/// use beaconstat::{SkipReason, WinEventReader, WinRecord};
+/// use beaconstat::{SkipReason, winevent::{WinEventReader, WinRecord}};
 /// let input = "{\"EventID\":4698,\"Channel\":\"Security\",\"Hostname\":\"H\",\"TaskName\":\"\\\\T\"}\n\
 ///              not json\n\
 ///              \n\

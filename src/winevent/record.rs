@@ -56,7 +56,7 @@ pub enum WinShape {
 ///
 /// # Example
 /// ```
-/// use beaconstat::WinRecord;
+/// use beaconstat::winevent::WinRecord;
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS5","Image":"C:\\x.exe"}"#)?;
 /// assert_eq!(rec.event_id(), Some(3));
@@ -288,7 +288,7 @@ impl WinRecord {
 ///
 /// # Example
 /// ```
-/// use beaconstat::parse_pid;
+/// use beaconstat::winevent::parse_pid;
 /// assert_eq!(parse_pid("0x5fc"), Some(1532));
 /// assert_eq!(parse_pid("1532"), Some(1532));
 /// assert_eq!(parse_pid("-"), None);

@@ -12,7 +12,7 @@ use crate::event::{ConnEvent, ProcessRef, Proto};
 ///
 /// # Example
 /// ```
-/// use beaconstat::{WinRecord, sysmon_conn_event};
+/// use beaconstat::{winevent::{WinRecord, sysmon_conn_event}};
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS5",
 ///   "UtcTime":"2020-07-22 04:00:51.123","Image":"C:\\p.exe","ProcessId":"3580",

@@ -71,13 +71,13 @@ pub fn unzip_json(zip: &Path) -> Option<PathBuf> {
 /// Calls `f` on every Windows event of `path`: `.evtx` through the `evtx` crate (a
 /// dev-dependency, so this works without the library's `evtx` feature), anything else through
 /// the library's JSON-lines reader. Returns (records, skipped).
-pub fn read_events(path: &Path, mut f: impl FnMut(&beaconstat::WinRecord)) -> (u64, u64) {
+pub fn read_events(path: &Path, mut f: impl FnMut(&beaconstat::winevent::WinRecord)) -> (u64, u64) {
     if path.extension().is_some_and(|e| e == "evtx") {
         let settings = evtx::ParserSettings::new().num_threads(1).indent(false);
         let mut parser = evtx::EvtxParser::from_path(path)
             .expect("open evtx")
             .with_configuration(settings);
-        let mut rec = beaconstat::WinRecord::new();
+        let mut rec = beaconstat::winevent::WinRecord::new();
         let (mut n, mut bad) = (0, 0);
         for r in parser.records_json() {
             match r.ok().map(|r| rec.parse_str(&r.data)) {
@@ -90,7 +90,7 @@ pub fn read_events(path: &Path, mut f: impl FnMut(&beaconstat::WinRecord)) -> (u
         }
         (n, bad)
     } else {
-        let s = beaconstat::read_windows_events(path, f).expect("read");
+        let s = beaconstat::read::read_windows_events(path, f).expect("read");
         (s.events, s.skipped)
     }
 }
