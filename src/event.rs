@@ -181,6 +181,11 @@ pub struct ConnEvent<'a> {
     /// The process behind the connection.
     #[cfg_attr(feature = "serde", serde(borrow))]
     pub process: Option<ProcessRef<'a>>,
+    /// Whether the sensor counts the originator as local (Zeek `local_orig`, from its
+    /// `Site::local_nets`), where the log says.
+    pub local_orig: Option<bool>,
+    /// Whether the sensor counts the responder as local (Zeek `local_resp`), where the log says.
+    pub local_resp: Option<bool>,
 }
 
 impl<'a> ConnEvent<'a> {
@@ -201,6 +206,8 @@ impl<'a> ConnEvent<'a> {
             host: None,
             user: None,
             process: None,
+            local_orig: None,
+            local_resp: None,
         }
     }
     /// With the originator port.
@@ -252,6 +259,12 @@ impl<'a> ConnEvent<'a> {
     /// With the process identity.
     pub const fn with_process(mut self, p: ProcessRef<'a>) -> Self {
         self.process = Some(p);
+        self
+    }
+    /// With the sensor's view of which side is local (Zeek `local_orig`, `local_resp`).
+    pub const fn with_locality(mut self, local_orig: bool, local_resp: bool) -> Self {
+        self.local_orig = Some(local_orig);
+        self.local_resp = Some(local_resp);
         self
     }
 }
