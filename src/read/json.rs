@@ -43,7 +43,7 @@ struct Entry {
     raw: (usize, usize),
 }
 
-const SLOT_NAMES: [&str; 10] = [
+const SLOT_NAMES: [&str; 12] = [
     "ts",
     "uid",
     "id.orig_h",
@@ -54,6 +54,8 @@ const SLOT_NAMES: [&str; 10] = [
     "duration",
     "orig_bytes",
     "resp_bytes",
+    "local_orig",
+    "local_resp",
 ];
 const TS: usize = 0;
 const UID: usize = 1;
@@ -65,6 +67,8 @@ const PROTO: usize = 6;
 const DURATION: usize = 7;
 const ORIG_BYTES: usize = 8;
 const RESP_BYTES: usize = 9;
+const LOCAL_ORIG: usize = 10;
+const LOCAL_RESP: usize = 11;
 
 /// A reusable Zeek JSON record: the line, a scratch buffer for unescaped strings, and the
 /// key/value spans.
@@ -96,7 +100,7 @@ struct Parsed {
     scratch: Vec<u8>,
     entries: Vec<Entry>,
     // Index into `entries` of each known field.
-    slots: [Option<usize>; 10],
+    slots: [Option<usize>; 12],
     // A problem found while scanning the line.
     bad: Option<Bad>,
 }
@@ -106,7 +110,7 @@ impl Parsed {
     fn scan(&mut self, line: &[u8]) {
         self.entries.clear();
         self.scratch.clear();
-        self.slots = [None; 10];
+        self.slots = [None; 12];
         self.bad = None;
         let mut sc = Scanner { b: line, i: 0 };
         let r = scan_object(&mut sc, &mut self.scratch, &mut self.entries, None, 0).and_then(|()| {
@@ -308,6 +312,8 @@ fn slot_of(key: &[u8]) -> Option<usize> {
         b"duration" => DURATION,
         b"orig_bytes" => ORIG_BYTES,
         b"resp_bytes" => RESP_BYTES,
+        b"local_orig" => LOCAL_ORIG,
+        b"local_resp" => LOCAL_RESP,
         _ => return None,
     })
 }
@@ -496,6 +502,12 @@ impl<'a> View<'a> {
             ),
         };
         let proto = get(PROTO).map_or(Proto::Other, |e| parse_proto(self.bytes(e.val)));
+        // JSON `true`/`false`; anything else says nothing (not a reason to skip the event).
+        let flag = |slot: usize| match get(slot) {
+            Some(e) if e.kind == Kind::Bool => Some(self.bytes(e.val) == b"true"),
+            _ => None,
+        };
+        let (local_orig, local_resp) = (flag(LOCAL_ORIG), flag(LOCAL_RESP));
         Ok(RawJson {
             ts,
             src,
@@ -507,6 +519,8 @@ impl<'a> View<'a> {
             duration,
             bytes_out,
             bytes_in,
+            local_orig,
+            local_resp,
         })
     }
 
@@ -519,6 +533,8 @@ impl<'a> View<'a> {
         ev.bytes_out = r.bytes_out;
         ev.bytes_in = r.bytes_in;
         ev.uid = r.uid.map(|s| self.text(s));
+        ev.local_orig = r.local_orig;
+        ev.local_resp = r.local_resp;
         ev
     }
 }
@@ -660,6 +676,8 @@ struct RawJson {
     duration: Option<Interval>,
     bytes_out: Option<u64>,
     bytes_in: Option<u64>,
+    local_orig: Option<bool>,
+    local_resp: Option<bool>,
 }
 
 /// Builds a [`ZeekJsonReader`].

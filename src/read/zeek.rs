@@ -59,6 +59,8 @@ struct Idx {
     duration: Option<usize>,
     orig_bytes: Option<usize>,
     resp_bytes: Option<usize>,
+    local_orig: Option<usize>,
+    local_resp: Option<usize>,
 }
 
 impl Idx {
@@ -74,6 +76,8 @@ impl Idx {
             self.duration,
             self.orig_bytes,
             self.resp_bytes,
+            self.local_orig,
+            self.local_resp,
         ]
         .iter()
         .flatten()
@@ -94,6 +98,8 @@ impl Idx {
             duration: find("duration"),
             orig_bytes: find("orig_bytes"),
             resp_bytes: find("resp_bytes"),
+            local_orig: find("local_orig"),
+            local_resp: find("local_resp"),
         }
     }
 }
@@ -299,6 +305,8 @@ struct RawEvent {
     duration: Option<Interval>,
     bytes_out: Option<u64>,
     bytes_in: Option<u64>,
+    local_orig: Option<bool>,
+    local_resp: Option<bool>,
 }
 
 /// Splits `line` at every `sep` byte, eight bytes at a time (SWAR: fields are short, so one
@@ -482,6 +490,13 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
         None => Proto::Other,
         Some(r) => parse_proto(bytes(r)),
     };
+    // Zeek's `bool`: `T` or `F`; anything else says nothing (not a reason to skip the event).
+    let flag = |i: Option<usize>| match val(i).map(bytes) {
+        Some(b"T") => Some(true),
+        Some(b"F") => Some(false),
+        _ => None,
+    };
+    let (local_orig, local_resp) = (flag(idx.local_orig), flag(idx.local_resp));
     Ok(RawEvent {
         ts,
         src,
@@ -493,6 +508,8 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
         duration,
         bytes_out,
         bytes_in,
+        local_orig,
+        local_resp,
     })
 }
 
@@ -517,6 +534,8 @@ impl RawEvent {
         ev.bytes_out = self.bytes_out;
         ev.bytes_in = self.bytes_in;
         ev.uid = self.uid.map(&at);
+        ev.local_orig = self.local_orig;
+        ev.local_resp = self.local_resp;
         ev
     }
 
