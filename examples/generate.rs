@@ -4,16 +4,30 @@
 //! ```text
 //! cargo run --release --example generate > demo.conn.log                  # the hunt default
 //! cargo run --release --example generate -- --hosts 500 --days 7 --browsing 400 --servers 5 > w1.conn.log
+//! cargo run --release --example generate -- --scenario server > server.conn.log  # internet-facing server
 //! ```
-use beaconstat::synth::Scenario;
+use beaconstat::synth::{Scenario, ServerScenario};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut b = Scenario::builder();
     let mut args = std::env::args().skip(1);
+    let mut server = ServerScenario::builder();
+    let mut is_server = false;
     while let Some(a) = args.next() {
         let v = args.next();
+        if a == "--scenario" && v.as_deref() == Some("server") {
+            is_server = true;
+            continue;
+        }
+        if is_server {
+            // The server scenario's own settings.
+            if let (Some("--days"), Some(d)) = (Some(a.as_str()), v.as_deref().and_then(|s| s.parse().ok())) {
+                server = server.days(d);
+                continue;
+            }
+        }
         let num = |v: Option<String>| v.and_then(|s| s.parse::<f64>().ok());
         b = match (a.as_str(), num(v)) {
             ("--hosts", Some(n)) => b.hosts(n as u32),
@@ -22,10 +36,26 @@ fn main() -> ExitCode {
             ("--browsing", Some(n)) => b.browsing_per_host_day(n as usize),
             ("--servers", Some(n)) => b.web_servers(n as usize),
             _ => {
-                eprintln!("usage: generate [--hosts N] [--days D] [--seed S] [--browsing PER_HOST_DAY] [--servers N]");
+                eprintln!(
+                    "usage: generate [--hosts N] [--days D] [--seed S] [--browsing PER_HOST_DAY] [--servers N]\n\
+                     \x20      generate --scenario server [--days D]"
+                );
                 return ExitCode::from(2);
             }
         };
+    }
+    if is_server {
+        let s = server.build();
+        let mut out = std::io::stdout().lock();
+        if out
+            .write_all(s.to_zeek_tsv().as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            return ExitCode::from(2);
+        }
+        eprintln!("{:?}", s.truth());
+        return ExitCode::SUCCESS;
     }
     let s = b.build();
     let mut text = String::new();

@@ -236,3 +236,5 @@ mod scenario;
 pub use scenario::{Scenario, ScenarioBuilder, Truth, TruthKind};
 mod regimes;
 pub use regimes::{Regime, RegimeResult, aperiodic_like, evaluate, regimes};
+mod server;
+pub use server::{ServerScenario, ServerScenarioBuilder, ServerTruth};
