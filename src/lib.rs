@@ -70,6 +70,12 @@
 //!    - `size` = `1 − 0.2 · (1 − size regularity)` when byte counts are known, else 1.
 //!
 //!    Each factor is in `[0, 1]` and the score is monotone in each; the report carries them all.
+//! 6. **Ranking** ([`rank`]): the rank score multiplies the score by persistence (a series
+//!    spanning under a tenth of its source's observed time is damped, but a strongly
+//!    significant run at a plausible period keeps an evidence floor, so persistence never
+//!    pushes a short real beacon below weak noise), fan-in or prevalence (a destination many
+//!    sources or most local hosts reach) and the allowlist; each series carries its direction
+//!    (local → external first) and every adjustment with its reason.
 //!
 //! On generated data (see `tests/periodicity.rs`) beacons from 1 s to 24 h, with up to ±50%
 //! jitter (uniform, Gaussian, Cobalt-Strike style), 30% missed check-ins, bursts, working-hours

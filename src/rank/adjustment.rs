@@ -9,10 +9,28 @@ use core::fmt;
 #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum AdjustmentKind {
-    /// The series spans only a small share of the time its source was observed.
+    /// The series spans only a small share of the time its source was observed (see
+    /// [`Persistence`](super::Persistence)).
     Persistence {
         /// Span of the series over the time its source was observed, in `[0, 1]`.
         span_share: f64,
+        /// The floor its evidence sets (check-ins, p-value, a plausible period), in `[0, 1]`.
+        evidence_floor: f64,
+    },
+    /// Many sources reach the destination (on this port): a service, a brute-forced or
+    /// probed port, not one host's C2.
+    FanIn {
+        /// Distinct sources reaching the destination on the series' port.
+        sources: u32,
+        /// The port, where the series has one.
+        port: Option<u16>,
+    },
+    /// Most local hosts reach the destination: shared infrastructure (an update service).
+    Prevalence {
+        /// Distinct local sources reaching the destination.
+        local_sources: u32,
+        /// Distinct local sources in the data.
+        local_total: u32,
     },
     /// An allowlist rule down-ranks the series.
     Downranked {

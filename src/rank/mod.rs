@@ -6,18 +6,31 @@
 //! [`RankedSeries`], each with its `rank_score`, its raw beacon score and every
 //! [`Adjustment`] that moved one to the other, in words and as data:
 //!
-//! 1. **Persistence.** A series spanning less than a tenth of the time its source was observed
-//!    is damped by [`persistence_over`](crate::beacon::persistence_over) (sub-second floods and retry
-//!    storms are regular, but they are not check-in schedules).
-//! 2. **Allowlist.** The first matching [`Rule`](crate::allowlist::Rule) either suppresses the series
+//! 1. **Direction.** Each series' source and destination are local or external
+//!    ([`LocalNets`]: private ranges, the user's networks, and what the sensor marked local),
+//!    which gives its [`Direction`]. Direction does not change the score: each direction is
+//!    its own view ([`Ranked::view`]), outbound (what AN1113 asks for) shown first.
+//! 2. **Persistence.** A series spanning less than a tenth of the time its source was observed
+//!    is damped (sub-second floods and retry storms are regular, but they are not check-in
+//!    schedules), but never below the floor its evidence sets: a short run of strongly
+//!    significant check-ins at a plausible period keeps most of its score ([`Persistence`]).
+//! 3. **Fan-in and prevalence.** A destination more than [`FAN_IN_FREE`] sources reach on
+//!    the series' port is a service or a probed port: the score is multiplied by
+//!    `√(FAN_IN_FREE / sources)` ("one of 421 sources hitting 203.0.113.10:22"). Otherwise, a
+//!    destination at least [`PREVALENT_SHARE`] of the local hosts reach (with at least
+//!    [`PREVALENCE_MIN_HOSTS`] of them) is shared infrastructure: multiplied by
+//!    `1 − share / 2`. Both are reported with the first sight of the destination (novelty) in
+//!    [`DestinationStats`].
+//! 4. **Allowlist.** The first matching [`Rule`](crate::allowlist::Rule) either suppresses the series
 //!    (it stays in the list, marked, at its score: JSON output keeps it) or multiplies its
 //!    score by the rule's down-rank factor.
-//! 3. **Order.** Highest `rank_score` first, ties by more events; [`Ranked::top`] yields the
+//! 5. **Order.** Highest `rank_score` first, ties by more events; [`Ranked::top`] yields the
 //!    first `top` series not suppressed, [`Ranked::beacons`] counts those at or above the
 //!    threshold.
 //!
-//! Each adjustment has an [`AdjustmentKind`] (new kinds may be added: direction, fan-in,
-//! task context), a factor in `[0, 1]` and a reason a person can read.
+//! Each adjustment has an [`AdjustmentKind`] (new kinds may be added, e.g. task context from
+//! the lineage join), a factor in `[0, 1]` and a reason a person can read. The rank score is
+//! monotone in the evidence: each factor is, and the beacon score is.
 //!
 //! # Example
 //! ```
@@ -40,9 +53,15 @@
 //! ```
 
 mod adjustment;
+mod destination;
+mod locality;
+mod persistence;
 mod ranked;
 mod ranker;
 
 pub use adjustment::{Adjustment, AdjustmentKind};
+pub use destination::DestinationStats;
+pub use locality::{Direction, LocalNets};
+pub use persistence::{BURST_PERIOD_S, FULL_EVIDENCE_BEATS, FULL_EVIDENCE_DECADES, PLAUSIBLE_PERIOD_S, Persistence};
 pub use ranked::{Channel, Ranked, RankedSeries};
-pub use ranker::{Ranker, RankerBuilder};
+pub use ranker::{FAN_IN_FREE, PREVALENCE_MIN_HOSTS, PREVALENT_SHARE, Ranker, RankerBuilder};

@@ -1,6 +1,8 @@
 //! The ranked list and its entries.
 
 use super::adjustment::{Adjustment, AdjustmentKind};
+use super::destination::DestinationStats;
+use super::locality::Direction;
 use crate::allowlist::AllowlistSummary;
 use crate::beacon::BeaconReport;
 use crate::series::Series;
@@ -44,6 +46,10 @@ pub struct RankedSeries<'s> {
     /// The score the list is ordered by: the raw score times every adjustment's factor, in
     /// `[0, 1]`.
     pub rank_score: f64,
+    /// Which way the series goes (local → external, …).
+    pub direction: Direction,
+    /// Fan-in, prevalence and novelty of the series' destination.
+    pub destination: DestinationStats,
     /// Every adjustment made, in the order applied.
     pub adjustments: Vec<Adjustment>,
 }
@@ -136,6 +142,30 @@ impl<'s> Ranked<'s> {
             .iter()
             .filter(|r| !r.is_suppressed() && r.rank_score >= self.threshold)
             .count()
+    }
+
+    /// The series of one direction, in rank order (suppressed ones included).
+    pub fn view(&self, direction: Direction) -> impl Iterator<Item = &RankedSeries<'s>> + '_ {
+        self.entries.iter().filter(move |r| r.direction == direction)
+    }
+
+    /// The first [`top`](super::RankerBuilder::top) series of one direction that are not
+    /// suppressed, in rank order.
+    pub fn top_in(&self, direction: Direction) -> impl Iterator<Item = &RankedSeries<'s>> + '_ {
+        self.view(direction).filter(|r| !r.is_suppressed()).take(self.top)
+    }
+
+    /// Per direction (in [`Direction::ALL`] order, outbound first): how many series, and how
+    /// many of them are beacons (not suppressed, at or above the threshold).
+    pub fn counts(&self) -> [(Direction, usize, usize); 5] {
+        Direction::ALL.map(|d| {
+            let (mut n, mut beacons) = (0, 0);
+            for r in self.view(d) {
+                n += 1;
+                beacons += usize::from(!r.is_suppressed() && r.rank_score >= self.threshold);
+            }
+            (d, n, beacons)
+        })
     }
 
     /// What the allowlist suppressed and down-ranked among the series that reached the

@@ -1,11 +1,21 @@
 //! The ranker: settings checked once, then any number of series sets ranked.
 
 use super::adjustment::{Adjustment, AdjustmentKind};
+use super::destination::{DestinationIndex, DestinationStats};
+use super::locality::LocalNets;
+use super::persistence::Persistence;
 use super::ranked::{Channel, Ranked, RankedSeries};
 use crate::allowlist::{Action, Allowlist, AllowlistSummary};
-use crate::beacon::{AnalyzerConfig, BeaconReport, PERSISTENT_SHARE, persistence_over, score_set};
+use crate::beacon::{AnalyzerConfig, BeaconReport, human_secs, score_set};
 use crate::error::{Error, Result};
 use crate::series::SeriesSet;
+
+/// Sources a destination (on one port) may have before fan-in down-ranks it.
+pub const FAN_IN_FREE: u32 = 10;
+/// Share of the local hosts from which a destination counts as prevalent.
+pub const PREVALENT_SHARE: f64 = 0.5;
+/// Local hosts the data must have before prevalence is judged.
+pub const PREVALENCE_MIN_HOSTS: u32 = 4;
 
 /// Ranks scored series: persistence, allowlist suppression and down-ranking, threshold,
 /// minimum size and top-k. Built once by [`Ranker::builder`], used for any number of sets.
@@ -31,6 +41,7 @@ use crate::series::SeriesSet;
 #[derive(Debug, Clone)]
 pub struct Ranker {
     allowlist: Allowlist,
+    local_nets: LocalNets,
     // In [0, 1].
     threshold: f64,
     min_events: usize,
@@ -42,6 +53,7 @@ impl Default for Ranker {
     fn default() -> Self {
         Ranker {
             allowlist: Allowlist::default_rules(),
+            local_nets: LocalNets::new(),
             threshold: 0.5,
             min_events: 6,
             top: 15,
@@ -58,6 +70,11 @@ impl Ranker {
     /// The allowlist applied.
     pub fn allowlist(&self) -> &Allowlist {
         &self.allowlist
+    }
+
+    /// The local networks directions are judged by.
+    pub fn local_nets(&self) -> &LocalNets {
+        &self.local_nets
     }
 
     /// The rank score from which a series counts as a beacon.
@@ -99,6 +116,7 @@ impl Ranker {
         // spans of its series (so separate captures of one host, days apart, do not dilute
         // each other).
         let observed = set.observed_seconds_by_source();
+        let destinations = DestinationIndex::build(set, &self.local_nets);
         let mut summary = AllowlistSummary::new();
         let mut entries = Vec::with_capacity(reports.len());
         for (index, report) in reports {
@@ -110,21 +128,18 @@ impl Ranker {
             let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
                 continue;
             };
+            let direction = self.local_nets.direction(&key);
+            let destination = destinations.stats(&key);
             let mut adjustments = Vec::new();
-            let persistence = persistence_over(&report, observed_s);
-            if persistence < 1.0 {
-                adjustments.push(Adjustment::new(
-                    AdjustmentKind::Persistence {
-                        span_share: PERSISTENT_SHARE * persistence * persistence,
-                    },
-                    persistence,
-                    format!(
-                        "short-lived: spans {:.1}% of its source's time (score x{persistence:.2})",
-                        100.0 * PERSISTENT_SHARE * persistence * persistence,
-                    ),
-                ));
+            let persistence = Persistence::of(&report, observed_s);
+            if persistence.factor < 1.0 || persistence.span_factor < 1.0 {
+                adjustments.push(persistence_adjustment(&report, &persistence));
             }
-            let mut rank_score = report.score * persistence;
+            let mut rank_score = report.score * persistence.factor;
+            if let Some(a) = fan_in_adjustment(&key, &destination) {
+                rank_score *= a.factor;
+                adjustments.push(a);
+            }
             if let Some(rule) = self.allowlist.match_key(&key, None) {
                 // Counted when the series would have been a beacon but for the allowlist.
                 if rank_score >= self.threshold {
@@ -156,6 +171,8 @@ impl Ranker {
                 channel,
                 report,
                 rank_score,
+                direction,
+                destination,
                 adjustments,
             });
         }
@@ -169,11 +186,77 @@ impl Ranker {
     }
 }
 
+/// The persistence adjustment, in words: the span, and the evidence floor where it held the
+/// series up.
+fn persistence_adjustment(report: &BeaconReport, p: &Persistence) -> Adjustment {
+    let kind = AdjustmentKind::Persistence {
+        span_share: p.span_share,
+        evidence_floor: p.evidence_floor,
+    };
+    let span = format!("short-lived: spans {:.1}% of its source's time", 100.0 * p.span_share);
+    let reason = if p.evidence_floor > p.span_factor {
+        format!(
+            "{span}, but {} check-ins every {} at p={:.0e} hold it at x{:.2}",
+            report.beats,
+            report.period_s.map_or("?".to_string(), human_secs),
+            report.p_value,
+            p.factor
+        )
+    } else {
+        format!("{span} (score x{:.2})", p.factor)
+    };
+    Adjustment::new(kind, p.factor, reason)
+}
+
+/// Fan-in (many sources on the destination's port), else prevalence (most local hosts reach
+/// the destination): one down-rank at most, the stronger reason first.
+fn fan_in_adjustment(key: &crate::series::SeriesKey<'_>, d: &DestinationStats) -> Option<Adjustment> {
+    let dst = super::destination::destination(key)?;
+    if d.port_sources > FAN_IN_FREE {
+        let factor = (f64::from(FAN_IN_FREE) / f64::from(d.port_sources)).sqrt();
+        let target = match key.dst_port {
+            Some(p) if dst.contains(':') => format!("[{dst}]:{p}"),
+            Some(p) => format!("{dst}:{p}"),
+            None => dst.to_string(),
+        };
+        return Some(Adjustment::new(
+            AdjustmentKind::FanIn {
+                sources: d.port_sources,
+                port: key.dst_port,
+            },
+            factor,
+            format!(
+                "one of {} sources hitting {target}: a service or a probed port (score x{factor:.2})",
+                d.port_sources
+            ),
+        ));
+    }
+    let share = d.local_share();
+    if d.local_total >= PREVALENCE_MIN_HOSTS && share >= PREVALENT_SHARE {
+        let factor = 1.0 - share / 2.0;
+        return Some(Adjustment::new(
+            AdjustmentKind::Prevalence {
+                local_sources: d.local_sources,
+                local_total: d.local_total,
+            },
+            factor,
+            format!(
+                "reached by {} of {} local hosts ({:.0}%): shared infrastructure (score x{factor:.2})",
+                d.local_sources,
+                d.local_total,
+                100.0 * share
+            ),
+        ));
+    }
+    None
+}
+
 /// Settings of a [`Ranker`], checked by [`build`](RankerBuilder::build).
 ///
 /// | setting | default | meaning |
 /// |---|---|---|
 /// | `allowlist` | [`Allowlist::default_rules`] | suppress or down-rank known-benign series |
+/// | `local_nets` | [`LocalNets::new`] | which addresses are local (the direction of a series) |
 /// | `threshold` | 0.5 | rank score from which a series counts as a beacon |
 /// | `min_events` | 6 | smallest series ranked |
 /// | `top` | 15 | series [`Ranked::top`] yields |
@@ -196,6 +279,13 @@ impl RankerBuilder {
     /// The allowlist (default: [`Allowlist::default_rules`]; [`Allowlist::new`] for none).
     pub fn allowlist(mut self, allowlist: Allowlist) -> Self {
         self.ranker.allowlist = allowlist;
+        self
+    }
+
+    /// The local networks (default: [`LocalNets::new`], the private ranges; add the site's own
+    /// networks and what the sensor marked local with [`LocalNets::observe`]).
+    pub fn local_nets(mut self, nets: LocalNets) -> Self {
+        self.ranker.local_nets = nets;
         self
     }
 
