@@ -277,6 +277,7 @@ fn help_lists_every_option_with_its_default() {
                 "--json",
                 "--svg",
                 "--top",
+                "--local-nets",
                 "--min-events",
                 "--threshold",
                 "--allowlist",
@@ -463,4 +464,53 @@ fn hunt_finds_empire_agents_in_sysmon_by_host_and_process() {
         assert!((5.0..5.3).contains(&period), "period {period}");
         assert!(r["score"].as_f64().unwrap() > 0.8);
     }
+}
+
+/// `hunt` on an internet-facing server's conn.log (generated: 420 external sources
+/// brute-forcing SSH, scans, probes, one outbound HTTP beacon every 200–350 s), with locality
+/// from Zeek's local_orig/local_resp: the beacon is in the top 3 of the outbound view, every
+/// JSON row has its direction, the brute force is inbound and below the threshold, and the
+/// table shows outbound first with each direction's counts.
+#[test]
+fn hunt_puts_the_servers_outbound_beacon_first_and_keeps_every_direction() {
+    let Some(exe) = common::example("hunt") else { return };
+    let scenario = beaconstat::synth::ServerScenario::builder().build();
+    let t = scenario.truth().clone();
+    let path = std::env::temp_dir().join(format!("beaconstat-server-{}.conn.log", std::process::id()));
+    std::fs::write(&path, scenario.to_zeek_tsv()).unwrap();
+    let rows = hunt_json(&[path.to_str().unwrap()]).unwrap();
+    let table = run(&exe, &[path.to_str().unwrap(), "--top", "5"]);
+    let _ = std::fs::remove_file(&path);
+    assert!(rows.iter().all(|r| r["direction"].is_string()));
+    let outbound: Vec<_> = ranked(&rows)
+        .into_iter()
+        .filter(|r| r["direction"] == "outbound")
+        .collect();
+    let pos = outbound
+        .iter()
+        .position(|r| r["dst"] == t.beacon_dst.as_str() && r["dst_port"] == t.beacon_port)
+        .expect("beacon reported");
+    assert!(pos < 3, "beacon ranked {} of the outbound view", pos + 1);
+    let brute: Vec<_> = rows
+        .iter()
+        .filter(|r| r["dst"] == t.server.as_str() && r["dst_port"] == 22)
+        .collect();
+    assert!(brute.len() > 200, "{} brute-force rows", brute.len());
+    for r in &brute {
+        assert_eq!(r["direction"], "inbound");
+        assert!(r["score"].as_f64().unwrap() < 0.5);
+        let fan_in = r["adjustments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "fan_in")
+            .expect("fan-in adjustment");
+        assert!(fan_in["sources"].as_u64().unwrap() > 200);
+        assert!(fan_in["reason"].as_str().unwrap().starts_with("one of "));
+    }
+    let text = String::from_utf8(table.stdout).unwrap();
+    let outbound_at = text.find("== outbound (local → external): ").expect("outbound section");
+    let inbound_at = text.find("== inbound (external → local): ").expect("inbound section");
+    assert!(outbound_at < inbound_at, "{text}");
+    assert!(text[outbound_at..inbound_at].contains(&t.beacon_dst));
 }

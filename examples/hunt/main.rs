@@ -17,12 +17,12 @@
 
 mod plot;
 
-use beaconstat::rank::Channel;
+use beaconstat::rank::{Adjustment, Channel, DestinationStats, Direction, LocalNets};
 use beaconstat::read::Inputs;
 use beaconstat::synth::Scenario;
 use beaconstat::{
-    Analyzer, ConnEvent, Format, GroupBy, Grouper, Interval, RankedSeries, Ranker, ReadOptions, ReadStats, SeriesKey,
-    SeriesSet,
+    Analyzer, ConnEvent, Format, GroupBy, Grouper, Interval, Ranked, RankedSeries, Ranker, ReadOptions, ReadStats,
+    SeriesKey, SeriesSet,
     allowlist::Allowlist,
     beacon::human_secs,
     names::{DnsChannelSet, DnsChannels, NameResolver, ResolveStats, ResolvedBy, registered_domain},
@@ -51,6 +51,7 @@ struct Options {
     strict: bool,
     dns_grace: f64,
     dns_any_source: bool,
+    local_nets: Option<String>,
     help: bool,
 }
 
@@ -75,8 +76,14 @@ Output:
                       [default: none]
   --top K             rows in the table and pictures [default: 15]
 
-Ranking (rank score = beacon score x persistence x allowlist down-rank; raw_score in JSON is
-the beacon score alone):
+Ranking (rank score = beacon score x persistence x fan-in or prevalence x allowlist down-rank;
+raw_score in JSON is the beacon score alone, adjustments says what changed it and why):
+  --local-nets LIST   the site's own networks, comma-separated CIDRs, local besides RFC 1918,
+                      loopback, link-local, CGNAT, ULA and what Zeek's local_orig/local_resp
+                      mark local [default: none]. The table shows outbound (local ->
+                      external) series first, then inbound, internal and external ones, each
+                      in its own section with its counts; JSON has every series with its
+                      direction.
   --min-events N      smallest series scored and reported, in events [default: 6]
   --threshold T       rank score in [0, 1] from which a series counts as a beacon [default: 0.5]
   --allowlist FILE    site rules (JSON) applied after the built-in ones [default: none; the
@@ -128,6 +135,7 @@ fn parse_args() -> Result<Options, String> {
         strict: false,
         dns_grace: 60.0,
         dns_any_source: false,
+        local_nets: None,
         help: false,
     };
     let mut args = std::env::args().skip(1);
@@ -148,6 +156,7 @@ fn parse_args() -> Result<Options, String> {
             "--dns-grace" => o.dns_grace = value("--dns-grace")?.parse().map_err(|e| format!("--dns-grace: {e}"))?,
             "--allowlist" => o.allowlist = Some(PathBuf::from(value("--allowlist")?)),
             "--no-allowlist" => o.no_allowlist = true,
+            "--local-nets" => o.local_nets = Some(value("--local-nets")?),
             "--strict" => o.strict = true,
             "-h" | "--help" => o.help = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}\n{}", usage())),
@@ -405,6 +414,8 @@ impl EntryRef for HashMap<String, HashMap<String, NameMeta>> {
 /// What the network telemetry lets a hunter see: which events name a host and a process.
 #[derive(Debug, Default)]
 struct NetCoverage {
+    /// The local networks, learning what the sensor marks local (Zeek `local_orig`/`local_resp`).
+    local: LocalNets,
     events: u64,
     with_process: u64,
     with_host: u64,
@@ -413,6 +424,7 @@ struct NetCoverage {
 
 impl NetCoverage {
     fn see(&mut self, ev: &beaconstat::ConnEvent<'_>) {
+        self.local.observe(ev);
         self.events += 1;
         self.with_process += u64::from(ev.process.is_some_and(|p| p.image.is_some() || p.guid.is_some()));
         self.with_host += u64::from(ev.host.is_some());
@@ -468,6 +480,12 @@ struct Row<'a> {
     downranked_by: Option<&'a str>,
     subscores: beaconstat::beacon::SubScores,
     evidence: String,
+    /// `outbound` (local → external), `inbound`, `internal`, `external` or `unknown`.
+    direction: Direction,
+    /// Fan-in, prevalence and novelty of the destination.
+    destination: DestinationStats,
+    /// What changed the score from `raw_score` to `score`, and why.
+    adjustments: &'a [Adjustment],
     /// `conn` (connections) or `dns` (DNS queries per registered domain).
     channel: &'static str,
     fqdn: Option<&'a str>,
@@ -547,6 +565,9 @@ fn row<'a>(o: &Options, names: &'a NameInfo, r: &'a RankedSeries<'a>) -> Row<'a>
         downranked_by: r.downranked_by(),
         subscores: report.subscores,
         evidence,
+        direction: r.direction,
+        destination: r.destination,
+        adjustments: &r.adjustments,
         channel: r.channel.as_str(),
         fqdn,
         domain,
@@ -570,6 +591,12 @@ fn run(o: &Options) -> Result<(), String> {
     let files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
     let name_files: Vec<PathBuf> = found.name_logs().map(PathBuf::from).collect();
     let mut coverage = NetCoverage::default();
+    if let Some(list) = &o.local_nets {
+        coverage
+            .local
+            .push_list(list)
+            .map_err(|e| format!("--local-nets: {e}"))?;
+    }
     let (set, stats, sources, names) = read_all(o, &files, &name_files, &mut coverage)?;
     let read_time = started.elapsed();
 
@@ -597,6 +624,7 @@ fn run(o: &Options) -> Result<(), String> {
         .threshold(o.threshold)
         .min_events(o.min_events)
         .top(o.top)
+        .local_nets(coverage.local.clone())
         .build()
         .map_err(|e| format!("--threshold: {e}"))?;
     // Connection series, and DNS query series (with a dns.log) scored and ranked the same way.
@@ -617,7 +645,7 @@ fn run(o: &Options) -> Result<(), String> {
             writeln!(out).map_err(io)?;
         }
     } else {
-        print_table(&mut out, o, &rows).map_err(io)?;
+        print_table(&mut out, o, &ranked, &rows).map_err(io)?;
     }
     out.flush().map_err(io)?;
 
@@ -694,8 +722,7 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(dir) = &o.svg {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut written = 0;
-        for (rank, r) in rows
-            .iter()
+        for (rank, r) in by_view(&rows)
             .filter(|r| r.suppressed_by.is_none())
             .take(o.top)
             .enumerate()
@@ -739,53 +766,91 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn print_table(out: &mut impl Write, o: &Options, rows: &[Row<'_>]) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{:>4} {:>5}  {:<42} {:>6} {:>9} {:>6} {:>6} {:>8} {:>5}  {:<20} {:<20}",
-        "rank", "score", "series", "events", "period", "jitter", "missed", "p-value", "size", "first seen", "last seen"
-    )?;
-    for (i, r) in rows
-        .iter()
-        .filter(|r| r.suppressed_by.is_none())
-        .take(o.top)
-        .enumerate()
-    {
-        let size = r.size_regularity.map_or("-".to_string(), |s| format!("{s:.2}"));
+/// The rows in display order: outbound first, then the other directions, each in rank order.
+fn by_view<'r, 'a>(rows: &'r [Row<'a>]) -> impl Iterator<Item = &'r Row<'a>> + 'r {
+    Direction::ALL
+        .into_iter()
+        .flat_map(move |d| rows.iter().filter(move |r| r.direction == d))
+}
+
+fn print_table(out: &mut impl Write, o: &Options, ranked: &Ranked<'_>, rows: &[Row<'_>]) -> std::io::Result<()> {
+    for (direction, series, beacons) in ranked.counts() {
+        if series == 0 {
+            continue;
+        }
         writeln!(
             out,
-            "{:>4} {:>5.2}  {:<42} {:>6} {:>9} {:>5.0}% {:>5.0}% {:>8} {:>5}  {:<20} {:<20}",
-            i + 1,
-            r.score,
-            truncate(
-                &if r.channel == "dns" {
-                    format!("{} (DNS)", r.key)
-                } else {
-                    r.key.to_string()
-                },
-                42
-            ),
-            r.events,
-            r.period_s.map_or("-".to_string(), human_secs),
-            r.jitter * 100.0,
-            r.missed * 100.0,
-            if r.p_value < 1e-300 {
-                "<1e-300".to_string()
-            } else {
-                format!("{:.1e}", r.p_value)
-            },
-            size,
-            &r.first_ts[..19.min(r.first_ts.len())],
-            &r.last_ts[..19.min(r.last_ts.len())],
+            "== {direction} ({}): {series} series, {beacons} at or above {}",
+            direction.describe(),
+            o.threshold
         )?;
-        let mut why = r.evidence.clone();
-        for a in &r.ranked.adjustments {
-            why.push_str("; ");
-            why.push_str(&a.reason);
+        writeln!(
+            out,
+            "{:>4} {:>5}  {:<42} {:>6} {:>9} {:>6} {:>6} {:>8} {:>5}  {:<20} {:<20}",
+            "rank",
+            "score",
+            "series",
+            "events",
+            "period",
+            "jitter",
+            "missed",
+            "p-value",
+            "size",
+            "first seen",
+            "last seen"
+        )?;
+        let view = rows
+            .iter()
+            .filter(|r| r.direction == direction && r.suppressed_by.is_none());
+        for (i, r) in view.take(o.top).enumerate() {
+            print_row(out, i + 1, r)?;
         }
-        writeln!(out, "{:>12}{why}", "")?;
+        writeln!(out)?;
     }
     Ok(())
+}
+
+fn print_row(out: &mut impl Write, rank: usize, r: &Row<'_>) -> std::io::Result<()> {
+    let size = r.size_regularity.map_or("-".to_string(), |s| format!("{s:.2}"));
+    writeln!(
+        out,
+        "{:>4} {:>5.2}  {:<42} {:>6} {:>9} {:>5.0}% {:>5.0}% {:>8} {:>5}  {:<20} {:<20}",
+        rank,
+        r.score,
+        truncate(
+            &if r.channel == "dns" {
+                format!("{} (DNS)", r.key)
+            } else {
+                r.key.to_string()
+            },
+            42
+        ),
+        r.events,
+        r.period_s.map_or("-".to_string(), human_secs),
+        r.jitter * 100.0,
+        r.missed * 100.0,
+        if r.p_value < 1e-300 {
+            "<1e-300".to_string()
+        } else {
+            format!("{:.1e}", r.p_value)
+        },
+        size,
+        &r.first_ts[..19.min(r.first_ts.len())],
+        &r.last_ts[..19.min(r.last_ts.len())],
+    )?;
+    let mut why = r.evidence.clone();
+    for a in r.adjustments {
+        why.push_str("; ");
+        why.push_str(&a.reason);
+    }
+    if r.destination.novel {
+        let first = r.destination.first_seen.to_string();
+        why.push_str(&format!(
+            "; new destination (first seen {})",
+            &first[..19.min(first.len())]
+        ));
+    }
+    writeln!(out, "{:>12}{why}", "")
 }
 
 fn truncate(s: &str, n: usize) -> String {
