@@ -558,9 +558,11 @@ impl fmt::Display for AllowlistSummary {
     }
 }
 
-/// A minimal JSON parser for configuration files (not for logs: it allocates freely).
+/// A minimal JSON tree for configuration files (not for logs: it allocates freely), on the
+/// crate's one JSON scanner.
 mod mini_json {
     use super::{Error, Position, Result};
+    use crate::json::{Literal, Scanner, Text};
 
     #[derive(Debug, Clone, PartialEq)]
     pub(super) enum Value {
@@ -651,14 +653,6 @@ mod mini_json {
                 self.i += 1;
             }
         }
-        fn lit(&mut self, s: &[u8], v: Value) -> Result<Value> {
-            if self.b.get(self.i..self.i + s.len()) == Some(s) {
-                self.i += s.len();
-                Ok(v)
-            } else {
-                Err(self.err("unexpected characters"))
-            }
-        }
         fn value(&mut self) -> Result<Value> {
             self.ws();
             self.depth += 1;
@@ -719,18 +713,23 @@ mod mini_json {
                     Value::Arr(a)
                 }
                 Some(b'"') => Value::Str(self.string()?),
-                Some(b't') => self.lit(b"true", Value::Bool(true))?,
-                Some(b'f') => self.lit(b"false", Value::Bool(false))?,
-                Some(b'n') => self.lit(b"null", Value::Null)?,
-                Some(c) if *c == b'-' || c.is_ascii_digit() => {
-                    let s = self.i;
-                    while let Some(c) = self.b.get(self.i) {
-                        if !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')) {
-                            break;
-                        }
-                        self.i += 1;
+                Some(b't' | b'f' | b'n') => {
+                    let mut sc = Scanner::new(self.b);
+                    sc.i = self.i;
+                    let lit = sc.literal().map_err(|_| self.err("unexpected characters"))?;
+                    self.i = sc.i;
+                    match lit {
+                        Literal::True => Value::Bool(true),
+                        Literal::False => Value::Bool(false),
+                        Literal::Null => Value::Null,
                     }
-                    let t = core::str::from_utf8(&self.b[s..self.i]).unwrap_or("");
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let mut sc = Scanner::new(self.b);
+                    sc.i = self.i;
+                    let (s, e) = sc.number();
+                    self.i = e;
+                    let t = core::str::from_utf8(&self.b[s..e]).unwrap_or("");
                     Value::Num(t.parse().map_err(|_| self.err("bad number"))?)
                 }
                 _ => return Err(self.err("expected a JSON value")),
@@ -742,49 +741,24 @@ mod mini_json {
             if self.b.get(self.i) != Some(&b'"') {
                 return Err(self.err("expected a string"));
             }
-            self.i += 1;
-            let mut out = Vec::new();
-            loop {
-                match self.b.get(self.i) {
-                    None => return Err(self.err("unterminated string")),
-                    Some(b'"') => {
-                        self.i += 1;
-                        break;
-                    }
-                    Some(b'\\') => {
-                        let e = self.b.get(self.i + 1).copied();
-                        self.i += 2;
-                        match e {
-                            Some(b'"') => out.push(b'"'),
-                            Some(b'\\') => out.push(b'\\'),
-                            Some(b'/') => out.push(b'/'),
-                            Some(b'n') => out.push(b'\n'),
-                            Some(b't') => out.push(b'\t'),
-                            Some(b'r') => out.push(b'\r'),
-                            Some(b'b') => out.push(8),
-                            Some(b'f') => out.push(12),
-                            Some(b'u') => {
-                                let h = self
-                                    .b
-                                    .get(self.i..self.i + 4)
-                                    .and_then(|h| core::str::from_utf8(h).ok())
-                                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                                    .and_then(char::from_u32)
-                                    .ok_or_else(|| self.err("bad \\u escape (surrogates are not supported)"))?;
-                                self.i += 4;
-                                let mut tmp = [0u8; 4];
-                                out.extend_from_slice(h.encode_utf8(&mut tmp).as_bytes());
-                            }
-                            _ => return Err(self.err("bad escape")),
-                        }
-                    }
-                    Some(&c) => {
-                        out.push(c);
-                        self.i += 1;
-                    }
+            let mut sc = Scanner::new(self.b);
+            sc.i = self.i;
+            let mut out = String::new();
+            match sc.string(&mut out) {
+                Ok(Text::Input(a, b)) => {
+                    self.i = sc.i;
+                    let s = self.b.get(a..b).and_then(|s| core::str::from_utf8(s).ok());
+                    s.map(str::to_owned).ok_or_else(|| self.err("invalid UTF-8 in string"))
+                }
+                Ok(Text::Scratch(..)) => {
+                    self.i = sc.i;
+                    Ok(out)
+                }
+                Err(e) => {
+                    self.i = e.offset;
+                    Err(self.err(e.reason))
                 }
             }
-            String::from_utf8(out).map_err(|_| self.err("invalid UTF-8 in string"))
         }
     }
 }

@@ -100,6 +100,7 @@ pub mod allowlist;
 pub mod beacon;
 mod error;
 mod event;
+mod json;
 pub mod lineage;
 pub mod names;
 pub mod rank;

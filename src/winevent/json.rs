@@ -1,32 +1,31 @@
-//! A small JSON walker that flattens one Windows event object into `(namespace, name, value)`
-//! spans without building a tree: strings without escapes stay slices of the line; escaped
-//! strings are decoded into the record's scratch buffer.
+//! Flattens one Windows event object into `(namespace, name, value)` spans without building a
+//! tree, on the crate's one borrowed JSON scanner: strings without escapes stay slices of the
+//! line; escaped strings are decoded into the record's scratch buffer.
 
 use super::record::{Field, Ns, Span, WinRecord, WinShape};
+use crate::json::{Scanner, Text, fail};
+
+use crate::json::ScanError as JsonError;
 
 /// Nesting deeper than this is refused (hostile input must not overflow the stack).
 const MAX_DEPTH: usize = 64;
 
-/// A parse failure: byte offset inside the line and a static reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct JsonError {
-    pub(crate) offset: usize,
-    pub(crate) reason: &'static str,
-}
-
 type R<T> = Result<T, JsonError>;
 
 pub(crate) struct Walker<'r> {
-    line: &'r [u8],
-    pos: usize,
+    sc: Scanner<'r>,
     scratch: &'r mut String,
     fields: &'r mut Vec<Field>,
     path: &'r mut Vec<Span>,
     shape: WinShape,
 }
 
-fn err<T>(offset: usize, reason: &'static str) -> R<T> {
-    Err(JsonError { offset, reason })
+/// A scanned string as a record span (lines are capped below 4 GiB by the caller).
+fn span(t: Text) -> Span {
+    match t {
+        Text::Input(a, b) => Span::Line(a as u32, b as u32),
+        Text::Scratch(a, b) => Span::Scratch(a as u32, b as u32),
+    }
 }
 
 impl<'r> Walker<'r> {
@@ -40,135 +39,104 @@ impl<'r> Walker<'r> {
             ..
         } = rec;
         let mut w = Walker {
-            line: line.as_bytes(),
-            pos: 0,
+            sc: Scanner::new(line.as_bytes()),
             scratch,
             fields,
             path,
             shape: WinShape::Flat,
         };
-        w.ws();
-        if w.peek() != Some(b'{') {
-            return err(w.pos, "line is not a JSON object");
+        w.sc.ws();
+        if w.sc.peek() != Some(b'{') {
+            return fail(w.sc.i, "line is not a JSON object");
         }
         w.value(0)?;
-        w.ws();
-        if w.pos != w.line.len() {
-            return err(w.pos, "trailing characters after the JSON object");
+        if !w.sc.at_end() {
+            return fail(w.sc.i, "trailing characters after the JSON object");
         }
         Ok(w.shape)
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.line.get(self.pos).copied()
-    }
-
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek() {
-            self.pos += 1;
-        }
-    }
-
-    fn expect(&mut self, c: u8, reason: &'static str) -> R<()> {
-        self.ws();
-        if self.peek() == Some(c) {
-            self.pos += 1;
-            Ok(())
-        } else {
-            err(self.pos, reason)
-        }
-    }
-
     fn value(&mut self, depth: usize) -> R<()> {
         if depth > MAX_DEPTH {
-            return err(self.pos, "JSON nested too deeply");
+            return fail(self.sc.i, "JSON nested too deeply");
         }
-        self.ws();
-        match self.peek() {
+        self.sc.ws();
+        match self.sc.peek() {
             Some(b'{') => {
-                self.pos += 1;
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
+                self.sc.i += 1;
+                self.sc.ws();
+                if self.sc.peek() == Some(b'}') {
+                    self.sc.i += 1;
                     return Ok(());
                 }
                 loop {
-                    self.ws();
-                    if self.peek() != Some(b'"') {
-                        return err(self.pos, "expected a string key");
+                    self.sc.ws();
+                    if self.sc.peek() != Some(b'"') {
+                        return fail(self.sc.i, "expected a string key");
                     }
-                    let key = self.string()?;
-                    self.expect(b':', "expected ':' after key")?;
+                    let key = span(self.sc.string(self.scratch)?);
+                    self.sc.eat(b':', "expected ':' after key")?;
                     self.path.push(key);
                     self.value(depth + 1)?;
                     self.path.pop();
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
+                    self.sc.ws();
+                    match self.sc.peek() {
+                        Some(b',') => self.sc.i += 1,
                         Some(b'}') => {
-                            self.pos += 1;
+                            self.sc.i += 1;
                             return Ok(());
                         }
-                        _ => return err(self.pos, "expected ',' or '}' in object"),
+                        _ => return fail(self.sc.i, "expected ',' or '}' in object"),
                     }
                 }
             }
             Some(b'[') => {
-                self.pos += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
+                self.sc.i += 1;
+                self.sc.ws();
+                if self.sc.peek() == Some(b']') {
+                    self.sc.i += 1;
                     return Ok(());
                 }
                 loop {
                     self.value(depth + 1)?;
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
+                    self.sc.ws();
+                    match self.sc.peek() {
+                        Some(b',') => self.sc.i += 1,
                         Some(b']') => {
-                            self.pos += 1;
+                            self.sc.i += 1;
                             return Ok(());
                         }
-                        _ => return err(self.pos, "expected ',' or ']' in array"),
+                        _ => return fail(self.sc.i, "expected ',' or ']' in array"),
                     }
                 }
             }
             Some(b'"') => {
-                let v = self.string()?;
+                let v = span(self.sc.string(self.scratch)?);
                 self.leaf(v);
                 Ok(())
             }
-            Some(b't') => self.literal(b"true", true),
-            Some(b'f') => self.literal(b"false", true),
-            Some(b'n') => self.literal(b"null", false),
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.pos;
-                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.peek() {
-                    self.pos += 1;
+            Some(b't' | b'f' | b'n') => {
+                let start = self.sc.i;
+                let lit = self.sc.literal()?;
+                // `null` is no value: the field is left out.
+                if lit != crate::json::Literal::Null {
+                    self.leaf(Span::Line(start as u32, self.sc.i as u32));
                 }
-                self.leaf(Span::Line(start as u32, self.pos as u32));
                 Ok(())
             }
-            Some(_) => err(self.pos, "unexpected character"),
-            None => err(self.pos, "unexpected end of line"),
+            Some(b'-' | b'0'..=b'9') => {
+                let (a, b) = self.sc.number();
+                self.leaf(Span::Line(a as u32, b as u32));
+                Ok(())
+            }
+            Some(_) => fail(self.sc.i, "unexpected character"),
+            None => fail(self.sc.i, "unexpected end of line"),
         }
-    }
-
-    fn literal(&mut self, word: &[u8], keep: bool) -> R<()> {
-        let start = self.pos;
-        if self.line.get(start..start + word.len()) != Some(word) {
-            return err(start, "invalid literal");
-        }
-        self.pos += word.len();
-        if keep {
-            self.leaf(Span::Line(start as u32, self.pos as u32));
-        }
-        Ok(())
     }
 
     /// Records a leaf under the current key path.
     fn leaf(&mut self, value: Span) {
-        let (ns, name, shape) = classify(self.path, self.line, self.scratch);
+        let (ns, name, shape) = classify(self.path, self.sc.input(), self.scratch);
         if let Some(shape) = shape {
             self.shape = shape;
         }
@@ -176,111 +144,7 @@ impl<'r> Walker<'r> {
             self.fields.push(Field { ns, name, value });
         }
     }
-
-    /// Parses a string at `self.pos` (which is on the opening quote).
-    fn string(&mut self) -> R<Span> {
-        let start = self.pos + 1;
-        let mut i = start;
-        // Fast path: scan for the closing quote; bail to the slow path at the first backslash.
-        loop {
-            match self.line.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(Span::Line(start as u32, i as u32));
-                }
-                Some(b'\\') => break,
-                Some(c) if *c < 0x20 => return err(i, "control character in string"),
-                Some(_) => i += 1,
-                None => return err(start - 1, "unterminated string"),
-            }
-        }
-        let s0 = self.scratch.len();
-        // The prefix before the first escape is valid UTF-8 (the line is a `str` and `i` is at
-        // an ASCII byte), so pushing it as a str slice is exact.
-        self.push_str(start, i);
-        loop {
-            let run = i;
-            while let Some(&c) = self.line.get(i) {
-                if c == b'"' || c == b'\\' {
-                    break;
-                }
-                if c < 0x20 {
-                    return err(i, "control character in string");
-                }
-                i += 1;
-            }
-            self.push_str(run, i);
-            match self.line.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(Span::Scratch(s0 as u32, self.scratch.len() as u32));
-                }
-                Some(b'\\') => {
-                    let esc = self.line.get(i + 1).copied();
-                    i += 2;
-                    let ch = match esc {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let hi = self.hex4(i)?;
-                            i += 4;
-                            if (0xD800..0xDC00).contains(&hi) {
-                                if self.line.get(i) == Some(&b'\\') && self.line.get(i + 1) == Some(&b'u') {
-                                    let lo = self.hex4(i + 2)?;
-                                    if (0xDC00..0xE000).contains(&lo) {
-                                        i += 6;
-                                        let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                                        char::from_u32(c).unwrap_or('\u{FFFD}')
-                                    } else {
-                                        '\u{FFFD}'
-                                    }
-                                } else {
-                                    '\u{FFFD}'
-                                }
-                            } else {
-                                char::from_u32(hi).unwrap_or('\u{FFFD}')
-                            }
-                        }
-                        _ => return err(i - 2, "invalid escape in string"),
-                    };
-                    self.scratch.push(ch);
-                }
-                _ => return err(start - 1, "unterminated string"),
-            }
-        }
-    }
-
-    fn push_str(&mut self, a: usize, b: usize) {
-        if let Some(s) = self.line.get(a..b).and_then(|s| core::str::from_utf8(s).ok()) {
-            self.scratch.push_str(s);
-        }
-    }
-
-    fn hex4(&self, at: usize) -> R<u32> {
-        let d = self.line.get(at..at + 4).ok_or(JsonError {
-            offset: at,
-            reason: "truncated \\u escape",
-        })?;
-        let mut v = 0u32;
-        for &c in d {
-            let x = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => return err(at, "invalid \\u escape"),
-            };
-            v = v * 16 + u32::from(x);
-        }
-        Ok(v)
-    }
 }
-
 fn text<'a>(s: Span, line: &'a [u8], scratch: &'a str) -> &'a [u8] {
     match s {
         Span::Line(a, b) => line.get(a as usize..b as usize).unwrap_or(b""),
