@@ -97,6 +97,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 pub mod allowlist;
+pub mod an1113;
 pub mod beacon;
 mod error;
 mod event;

@@ -161,7 +161,13 @@ impl Lineage {
                     .map(|(i, _)| i)?
             }
         };
-        let process = &tree[idx];
+        self.task_for_process_id(h, idx)
+    }
+
+    /// [`Lineage::task_for_process`] for a process already found in `host`'s tree.
+    pub fn task_for_process_id<'l>(&'l self, h: &'l HostLineage, idx: ProcessId) -> Option<TaskLink<'l>> {
+        let tree = &h.processes;
+        let process = tree.get(idx)?;
         // The process itself, then its ancestors: the first one a run launched.
         let up = core::iter::once(idx).chain(tree.ancestors(idx).map(|(i, _)| i));
         for (depth, i) in up.enumerate() {

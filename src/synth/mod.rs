@@ -230,6 +230,8 @@ pub fn diurnal(rng: &mut Rng, n: usize, day_gap: f64, start_us: i64) -> Vec<i64>
     out
 }
 
+mod an1113;
+pub use an1113::{An1113Scenario, An1113Truth, SynthFlow, an1113_scenario};
 mod names;
 pub use names::{NameLogs, NameLogsBuilder, NameTruth};
 mod scenario;

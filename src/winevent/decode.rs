@@ -431,6 +431,16 @@ impl<'a> EvidenceEvent<'a> {
     /// Builds evidence from a relevant record; `None` for anything else.
     pub fn from_record(rec: &'a WinRecord) -> Option<EvidenceEvent<'a>> {
         let id = rec.event_id()?;
+        // Only these ids can be evidence: decide before looking any field up.
+        let candidate = match id {
+            7 | 11 | 12 | 13 => rec.is_sysmon(),
+            5145 | 4624 => rec.is_security(),
+            4104 => rec.is_powershell(),
+            _ => false,
+        };
+        if !candidate {
+            return None;
+        }
         let host = rec.computer()?;
         let d = |k: &str| rec.data_opt(k);
         let mut process = ProcessRef::new();

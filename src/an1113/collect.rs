@@ -1,0 +1,344 @@
+//! [`An1113Builder`]: takes Windows records and host-level connections from any number of
+//! files, feeds scheduled-task lineage, and keeps the network events (interned, no
+//! allocation per event once their strings are known) for the join.
+
+use super::config::An1113Config;
+use super::coverage::TelemetryPresence;
+use super::finding::NetworkSource;
+use super::join::{self, An1113Report};
+use crate::event::ConnEvent;
+use crate::lineage::LineageBuilder;
+use crate::series::{Interner, Span};
+use crate::time::Timestamp;
+use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, WinRecord, sysmon_conn_event, wfp_conn_event};
+use std::collections::HashMap;
+
+/// A file given to the builder (see [`An1113Builder::file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId(pub(crate) u32);
+
+/// Where a record is: file, record id, line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin {
+    pub(crate) file: u32,
+    pub(crate) record_id: Option<u64>,
+    pub(crate) line: Option<u64>,
+}
+
+/// A network event naming its process.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NetEvent {
+    pub(crate) host: u32,
+    /// Sysmon `UtcTime`, or `TimeCreated` for 5156.
+    pub(crate) ts: Timestamp,
+    /// For Sysmon: `TimeCreated`, used when this record's `UtcTime` disagrees with its host's.
+    pub(crate) time_created: Option<Timestamp>,
+    pub(crate) source: NetworkSource,
+    pub(crate) guid: Option<u32>,
+    pub(crate) pid: Option<u32>,
+    pub(crate) image: Option<u32>,
+    pub(crate) src: u32,
+    pub(crate) dst: u32,
+    pub(crate) port: Option<u16>,
+    pub(crate) src_port: Option<u16>,
+    pub(crate) name: Option<u32>,
+    pub(crate) origin: Origin,
+}
+
+/// A DNS answer seen by a process (Sysmon 22).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DnsAnswer {
+    pub(crate) host: u32,
+    pub(crate) guid: Option<u32>,
+    pub(crate) pid: Option<u32>,
+    pub(crate) addr: u32,
+    pub(crate) name: u32,
+}
+
+/// A connection with no process identity (Zeek `conn.log`, CSV).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostFlow {
+    pub(crate) src: u32,
+    pub(crate) dst: u32,
+    pub(crate) port: Option<u16>,
+    pub(crate) ts: Timestamp,
+    pub(crate) origin: Origin,
+}
+
+/// What is known about one Windows host while collecting.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HostAcc {
+    pub(crate) name: String,
+    pub(crate) telemetry: TelemetryPresence,
+    /// Sysmon `UtcTime - TimeCreated`, µs.
+    pub(crate) skews: Vec<i64>,
+    pub(crate) first: Option<Timestamp>,
+    pub(crate) last: Option<Timestamp>,
+}
+
+/// Collects everything the AN1113 join needs, file after file, then [`An1113Builder::build`]s
+/// the findings and the coverage report.
+///
+/// # Example
+/// ```
+/// use beaconstat::winevent::WinRecord;
+/// use beaconstat::an1113::An1113Builder;
+/// let mut b = An1113Builder::new();
+/// let file = b.file("events.json");
+/// let mut rec = WinRecord::new();
+/// for i in 0..12 {
+///     rec.parse_str(&format!(r#"{{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1",
+///       "UtcTime":"2024-01-01 10:{:02}:{:02}.000","ProcessGuid":"{{p1}}","ProcessId":"42",
+///       "Image":"C:\\Tools\\agent.exe","SourceIp":"10.0.0.5","DestinationIp":"203.0.113.9",
+///       "DestinationPort":"443"}}"#, i * 5 / 60, i * 5 % 60))?;
+///     b.push_record(&rec, file);
+/// }
+/// let report = b.build();
+/// assert_eq!(report.findings.len(), 1);
+/// assert_eq!(report.findings[0].destination.addr, "203.0.113.9");
+/// assert!((report.findings[0].report.period_s.unwrap() - 5.0).abs() < 0.5);
+/// # Ok::<(), beaconstat::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct An1113Builder {
+    pub(crate) config: An1113Config,
+    pub(crate) lineage: LineageBuilder,
+    pub(crate) strings: Interner<Span>,
+    pub(crate) files: Vec<String>,
+    pub(crate) hosts: Vec<HostAcc>,
+    pub(crate) host_ix: HashMap<String, u32>,
+    pub(crate) net: Vec<NetEvent>,
+    pub(crate) dns: Vec<DnsAnswer>,
+    pub(crate) flows: Vec<HostFlow>,
+    /// Address → host names given by the caller (DHCP leases, inventories).
+    pub(crate) known_hosts: Vec<(u32, u32)>,
+    /// Images whose lower-cased file name is interned too.
+    pub(crate) image_names: std::collections::HashSet<u32>,
+}
+
+impl Default for An1113Builder {
+    fn default() -> Self {
+        Self::with_config(An1113Config::default())
+    }
+}
+
+impl An1113Builder {
+    /// A builder with the default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder with this configuration.
+    pub fn with_config(config: An1113Config) -> Self {
+        An1113Builder {
+            lineage: LineageBuilder::with_config(config.lineage),
+            config,
+            strings: Interner::default(),
+            files: Vec::new(),
+            hosts: Vec::new(),
+            host_ix: HashMap::new(),
+            net: Vec::new(),
+            dns: Vec::new(),
+            flows: Vec::new(),
+            known_hosts: Vec::new(),
+            image_names: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Names a file the next records come from (for the references of findings).
+    pub fn file(&mut self, name: &str) -> FileId {
+        self.files.push(name.to_owned());
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    /// Says that `addr` is host `name` (a DHCP lease, an inventory), for joining host-level
+    /// connections to Windows hosts.
+    pub fn known_host(&mut self, addr: &str, name: &str) {
+        if let (Some(a), Some(n)) = (self.intern(addr), self.intern(name)) {
+            self.known_hosts.push((a, n));
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> Option<u32> {
+        self.strings.intern(s)
+    }
+
+    fn host(&mut self, name: &str) -> u32 {
+        let key = name.to_ascii_lowercase();
+        if let Some(&i) = self.host_ix.get(&key) {
+            return i;
+        }
+        let i = self.hosts.len() as u32;
+        self.hosts.push(HostAcc {
+            name: name.to_owned(),
+            ..HostAcc::default()
+        });
+        self.host_ix.insert(key, i);
+        i
+    }
+
+    /// Takes one Windows record of `file`: lineage gets it, network events (Sysmon 3, Security
+    /// 5156) and DNS answers (Sysmon 22) are kept for the join, and every record counts
+    /// towards its host's coverage.
+    pub fn push_record(&mut self, rec: &WinRecord, file: FileId) {
+        self.lineage.push_record(rec);
+        let Some(h) = rec.computer() else { return };
+        let host = self.host(h);
+        let origin = Origin {
+            file: file.0,
+            record_id: rec.record_id(),
+            line: Some(rec.position().line).filter(|&l| l > 0),
+        };
+        let ts = rec.timestamp();
+        let acc = &mut self.hosts[host as usize];
+        if let Some(t) = ts {
+            acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
+            acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
+        }
+        if rec.is_sysmon()
+            && let Some(s) = rec.clock_skew()
+        {
+            acc.skews.push(s.as_micros());
+        }
+        let id = rec.event_id();
+        count(&mut acc.telemetry, rec, id);
+        // Only Sysmon 3, Security 5156 and Sysmon 22 carry network identity: test the id first.
+        let conn = match id {
+            Some(3) => sysmon_conn_event(rec).map(|c| (c, NetworkSource::Sysmon3)),
+            Some(5156) => wfp_conn_event(rec).map(|c| (c, NetworkSource::Security5156)),
+            _ => None,
+        };
+        if let Some((c, source)) = conn {
+            let time_created = if source == NetworkSource::Sysmon3 {
+                rec.time_created()
+            } else {
+                None
+            };
+            self.push_process_conn(host, &c, source, time_created, origin);
+        } else if id == Some(22)
+            && let Some(q) = DnsQueryEvent::from_record(rec)
+        {
+            let (Some(name), guid) = (self.intern(q.query_name), q.process.guid.and_then(|g| self.intern(g))) else {
+                return;
+            };
+            for a in q.addresses() {
+                if let Some(addr) = self.intern(a) {
+                    self.dns.push(DnsAnswer {
+                        host,
+                        guid,
+                        pid: q.process.pid,
+                        addr,
+                        name,
+                    });
+                }
+            }
+        }
+    }
+
+    fn push_process_conn(
+        &mut self,
+        host: u32,
+        c: &ConnEvent<'_>,
+        source: NetworkSource,
+        time_created: Option<Timestamp>,
+        origin: Origin,
+    ) {
+        let p = c.process.unwrap_or_default();
+        if p.guid.is_none() && p.pid.is_none() && p.image.is_none() {
+            self.hosts[host as usize].telemetry.network_without_process += 1;
+            return;
+        }
+        let (Some(src), Some(dst)) = (self.intern(c.src), self.intern(c.dst)) else {
+            return;
+        };
+        let ev = NetEvent {
+            host,
+            ts: c.ts,
+            time_created,
+            source,
+            guid: p.guid.and_then(|g| self.strings.intern(&g.to_ascii_lowercase())),
+            pid: p.pid,
+            image: p.image.and_then(|i| {
+                let id = self.strings.intern(i)?;
+                // The lower-cased file name too (once per image): the instance key of a
+                // process not in the data.
+                if self.image_names.insert(id) {
+                    let name = i.rsplit(['\\', '/']).next().unwrap_or(i).to_ascii_lowercase();
+                    self.strings.intern(&name);
+                }
+                Some(id)
+            }),
+            src,
+            dst,
+            port: c.dst_port,
+            src_port: c.src_port,
+            name: c.name.and_then(|n| self.strings.intern(n)),
+            origin,
+        };
+        self.net.push(ev);
+    }
+
+    /// Takes one connection of `file` at `line`: with a host and a process it joins like a
+    /// Sysmon 3 event; without, it is host-level (Zeek `conn.log`) and joins by host address
+    /// and time only.
+    pub fn push_conn(&mut self, c: &ConnEvent<'_>, file: FileId, line: Option<u64>) {
+        let origin = Origin {
+            file: file.0,
+            record_id: None,
+            line,
+        };
+        if let (Some(h), Some(_)) = (c.host, c.process) {
+            let host = self.host(h);
+            self.hosts[host as usize].telemetry.sysmon3 += 1;
+            self.push_process_conn(host, c, NetworkSource::Sysmon3, None, origin);
+            return;
+        }
+        let (Some(src), Some(dst)) = (self.intern(c.src), self.intern(c.dst)) else {
+            return;
+        };
+        self.flows.push(HostFlow {
+            src,
+            dst,
+            port: c.dst_port,
+            ts: c.ts,
+            origin,
+        });
+    }
+
+    /// Joins, scores and reports.
+    pub fn build(self) -> An1113Report {
+        join::build(self)
+    }
+}
+
+/// Counts `rec` (event id `id`) in its host's telemetry.
+fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>) {
+    let Some(id) = id else { return };
+    match id {
+        4698 | 4702 | 4688 | 5156 if !rec.is_security() => {}
+        106 | 140 | 100 | 102 | 107 | 108 | 110 | 129 | 200 | 201 if !rec.is_task_scheduler() => {}
+        1 | 3 | 11..=13 | 22 if !rec.is_sysmon() => {}
+        4698 | 106 => t.task_created += 1,
+        4702 | 140 => t.task_updated += 1,
+        100 | 102 | 107 | 108 | 110 | 129 | 200 | 201 => t.task_runs += 1,
+        1 | 4688 => {
+            if id == 1 {
+                t.sysmon1 += 1;
+            } else {
+                t.security4688 += 1;
+            }
+            if rec.data_opt("CommandLine").is_some() {
+                t.with_command_line += 1;
+            }
+        }
+        3 => t.sysmon3 += 1,
+        5156 if wfp_conn_event(rec).is_some() => t.security5156 += 1,
+        22 => t.dns_with_process += 1,
+        11..=13 => match EvidenceEvent::from_record(rec).map(|e| e.kind) {
+            Some(EvidenceKind::TaskFile) => t.task_files += 1,
+            Some(EvidenceKind::TaskCacheKey | EvidenceKind::TaskCacheValue) => t.taskcache_registry += 1,
+            _ => {}
+        },
+        _ => {}
+    }
+}

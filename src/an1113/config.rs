@@ -1,0 +1,48 @@
+//! The thresholds and windows of the AN1113 join.
+
+use crate::allowlist::Allowlist;
+use crate::beacon::AnalyzerConfig;
+use crate::lineage::LineageConfig;
+use crate::time::Interval;
+
+/// How the join scores, matches and ranks. Defaults in brackets.
+///
+/// # Example
+/// ```
+/// use beaconstat::an1113::An1113Config;
+/// let c = An1113Config { period_tolerance: 0.2, ..An1113Config::default() };
+/// assert_eq!(c.min_score, 0.5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct An1113Config {
+    /// The periodicity analyzer [`AnalyzerConfig::default`].
+    pub analyzer: AnalyzerConfig,
+    /// The lineage windows [`LineageConfig::default`].
+    pub lineage: LineageConfig,
+    /// A series at or above this beacon score is periodic [0.5].
+    pub min_score: f64,
+    /// The trigger interval matches the observed period within this relative error [0.15].
+    pub period_tolerance: f64,
+    /// A check-in within this after a task run lines up with it [120 s].
+    pub run_window: Interval,
+    /// Destinations matching a rule are down-ranked (suppressed ones too, with the rule named)
+    /// [the crate's default rules].
+    pub allowlist: Allowlist,
+    /// A host sees Sysmon `UtcTime` and `TimeCreated` disagree on a record beyond this: the
+    /// record's `TimeCreated` (with the host's offset) is used [60 s].
+    pub clock_tolerance: Interval,
+}
+
+impl Default for An1113Config {
+    fn default() -> Self {
+        An1113Config {
+            analyzer: AnalyzerConfig::default(),
+            lineage: LineageConfig::default(),
+            min_score: 0.5,
+            period_tolerance: 0.15,
+            run_window: Interval::from_secs(120),
+            allowlist: Allowlist::default_rules(),
+            clock_tolerance: Interval::from_secs(60),
+        }
+    }
+}

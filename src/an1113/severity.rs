@@ -1,0 +1,163 @@
+//! Severity: the periodicity, the lineage, the task evidence, the direction, the prevalence and
+//! the allowlist combined into one score in `[0, 1]`, each step said in words.
+
+use super::finding::{Launcher, LineageChain, Severity, SeverityLevel, TaskEvidence};
+use super::locality::Direction;
+use crate::allowlist::Action;
+use crate::beacon::{BeaconReport, human_secs};
+
+/// What the severity is computed from.
+pub(crate) struct SeverityInput<'a> {
+    pub(crate) report: &'a BeaconReport,
+    pub(crate) periodic: bool,
+    pub(crate) chain: Option<&'a LineageChain>,
+    /// The task is a built-in one left alone.
+    pub(crate) builtin_task: bool,
+    /// The task's lineage suspicion (sum of reason weights).
+    pub(crate) task_suspicion: u32,
+    pub(crate) evidence: &'a TaskEvidence,
+    pub(crate) direction: Direction,
+    /// Hosts reaching the destination, of hosts with network data.
+    pub(crate) prevalence: (usize, usize),
+    pub(crate) allowlisted: Option<(&'a str, Action)>,
+    pub(crate) host_level: bool,
+}
+
+/// `s` raised by `share` of what is left to 1.
+fn raise(s: f64, share: f64) -> f64 {
+    s + (1.0 - s) * share
+}
+
+pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
+    let mut reasons = Vec::new();
+    let r = i.report;
+    let mut s = if i.periodic {
+        reasons.push(format!(
+            "periodic (score {:.2}): {} check-ins every {}{}",
+            r.score,
+            r.beats,
+            r.period_s.map_or("?".into(), human_secs),
+            if r.jitter > 0.0 {
+                format!(" ±{:.0}%", r.jitter * 100.0)
+            } else {
+                String::new()
+            }
+        ));
+        r.score
+    } else {
+        reasons.push(format!("not periodic in the data ({} connections)", r.events));
+        0.15
+    };
+    if let Some(t) = i.chain.and_then(|c| c.task.as_ref()) {
+        let who = t.creator_chain.first().map(|c| format!(" by {c}")).unwrap_or_default();
+        if i.builtin_task {
+            reasons.push(format!("tied to built-in task {} ({:?})", t.name, t.role));
+            s = raise(s, 0.1);
+        } else {
+            reasons.push(format!(
+                "tied to task {} ({:?}), created{who} via {:?}",
+                t.name, t.role, t.method
+            ));
+            s = raise(s, 0.4);
+        }
+        if i.task_suspicion >= 3 {
+            reasons.push(format!(
+                "the task itself stands out (suspicion {}): {}",
+                i.task_suspicion,
+                t.task_reasons.join("; ")
+            ));
+            s = raise(s, 0.3);
+        }
+    } else if let Some(c) = i.chain {
+        match c.launcher {
+            Launcher::Service => reasons.push("launched by a service".into()),
+            Launcher::Wmi => {
+                reasons.push("launched by WMI".into());
+                s = raise(s, 0.2);
+            }
+            Launcher::TaskScheduler => {
+                reasons.push("launched by the Schedule service, task not identified".into());
+                s = raise(s, 0.2);
+            }
+            Launcher::BackgroundProcess => reasons.push("a background process started before the data".into()),
+            Launcher::UserSession => reasons.push("started in a user session (by the user or a Run key)".into()),
+            _ => {}
+        }
+    }
+    if let Some(p) = &i.evidence.period {
+        if p.matches {
+            reasons.push(format!(
+                "the trigger's interval {} matches the observed period {} ({:.0}% off)",
+                human_secs(p.trigger_s),
+                human_secs(p.observed_s),
+                p.relative_error * 100.0
+            ));
+            s = raise(s, 0.4);
+        } else {
+            reasons.push(format!(
+                "the trigger's interval {} does not match the observed period {}",
+                human_secs(p.trigger_s),
+                human_secs(p.observed_s)
+            ));
+        }
+    }
+    if let Some(a) = &i.evidence.runs
+        && a.runs > 0
+    {
+        reasons.push(format!(
+            "{} of {} task runs followed by a check-in; {} of {} check-ins after a run",
+            a.runs_with_checkin, a.runs, a.checkins_after_run, a.checkins
+        ));
+        if a.runs_with_checkin * 2 >= a.runs {
+            s = raise(s, 0.2);
+        }
+    }
+    if i.evidence.starts_after_creation == Some(true) && i.chain.is_some_and(|c| c.launcher == Launcher::ScheduledTask)
+    {
+        reasons.push("the beacon starts after the task was created".into());
+    }
+    match i.direction {
+        Direction::Outbound => reasons.push("local → external".into()),
+        Direction::Unknown => {}
+        d => {
+            reasons.push(format!("{} (AN1113 asks about external destinations)", d.describe()));
+            s *= if d == Direction::Internal { 0.4 } else { 0.6 };
+        }
+    }
+    let (reach, of) = i.prevalence;
+    if of >= 3 && reach * 2 > of {
+        reasons.push(format!("reached by {reach} of {of} hosts: a shared service"));
+        s *= 0.5;
+    }
+    if let Some((rule, action)) = i.allowlisted {
+        match action {
+            Action::Suppress => {
+                reasons.push(format!("allowlisted by rule {rule}"));
+                s *= 0.1;
+            }
+            Action::Downrank(f) => {
+                reasons.push(format!("down-ranked ×{f} by rule {rule}"));
+                s *= f;
+            }
+        }
+    }
+    if i.host_level {
+        reasons.push("joined to the host by address and time only (no process identity)".into());
+        s *= 0.8;
+    }
+    let s = s.clamp(0.0, 1.0);
+    let level = if s >= 0.75 {
+        SeverityLevel::High
+    } else if s >= 0.5 {
+        SeverityLevel::Medium
+    } else if s >= 0.25 {
+        SeverityLevel::Low
+    } else {
+        SeverityLevel::Info
+    };
+    Severity {
+        level,
+        score: s,
+        reasons,
+    }
+}
