@@ -5,8 +5,9 @@
 //! cargo run --release --example generate > demo.conn.log                  # the hunt default
 //! cargo run --release --example generate -- --hosts 500 --days 7 --browsing 400 --servers 5 > w1.conn.log
 //! cargo run --release --example generate -- --scenario server > server.conn.log  # internet-facing server
+//! cargo run --release --example generate -- --corpus 12 > corpus.conn.log 2> corpus.truth.jsonl  # the labelled evaluation corpus
 //! ```
-use beaconstat::synth::{Scenario, ServerScenario};
+use beaconstat::synth::{Corpus, Scenario, ServerScenario};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -35,10 +36,12 @@ fn main() -> ExitCode {
             ("--seed", Some(n)) => b.seed(n as u64),
             ("--browsing", Some(n)) => b.browsing_per_host_day(n as usize),
             ("--servers", Some(n)) => b.web_servers(n as usize),
+            ("--corpus", Some(n)) => return write_corpus(n as u64),
             _ => {
                 eprintln!(
                     "usage: generate [--hosts N] [--days D] [--seed S] [--browsing PER_HOST_DAY] [--servers N]\n\
-                     \x20      generate --scenario server [--days D]"
+                     \x20      generate --scenario server [--days D]\n\
+                     \x20      generate --corpus SEED"
                 );
                 return ExitCode::from(2);
             }
@@ -67,6 +70,24 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr().lock();
     for t in s.truth() {
         let _ = writeln!(err, "{}", serde_json::to_string(t).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
+}
+
+/// The labelled evaluation corpus (see `examples/evaluate.rs`) as a conn.log, its truth as JSON lines.
+fn write_corpus(seed: u64) -> ExitCode {
+    let corpus = Corpus::builder().seed(seed).build();
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(corpus.to_zeek_tsv().as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        return ExitCode::from(2);
+    }
+    let mut err = std::io::stderr().lock();
+    for t in corpus.truth() {
+        let _ = writeln!(err, "{}", serde_json::to_string(&t).unwrap_or_default());
     }
     ExitCode::SUCCESS
 }

@@ -2,7 +2,9 @@
 
 use super::config::AnalyzerConfig;
 use super::intervals::{CombFit, IntervalData, coalesce, coalesce_gap};
-use super::report::{BeaconReport, IntervalStats, PeriodSource, SizeStats, SpectralStats, SubScores, Verdict};
+use super::report::{
+    BeaconReport, IntervalStats, PeriodSource, Segments, SizeStats, SpectralStats, SubScores, Verdict,
+};
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
 use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
@@ -251,6 +253,7 @@ impl Analyzer {
                 bin_width_s: spec.bin_width,
             },
             size,
+            segments: Segments::default(),
         }
     }
 

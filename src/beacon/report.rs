@@ -100,6 +100,101 @@ pub struct SizeStats {
     pub regularity: f64,
 }
 
+/// Most segments a [`BeaconReport`] holds (see [`Segments`]).
+pub const MAX_SEGMENTS: usize = 4;
+
+/// One stretch of a series with its own period: a beacon whose sleep was changed midway (an
+/// operator's `sleep` command) has one segment per sleep.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Segment {
+    /// First beat of the segment.
+    pub first: Timestamp,
+    /// Last beat of the segment.
+    pub last: Timestamp,
+    /// Beats in the segment (its first and last included).
+    pub beats: usize,
+    /// The segment's period, seconds.
+    pub period_s: f64,
+    /// The segment's relative jitter.
+    pub jitter: f64,
+    /// Share of the segment's intervals explained by its period.
+    pub explained: f64,
+    /// The segment's interval p-value.
+    pub p_value: f64,
+}
+
+/// The segments of a series whose period changes (empty when one period fits it all, or when
+/// none does), in time order; at most [`MAX_SEGMENTS`]. A fixed array, so that reports stay
+/// `Copy` and scoring allocates nothing; serialised as a list.
+///
+/// # Example
+/// ```
+/// use beaconstat::Analyzer;
+/// // 60 check-ins 5 s apart, then 40 check-ins a minute apart.
+/// let mut ts: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
+/// ts.extend((1..=40).map(|i| 295_000_000 + i * 60_000_000));
+/// let r = Analyzer::default().score(&ts, None);
+/// let periods: Vec<f64> = r.segments.iter().map(|s| s.period_s.round()).collect();
+/// assert_eq!(periods, [5.0, 60.0]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Segments {
+    len: usize, // <= MAX_SEGMENTS
+    items: [Segment; MAX_SEGMENTS],
+}
+
+impl Segments {
+    /// The segments, in time order.
+    pub fn as_slice(&self) -> &[Segment] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
+    /// Iterates over the segments in time order.
+    pub fn iter(&self) -> core::slice::Iter<'_, Segment> {
+        self.as_slice().iter()
+    }
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether there are none (the series has one period, or none).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Appends a segment; `false` (and nothing stored) when full.
+    pub(crate) fn push(&mut self, s: Segment) -> bool {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = s;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Segments {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.as_slice())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Segments {
+    /// Reads a list; segments past [`MAX_SEGMENTS`] are dropped.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<Segment> = serde::Deserialize::deserialize(d)?;
+        let mut out = Segments::default();
+        for seg in v {
+            out.push(seg);
+        }
+        Ok(out)
+    }
+}
+
 /// How periodic one series is, and why.
 ///
 /// All fields are plain numbers (the report is `Copy` and allocation-free). See the crate docs
@@ -148,6 +243,9 @@ pub struct BeaconReport {
     pub spectrum: SpectralStats,
     /// Size regularity, when sizes were given.
     pub size: Option<SizeStats>,
+    /// Segments with their own periods, when the period changes within the series.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub segments: Segments,
 }
 
 impl BeaconReport {

@@ -232,6 +232,10 @@ pub fn diurnal(rng: &mut Rng, n: usize, day_gap: f64, start_us: i64) -> Vec<i64>
 
 mod an1113;
 pub use an1113::{An1113Scenario, An1113Truth, SynthFlow, an1113_scenario};
+mod corpus;
+pub use corpus::{
+    ClassResult, Corpus, CorpusBuilder, CorpusClass, CorpusEvaluation, CorpusTruth, DETECTION_THRESHOLD, LabelledSeries,
+};
 mod names;
 pub use names::{NameLogs, NameLogsBuilder, NameTruth};
 mod scenario;

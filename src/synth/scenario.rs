@@ -51,17 +51,18 @@ pub struct Scenario {
     start_us: i64,
 }
 
+/// One generated connection (a conn.log row).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Conn {
-    ts: i64,
-    src: u32,
-    sport: u16,
-    dst: u32,
-    dport: u16,
-    proto: u8, // 6 tcp, 17 udp
-    duration_us: u64,
-    bytes_out: u64,
-    bytes_in: u64,
+pub(super) struct Conn {
+    pub ts: i64,
+    pub src: u32,
+    pub sport: u16,
+    pub dst: u32,
+    pub dport: u16,
+    pub proto: u8, // 6 tcp, 17 udp
+    pub duration_us: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
 }
 
 /// Builder for [`Scenario`]; defaults give the `hunt` example's bundled dataset (about 150 000
@@ -303,7 +304,7 @@ fn external(rng: &mut Rng) -> u32 {
     }
 }
 
-fn ip_str(v: u32) -> String {
+pub(super) fn ip_str(v: u32) -> String {
     let [a, b, c, d] = v.to_be_bytes();
     format!("{a}.{b}.{c}.{d}")
 }
@@ -338,46 +339,52 @@ impl Scenario {
 
     /// Appends the Zeek TSV text to `out`.
     pub fn write_zeek_tsv(&self, out: &mut String) {
-        let open = crate::time::Timestamp(self.start_us);
-        // Zeek's #open/#close stamp: 2024-01-01-00-00-00.
-        let ymd = |t: crate::time::Timestamp| t.to_string().get(..19).unwrap_or_default().replace(['T', ':'], "-");
-        out.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n");
-        let _ = writeln!(out, "#open\t{}", ymd(open));
-        out.push_str(
+        write_conn_log(out, self.start_us, &self.conns);
+    }
+}
+
+/// Appends `conns` (in time order) to `out` as a Zeek `conn.log` in the default TSV format,
+/// header and footer included, the log opened at `start_us`.
+pub(super) fn write_conn_log(out: &mut String, start_us: i64, conns: &[Conn]) {
+    let open = crate::time::Timestamp(start_us);
+    // Zeek's #open/#close stamp: 2024-01-01-00-00-00.
+    let ymd = |t: crate::time::Timestamp| t.to_string().get(..19).unwrap_or_default().replace(['T', ':'], "-");
+    out.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n");
+    let _ = writeln!(out, "#open\t{}", ymd(open));
+    out.push_str(
             "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n",
         );
-        out.push_str(
+    out.push_str(
             "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n",
         );
-        let mut uid_rng = Rng::new(self.start_us as u64);
-        for c in &self.conns {
-            let (proto, service, state, history) = match (c.proto, c.dport) {
-                (17, 53) => ("udp", "dns", "SF", "Dd"),
-                (17, _) => ("udp", "-", "SF", "Dd"),
-                (_, 80) => ("tcp", "http", "SF", "ShADadfF"),
-                (_, 443) | (_, 8443) => ("tcp", "ssl", "SF", "ShADadfF"),
-                _ => ("tcp", "-", "SF", "ShADadfF"),
-            };
-            let [a, b, cc, d] = c.src.to_be_bytes();
-            let [e, f, g, h] = c.dst.to_be_bytes();
-            let (opk, rpk) = (1 + c.bytes_out / 1400 + 2, 1 + c.bytes_in / 1400 + 2);
-            let _ = writeln!(
-                out,
-                "{}.{:06}\tC{:016x}\t{a}.{b}.{cc}.{d}\t{}\t{e}.{f}.{g}.{h}\t{}\t{proto}\t{service}\t{}.{:06}\t{}\t{}\t{state}\tT\tF\t0\t{history}\t{opk}\t{}\t{rpk}\t{}\t-",
-                c.ts.div_euclid(1_000_000),
-                c.ts.rem_euclid(1_000_000),
-                uid_rng.next_u64() >> 4,
-                c.sport,
-                c.dport,
-                c.duration_us / 1_000_000,
-                c.duration_us % 1_000_000,
-                c.bytes_out,
-                c.bytes_in,
-                c.bytes_out + opk * 40,
-                c.bytes_in + rpk * 40,
-            );
-        }
-        let close = crate::time::Timestamp(self.conns.last().map_or(self.start_us, |c| c.ts));
-        let _ = writeln!(out, "#close\t{}", ymd(close));
+    let mut uid_rng = Rng::new(start_us as u64);
+    for c in conns {
+        let (proto, service, state, history) = match (c.proto, c.dport) {
+            (17, 53) => ("udp", "dns", "SF", "Dd"),
+            (17, _) => ("udp", "-", "SF", "Dd"),
+            (_, 80) => ("tcp", "http", "SF", "ShADadfF"),
+            (_, 443) | (_, 8443) => ("tcp", "ssl", "SF", "ShADadfF"),
+            _ => ("tcp", "-", "SF", "ShADadfF"),
+        };
+        let [a, b, cc, d] = c.src.to_be_bytes();
+        let [e, f, g, h] = c.dst.to_be_bytes();
+        let (opk, rpk) = (1 + c.bytes_out / 1400 + 2, 1 + c.bytes_in / 1400 + 2);
+        let _ = writeln!(
+            out,
+            "{}.{:06}\tC{:016x}\t{a}.{b}.{cc}.{d}\t{}\t{e}.{f}.{g}.{h}\t{}\t{proto}\t{service}\t{}.{:06}\t{}\t{}\t{state}\tT\tF\t0\t{history}\t{opk}\t{}\t{rpk}\t{}\t-",
+            c.ts.div_euclid(1_000_000),
+            c.ts.rem_euclid(1_000_000),
+            uid_rng.next_u64() >> 4,
+            c.sport,
+            c.dport,
+            c.duration_us / 1_000_000,
+            c.duration_us % 1_000_000,
+            c.bytes_out,
+            c.bytes_in,
+            c.bytes_out + opk * 40,
+            c.bytes_in + rpk * 40,
+        );
     }
+    let close = crate::time::Timestamp(conns.last().map_or(start_us, |c| c.ts));
+    let _ = writeln!(out, "#close\t{}", ymd(close));
 }
