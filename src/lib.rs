@@ -49,12 +49,27 @@
 //! ## How a series is scored
 //! 1. **Beats.** Events closer than a small gap (5% of the series' 90th-percentile interval,
 //!    at most 30 s) coalesce into one beat: a check-in that opens three connections is one beat.
+//!    The gap must lie in a valley of the raw intervals (at most 5% of them within a factor of
+//!    two of it), else nothing coalesces: merging inside a continuum of intervals carves
+//!    regular-looking beats out of irregular traffic (a retry storm's quick retries).
+//!    **Two time scales.** When the raw intervals split into two clusters (the widest ratio
+//!    between neighbours, at least 2, with a tenth of them below), the beats of the outer scale
+//!    are scored too and kept when they score as well, or are a beacon in their own right (0.5,
+//!    and 0.8 of the inner score); the p-value is doubled for the two scales. This finds bursts
+//!    of bursts (80 connections 0.1 s apart every 2 h: a 2 h beacon, with the burst size and
+//!    spacing in [`BurstStats`]), fast beacons whose period is only a few times their burst
+//!    width (a 5 s beacon opening 2–3 connections, ±50% jitter), and staging bursts before a
+//!    few check-ins (three connections in a second, then six check-ins).
 //! 2. **Interval comb fit** (the jitter-tolerant histogram). For each relative tolerance τ in a
 //!    ladder (3% … 50%) the densest window of intervals gives a candidate period `P`; every
 //!    interval within `τ·√k·P` of a multiple `k·P` is *explained* (`k − 1` check-ins missed).
 //!    `P` is refit as the mean of explained intervals per period. The share a random process would
 //!    put in the same windows (`chance`) comes from a Poisson model with the series' own mean and
 //!    dead time, or a local-contrast model (the density around the peak), whichever is larger.
+//!    Below ±20% the local background is read from the sidebands around the window (plus one
+//!    pseudo-interval), not from the window itself: a tight cluster is not its own background,
+//!    so six check-ins ±2% apart are evidence. Wider windows span what clustered non-periodic
+//!    traffic spreads over (retries, clicks), and keep the whole neighbourhood as background.
 //!    The binomial tail of the explained count against `chance`, corrected for the tolerances and
 //!    window positions tried, is the interval p-value.
 //! 3. **Periodogram** of the binned beats (bin width `P/8`, at most 16 bins per beat so the cost
@@ -64,7 +79,10 @@
 //!    interval fit missed gets its own comb fit; the better timing evidence wins.
 //! 5. **Score** = `significance × size × max(timing, 0.9 × spectral)`, where
 //!    - `timing` = `(explained − chance) / (1 − chance)` × `(1 − jitter)` (halved at ±50% jitter)
-//!      × `(1 − missed/2)`;
+//!      × `(1 − missed/2)`. The jitter cost yields to evidence: beyond 10 decades of interval
+//!      significance it shrinks as `10 / decades`. Jitter makes a short series ambiguous, but C2
+//!      frameworks default to 10–50% jitter, and 950 check-ins ±25% at p ≈ 0 are no less a
+//!      beacon than 30 tight ones;
 //!    - `spectral` = the ACF at the period × Fisher's significance;
 //!    - `significance` = `min(1, −log10(p) / 3)`, with `p = 2 · min(p_interval, p_fisher)`;
 //!    - `size` = `1 − 0.2 · (1 − size regularity)` when byte counts are known, else 1.

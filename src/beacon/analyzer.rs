@@ -1,9 +1,9 @@
 //! [`Analyzer`]: scores many series, reusing its FFT plans and scratch buffers.
 
 use super::config::AnalyzerConfig;
-use super::intervals::{CombFit, IntervalData, coalesce, coalesce_gap};
+use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap};
 use super::report::{
-    BeaconReport, IntervalStats, PeriodSource, Segments, SizeStats, SpectralStats, SubScores, Verdict,
+    BeaconReport, BurstStats, IntervalStats, PeriodSource, Segments, SizeStats, SpectralStats, SubScores, Verdict,
 };
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
 use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
@@ -34,6 +34,7 @@ pub struct Analyzer {
     sizes: Vec<u64>,
     beats: Vec<i64>,
     beat_sizes: Vec<u64>,
+    raw_sorted: Vec<u64>,
     sorted_us: Vec<u64>,
     radix: Vec<u64>,
     sorted: Vec<f64>,
@@ -66,6 +67,7 @@ impl Analyzer {
             sizes: Vec::new(),
             beats: Vec::new(),
             beat_sizes: Vec::new(),
+            raw_sorted: Vec::new(),
             sorted_us: Vec::new(),
             radix: Vec::new(),
             sorted: Vec::new(),
@@ -95,26 +97,59 @@ impl Analyzer {
         let sizes = sizes.filter(|s| s.len() == timestamps.len());
         // Already in order (the usual case: grouped series are sorted): read the input in place.
         let in_place = self.prepare(timestamps, sizes);
+        // The sorted copies leave their buffers for the call (and come back, capacity kept).
+        let (own_ts, own_sizes) = (std::mem::take(&mut self.ts), std::mem::take(&mut self.sizes));
         let (ts, sz) = if in_place {
             (timestamps, sizes)
         } else {
-            (self.ts.as_slice(), sizes.map(|_| self.sizes.as_slice()))
+            (own_ts.as_slice(), sizes.map(|_| own_sizes.as_slice()))
         };
+        let report = self.score_sorted(ts, sz);
+        (self.ts, self.sizes) = (own_ts, own_sizes);
+        report
+    }
+
+    /// [`Analyzer::score`] on ascending timestamps: picks the time scale of the beats, then
+    /// scores them.
+    fn score_sorted(&mut self, ts: &[i64], sz: Option<&[u64]>) -> BeaconReport {
+        // The raw intervals, sorted, set the coalescing gap; when nothing coalesces (the usual
+        // case) they are also the beat intervals and are not sorted again.
+        self.raw_sorted.clear();
+        self.raw_sorted.extend(ts.windows(2).map(|w| w[1].abs_diff(w[0])));
+        sort_u64(&mut self.raw_sorted, &mut self.radix);
+        let cap = self.cfg.coalesce_max.as_micros();
+        let gap = coalesce_gap(&self.raw_sorted, self.cfg.coalesce_ratio, cap);
+        // Two time scales (connections within a check-in, check-ins): the beats of the outer
+        // scale are scored too, their p-values doubled for the two scales tried. A check-in is
+        // the unit of a beacon, so the outer scale is kept when it scores at least as well, or
+        // when it is a beacon in its own right (at least 0.5, and 0.8 of the inner score):
+        // bursts of regularly spaced connections once an hour are an hourly beacon.
+        let outer = (self.cfg.coalesce_ratio > 0.0)
+            .then(|| burst_gap(&self.raw_sorted, self.cfg.min_events, cap))
+            .flatten()
+            .filter(|&g| g > gap);
+        let Some(outer_gap) = outer else {
+            return self.score_beats(ts, sz, gap, 1.0);
+        };
+        let inner = self.score_beats(ts, sz, gap, 2.0);
+        let outer = self.score_beats(ts, sz, outer_gap, 2.0);
+        if outer.verdict == Verdict::Scored && outer.score >= inner.score.min((0.8 * inner.score).max(0.5)) {
+            outer
+        } else {
+            // The scratch (for `evidence`) follows the report returned.
+            self.score_beats(ts, sz, gap, 2.0)
+        }
+    }
+
+    /// Coalesces ascending events with `gap` (µs) into beats and scores them; `trials` is the
+    /// number of time scales tried (the p-value's multiplicity).
+    fn score_beats(&mut self, ts: &[i64], sz: Option<&[u64]>, gap: u64, trials: f64) -> BeaconReport {
         let events = ts.len();
         let (first, last) = match (ts.first(), ts.last()) {
             (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
             _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
         };
-        // The raw intervals' 90th percentile sets the coalescing gap; when nothing coalesces
-        // (the usual case) they are also the beat intervals, so the buffer is reused.
-        self.sorted_us.clear();
-        self.sorted_us.extend(ts.windows(2).map(|w| w[1].abs_diff(w[0])));
-        let gap = coalesce_gap(
-            &mut self.sorted_us,
-            self.cfg.coalesce_ratio,
-            self.cfg.coalesce_max.as_micros(),
-        );
-        coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
+        let merged = coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
         let beats = self.beats.len();
         if beats < self.cfg.min_events {
             let mut r = BeaconReport::too_few(events, beats, first, last);
@@ -125,14 +160,17 @@ impl Analyzer {
         // Intervals between beats, seconds; all > 0 because coalescing merges equal times.
         // Sorted as integer µs (radix sort for long series), then converted: the conversion is
         // monotone, so this is the order of the intervals in seconds.
-        if beats != events {
+        let sorted_us = if beats == events {
+            &self.raw_sorted
+        } else {
             self.sorted_us.clear();
             self.sorted_us
                 .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0])));
-        }
-        sort_u64(&mut self.sorted_us, &mut self.radix);
+            sort_u64(&mut self.sorted_us, &mut self.radix);
+            &self.sorted_us
+        };
         self.sorted.clear();
-        self.sorted.extend(self.sorted_us.iter().map(|&us| us as f64 / 1e6));
+        self.sorted.extend(sorted_us.iter().map(|&us| us as f64 / 1e6));
         self.prefix.clear();
         self.prefix.push(0.0);
         let mut acc = 0.0;
@@ -197,9 +235,9 @@ impl Analyzer {
         let missed = fit.missed_share(m);
         let timing = timing_evidence(&fit, m);
 
-        let p_value = (2.0 * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
+        let p_value = (2.0 * trials * fit.p_value.min(spec.fisher_p)).clamp(0.0, 1.0);
         let significance = gate(p_value);
-        let size = sizes.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
+        let size = sz.map(|_| size_stats(&self.beat_sizes, &mut self.scratch));
         let size_factor = size.map_or(1.0, |s| 1.0 - self.cfg.size_weight * (1.0 - s.regularity));
         let score = significance * size_factor * timing.max(0.9 * spectral);
         // Where the spectral evidence carries the score, its period is the one to report.
@@ -254,6 +292,11 @@ impl Analyzer {
             },
             size,
             segments: Segments::default(),
+            bursts: (merged.intervals > 0).then(|| BurstStats {
+                connections_per_beat: events as f64 / beats as f64,
+                largest: merged.largest,
+                spacing_s: merged.total_us as f64 / merged.intervals as f64 / 1e6,
+            }),
         }
     }
 
@@ -357,10 +400,20 @@ fn sort_u64(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
     }
 }
 
+/// Decades of interval significance up to which jitter costs in full (see [`timing_evidence`]).
+const JITTER_FULL_COST_DECADES: f64 = 10.0;
+
 /// Timing sub-score: explained share in excess of chance, damped by jitter (halved at ±50%)
 /// and by missed check-ins (halved when all are missed).
+///
+/// The jitter damping yields to evidence: beyond [`JITTER_FULL_COST_DECADES`] of significance
+/// its cost shrinks as `10 / decades`. Jitter makes a short series ambiguous (a few loose
+/// intervals fit many periods), but C2 frameworks default to 10–50% jitter, and hundreds of
+/// check-ins that fit a period at p ≈ 0 are no less a beacon for it.
 fn timing_evidence(fit: &CombFit, m: usize) -> f64 {
-    fit.excess(m) * (1.0 - 0.5 * (fit.jitter / 0.5).min(1.0)) * (1.0 - 0.5 * fit.missed_share(m))
+    let yielding = (JITTER_FULL_COST_DECADES / fit.decades.max(JITTER_FULL_COST_DECADES)).min(1.0);
+    let jitter_cost = 0.5 * (fit.jitter / 0.5).min(1.0) * yielding;
+    fit.excess(m) * (1.0 - jitter_cost) * (1.0 - 0.5 * fit.missed_share(m))
 }
 
 /// Size regularity of the beats' byte counts.

@@ -19,6 +19,9 @@ use super::stats::{binomial_sf_with_decades, tail_decades_upper_bound};
 /// Window starts the densest-window scan rules out at once.
 const SKIP: usize = 4;
 
+/// Tolerances below which the local-contrast null reads its background from the sidebands.
+const NARROW_BELOW: f64 = 0.2;
+
 /// Tolerances from which the period is re-centred on the median of the widest window.
 const WIDE_REFINE_FROM: f64 = 0.2;
 
@@ -70,6 +73,17 @@ impl CombFit {
     }
 }
 
+/// What coalescing merged: the intervals inside beats.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct Merged {
+    /// Intervals inside beats (events that joined the beat before them).
+    pub intervals: usize,
+    /// Their total length, µs.
+    pub total_us: u64,
+    /// Events in the largest beat.
+    pub largest: usize,
+}
+
 /// Merges events closer than `gap_us` into beats (each beat at its first event, its size the sum
 /// of its events' sizes). `sorted` must be ascending. Identical timestamps always merge.
 pub(crate) fn coalesce(
@@ -78,9 +92,11 @@ pub(crate) fn coalesce(
     gap_us: u64,
     beats: &mut Vec<i64>,
     beat_sizes: &mut Vec<u64>,
-) {
+) -> Merged {
     beats.clear();
     beat_sizes.clear();
+    let mut merged = Merged::default();
+    let mut run = 0usize;
     let mut last_event: Option<i64> = None;
     for (i, &t) in sorted.iter().enumerate() {
         let size = sizes.and_then(|s| s.get(i)).copied().unwrap_or(0);
@@ -89,27 +105,83 @@ pub(crate) fn coalesce(
                 if let Some(s) = beat_sizes.last_mut() {
                     *s = s.saturating_add(size);
                 }
+                merged.intervals += 1;
+                merged.total_us = merged.total_us.saturating_add(t.abs_diff(prev));
+                run += 1;
             }
             _ => {
                 beats.push(t);
                 beat_sizes.push(size);
+                run = 1;
             }
         }
+        merged.largest = merged.largest.max(run);
         last_event = Some(t);
+    }
+    merged
+}
+
+/// Largest share of the raw intervals within a factor of two of the coalescing gap for the
+/// gap to count as lying in a valley (see [`coalesce_gap`]).
+const VALLEY_SHARE: f64 = 0.05;
+
+/// The coalescing gap, in µs: `min(cap, ratio × q90(raw intervals))`, from the series' raw
+/// intervals (between events), ascending. `0` (no coalescing) below two intervals, and when the
+/// gap would cut through a dense run of intervals (more than 5% of them, and at least two,
+/// within a factor of two of it): merging there would carve a regular-looking distribution of
+/// beat intervals out of a continuum (a retry storm's quick retries become "check-ins every
+/// 4 s ±40%"), where a check-in's connections sit far below the gap and its sleep far above.
+pub(crate) fn coalesce_gap(sorted_raw: &[u64], ratio: f64, cap_us: i64) -> u64 {
+    if ratio <= 0.0 || cap_us <= 0 || sorted_raw.len() < 2 {
+        return 0;
+    }
+    let k = ((sorted_raw.len() - 1) as f64 * 0.9).round() as usize;
+    let q90 = sorted_raw.get(k).copied().unwrap_or(0);
+    let gap = (ratio * q90 as f64).min(cap_us as f64);
+    if !(gap.is_finite() && gap > 0.0) {
+        return 0;
+    }
+    let gap = gap as u64;
+    let near =
+        sorted_raw.partition_point(|&v| v <= gap.saturating_mul(2)) - sorted_raw.partition_point(|&v| v < gap / 2);
+    if near >= 2 && near as f64 > VALLEY_SHARE * sorted_raw.len() as f64 {
+        0
+    } else {
+        gap
     }
 }
 
-/// The coalescing gap, in µs: `min(cap, ratio × q90(raw intervals))`, from the series' raw
-/// intervals (between events), which it reorders (a selection, not a sort). `0` (no coalescing)
-/// below two intervals.
-pub(crate) fn coalesce_gap(raw: &mut [u64], ratio: f64, cap_us: i64) -> u64 {
-    if ratio <= 0.0 || cap_us <= 0 || raw.len() < 2 {
-        return 0;
+/// Smallest ratio between the two scales of a series for [`burst_gap`] to split them.
+const BURST_SPLIT_RATIO: f64 = 2.0;
+
+/// The gap that separates two time scales of a series, in µs, when its raw intervals (ascending)
+/// fall into two clusters: the widest ratio between neighbouring intervals, at least
+/// [`BURST_SPLIT_RATIO`], with at least a tenth of the intervals (and two) below it, enough
+/// above it for `min_beats` beats, and the lower cluster's largest interval at most 0.4 × the
+/// upper cluster's median. The gap is the lower cluster's largest interval (so every interval of
+/// the lower scale merges and none of the upper one), at most `cap_us`. Bursts of connections
+/// per check-in, bursts of bursts and staging bursts have such a split; a beacon with missed
+/// check-ins (clusters at `P`, `2P`, …) does not.
+pub(crate) fn burst_gap(sorted_raw: &[u64], min_beats: usize, cap_us: i64) -> Option<u64> {
+    let m = sorted_raw.len();
+    let lo = (m.div_ceil(10)).max(2);
+    let hi = m.checked_sub(min_beats.saturating_sub(1))?;
+    let (mut best_k, mut best) = (0usize, BURST_SPLIT_RATIO);
+    for k in lo..=hi {
+        let (Some(&a), Some(&b)) = (sorted_raw.get(k - 1), sorted_raw.get(k)) else {
+            break;
+        };
+        if a > 0 && b as f64 >= best * a as f64 {
+            best = b as f64 / a as f64;
+            best_k = k;
+        }
     }
-    let k = ((raw.len() - 1) as f64 * 0.9).round() as usize;
-    let (_, q90, _) = raw.select_nth_unstable(k);
-    let gap = (ratio * *q90 as f64).min(cap_us as f64);
-    if gap.is_finite() && gap > 0.0 { gap as u64 } else { 0 }
+    if best_k == 0 {
+        return None;
+    }
+    let gap = *sorted_raw.get(best_k - 1)?;
+    let upper_median = *sorted_raw.get(best_k + (m - best_k) / 2)?;
+    (gap as f64 <= 0.4 * upper_median as f64 && i64::try_from(gap).is_ok_and(|g| g <= cap_us)).then_some(gap)
 }
 
 /// The largest multiple whose window does not overlap its neighbour's at tolerance `tau`.
@@ -419,7 +491,22 @@ impl IntervalData<'_> {
         let a = s.partition_point(|&v| v < clo);
         let b = s.partition_point(|&v| v <= chi);
         let m = s.len().max(1) as f64;
-        let fundamental_share = (b.saturating_sub(a)) as f64 / contrast / m;
+        let wide = b.saturating_sub(a) as f64;
+        // Below ±20%, the background is read from the sidebands (the wide window without the
+        // fundamental window's own intervals, plus one pseudo-interval) scaled to the
+        // fundamental window's width: a tight cluster with empty sidebands is not its own
+        // background, and six check-ins ±5% apart are evidence. A wider window spans what
+        // clustered non-periodic traffic spreads over too (quick retries, clicks), so there
+        // the whole neighbourhood, the window included, is the background.
+        let background = if tau < NARROW_BELOW {
+            let fa = s.partition_point(|&v| v < (1.0 - tau) * period);
+            let fb = s.partition_point(|&v| v <= (1.0 + tau) * period);
+            let sideband = wide - fb.saturating_sub(fa) as f64;
+            ((sideband.max(0.0) + 1.0) / (contrast - 1.0)).min(wide / contrast)
+        } else {
+            wide / contrast
+        };
+        let fundamental_share = background / m;
         let per_fundamental = fit.explained as f64 / fit.explained_fundamental.max(1) as f64;
         let q_local = fundamental_share * per_fundamental;
         q_exp.max(q_local).clamp(1e-12, 1.0)
@@ -651,9 +738,34 @@ mod tests {
     fn coalesces_bursts_into_beats() {
         let ts = [0, 100, 200, 60_000_000, 60_000_050, 120_000_000];
         let (mut b, mut s) = (Vec::new(), Vec::new());
-        coalesce(&ts, Some(&[1, 2, 3, 4, 5, 6]), 1_000, &mut b, &mut s);
+        let merged = coalesce(&ts, Some(&[1, 2, 3, 4, 5, 6]), 1_000, &mut b, &mut s);
         assert_eq!(b, vec![0, 60_000_000, 120_000_000]);
         assert_eq!(s, vec![6, 9, 6]);
+        assert_eq!(
+            merged,
+            Merged {
+                intervals: 3,
+                total_us: 250,
+                largest: 3
+            }
+        );
+    }
+
+    #[test]
+    fn burst_gap_splits_two_scales_and_not_missed_check_ins() {
+        // Bursts of four 0.2 s apart every 60 s: the gap is the inner spacing.
+        let mut raw: Vec<u64> = (0..30).flat_map(|_| [200_000, 200_000, 200_000, 59_400_000]).collect();
+        raw.sort_unstable();
+        assert_eq!(burst_gap(&raw, 4, 30_000_000), Some(200_000));
+        // Check-ins at 60 s with some missed (120 s, 180 s): one scale, no split.
+        let mut missed: Vec<u64> = (0..40)
+            .map(|i| [60_000_000, 60_600_000, 120_000_000, 180_000_000][i % 4])
+            .collect();
+        missed.sort_unstable();
+        assert_eq!(burst_gap(&missed, 4, 30_000_000), None);
+        // The gap never exceeds the cap, and too few outer intervals give no split.
+        assert_eq!(burst_gap(&raw, 4, 100_000), None);
+        assert_eq!(burst_gap(&raw, 40, 30_000_000), None);
     }
 
     #[test]

@@ -13,6 +13,6 @@ pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
 pub use parallel::score_set;
 pub use persistence::{PERSISTENT_SHARE, persistence, persistence_over};
 pub use report::{
-    BeaconReport, Explanation, IntervalStats, MAX_SEGMENTS, PValue, PeriodSource, Segment, Segments, SizeStats,
-    SpectralStats, SubScores, Verdict, human_secs,
+    BeaconReport, BurstStats, Explanation, IntervalStats, MAX_SEGMENTS, PValue, PeriodSource, Segment, Segments,
+    SizeStats, SpectralStats, SubScores, Verdict, human_secs,
 };

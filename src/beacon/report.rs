@@ -100,6 +100,20 @@ pub struct SizeStats {
     pub regularity: f64,
 }
 
+/// The connections inside beats, when coalescing merged any: a check-in that opens several
+/// connections, or a burst of bursts (reported at its outer period).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct BurstStats {
+    /// Mean connections per beat.
+    pub connections_per_beat: f64,
+    /// Connections in the largest beat.
+    pub largest: usize,
+    /// Mean spacing of the connections within a beat, seconds.
+    pub spacing_s: f64,
+}
+
 /// Most segments a [`BeaconReport`] holds (see [`Segments`]).
 pub const MAX_SEGMENTS: usize = 4;
 
@@ -132,12 +146,10 @@ pub struct Segment {
 /// # Example
 /// ```
 /// use beaconstat::Analyzer;
-/// // 60 check-ins 5 s apart, then 40 check-ins a minute apart.
-/// let mut ts: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
-/// ts.extend((1..=40).map(|i| 295_000_000 + i * 60_000_000));
+/// // One sleep throughout: one period, no segments.
+/// let ts: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
 /// let r = Analyzer::default().score(&ts, None);
-/// let periods: Vec<f64> = r.segments.iter().map(|s| s.period_s.round()).collect();
-/// assert_eq!(periods, [5.0, 60.0]);
+/// assert!(r.segments.is_empty() && r.segments.iter().next().is_none());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Segments {
@@ -246,6 +258,9 @@ pub struct BeaconReport {
     /// Segments with their own periods, when the period changes within the series.
     #[cfg_attr(feature = "serde", serde(default))]
     pub segments: Segments,
+    /// The connections inside beats, when several connections made one beat.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub bursts: Option<BurstStats>,
 }
 
 impl BeaconReport {
@@ -307,6 +322,9 @@ impl fmt::Display for PValue {
     }
 }
 
+/// Explained shares below which an explanation starts with the unexplained share.
+const UNEXPLAINED_FIRST_BELOW: f64 = 0.9;
+
 /// [`BeaconReport::explain`]'s `Display`.
 #[derive(Debug, Clone, Copy)]
 pub struct Explanation<'r>(&'r BeaconReport);
@@ -333,6 +351,11 @@ impl fmt::Display for Explanation<'_> {
             return write!(f, "too few check-ins to judge ({} events, {} beats)", r.events, r.beats);
         }
         let comb = r.intervals.comb_period_s;
+        // What the period leaves unexplained comes first: a regular core inside noise (a
+        // scanner, a shared service) is not the same finding as a clean beacon.
+        if r.period_s.is_some() && r.explained < UNEXPLAINED_FIRST_BELOW {
+            write!(f, "{:.0}% of intervals unexplained; ", (1.0 - r.explained) * 100.0)?;
+        }
         match r.period_s {
             Some(p) if r.explain_cycle() => {
                 write!(
@@ -352,8 +375,16 @@ impl fmt::Display for Explanation<'_> {
             )?,
             None => write!(f, "{} check-ins, no period found", r.beats)?,
         }
-        if r.events > r.beats {
-            write!(f, " ({} connections)", r.events)?;
+        match r.bursts {
+            Some(b) if b.largest > 1 => write!(
+                f,
+                " ({} connections, up to {} per check-in {} apart)",
+                r.events,
+                b.largest,
+                human_secs(b.spacing_s)
+            )?,
+            _ if r.events > r.beats => write!(f, " ({} connections)", r.events)?,
+            _ => {}
         }
         if r.missed_beats > 0 {
             write!(f, ", {:.0}% missed", r.missed * 100.0)?;
