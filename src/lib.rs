@@ -88,7 +88,30 @@
 //!    - `size` = `1 − 0.2 · (1 − size regularity)` when byte counts are known, else 1.
 //!
 //!    Each factor is in `[0, 1]` and the score is monotone in each; the report carries them all.
-//! 6. **Ranking** ([`rank`]): the rank score multiplies the score by persistence (a series
+//!    The explained share counts one pseudo-interval as unexplained (`explained / (m + 1)`):
+//!    8 intervals that all fit give 0.89, 400 give 0.998, so with equal regularity more
+//!    check-ins score higher. When under 90% of the intervals fit, the explanation starts with
+//!    the unexplained share ("27% of intervals unexplained; …"): a regular core inside other
+//!    traffic (a scanner, a shared service) is a different finding from a clean beacon, and the
+//!    unexplained share already weighs on `timing` through the excess over chance.
+//! 6. **Sleep changes** (change points). The CUSUM of the beat intervals in time order, once
+//!    per series (`O(m)`), screens for a shift in the mean interval (standardised 3.5, the two
+//!    sides' means 1.5× apart, 8 intervals each at least); only then does each side get its own
+//!    comb fit. A split is kept when both sides are significant (p ≤ 0.01) with periods 1.3×
+//!    apart, and each side is split again (up to [`MAX_SEGMENTS`]). The segments (period,
+//!    jitter, span, p-value each) are in [`BeaconReport::segments`]; the score uses their
+//!    combined evidence (Fisher's method, less `log10 m` decades per change point) where that
+//!    beats the single fit, with the last segment's (the current) sleep as the period. One comb
+//!    over a 5 s → 60 s change explains one sleep, or the other as missed check-ins.
+//! 7. **Evasive schedules.** A series scoring under 0.5 is tested for sleeps built to beat
+//!    regularity tests: Fibonacci sleeps (each interval the sum of the two before), exponential
+//!    back-off (each interval `r ×` the one before, `r` the median growth ratio), and random
+//!    times daily (the same count every whole UTC day). Chance comes from the series itself
+//!    (the relation over quasi-random pairings of its intervals) or, for the daily count, from
+//!    Poisson at its daily rate; the binomial tail, corrected for the three tests, gates the
+//!    share in excess of chance. The winner is named in [`BeaconReport::schedule`] with no
+//!    period: these are not fixed periods, and reporting one would mislead.
+//! 8. **Ranking** ([`rank`]): the rank score multiplies the score by persistence (a series
 //!    spanning under a tenth of its source's observed time is damped, but a strongly
 //!    significant run at a plausible period keeps an evidence floor, so persistence never
 //!    pushes a short real beacon below weak noise), fan-in or prevalence (a destination many
@@ -99,7 +122,10 @@
 //! jitter (uniform, Gaussian, Cobalt-Strike style), 30% missed check-ins, bursts, working-hours
 //! schedules and as few as 8 check-ins score above 0.5 with their period within 2–5%, while
 //! Poisson, bursty-browsing and diurnal traffic of the same size stay below it; under a Poisson
-//! null, `P(p < 0.05) ≤ 0.05`.
+//! null, `P(p < 0.05) ≤ 0.05`. On the labelled corpus of [`synth::Corpus`] (13 beacon habits,
+//! 5 kinds of aperiodic traffic of the same sizes; `tests/evaluation.rs`, `examples/evaluate.rs`):
+//! AUC 0.9998, TPR 0.994 at FPR 1e-3, period within 5% for 99% of the detected fixed-period
+//! beacons, both segments found for every sleep change.
 //!
 //! ## Panics and error handling
 //! Nothing in this crate panics on data: any `&[i64]` can be scored (empty, one event, all

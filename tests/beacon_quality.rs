@@ -95,3 +95,100 @@ fn staging_connections_do_not_swamp_the_check_ins_after_them() {
     assert!(near(r.period_s, 5.1, 0.03), "{}: {r:?}", r.explain());
     assert!(r.score >= 0.5 && r.p_value < 0.01, "{}: {r:?}", r.explain());
 }
+
+#[test]
+fn a_sleep_change_is_reported_as_segments_with_their_periods() {
+    // 5 s ±10% for 120 check-ins, then `sleep 60` for 60 check-ins.
+    let ts = BeaconSpec::new(5.0, 180)
+        .jitter(Jitter::Uniform(0.1))
+        .sleep_change(120.0 / 180.0, 60.0)
+        .generate(&mut Rng::new(5), START);
+    let r = score(&ts);
+    let segs: Vec<_> = r.segments.iter().collect();
+    assert_eq!(segs.len(), 2, "{}: {r:?}", r.explain());
+    assert!(
+        near(Some(segs[0].period_s), 5.0, 0.05) && near(Some(segs[1].period_s), 60.0, 0.05),
+        "{segs:?}"
+    );
+    assert!(segs[0].last <= segs[1].first && segs[0].p_value < 1e-6 && segs[1].p_value < 1e-6);
+    assert!((110..=130).contains(&segs[0].beats), "{segs:?}");
+    // Scored on the combined evidence; the current sleep is the period.
+    assert!(r.score > 0.8 && near(r.period_s, 60.0, 0.05), "{r:?}");
+    assert!(
+        r.explain().to_string().starts_with("sleep changed: "),
+        "{}",
+        r.explain()
+    );
+    // One sleep throughout: no segments.
+    let one = BeaconSpec::new(60.0, 180)
+        .jitter(Jitter::Uniform(0.1))
+        .generate(&mut Rng::new(6), START);
+    assert!(score(&one).segments.is_empty());
+}
+
+#[test]
+fn a_regular_core_among_noise_states_the_unexplained_share_first() {
+    // 73% of intervals at 16 s ±4%, the rest random between 0.5 s and 60 s.
+    let mut rng = Rng::new(7);
+    let intervals: Vec<f64> = (0..200)
+        .map(|_| {
+            if rng.chance(0.73) {
+                16.0 * (1.0 + 0.04 * (2.0 * rng.uniform() - 1.0))
+            } else {
+                0.5 + 59.5 * rng.uniform()
+            }
+        })
+        .collect();
+    let noisy = score(&from_intervals(intervals));
+    let words = noisy.explain().to_string();
+    assert!(
+        words.starts_with("2") && words.contains("% of intervals unexplained; "),
+        "{words}"
+    );
+    assert!(near(noisy.period_s, 16.0, 0.02), "{noisy:?}");
+    // It weighs on the score: below a clean beacon of the same size and jitter.
+    let clean = score(&from_intervals(
+        (0..200).map(|i| 16.0 * (1.0 + 0.04 * (f64::from(i % 9) / 4.0 - 1.0))),
+    ));
+    assert!(noisy.score < clean.score - 0.2, "{} vs {}", noisy.score, clean.score);
+}
+
+#[test]
+fn evasive_schedules_are_named_and_given_no_period() {
+    use beaconstat::ScheduleKind;
+    let mut rng = Rng::new(8);
+    let jitter = |rng: &mut Rng| 1.0 + 0.03 * (2.0 * rng.uniform() - 1.0);
+    // Fibonacci sleeps from a 4 s base, restarting every 10 steps.
+    let mut fib = Vec::new();
+    for _ in 0..10 {
+        let (mut a, mut b) = (4.0, 4.0);
+        for _ in 0..10 {
+            fib.push(b * jitter(&mut rng));
+            (a, b) = (b, a + b);
+        }
+    }
+    // Exponential back-off ×2 from 10 s, restarting after 6 steps.
+    let backoff: Vec<f64> = (0..90).map(|i| 10.0 * 2f64.powi(i % 6) * jitter(&mut rng)).collect();
+    for (intervals, kind) in [(fib, ScheduleKind::Fibonacci), (backoff, ScheduleKind::Backoff)] {
+        let r = score(&from_intervals(intervals));
+        let e = r
+            .schedule
+            .unwrap_or_else(|| panic!("{kind:?} not named: {}", r.explain()));
+        assert_eq!(e.kind, kind);
+        assert_eq!(r.period_s, None);
+        assert!(r.score >= 0.6 && r.p_value < 1e-6, "{}: {r:?}", r.explain());
+    }
+    // One check-in a day at a random time of day, for 30 days.
+    let daily: Vec<i64> = (0..30)
+        .map(|d| START + d * 86_400_000_000 + rng.below(86_400_000_000) as i64)
+        .collect();
+    let r = score(&daily);
+    let e = r.schedule.expect("daily schedule");
+    assert_eq!((e.kind, e.parameter), (ScheduleKind::Daily, 1.0));
+    assert!(r.score >= 0.6 && r.period_s.is_none(), "{}: {r:?}", r.explain());
+    assert!(
+        r.explain()
+            .to_string()
+            .starts_with("random times daily, no fixed period: 1 check-in a day")
+    );
+}

@@ -514,3 +514,22 @@ fn hunt_puts_the_servers_outbound_beacon_first_and_keeps_every_direction() {
     assert!(outbound_at < inbound_at, "{text}");
     assert!(text[outbound_at..inbound_at].contains(&t.beacon_dst));
 }
+
+#[test]
+fn evaluate_example_prints_the_figures_and_every_class() {
+    let Some(exe) = common::example("evaluate") else { return };
+    let out = run(&exe, &["--seed", "5", "--per-class", "4", "--aperiodic", "20"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("AUC "), "{text}");
+    for class in [
+        "bursts of bursts",
+        "sleep change",
+        "fibonacci sleeps",
+        "random times daily",
+        "retry storms",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(class)), "{class} missing: {text}");
+    }
+    assert_eq!(run(&exe, &["--frobnicate", "1"]).status.code(), Some(2));
+}

@@ -3,8 +3,11 @@
 use super::config::AnalyzerConfig;
 use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap};
 use super::report::{
-    BeaconReport, BurstStats, IntervalStats, PeriodSource, Segments, SizeStats, SpectralStats, SubScores, Verdict,
+    BeaconReport, BurstStats, IntervalStats, MAX_SEGMENTS, PeriodSource, Segment, Segments, SizeStats, SpectralStats,
+    SubScores, Verdict,
 };
+use super::schedule::ScheduleScratch;
+use super::segments::{FitParams, SegmentFit, SegmentScratch, combined_decades, segment};
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
 use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
@@ -42,6 +45,10 @@ pub struct Analyzer {
     scratch: Vec<f64>,
     spectral: SpectralEngine,
     last_spectral: SpectralFit,
+    seg_intervals: Vec<f64>,
+    seg_scratch: SegmentScratch,
+    seg_fits: [Option<SegmentFit>; MAX_SEGMENTS],
+    schedules: ScheduleScratch,
 }
 
 impl Default for Analyzer {
@@ -75,6 +82,10 @@ impl Analyzer {
             scratch: Vec::new(),
             spectral: SpectralEngine::new(),
             last_spectral: SpectralFit::default(),
+            seg_intervals: Vec::new(),
+            seg_scratch: SegmentScratch::default(),
+            seg_fits: [None; MAX_SEGMENTS],
+            schedules: ScheduleScratch::default(),
         }
     }
 
@@ -133,7 +144,16 @@ impl Analyzer {
         };
         let inner = self.score_beats(ts, sz, gap, 2.0);
         let outer = self.score_beats(ts, sz, outer_gap, 2.0);
-        if outer.verdict == Verdict::Scored && outer.score >= inner.score.min((0.8 * inner.score).max(0.5)) {
+        // A check-in is short against its period: an outer "beat" lasting half a period or more
+        // is a stretch of faster check-ins (a sleep change), not a burst.
+        let short_beats = outer
+            .period_s
+            .zip(outer.bursts)
+            .is_some_and(|(p, b)| b.longest_s <= 0.5 * p);
+        if outer.verdict == Verdict::Scored
+            && short_beats
+            && outer.score >= inner.score.min((0.8 * inner.score).max(0.5))
+        {
             outer
         } else {
             // The scratch (for `evidence`) follows the report returned.
@@ -253,7 +273,7 @@ impl Analyzer {
         };
 
         let mad_s = mad_sorted(&self.sorted, median);
-        BeaconReport {
+        let mut report = BeaconReport {
             verdict: Verdict::Scored,
             score,
             p_value,
@@ -296,7 +316,91 @@ impl Analyzer {
                 connections_per_beat: events as f64 / beats as f64,
                 largest: merged.largest,
                 spacing_s: merged.total_us as f64 / merged.intervals as f64 / 1e6,
+                longest_s: merged.longest_us as f64 / 1e6,
             }),
+            schedule: None,
+        };
+        self.segment_beats(&mut report, gap as f64 / 1e6, trials, size_factor);
+        if report.score < SCHEDULE_BELOW {
+            self.name_schedule(&mut report, trials, size_factor);
+        }
+        report
+    }
+
+    /// Sleep changes: splits the beats at change points of their intervals (see
+    /// `segments.rs`); when two or more segments with distinct periods are each significant,
+    /// reports them, and scores on their combined evidence where that beats the whole-series fit
+    /// (the period, jitter and explained share are then the segments': the last segment's period
+    /// and jitter, the explained share over all of them).
+    fn segment_beats(&mut self, report: &mut BeaconReport, dead_time: f64, trials: f64, size_factor: f64) {
+        self.seg_intervals.clear();
+        self.seg_intervals
+            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        let params = FitParams {
+            tolerances: &self.cfg.tolerances,
+            max_k: self.cfg.max_multiple,
+            contrast: self.cfg.contrast,
+            dead_time,
+        };
+        let n = segment(&self.seg_intervals, params, &mut self.seg_scratch, &mut self.seg_fits);
+        if n < 2 {
+            return;
+        }
+        let m = self.seg_intervals.len();
+        let (mut decades_each, mut timing, mut explained, mut chance) = ([0.0f64; MAX_SEGMENTS], 0.0, 0usize, 0.0);
+        for (slot, s) in decades_each.iter_mut().zip(self.seg_fits.iter().flatten()) {
+            let len = s.end - s.start;
+            *slot = s.fit.decades;
+            timing += len as f64 / m as f64 * timing_evidence(&s.fit, len);
+            explained += s.fit.explained;
+            chance += len as f64 / m as f64 * s.fit.null_share;
+            let at = |i: usize| Timestamp(self.beats.get(i).copied().unwrap_or_default());
+            report.segments.push(Segment {
+                first: at(s.start),
+                last: at(s.end),
+                beats: len + 1,
+                period_s: s.fit.period,
+                jitter: s.fit.jitter,
+                explained: s.fit.explained as f64 / len.max(1) as f64,
+                p_value: s.fit.p_value,
+            });
+        }
+        let combined = combined_decades(decades_each.get(..n).unwrap_or(&[]), m) - (2.0 * trials).log10();
+        let significance = (combined / self.cfg.gate_decades).clamp(0.0, 1.0);
+        let score = significance * size_factor * timing;
+        if score > report.score
+            && let Some(last) = self.seg_fits.iter().flatten().last()
+        {
+            report.score = score.clamp(0.0, 1.0);
+            report.p_value = 10f64.powf(-combined.max(0.0)).min(1.0);
+            report.period_s = Some(last.fit.period);
+            report.period_source = PeriodSource::Intervals;
+            report.jitter = last.fit.jitter;
+            report.tolerance = last.fit.tolerance;
+            report.explained = explained as f64 / m as f64;
+            report.chance = chance;
+            report.subscores.timing = timing;
+            report.subscores.significance = significance;
+        }
+    }
+
+    /// Evasive schedules (see `schedule.rs`): a weakly periodic series whose intervals follow a
+    /// Fibonacci or back-off relation, or that checks in the same number of times every day,
+    /// is named for it, with no period, when that evidence scores higher.
+    fn name_schedule(&mut self, report: &mut BeaconReport, trials: f64, size_factor: f64) {
+        let Some(mut e) = self.schedules.detect(&self.beats) else {
+            return;
+        };
+        e.p_value = (e.p_value * trials).min(1.0);
+        let significance = (decades(e.p_value) / self.cfg.gate_decades).clamp(0.0, 1.0);
+        let score = significance * size_factor * e.excess();
+        if score > report.score {
+            report.score = score.clamp(0.0, 1.0);
+            report.p_value = e.p_value;
+            report.period_s = None;
+            report.period_source = PeriodSource::None;
+            report.subscores.significance = significance;
+            report.schedule = Some(e);
         }
     }
 
@@ -399,6 +503,9 @@ fn sort_u64(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
         shift += BITS;
     }
 }
+
+/// Scores below which a series is tested for an evasive schedule.
+const SCHEDULE_BELOW: f64 = 0.5;
 
 /// Decades of interval significance up to which jitter costs in full (see [`timing_evidence`]).
 const JITTER_FULL_COST_DECADES: f64 = 10.0;

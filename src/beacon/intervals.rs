@@ -58,12 +58,14 @@ impl CombFit {
         self
     }
 
-    /// `(E − q) / (1 − q)`: explained share in excess of chance, in `[0, 1]`.
+    /// `(E − q) / (1 − q)`: explained share `E = explained / (m + 1)` in excess of chance, in `[0, 1]`.
     pub fn excess(&self, m: usize) -> f64 {
         if m == 0 {
             return 0.0;
         }
-        let e = self.explained as f64 / m as f64;
+        // One pseudo-interval counts as unexplained: 8 intervals that all fit give 0.89, 400
+        // give 0.998. With equal regularity, more check-ins are more evidence.
+        let e = self.explained as f64 / (m + 1) as f64;
         let q = self.null_share;
         if q >= 1.0 {
             0.0
@@ -82,6 +84,8 @@ pub(crate) struct Merged {
     pub total_us: u64,
     /// Events in the largest beat.
     pub largest: usize,
+    /// Duration of the longest beat (first to last event), µs.
+    pub longest_us: u64,
 }
 
 /// Merges events closer than `gap_us` into beats (each beat at its first event, its size the sum
@@ -97,6 +101,7 @@ pub(crate) fn coalesce(
     beat_sizes.clear();
     let mut merged = Merged::default();
     let mut run = 0usize;
+    let mut beat_start = 0i64;
     let mut last_event: Option<i64> = None;
     for (i, &t) in sorted.iter().enumerate() {
         let size = sizes.and_then(|s| s.get(i)).copied().unwrap_or(0);
@@ -107,12 +112,14 @@ pub(crate) fn coalesce(
                 }
                 merged.intervals += 1;
                 merged.total_us = merged.total_us.saturating_add(t.abs_diff(prev));
+                merged.longest_us = merged.longest_us.max(t.abs_diff(beat_start));
                 run += 1;
             }
             _ => {
                 beats.push(t);
                 beat_sizes.push(size);
                 run = 1;
+                beat_start = t;
             }
         }
         merged.largest = merged.largest.max(run);
@@ -746,7 +753,8 @@ mod tests {
             Merged {
                 intervals: 3,
                 total_us: 250,
-                largest: 3
+                largest: 3,
+                longest_us: 200,
             }
         );
     }

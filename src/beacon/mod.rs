@@ -5,6 +5,8 @@ mod intervals;
 mod parallel;
 mod persistence;
 mod report;
+mod schedule;
+mod segments;
 mod spectrum;
 mod stats;
 
@@ -16,3 +18,4 @@ pub use report::{
     BeaconReport, BurstStats, Explanation, IntervalStats, MAX_SEGMENTS, PValue, PeriodSource, Segment, Segments,
     SizeStats, SpectralStats, SubScores, Verdict, human_secs,
 };
+pub use schedule::{ScheduleEvidence, ScheduleKind};

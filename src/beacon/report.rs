@@ -1,5 +1,6 @@
 //! [`BeaconReport`]: a score with the evidence behind it, and its explanation in words.
 
+use super::schedule::{ScheduleEvidence, ScheduleKind};
 use crate::time::Timestamp;
 use core::fmt;
 
@@ -112,6 +113,8 @@ pub struct BurstStats {
     pub largest: usize,
     /// Mean spacing of the connections within a beat, seconds.
     pub spacing_s: f64,
+    /// Duration of the longest beat (first to last connection), seconds.
+    pub longest_s: f64,
 }
 
 /// Most segments a [`BeaconReport`] holds (see [`Segments`]).
@@ -146,10 +149,15 @@ pub struct Segment {
 /// # Example
 /// ```
 /// use beaconstat::Analyzer;
-/// // One sleep throughout: one period, no segments.
-/// let ts: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
+/// // 60 check-ins 5 s apart, then 40 check-ins a minute apart.
+/// let mut ts: Vec<i64> = (0..60).map(|i| i * 5_000_000 + (i % 3) * 100_000).collect();
+/// ts.extend((1..=40).map(|i| 295_000_000 + i * 60_000_000 + (i % 4) * 1_000_000));
 /// let r = Analyzer::default().score(&ts, None);
-/// assert!(r.segments.is_empty() && r.segments.iter().next().is_none());
+/// let periods: Vec<f64> = r.segments.iter().map(|s| s.period_s.round()).collect();
+/// assert_eq!(periods, [5.0, 62.0]);
+/// // One sleep throughout: no segments.
+/// let one: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
+/// assert!(Analyzer::default().score(&one, None).segments.is_empty());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Segments {
@@ -261,6 +269,10 @@ pub struct BeaconReport {
     /// The connections inside beats, when several connections made one beat.
     #[cfg_attr(feature = "serde", serde(default))]
     pub bursts: Option<BurstStats>,
+    /// A named evasive schedule (Fibonacci sleeps, back-off, random times daily), when its
+    /// evidence scored higher than any fixed period's; the report then has no period.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub schedule: Option<ScheduleEvidence>,
 }
 
 impl BeaconReport {
@@ -349,6 +361,54 @@ impl fmt::Display for Explanation<'_> {
         let r = self.0;
         if r.verdict == Verdict::TooFew {
             return write!(f, "too few check-ins to judge ({} events, {} beats)", r.events, r.beats);
+        }
+        if let Some(e) = r.schedule {
+            let share = |n: usize| 100.0 * n as f64 / e.trials.max(1) as f64;
+            match e.kind {
+                ScheduleKind::Fibonacci => write!(
+                    f,
+                    "Fibonacci sleeps, no fixed period: {} check-ins, {:.0}% of intervals are the sum of the two before",
+                    r.beats,
+                    share(e.hits)
+                )?,
+                ScheduleKind::Backoff => write!(
+                    f,
+                    "exponential back-off ×{:.2}, no fixed period: {} check-ins, {:.0}% of intervals are {:.2}× the one before",
+                    e.parameter,
+                    r.beats,
+                    share(e.hits),
+                    e.parameter
+                )?,
+                ScheduleKind::Daily => write!(
+                    f,
+                    "random times daily, no fixed period: {} check-in{} a day on {} of {} whole days",
+                    e.parameter,
+                    if e.parameter == 1.0 { "" } else { "s" },
+                    e.hits,
+                    e.trials
+                )?,
+            }
+            return write!(f, " vs {:.0}% by chance (p{})", 100.0 * e.chance, PValue(r.p_value));
+        }
+        if r.segments.len() >= 2 {
+            write!(f, "sleep changed: ")?;
+            for (i, s) in r.segments.iter().enumerate() {
+                write!(
+                    f,
+                    "{}{} check-ins every {} ±{:.0}%",
+                    if i == 0 { "" } else { ", then " },
+                    s.beats,
+                    human_secs(s.period_s),
+                    s.jitter * 100.0
+                )?;
+            }
+            return write!(
+                f,
+                "; {:.0}% of intervals fit their segment's period vs {:.0}% by chance (p{})",
+                r.explained * 100.0,
+                r.chance * 100.0,
+                PValue(r.p_value)
+            );
         }
         let comb = r.intervals.comb_period_s;
         // What the period leaves unexplained comes first: a regular core inside noise (a
