@@ -3,7 +3,7 @@
 mod common;
 
 use beaconstat::synth::{BeaconSpec, Jitter, Rng};
-use beaconstat::{Analyzer, ConnEvent, GroupBy, Grouper, SeriesKey, SeriesSet, Timestamp};
+use beaconstat::{Analyzer, BeaconReport, ConnEvent, GroupBy, Grouper, ScheduleKind, SeriesKey, SeriesSet, Timestamp};
 use proptest::prelude::*;
 use std::collections::HashMap;
 
@@ -59,9 +59,17 @@ proptest! {
 
     #[test]
     fn invariant_to_time_shift(ts in any_beacon(), shift in -1_000_000_000_000_000i64..1_000_000_000_000_000) {
-        let moved: Vec<i64> = ts.iter().map(|t| t + shift).collect();
         let mut a = Analyzer::default();
-        let (r, s) = (a.score(&ts, None), a.score(&moved, None));
+        // The daily schedule counts check-ins per UTC day: shifts by whole days keep everything.
+        let days = shift.div_euclid(86_400_000_000) * 86_400_000_000;
+        let by_days: Vec<i64> = ts.iter().map(|t| t + days).collect();
+        let (r, d) = (a.score(&ts, None), a.score(&by_days, None));
+        prop_assert_eq!((r.score, r.period_s, r.p_value, r.schedule), (d.score, d.period_s, d.p_value, d.schedule));
+        // Any other shift keeps everything but the daily schedule.
+        let moved: Vec<i64> = ts.iter().map(|t| t + shift).collect();
+        let s = a.score(&moved, None);
+        let daily = |x: &BeaconReport| x.schedule.is_some_and(|e| e.kind == ScheduleKind::Daily);
+        prop_assume!(!daily(&r) && !daily(&s));
         prop_assert_eq!(r.score, s.score);
         prop_assert_eq!(r.period_s, s.period_s);
         prop_assert_eq!(r.p_value, s.p_value);

@@ -154,7 +154,7 @@ pub struct Segment {
 /// ts.extend((1..=40).map(|i| 295_000_000 + i * 60_000_000 + (i % 4) * 1_000_000));
 /// let r = Analyzer::default().score(&ts, None);
 /// let periods: Vec<f64> = r.segments.iter().map(|s| s.period_s.round()).collect();
-/// assert_eq!(periods, [5.0, 62.0]);
+/// assert_eq!(periods, [5.0, 60.0]);
 /// // One sleep throughout: no segments.
 /// let one: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
 /// assert!(Analyzer::default().score(&one, None).segments.is_empty());
