@@ -9,7 +9,7 @@
 //! cargo run --release --example generate -- --corpus 12 > corpus.conn.log 2> corpus.truth.jsonl
 //! ```
 use beaconstat::synth::Corpus;
-use beaconstat::{Analyzer, AnyReader, BeaconReport, GroupBy, Grouper};
+use beaconstat::{Analyzer, BeaconReport, GroupBy, Grouper, ReadOptions};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -31,7 +31,9 @@ fn main() -> ExitCode {
     let corpus = b.build();
     let log = corpus.to_zeek_tsv();
     let mut grouper = Grouper::new(GroupBy::Pair);
-    let read = AnyReader::from_reader(log.as_bytes(), false).and_then(|mut r| r.for_each(|ev| grouper.push(&ev)));
+    let read = ReadOptions::new()
+        .from_reader(std::io::Cursor::new(log.into_bytes()))
+        .and_then(|mut r| r.for_each(|ev| grouper.push(&ev)));
     if let Err(e) = read {
         eprintln!("reading the generated conn.log: {e}");
         return ExitCode::FAILURE;

@@ -35,11 +35,12 @@ fn the_engine_meets_its_targets_on_the_labelled_corpus() {
 
 #[test]
 fn the_corpus_round_trips_through_a_zeek_conn_log() {
-    use beaconstat::{AnyReader, GroupBy, Grouper};
+    use beaconstat::{GroupBy, Grouper, ReadOptions};
     let corpus = Corpus::builder().seed(3).per_class(3).aperiodic_per_class(3).build();
     let log = corpus.to_zeek_tsv();
     let mut grouper = Grouper::new(GroupBy::Pair);
-    AnyReader::from_reader(log.as_bytes(), false)
+    ReadOptions::new()
+        .from_reader(std::io::Cursor::new(log.into_bytes()))
         .and_then(|mut r| r.for_each(|ev| grouper.push(&ev)))
         .unwrap();
     let set = grouper.finish();

@@ -1,7 +1,7 @@
 //! [`Analyzer`]: scores many series, reusing its FFT plans and scratch buffers.
 
 use super::config::AnalyzerConfig;
-use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap};
+use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap, prefix_sums};
 use super::report::{
     BeaconReport, BurstStats, IntervalStats, MAX_SEGMENTS, PeriodSource, Segment, Segments, SizeStats, SpectralStats,
     SubScores, Verdict,
@@ -191,13 +191,7 @@ impl Analyzer {
         };
         self.sorted.clear();
         self.sorted.extend(sorted_us.iter().map(|&us| us as f64 / 1e6));
-        self.prefix.clear();
-        self.prefix.push(0.0);
-        let mut acc = 0.0;
-        self.prefix.extend(self.sorted.iter().map(|&v| {
-            acc += v;
-            acc
-        }));
+        prefix_sums(&self.sorted, &mut self.prefix);
         let m = self.sorted.len();
         let span = last.0.abs_diff(first.0) as f64 / 1e6;
         let mean = span / m as f64;

@@ -191,6 +191,19 @@ pub(crate) fn burst_gap(sorted_raw: &[u64], min_beats: usize, cap_us: i64) -> Op
     (gap as f64 <= 0.4 * upper_median as f64 && i64::try_from(gap).is_ok_and(|g| g <= cap_us)).then_some(gap)
 }
 
+/// Fills `prefix` with the prefix sums of `sorted` (`prefix[i] = Σ sorted[..i]`, `m + 1` values)
+/// and returns the total.
+pub(crate) fn prefix_sums(sorted: &[f64], prefix: &mut Vec<f64>) -> f64 {
+    prefix.clear();
+    prefix.push(0.0);
+    let mut acc = 0.0;
+    prefix.extend(sorted.iter().map(|&v| {
+        acc += v;
+        acc
+    }));
+    acc
+}
+
 /// The largest multiple whose window does not overlap its neighbour's at tolerance `tau`.
 pub(crate) fn max_multiple(tau: f64, cap: u32) -> u32 {
     let mut k = 1u32;

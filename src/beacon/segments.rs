@@ -15,7 +15,7 @@
 //! 3. **Combined evidence**: Fisher's method over the segments' p-values, less `log10 m` decades
 //!    per change point for the positions searched.
 
-use super::intervals::{CombFit, IntervalData};
+use super::intervals::{CombFit, IntervalData, prefix_sums};
 use super::stats::decades;
 
 /// Fewest intervals on each side of a change point.
@@ -91,17 +91,11 @@ impl SegmentScratch {
         self.sorted.clear();
         self.sorted.extend_from_slice(d);
         self.sorted.sort_unstable_by(f64::total_cmp);
-        self.prefix.clear();
-        self.prefix.push(0.0);
-        let mut acc = 0.0;
-        self.prefix.extend(self.sorted.iter().map(|&v| {
-            acc += v;
-            acc
-        }));
+        let total = prefix_sums(&self.sorted, &mut self.prefix);
         let data = IntervalData {
             sorted: &self.sorted,
             prefix: &self.prefix,
-            mean: acc / d.len().max(1) as f64,
+            mean: total / d.len().max(1) as f64,
             dead_time: p.dead_time,
         };
         data.best_fit(None, p.tolerances, p.max_k, p.contrast)
