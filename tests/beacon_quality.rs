@@ -155,7 +155,7 @@ fn a_regular_core_among_noise_states_the_unexplained_share_first() {
 
 #[test]
 fn evasive_schedules_are_named_and_given_no_period() {
-    use beaconstat::ScheduleKind;
+    use beaconstat::beacon::ScheduleKind;
     let mut rng = Rng::new(8);
     let jitter = |rng: &mut Rng| 1.0 + 0.03 * (2.0 * rng.uniform() - 1.0);
     // Fibonacci sleeps from a 4 s base, restarting every 10 steps.

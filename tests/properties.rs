@@ -2,8 +2,9 @@
 
 mod common;
 
+use beaconstat::beacon::ScheduleKind;
 use beaconstat::synth::{BeaconSpec, Jitter, Rng};
-use beaconstat::{Analyzer, BeaconReport, ConnEvent, GroupBy, Grouper, ScheduleKind, SeriesKey, SeriesSet, Timestamp};
+use beaconstat::{Analyzer, BeaconReport, ConnEvent, GroupBy, Grouper, SeriesKey, SeriesSet, Timestamp};
 use proptest::prelude::*;
 use std::collections::HashMap;
 
