@@ -57,7 +57,7 @@
 //!    are scored too and kept when they score as well, or are a beacon in their own right (0.5,
 //!    and 0.8 of the inner score); the p-value is doubled for the two scales. This finds bursts
 //!    of bursts (80 connections 0.1 s apart every 2 h: a 2 h beacon, with the burst size and
-//!    spacing in [`BurstStats`]), fast beacons whose period is only a few times their burst
+//!    spacing in [`BurstStats`](beacon::BurstStats)), fast beacons whose period is only a few times their burst
 //!    width (a 5 s beacon opening 2–3 connections, ±50% jitter), and staging bursts before a
 //!    few check-ins (three connections in a second, then six check-ins).
 //! 2. **Interval comb fit** (the jitter-tolerant histogram). For each relative tolerance τ in a
@@ -98,7 +98,7 @@
 //!    per series (`O(m)`), screens for a shift in the mean interval (standardised 3.5, the two
 //!    sides' means 1.5× apart, 8 intervals each at least); only then does each side get its own
 //!    comb fit. A split is kept when both sides are significant (p ≤ 0.01) with periods 1.3×
-//!    apart, and each side is split again (up to [`MAX_SEGMENTS`]). The segments (period,
+//!    apart, and each side is split again (up to [`MAX_SEGMENTS`](beacon::MAX_SEGMENTS)). The segments (period,
 //!    jitter, span, p-value each) are in [`BeaconReport::segments`]; the score uses their
 //!    combined evidence (Fisher's method, less `log10 m` decades per change point) where that
 //!    beats the single fit, with the last segment's (the current) sleep as the period. One comb
