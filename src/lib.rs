@@ -142,15 +142,20 @@
 
 pub mod allowlist;
 pub mod an1113;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod beacon;
 mod error;
 mod event;
+pub mod features;
 mod json;
 pub mod lineage;
 pub mod names;
 pub mod rank;
 pub mod read;
 pub mod series;
+#[cfg(feature = "datafusion")]
+pub mod sql;
 pub mod synth;
 #[cfg(test)]
 mod tests;

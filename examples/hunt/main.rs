@@ -8,6 +8,7 @@
 //! cargo run --release --example hunt -- logs/ --json > beacons.jsonl  # conn + dns/ssl/http
 //! cargo run --release --example hunt -- logs/ --group-by domain
 //! cargo run --release --example hunt -- conn.log --svg out/ --top 5
+//! cargo run --release --features arrow --example hunt -- conns.parquet --parquet beacons.parquet
 //! ```
 //!
 //! `hunt --help` lists every option with its default and what it does (the text is `HELP` below).
@@ -15,6 +16,8 @@
 //! Exit status: 0 on success (and for `--help`), 2 on unreadable files, unknown formats or bad
 //! arguments.
 
+#[cfg(feature = "arrow")]
+mod parquet_out;
 mod plot;
 
 use beaconstat::rank::{Adjustment, Channel, DestinationStats, Direction, LocalNets};
@@ -41,6 +44,7 @@ const SITE_ALLOWLIST_DEMO: &str = include_str!("../data/site-allowlist.json");
 struct Options {
     inputs: Vec<PathBuf>,
     json: bool,
+    parquet: Option<PathBuf>,
     svg: Option<PathBuf>,
     top: usize,
     min_events: usize,
@@ -66,12 +70,16 @@ With no FILE, hunt runs on a bundled generated network (200 hosts, 3 days) and i
 Inputs:
   FILE|DIR            Zeek conn.log (TSV or JSON, plain or gzip), CSV, Windows event JSON or
                       .evtx (Sysmon 3 network connections, each naming its process; .evtx
-                      needs --features evtx). Files named dns*, ssl*, http* are name logs; a
-                      directory is searched for conn*, dns*, ssl* and http* files.
+                      needs --features evtx), Parquet files or directories of them (columns
+                      found by the CSV reader's names; needs --features arrow). Files named
+                      dns*, ssl*, http* are name logs; a directory is searched for conn*,
+                      dns*, ssl* and http* files.
 
 Output:
   --json              one JSON object per line for every series with at least --min-events
                       events, suppressed ones included, to stdout [default: off, a table]
+  --parquet FILE      the rows and fields of --json as one Parquet file (nested objects
+                      flattened: subscores.timing); needs --features arrow [default: none]
   --svg DIR           one SVG per top series: timeline, interval histogram, periodogram, ACF
                       [default: none]
   --top K             rows in the table and pictures [default: 15]
@@ -125,6 +133,7 @@ fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         inputs: Vec::new(),
         json: false,
+        parquet: None,
         svg: None,
         top: 15,
         min_events: 6,
@@ -143,6 +152,7 @@ fn parse_args() -> Result<Options, String> {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{}", usage()));
         match a.as_str() {
             "--json" => o.json = true,
+            "--parquet" => o.parquet = Some(PathBuf::from(value("--parquet")?)),
             "--svg" => o.svg = Some(PathBuf::from(value("--svg")?)),
             "--top" => o.top = value("--top")?.parse().map_err(|e| format!("--top: {e}"))?,
             "--min-events" => {
@@ -290,6 +300,8 @@ fn read_all(
     let by_domain = o.group_by == "domain";
     let mut opts = ReadOptions::new();
     opts.strict(o.strict);
+    // Parquet datasets are read by the Arrow reader (feature `arrow`), the rest by `Reader`.
+    let (parquet, logs): (Vec<&PathBuf>, Vec<&PathBuf>) = files.iter().partition(|f| is_parquet(f));
     let mut reader = if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
@@ -303,7 +315,7 @@ fn read_all(
         opts.from_reader(std::io::Cursor::new(text.into_bytes()))
             .map_err(|e| e.to_string())?
     } else {
-        opts.open_files(files)
+        opts.open_files(logs)
     };
     let total: u64 = files
         .iter()
@@ -321,46 +333,19 @@ fn read_all(
         bar
     });
     let progress = reader.progress();
-    let coverage = &mut *coverage;
     let mut n = 0u64;
-    let (rstats, meta) = (&mut info.stats, &mut info.meta);
+    let mut sink = Sink {
+        grouper: &mut grouper,
+        coverage: &mut *coverage,
+        resolver: &resolver,
+        rstats: &mut info.stats,
+        meta: &mut info.meta,
+        use_names,
+        by_domain,
+    };
     reader
         .for_each(|ev| {
-            coverage.see(&ev);
-            // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
-            let r = if ev.name.is_some() {
-                None
-            } else {
-                Some(resolver.resolve(&ev))
-            };
-            if let Some(r) = &r {
-                rstats.add(r);
-            }
-            let name = r.as_ref().and_then(|r| if by_domain { r.domain } else { r.name });
-            match (name, &r) {
-                (Some(n), Some(r)) if use_names => {
-                    let m = meta.entry_ref_or_default(ev.src, n);
-                    let slot = match r.how {
-                        ResolvedBy::Uid => 0,
-                        ResolvedBy::ConnectHost => 1,
-                        ResolvedBy::Dns => 2,
-                        _ => 3,
-                    };
-                    m.by[slot] += 1;
-                    if r.via_proxy {
-                        m.proxied += 1;
-                        if m.proxy.is_none() {
-                            m.proxy = Some(match ev.dst_port {
-                                Some(p) if ev.dst.contains(':') => format!("[{}]:{p}", ev.dst),
-                                Some(p) => format!("{}:{p}", ev.dst),
-                                None => ev.dst.to_string(),
-                            });
-                        }
-                    }
-                    grouper.push(&ev.with_name(n));
-                }
-                _ => grouper.push(&ev),
-            }
+            sink.take(&ev);
             n += 1;
             if n.is_multiple_of(1 << 16)
                 && let Some(b) = &bar
@@ -371,6 +356,10 @@ fn read_all(
         .map_err(|e| e.to_string())?;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    let mut parquet_stats = ReadStats::default();
+    for f in parquet {
+        read_parquet(o, f, &mut sources, &mut parquet_stats, &mut sink)?;
     }
     for st in reader.files() {
         let what = st
@@ -389,8 +378,107 @@ fn read_all(
             None => sources.push(format!("{what} (empty or unreadable): {} skipped", st.skipped)),
         }
     }
-    let stats = reader.stats();
+    let mut stats = reader.stats();
+    stats.merge(&parquet_stats);
     Ok((grouper.finish(), stats, sources, info))
+}
+
+/// Where each connection event goes: coverage, name resolution, then the grouper.
+struct Sink<'a> {
+    grouper: &'a mut Grouper,
+    coverage: &'a mut NetCoverage,
+    resolver: &'a NameResolver,
+    rstats: &'a mut ResolveStats,
+    meta: &'a mut HashMap<String, HashMap<String, NameMeta>>,
+    use_names: bool,
+    by_domain: bool,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, ev: &ConnEvent<'_>) {
+        let (coverage, resolver, rstats, meta, grouper) =
+            (&mut *self.coverage, self.resolver, &mut *self.rstats, &mut *self.meta, &mut *self.grouper);
+        let (use_names, by_domain) = (self.use_names, self.by_domain);
+        let ev = *ev;
+            coverage.see(&ev);
+        // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
+        let r = if ev.name.is_some() {
+            None
+        } else {
+            Some(resolver.resolve(&ev))
+        };
+        if let Some(r) = &r {
+            rstats.add(r);
+        }
+        let name = r.as_ref().and_then(|r| if by_domain { r.domain } else { r.name });
+        match (name, &r) {
+            (Some(n), Some(r)) if use_names => {
+                let m = meta.entry_ref_or_default(ev.src, n);
+                let slot = match r.how {
+                    ResolvedBy::Uid => 0,
+                    ResolvedBy::ConnectHost => 1,
+                    ResolvedBy::Dns => 2,
+                    _ => 3,
+                };
+                m.by[slot] += 1;
+                if r.via_proxy {
+                    m.proxied += 1;
+                    if m.proxy.is_none() {
+                        m.proxy = Some(match ev.dst_port {
+                            Some(p) if ev.dst.contains(':') => format!("[{}]:{p}", ev.dst),
+                            Some(p) => format!("{}:{p}", ev.dst),
+                            None => ev.dst.to_string(),
+                        });
+                    }
+                }
+                grouper.push(&ev.with_name(n));
+            }
+            _ => grouper.push(&ev),
+        }
+    }
+}
+
+/// Whether `f` is Parquet input: a directory holding `.parquet` files (at any depth), a
+/// `.parquet` file, or a file starting with Parquet's magic bytes.
+fn is_parquet(f: &std::path::Path) -> bool {
+    if f.is_dir() {
+        return std::fs::read_dir(f).into_iter().flatten().flatten().any(|e| is_parquet(&e.path()));
+    }
+    let mut magic = [0u8; 4];
+    f.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        || std::fs::File::open(f).and_then(|mut h| h.read_exact(&mut magic)).is_ok() && &magic == b"PAR1"
+}
+
+/// Reads a Parquet file or directory (columns found by their common names, as in CSV).
+#[cfg(feature = "arrow")]
+fn read_parquet(
+    o: &Options,
+    f: &std::path::Path,
+    sources: &mut Vec<String>,
+    stats: &mut ReadStats,
+    sink: &mut Sink<'_>,
+) -> Result<(), String> {
+    let mut reader = beaconstat::read::ParquetReaderBuilder::new()
+        .strict(o.strict)
+        .open(f)
+        .map_err(|e| format!("{}: {e}", f.display()))?;
+    reader.for_each(|ev| sink.take(&ev)).map_err(|e| format!("{}: {e}", f.display()))?;
+    let st = reader.stats();
+    sources.push(format!(
+        "{} (parquet, {} files): {} records, {} events, {} skipped",
+        f.display(),
+        reader.files().len(),
+        st.records,
+        st.events,
+        st.skipped
+    ));
+    stats.merge(st);
+    Ok(())
+}
+
+#[cfg(not(feature = "arrow"))]
+fn read_parquet(_: &Options, f: &std::path::Path, _: &mut Vec<String>, _: &mut ReadStats, _: &mut Sink<'_>) -> Result<(), String> {
+    Err(format!("{}: Parquet input needs `--features arrow`", f.display()))
 }
 
 /// `meta[src][name]`, inserted on first sight (no allocation once present).
@@ -587,8 +675,10 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(missing) = o.inputs.iter().find(|p| !p.exists()) {
         return Err(format!("{}: no such file or directory", missing.display()));
     }
-    let found = expand(&o.inputs)?;
-    let files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
+    let (parquet, others): (Vec<PathBuf>, Vec<PathBuf>) = o.inputs.iter().cloned().partition(|p| is_parquet(p));
+    let found = expand(&others)?;
+    let mut files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
+    files.extend(parquet);
     let name_files: Vec<PathBuf> = found.name_logs().map(PathBuf::from).collect();
     let mut coverage = NetCoverage::default();
     if let Some(list) = &o.local_nets {
@@ -639,6 +729,15 @@ fn run(o: &Options) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| format!("writing output: {e}");
+    #[cfg(feature = "arrow")]
+    if let Some(path) = &o.parquet {
+        let n = parquet_out::write(path, &rows)?;
+        eprintln!("wrote {n} rows to {}", path.display());
+    }
+    #[cfg(not(feature = "arrow"))]
+    if o.parquet.is_some() {
+        return Err("--parquet needs `--features arrow`".into());
+    }
     if o.json {
         for r in &rows {
             serde_json::to_writer(&mut out, r).map_err(|e| format!("writing output: {e}"))?;

@@ -74,8 +74,8 @@ enum Column {
     Index(usize),
 }
 
-const N_COLS: usize = 12;
-const COL_NAMES: [&str; N_COLS] = [
+pub(crate) const N_COLS: usize = 12;
+pub(crate) const COL_NAMES: [&str; N_COLS] = [
     "ts",
     "src",
     "dst",
@@ -89,7 +89,7 @@ const COL_NAMES: [&str; N_COLS] = [
     "name",
     "host",
 ];
-const ALIASES: [&[&str]; N_COLS] = [
+pub(crate) const ALIASES: [&[&str]; N_COLS] = [
     &[
         "ts",
         "timestamp",
@@ -154,18 +154,18 @@ const ALIASES: [&[&str]; N_COLS] = [
     &["name", "domain", "server_name", "sni", "query", "fqdn"],
     &["host", "hostname", "computer", "computer_name"],
 ];
-const TS: usize = 0;
-const SRC: usize = 1;
-const DST: usize = 2;
-const SRC_PORT: usize = 3;
-const DST_PORT: usize = 4;
-const PROTO: usize = 5;
-const BYTES_OUT: usize = 6;
-const BYTES_IN: usize = 7;
-const DURATION: usize = 8;
-const UID: usize = 9;
-const NAME: usize = 10;
-const HOST: usize = 11;
+pub(crate) const TS: usize = 0;
+pub(crate) const SRC: usize = 1;
+pub(crate) const DST: usize = 2;
+pub(crate) const SRC_PORT: usize = 3;
+pub(crate) const DST_PORT: usize = 4;
+pub(crate) const PROTO: usize = 5;
+pub(crate) const BYTES_OUT: usize = 6;
+pub(crate) const BYTES_IN: usize = 7;
+pub(crate) const DURATION: usize = 8;
+pub(crate) const UID: usize = 9;
+pub(crate) const NAME: usize = 10;
+pub(crate) const HOST: usize = 11;
 
 /// Resolved column positions plus the header.
 #[derive(Debug, Clone, PartialEq, Eq)]

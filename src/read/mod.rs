@@ -46,6 +46,8 @@ mod detect;
 pub(crate) mod input;
 mod json;
 mod num;
+#[cfg(feature = "arrow")]
+mod parquet;
 pub(crate) mod options;
 mod reader;
 pub(crate) mod stats;
@@ -53,6 +55,17 @@ mod zeek;
 mod zeek_names;
 
 pub use self::csv::{CsvReader, CsvReaderBuilder, CsvRecord, TimeFormat};
+/// The event fields a column mapping names, and their common column names: the CSV reader's,
+/// shared with the Arrow reader.
+#[cfg(feature = "arrow")]
+pub(crate) mod fields {
+    pub(crate) use super::csv::{
+        ALIASES, BYTES_IN, BYTES_OUT, COL_NAMES, DST, DST_PORT, DURATION, HOST, N_COLS, NAME, PROTO, SRC, SRC_PORT, TS,
+        UID,
+    };
+}
+#[cfg(feature = "arrow")]
+pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::detect::{Format, detect};
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 pub use self::options::ReadOptions;

@@ -96,6 +96,11 @@ impl Grouper {
         }
     }
 
+    /// How this grouper keys events.
+    pub fn group_by(&self) -> &GroupBy {
+        &self.group_by
+    }
+
     /// Chooses which byte count becomes the series' sizes.
     pub fn size_field(mut self, field: SizeField) -> Self {
         self.size_field = field;
@@ -183,6 +188,15 @@ impl Grouper {
         }
         self.record(id.0, ts, size);
         true
+    }
+
+    /// [`Grouper::push_id`] with the event's time and its size by this grouper's
+    /// [`SizeField`] (for callers that key events themselves, e.g. by a dictionary code).
+    #[cfg(feature = "arrow")]
+    #[inline]
+    pub(crate) fn push_id_event(&mut self, id: KeyId, e: &ConnEvent<'_>) -> bool {
+        let size = self.size_field.of(e);
+        self.push_id(id, e.ts, size)
     }
 
     /// The id of `key`, interning it if new. The previous event's key is checked first (equal

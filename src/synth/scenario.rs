@@ -337,6 +337,61 @@ impl Scenario {
         out
     }
 
+    /// The capture as one Arrow record batch with Zeek's column names (feature `arrow`): `ts`
+    /// (`Timestamp(µs, UTC)`), `id.orig_h`/`id.resp_h` (dictionary-encoded strings, as
+    /// Parquet writers and Polars produce for repeated values), `id.orig_p`/`id.resp_p`
+    /// (`UInt16`), `proto`, `duration` (`Float64` seconds), `orig_bytes`/`resp_bytes`
+    /// (`UInt64`). The same connections as [`Scenario::to_zeek_tsv`], without `uid` and the
+    /// counters hunting does not use.
+    ///
+    /// # Example
+    /// ```
+    /// let s = beaconstat::synth::Scenario::builder().hosts(5).days(0.5).build();
+    /// let batch = s.to_record_batch()?;
+    /// assert_eq!(batch.num_rows(), s.len());
+    /// assert!(batch.column_by_name("id.orig_h").is_some());
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// None in practice (every column has one value per connection).
+    #[cfg(feature = "arrow")]
+    pub fn to_record_batch(&self) -> crate::Result<arrow_array::RecordBatch> {
+        use arrow_array::builder::StringDictionaryBuilder;
+        use arrow_array::types::Int32Type;
+        use arrow_array::{ArrayRef, Float64Array, StringArray, TimestampMicrosecondArray, UInt16Array, UInt64Array};
+        use std::sync::Arc;
+        let addresses = |f: fn(&Conn) -> u32| -> ArrayRef {
+            let mut b = StringDictionaryBuilder::<Int32Type>::new();
+            for c in &self.conns {
+                b.append_value(ip_str(f(c)));
+            }
+            Arc::new(b.finish())
+        };
+        let ports = |f: fn(&Conn) -> u16| -> ArrayRef { Arc::new(self.conns.iter().map(f).collect::<UInt16Array>()) };
+        let counts = |f: fn(&Conn) -> u64| -> ArrayRef { Arc::new(self.conns.iter().map(f).collect::<UInt64Array>()) };
+        let ts = TimestampMicrosecondArray::from_iter_values(self.conns.iter().map(|c| c.ts)).with_timezone("UTC");
+        let proto: StringArray = self
+            .conns
+            .iter()
+            .map(|c| Some(if c.proto == 17 { "udp" } else { "tcp" }))
+            .collect();
+        let duration: Float64Array = self.conns.iter().map(|c| Some(c.duration_us as f64 / 1e6)).collect();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("ts", Arc::new(ts)),
+            ("id.orig_h", addresses(|c| c.src)),
+            ("id.orig_p", ports(|c| c.sport)),
+            ("id.resp_h", addresses(|c| c.dst)),
+            ("id.resp_p", ports(|c| c.dport)),
+            ("proto", Arc::new(proto)),
+            ("duration", Arc::new(duration)),
+            ("orig_bytes", counts(|c| c.bytes_out)),
+            ("resp_bytes", counts(|c| c.bytes_in)),
+        ];
+        arrow_array::RecordBatch::try_from_iter(columns)
+            .map_err(|e| crate::Error::format(format!("scenario batch: {e}")))
+    }
+
     /// Appends the Zeek TSV text to `out`.
     pub fn write_zeek_tsv(&self, out: &mut String) {
         write_conn_log(out, self.start_us, &self.conns);
