@@ -396,11 +396,16 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     fn take(&mut self, ev: &ConnEvent<'_>) {
-        let (coverage, resolver, rstats, meta, grouper) =
-            (&mut *self.coverage, self.resolver, &mut *self.rstats, &mut *self.meta, &mut *self.grouper);
+        let (coverage, resolver, rstats, meta, grouper) = (
+            &mut *self.coverage,
+            self.resolver,
+            &mut *self.rstats,
+            &mut *self.meta,
+            &mut *self.grouper,
+        );
         let (use_names, by_domain) = (self.use_names, self.by_domain);
         let ev = *ev;
-            coverage.see(&ev);
+        coverage.see(&ev);
         // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
         let r = if ev.name.is_some() {
             None
@@ -442,11 +447,18 @@ impl Sink<'_> {
 /// `.parquet` file, or a file starting with Parquet's magic bytes.
 fn is_parquet(f: &std::path::Path) -> bool {
     if f.is_dir() {
-        return std::fs::read_dir(f).into_iter().flatten().flatten().any(|e| is_parquet(&e.path()));
+        return std::fs::read_dir(f)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| is_parquet(&e.path()));
     }
     let mut magic = [0u8; 4];
     f.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        || std::fs::File::open(f).and_then(|mut h| h.read_exact(&mut magic)).is_ok() && &magic == b"PAR1"
+        || std::fs::File::open(f)
+            .and_then(|mut h| std::io::Read::read_exact(&mut h, &mut magic))
+            .is_ok()
+            && &magic == b"PAR1"
 }
 
 /// Reads a Parquet file or directory (columns found by their common names, as in CSV).
@@ -462,7 +474,9 @@ fn read_parquet(
         .strict(o.strict)
         .open(f)
         .map_err(|e| format!("{}: {e}", f.display()))?;
-    reader.for_each(|ev| sink.take(&ev)).map_err(|e| format!("{}: {e}", f.display()))?;
+    reader
+        .for_each(|ev| sink.take(&ev))
+        .map_err(|e| format!("{}: {e}", f.display()))?;
     let st = reader.stats();
     sources.push(format!(
         "{} (parquet, {} files): {} records, {} events, {} skipped",
@@ -477,7 +491,13 @@ fn read_parquet(
 }
 
 #[cfg(not(feature = "arrow"))]
-fn read_parquet(_: &Options, f: &std::path::Path, _: &mut Vec<String>, _: &mut ReadStats, _: &mut Sink<'_>) -> Result<(), String> {
+fn read_parquet(
+    _: &Options,
+    f: &std::path::Path,
+    _: &mut Vec<String>,
+    _: &mut ReadStats,
+    _: &mut Sink<'_>,
+) -> Result<(), String> {
     Err(format!("{}: Parquet input needs `--features arrow`", f.display()))
 }
 

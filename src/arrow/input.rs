@@ -775,6 +775,7 @@ impl<'b> BatchEvents<'b> {
     fn skipped(&self, i: usize, (reason, slot): BadRow) -> Skipped {
         let row = self.first_row + i as u64 + 1;
         Skipped {
+            path: self.source.map(std::path::PathBuf::from),
             position: Position { line: row, byte: 0 },
             reason,
             field: Some(self.column_names[slot].unwrap_or(FIELD_NAMES[slot]).to_owned()),

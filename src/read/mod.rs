@@ -46,9 +46,9 @@ mod detect;
 pub(crate) mod input;
 mod json;
 mod num;
+pub(crate) mod options;
 #[cfg(feature = "arrow")]
 mod parquet;
-pub(crate) mod options;
 mod reader;
 pub(crate) mod stats;
 mod zeek;
@@ -64,11 +64,11 @@ pub(crate) mod fields {
         UID,
     };
 }
-#[cfg(feature = "arrow")]
-pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::detect::{Format, detect};
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 pub use self::options::ReadOptions;
+#[cfg(feature = "arrow")]
+pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::reader::{Inputs, LogContent, LogFile, PassedOver, Progress, Reader, open, read_windows_events};
 pub use self::stats::{ReadStats, SkipReason, Skipped};
 pub use self::zeek::{ZeekHeader, ZeekReader, ZeekReaderBuilder, ZeekRecord};
