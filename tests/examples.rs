@@ -275,6 +275,7 @@ fn help_lists_every_option_with_its_default() {
             "hunt",
             &[
                 "--json",
+                "--parquet",
                 "--svg",
                 "--top",
                 "--local-nets",
