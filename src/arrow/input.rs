@@ -493,7 +493,7 @@ type BadRow = (SkipReason, usize);
 ///     ("id.resp_p", Arc::new(UInt16Array::from(vec![443, 443, 80]))),
 /// ])?;
 /// let events = BatchEvents::new(&batch, &ArrowColumns::new())?;
-/// let ev = events.event(0)?;
+/// let ev = events.event(0).map_err(|s| s.to_string())?;
 /// assert_eq!((ev.ts.as_micros(), ev.src, ev.dst_port), (1_500_000, "10.0.0.1", Some(443)));
 /// let skipped = events.event(1).unwrap_err();
 /// assert_eq!((skipped.reason, skipped.field.as_deref()), (SkipReason::MissingField, Some("ts")));
