@@ -452,7 +452,7 @@ fn generated_network() -> (SeriesSet, RecordBatch) {
     let mut ts = Vec::new();
     let (mut src, mut dst, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
     let mut g = Grouper::new(GroupBy::Pair);
-    let mut r = beaconstat::ZeekReader::from_reader(log.as_bytes()).unwrap();
+    let mut r = beaconstat::read::ZeekReader::from_reader(log.as_bytes()).unwrap();
     r.for_each(|e| {
         g.push(&e);
         ts.push(e.ts.as_micros());
