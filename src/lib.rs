@@ -127,6 +127,39 @@
 //! AUC 0.9998, TPR 0.994 at FPR 1e-3, period within 5% for 99% of the detected fixed-period
 //! beacons, both segments found for every sleep change.
 //!
+//! ## Architecture
+//! Data flows one way, from bytes to a ranked, explained answer:
+//! ```text
+//!  files, directories ─▶ read::Inputs ─▶ read::Reader (open: Zeek TSV/JSON, CSV, Windows
+//!                                        │             event JSON, EVTX; plain or gzip)
+//!                    ConnEvent<'_> ◀─────┤─────▶ winevent::WinRecord ─▶ winevent::decode
+//!                        │  (borrowed)                                     │ task, process,
+//!  names::NameResolver ─▶│                                                 ▼ network events
+//!                        ▼                                      lineage::LineageBuilder
+//!              series::Grouper ─▶ SeriesSet                                │
+//!                        │                                                 ▼
+//!              beacon::Analyzer / score_set ─▶ BeaconReport       lineage::Lineage
+//!                        │                                                 │
+//!                        ▼                                                 │
+//!              rank::Ranker ─▶ Ranked (persistence, allowlist,             │
+//!                        │      direction, fan-in: each adjustment kept)   │
+//!                        └──────────────▶ an1113 (join, findings, coverage) ◀┘
+//! ```
+//! Who owns what:
+//! - [`read`]: every input format behind one [`Reader`] and one [`ReadOptions`]; one
+//!   [`ReadStats`] with typed [`SkipReason`]s; directory walking and format detection.
+//! - [`winevent`]: Windows event records (JSON shapes, EVTX) and their decoding into the
+//!   events lineage and the join consume.
+//! - [`series`]: keys, the one interner, the grouper and the series set.
+//! - [`beacon`]: the periodicity engine (intervals, spectrum, segments, schedules, report).
+//! - [`names`]: names for connections (DNS, TLS SNI, HTTP Host, proxies) and DNS channels.
+//! - [`rank`]: from reports to a ranked list; [`allowlist`]: site rules it applies.
+//! - [`lineage`]: scheduled-task lineage (AN0258): input collected, build stages over one
+//!   context, an output model reached by methods.
+//! - [`an1113`]: the join of beacons with processes and tasks, findings, coverage.
+//! - [`synth`]: seeded generators for tests, examples and benchmarks (their streams are not
+//!   part of the crate's contract).
+//!
 //! ## Panics and error handling
 //! Nothing in this crate panics on data: any `&[i64]` can be scored (empty, one event, all
 //! equal, the extremes of `i64`). Series too short to judge get [`Verdict::TooFew`] with score 0
