@@ -193,6 +193,7 @@ pub mod synth;
 #[cfg(test)]
 mod tests;
 pub mod time;
+pub mod tracker;
 pub mod winevent;
 
 pub use beacon::{Analyzer, AnalyzerConfig, AnalyzerConfigBuilder, BeaconReport, Verdict, score_set};

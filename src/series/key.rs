@@ -247,7 +247,7 @@ pub enum SizeField {
 
 impl SizeField {
     #[inline]
-    pub(super) fn of(self, e: &ConnEvent<'_>) -> Option<u64> {
+    pub(crate) fn of(self, e: &ConnEvent<'_>) -> Option<u64> {
         match self {
             SizeField::BytesOut => e.bytes_out,
             SizeField::BytesIn => e.bytes_in,
