@@ -242,8 +242,8 @@ impl SchtasksCommand {
             let mut t = Trigger::new(kind);
             t.start_boundary = self.start_time.clone();
             match sc {
-                "MINUTE" => t.repetition = Some(Interval::from_secs(60 * mo)),
-                "HOURLY" => t.repetition = Some(Interval::from_secs(3600 * mo)),
+                "MINUTE" => t.repetition = Some(Interval::from_secs(mo.saturating_mul(60))),
+                "HOURLY" => t.repetition = Some(Interval::from_secs(mo.saturating_mul(3600))),
                 "DAILY" | "WEEKLY" => t.every = u32::try_from(mo).ok(),
                 _ => {}
             }
@@ -316,5 +316,17 @@ mod tests {
         let line = format!("schtasks /create{} /tr evil.exe", " /f".repeat(2 * max));
         let c = SchtasksCommand::parse(&line).unwrap();
         assert!(c.truncated && c.task_run.is_none());
+    }
+
+    #[test]
+    fn huge_modifiers_saturate() {
+        // Found by the windows_json fuzz target: `/MO` near i64::MAX overflowed `60 * mo`.
+        for sc in ["MINUTE", "HOURLY"] {
+            let c =
+                SchtasksCommand::parse(&format!("schtasks /create /sc {sc} /mo 9223372036854775807 /tn t")).unwrap();
+            assert_eq!(c.definition().period(), Some(Interval::from_micros(i64::MAX)), "{sc}");
+        }
+        let c = SchtasksCommand::parse("schtasks /create /sc daily /mo 4294967295 /tn t").unwrap();
+        assert_eq!(c.definition().period(), Some(Interval::from_micros(i64::MAX)));
     }
 }

@@ -207,8 +207,8 @@ impl Trigger {
         }
         let day = 86_400 * MICROS_PER_SEC;
         match (self.kind, self.every) {
-            (TriggerKind::Daily, n) => Some(Interval(day * i64::from(n.unwrap_or(1).max(1)))),
-            (TriggerKind::Weekly, n) => Some(Interval(7 * day * i64::from(n.unwrap_or(1).max(1)))),
+            (TriggerKind::Daily, n) => Some(Interval(day.saturating_mul(i64::from(n.unwrap_or(1).max(1))))),
+            (TriggerKind::Weekly, n) => Some(Interval((7 * day).saturating_mul(i64::from(n.unwrap_or(1).max(1))))),
             _ => None,
         }
     }
