@@ -5,7 +5,7 @@ use core::fmt;
 
 /// A [`SeriesKey`] that owns its strings: the identity of one tracked series.
 ///
-/// It hashes exactly as the borrowed key does, so the tracker finds a live series from an
+/// The tracker hashes it through its borrowed form, so it finds a live series from an
 /// event's borrowed key without allocating.
 ///
 /// # Example
@@ -16,7 +16,6 @@ use core::fmt;
 /// assert_eq!(k.as_series_key().dst_port, Some(443));
 /// assert_eq!(k.to_string(), "10.0.0.5 -> 203.0.113.7:443");
 /// ```
-// Field order matches `SeriesKey` (the derived `Hash` must agree with it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrackedKey {
@@ -63,10 +62,52 @@ impl From<SeriesKey<'_>> for TrackedKey {
     }
 }
 
-impl hashbrown::Equivalent<TrackedKey> for SeriesKey<'_> {
-    fn equivalent(&self, k: &TrackedKey) -> bool {
-        *self == k.as_series_key()
+/// A key's hash under the tracker's keyed SipHash: its parts encoded (a presence byte, then
+/// the length and the bytes of each string, then the port) and fed in one `write` when they
+/// fit 192 bytes (SipHash costs per call, not only per byte), part by part otherwise. Both
+/// paths encode the same bytes, and the encoding is prefix-free, so distinct keys differ.
+pub(super) fn key_hash(state: &std::hash::RandomState, k: &SeriesKey<'_>) -> u64 {
+    use core::hash::{BuildHasher, Hasher};
+    let parts = [k.src, k.dst, k.name, k.host, k.process];
+    let mut h = state.build_hasher();
+    let port = match k.dst_port {
+        Some(p) => [1, p as u8, (p >> 8) as u8],
+        None => [0; 3],
+    };
+    let mut buf = [0u8; 192];
+    let mut n = 0;
+    let mut fits = true;
+    for p in parts {
+        let s = p.map_or(&[][..], str::as_bytes);
+        let head = [
+            u8::from(p.is_some()),
+            s.len() as u8,
+            (s.len() >> 8) as u8,
+            (s.len() >> 16) as u8,
+            (s.len() >> 24) as u8,
+        ];
+        if fits && n + head.len() + s.len() <= buf.len() - port.len() {
+            buf[n..n + head.len()].copy_from_slice(&head);
+            n += head.len();
+            buf[n..n + s.len()].copy_from_slice(s);
+            n += s.len();
+        } else {
+            if fits {
+                h.write(&buf[..n]);
+                fits = false;
+            }
+            h.write(&head);
+            h.write(s);
+        }
     }
+    if fits {
+        buf[n..n + port.len()].copy_from_slice(&port);
+        n += port.len();
+        h.write(&buf[..n]);
+    } else {
+        h.write(&port);
+    }
+    h.finish()
 }
 
 impl fmt::Display for TrackedKey {
@@ -87,23 +128,29 @@ pub(crate) fn has_control_char(k: &SeriesKey<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::hash::BuildHasher;
 
     #[test]
     fn owned_and_borrowed_keys_hash_alike() {
         let s = std::hash::RandomState::new();
+        let long = "x".repeat(300);
         let keys = [
             SeriesKey::pair("10.0.0.5", "203.0.113.7"),
             SeriesKey::pair("10.0.0.5", "203.0.113.7").with_dst_port(443),
             SeriesKey::empty().with_host("WS1").with_process("a.exe").with_dst("x"),
             SeriesKey::empty().with_src("a").with_name("example.com"),
             SeriesKey::empty(),
+            SeriesKey::pair("10.0.0.5", &long).with_dst_port(80),
         ];
-        for k in keys {
-            let owned = TrackedKey::from(k);
-            assert_eq!(s.hash_one(k), s.hash_one(&owned), "{k}");
-            assert_eq!(owned.as_series_key(), k);
+        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(&s, k)).collect();
+        for (k, h) in keys.iter().zip(&hashes) {
+            let owned = TrackedKey::from(*k);
+            assert_eq!(key_hash(&s, &owned.as_series_key()), *h, "{k}");
+            assert_eq!(owned.as_series_key(), *k);
         }
+        // Moving bytes between parts, or a port, changes the hash (the encoding is prefix-free).
+        let a = key_hash(&s, &SeriesKey::pair("ab", "c"));
+        assert_ne!(a, key_hash(&s, &SeriesKey::pair("a", "bc")));
+        assert_ne!(a, key_hash(&s, &SeriesKey::pair("ab", "c").with_dst_port(0)));
     }
 
     #[test]

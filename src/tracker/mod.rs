@@ -64,10 +64,60 @@ use crate::series::{GroupBy, SeriesKey, SizeField};
 use crate::time::{Interval, Timestamp};
 use key::has_control_char;
 
-/// Keys hash with std's SipHash-1-3, keyed at random per tracker: keys come from the network
-/// and a tracker lives for months, so the hasher must resist chosen collisions (the batch
-/// `Grouper`'s faster seeded hash is fine for a run, not for an adversary with months to probe).
-type KeyMap = hashbrown::HashMap<TrackedKey, Window, std::hash::RandomState>;
+/// The live keys and their windows. Keys hash with std's SipHash-1-3, keyed at random per
+/// tracker: keys come from the network and a tracker lives for months, so the hasher must
+/// resist chosen collisions (a keyed PRF: without the key no input set collides more than
+/// chance). Each key is hashed in one `write` of its encoded parts (see [`key::key_hash`]).
+#[derive(Debug)]
+struct KeyMap {
+    table: hashbrown::HashTable<(TrackedKey, Window)>,
+    state: std::hash::RandomState,
+}
+
+impl KeyMap {
+    fn with_capacity(n: usize) -> Self {
+        KeyMap {
+            table: hashbrown::HashTable::with_capacity(n),
+            state: std::hash::RandomState::new(),
+        }
+    }
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+    fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+    fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+    fn get(&self, key: &SeriesKey<'_>) -> Option<&(TrackedKey, Window)> {
+        let hash = key::key_hash(&self.state, key);
+        self.table.find(hash, |(k, _)| k.as_series_key() == *key)
+    }
+    fn get_mut(&mut self, key: &SeriesKey<'_>) -> Option<&mut Window> {
+        let hash = key::key_hash(&self.state, key);
+        self.table
+            .find_mut(hash, |(k, _)| k.as_series_key() == *key)
+            .map(|(_, w)| w)
+    }
+    /// Inserts a key known to be absent; false (and nothing changed) when it is present.
+    fn insert(&mut self, key: TrackedKey, w: Window) -> bool {
+        if self.get(&key.as_series_key()).is_some() {
+            return false;
+        }
+        let hash = key::key_hash(&self.state, &key.as_series_key());
+        let state = &self.state;
+        self.table
+            .insert_unique(hash, (key, w), |(k, _)| key::key_hash(state, &k.as_series_key()));
+        true
+    }
+    fn retain(&mut self, mut keep: impl FnMut(&Window) -> bool) {
+        self.table.retain(|(_, w)| keep(w));
+    }
+    fn iter(&self) -> impl Iterator<Item = (&TrackedKey, &Window)> {
+        self.table.iter().map(|(k, w)| (k, w))
+    }
+}
 
 /// A size that was not known (the window's sizes are used only when every event has one).
 const NO_SIZE: u64 = u64::MAX;
@@ -333,7 +383,7 @@ impl BeaconTracker {
         Ok(BeaconTracker {
             analyzer: Analyzer::new(cfg.analyzer.clone()),
             cfg,
-            keys: KeyMap::with_hasher(std::hash::RandomState::new()),
+            keys: KeyMap::with_capacity(0),
             stats: TrackerStats::default(),
             now: None,
             since_sweep: 0,
@@ -414,6 +464,7 @@ impl BeaconTracker {
         let mut w = Window::new(ts);
         w.push(cap, keep_sizes, ts, size);
         self.keys.insert(TrackedKey::from(*key), w);
+        // (Absent: `get_mut` just missed, and `make_room` only removes.)
         self.stats.keys_created += 1;
         self.stats.events += 1;
     }
@@ -426,7 +477,7 @@ impl BeaconTracker {
         let horizon = now.saturating_sub(self.cfg.idle_expiry.as_micros());
         let before = self.keys.len();
         let stats = &mut self.stats;
-        self.keys.retain(|_, w| {
+        self.keys.retain(|w| {
             let keep = w.last_seen >= horizon;
             if !keep {
                 stats.keys_expired += 1;
@@ -453,7 +504,7 @@ impl BeaconTracker {
         } else {
             (self.cfg.max_keys / 32).max(excess)
         };
-        let mut ranks: Vec<(usize, i64)> = self.keys.values().map(|w| (w.ts.len(), w.last_seen)).collect();
+        let mut ranks: Vec<(usize, i64)> = self.keys.iter().map(|(_, w)| (w.ts.len(), w.last_seen)).collect();
         let batch = batch.min(ranks.len());
         if batch == 0 {
             return;
@@ -461,7 +512,7 @@ impl BeaconTracker {
         let (_, &mut threshold, _) = ranks.select_nth_unstable(batch - 1);
         let mut left = batch;
         let stats = &mut self.stats;
-        self.keys.retain(|_, w| {
+        self.keys.retain(|w| {
             let evict = left > 0 && (w.ts.len(), w.last_seen) <= threshold;
             if evict {
                 left -= 1;
@@ -474,7 +525,7 @@ impl BeaconTracker {
 
     /// The current report of one key, if it is live.
     pub fn report(&mut self, key: &SeriesKey<'_>) -> Option<TrackedReport> {
-        let (k, w) = self.keys.get_key_value(key)?;
+        let (k, w) = self.keys.get(key)?;
         let report = score_window(
             &mut self.analyzer,
             w,
@@ -490,7 +541,7 @@ impl BeaconTracker {
     pub fn reports(&mut self) -> Vec<TrackedReport> {
         self.expire_idle();
         let mut out = Vec::new();
-        for (k, w) in &self.keys {
+        for (k, w) in self.keys.iter() {
             if w.ts.len() < self.cfg.min_events {
                 continue;
             }
@@ -510,7 +561,7 @@ impl BeaconTracker {
     /// Heap bytes held for tracked keys: key strings, windows and the key table. The
     /// bench `tracker` reports it per key.
     pub fn heap_bytes(&self) -> usize {
-        let table = self.keys.capacity() * (size_of::<TrackedKey>() + size_of::<Window>() + 1);
+        let table = self.keys.capacity() * (size_of::<(TrackedKey, Window)>() + 1);
         table
             + self
                 .keys

@@ -110,7 +110,7 @@ impl BeaconTracker {
         t.stats = state.stats;
         let keep_sizes = t.cfg.size_field != SizeField::None;
         let cap = t.cfg.window;
-        let mut keys = KeyMap::with_capacity_and_hasher(state.keys.len().min(t.cfg.max_keys), Default::default());
+        let mut keys = KeyMap::with_capacity(state.keys.len().min(t.cfg.max_keys));
         for (i, s) in state.keys.into_iter().enumerate() {
             if !s.sizes.is_empty() && s.sizes.len() != s.ts.len() {
                 return Err(bad(format!("key {i} ({}): sizes not aligned with timestamps", s.key)));
@@ -137,7 +137,7 @@ impl BeaconTracker {
             w.events_seen = s.events_seen;
             w.first_seen = s.first_seen;
             w.last_seen = s.last_seen;
-            if keys.insert(s.key, w).is_some() {
+            if !keys.insert(s.key, w) {
                 return Err(bad(format!("key {i} appears twice")));
             }
         }
