@@ -178,3 +178,99 @@ pub(super) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
         a == b
     }
 }
+
+/// Hash flooding: keys come from the network, so an attacker can choose them. The hash is
+/// keyed by a random per-grouper seed (drawn from the std/hashbrown random state), so the
+/// keys' hashes are unknown to whoever chooses them. These tests feed families of keys built to
+/// defeat weak or unkeyed hashes (keys that differ only in one word, only in length, only in
+/// where a string is cut into src and dst, only by port, long keys that differ in one chunk)
+/// and count, as a hash table would see them, how many keys share a bucket: the work of a
+/// probe sequence is bounded by that load, so a bounded load is linear grouping.
+#[cfg(test)]
+mod flood_tests {
+    use super::*;
+
+    fn adversarial_keys() -> Vec<(String, String, Option<u16>)> {
+        let mut keys = Vec::new();
+        // One IPv4 source, every destination of a /12 in order (short-word path).
+        for i in 0..300_000u32 {
+            keys.push((
+                "10.0.0.1".into(),
+                format!("10.{}.{}.{}", 16 + (i >> 16), (i >> 8) & 255, i & 255),
+                None,
+            ));
+        }
+        // Long IPv6 destinations that differ only in their last 8 bytes (the long path).
+        for i in 0..300_000u32 {
+            keys.push((
+                "10.0.0.1".into(),
+                format!("2001:0db8:0000:0000:0000:0000:{:04x}:{:04x}", i >> 16, i & 0xffff),
+                None,
+            ));
+        }
+        // 32-byte names that differ only in bytes 8..16 (one multiply operand of a chunk).
+        for i in 0..250_000u32 {
+            keys.push(("h".into(), format!("aaaaaaaa{i:08x}bbbbbbbbbbbbbbbb"), None));
+        }
+        // One string cut at every place into src and dst, and lengths alone.
+        let s = "x".repeat(400);
+        for cut in 0..=400 {
+            for len in (cut..=400).step_by(4) {
+                keys.push((s[..cut].to_owned(), s[cut..len].to_owned(), None));
+            }
+        }
+        // Keys that differ only by port.
+        for i in 0..131_072u32 {
+            keys.push((format!("10.0.0.{}", i >> 16), "203.0.113.7".into(), Some(i as u16)));
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The most keys sharing one bucket of a table of 2^20 buckets, by the low bits (hashbrown's
+    /// bucket index) and by the top 7 bits with the low bits (its control-byte tag).
+    fn max_load(hashes: &[u64]) -> (usize, usize) {
+        let mut low = vec![0u16; 1 << 20];
+        let mut full = std::collections::HashMap::new();
+        for &h in hashes {
+            low[(h & ((1 << 20) - 1)) as usize] += 1;
+            *full.entry(h).or_insert(0usize) += 1;
+        }
+        (
+            low.iter().copied().max().unwrap_or(0) as usize,
+            full.values().copied().max().unwrap_or(0),
+        )
+    }
+
+    #[test]
+    fn a_million_adversarial_keys_spread_like_random_ones() {
+        let keys = adversarial_keys();
+        assert!(keys.len() >= 1_000_000, "{}", keys.len());
+        // Seeds drawn as a grouper draws its own. (The seed's second word enters each multiply
+        // as `data ^ seed[1]`: at seed[1] == 0, a value drawn with probability 2^-64, repeated
+        // ASCII words reach the multiply raw and these families collide in full.)
+        use core::hash::BuildHasher;
+        let seeds = (0..3).map(|_| {
+            let random = hashbrown::DefaultHashBuilder::default();
+            [random.hash_one(0x5eed_u64), random.hash_one(0xbeac_u64)]
+        });
+        for seed in seeds.chain([[0x9e37_79b9_7f4a_7c15, 0xd1b5_4a32_d192_ed03]]) {
+            let pair: Vec<u64> = keys.iter().map(|(s, d, p)| pair_hash(seed, s, d, *p)).collect();
+            let generic: Vec<u64> = keys
+                .iter()
+                .map(|(s, d, p)| {
+                    let mut k = SeriesKey::pair(s, d).with_host("WS1");
+                    k.dst_port = *p;
+                    key_hash(seed, &k)
+                })
+                .collect();
+            for (name, hashes) in [("pair", &pair), ("generic", &generic)] {
+                let (bucket, same) = max_load(hashes);
+                // Random hashes put ~0.8 keys per bucket here, the fullest near 10.
+                assert!(bucket <= 24, "{name} seed {seed:x?}: {bucket} keys in one bucket");
+                assert!(same <= 2, "{name} seed {seed:x?}: {same} keys with one 64-bit hash");
+            }
+        }
+    }
+}

@@ -20,6 +20,18 @@
 //! assert_eq!(s.timestamps().len(), 10);
 //! ```
 //!
+//! ## Hashing attacker-chosen keys
+//! Keys are addresses and names from the network, so whoever sends the traffic chooses them.
+//! The grouper's key hash (a few folded 64×64→128-bit multiplies per key, wyhash/foldhash
+//! style) is keyed by a seed each grouper draws from the process's random hasher state: the
+//! hashes of given keys differ from grouper to grouper and cannot be computed in advance, so
+//! no fixed key set collides. `hash::flood_tests` feeds a million keys from families built to
+//! break weak hashes (one word varied, lengths alone, one string cut at every place into src
+//! and dst, ports alone, long keys differing in one chunk) and checks that no table bucket
+//! holds more keys than random hashes would put there: probes, and so grouping, stay linear.
+//! The streaming tracker, which keeps keys for months, uses std's SipHash-1-3 instead (a keyed
+//! PRF; see [`tracker`](crate::tracker)).
+//!
 //! One file per concept:
 //! - `key`: what a series is keyed by ([`SeriesKey`], [`GroupBy`], [`SizeField`]);
 //! - `intern`: the crate's one interner (series keys here, names in `names`): the key storage
