@@ -124,7 +124,7 @@ impl SpectralEngine {
         }
         let cap = p.max_bins.min(p.bins_per_beat.saturating_mul(beats.len())).max(16);
         let mut w = hint_period / p.bins_per_period as f64;
-        let mut n = (span / w).floor() as usize + 1;
+        let mut n = ((span / w).floor() as usize).saturating_add(1);
         if !(n <= cap && w > 0.0) {
             n = cap;
             w = span / (cap - 1) as f64;
@@ -428,6 +428,17 @@ mod tests {
             bins_per_beat: 16,
             max_bins: 1 << 16,
         }
+    }
+
+    /// Found by the analyzer fuzz target: a period hint so small that `span / w` saturates the
+    /// bin count made `n + 1` overflow (to 0 bins in release builds). It is capped instead.
+    #[test]
+    fn a_vanishing_period_hint_caps_the_bins() {
+        let mut e = SpectralEngine::new();
+        let beats = [0i64, 1, i64::MAX / 2, i64::MAX];
+        let fit = e.analyze(&beats, 1e-300, params(8));
+        assert_eq!(fit.bins, 16 * beats.len());
+        assert!((0.0..=1.0).contains(&fit.fisher_p), "{fit:?}");
     }
 
     #[test]
