@@ -183,3 +183,33 @@ fn classify(path: &[Span], line: &[u8], scratch: &str) -> (Option<Ns>, Option<Sp
     };
     (Some(ns), last_named, shape)
 }
+
+impl WinRecord {
+    /// Flattens `self.line` (already filled).
+    pub(crate) fn parse_line(&mut self) -> crate::error::Result<()> {
+        self.scratch.clear();
+        self.fields.clear();
+        self.path.clear();
+        if self.line.len() > u32::MAX as usize {
+            return Err(crate::error::Error::parse(
+                self.position,
+                None,
+                None,
+                "line longer than 4 GiB",
+            ));
+        }
+        match Walker::run(self) {
+            Ok(shape) => {
+                self.shape = shape;
+                Ok(())
+            }
+            Err(e) => {
+                let pos = crate::error::Position {
+                    line: self.position.line,
+                    byte: self.position.byte + e.offset as u64,
+                };
+                Err(crate::error::Error::parse(pos, None, None, e.reason))
+            }
+        }
+    }
+}

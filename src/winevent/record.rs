@@ -1,7 +1,6 @@
 //! [`WinRecord`]: one Windows event, flattened, with its text kept in two reusable buffers.
 
-use super::json::Walker;
-use crate::error::{Error, Position, Result};
+use crate::error::{Position, Result};
 use crate::time::{Interval, Timestamp};
 
 /// Which part of the event a field came from.
@@ -98,29 +97,6 @@ impl WinRecord {
         self.clear();
         self.line.push_str(json);
         self.parse_line()
-    }
-
-    /// Flattens `self.line` (already filled).
-    pub(crate) fn parse_line(&mut self) -> Result<()> {
-        self.scratch.clear();
-        self.fields.clear();
-        self.path.clear();
-        if self.line.len() > u32::MAX as usize {
-            return Err(Error::parse(self.position, None, None, "line longer than 4 GiB"));
-        }
-        match Walker::run(self) {
-            Ok(shape) => {
-                self.shape = shape;
-                Ok(())
-            }
-            Err(e) => {
-                let pos = Position {
-                    line: self.position.line,
-                    byte: self.position.byte + e.offset as u64,
-                };
-                Err(Error::parse(pos, None, None, e.reason))
-            }
-        }
     }
 
     pub(crate) fn str_of(&self, s: Span) -> &str {
