@@ -5,7 +5,6 @@
 use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
 use super::finding::NetworkSource;
-use super::join::{self, An1113Report};
 use crate::event::ConnEvent;
 use crate::lineage::LineageBuilder;
 use crate::series::{Interner, Span};
@@ -303,11 +302,6 @@ impl An1113Builder {
             ts: c.ts,
             origin,
         });
-    }
-
-    /// Joins, scores and reports.
-    pub fn build(self) -> An1113Report {
-        join::build(self)
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::allowlist::Allowlist;
 use crate::beacon::AnalyzerConfig;
 use crate::lineage::LineageConfig;
+use crate::rank::LocalNets;
 use crate::time::Interval;
 
 /// How the join scores, matches and ranks. Defaults in brackets.
@@ -31,6 +32,9 @@ pub struct An1113Config {
     /// A host sees Sysmon `UtcTime` and `TimeCreated` disagree on a record beyond this: the
     /// record's `TimeCreated` (with the host's offset) is used [60 s].
     pub clock_tolerance: Interval,
+    /// Which addresses are local: the direction of a series and which sources are hosts
+    /// [the built-in private ranges, `LocalNets::new`].
+    pub local_nets: LocalNets,
 }
 
 impl Default for An1113Config {
@@ -43,6 +47,7 @@ impl Default for An1113Config {
             run_window: Interval::from_secs(120),
             allowlist: Allowlist::default_rules(),
             clock_tolerance: Interval::from_secs(60),
+            local_nets: LocalNets::new(),
         }
     }
 }

@@ -2,9 +2,9 @@
 //! destination), with the periodicity, the lineage chain, the evidence that the beacon is the
 //! task's own behaviour, a severity with its reasons, and references to the raw records.
 
-use super::locality::Direction;
 use crate::beacon::BeaconReport;
 use crate::lineage::{CreationMethod, TaskRole};
+use crate::rank::Direction;
 use crate::time::{Interval, Timestamp};
 
 /// Where a network event came from in the input: the file (as given to the builder) and the

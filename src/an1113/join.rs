@@ -10,10 +10,10 @@ use super::finding::{
     An1113Finding, Destination, FindingProcess, JoinBasis, Launcher, LineageChain, NetworkSource, RecordRef,
     TaskEvidence,
 };
-use super::locality::{Direction, is_local};
 use super::severity::{SeverityInput, severity};
 use crate::beacon::{Analyzer, BeaconReport, Verdict};
 use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
+use crate::rank::Direction;
 use crate::series::SeriesKey;
 use crate::time::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -137,7 +137,14 @@ fn is_periodic(r: &BeaconReport, min: f64) -> bool {
     r.verdict == Verdict::Scored && r.score >= min
 }
 
-pub(crate) fn build(b: An1113Builder) -> An1113Report {
+impl An1113Builder {
+    /// Joins, scores and reports.
+    pub fn build(self) -> An1113Report {
+        build(self)
+    }
+}
+
+fn build(b: An1113Builder) -> An1113Report {
     let An1113Builder {
         config: cfg,
         lineage,
@@ -302,7 +309,7 @@ pub(crate) fn build(b: An1113Builder) -> An1113Report {
     // Host names of addresses: the caller's, then the sources of Windows network events.
     let mut addr_host: HashMap<u32, u32> = HashMap::new();
     for e in &net {
-        if is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
+        if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
             addr_host.entry(e.src).or_insert(e.host);
         }
     }
@@ -401,7 +408,7 @@ pub(crate) fn build(b: An1113Builder) -> An1113Report {
                 beacons[h].joined += 1;
             }
         }
-        let direction = Direction::of(s(first.src), s(g.dst));
+        let direction = cfg.local_nets.between(s(first.src), s(g.dst));
         let outwards = matches!(direction, Direction::Outbound | Direction::Unknown);
         if !(periodic || (tied && outwards)) {
             continue;
@@ -504,7 +511,7 @@ pub(crate) fn build(b: An1113Builder) -> An1113Report {
         if !is_periodic(&report, cfg.min_score) {
             continue;
         }
-        let direction = Direction::of(s(src), s(dst));
+        let direction = cfg.local_nets.between(s(src), s(dst));
         let host = addr_host.get(&src).copied();
         let hl = host.and_then(|h| host_lineage[h as usize]);
         let (chain, candidates, evidence, task) = match hl {
@@ -606,7 +613,7 @@ pub(crate) fn build(b: An1113Builder) -> An1113Report {
         }
     }
     for (a, n) in by_src {
-        if is_local(s(a)) != Some(true) {
+        if cfg.local_nets.is_local(s(a)) != Some(true) {
             continue;
         }
         let t = TelemetryPresence {

@@ -31,9 +31,9 @@ mod coverage;
 mod evidence;
 mod finding;
 mod join;
-mod locality;
 mod severity;
 
+pub use crate::rank::Direction;
 pub use collect::{An1113Builder, FileId};
 pub use config::An1113Config;
 pub use coverage::{An1113Answer, BlindSpot, HostCoverage, JoinRate, JoinRates, TelemetryPresence};
@@ -42,4 +42,3 @@ pub use finding::{
     PeriodMatch, RecordRef, RunAlignment, Severity, SeverityLevel, TaskEvidence, TaskSummary,
 };
 pub use join::An1113Report;
-pub use locality::Direction;

@@ -2,9 +2,9 @@
 //! the allowlist combined into one score in `[0, 1]`, each step said in words.
 
 use super::finding::{Launcher, LineageChain, Severity, SeverityLevel, TaskEvidence};
-use super::locality::Direction;
 use crate::allowlist::Action;
 use crate::beacon::{BeaconReport, human_secs};
+use crate::rank::Direction;
 
 /// What the severity is computed from.
 pub(crate) struct SeverityInput<'a> {

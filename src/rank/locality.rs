@@ -231,6 +231,11 @@ impl LocalNets {
         }) || !name.contains('.')
     }
 
+    /// The direction from address `src` to address `dst` (the AN1113 join's per-connection view).
+    pub(crate) fn between(&self, src: &str, dst: &str) -> Direction {
+        Direction::of(self.is_local(src), self.is_local(dst))
+    }
+
     /// The direction of a series from its key: the source address (or, for endpoint
     /// telemetry keyed by host, the host: local), and the destination address or name.
     pub fn direction(&self, key: &SeriesKey<'_>) -> Direction {
