@@ -22,7 +22,14 @@ MAXLEN=65536
 if [ "$T" = evtx ]; then
   MAXLEN=139264
   for d in ../../shared/data/tasks_evtx_*; do [ -d "$d" ] && EXTRA+=("$d"); done
+  # Truncated files as seeds, cut from a sample (the repository keeps no binary logs).
+  S=../../shared/data/tasks_evtx_attack/temp_scheduled_task_4698_4699.evtx
+  if [ -f "$S" ]; then
+    head -c 4096 "$S" > "corpus/$T/file_header_only.evtx"
+    head -c 8192 "$S" > "corpus/$T/chunk_cut.evtx"
+  fi
 fi
-exec "target/$TRIPLE/release/$T" "corpus/$T" "seeds/$T" "${EXTRA[@]}" -max_total_time="$SECS" -timeout=1 \
+SEEDS=(); [ -d "seeds/$T" ] && SEEDS=("seeds/$T")
+exec "target/$TRIPLE/release/$T" "corpus/$T" "${SEEDS[@]}" "${EXTRA[@]}" -max_total_time="$SECS" -timeout=1 \
   -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=$MAXLEN -jobs=1 -workers=1 \
   -artifact_prefix="artifacts/$T/" -print_final_stats=1 "$@"

@@ -5,6 +5,8 @@
 //! reports in range.
 #[path = "../fuzz/src/lib.rs"]
 mod targets;
+#[cfg(feature = "evtx")]
+mod common;
 
 use std::path::Path;
 
@@ -58,8 +60,18 @@ fn analyzer_corpus() {
     assert!(replay("analyzer", targets::analyzer) >= 4);
 }
 
+/// The EVTX seeds are cut from a real sample at run time (the repository keeps no binary
+/// logs): the file header alone, and the header with the first half chunk.
 #[cfg(feature = "evtx")]
 #[test]
 fn evtx_corpus() {
-    assert!(replay("evtx", targets::evtx) >= 2);
+    replay("evtx", targets::evtx);
+    let Some(dir) = common::data("tasks_evtx_attack") else { return };
+    let path = dir.join("temp_scheduled_task_4698_4699.evtx");
+    let whole = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for cut in [4096, 8192, whole.len()] {
+        let part = &whole[..cut.min(whole.len())];
+        let outcome = std::panic::catch_unwind(|| targets::evtx(part));
+        assert!(outcome.is_ok(), "{} cut at {cut} bytes fails", path.display());
+    }
 }
