@@ -3,10 +3,10 @@
 //! `fuzz/regressions/<target>/`, goes through the same target function the fuzzer runs
 //! (`fuzz/src/lib.rs`, included here), with its checks: no panic, every record counted,
 //! reports in range.
-#[path = "../fuzz/src/lib.rs"]
-mod targets;
 #[cfg(feature = "evtx")]
 mod common;
+#[path = "../fuzz/src/lib.rs"]
+mod targets;
 
 use std::path::Path;
 
@@ -66,7 +66,9 @@ fn analyzer_corpus() {
 #[test]
 fn evtx_corpus() {
     replay("evtx", targets::evtx);
-    let Some(dir) = common::data("tasks_evtx_attack") else { return };
+    let Some(dir) = common::data("tasks_evtx_attack") else {
+        return;
+    };
     let path = dir.join("temp_scheduled_task_4698_4699.evtx");
     let whole = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for cut in [4096, 8192, whole.len()] {

@@ -227,8 +227,13 @@ impl ReadStats {
     /// Counts a skipped record (already counted in `records`) with a reason and an optional
     /// free-text detail, for readers whose problems are not [`Bad`]s.
     pub(crate) fn skip_reason(&mut self, position: Position, reason: SkipReason, detail: Option<&str>) {
-        self.skipped += 1;
-        *self.by_reason.entry(reason).or_insert(0) += 1;
+        self.count_skips(1, position, reason, || detail.map(str::to_owned));
+    }
+
+    /// Counts `n` skips for `reason`, keeping a sample (its detail made only when kept).
+    fn count_skips(&mut self, n: u64, position: Position, reason: SkipReason, detail: impl FnOnce() -> Option<String>) {
+        self.skipped += n;
+        *self.by_reason.entry(reason).or_insert(0) += n;
         if self.skipped_samples.len() < Self::MAX_SAMPLES {
             self.skipped_samples.push(Skipped {
                 path: self.path.clone(),
@@ -236,7 +241,7 @@ impl ReadStats {
                 reason,
                 field: None,
                 value: None,
-                detail: detail.map(str::to_owned),
+                detail: detail(),
             });
         }
     }
@@ -248,18 +253,7 @@ impl ReadStats {
             return;
         }
         self.records += n;
-        self.skipped += n;
-        *self.by_reason.entry(reason).or_insert(0) += n;
-        if self.skipped_samples.len() < Self::MAX_SAMPLES {
-            self.skipped_samples.push(Skipped {
-                path: self.path.clone(),
-                position,
-                reason,
-                field: None,
-                value: None,
-                detail: Some(detail),
-            });
-        }
+        self.count_skips(n, position, reason, || Some(detail));
     }
 }
 
