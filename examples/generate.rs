@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             }
         }
         let num = |v: Option<String>| v.and_then(|s| s.parse::<f64>().ok());
-        b = match (a.as_str(), num(v)) {
+        match (a.as_str(), num(v)) {
             ("--hosts", Some(n)) => b.hosts(n as u32),
             ("--days", Some(n)) => b.days(n),
             ("--seed", Some(n)) => b.seed(n as u64),

@@ -170,6 +170,9 @@
 //! - `parallel` (default): [`score_set`] scores a whole set over all cores with rayon, one
 //!   analyzer per worker thread. Off, it scores on the calling thread.
 //! - `evtx`: native `.evtx` files through the `evtx` crate (its command-line features off).
+//! - `synth` (default): the [`synth`] module, seeded generators of beacons, benign traffic and
+//!   whole Zeek logs, which the examples, tests and benches run on. A testing aid: what a seed
+//!   generates may change between releases.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
@@ -189,6 +192,7 @@ pub mod read;
 pub mod series;
 #[cfg(feature = "datafusion")]
 pub mod sql;
+#[cfg(feature = "synth")]
 pub mod synth;
 #[cfg(test)]
 mod tests;

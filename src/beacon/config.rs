@@ -17,8 +17,23 @@ use crate::time::Interval;
 /// assert_eq!(cfg.min_events(), 8);
 /// # Ok::<(), beaconstat::Error>(())
 /// ```
+///
+/// Deserialising (feature `serde`) goes through the same checks as
+/// [`AnalyzerConfigBuilder::build`]: a setting out of range is an error, a missing one takes
+/// its default, an unknown one is an error (a misspelt knob would otherwise be ignored).
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use beaconstat::AnalyzerConfig;
+/// let cfg: AnalyzerConfig = serde_json::from_str(r#"{"min_events": 8}"#).unwrap();
+/// assert_eq!((cfg.min_events(), cfg.size_weight()), (8, 0.2));
+/// let err = serde_json::from_str::<AnalyzerConfig>(r#"{"min_events": 1}"#).unwrap_err();
+/// assert!(err.to_string().contains("min_events"));
+/// assert!(serde_json::from_str::<AnalyzerConfig>(r#"{"min_event": 8}"#).is_err());
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalyzerConfig {
     pub(crate) min_events: usize,
     pub(crate) coalesce_ratio: f64,
@@ -104,7 +119,9 @@ impl AnalyzerConfig {
     }
 }
 
-/// Builder for [`AnalyzerConfig`]; every setter documents its default.
+/// Builder for [`AnalyzerConfig`]; every setter documents its default. Setters take and
+/// return `&mut Self` (as every builder of the crate), so a builder can be set up in steps or
+/// in one chain.
 #[derive(Debug, Clone)]
 pub struct AnalyzerConfigBuilder {
     cfg: AnalyzerConfig,
@@ -113,60 +130,60 @@ pub struct AnalyzerConfigBuilder {
 impl AnalyzerConfigBuilder {
     /// Minimum beats (check-ins after coalescing) for a series to be scored. Default 4;
     /// at least 3 (two intervals). Shorter series get [`Verdict::TooFew`](crate::Verdict).
-    pub fn min_events(mut self, n: usize) -> Self {
+    pub fn min_events(&mut self, n: usize) -> &mut Self {
         self.cfg.min_events = n;
         self
     }
     /// Events closer than `ratio ×` the series' 90th-percentile interval merge into one beat
     /// (a check-in that opens several connections is one beat). Default 0.05, in `[0, 0.5)`.
-    pub fn coalesce_ratio(mut self, ratio: f64) -> Self {
+    pub fn coalesce_ratio(&mut self, ratio: f64) -> &mut Self {
         self.cfg.coalesce_ratio = ratio;
         self
     }
     /// Upper bound of the coalescing gap. Default 30 s; zero disables coalescing.
-    pub fn coalesce_max(mut self, gap: Interval) -> Self {
+    pub fn coalesce_max(&mut self, gap: Interval) -> &mut Self {
         self.cfg.coalesce_max = gap;
         self
     }
     /// Relative jitter tolerances to try (each in `(0, 0.5]`). Default
     /// `[0.03, 0.06, 0.12, 0.22, 0.35, 0.5]`. More values cost a little time and a little
     /// significance (the p-value is corrected for the number tried).
-    pub fn tolerances(mut self, t: &[f64]) -> Self {
+    pub fn tolerances(&mut self, t: &[f64]) -> &mut Self {
         self.cfg.tolerances = t.to_vec();
         self
     }
     /// Largest multiple of the period whose intervals count as missed check-ins. Default 8.
-    pub fn max_multiple(mut self, k: u32) -> Self {
+    pub fn max_multiple(&mut self, k: u32) -> &mut Self {
         self.cfg.max_multiple = k;
         self
     }
     /// Width of the local reference window relative to the tolerance window. Default 3.
-    pub fn contrast(mut self, c: f64) -> Self {
+    pub fn contrast(&mut self, c: f64) -> &mut Self {
         self.cfg.contrast = c;
         self
     }
     /// FFT bins per estimated period. Default 8, in `[4, 64]`.
-    pub fn bins_per_period(mut self, b: usize) -> Self {
+    pub fn bins_per_period(&mut self, b: usize) -> &mut Self {
         self.cfg.bins_per_period = b;
         self
     }
     /// Upper bound on FFT bins per beat. Default 16, at least 4.
-    pub fn bins_per_beat(mut self, b: usize) -> Self {
+    pub fn bins_per_beat(&mut self, b: usize) -> &mut Self {
         self.cfg.bins_per_beat = b;
         self
     }
     /// Upper bound on FFT bins per series. Default 65 536, in `[256, 2^24]`.
-    pub fn max_bins(mut self, b: usize) -> Self {
+    pub fn max_bins(&mut self, b: usize) -> &mut Self {
         self.cfg.max_bins = b;
         self
     }
     /// −log10 p at which the significance gate stops damping the score. Default 3 (p = 0.001).
-    pub fn gate_decades(mut self, d: f64) -> Self {
+    pub fn gate_decades(&mut self, d: f64) -> &mut Self {
         self.cfg.gate_decades = d;
         self
     }
     /// Weight of data-size regularity in the score, in `[0, 1]`. Default 0.2.
-    pub fn size_weight(mut self, w: f64) -> Self {
+    pub fn size_weight(&mut self, w: f64) -> &mut Self {
         self.cfg.size_weight = w;
         self
     }
@@ -175,48 +192,124 @@ impl AnalyzerConfigBuilder {
     ///
     /// # Errors
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) naming the first setting out of range.
-    pub fn build(self) -> Result<AnalyzerConfig> {
-        let c = self.cfg;
-        let in_range = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
-        if c.min_events < 3 {
-            return Err(Error::config("min_events", "must be at least 3"));
+    pub fn build(&self) -> Result<AnalyzerConfig> {
+        validate(self.cfg.clone())
+    }
+}
+
+/// [`AnalyzerConfigBuilder::build`]'s checks; the tolerances come back sorted, without
+/// duplicates.
+fn validate(mut c: AnalyzerConfig) -> Result<AnalyzerConfig> {
+    let in_range = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
+    if c.min_events < 3 {
+        return Err(Error::config("min_events", "must be at least 3"));
+    }
+    if !(in_range(c.coalesce_ratio, 0.0, 0.5) && c.coalesce_ratio < 0.5) {
+        return Err(Error::config(
+            "coalesce_ratio",
+            format!("{} is not in [0, 0.5)", c.coalesce_ratio),
+        ));
+    }
+    if c.coalesce_max.as_micros() < 0 {
+        return Err(Error::config("coalesce_max", "must not be negative"));
+    }
+    if c.tolerances.is_empty() || c.tolerances.iter().any(|&t| !(in_range(t, 0.0, 0.5) && t > 0.0)) {
+        return Err(Error::config("tolerances", "need at least one, each in (0, 0.5]"));
+    }
+    if !(1..=64).contains(&c.max_multiple) {
+        return Err(Error::config("max_multiple", "must be in [1, 64]"));
+    }
+    if !in_range(c.contrast, 1.5, 10.0) {
+        return Err(Error::config("contrast", "must be in [1.5, 10]"));
+    }
+    if !(4..=64).contains(&c.bins_per_period) {
+        return Err(Error::config("bins_per_period", "must be in [4, 64]"));
+    }
+    if c.bins_per_beat < 4 {
+        return Err(Error::config("bins_per_beat", "must be at least 4"));
+    }
+    if !(256..=(1 << 24)).contains(&c.max_bins) {
+        return Err(Error::config("max_bins", "must be in [256, 2^24]"));
+    }
+    if !in_range(c.gate_decades, 0.1, 50.0) {
+        return Err(Error::config("gate_decades", "must be in [0.1, 50]"));
+    }
+    if !in_range(c.size_weight, 0.0, 1.0) {
+        return Err(Error::config("size_weight", "must be in [0, 1]"));
+    }
+    c.tolerances.sort_by(f64::total_cmp);
+    c.tolerances.dedup();
+    Ok(c)
+}
+
+/// The fields of a serialised [`AnalyzerConfig`], each defaulted, read before
+/// [`validate`] decides whether they make a config.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFields {
+    min_events: usize,
+    coalesce_ratio: f64,
+    coalesce_max: Interval,
+    tolerances: Vec<f64>,
+    max_multiple: u32,
+    contrast: f64,
+    bins_per_period: usize,
+    bins_per_beat: usize,
+    max_bins: usize,
+    gate_decades: f64,
+    size_weight: f64,
+}
+
+#[cfg(feature = "serde")]
+impl Default for ConfigFields {
+    fn default() -> Self {
+        let AnalyzerConfig {
+            min_events,
+            coalesce_ratio,
+            coalesce_max,
+            tolerances,
+            max_multiple,
+            contrast,
+            bins_per_period,
+            bins_per_beat,
+            max_bins,
+            gate_decades,
+            size_weight,
+        } = AnalyzerConfig::default();
+        ConfigFields {
+            min_events,
+            coalesce_ratio,
+            coalesce_max,
+            tolerances,
+            max_multiple,
+            contrast,
+            bins_per_period,
+            bins_per_beat,
+            max_bins,
+            gate_decades,
+            size_weight,
         }
-        if !(in_range(c.coalesce_ratio, 0.0, 0.5) && c.coalesce_ratio < 0.5) {
-            return Err(Error::config(
-                "coalesce_ratio",
-                format!("{} is not in [0, 0.5)", c.coalesce_ratio),
-            ));
-        }
-        if c.coalesce_max.as_micros() < 0 {
-            return Err(Error::config("coalesce_max", "must not be negative"));
-        }
-        if c.tolerances.is_empty() || c.tolerances.iter().any(|&t| !(in_range(t, 0.0, 0.5) && t > 0.0)) {
-            return Err(Error::config("tolerances", "need at least one, each in (0, 0.5]"));
-        }
-        if !(1..=64).contains(&c.max_multiple) {
-            return Err(Error::config("max_multiple", "must be in [1, 64]"));
-        }
-        if !in_range(c.contrast, 1.5, 10.0) {
-            return Err(Error::config("contrast", "must be in [1.5, 10]"));
-        }
-        if !(4..=64).contains(&c.bins_per_period) {
-            return Err(Error::config("bins_per_period", "must be in [4, 64]"));
-        }
-        if c.bins_per_beat < 4 {
-            return Err(Error::config("bins_per_beat", "must be at least 4"));
-        }
-        if !(256..=(1 << 24)).contains(&c.max_bins) {
-            return Err(Error::config("max_bins", "must be in [256, 2^24]"));
-        }
-        if !in_range(c.gate_decades, 0.1, 50.0) {
-            return Err(Error::config("gate_decades", "must be in [0.1, 50]"));
-        }
-        if !in_range(c.size_weight, 0.0, 1.0) {
-            return Err(Error::config("size_weight", "must be in [0, 1]"));
-        }
-        let mut c = c;
-        c.tolerances.sort_by(f64::total_cmp);
-        c.tolerances.dedup();
-        Ok(c)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for AnalyzerConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let f = ConfigFields::deserialize(d)?;
+        validate(AnalyzerConfig {
+            min_events: f.min_events,
+            coalesce_ratio: f.coalesce_ratio,
+            coalesce_max: f.coalesce_max,
+            tolerances: f.tolerances,
+            max_multiple: f.max_multiple,
+            contrast: f.contrast,
+            bins_per_period: f.bins_per_period,
+            bins_per_beat: f.bins_per_beat,
+            max_bins: f.max_bins,
+            gate_decades: f.gate_decades,
+            size_weight: f.size_weight,
+        })
+        .map_err(serde::de::Error::custom)
     }
 }

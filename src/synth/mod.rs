@@ -1,9 +1,12 @@
 //! A deterministic generator of connection timestamps and whole Zeek `conn.log` files: beacons
 //! in every style attackers use, and the aperiodic and benign-periodic traffic they hide in.
 //!
-//! Everything here is seeded and reproducible across platforms and releases (its own SplitMix64
-//! generator, no external RNG whose stream could change), so tests, benchmarks and the `hunt`
-//! example's bundled dataset always see the same data.
+//! Behind the `synth` feature (on by default: the examples, tests and benches use it; turn
+//! default features off to embed the library without it). Everything here is seeded and
+//! reproducible across platforms (its own SplitMix64 generator, no external RNG), so within a
+//! release tests, benchmarks and the `hunt` example's bundled dataset always see the same data.
+//! The generated streams are a testing aid, not part of the crate's API contract: a later
+//! release may change what a seed generates.
 //!
 //! ```
 //! use beaconstat::synth::{BeaconSpec, Jitter, Rng};
@@ -13,7 +16,8 @@
 //! assert!(ts.windows(2).all(|w| w[0] <= w[1]));
 //! ```
 
-/// SplitMix64: small, fast, and stable forever (the stream is part of this crate's contract).
+/// SplitMix64: small, fast and the same on every platform (its stream may change between
+/// releases; see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng(u64);
 

@@ -94,28 +94,28 @@ impl Default for NameLogsBuilder {
 
 impl NameLogsBuilder {
     /// Random seed.
-    pub fn seed(mut self, s: u64) -> Self {
+    pub fn seed(&mut self, s: u64) -> &mut Self {
         self.seed = s;
         self
     }
     /// Browsing hosts (besides the planted ones).
-    pub fn hosts(mut self, n: u32) -> Self {
+    pub fn hosts(&mut self, n: u32) -> &mut Self {
         self.hosts = n;
         self
     }
     /// Capture length in days.
-    pub fn days(mut self, d: f64) -> Self {
+    pub fn days(&mut self, d: f64) -> &mut Self {
         self.days = d.max(0.01);
         self
     }
     /// Browsing sessions per host and day (each: one lookup, 1–6 connections).
-    pub fn sessions_per_host_day(mut self, n: usize) -> Self {
+    pub fn sessions_per_host_day(&mut self, n: usize) -> &mut Self {
         self.sessions_per_host_day = n;
         self
     }
     /// Generates the logs.
-    pub fn build(self) -> NameLogs {
-        generate(&self)
+    pub fn build(&self) -> NameLogs {
+        generate(self)
     }
 }
 

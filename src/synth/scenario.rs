@@ -92,40 +92,40 @@ impl Default for ScenarioBuilder {
 
 impl ScenarioBuilder {
     /// Number of internal hosts (at least 10).
-    pub fn hosts(mut self, n: u32) -> Self {
+    pub fn hosts(&mut self, n: u32) -> &mut Self {
         self.hosts = n.max(10);
         self
     }
     /// Length of the capture in days.
-    pub fn days(mut self, d: f64) -> Self {
+    pub fn days(&mut self, d: f64) -> &mut Self {
         self.days = d.clamp(0.05, 365.0);
         self
     }
     /// Random seed.
-    pub fn seed(mut self, s: u64) -> Self {
+    pub fn seed(&mut self, s: u64) -> &mut Self {
         self.seed = s;
         self
     }
     /// Start of the capture, µs since the epoch (default 2024-01-01T00:00:00Z).
-    pub fn start_us(mut self, t: i64) -> Self {
+    pub fn start_us(&mut self, t: i64) -> &mut Self {
         self.start_us = t;
         self
     }
     /// Browsing connections per host per day (the bulk of the volume; default 200).
-    pub fn browsing_per_host_day(mut self, n: usize) -> Self {
+    pub fn browsing_per_host_day(&mut self, n: usize) -> &mut Self {
         self.browsing_per_host_day = n;
         self
     }
 
     /// Number of distinct web servers browsed (popularity is skewed; default 2000). Fewer
     /// servers give fewer, longer series.
-    pub fn web_servers(mut self, n: usize) -> Self {
+    pub fn web_servers(&mut self, n: usize) -> &mut Self {
         self.web_servers = n.max(1);
         self
     }
 
     /// Generates the scenario.
-    pub fn build(self) -> Scenario {
+    pub fn build(&self) -> Scenario {
         let mut rng = Rng::new(self.seed);
         let mut conns = Vec::new();
         let mut truth = Vec::new();
