@@ -165,7 +165,8 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
             println!("  task {}{tag}  suspicion {}", t.name, t.suspicion());
             let c = &t.creation;
             println!(
-                "    created: {:?}{} by {}{}",
+                "    {}: {:?}{} by {}{}",
+                if c.by_update { "updated" } else { "created" },
                 c.method,
                 if c.remote { " (remote)" } else { "" },
                 c.user.as_deref().unwrap_or("?"),

@@ -130,6 +130,24 @@ fn otrf_remote_modification_and_full_run_chain() {
         assert!(r.contains(&want), "{want:?} in {r:?}");
     }
     assert!(t.runs.is_empty(), "no run of the modified task inside the capture");
+    // Only an update was seen (4702): the evidence says so.
+    assert!(t.creation.by_update);
+    let detail = |want: TaskReason| t.findings.iter().find(|f| f.reason == want).map(|f| f.detail.as_str());
+    assert_eq!(
+        detail(TaskReason::RemoteCreation),
+        Some("updated remotely from 172.18.39.5")
+    );
+    // The Empire stager's action: hidden window, and the encoded command decoded although the
+    // 4702 XML was truncated inside it.
+    assert_eq!(
+        detail(TaskReason::HiddenWindow),
+        Some("PowerShell runs with a hidden window (-w 1)")
+    );
+    let enc = detail(TaskReason::EncodedPowerShell).unwrap();
+    assert!(
+        enc.starts_with("the action is PowerShell with an encoded command (-enc), decoded: IF($PSVErsioNTaBlE.PSVERSIoN.MaJor -gE 3){$C322=[REF].AsSeMBlY.GEtTyPe('System.Management.Automation.Utils')"),
+        "{enc}"
+    );
 }
 
 /// `schtasks /create /S WORKSTATION6` on WORKSTATION5: the 4698 on WORKSTATION6 (ClientProcessId

@@ -19,6 +19,7 @@
 //! Data flows one way: winevent → builder → build → model; nothing in the model imports the
 //! builder or the stages.
 
+mod action;
 mod baseline;
 mod builder;
 mod cmdline;
@@ -34,6 +35,7 @@ mod reason;
 mod stages;
 mod taskxml;
 
+pub use action::decode_encoded_command;
 pub use baseline::TaskBaseline;
 pub use builder::LineageBuilder;
 pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};

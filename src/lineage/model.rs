@@ -86,6 +86,9 @@ pub struct TaskCreation {
     pub remote: bool,
     /// The remote source address, where known.
     pub remote_source: Option<String>,
+    /// No creation was seen, only a change (4702, 140, `schtasks /change`): the fields above
+    /// describe who changed the task, and how.
+    pub by_update: bool,
 }
 
 /// Where a task's definition came from.

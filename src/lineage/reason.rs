@@ -36,6 +36,23 @@ pub enum TaskReason {
     RegistryOnly,
     /// A built-in `\Microsoft\Windows\` task created or changed by an account.
     BuiltinModified,
+    /// PowerShell told to hide its window (`-W hidden`).
+    HiddenWindow,
+    /// A string executed as code (`IEX`, `Invoke-Expression`).
+    InMemoryExecution,
+    /// Base64 decoded at run time (`FromBase64String`).
+    FromBase64,
+    /// A download at run time (`DownloadString`, `Net.WebClient`, `Invoke-WebRequest`, …).
+    DownloadCradle,
+    /// The payload read from a registry value (`gp HKCU:…`, `Get-ItemProperty`).
+    RegistryPayload,
+    /// Runs from or refers to a network share (`\\host\share`).
+    UncPath,
+    /// The definition asks for privileges that serve escalation (`SeImpersonatePrivilege`,
+    /// `SeAssignPrimaryTokenPrivilege`, `SeDebugPrivilege`, …).
+    RiskyPrivileges,
+    /// The XML's author is not the account that registered the task.
+    AuthorMismatch,
 }
 
 impl TaskReason {
@@ -52,6 +69,10 @@ impl TaskReason {
     pub fn weight(self) -> u32 {
         match self {
             TaskReason::DiffersFromAction | TaskReason::BuiltinModified | TaskReason::RegistryOnly => 3,
+            TaskReason::RegistryPayload => 3,
+            TaskReason::HiddenWindow | TaskReason::InMemoryExecution | TaskReason::DownloadCradle => 2,
+            TaskReason::UncPath | TaskReason::RiskyPrivileges => 2,
+            TaskReason::FromBase64 | TaskReason::AuthorMismatch => 1,
             TaskReason::EncodedPowerShell | TaskReason::Lolbin | TaskReason::Hidden | TaskReason::RemoteCreation => 2,
             TaskReason::ShortLived | TaskReason::ScriptHostCreator | TaskReason::UserWritablePath => 2,
             TaskReason::Rare | TaskReason::ScriptHost | TaskReason::RandomName | TaskReason::ShortRepetition => 1,

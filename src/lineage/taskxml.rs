@@ -227,6 +227,8 @@ pub struct Principal {
     pub run_level: Option<String>,
     /// `<LogonType>` (`InteractiveToken`, `S4U`, `Password`, `ServiceAccount`).
     pub logon_type: Option<String>,
+    /// `<RequiredPrivileges><Privilege>`, in order.
+    pub required_privileges: Vec<String>,
 }
 
 impl Principal {
@@ -490,6 +492,10 @@ fn close(def: &mut TaskDefinition, stack: &[String], text: &str) {
             "GroupId" => &mut p.group_id,
             "RunLevel" => &mut p.run_level,
             "LogonType" => &mut p.logon_type,
+            "Privilege" => {
+                p.required_privileges.push(text.to_owned());
+                return;
+            }
             _ => return,
         };
         if slot.is_none() {

@@ -30,6 +30,7 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
         process: None,
         remote: false,
         remote_source: None,
+        by_update: false,
     };
     // The registration event: first creation, else first update.
     let first = reg
@@ -42,6 +43,13 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
                 .find(|&&i| matches!(raw[i].kind, TaskEventKind::RegistrationUpdated))
         })
         .map(|&i| &raw[i]);
+    c.by_update = match first {
+        Some(t) => matches!(t.kind, TaskEventKind::Updated | TaskEventKind::RegistrationUpdated),
+        None => life
+            .iter()
+            .find(|l| matches!(l.what, LifeKind::Created | LifeKind::Updated))
+            .is_some_and(|l| l.what == LifeKind::Updated),
+    };
     let when = first.map(|t| t.ts).or_else(|| {
         life.iter()
             .find(|l| matches!(l.what, LifeKind::Created | LifeKind::Updated))

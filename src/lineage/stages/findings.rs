@@ -3,11 +3,12 @@
 //! processes that differ from the action, rarity across runs and hosts or the baseline).
 
 use super::context::{BuildContext, secs};
+use crate::lineage::action::action_signs;
 use crate::lineage::heuristics::{
     command_line_shape, is_lolbin, is_script_host, process_findings, random_like, user_writable,
 };
 use crate::lineage::model::{CreationMethod, ScheduledTask};
-use crate::lineage::naming::{file_name, host_eq, image_stem};
+use crate::lineage::naming::{file_name, host_eq};
 use crate::lineage::process::{ProcessNode, ProcessTree};
 use crate::lineage::reason::{TaskFinding, TaskReason};
 use std::collections::HashMap;
@@ -81,7 +82,8 @@ pub(super) fn findings(
         push(
             TaskReason::RemoteCreation,
             format!(
-                "created remotely{}",
+                "{} remotely{}",
+                if task.creation.by_update { "updated" } else { "created" },
                 task.creation
                     .remote_source
                     .as_deref()
@@ -142,20 +144,36 @@ pub(super) fn findings(
                 format!("the action runs {}, a LOLBin", file_name(cmd)),
             );
         }
-        let l = full.to_ascii_lowercase();
-        if (image_stem(cmd) == "powershell" || image_stem(cmd) == "pwsh")
-            && l.split_whitespace()
-                .any(|t| matches!(t, "-e" | "-ec" | "-en" | "-enc" | "-encodedcommand"))
-        {
-            push(
-                TaskReason::EncodedPowerShell,
-                "the action is PowerShell with an encoded command".into(),
-            );
+        for (reason, detail) in action_signs(cmd, args.unwrap_or("")) {
+            push(reason, detail);
         }
         if let Some(w) = user_writable(&full) {
             push(
                 TaskReason::UserWritablePath,
                 format!("the action uses a path under {w}"),
+            );
+        }
+    }
+    if let Some(def) = &task.definition {
+        let risky: Vec<&str> = def
+            .principal
+            .required_privileges
+            .iter()
+            .map(String::as_str)
+            .filter(|p| RISKY_PRIVILEGES.iter().any(|r| r.eq_ignore_ascii_case(p)))
+            .collect();
+        if !risky.is_empty() {
+            push(
+                TaskReason::RiskyPrivileges,
+                format!("the definition requires {}", risky.join(", ")),
+            );
+        }
+        if let (Some(author), Some(user)) = (def.author.as_deref(), task.creation.user.as_deref())
+            && !same_account(author, user)
+        {
+            push(
+                TaskReason::AuthorMismatch,
+                format!("the XML's author {author} is not the registering account {user}"),
             );
         }
     }
@@ -203,4 +221,24 @@ pub(super) fn findings(
         }
     });
     out
+}
+
+/// Privileges a task asks for when it is meant to escalate (token impersonation, debugging,
+/// acting as the OS, loading drivers, reading or owning any file).
+const RISKY_PRIVILEGES: &[&str] = &[
+    "SeImpersonatePrivilege",
+    "SeAssignPrimaryTokenPrivilege",
+    "SeDebugPrivilege",
+    "SeTcbPrivilege",
+    "SeLoadDriverPrivilege",
+    "SeBackupPrivilege",
+    "SeRestorePrivilege",
+    "SeTakeOwnershipPrivilege",
+    "SeCreateTokenPrivilege",
+];
+
+/// Whether two spellings name one account: `DOMAIN\user` against `user`, case-insensitive.
+fn same_account(a: &str, b: &str) -> bool {
+    let name = |s: &str| s.rsplit('\\').next().unwrap_or(s).trim().to_ascii_lowercase();
+    a.eq_ignore_ascii_case(b) || name(a) == name(b)
 }
