@@ -926,23 +926,135 @@ mod ballista_processes {
         let rt = tokio::runtime::Runtime::new().unwrap();
         // The scheduler takes a moment to listen and the executor to register: retry, bounded.
         let started = Instant::now();
+        // Each attempt is bounded too: a query on a cluster without a live executor waits
+        // forever, and a process that died is a failure, not a reason to wait.
         let got = loop {
+            for c in &mut children.0 {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("a cluster process exited early ({status})");
+                }
+            }
             let attempt = rt.block_on(async {
-                let ctx = remote_context(&format!("df://127.0.0.1:{sp}"), &BeaconAggregate::new()).await?;
-                ctx.register_parquet("conn", dir.to_str().unwrap(), ParquetReadOptions::default())
-                    .await?;
-                ctx.sql("SELECT 1").await?.collect().await?;
-                Ok::<_, datafusion::error::DataFusionError>(ctx)
+                tokio::time::timeout(Duration::from_secs(20), async {
+                    let ctx = remote_context(&format!("df://127.0.0.1:{sp}"), &BeaconAggregate::new()).await?;
+                    ctx.register_parquet("conn", dir.to_str().unwrap(), ParquetReadOptions::default())
+                        .await?;
+                    ctx.sql("SELECT 1").await?.collect().await?;
+                    Ok::<_, datafusion::error::DataFusionError>(ctx)
+                })
+                .await
+                .unwrap_or_else(|_| {
+                    Err(datafusion::error::DataFusionError::Execution(
+                        "attempt timed out".into(),
+                    ))
+                })
             });
             match attempt {
                 Ok(ctx) => break run_on(&rt, &ctx, QUERY),
-                Err(e) if started.elapsed() < Duration::from_secs(60) => {
+                Err(e) if started.elapsed() < Duration::from_secs(90) => {
                     eprintln!("cluster not ready yet: {e}");
                     std::thread::sleep(Duration::from_millis(500));
                 }
-                Err(e) => panic!("cluster not ready after 60 s: {e}"),
+                Err(e) => panic!("cluster not ready after 90 s: {e}"),
             }
         };
         assert_same(&got, &want);
     }
+}
+
+/// Parquet through the one reader layer: `open` on a file, on a Hive-style directory mixed with
+/// a Zeek log, `Inputs` naming the format, `next_event` and `for_each` mixed, null rows counted
+/// with their file, and a Parquet stream refused with the reason.
+#[test]
+fn open_reads_parquet_files_and_directories_through_the_reader_layer() {
+    let dir = scratch("open");
+    for (day, base) in [("date=2024-01-02", 200.0), ("date=2024-01-01", 100.0)] {
+        std::fs::create_dir_all(dir.join(day)).unwrap();
+        let b = batch(vec![
+            (
+                "ts",
+                Arc::new(Float64Array::from(vec![Some(base), None, Some(base + 1.0)])) as ArrayRef,
+            ),
+            ("id.orig_h", Arc::new(StringArray::from(vec!["10.0.0.1"; 3]))),
+            ("id.resp_h", dictionary(&["203.0.113.7", "203.0.113.7", "203.0.113.8"])),
+            ("id.resp_p", Arc::new(Int64Array::from(vec![443, 443, 80]))),
+        ]);
+        write_parquet(dir.join(day).join("part-0.parquet"), &[b]).unwrap();
+    }
+    std::fs::write(dir.join("_SUCCESS"), "").unwrap();
+    std::fs::write(
+        dir.join("conn.log"),
+        "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n300.0\t10.0.0.2\t198.51.100.1\t22\n",
+    )
+    .unwrap();
+
+    let inputs = beaconstat::read::Inputs::scan(&[&dir]).unwrap();
+    let formats: Vec<Option<beaconstat::Format>> = inputs.logs().iter().map(|l| l.format).collect();
+    assert_eq!(
+        formats,
+        [
+            Some(beaconstat::Format::ZeekTsv),
+            Some(beaconstat::Format::Parquet),
+            Some(beaconstat::Format::Parquet),
+        ],
+        "{:?}",
+        inputs.logs()
+    );
+    assert!(
+        inputs.passed_over()[0].path.ends_with("_SUCCESS"),
+        "{:?}",
+        inputs.passed_over()
+    );
+
+    let mut r = beaconstat::open(&dir).unwrap();
+    let first = r
+        .next_event()
+        .unwrap()
+        .map(|e| (e.ts.as_micros(), e.dst.to_owned(), e.dst_port));
+    assert_eq!(first, Some((300_000_000, "198.51.100.1".to_owned(), Some(22))));
+    let second = r
+        .next_event()
+        .unwrap()
+        .map(|e| (e.ts.as_micros(), e.dst.to_owned(), e.dst_port));
+    assert_eq!(second, Some((100_000_000, "203.0.113.7".to_owned(), Some(443))));
+    let mut rest = Vec::new();
+    r.for_each(|e| rest.push((e.ts.as_micros(), e.src.to_owned(), e.dst.to_owned(), e.dst_port)))
+        .unwrap();
+    assert_eq!(
+        rest,
+        [
+            (101_000_000, "10.0.0.1".to_owned(), "203.0.113.8".to_owned(), Some(80)),
+            (200_000_000, "10.0.0.1".to_owned(), "203.0.113.7".to_owned(), Some(443)),
+            (201_000_000, "10.0.0.1".to_owned(), "203.0.113.8".to_owned(), Some(80)),
+        ]
+    );
+    let total = r.stats();
+    assert_eq!((total.events, total.skipped), (5, 2));
+    let files = r.files();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[1].format, Some(beaconstat::Format::Parquet));
+    assert_eq!((files[1].events, files[1].skipped), (2, 1));
+    assert!(
+        files[1]
+            .path
+            .as_ref()
+            .unwrap()
+            .ends_with("date=2024-01-01/part-0.parquet")
+    );
+    let null = &files[2].skipped_samples[0];
+    assert_eq!(
+        (null.position.line, null.field.as_deref(), null.reason),
+        (2, Some("ts"), SkipReason::MissingField)
+    );
+
+    // One file through `open`: its format known before the first event.
+    let one = dir.join("date=2024-01-01/part-0.parquet");
+    let r = beaconstat::open(&one).unwrap();
+    assert_eq!(r.format(), Some(beaconstat::Format::Parquet));
+    // A Parquet stream needs a file to seek in.
+    let bytes = std::fs::read(&one).unwrap();
+    let err = beaconstat::ReadOptions::new()
+        .from_reader(std::io::Cursor::new(bytes))
+        .unwrap_err();
+    assert!(err.to_string().contains("Parquet is read from a file path"), "{err}");
 }

@@ -300,8 +300,6 @@ fn read_all(
     let by_domain = o.group_by == "domain";
     let mut opts = ReadOptions::new();
     opts.strict(o.strict);
-    // Parquet datasets are read by the Arrow reader (feature `arrow`), the rest by `Reader`.
-    let (parquet, logs): (Vec<&PathBuf>, Vec<&PathBuf>) = files.iter().partition(|f| is_parquet(f));
     let mut reader = if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
@@ -315,7 +313,7 @@ fn read_all(
         opts.from_reader(std::io::Cursor::new(text.into_bytes()))
             .map_err(|e| e.to_string())?
     } else {
-        opts.open_files(logs)
+        opts.open_files(files)
     };
     let total: u64 = files
         .iter()
@@ -357,10 +355,6 @@ fn read_all(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut parquet_stats = ReadStats::default();
-    for f in parquet {
-        read_parquet(o, f, &mut sources, &mut parquet_stats, &mut sink)?;
-    }
     for st in reader.files() {
         let what = st
             .path
@@ -378,9 +372,7 @@ fn read_all(
             None => sources.push(format!("{what} (empty or unreadable): {} skipped", st.skipped)),
         }
     }
-    let mut stats = reader.stats();
-    stats.merge(&parquet_stats);
-    Ok((grouper.finish(), stats, sources, info))
+    Ok((grouper.finish(), reader.stats(), sources, info))
 }
 
 /// Where each connection event goes: coverage, name resolution, then the grouper.
@@ -441,64 +433,6 @@ impl Sink<'_> {
             _ => grouper.push(&ev),
         }
     }
-}
-
-/// Whether `f` is Parquet input: a directory holding `.parquet` files (at any depth), a
-/// `.parquet` file, or a file starting with Parquet's magic bytes.
-fn is_parquet(f: &std::path::Path) -> bool {
-    if f.is_dir() {
-        return std::fs::read_dir(f)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| is_parquet(&e.path()));
-    }
-    let mut magic = [0u8; 4];
-    f.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        || std::fs::File::open(f)
-            .and_then(|mut h| std::io::Read::read_exact(&mut h, &mut magic))
-            .is_ok()
-            && &magic == b"PAR1"
-}
-
-/// Reads a Parquet file or directory (columns found by their common names, as in CSV).
-#[cfg(feature = "arrow")]
-fn read_parquet(
-    o: &Options,
-    f: &std::path::Path,
-    sources: &mut Vec<String>,
-    stats: &mut ReadStats,
-    sink: &mut Sink<'_>,
-) -> Result<(), String> {
-    let mut reader = beaconstat::read::ParquetReaderBuilder::new()
-        .strict(o.strict)
-        .open(f)
-        .map_err(|e| format!("{}: {e}", f.display()))?;
-    reader
-        .for_each(|ev| sink.take(&ev))
-        .map_err(|e| format!("{}: {e}", f.display()))?;
-    let st = reader.stats();
-    sources.push(format!(
-        "{} (parquet, {} files): {} records, {} events, {} skipped",
-        f.display(),
-        reader.files().len(),
-        st.records,
-        st.events,
-        st.skipped
-    ));
-    stats.merge(st);
-    Ok(())
-}
-
-#[cfg(not(feature = "arrow"))]
-fn read_parquet(
-    _: &Options,
-    f: &std::path::Path,
-    _: &mut Vec<String>,
-    _: &mut ReadStats,
-    _: &mut Sink<'_>,
-) -> Result<(), String> {
-    Err(format!("{}: Parquet input needs `--features arrow`", f.display()))
 }
 
 /// `meta[src][name]`, inserted on first sight (no allocation once present).
@@ -695,10 +629,8 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(missing) = o.inputs.iter().find(|p| !p.exists()) {
         return Err(format!("{}: no such file or directory", missing.display()));
     }
-    let (parquet, others): (Vec<PathBuf>, Vec<PathBuf>) = o.inputs.iter().cloned().partition(|p| is_parquet(p));
-    let found = expand(&others)?;
-    let mut files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
-    files.extend(parquet);
+    let found = expand(&o.inputs)?;
+    let files: Vec<PathBuf> = found.connection_logs().map(PathBuf::from).collect();
     let name_files: Vec<PathBuf> = found.name_logs().map(PathBuf::from).collect();
     let mut coverage = NetCoverage::default();
     if let Some(list) = &o.local_nets {

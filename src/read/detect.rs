@@ -15,6 +15,7 @@ use std::io::Read;
 /// assert_eq!(detect(br#"{"EventID":3,"Image":"C:\\x.exe"}"#), Some(Format::WindowsEventJson));
 /// assert_eq!(detect(b"timestamp,src_ip,dst_ip\n1,a,b\n"), Some(Format::Csv));
 /// assert_eq!(detect(b"ElfFile\0rest of an EVTX header"), Some(Format::Evtx));
+/// assert_eq!(detect(b"PAR1\x15\x04rest of a Parquet file"), Some(Format::Parquet));
 /// assert_eq!(detect(b"\x00\x01binary"), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,10 +34,14 @@ pub enum Format {
     Evtx,
     /// A `.zip` archive (how public Windows datasets ship): unpack it to read its logs.
     Zip,
+    /// Apache Parquet files (read with the `arrow` feature; columns found by their common
+    /// names, as in CSV).
+    Parquet,
 }
 
 impl Format {
-    /// A short name (`zeek-tsv`, `zeek-json`, `csv`, `windows-event-json`, `evtx`, `zip`).
+    /// A short name (`zeek-tsv`, `zeek-json`, `csv`, `windows-event-json`, `evtx`, `zip`,
+    /// `parquet`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::ZeekTsv => "zeek-tsv",
@@ -45,6 +50,7 @@ impl Format {
             Format::WindowsEventJson => "windows-event-json",
             Format::Evtx => "evtx",
             Format::Zip => "zip",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -57,6 +63,8 @@ impl fmt::Display for Format {
 
 /// EVTX's file magic.
 pub(crate) const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+/// Parquet's file magic (a file starts and ends with it).
+pub(crate) const PARQUET_MAGIC: &[u8] = b"PAR1";
 /// A zip archive's local file header (and the empty archive's end record).
 const ZIP_MAGIC: [&[u8]; 2] = [b"PK\x03\x04", b"PK\x05\x06"];
 /// How many lines detection looks at for one that decides (bad or foreign first lines are
@@ -66,7 +74,7 @@ const LINES_LOOKED_AT: usize = 32;
 /// Guesses the format from a file's first bytes (64 KiB is plenty). Gzip input is
 /// decompressed as far as `prefix` allows. `None` if nothing matches.
 ///
-/// Binary magic first (EVTX's `ElfFile`, zip's `PK`); then, on the first lines that decide
+/// Binary magic first (EVTX's `ElfFile`, Parquet's `PAR1`, zip's `PK`); then, on the first lines that decide
 /// (blank, malformed or foreign lines are looked past, up to 32 lines): `#separator`,
 /// `#fields` or `#path` → Zeek TSV; a JSON object with `EventID`/`winlog` keys → Windows event
 /// JSON; one with `id.orig_h` (or a nested `orig_h`) → Zeek JSON; printable text with `,`,
@@ -136,6 +144,9 @@ fn line_format(line: &[u8]) -> Option<Format> {
 pub(crate) fn detect_text(b: &[u8]) -> Option<Format> {
     if b.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
+    }
+    if b.starts_with(PARQUET_MAGIC) {
+        return Some(Format::Parquet);
     }
     if ZIP_MAGIC.iter().any(|m| b.starts_with(m)) {
         return Some(Format::Zip);

@@ -249,11 +249,20 @@ impl ParquetReader {
     /// # Errors
     /// I/O and decoding errors; in strict mode, the first bad row.
     pub fn next_event(&mut self) -> Result<Option<ConnEvent<'_>>> {
+        if !self.step()? {
+            return Ok(None);
+        }
+        Ok(self.current())
+    }
+
+    /// Moves to the next good row (counting bad ones); `false` after the last row of the
+    /// last file. [`current`](ParquetReader::current) is then that row's event.
+    pub(crate) fn step(&mut self) -> Result<bool> {
         loop {
             let rows = self.batch.as_ref().map_or(0, RecordBatch::num_rows);
             if self.row >= rows {
                 if !self.advance()? {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 continue;
             }
@@ -262,7 +271,7 @@ impl ParquetReader {
             self.stats.records += 1;
             // Resolution per call is a type dispatch over the mapped columns, no allocation;
             // `for_each` and `group_into` resolve once per batch.
-            let Some(events) = self.events()? else { return Ok(None) };
+            let Some(events) = self.events()? else { return Ok(false) };
             match events.event(row) {
                 Ok(_) => break,
                 Err(s) if self.options.strict => return Err(to_error(&s)),
@@ -270,9 +279,18 @@ impl ParquetReader {
             }
         }
         self.stats.events += 1;
-        let row = self.row - 1;
-        let events = self.events()?;
-        Ok(events.and_then(|e| e.event(row).ok()))
+        Ok(true)
+    }
+
+    /// The event [`step`](ParquetReader::step) stopped at.
+    pub(crate) fn current(&self) -> Option<ConnEvent<'_>> {
+        let row = self.row.checked_sub(1)?;
+        self.events().ok().flatten().and_then(|e| e.event(row).ok())
+    }
+
+    /// The counts, for the reader layer to add a failure to.
+    pub(crate) fn stats_mut(&mut self) -> &mut ReadStats {
+        &mut self.stats
     }
 
     /// Calls `f` with every event of every file.

@@ -1,5 +1,5 @@
 //! [`Reader`]: one reader over every input the crate knows (Zeek TSV and JSON, CSV, Windows
-//! event JSON, native EVTX; plain or gzip; one file, many files, or directories walked
+//! event JSON, native EVTX, Parquet; plain or gzip; one file, many files, or directories walked
 //! recursively), and [`Inputs`]: which files under the given paths hold which log.
 //!
 //! ```text
@@ -8,6 +8,7 @@
 //!            ▼
 //!   Reader ──▶ one source at a time: ZeekReader | ZeekJsonReader | CsvReader
 //!                                    | WinEventReader (Sysmon 3) | EvtxReader (Sysmon 3)
+//!                                    | ParquetReader
 //!            ──▶ ConnEvent<'reader> (Copy, borrowed), ReadStats per file and merged
 //! ```
 //!
@@ -20,6 +21,8 @@ use super::detect::{Format, Sniff, sniff_text};
 use super::input::Lines;
 use super::json::{ZeekJsonReader, ZeekJsonReaderBuilder};
 use super::options::ReadOptions;
+#[cfg(feature = "arrow")]
+use super::parquet::{ParquetReader, ParquetReaderBuilder};
 use super::stats::{ReadStats, SkipReason};
 use super::zeek::{ZeekReader, ZeekReaderBuilder};
 use super::zeek_names::LogKind;
@@ -98,7 +101,9 @@ pub struct PassedOver {
 /// The files under some paths and what each holds: directories are walked recursively (in
 /// name order, so rotated logs come as one stream), each file is recognised by its content —
 /// Zeek logs by their `#path` header (so `conn-summary`, `capture_loss` and `stats` logs of a
-/// zeekctl archive are told apart from `conn`), and one log found twice (the same `#path` and
+/// zeekctl archive are told apart from `conn`), Parquet by its magic bytes (hidden and
+/// `_`-prefixed files, a data engine's `_SUCCESS` and `.crc` markers, are passed over), and one
+/// log found twice (the same `#path` and
 /// `#open`, e.g. `conn.log` and its labelled copy) is read once.
 ///
 /// A path named explicitly must exist and be a log the crate reads; files found in a directory
@@ -244,6 +249,18 @@ impl Inputs {
                 reason,
             })
         };
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(['.', '_']));
+        if hidden && !explicit {
+            // Spark, Hive and Hadoop write `_SUCCESS`, `_committed_…` and `.….crc` beside data.
+            pass(
+                self,
+                "hidden or `_`-prefixed name: a data engine's metadata, not a log".to_owned(),
+            );
+            return Ok(());
+        }
         let (s, csv_ok) = match sniff_file(&path) {
             Ok(s) => s,
             Err(e) if explicit => return Err(e),
@@ -260,12 +277,20 @@ impl Inputs {
             }
             None if !s.empty && explicit => {
                 return Err(Error::format(format!(
-                    "{}: not a Zeek, CSV, Windows event JSON or EVTX log",
+                    "{}: not a Zeek, CSV, Windows event JSON, EVTX or Parquet log",
                     path.display()
                 )));
             }
             None if !s.empty => {
                 pass(self, "not a log".to_owned());
+                return Ok(());
+            }
+            Some(Format::Parquet) if !cfg!(feature = "arrow") => {
+                let why = "Parquet; reading it needs the `arrow` cargo feature";
+                if explicit {
+                    return Err(Error::format(format!("{}: {why}", path.display())));
+                }
+                pass(self, why.to_owned());
                 return Ok(());
             }
             Some(Format::Csv) if !explicit && !csv_ok => {
@@ -365,6 +390,9 @@ enum Source {
     Win(Box<WinEventReader<In>>, Box<WinRecord>, u64),
     #[cfg(feature = "evtx")]
     Evtx(Box<EvtxReader>, Box<WinRecord>, u64),
+    /// A Parquet file (columns found by their common names).
+    #[cfg(feature = "arrow")]
+    Parquet(Box<ParquetReader>),
     /// An empty input.
     Empty(ReadStats),
 }
@@ -378,6 +406,8 @@ impl Source {
             Source::Win(..) => Format::WindowsEventJson,
             #[cfg(feature = "evtx")]
             Source::Evtx(..) => Format::Evtx,
+            #[cfg(feature = "arrow")]
+            Source::Parquet(_) => Format::Parquet,
             Source::Empty(_) => return None,
         })
     }
@@ -398,6 +428,12 @@ impl Source {
             Source::Win(r, _, conns) => win(r.stats(), *conns),
             #[cfg(feature = "evtx")]
             Source::Evtx(r, _, conns) => win(r.stats(), *conns),
+            #[cfg(feature = "arrow")]
+            Source::Parquet(r) => {
+                let mut s = r.stats().clone();
+                s.path = s.path.or_else(|| r.files().first().cloned());
+                s
+            }
             Source::Empty(s) => s.clone(),
         };
         s.format = self.format();
@@ -429,6 +465,8 @@ impl Source {
                 }
                 Ok(false)
             }
+            #[cfg(feature = "arrow")]
+            Source::Parquet(r) => r.step(),
             Source::Empty(_) => Ok(false),
         }
     }
@@ -442,6 +480,8 @@ impl Source {
             Source::Win(_, rec, _) => sysmon_conn_event(rec),
             #[cfg(feature = "evtx")]
             Source::Evtx(_, rec, _) => sysmon_conn_event(rec),
+            #[cfg(feature = "arrow")]
+            Source::Parquet(r) => r.current(),
             Source::Empty(_) => None,
         }
     }
@@ -471,6 +511,8 @@ impl Source {
                 }
                 Ok(())
             }
+            #[cfg(feature = "arrow")]
+            Source::Parquet(r) => r.for_each(&mut *f),
             Source::Empty(_) => Ok(()),
         }
     }
@@ -506,6 +548,8 @@ impl Source {
             Source::Win(r, ..) => r.stats_mut().skip_detail(1, at, SkipReason::Truncated, detail),
             #[cfg(feature = "evtx")]
             Source::Evtx(r, ..) => r.stats_mut().skip_detail(1, at, SkipReason::Truncated, detail),
+            #[cfg(feature = "arrow")]
+            Source::Parquet(r) => r.stats_mut().skip_detail(1, at, SkipReason::Truncated, detail),
             Source::Empty(s) => s.skip_detail(1, at, SkipReason::Truncated, detail),
         }
     }
@@ -543,10 +587,15 @@ fn source_for(mut lines: Lines<In>, path: Option<&Path>, opts: &ReadOptions) -> 
                 "{what}: EVTX is read from a file path (with the `evtx` cargo feature)"
             )));
         }
+        Some(Format::Parquet) => {
+            return Err(Error::format(format!(
+                "{what}: Parquet is read from a file path (with the `arrow` cargo feature)"
+            )));
+        }
         None if sniffed.empty => Source::Empty(ReadStats::for_path(path)),
         None => {
             return Err(Error::format(format!(
-                "{what}: not a Zeek, CSV, Windows event JSON or EVTX log"
+                "{what}: not a Zeek, CSV, Windows event JSON, EVTX or Parquet log"
             )));
         }
     })
@@ -570,6 +619,20 @@ fn open_source(path: &Path, opts: &ReadOptions, bytes: &Arc<AtomicU64>) -> Resul
         #[cfg(not(feature = "evtx"))]
         return Err(Error::format(format!(
             "{}: reading .evtx needs the `evtx` cargo feature",
+            path.display()
+        )));
+    }
+    if magic[..n].starts_with(super::detect::PARQUET_MAGIC) {
+        #[cfg(feature = "arrow")]
+        {
+            bytes.fetch_add(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
+            let mut b = ParquetReaderBuilder::new();
+            b.strict(opts.strict);
+            return Ok(Source::Parquet(Box::new(b.open(path)?)));
+        }
+        #[cfg(not(feature = "arrow"))]
+        return Err(Error::format(format!(
+            "{}: reading Parquet needs the `arrow` cargo feature",
             path.display()
         )));
     }
@@ -602,7 +665,9 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// One reader over every input the crate knows: Zeek `conn.log` TSV and JSON, CSV flows,
 /// Windows event JSON and native EVTX (feature `evtx`; Sysmon event 3 network connections),
-/// each plain or gzip; one file, several, or directories walked recursively (see [`Inputs`]).
+/// each plain or gzip, and Parquet files (feature `arrow`; columns found by their common names
+/// — for another mapping use `read::ParquetReaderBuilder`); one file, several, or directories
+/// walked recursively (see [`Inputs`]).
 /// Built by [`open`](crate::open) or [`ReadOptions`]; hands out borrowed [`ConnEvent`]s.
 ///
 /// Files are read one after the other as one stream. A file that fails midway keeps what was
