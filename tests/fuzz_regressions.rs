@@ -56,6 +56,16 @@ fn task_xml_corpus() {
 }
 
 #[test]
+fn reader_corpus() {
+    assert!(replay("reader", targets::reader) >= 13);
+}
+
+#[test]
+fn inputs_corpus() {
+    assert!(replay("inputs", targets::inputs) >= 3);
+}
+
+#[test]
 fn analyzer_corpus() {
     assert!(replay("analyzer", targets::analyzer) >= 4);
 }

@@ -9,7 +9,7 @@
 #![allow(dead_code)] // included by a test that calls each target only where its feature is on
 
 use beaconstat::lineage::{LineageBuilder, SchtasksCommand, TaskDefinition, parse_iso_duration};
-use beaconstat::read::{CsvReader, ReadOptions, ZeekJsonReader, ZeekReader};
+use beaconstat::read::{CsvReader, Inputs, ReadOptions, ZeekJsonReader, ZeekReader};
 use beaconstat::winevent::{EvidenceEvent, ProcessEvent, TaskEvent, WinEventReader, WinRecord, sysmon_conn_event};
 use beaconstat::{Analyzer, AnalyzerConfig, ConnEvent, GroupBy, Grouper, ReadStats, Timestamp};
 
@@ -35,7 +35,11 @@ fn check_read_stats(st: &ReadStats, clean_end: bool, grouped: usize) {
     assert!(st.skipped_samples.len() as u64 <= st.skipped.min(ReadStats::MAX_SAMPLES as u64));
     assert_eq!(st.by_reason.values().sum::<u64>(), st.skipped, "{st:?}");
     if clean_end {
-        assert_eq!(st.records, st.events + st.skipped, "every record counted: {st:?}");
+        assert_eq!(
+            st.records,
+            st.events + st.skipped + st.ignored,
+            "every record counted: {st:?}"
+        );
         assert_eq!(grouped as u64, st.events);
     }
 }
@@ -176,4 +180,151 @@ pub fn analyzer(data: &[u8]) {
     // The same series scored twice by one analyzer gives the same report (scratch reuse).
     let again = analyzer.score(&ts, (flags & 1 != 0).then_some(&sizes[..]));
     assert_eq!(report.score.to_bits(), again.score.to_bits());
+}
+
+/// `data` gzip-compressed; `cut` bytes of it dropped from the end (a truncated stream) or,
+/// with `garbage`, text appended after it (trailing garbage).
+fn gzip(data: &[u8], cut: usize, garbage: bool) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut z = match enc.write_all(data).and_then(|()| enc.try_finish()) {
+        Ok(()) => enc.get_ref().clone(),
+        Err(_) => return Vec::new(),
+    };
+    z.truncate(z.len().saturating_sub(cut));
+    if garbage {
+        z.extend_from_slice(b"not gzip\n");
+    }
+    z
+}
+
+/// The first byte of a reader-layer input: how the rest is presented.
+struct Presentation {
+    gzip: bool,
+    strict: bool,
+    records: bool,
+    cut: usize,
+    garbage: bool,
+}
+
+impl Presentation {
+    fn of(flags: u8) -> Presentation {
+        Presentation {
+            gzip: flags & 1 != 0,
+            strict: flags & 2 != 0,
+            records: flags & 4 != 0,
+            // Bits 3..5: drop 0, 1, 4, 9, … bytes of the gzip stream (its trailer, then data).
+            cut: usize::from((flags >> 3) & 7).pow(2),
+            garbage: flags & 0x40 != 0,
+        }
+    }
+
+    fn bytes(&self, data: &[u8]) -> Vec<u8> {
+        if self.gzip {
+            gzip(data, self.cut, self.garbage)
+        } else {
+            data.to_vec()
+        }
+    }
+
+    fn options(&self) -> ReadOptions {
+        let mut o = opts();
+        o.strict(self.strict);
+        o
+    }
+}
+
+/// Drives a [`beaconstat::Reader`] to its end (connection events, or Windows records), then
+/// checks its counts, each file's and the total's.
+fn drive_reader(mut r: beaconstat::Reader, records: bool) {
+    if records {
+        if r.for_each_record(|_| {}).is_ok() {
+            let st = r.stats();
+            assert_eq!(
+                st.records,
+                st.events + st.skipped + st.ignored,
+                "every record counted: {st:?}"
+            );
+        }
+        return;
+    }
+    let mut grouper = Grouper::new(GroupBy::PairPort);
+    let clean_end = loop {
+        match r.next_event() {
+            Ok(Some(e)) => touch(&e, &mut grouper),
+            Ok(None) => break true,
+            Err(_) => break false,
+        }
+    };
+    let total = r.stats();
+    check_read_stats(&total, clean_end, grouper.finish().events());
+    // The total is the sum of the files.
+    let files = r.files();
+    assert_eq!(files.iter().map(|f| f.records).sum::<u64>(), total.records);
+    assert_eq!(files.iter().map(|f| f.skipped).sum::<u64>(), total.skipped);
+    for f in &files {
+        check_read_stats(f, clean_end, f.events as usize);
+    }
+}
+
+/// The reader layer on one stream: format detection (`ReadOptions::from_reader`: Zeek TSV or
+/// JSON, CSV with any separator, Windows event JSON), then the reader it picked. The first
+/// byte says how the rest is presented (see [`Presentation`]): plain or gzip (whole,
+/// truncated, or with trailing garbage), lenient or strict, read as connections or as Windows
+/// records.
+pub fn reader(data: &[u8]) {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let p = Presentation::of(flags);
+    let Ok(r) = p.options().from_reader(std::io::Cursor::new(p.bytes(rest))) else {
+        return;
+    };
+    drive_reader(r, p.records);
+}
+
+/// Names a file of the `inputs` target may take: what the walk and detection key on (Zeek's
+/// `conn`/`dns` prefixes, `.gz`, `.csv`, `.json`, other names).
+const FILE_NAMES: [&str; 8] = [
+    "conn.log",
+    "conn.01.log.gz",
+    "flows.csv",
+    "events.json",
+    "dns.log",
+    "stats.log.gz",
+    "notes.txt",
+    "x",
+];
+
+/// The reader layer over a directory: the input split at NUL bytes into up to four files,
+/// each named by its first byte ([`FILE_NAMES`]; `.gz` names are gzip-compressed, truncated
+/// when bit 3 is set), then `Inputs::scan` (walk, detection, passed-over files, copies) and a
+/// `Reader` over what it found.
+pub fn inputs(data: &[u8]) {
+    let dir = std::env::temp_dir().join(format!("beaconstat-fuzz-inputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (i, part) in data.splitn(4, |&b| b == 0).enumerate() {
+        let Some((&kind, body)) = part.split_first() else {
+            continue;
+        };
+        let name = FILE_NAMES[usize::from(kind & 7)];
+        let sub = dir.join(i.to_string());
+        let bytes = if name.ends_with(".gz") {
+            gzip(body, usize::from(kind >> 3 & 1) * 5, false)
+        } else {
+            body.to_vec()
+        };
+        if std::fs::create_dir_all(&sub)
+            .and_then(|()| std::fs::write(sub.join(name), bytes))
+            .is_err()
+        {
+            return;
+        }
+    }
+    if let Ok(found) = Inputs::scan(&[&dir]) {
+        let n = found.logs().len() + found.passed_over().len();
+        assert!(n <= 4, "{found:?}");
+        drive_reader(opts().open_inputs(&found), false);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
