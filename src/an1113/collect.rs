@@ -9,8 +9,8 @@ use crate::event::ConnEvent;
 use crate::lineage::LineageBuilder;
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
-use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, WinRecord, sysmon_conn_event, wfp_conn_event};
-use std::collections::HashMap;
+use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, WinRecord, sysmon_conn_event, wfp_conn_event};
+use hashbrown::HashMap;
 
 /// A file given to the builder (see [`An1113Builder::file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,7 +112,9 @@ pub struct An1113Builder {
     /// Address → host names given by the caller (DHCP leases, inventories).
     pub(crate) known_hosts: Vec<(u32, u32)>,
     /// Images whose lower-cased file name is interned too.
-    pub(crate) image_names: std::collections::HashSet<u32>,
+    pub(crate) image_names: hashbrown::HashSet<u32>,
+    /// The host of the previous record (records come in runs from one host).
+    pub(crate) last_host: Option<u32>,
 }
 
 impl Default for An1113Builder {
@@ -140,7 +142,8 @@ impl An1113Builder {
             dns: Vec::new(),
             flows: Vec::new(),
             known_hosts: Vec::new(),
-            image_names: std::collections::HashSet::new(),
+            image_names: hashbrown::HashSet::new(),
+            last_host: None,
         }
     }
 
@@ -163,8 +166,18 @@ impl An1113Builder {
     }
 
     fn host(&mut self, name: &str) -> u32 {
+        // The previous record's host first, without a lower-cased copy of the name.
+        if let Some(i) = self.last_host
+            && self
+                .hosts
+                .get(i as usize)
+                .is_some_and(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            return i;
+        }
         let key = name.to_ascii_lowercase();
         if let Some(&i) = self.host_ix.get(&key) {
+            self.last_host = Some(i);
             return i;
         }
         let i = self.hosts.len() as u32;
@@ -173,6 +186,7 @@ impl An1113Builder {
             ..HostAcc::default()
         });
         self.host_ix.insert(key, i);
+        self.last_host = Some(i);
         i
     }
 
@@ -188,16 +202,18 @@ impl An1113Builder {
             record_id: rec.record_id(),
             line: Some(rec.position().line).filter(|&l| l > 0),
         };
-        let ts = rec.timestamp();
+        // Each time parsed once: `timestamp()` and `clock_skew()` are made of these two.
+        let (utc, time_created) = (rec.utc_time(), rec.time_created());
+        let ts = utc.or(time_created);
         let acc = &mut self.hosts[host as usize];
         if let Some(t) = ts {
             acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }
         if rec.is_sysmon()
-            && let Some(s) = rec.clock_skew()
+            && let (Some(u), Some(t)) = (utc, time_created)
         {
-            acc.skews.push(s.as_micros());
+            acc.skews.push((u - t).as_micros());
         }
         let id = rec.event_id();
         count(&mut acc.telemetry, rec, id);
@@ -209,7 +225,7 @@ impl An1113Builder {
         };
         if let Some((c, source)) = conn {
             let time_created = if source == NetworkSource::Sysmon3 {
-                rec.time_created()
+                time_created
             } else {
                 None
             };
@@ -321,7 +337,7 @@ fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>) {
             } else {
                 t.security4688 += 1;
             }
-            if rec.data_opt("CommandLine").is_some() {
+            if rec.field_opt(Name::CommandLine).is_some() {
                 t.with_command_line += 1;
             }
         }

@@ -16,7 +16,8 @@ use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
 use crate::rank::Direction;
 use crate::series::SeriesKey;
 use crate::time::Timestamp;
-use std::collections::{HashMap, HashSet};
+// foldhash (hashbrown's default): the keys are interned ids, and SipHash was a tenth of the join.
+use hashbrown::{HashMap, HashSet};
 
 /// Everything the join found.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 //! Security 4688) and supporting evidence (Sysmon 7/11/12/13, Security 5145/4624, PowerShell
 //! 4104). Each decoder reads one [`WinRecord`] and borrows from it.
 
+use super::known::Name;
 use super::record::{WinRecord, parse_pid};
 use crate::event::ProcessRef;
 use crate::time::Timestamp;
@@ -162,37 +163,37 @@ impl<'a> TaskEvent<'a> {
         let kind = TaskEventKind::from_ids(rec.is_security(), rec.is_task_scheduler(), id)?;
         let ts = rec.time_created()?;
         let host = rec.computer()?;
-        let d = |k: &str| rec.data_opt(k);
+        let d = |k: Name| rec.field_opt(k);
         let engine_pid = match kind {
-            TaskEventKind::ProcessCreated => d("Message")
+            TaskEventKind::ProcessCreated => d(Name::Message)
                 .and_then(pid_from_message)
-                .or_else(|| d("ProcessID").and_then(parse_pid)),
-            _ => d("EnginePID").and_then(parse_pid),
+                .or_else(|| d(Name::ProcessID).and_then(parse_pid)),
+            _ => d(Name::EnginePID).and_then(parse_pid),
         };
         Some(TaskEvent {
             kind,
             event_id: id,
             ts,
             host,
-            task_name: d("TaskName"),
-            xml: d("TaskContent").or_else(|| d("TaskContentNew")),
-            subject_user: d("SubjectUserName"),
-            subject_domain: d("SubjectDomainName"),
-            subject_sid: d("SubjectUserSid"),
-            subject_logon_id: d("SubjectLogonId").and_then(parse_logon_id),
-            client_pid: d("ClientProcessId").and_then(parse_pid),
-            parent_pid: d("ParentProcessId").and_then(parse_pid),
-            client_start_key: d("ClientProcessStartKey"),
-            rpc_locality: d("RpcCallClientLocality").and_then(|v| v.parse().ok()),
-            fqdn: d("FQDN"),
-            instance_id: d("InstanceId")
-                .or_else(|| d("TaskInstanceId"))
+            task_name: d(Name::TaskName),
+            xml: d(Name::TaskContent).or_else(|| d(Name::TaskContentNew)),
+            subject_user: d(Name::SubjectUserName),
+            subject_domain: d(Name::SubjectDomainName),
+            subject_sid: d(Name::SubjectUserSid),
+            subject_logon_id: d(Name::SubjectLogonId).and_then(parse_logon_id),
+            client_pid: d(Name::ClientProcessId).and_then(parse_pid),
+            parent_pid: d(Name::ParentProcessId).and_then(parse_pid),
+            client_start_key: d(Name::ClientProcessStartKey),
+            rpc_locality: d(Name::RpcCallClientLocality).and_then(|v| v.parse().ok()),
+            fqdn: d(Name::FQDN),
+            instance_id: d(Name::InstanceId)
+                .or_else(|| d(Name::TaskInstanceId))
                 .or_else(|| if kind.is_run() { rec.activity_id() } else { None }),
-            action_name: d("ActionName"),
+            action_name: d(Name::ActionName),
             engine_pid,
-            path: d("Path"),
-            result_code: d("ResultCode"),
-            user_context: d("UserContext").or_else(|| d("UserName")),
+            path: d(Name::Path),
+            result_code: d(Name::ResultCode),
+            user_context: d(Name::UserContext).or_else(|| d(Name::UserName)),
         })
     }
 }
@@ -294,55 +295,59 @@ impl<'a> ProcessEvent<'a> {
     pub fn from_record(rec: &'a WinRecord) -> Option<ProcessEvent<'a>> {
         let id = rec.event_id()?;
         let host = rec.computer()?;
-        let d = |k: &str| rec.data_opt(k);
+        let d = |k: Name| rec.field_opt(k);
         if id == 1 && rec.is_sysmon() {
             Some(ProcessEvent {
                 source: ProcessSource::Sysmon1,
                 ts: rec.timestamp()?,
                 time_created: rec.time_created(),
                 host,
-                pid: d("ProcessId").and_then(parse_pid),
-                guid: d("ProcessGuid"),
-                image: d("Image"),
-                command_line: d("CommandLine"),
-                parent_pid: d("ParentProcessId").and_then(parse_pid),
-                parent_guid: d("ParentProcessGuid"),
-                parent_image: d("ParentImage"),
-                parent_command_line: d("ParentCommandLine"),
-                user: d("User"),
+                pid: d(Name::ProcessId).and_then(parse_pid),
+                guid: d(Name::ProcessGuid),
+                image: d(Name::Image),
+                command_line: d(Name::CommandLine),
+                parent_pid: d(Name::ParentProcessId).and_then(parse_pid),
+                parent_guid: d(Name::ParentProcessGuid),
+                parent_image: d(Name::ParentImage),
+                parent_command_line: d(Name::ParentCommandLine),
+                user: d(Name::User),
                 domain: None,
-                logon_id: d("LogonId").and_then(parse_logon_id),
-                integrity_level: d("IntegrityLevel"),
-                hashes: d("Hashes"),
+                logon_id: d(Name::LogonId).and_then(parse_logon_id),
+                integrity_level: d(Name::IntegrityLevel),
+                hashes: d(Name::Hashes),
             })
         } else if id == 4688 && rec.is_security() {
             // 4688 v2 names the new process's account in Target* when it differs from the
             // creator's (a task launched for a user by the Schedule service).
-            let target = d("TargetLogonId")
+            let target = d(Name::TargetLogonId)
                 .and_then(parse_logon_id)
                 .filter(|&l| l != 0)
-                .and(d("TargetUserName"));
+                .and(d(Name::TargetUserName));
             let (user, domain, logon) = match target {
-                Some(u) => (Some(u), d("TargetDomainName"), d("TargetLogonId")),
-                None => (d("SubjectUserName"), d("SubjectDomainName"), d("SubjectLogonId")),
+                Some(u) => (Some(u), d(Name::TargetDomainName), d(Name::TargetLogonId)),
+                None => (
+                    d(Name::SubjectUserName),
+                    d(Name::SubjectDomainName),
+                    d(Name::SubjectLogonId),
+                ),
             };
             Some(ProcessEvent {
                 source: ProcessSource::Security4688,
                 ts: rec.time_created()?,
                 time_created: rec.time_created(),
                 host,
-                pid: d("NewProcessId").and_then(parse_pid),
+                pid: d(Name::NewProcessId).and_then(parse_pid),
                 guid: None,
-                image: d("NewProcessName"),
-                command_line: d("CommandLine"),
-                parent_pid: d("ProcessId").and_then(parse_pid),
+                image: d(Name::NewProcessName),
+                command_line: d(Name::CommandLine),
+                parent_pid: d(Name::ProcessId).and_then(parse_pid),
                 parent_guid: None,
-                parent_image: d("ParentProcessName"),
+                parent_image: d(Name::ParentProcessName),
                 parent_command_line: None,
                 user,
                 domain,
                 logon_id: logon.and_then(parse_logon_id),
-                integrity_level: d("MandatoryLabel"),
+                integrity_level: d(Name::MandatoryLabel),
                 hashes: None,
             })
         } else {
@@ -442,15 +447,15 @@ impl<'a> EvidenceEvent<'a> {
             return None;
         }
         let host = rec.computer()?;
-        let d = |k: &str| rec.data_opt(k);
+        let d = |k: Name| rec.field_opt(k);
         let mut process = ProcessRef::new();
-        if let Some(i) = d("Image") {
+        if let Some(i) = d(Name::Image) {
             process = process.with_image(i);
         }
-        if let Some(g) = d("ProcessGuid") {
+        if let Some(g) = d(Name::ProcessGuid) {
             process = process.with_guid(g);
         }
-        if let Some(p) = d("ProcessId").and_then(parse_pid) {
+        if let Some(p) = d(Name::ProcessId).and_then(parse_pid) {
             process = process.with_pid(p);
         }
         let mut ev = EvidenceEvent {
@@ -460,15 +465,15 @@ impl<'a> EvidenceEvent<'a> {
             process,
             target: None,
             detail: None,
-            user: d("User").or_else(|| d("SubjectUserName")),
-            logon_id: d("SubjectLogonId").and_then(parse_logon_id),
-            ip: d("IpAddress"),
+            user: d(Name::User).or_else(|| d(Name::SubjectUserName)),
+            logon_id: d(Name::SubjectLogonId).and_then(parse_logon_id),
+            ip: d(Name::IpAddress),
         };
         let icontains = |h: &str, n: &str| h.to_ascii_lowercase().contains(n);
         if rec.is_sysmon() {
             match id {
                 7 => {
-                    let dll = d("ImageLoaded")?;
+                    let dll = d(Name::ImageLoaded)?;
                     if !dll.to_ascii_lowercase().ends_with("\\taskschd.dll") {
                         return None;
                     }
@@ -476,7 +481,7 @@ impl<'a> EvidenceEvent<'a> {
                     ev.target = Some(dll);
                 }
                 11 => {
-                    let f = d("TargetFilename")?;
+                    let f = d(Name::TargetFilename)?;
                     if !icontains(f, "\\system32\\tasks\\") {
                         return None;
                     }
@@ -484,7 +489,7 @@ impl<'a> EvidenceEvent<'a> {
                     ev.target = Some(f);
                 }
                 12 | 13 => {
-                    let k = d("TargetObject")?;
+                    let k = d(Name::TargetObject)?;
                     if !icontains(k, "\\schedule\\taskcache\\") {
                         return None;
                     }
@@ -494,27 +499,27 @@ impl<'a> EvidenceEvent<'a> {
                         EvidenceKind::TaskCacheValue
                     };
                     ev.target = Some(k);
-                    ev.detail = if id == 12 { d("EventType") } else { d("Details") };
+                    ev.detail = if id == 12 { d(Name::EventType) } else { d(Name::Details) };
                 }
                 _ => return None,
             }
         } else if rec.is_security() && id == 5145 {
-            let t = d("RelativeTargetName")?;
+            let t = d(Name::RelativeTargetName)?;
             if !t.eq_ignore_ascii_case("atsvc") {
                 return None;
             }
             ev.kind = EvidenceKind::AtsvcPipe;
             ev.target = Some(t);
-            ev.detail = d("ShareName");
+            ev.detail = d(Name::ShareName);
         } else if rec.is_security() && id == 4624 {
-            if d("LogonType")? != "3" {
+            if d(Name::LogonType)? != "3" {
                 return None;
             }
             ev.kind = EvidenceKind::NetworkLogon;
-            ev.user = d("TargetUserName");
-            ev.logon_id = d("TargetLogonId").and_then(parse_logon_id);
+            ev.user = d(Name::TargetUserName);
+            ev.logon_id = d(Name::TargetLogonId).and_then(parse_logon_id);
         } else if rec.is_powershell() && id == 4104 {
-            let s = d("ScriptBlockText")?;
+            let s = d(Name::ScriptBlockText)?;
             let l = s.to_ascii_lowercase();
             if !(l.contains("register-scheduledtask")
                 || l.contains("new-scheduledtaskaction")

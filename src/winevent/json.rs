@@ -190,6 +190,9 @@ impl WinRecord {
         self.scratch.clear();
         self.fields.clear();
         self.path.clear();
+        self.known.clear();
+        self.event_id = None;
+        self.channel_kind = Default::default();
         if self.line.len() > u32::MAX as usize {
             return Err(crate::error::Error::parse(
                 self.position,
@@ -201,6 +204,7 @@ impl WinRecord {
         match Walker::run(self) {
             Ok(shape) => {
                 self.shape = shape;
+                self.decode_system();
                 Ok(())
             }
             Err(e) => {

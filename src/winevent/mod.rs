@@ -16,6 +16,7 @@
 
 mod decode;
 mod json;
+mod known;
 mod network;
 mod record;
 mod sysmon;
@@ -24,6 +25,7 @@ mod sysmon;
 mod evtx_file;
 
 pub use decode::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
+pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
 pub use record::{WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;

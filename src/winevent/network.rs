@@ -2,6 +2,7 @@
 //! Platform connections) as [`ConnEvent`]s, and Sysmon 22 (DNS query by a process) as
 //! [`DnsQueryEvent`]s, which name the addresses a process then connects to.
 
+use super::known::Name;
 use super::record::{WinRecord, parse_pid};
 use crate::event::{ConnEvent, ProcessRef, Proto};
 use crate::time::Timestamp;
@@ -34,30 +35,30 @@ pub fn wfp_conn_event(rec: &WinRecord) -> Option<ConnEvent<'_>> {
     if rec.event_id() != Some(5156) || !rec.is_security() {
         return None;
     }
-    if rec.data_opt("Direction").is_some_and(is_inbound) {
+    if rec.field_opt(Name::Direction).is_some_and(is_inbound) {
         return None;
     }
     let ts = rec.time_created()?;
-    let src = rec.data_opt("SourceAddress")?;
-    let dst = rec.data_opt("DestAddress")?;
+    let src = rec.field_opt(Name::SourceAddress)?;
+    let dst = rec.field_opt(Name::DestAddress)?;
     let mut c = ConnEvent::new(ts, src, dst);
-    if let Some(p) = rec.data("SourcePort").and_then(|p| p.parse().ok()) {
+    if let Some(p) = rec.field(Name::SourcePort).and_then(|p| p.parse().ok()) {
         c = c.with_src_port(p);
     }
-    if let Some(p) = rec.data("DestPort").and_then(|p| p.parse().ok()) {
+    if let Some(p) = rec.field(Name::DestPort).and_then(|p| p.parse().ok()) {
         c = c.with_dst_port(p);
     }
-    if let Some(p) = rec.data_opt("Protocol") {
+    if let Some(p) = rec.field_opt(Name::Protocol) {
         c = c.with_proto(Proto::parse(p));
     }
     if let Some(h) = rec.computer() {
         c = c.with_host(h);
     }
     let mut p = ProcessRef::new();
-    if let Some(i) = rec.data_opt("Application") {
+    if let Some(i) = rec.field_opt(Name::Application) {
         p = p.with_image(i);
     }
-    if let Some(pid) = rec.data("ProcessId").and_then(parse_pid) {
+    if let Some(pid) = rec.field(Name::ProcessId).and_then(parse_pid) {
         p = p.with_pid(pid);
     }
     if p != ProcessRef::new() {
@@ -110,22 +111,22 @@ impl<'a> DnsQueryEvent<'a> {
             return None;
         }
         let mut process = ProcessRef::new();
-        if let Some(i) = rec.data_opt("Image") {
+        if let Some(i) = rec.field_opt(Name::Image) {
             process = process.with_image(i);
         }
-        if let Some(g) = rec.data_opt("ProcessGuid") {
+        if let Some(g) = rec.field_opt(Name::ProcessGuid) {
             process = process.with_guid(g);
         }
-        if let Some(p) = rec.data("ProcessId").and_then(parse_pid) {
+        if let Some(p) = rec.field(Name::ProcessId).and_then(parse_pid) {
             process = process.with_pid(p);
         }
         Some(DnsQueryEvent {
             ts: rec.timestamp()?,
             host: rec.computer()?,
             process,
-            query_name: rec.data_opt("QueryName")?,
-            status: rec.data("QueryStatus").and_then(|s| s.trim().parse().ok()),
-            results: rec.data_opt("QueryResults"),
+            query_name: rec.field_opt(Name::QueryName)?,
+            status: rec.field(Name::QueryStatus).and_then(|s| s.trim().parse().ok()),
+            results: rec.field_opt(Name::QueryResults),
         })
     }
 

@@ -1,5 +1,6 @@
 //! [`WinRecord`]: one Windows event, flattened, with its text kept in two reusable buffers.
 
+use super::known::{KnownFields, Name};
 use crate::error::{Position, Result};
 use crate::time::{Interval, Timestamp};
 
@@ -47,7 +48,8 @@ pub enum WinShape {
 /// All text borrows from two buffers the record owns and reuses: the raw line, and a scratch
 /// buffer holding strings that had JSON escapes. A whole file streams through one `WinRecord`
 /// with no allocation per record once the buffers have grown (the `csv` crate's `ByteRecord`
-/// idea). Field lookups are a linear scan over the flattened fields (a few dozen per event).
+/// idea). Fields are indexed by name once per record as it is parsed, so a lookup is one hash
+/// and one comparison; the event id and the channel are decoded once too.
 ///
 /// ```text
 ///   WinRecord (owns line + scratch)  ──borrowed by──▶  ConnEvent<'r>, TaskEvent<'r>, ProcessEvent<'r>
@@ -69,8 +71,21 @@ pub struct WinRecord {
     pub(crate) scratch: String,
     pub(crate) fields: Vec<Field>,
     pub(crate) path: Vec<Span>,
+    pub(crate) known: KnownFields,
     pub(crate) shape: WinShape,
     pub(crate) position: Position,
+    /// Decoded once per record by [`WinRecord::decode_system`].
+    pub(crate) event_id: Option<u32>,
+    pub(crate) channel_kind: ChannelKind,
+}
+
+/// Which log a record is from, decided once per record from its channel and provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ChannelKind {
+    pub(crate) sysmon: bool,
+    pub(crate) security: bool,
+    pub(crate) task_scheduler: bool,
+    pub(crate) powershell: bool,
 }
 
 impl WinRecord {
@@ -85,7 +100,10 @@ impl WinRecord {
         self.scratch.clear();
         self.fields.clear();
         self.path.clear();
+        self.known.clear();
         self.shape = WinShape::Flat;
+        self.event_id = None;
+        self.channel_kind = ChannelKind::default();
     }
 
     /// Parses one JSON object (copied into the record's line buffer).
@@ -107,11 +125,79 @@ impl WinRecord {
         buf.get(a as usize..b as usize).unwrap_or("")
     }
 
-    fn find(&self, ns: Ns, name: &str) -> Option<&str> {
+    /// The first field named `name` in `ns`: by the known-name table, else by a scan.
+    pub(crate) fn find(&self, ns: Ns, name: &str) -> Option<&str> {
+        match Name::from_text(name.as_bytes()) {
+            Some(n) => self.get(ns, n),
+            None => self.scan(ns, name),
+        }
+    }
+
+    /// The first field named `n` in `ns`.
+    pub(crate) fn get(&self, ns: Ns, n: Name) -> Option<&str> {
+        let i = self.known.get(ns, n)?;
+        self.fields.get(i).map(|f| self.str_of(f.value))
+    }
+
+    /// The first field named `name` in `ns`, by looking at every field.
+    pub(crate) fn scan(&self, ns: Ns, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|f| f.ns == ns && self.str_of(f.name) == name)
             .map(|f| self.str_of(f.value))
+    }
+
+    /// [`WinRecord::data`] by a known name.
+    pub(crate) fn field(&self, n: Name) -> Option<&str> {
+        self.get(Ns::Data, n).or_else(|| self.get(Ns::Top, n))
+    }
+
+    /// [`WinRecord::data_opt`] by a known name.
+    pub(crate) fn field_opt(&self, n: Name) -> Option<&str> {
+        self.field(n).filter(|v| !v.is_empty() && *v != "-")
+    }
+
+    /// A system field (or top-level key) by a known name, as [`WinRecord::system`].
+    fn sys(&self, n: Name) -> Option<&str> {
+        self.get(Ns::System, n).or_else(|| self.get(Ns::Top, n))
+    }
+
+    /// Notes where the known names are and decodes what every consumer asks first (the event
+    /// id, the channel), so neither is looked up and parsed again per question.
+    pub(crate) fn decode_system(&mut self) {
+        let WinRecord {
+            known,
+            fields,
+            line,
+            scratch,
+            ..
+        } = self;
+        known.build(fields, |f| match f.name {
+            Span::Line(a, b) => line.as_bytes().get(a as usize..b as usize).unwrap_or(b""),
+            Span::Scratch(a, b) => scratch.as_bytes().get(a as usize..b as usize).unwrap_or(b""),
+        });
+        self.event_id = self
+            .get(Ns::System, Name::EventID)
+            .or_else(|| self.get(Ns::System, Name::event_id))
+            .or_else(|| self.get(Ns::Top, Name::EventID))
+            .and_then(|v| v.trim().parse().ok());
+        let (channel, provider) = (self.channel(), self.provider());
+        let is = |c: fn(&str) -> bool, p: &str| channel.is_some_and(c) || provider.is_some_and(|v| v == p);
+        self.channel_kind = ChannelKind {
+            sysmon: is(
+                |c| c.starts_with("Microsoft-Windows-Sysmon"),
+                "Microsoft-Windows-Sysmon",
+            ),
+            security: is(
+                |c| c.eq_ignore_ascii_case("Security"),
+                "Microsoft-Windows-Security-Auditing",
+            ),
+            task_scheduler: is(
+                |c| c.starts_with("Microsoft-Windows-TaskScheduler"),
+                "Microsoft-Windows-TaskScheduler",
+            ),
+            powershell: is(|c| c.contains("PowerShell"), "Microsoft-Windows-PowerShell"),
+        };
     }
 
     /// The JSON shape this record came in.
@@ -148,34 +234,31 @@ impl WinRecord {
 
     /// The event id (`EventID`, `winlog.event_id`).
     pub fn event_id(&self) -> Option<u32> {
-        self.find(Ns::System, "EventID")
-            .or_else(|| self.find(Ns::System, "event_id"))
-            .or_else(|| self.find(Ns::Top, "EventID"))
-            .and_then(|v| v.trim().parse().ok())
+        self.event_id
     }
 
     /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`, …).
     pub fn channel(&self) -> Option<&str> {
-        self.find(Ns::System, "Channel")
-            .or_else(|| self.find(Ns::System, "channel"))
-            .or_else(|| self.find(Ns::Top, "Channel"))
+        self.get(Ns::System, Name::Channel)
+            .or_else(|| self.get(Ns::System, Name::channel))
+            .or_else(|| self.get(Ns::Top, Name::Channel))
     }
 
     /// The provider name (`Microsoft-Windows-Sysmon`, …).
     pub fn provider(&self) -> Option<&str> {
-        self.find(Ns::System, "Name")
-            .or_else(|| self.find(Ns::System, "provider_name"))
-            .or_else(|| self.find(Ns::Top, "SourceName"))
-            .or_else(|| self.find(Ns::Top, "ProviderName"))
+        self.get(Ns::System, Name::Name)
+            .or_else(|| self.get(Ns::System, Name::provider_name))
+            .or_else(|| self.get(Ns::Top, Name::SourceName))
+            .or_else(|| self.get(Ns::Top, Name::ProviderName))
     }
 
     /// The computer that logged the event (`Computer`, `winlog.computer_name`, `Hostname`).
     pub fn computer(&self) -> Option<&str> {
-        self.find(Ns::System, "Computer")
-            .or_else(|| self.find(Ns::System, "computer_name"))
-            .or_else(|| self.find(Ns::Top, "Hostname"))
-            .or_else(|| self.find(Ns::Top, "Computer"))
-            .or_else(|| self.find(Ns::System, "name"))
+        self.get(Ns::System, Name::Computer)
+            .or_else(|| self.get(Ns::System, Name::computer_name))
+            .or_else(|| self.get(Ns::Top, Name::Hostname))
+            .or_else(|| self.get(Ns::Top, Name::Computer))
+            .or_else(|| self.get(Ns::System, Name::name))
     }
 
     /// The event's `TimeCreated` (`SystemTime`, `TimeCreated`, or `@timestamp`) as logged.
@@ -183,18 +266,18 @@ impl WinRecord {
     /// Some exports write local time labelled as UTC here; Sysmon's `UtcTime` (see
     /// [`WinRecord::utc_time`]) is then the reference (the lineage builder measures the offset).
     pub fn time_created(&self) -> Option<Timestamp> {
-        self.find(Ns::System, "SystemTime")
-            .or_else(|| self.find(Ns::Top, "TimeCreated"))
-            .or_else(|| self.find(Ns::Top, "@timestamp"))
+        self.get(Ns::System, Name::SystemTime)
+            .or_else(|| self.get(Ns::Top, Name::TimeCreated))
+            .or_else(|| self.get(Ns::Top, Name::at_timestamp))
             // NXLog's `EventTime` is local time without a zone: a last resort (the lineage
             // builder measures and corrects a host's offset against Sysmon `UtcTime`).
-            .or_else(|| self.find(Ns::Top, "EventTime"))
+            .or_else(|| self.get(Ns::Top, Name::EventTime))
             .and_then(Timestamp::parse_rfc3339)
     }
 
     /// Sysmon's `UtcTime` event-data field.
     pub fn utc_time(&self) -> Option<Timestamp> {
-        self.data("UtcTime").and_then(Timestamp::parse_rfc3339)
+        self.field(Name::UtcTime).and_then(Timestamp::parse_rfc3339)
     }
 
     /// The best timestamp: Sysmon `UtcTime` where present, else `TimeCreated`.
@@ -210,53 +293,42 @@ impl WinRecord {
     /// The correlation activity id (`Correlation.ActivityID`, `winlog.activity_id`,
     /// `ActivityID`): the task instance id of TaskScheduler events.
     pub fn activity_id(&self) -> Option<&str> {
-        self.find(Ns::System, "ActivityID")
-            .or_else(|| self.find(Ns::System, "activity_id"))
-            .or_else(|| self.find(Ns::Top, "ActivityID"))
+        self.get(Ns::System, Name::ActivityID)
+            .or_else(|| self.get(Ns::System, Name::activity_id))
+            .or_else(|| self.get(Ns::Top, Name::ActivityID))
     }
 
     /// The event record id.
     pub fn record_id(&self) -> Option<u64> {
-        self.find(Ns::System, "EventRecordID")
-            .or_else(|| self.find(Ns::System, "record_id"))
-            .or_else(|| self.find(Ns::Top, "RecordNumber"))
+        self.get(Ns::System, Name::EventRecordID)
+            .or_else(|| self.get(Ns::System, Name::record_id))
+            .or_else(|| self.get(Ns::Top, Name::RecordNumber))
             .and_then(|v| v.parse().ok())
     }
 
     /// The event's version (`Version`), 0 when absent.
     pub fn version(&self) -> u32 {
-        self.find(Ns::System, "Version")
-            .or_else(|| self.find(Ns::Top, "Version"))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        self.sys(Name::Version).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
     /// True for Sysmon's channel or provider.
     pub fn is_sysmon(&self) -> bool {
-        self.channel()
-            .is_some_and(|c| c.starts_with("Microsoft-Windows-Sysmon"))
-            || self.provider().is_some_and(|p| p == "Microsoft-Windows-Sysmon")
+        self.channel_kind.sysmon
     }
 
     /// True for the Security channel.
     pub fn is_security(&self) -> bool {
-        self.channel().is_some_and(|c| c.eq_ignore_ascii_case("Security"))
-            || self
-                .provider()
-                .is_some_and(|p| p == "Microsoft-Windows-Security-Auditing")
+        self.channel_kind.security
     }
 
     /// True for `Microsoft-Windows-TaskScheduler/Operational`.
     pub fn is_task_scheduler(&self) -> bool {
-        self.channel()
-            .is_some_and(|c| c.starts_with("Microsoft-Windows-TaskScheduler"))
-            || self.provider().is_some_and(|p| p == "Microsoft-Windows-TaskScheduler")
+        self.channel_kind.task_scheduler
     }
 
     /// True for the PowerShell Operational channel.
     pub fn is_powershell(&self) -> bool {
-        self.channel().is_some_and(|c| c.contains("PowerShell"))
-            || self.provider().is_some_and(|p| p == "Microsoft-Windows-PowerShell")
+        self.channel_kind.powershell
     }
 }
 

@@ -1,5 +1,6 @@
 //! Sysmon event 3 (network connection) → [`ConnEvent`].
 
+use super::known::Name;
 use super::record::{WinRecord, parse_pid};
 use crate::event::{ConnEvent, ProcessRef, Proto};
 
@@ -28,35 +29,35 @@ pub fn sysmon_conn_event(rec: &WinRecord) -> Option<ConnEvent<'_>> {
         return None;
     }
     let ts = rec.timestamp()?;
-    let src = rec.data_opt("SourceIp")?;
-    let dst = rec.data_opt("DestinationIp")?;
+    let src = rec.field_opt(Name::SourceIp)?;
+    let dst = rec.field_opt(Name::DestinationIp)?;
     let mut c = ConnEvent::new(ts, src, dst);
-    if let Some(p) = rec.data("SourcePort").and_then(|p| p.parse().ok()) {
+    if let Some(p) = rec.field(Name::SourcePort).and_then(|p| p.parse().ok()) {
         c = c.with_src_port(p);
     }
-    if let Some(p) = rec.data("DestinationPort").and_then(|p| p.parse().ok()) {
+    if let Some(p) = rec.field(Name::DestinationPort).and_then(|p| p.parse().ok()) {
         c = c.with_dst_port(p);
     }
-    if let Some(p) = rec.data_opt("Protocol") {
+    if let Some(p) = rec.field_opt(Name::Protocol) {
         c = c.with_proto(Proto::parse(p));
     }
-    if let Some(n) = rec.data_opt("DestinationHostname") {
+    if let Some(n) = rec.field_opt(Name::DestinationHostname) {
         c = c.with_name(n);
     }
     if let Some(h) = rec.computer() {
         c = c.with_host(h);
     }
-    if let Some(u) = rec.data_opt("User") {
+    if let Some(u) = rec.field_opt(Name::User) {
         c = c.with_user(u);
     }
     let mut p = ProcessRef::new();
-    if let Some(i) = rec.data_opt("Image") {
+    if let Some(i) = rec.field_opt(Name::Image) {
         p = p.with_image(i);
     }
-    if let Some(g) = rec.data_opt("ProcessGuid") {
+    if let Some(g) = rec.field_opt(Name::ProcessGuid) {
         p = p.with_guid(g);
     }
-    if let Some(pid) = rec.data("ProcessId").and_then(parse_pid) {
+    if let Some(pid) = rec.field(Name::ProcessId).and_then(parse_pid) {
         p = p.with_pid(pid);
     }
     if p != ProcessRef::new() {
