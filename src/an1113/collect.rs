@@ -4,7 +4,7 @@
 
 use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
-use super::finding::NetworkSource;
+use super::finding::{NetworkSource, RecordRef};
 use crate::event::ConnEvent;
 use crate::lineage::LineageBuilder;
 use crate::series::{Interner, Span};
@@ -22,6 +22,22 @@ pub(crate) struct Origin {
     pub(crate) file: u32,
     pub(crate) record_id: Option<u64>,
     pub(crate) line: Option<u64>,
+}
+
+/// The references of a series of `n` events (the `k`-th at `origin(k)`): its first five and
+/// last five records, so an analyst can open the logs where it starts and ends.
+pub(crate) fn references(files: &[String], n: usize, origin: impl Fn(usize) -> Origin) -> Vec<RecordRef> {
+    (0..n.min(5))
+        .chain(n.saturating_sub(5).max(5)..n)
+        .map(|k| {
+            let o = origin(k);
+            RecordRef {
+                file: files.get(o.file as usize).cloned().unwrap_or_default(),
+                record_id: o.record_id,
+                line: o.line,
+            }
+        })
+        .collect()
 }
 
 /// A network event naming its process.

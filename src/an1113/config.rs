@@ -1,9 +1,11 @@
 //! The thresholds and windows of the AN1113 join.
 
-use crate::allowlist::Allowlist;
-use crate::beacon::AnalyzerConfig;
+use super::finding::Destination;
+use crate::allowlist::{Action, Allowlist};
+use crate::beacon::{AnalyzerConfig, BeaconReport, Verdict};
 use crate::lineage::LineageConfig;
 use crate::rank::LocalNets;
+use crate::series::SeriesKey;
 use crate::time::Interval;
 
 /// How the join scores, matches and ranks. Defaults in brackets.
@@ -49,5 +51,28 @@ impl Default for An1113Config {
             clock_tolerance: Interval::from_secs(60),
             local_nets: LocalNets::new(),
         }
+    }
+}
+
+impl An1113Config {
+    /// A series is periodic: scored, at or above [`min_score`](An1113Config::min_score).
+    pub(crate) fn is_periodic(&self, r: &BeaconReport) -> bool {
+        r.verdict == Verdict::Scored && r.score >= self.min_score
+    }
+
+    /// The allowlist rule matching a destination reached from `host` by `image`, with its
+    /// action.
+    pub(crate) fn allowlisted(&self, host: &str, image: Option<&str>, d: &Destination) -> Option<(String, Action)> {
+        let key = SeriesKey {
+            host: Some(host),
+            process: image,
+            dst: Some(d.addr.as_str()),
+            dst_port: d.port,
+            name: d.name.as_deref(),
+            ..SeriesKey::empty()
+        };
+        self.allowlist
+            .match_key(&key, None)
+            .map(|r| (r.name().to_owned(), r.action()))
     }
 }

@@ -1,20 +1,19 @@
-//! The join: network events grouped by (host, process instance, destination, port) and
-//! scored; each series tied to its process and lineage; host-level connections tied to hosts by
-//! address and time; findings ranked; coverage per host.
+//! The join: network events with process identity grouped by (host, process instance,
+//! destination, port) and scored, each series tied to its process and lineage; then the
+//! host-level join ([`host_join`](super::host_join)), the findings ranked, and coverage per host
+//! ([`coverage_assembly`](super::coverage_assembly)).
 
-use super::chain::{background_chain, chain, task_summary};
-use super::collect::{An1113Builder, Origin};
-use super::coverage::{HostCoverage, JoinRate, JoinRates, TelemetryPresence, an1113_answer, blind_spots};
+use super::chain::{background_chain, chain};
+use super::collect::{An1113Builder, references};
+use super::coverage::{HostCoverage, JoinRate};
+use super::coverage_assembly;
 use super::evidence::task_evidence;
-use super::finding::{
-    An1113Finding, Destination, FindingProcess, JoinBasis, Launcher, LineageChain, NetworkSource, RecordRef,
-    TaskEvidence,
-};
+use super::finding::{An1113Finding, Destination, FindingProcess, JoinBasis, NetworkSource, TaskEvidence};
+use super::host_join;
 use super::severity::{SeverityInput, severity};
-use crate::beacon::{Analyzer, BeaconReport, Verdict};
+use crate::beacon::Analyzer;
 use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
 use crate::rank::Direction;
-use crate::series::SeriesKey;
 use crate::time::Timestamp;
 // foldhash (hashbrown's default): the keys are interned ids, and SipHash was a tenth of the join.
 use hashbrown::{HashMap, HashSet};
@@ -117,25 +116,6 @@ struct Group {
     dst: u32,
     port: Option<u16>,
     events: Vec<(i64, usize)>,
-}
-
-fn refs(files: &[String], origins: impl Iterator<Item = Origin>) -> Vec<RecordRef> {
-    origins
-        .map(|o| RecordRef {
-            file: files.get(o.file as usize).cloned().unwrap_or_default(),
-            record_id: o.record_id,
-            line: o.line,
-        })
-        .collect()
-}
-
-/// The first five and last five of `n` items.
-fn ends(n: usize) -> impl Iterator<Item = usize> {
-    (0..n.min(5)).chain(n.saturating_sub(5).max(5)..n)
-}
-
-fn is_periodic(r: &BeaconReport, min: f64) -> bool {
-    r.verdict == Verdict::Scored && r.score >= min
 }
 
 impl An1113Builder {
@@ -308,30 +288,7 @@ fn build(b: An1113Builder) -> An1113Report {
     }
 
     // Host names of addresses: the caller's, then the sources of Windows network events.
-    let mut addr_host: HashMap<u32, u32> = HashMap::new();
-    for e in &net {
-        if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
-            addr_host.entry(e.src).or_insert(e.host);
-        }
-    }
-    let name_host: HashMap<String, u32> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.name.to_ascii_lowercase(), i as u32))
-        .collect();
-    for &(a, n) in &known_hosts {
-        let name = s(n).to_ascii_lowercase();
-        let short = name.split('.').next().unwrap_or(&name).to_owned();
-        let hit = name_host.get(&name).or_else(|| {
-            name_host
-                .iter()
-                .find(|(k, _)| k.split('.').next() == Some(short.as_str()))
-                .map(|(_, v)| v)
-        });
-        if let Some(&h) = hit {
-            addr_host.insert(a, h);
-        }
-    }
+    let addr_host = host_join::hosts_by_address(&cfg, &strings, &net, &hosts, &known_hosts);
 
     // Prevalence: hosts (or unmapped sources) reaching each (destination, port).
     let mut reach: HashMap<(u32, Option<u16>), HashSet<u64>> = HashMap::new();
@@ -373,7 +330,7 @@ fn build(b: An1113Builder) -> An1113Report {
         g.events.sort_unstable();
         let ts: Vec<i64> = g.events.iter().map(|e| e.0).collect();
         let report = analyzer.score(&ts, None);
-        let periodic = is_periodic(&report, cfg.min_score);
+        let periodic = cfg.is_periodic(&report);
         let first = &net[g.events[0].1];
         let h = g.host as usize;
         let hl = host_lineage[h];
@@ -456,17 +413,16 @@ fn build(b: An1113Builder) -> An1113Report {
         };
         let prevalence = reach.get(&(g.dst, g.port)).map_or(1, HashSet::len);
         let image = process.as_ref().and_then(|p| p.image.as_deref());
-        let allowlisted = allow(&cfg.allowlist, hosts[h].name.as_str(), image, &destination);
+        let allowlisted = cfg.allowlisted(hosts[h].name.as_str(), image, &destination);
         let sev = severity(&SeverityInput {
             report: &report,
             periodic,
             chain: chain.as_ref(),
-            builtin_task: task.is_some_and(|t| t.builtin),
-            task_suspicion: task.map_or(0, ScheduledTask::suspicion),
+            task,
             evidence: &evidence,
             direction,
             prevalence: (prevalence, reporting),
-            allowlisted: allowlisted.as_ref().map(|(n, a)| (n.as_str(), *a)),
+            allowlisted: allowlisted.as_ref(),
             host_level: false,
         });
         let n = g.events.len();
@@ -485,80 +441,29 @@ fn build(b: An1113Builder) -> An1113Report {
             host_candidates: Vec::new(),
             evidence,
             severity: sev,
-            references: refs(&files, ends(n).map(|i| net[g.events[i].1].origin)),
+            references: references(&files, n, |i| net[g.events[i].1].origin),
             checkins: ts.iter().map(|&t| Timestamp(t)).collect(),
         });
     }
 
     // Host-level connections: by (src, dst, port); periodic ones are tied to their host by
     // address and to the tasks and processes alive there by time.
-    let mut flow_groups: HashMap<(u32, u32, Option<u16>), Vec<usize>> = HashMap::new();
-    for (k, f) in flows.iter().enumerate() {
-        flow_groups.entry((f.src, f.dst, f.port)).or_default().push(k);
-    }
-    let mut flow_keys: Vec<_> = flow_groups.into_iter().collect();
-    flow_keys.sort_unstable_by_key(|(k, _)| *k);
-    let host_series = flow_keys.len();
-    let mut host_level_counts: HashMap<u32, u64> = HashMap::new();
-    let mut unmapped: Vec<(u32, u64)> = Vec::new();
-    for ((src, dst, port), mut ks) in flow_keys {
-        match addr_host.get(&src) {
-            Some(&h) => *host_level_counts.entry(h).or_default() += ks.len() as u64,
-            None => unmapped.push((src, ks.len() as u64)),
-        }
-        ks.sort_unstable_by_key(|&k| flows[k].ts);
-        let ts: Vec<i64> = ks.iter().map(|&k| flows[k].ts.as_micros()).collect();
-        let report = analyzer.score(&ts, None);
-        if !is_periodic(&report, cfg.min_score) {
-            continue;
-        }
-        let direction = cfg.local_nets.between(s(src), s(dst));
-        let host = addr_host.get(&src).copied();
-        let hl = host.and_then(|h| host_lineage[h as usize]);
-        let (chain, candidates, evidence, task) = match hl {
-            Some(hl) => host_time_join(&lineage, hl, &report, &ts, &cfg),
-            None => (None, Vec::new(), TaskEvidence::default(), None),
-        };
-        let destination = Destination {
-            addr: s(dst).to_owned(),
-            port,
-            name: None,
-        };
-        let host_name = host.map_or_else(|| s(src).to_owned(), |h| hosts[h as usize].name.clone());
-        let prevalence = reach.get(&(dst, port)).map_or(1, HashSet::len);
-        let allowlisted = allow(&cfg.allowlist, &host_name, None, &destination);
-        let sev = severity(&SeverityInput {
-            report: &report,
-            periodic: true,
-            chain: chain.as_ref(),
-            builtin_task: task.is_some_and(|t| t.builtin),
-            task_suspicion: task.map_or(0, ScheduledTask::suspicion),
-            evidence: &evidence,
-            direction,
-            prevalence: (prevalence, reporting),
-            allowlisted: allowlisted.as_ref().map(|(n, a)| (n.as_str(), *a)),
-            host_level: true,
-        });
-        let n = ks.len();
-        findings.push(An1113Finding {
-            host: host_name,
-            src: s(src).to_owned(),
-            process: None,
-            destination,
-            direction,
-            prevalence,
-            source: NetworkSource::HostLevel,
-            join: JoinBasis::HostAndTime,
-            per_task: false,
-            report,
-            chain,
-            host_candidates: candidates,
-            evidence,
-            severity: sev,
-            references: refs(&files, ends(n).map(|i| flows[ks[i]].origin)),
-            checkins: ts.iter().map(|&t| Timestamp(t)).collect(),
-        });
-    }
+    let host_level = host_join::host_level_findings(
+        &host_join::HostLevelInput {
+            cfg: &cfg,
+            strings: &strings,
+            files: &files,
+            hosts: &hosts,
+            flows: &flows,
+            lineage: &lineage,
+            host_lineage: &host_lineage,
+            addr_host: &addr_host,
+            reach: &reach,
+            reporting,
+        },
+        &mut analyzer,
+    );
+    findings.extend(host_level.findings);
     findings.sort_by(|a, b| {
         b.severity
             .score
@@ -567,207 +472,23 @@ fn build(b: An1113Builder) -> An1113Report {
             .then_with(|| (&a.host, &a.destination.addr).cmp(&(&b.host, &b.destination.addr)))
     });
 
-    // Coverage per host.
-    let mut coverage: Vec<HostCoverage> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let mut t = h.telemetry.clone();
-            t.host_level = host_level_counts.get(&(i as u32)).copied().unwrap_or(0);
-            let joins = host_lineage[i].map_or(
-                JoinRates {
-                    network_to_process: resolved[i],
-                    beacon_to_task: beacons[i],
-                    ..JoinRates::default()
-                },
-                |hl| JoinRates {
-                    network_to_process: resolved[i],
-                    process_to_parent: parent_rate(hl),
-                    run_to_process: run_rate(hl),
-                    beacon_to_task: beacons[i],
-                },
-            );
-            let mut addresses: Vec<String> = addr_host
-                .iter()
-                .filter(|&(_, &hh)| hh as usize == i)
-                .map(|(&a, _)| s(a).to_owned())
-                .collect();
-            addresses.sort();
-            HostCoverage {
-                blind_spots: blind_spots(&h.name, &t),
-                an1113: an1113_answer(&t),
-                host: h.name.clone(),
-                addresses,
-                first: h.first,
-                last: h.last,
-                telemetry: t,
-                joins,
-            }
-        })
-        .collect();
-    unmapped.sort_unstable();
-    let mut by_src: Vec<(u32, u64)> = Vec::new();
-    for (a, n) in unmapped {
-        match by_src.last_mut() {
-            Some((la, ln)) if *la == a => *ln += n,
-            _ => by_src.push((a, n)),
-        }
-    }
-    for (a, n) in by_src {
-        if cfg.local_nets.is_local(s(a)) != Some(true) {
-            continue;
-        }
-        let t = TelemetryPresence {
-            host_level: n,
-            ..TelemetryPresence::default()
-        };
-        let name = s(a).to_owned();
-        let mut spots = blind_spots(&name, &t);
-        spots.insert(
-            0,
-            super::coverage::BlindSpot {
-                code: "no_host_name".into(),
-                what: format!("{name}: seen only in host-level network data; no Windows telemetry names this address"),
-                fix: "collect Windows events from this host, or give its name (DHCP leases, inventory) with known_host"
-                    .into(),
-            },
-        );
-        coverage.push(HostCoverage {
-            an1113: an1113_answer(&t),
-            blind_spots: spots,
-            host: name.clone(),
-            addresses: vec![name],
-            first: None,
-            last: None,
-            telemetry: t,
-            joins: JoinRates::default(),
-        });
-    }
+    let coverage = coverage_assembly::assemble(
+        &cfg,
+        &strings,
+        &hosts,
+        &host_lineage,
+        coverage_assembly::JoinCounts {
+            network_to_process: &resolved,
+            beacon_to_task: &beacons,
+            host_level: &host_level.per_host,
+            addr_host: &addr_host,
+            unmapped: host_level.unmapped,
+        },
+    );
     An1113Report {
         findings,
         coverage,
         lineage,
-        series_scored: (process_series, host_series),
-    }
-}
-
-fn parent_rate(hl: &HostLineage) -> JoinRate {
-    let logged = hl
-        .processes
-        .iter()
-        .filter(|(_, p)| p.parent_guid.is_some() || p.parent_pid.is_some())
-        .count() as u64;
-    let joined = hl.processes.iter().filter(|(_, p)| p.parent().is_some()).count() as u64;
-    JoinRate { joined, total: logged }
-}
-
-fn run_rate(hl: &HostLineage) -> JoinRate {
-    let runs = hl.tasks.iter().flat_map(|t| t.runs.iter());
-    let (mut joined, mut total) = (0, 0);
-    for r in runs {
-        total += 1;
-        if r.launched.is_some() {
-            joined += 1;
-        }
-    }
-    JoinRate { joined, total }
-}
-
-/// The allowlist rule matching a destination, with its action.
-fn allow(
-    list: &crate::allowlist::Allowlist,
-    host: &str,
-    image: Option<&str>,
-    d: &Destination,
-) -> Option<(String, crate::allowlist::Action)> {
-    let key = SeriesKey {
-        host: Some(host),
-        process: image,
-        dst: Some(d.addr.as_str()),
-        dst_port: d.port,
-        name: d.name.as_deref(),
-        ..SeriesKey::empty()
-    };
-    list.match_key(&key, None).map(|r| (r.name().to_owned(), r.action()))
-}
-
-/// For a host-level beacon: the tasks on the host whose runs or trigger fit it, best first,
-/// and the chain of the best; joined by host and time only.
-fn host_time_join<'l>(
-    lineage: &'l Lineage,
-    hl: &'l HostLineage,
-    report: &BeaconReport,
-    ts: &[i64],
-    cfg: &super::config::An1113Config,
-) -> (
-    Option<LineageChain>,
-    Vec<String>,
-    TaskEvidence,
-    Option<&'l ScheduledTask>,
-) {
-    let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
-        return (None, Vec::new(), TaskEvidence::default(), None);
-    };
-    let mut ranked: Vec<(u8, usize, &ScheduledTask, TaskEvidence)> = hl
-        .tasks
-        .iter()
-        .filter_map(|t| {
-            let ev = task_evidence(t, report, ts, cfg.period_tolerance, cfg.run_window);
-            let period = ev.period.is_some_and(|p| p.matches);
-            let runs = ev.runs.map_or(0, |r| r.runs_with_checkin);
-            let alive =
-                t.created.is_none_or(|c| c.as_micros() <= first) && t.deleted.is_none_or(|d| d.as_micros() >= last);
-            if !(period || runs > 0) || !alive {
-                return None;
-            }
-            let rank = u8::from(period) * 2 + u8::from(!t.builtin);
-            Some((rank, runs, t, ev))
-        })
-        .collect();
-    ranked.sort_by_key(|r| core::cmp::Reverse((r.0, r.1)));
-    let mut candidates: Vec<String> = ranked
-        .iter()
-        .map(|(_, runs, t, ev)| {
-            format!(
-                "task {}{}{} (by host and time only)",
-                t.name,
-                ev.period
-                    .filter(|p| p.matches)
-                    .map(|p| format!(", trigger every {} s matches", p.trigger_s))
-                    .unwrap_or_default(),
-                if *runs > 0 {
-                    format!(", {runs} runs followed by a check-in")
-                } else {
-                    String::new()
-                }
-            )
-        })
-        .collect();
-    // Processes alive over the beacon's span (started before it), newest first.
-    let mut procs: Vec<_> = hl
-        .processes
-        .iter()
-        .filter(|(_, p)| p.ts.as_micros() <= first && !p.connections.is_empty())
-        .collect();
-    procs.sort_by_key(|(_, p)| core::cmp::Reverse(p.ts));
-    candidates.extend(procs.iter().take(5).map(|(_, p)| {
-        format!(
-            "process {} pid {} started {} (by host and time only)",
-            p.image_name().unwrap_or("?"),
-            p.pid.map_or("?".into(), |x| x.to_string()),
-            p.ts
-        )
-    }));
-    match ranked.into_iter().next() {
-        Some((_, _, t, ev)) => {
-            let chain = LineageChain {
-                launcher: Launcher::ScheduledTask,
-                processes: Vec::new(),
-                unresolved_parent: None,
-                task: Some(task_summary(lineage, t, TaskRole::Launched)),
-            };
-            (Some(chain), candidates, ev, Some(t))
-        }
-        None => (None, candidates, TaskEvidence::default(), None),
+        series_scored: (process_series, host_level.series),
     }
 }

@@ -21,15 +21,18 @@
 //! the blind spots with their fixes, and AN1113's own answer: can recurring automation be
 //! paired with external transmission here?
 //!
-//! Data flows one way: `collect` (the builder) → `join` → `chain`, `evidence`, `severity`,
-//! `coverage` → `finding` (the output types).
+//! Data flows one way: `collect` (the builder) → `join` (the process-identity join, which runs
+//! `host_join` for host-level connections and `coverage_assembly` for the coverage report) →
+//! `chain`, `evidence`, `severity`, `coverage` → `finding` (the output types).
 
 mod chain;
 mod collect;
 mod config;
 mod coverage;
+mod coverage_assembly;
 mod evidence;
 mod finding;
+mod host_join;
 mod join;
 mod severity;
 

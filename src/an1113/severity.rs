@@ -4,6 +4,7 @@
 use super::finding::{Launcher, LineageChain, Severity, SeverityLevel, TaskEvidence};
 use crate::allowlist::Action;
 use crate::beacon::{BeaconReport, human_secs};
+use crate::lineage::ScheduledTask;
 use crate::rank::Direction;
 
 /// What the severity is computed from.
@@ -11,15 +12,14 @@ pub(crate) struct SeverityInput<'a> {
     pub(crate) report: &'a BeaconReport,
     pub(crate) periodic: bool,
     pub(crate) chain: Option<&'a LineageChain>,
-    /// The task is a built-in one left alone.
-    pub(crate) builtin_task: bool,
-    /// The task's lineage suspicion (sum of reason weights).
-    pub(crate) task_suspicion: u32,
+    /// The task the chain is tied to (its built-in flag and lineage suspicion count).
+    pub(crate) task: Option<&'a ScheduledTask>,
     pub(crate) evidence: &'a TaskEvidence,
     pub(crate) direction: Direction,
     /// Hosts reaching the destination, of hosts with network data.
     pub(crate) prevalence: (usize, usize),
-    pub(crate) allowlisted: Option<(&'a str, Action)>,
+    /// The allowlist rule matching the destination, with its action.
+    pub(crate) allowlisted: Option<&'a (String, Action)>,
     pub(crate) host_level: bool,
 }
 
@@ -48,9 +48,11 @@ pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
         reasons.push(format!("not periodic in the data ({} connections)", r.events));
         0.15
     };
+    let builtin_task = i.task.is_some_and(|t| t.builtin);
+    let task_suspicion = i.task.map_or(0, ScheduledTask::suspicion);
     if let Some(t) = i.chain.and_then(|c| c.task.as_ref()) {
         let who = t.creator_chain.first().map(|c| format!(" by {c}")).unwrap_or_default();
-        if i.builtin_task {
+        if builtin_task {
             reasons.push(format!("tied to built-in task {} ({:?})", t.name, t.role));
             s = raise(s, 0.1);
         } else {
@@ -60,10 +62,10 @@ pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
             ));
             s = raise(s, 0.4);
         }
-        if i.task_suspicion >= 3 {
+        if task_suspicion >= 3 {
             reasons.push(format!(
                 "the task itself stands out (suspicion {}): {}",
-                i.task_suspicion,
+                task_suspicion,
                 t.task_reasons.join("; ")
             ));
             s = raise(s, 0.3);
@@ -130,7 +132,7 @@ pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
         s *= 0.5;
     }
     if let Some((rule, action)) = i.allowlisted {
-        match action {
+        match *action {
             Action::Suppress => {
                 reasons.push(format!("allowlisted by rule {rule}"));
                 s *= 0.1;

@@ -1,0 +1,250 @@
+//! The host-level join: connections without process identity (Zeek `conn.log`, CSV) tied to a
+//! Windows host by its addresses, and to the tasks and processes alive there by time only
+//! (and saying so).
+
+use super::chain::task_summary;
+use super::collect::{HostAcc, HostFlow, NetEvent, references};
+use super::config::An1113Config;
+use super::evidence::task_evidence;
+use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
+use super::severity::{SeverityInput, severity};
+use crate::beacon::{Analyzer, BeaconReport};
+use crate::lineage::{HostLineage, Lineage, ScheduledTask, TaskRole};
+use crate::series::{Interner, Span};
+use crate::time::Timestamp;
+use hashbrown::{HashMap, HashSet};
+
+/// The Windows host of each local address: the caller's (`known_host`: DHCP leases,
+/// inventories; by full or short name), else the host whose Sysmon 3 / 5156 events come from it.
+pub(super) fn hosts_by_address(
+    cfg: &An1113Config,
+    strings: &Interner<Span>,
+    net: &[NetEvent],
+    hosts: &[HostAcc],
+    known_hosts: &[(u32, u32)],
+) -> HashMap<u32, u32> {
+    let s = |id: u32| strings.get(id);
+    let mut addr_host: HashMap<u32, u32> = HashMap::new();
+    for e in net {
+        if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
+            addr_host.entry(e.src).or_insert(e.host);
+        }
+    }
+    let name_host: HashMap<String, u32> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.to_ascii_lowercase(), i as u32))
+        .collect();
+    for &(a, n) in known_hosts {
+        let name = s(n).to_ascii_lowercase();
+        let short = name.split('.').next().unwrap_or(&name).to_owned();
+        let hit = name_host.get(&name).or_else(|| {
+            name_host
+                .iter()
+                .find(|(k, _)| k.split('.').next() == Some(short.as_str()))
+                .map(|(_, v)| v)
+        });
+        if let Some(&h) = hit {
+            addr_host.insert(a, h);
+        }
+    }
+    addr_host
+}
+
+/// What the host-level join reads.
+pub(super) struct HostLevelInput<'a> {
+    pub(super) cfg: &'a An1113Config,
+    pub(super) strings: &'a Interner<Span>,
+    pub(super) files: &'a [String],
+    pub(super) hosts: &'a [HostAcc],
+    pub(super) flows: &'a [HostFlow],
+    pub(super) lineage: &'a Lineage,
+    pub(super) host_lineage: &'a [Option<&'a HostLineage>],
+    pub(super) addr_host: &'a HashMap<u32, u32>,
+    /// Hosts (or unmapped sources) reaching each (destination, port).
+    pub(super) reach: &'a HashMap<(u32, Option<u16>), HashSet<u64>>,
+    /// Hosts and unmapped sources that report at all.
+    pub(super) reporting: usize,
+}
+
+/// What the host-level join found.
+pub(super) struct HostLevel {
+    pub(super) findings: Vec<An1113Finding>,
+    /// Series scored.
+    pub(super) series: usize,
+    /// Host-level connections per Windows host.
+    pub(super) per_host: HashMap<u32, u64>,
+    /// Sources that are no Windows host, with their connection counts (one per series).
+    pub(super) unmapped: Vec<(u32, u64)>,
+}
+
+/// Groups host-level connections by (source, destination, port), scores each series, and
+/// reports the periodic ones with the tasks and processes of their host that fit in time.
+pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyzer) -> HostLevel {
+    let HostLevelInput {
+        cfg,
+        strings,
+        files,
+        hosts,
+        flows,
+        lineage,
+        host_lineage,
+        addr_host,
+        reach,
+        reporting,
+    } = *i;
+    let s = |id: u32| strings.get(id);
+    let mut findings = Vec::new();
+    let mut flow_groups: HashMap<(u32, u32, Option<u16>), Vec<usize>> = HashMap::new();
+    for (k, f) in flows.iter().enumerate() {
+        flow_groups.entry((f.src, f.dst, f.port)).or_default().push(k);
+    }
+    let mut flow_keys: Vec<_> = flow_groups.into_iter().collect();
+    flow_keys.sort_unstable_by_key(|(k, _)| *k);
+    let series = flow_keys.len();
+    let mut per_host: HashMap<u32, u64> = HashMap::new();
+    let mut unmapped: Vec<(u32, u64)> = Vec::new();
+    for ((src, dst, port), mut ks) in flow_keys {
+        match addr_host.get(&src) {
+            Some(&h) => *per_host.entry(h).or_default() += ks.len() as u64,
+            None => unmapped.push((src, ks.len() as u64)),
+        }
+        ks.sort_unstable_by_key(|&k| flows[k].ts);
+        let ts: Vec<i64> = ks.iter().map(|&k| flows[k].ts.as_micros()).collect();
+        let report = analyzer.score(&ts, None);
+        if !cfg.is_periodic(&report) {
+            continue;
+        }
+        let direction = cfg.local_nets.between(s(src), s(dst));
+        let host = addr_host.get(&src).copied();
+        let hl = host.and_then(|h| host_lineage[h as usize]);
+        let (chain, candidates, evidence, task) = match hl {
+            Some(hl) => host_time_join(lineage, hl, &report, &ts, cfg),
+            None => (None, Vec::new(), TaskEvidence::default(), None),
+        };
+        let destination = Destination {
+            addr: s(dst).to_owned(),
+            port,
+            name: None,
+        };
+        let host_name = host.map_or_else(|| s(src).to_owned(), |h| hosts[h as usize].name.clone());
+        let prevalence = reach.get(&(dst, port)).map_or(1, HashSet::len);
+        let allowlisted = cfg.allowlisted(&host_name, None, &destination);
+        let sev = severity(&SeverityInput {
+            report: &report,
+            periodic: true,
+            chain: chain.as_ref(),
+            task,
+            evidence: &evidence,
+            direction,
+            prevalence: (prevalence, reporting),
+            allowlisted: allowlisted.as_ref(),
+            host_level: true,
+        });
+        findings.push(An1113Finding {
+            host: host_name,
+            src: s(src).to_owned(),
+            process: None,
+            destination,
+            direction,
+            prevalence,
+            source: NetworkSource::HostLevel,
+            join: JoinBasis::HostAndTime,
+            per_task: false,
+            report,
+            chain,
+            host_candidates: candidates,
+            evidence,
+            severity: sev,
+            references: references(files, ks.len(), |k| flows[ks[k]].origin),
+            checkins: ts.iter().map(|&t| Timestamp(t)).collect(),
+        });
+    }
+    HostLevel {
+        findings,
+        series,
+        per_host,
+        unmapped,
+    }
+}
+
+/// For a host-level beacon: the tasks on the host whose runs or trigger fit it, best first,
+/// and the chain of the best; joined by host and time only.
+fn host_time_join<'l>(
+    lineage: &'l Lineage,
+    hl: &'l HostLineage,
+    report: &BeaconReport,
+    ts: &[i64],
+    cfg: &An1113Config,
+) -> (
+    Option<LineageChain>,
+    Vec<String>,
+    TaskEvidence,
+    Option<&'l ScheduledTask>,
+) {
+    let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
+        return (None, Vec::new(), TaskEvidence::default(), None);
+    };
+    let mut ranked: Vec<(u8, usize, &ScheduledTask, TaskEvidence)> = hl
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            let ev = task_evidence(t, report, ts, cfg.period_tolerance, cfg.run_window);
+            let period = ev.period.is_some_and(|p| p.matches);
+            let runs = ev.runs.map_or(0, |r| r.runs_with_checkin);
+            let alive =
+                t.created.is_none_or(|c| c.as_micros() <= first) && t.deleted.is_none_or(|d| d.as_micros() >= last);
+            if !(period || runs > 0) || !alive {
+                return None;
+            }
+            let rank = u8::from(period) * 2 + u8::from(!t.builtin);
+            Some((rank, runs, t, ev))
+        })
+        .collect();
+    ranked.sort_by_key(|r| core::cmp::Reverse((r.0, r.1)));
+    let mut candidates: Vec<String> = ranked
+        .iter()
+        .map(|(_, runs, t, ev)| {
+            format!(
+                "task {}{}{} (by host and time only)",
+                t.name,
+                ev.period
+                    .filter(|p| p.matches)
+                    .map(|p| format!(", trigger every {} s matches", p.trigger_s))
+                    .unwrap_or_default(),
+                if *runs > 0 {
+                    format!(", {runs} runs followed by a check-in")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    // Processes alive over the beacon's span (started before it), newest first.
+    let mut procs: Vec<_> = hl
+        .processes
+        .iter()
+        .filter(|(_, p)| p.ts.as_micros() <= first && !p.connections.is_empty())
+        .collect();
+    procs.sort_by_key(|(_, p)| core::cmp::Reverse(p.ts));
+    candidates.extend(procs.iter().take(5).map(|(_, p)| {
+        format!(
+            "process {} pid {} started {} (by host and time only)",
+            p.image_name().unwrap_or("?"),
+            p.pid.map_or("?".into(), |x| x.to_string()),
+            p.ts
+        )
+    }));
+    match ranked.into_iter().next() {
+        Some((_, _, t, ev)) => {
+            let chain = LineageChain {
+                launcher: Launcher::ScheduledTask,
+                processes: Vec::new(),
+                unresolved_parent: None,
+                task: Some(task_summary(lineage, t, TaskRole::Launched)),
+            };
+            (Some(chain), candidates, ev, Some(t))
+        }
+        None => (None, candidates, TaskEvidence::default(), None),
+    }
+}
