@@ -7,11 +7,10 @@
 //! With no input it runs on a bundled generated scenario.
 
 use beaconstat::an1113::{An1113Builder, An1113Finding, An1113Report, HostCoverage};
-use beaconstat::read::{detect, read_windows_events};
+use beaconstat::read::{Inputs, LogContent};
 use beaconstat::winevent::WinRecord;
-use beaconstat::{Format, open};
+use beaconstat::{Format, ReadOptions, ReadStats};
 use plotters::prelude::*;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,7 +21,8 @@ usage: an1113 [OPTIONS] [FILE|DIR]...
 
 Inputs are Windows event logs (Sysmon, Security, TaskScheduler: JSON lines, or .evtx with the
 evtx feature) and connection logs (Zeek conn.log TSV/JSON, CSV), plain or gzip; directories are
-walked. With no input, a bundled generated scenario is used.
+walked (files that are no such log are passed over, with the reason). Each file's skipped
+records are counted by reason. With no input, a bundled generated scenario is used.
 
 options:
   --json              one JSON object per line: {\"finding\": …} for each finding, then
@@ -67,17 +67,25 @@ fn main() -> ExitCode {
         eprintln!("no input: using the bundled generated scenario (3 hosts, 6 hours)");
         bundled(&mut b);
     } else {
-        let mut files = Vec::new();
+        let opts = ReadOptions::new();
+        // One path at a time, so a path that cannot be read leaves the others read.
         for i in &inputs {
-            if let Err(e) = walk(i, &mut files) {
-                eprintln!("error: {e}");
-                failed = true;
+            let scanned = match Inputs::scan(&[i]) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failed = true;
+                    continue;
+                }
+            };
+            for p in scanned.passed_over() {
+                eprintln!("passed over {}: {}", p.path.display(), p.reason);
             }
-        }
-        for f in &files {
-            if let Err(e) = read(&mut b, f) {
-                eprintln!("error: {e}");
-                failed = true;
+            for log in scanned.logs() {
+                if let Err(e) = read(&mut b, &opts, &log.path, log.format, &log.content) {
+                    eprintln!("error: {e}");
+                    failed = true;
+                }
             }
         }
     }
@@ -101,60 +109,60 @@ fn usage(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{}: no such file or directory", p.display()),
-        _ => format!("{}: {e}", p.display()),
-    })?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| format!("{}: {e}", p.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            walk(&e, out)?;
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
-}
-
-fn sniff(path: &Path) -> Result<Option<Format>, String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut prefix = vec![0u8; 64 * 1024];
-    let mut filled = 0;
-    while filled < prefix.len() {
-        match file.read(&mut prefix[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        }
-    }
-    Ok(detect(&prefix[..filled]))
-}
-
-fn read(b: &mut An1113Builder, f: &Path) -> Result<(), String> {
-    let name = f.display().to_string();
-    if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
-        return Err(format!("{name}: a .zip archive: unpack it first (unzip {name})"));
-    }
-    let file = b.file(&name);
-    let is_evtx = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx"));
-    if is_evtx || sniff(f)? == Some(Format::WindowsEventJson) {
-        let st = read_windows_events(f, |rec| b.push_record(rec, file)).map_err(|e| format!("{name}: {e}"))?;
-        eprintln!("read {name}: {} Windows events, {} skipped", st.records, st.skipped);
+/// Reads one log through the reader layer: Windows events record by record (for lineage and
+/// the join), connection logs event by event with their line numbers (for the references).
+fn read(
+    b: &mut An1113Builder,
+    opts: &ReadOptions,
+    path: &Path,
+    format: Option<Format>,
+    content: &LogContent,
+) -> Result<(), String> {
+    let name = path.display().to_string();
+    if let LogContent::Names(kind) = content {
+        eprintln!(
+            "passed over {name}: a Zeek {} log (an1113 names destinations from Sysmon 22)",
+            kind.as_str()
+        );
         return Ok(());
     }
-    let mut rdr = open(f).map_err(|e| format!("{name}: {e}"))?;
-    let mut n = 0u64;
-    while let Some(ev) = rdr.next_event().map_err(|e| format!("{name}: {e}"))? {
-        n += 1;
-        b.push_conn(&ev, file, None);
-    }
-    eprintln!("read {name}: {n} connections, {} skipped", rdr.stats().skipped);
+    // Opened alone, a file fails now on what would fail it (a bad CSV header, EVTX without
+    // the evtx feature) instead of being counted as one skipped record.
+    let mut r = opts.open(path).map_err(|e| format!("{name}: {e}"))?;
+    let file = b.file(&name);
+    let what = if matches!(format, Some(Format::WindowsEventJson | Format::Evtx)) {
+        r.for_each_record(|rec| b.push_record(rec, file))
+            .map_err(|e| format!("{name}: {e}"))?;
+        "Windows records"
+    } else {
+        while let Some((ev, at)) = r.next_event_at().map_err(|e| format!("{name}: {e}"))? {
+            b.push_conn(&ev, file, at.map(|p| p.line));
+        }
+        "connections"
+    };
+    let st = r.stats();
+    // For Windows events the reader's `events` are its Sysmon 3 connections; the rest are
+    // `ignored` (as connections), and every one was given to the builder.
+    let n = if what == "connections" {
+        st.events
+    } else {
+        st.events + st.ignored
+    };
+    eprintln!("read {name}: {n} {what}, {}", skipped(&st));
     Ok(())
+}
+
+/// "3 skipped (bad-json 2, too-long 1)", or "0 skipped".
+fn skipped(st: &ReadStats) -> String {
+    if st.by_reason.is_empty() {
+        return format!("{} skipped", st.skipped);
+    }
+    let reasons: Vec<String> = st
+        .by_reason
+        .iter()
+        .map(|(r, n)| format!("{} {n}", r.as_str()))
+        .collect();
+    format!("{} skipped ({})", st.skipped, reasons.join(", "))
 }
 
 fn bundled(b: &mut An1113Builder) {

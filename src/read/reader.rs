@@ -486,6 +486,18 @@ impl Source {
         }
     }
 
+    /// Where the record of the event [`advance`](Source::advance) stopped at starts; `None`
+    /// for inputs without lines (EVTX records carry their record id; Parquet rows).
+    fn position(&self) -> Option<Position> {
+        match self {
+            Source::Tsv(r) => Some(r.record().position()),
+            Source::Json(r) => Some(r.record().position()),
+            Source::Csv(r) => Some(r.record().position()),
+            Source::Win(_, rec, _) => Some(rec.position()),
+            _ => None,
+        }
+    }
+
     /// Every remaining event, by each reader's fastest path.
     fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, f: &mut F) -> Result<()> {
         match self {
@@ -820,6 +832,34 @@ impl Reader {
             }
         }
         Ok(self.current.as_ref().and_then(Source::current))
+    }
+
+    /// Like [`next_event`](Reader::next_event), with where the event's record starts in its
+    /// file (line and byte offset), so a finding can point back at the raw log; `None` for
+    /// inputs without lines (EVTX, whose records carry their record id, and Parquet).
+    ///
+    /// # Errors
+    /// As [`next_event`](Reader::next_event).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::ReadOptions;
+    /// let data = "ts,src,dst\n1.5,10.0.0.1,10.0.0.2\nbad\n2.5,10.0.0.1,10.0.0.3\n";
+    /// let mut r = ReadOptions::new().from_reader(std::io::Cursor::new(data))?;
+    /// let (ev, at) = r.next_event_at()?.unwrap();
+    /// assert_eq!((ev.dst, at.map(|p| p.line)), ("10.0.0.2", Some(2)));
+    /// let (ev, at) = r.next_event_at()?.unwrap();
+    /// assert_eq!((ev.dst, at.map(|p| p.line)), ("10.0.0.3", Some(4)));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn next_event_at(&mut self) -> Result<Option<(ConnEvent<'_>, Option<Position>)>> {
+        if self.next_event()?.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .current
+            .as_ref()
+            .and_then(|src| src.current().map(|ev| (ev, src.position()))))
     }
 
     /// Calls `f` with every connection event of every input (each reader's fastest path).
