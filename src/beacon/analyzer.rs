@@ -7,7 +7,7 @@ use super::report::{
     SubScores, Verdict,
 };
 use super::schedule::ScheduleScratch;
-use super::segments::{FitParams, SegmentFit, SegmentScratch, combined_decades, segment};
+use super::segments::{FitParams, SegmentFit, SegmentScratch, change_point, combined_decades, segment};
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
 use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
@@ -45,7 +45,7 @@ pub struct Analyzer {
     scratch: Vec<f64>,
     spectral: SpectralEngine,
     last_spectral: SpectralFit,
-    seg_intervals: Vec<f64>,
+    beat_intervals: Vec<f64>,
     seg_scratch: SegmentScratch,
     seg_fits: [Option<SegmentFit>; MAX_SEGMENTS],
     schedules: ScheduleScratch,
@@ -82,7 +82,7 @@ impl Analyzer {
             scratch: Vec::new(),
             spectral: SpectralEngine::new(),
             last_spectral: SpectralFit::default(),
-            seg_intervals: Vec::new(),
+            beat_intervals: Vec::new(),
             seg_scratch: SegmentScratch::default(),
             seg_fits: [None; MAX_SEGMENTS],
             schedules: ScheduleScratch::default(),
@@ -142,7 +142,9 @@ impl Analyzer {
         let Some(outer_gap) = outer else {
             return self.score_beats(ts, sz, gap, 1.0);
         };
-        let inner = self.score_beats(ts, sz, gap, 2.0);
+        // The outer scale first: the inner one usually wins, and the analyzer's scratch (read
+        // by `evidence`) must follow the report returned, so scoring the inner scale last
+        // saves scoring it twice.
         let outer = self.score_beats(ts, sz, outer_gap, 2.0);
         // A check-in is short against its period: an outer "beat" lasting half a period or more
         // is a stretch of faster check-ins (a sleep change), not a burst.
@@ -150,14 +152,14 @@ impl Analyzer {
             .period_s
             .zip(outer.bursts)
             .is_some_and(|(p, b)| b.longest_s <= 0.5 * p);
+        let inner = self.score_beats(ts, sz, gap, 2.0);
         if outer.verdict == Verdict::Scored
             && short_beats
             && outer.score >= inner.score.min((0.8 * inner.score).max(0.5))
         {
-            outer
+            self.score_beats(ts, sz, outer_gap, 2.0)
         } else {
-            // The scratch (for `evidence`) follows the report returned.
-            self.score_beats(ts, sz, gap, 2.0)
+            inner
         }
     }
 
@@ -314,6 +316,10 @@ impl Analyzer {
             }),
             schedule: None,
         };
+        // The beats' intervals in time order, seconds: read by the segment and schedule tests.
+        self.beat_intervals.clear();
+        self.beat_intervals
+            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
         self.segment_beats(&mut report, gap as f64 / 1e6, trials, size_factor);
         if report.score < SCHEDULE_BELOW {
             self.name_schedule(&mut report, trials, size_factor);
@@ -327,20 +333,27 @@ impl Analyzer {
     /// (the period, jitter and explained share are then the segments': the last segment's period
     /// and jitter, the explained share over all of them).
     fn segment_beats(&mut self, report: &mut BeaconReport, dead_time: f64, trials: f64, size_factor: f64) {
-        self.seg_intervals.clear();
-        self.seg_intervals
-            .extend(self.beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        // The screen first: most series have no change point.
+        let Some(first) = change_point(&self.beat_intervals) else {
+            return;
+        };
         let params = FitParams {
             tolerances: &self.cfg.tolerances,
             max_k: self.cfg.max_multiple,
             contrast: self.cfg.contrast,
             dead_time,
         };
-        let n = segment(&self.seg_intervals, params, &mut self.seg_scratch, &mut self.seg_fits);
+        let n = segment(
+            &self.beat_intervals,
+            Some(first),
+            params,
+            &mut self.seg_scratch,
+            &mut self.seg_fits,
+        );
         if n < 2 {
             return;
         }
-        let m = self.seg_intervals.len();
+        let m = self.beat_intervals.len();
         let (mut decades_each, mut timing, mut explained, mut chance) = ([0.0f64; MAX_SEGMENTS], 0.0, 0usize, 0.0);
         for (slot, s) in decades_each.iter_mut().zip(self.seg_fits.iter().flatten()) {
             let len = s.end - s.start;
@@ -382,7 +395,7 @@ impl Analyzer {
     /// Fibonacci or back-off relation, or that checks in the same number of times every day,
     /// is named for it, with no period, when that evidence scores higher.
     fn name_schedule(&mut self, report: &mut BeaconReport, trials: f64, size_factor: f64) {
-        let Some(mut e) = self.schedules.detect(&self.beats) else {
+        let Some(mut e) = self.schedules.detect_with(&self.beats, &self.beat_intervals) else {
             return;
         };
         e.p_value = (e.p_value * trials).min(1.0);

@@ -114,6 +114,8 @@ pub(crate) fn coalesce(
                 merged.total_us = merged.total_us.saturating_add(t.abs_diff(prev));
                 merged.longest_us = merged.longest_us.max(t.abs_diff(beat_start));
                 run += 1;
+                // A beat only grows here: its size is checked here, not per event.
+                merged.largest = merged.largest.max(run);
             }
             _ => {
                 beats.push(t);
@@ -122,8 +124,10 @@ pub(crate) fn coalesce(
                 beat_start = t;
             }
         }
-        merged.largest = merged.largest.max(run);
         last_event = Some(t);
+    }
+    if !sorted.is_empty() {
+        merged.largest = merged.largest.max(1);
     }
     merged
 }
@@ -178,6 +182,11 @@ pub(crate) fn burst_gap(sorted_raw: &[u64], min_beats: usize, cap_us: i64) -> Op
         let (Some(&a), Some(&b)) = (sorted_raw.get(k - 1), sorted_raw.get(k)) else {
             break;
         };
+        // Neighbours in a sorted list are mostly close: an integer test rules them out before
+        // the float ratio (exact below 2^53 µs, where both conversions are exact).
+        if b < a.saturating_mul(2) && b < 1 << 53 {
+            continue;
+        }
         if a > 0 && b as f64 >= best * a as f64 {
             best = b as f64 / a as f64;
             best_k = k;

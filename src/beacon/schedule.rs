@@ -86,15 +86,19 @@ const DAY_US: i64 = 86_400_000_000;
 #[derive(Debug, Default)]
 pub(crate) struct ScheduleScratch {
     ratios: Vec<f64>,
-    intervals: Vec<f64>,
 }
 
 impl ScheduleScratch {
     /// The most significant named schedule of ascending `beats`, if any test runs.
+    #[cfg(test)]
     pub fn detect(&mut self, beats: &[i64]) -> Option<ScheduleEvidence> {
-        self.intervals.clear();
-        self.intervals
-            .extend(beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6));
+        let d: Vec<f64> = beats.windows(2).map(|w| w[1].abs_diff(w[0]) as f64 / 1e6).collect();
+        self.detect_with(beats, &d)
+    }
+
+    /// [`detect`](ScheduleScratch::detect) with the beats' intervals in seconds, time order,
+    /// already at hand (the analyzer's).
+    pub fn detect_with(&mut self, beats: &[i64], d: &[f64]) -> Option<ScheduleEvidence> {
         let mut best: Option<ScheduleEvidence> = None;
         let mut keep = |e: Option<ScheduleEvidence>| {
             if let Some(e) = e
@@ -103,7 +107,6 @@ impl ScheduleScratch {
                 best = Some(e);
             }
         };
-        let d = &self.intervals;
         if d.len() >= MIN_INTERVALS {
             let growing = d.windows(2).filter(|w| w[1] > 1.25 * w[0]).count();
             if growing as f64 > GROWTH_SCREEN * (d.len() - 1) as f64 {

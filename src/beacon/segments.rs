@@ -47,24 +47,28 @@ pub(crate) fn change_point(d: &[f64]) -> Option<usize> {
     if !(var > 0.0 && mean > 0.0) {
         return None;
     }
-    let sd = var.sqrt();
-    let (mut best_k, mut best_z) = (0usize, 0.0f64);
-    let mut s = 0.0;
+    // The split maximising `D(k)² / (k(m−k))` (the standardised CUSUM squared, up to the
+    // constant `σ̂²/m`), compared by cross-multiplying: no root or division per split.
+    let (mut best_k, mut best_num, mut best_den, mut best_sum) = (0usize, 0.0f64, 1.0f64, 0.0f64);
+    let (mut s, mut kf) = (0.0, 0.0);
     for (k, &x) in d.iter().enumerate().take(m - MIN_SEGMENT + 1) {
+        // `kf` is `k` as a float, counted rather than converted.
         if k >= MIN_SEGMENT {
-            let kf = k as f64;
-            let z = (s - kf * mean).abs() / (sd * (kf * (mf - kf) / mf).sqrt());
-            if z > best_z {
-                (best_k, best_z) = (k, z);
+            let dk = s - kf * mean;
+            let (num, den) = (dk * dk, kf * (mf - kf));
+            if num * best_den > best_num * den {
+                (best_k, best_num, best_den, best_sum) = (k, num, den, s);
             }
         }
         s += x;
+        kf += 1.0;
     }
+    let best_z = (best_num * mf / best_den).sqrt() / var.sqrt();
     if best_z < SCREEN_Z || best_k == 0 {
         return None;
     }
-    let left: f64 = d.get(..best_k)?.iter().sum::<f64>() / best_k as f64;
-    let right = (total - left * best_k as f64) / (m - best_k) as f64;
+    let left = best_sum / best_k as f64;
+    let right = (total - best_sum) / (m - best_k) as f64;
     let ratio = if left > right { left / right } else { right / left };
     (ratio >= SCREEN_RATIO).then_some(best_k)
 }
@@ -113,8 +117,11 @@ pub(crate) struct SegmentFit {
 /// Binary segmentation of the intervals `d` (time order) into at most `out.len()` segments,
 /// each significant and with a period distinct from its neighbours'. Writes the segments in time
 /// order into `out` and returns how many (0 when the series has one period, or none).
+/// `whole_split`, when given, is the whole series' split as [`change_point`] found it (the caller
+/// screened before writing `d` out); the ranges after a split are screened here.
 pub(crate) fn segment(
     d: &[f64],
+    mut whole_split: Option<usize>,
     p: FitParams<'_>,
     scratch: &mut SegmentScratch,
     out: &mut [Option<SegmentFit>],
@@ -133,7 +140,11 @@ pub(crate) fn segment(
     while i < len {
         let Some(Some(range)) = out.get(i).copied() else { break };
         let intervals = d.get(range.start..range.end).unwrap_or(&[]);
-        let split = if len < out.len() { change_point(intervals) } else { None };
+        let split = match whole_split.take() {
+            Some(k) => Some(k),
+            None if len < out.len() => change_point(intervals),
+            None => None,
+        };
         let accepted = split.and_then(|k| {
             let left = scratch.fit(intervals.get(..k)?, p)?;
             let right = scratch.fit(intervals.get(k..)?, p)?;
@@ -205,13 +216,16 @@ mod tests {
         d.extend((0..40).map(|i| 60.0 + f64::from(i % 5)));
         assert_eq!(change_point(&d), Some(60));
         let mut out = [None; 4];
-        let n = segment(&d, params(), &mut SegmentScratch::default(), &mut out);
+        let n = segment(&d, None, params(), &mut SegmentScratch::default(), &mut out);
         assert_eq!(n, 2);
         let periods: Vec<f64> = out.iter().flatten().map(|s| s.fit.period.round()).collect();
         assert_eq!(periods, [5.0, 62.0]);
         let steady: Vec<f64> = (0..100).map(|i| 60.0 + f64::from(i % 7)).collect();
         assert_eq!(change_point(&steady), None);
-        assert_eq!(segment(&steady, params(), &mut SegmentScratch::default(), &mut out), 0);
+        assert_eq!(
+            segment(&steady, None, params(), &mut SegmentScratch::default(), &mut out),
+            0
+        );
     }
 
     #[test]
@@ -220,7 +234,7 @@ mod tests {
         d.extend((0..30).map(|i| 120.0 + f64::from(i % 5)));
         d.extend((0..30).map(|i| 30.0 + 0.5 * f64::from(i % 4)));
         let mut out = [None; 4];
-        let n = segment(&d, params(), &mut SegmentScratch::default(), &mut out);
+        let n = segment(&d, None, params(), &mut SegmentScratch::default(), &mut out);
         let periods: Vec<f64> = out
             .iter()
             .flatten()
