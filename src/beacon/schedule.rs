@@ -96,8 +96,8 @@ impl ScheduleScratch {
         self.detect_with(beats, &d)
     }
 
-    /// [`detect`](ScheduleScratch::detect) with the beats' intervals in seconds, time order,
-    /// already at hand (the analyzer's).
+    /// The most significant named schedule of ascending `beats`, with their intervals in seconds
+    /// (time order) already at hand: the analyzer's.
     pub fn detect_with(&mut self, beats: &[i64], d: &[f64]) -> Option<ScheduleEvidence> {
         let mut best: Option<ScheduleEvidence> = None;
         let mut keep = |e: Option<ScheduleEvidence>| {
