@@ -1,7 +1,7 @@
 //! [`BeaconReport`]: a score with the evidence behind it, and its explanation in words.
 
 use super::schedule::{ScheduleEvidence, ScheduleKind};
-use crate::time::Timestamp;
+use crate::time::{Interval, Timestamp};
 use core::fmt;
 
 /// Whether a series could be scored, and if not, why.
@@ -142,6 +142,18 @@ pub struct Segment {
     pub p_value: f64,
 }
 
+impl Segment {
+    /// The segment's period as an [`Interval`] (rounded to the microsecond).
+    pub fn period(&self) -> Interval {
+        Interval::from_secs_f64(self.period_s).unwrap_or(Interval::ZERO)
+    }
+
+    /// First to last beat of the segment.
+    pub fn span(&self) -> Interval {
+        self.last - self.first
+    }
+}
+
 /// The segments of a series whose period changes (empty when one period fits it all, or when
 /// none does), in time order; at most [`MAX_SEGMENTS`]. A fixed array, so that reports stay
 /// `Copy` and scoring allocates nothing; serialised as a list.
@@ -276,6 +288,34 @@ pub struct BeaconReport {
 }
 
 impl BeaconReport {
+    /// The estimated period as an [`Interval`] (rounded to the microsecond; the field
+    /// [`period_s`](BeaconReport::period_s) keeps the estimate's full precision and is what
+    /// JSON carries).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{Analyzer, Interval};
+    /// let ts: Vec<i64> = (0..50).map(|i| i * 60_000_000).collect();
+    /// let r = Analyzer::default().score(&ts, None);
+    /// assert_eq!(r.period(), Some(Interval::from_secs(60)));
+    /// assert_eq!(r.span(), Interval::from_secs(49 * 60));
+    /// // Connections closer than a twentieth of the usual interval count as one check-in.
+    /// assert_eq!(r.coalesce_gap(), Interval::from_secs(3));
+    /// ```
+    pub fn period(&self) -> Option<Interval> {
+        self.period_s.and_then(Interval::from_secs_f64)
+    }
+
+    /// First to last event.
+    pub fn span(&self) -> Interval {
+        self.last - self.first
+    }
+
+    /// The coalescing gap used (events closer than this made one beat).
+    pub fn coalesce_gap(&self) -> Interval {
+        Interval::from_secs_f64(self.coalesce_gap_s).unwrap_or(Interval::ZERO)
+    }
+
     /// The report of a series too short to score.
     pub(crate) fn too_few(events: usize, beats: usize, first: Timestamp, last: Timestamp) -> Self {
         BeaconReport {
