@@ -1,6 +1,8 @@
 //! The reader layer as a user drives it: `open` over files and directories, every format, and
 //! the damaged inputs that used to abort a run or vanish silently.
 
+mod common;
+
 use beaconstat::read::{Inputs, LogContent};
 use beaconstat::{ErrorKind, Format, ReadOptions, SkipReason, open, read::LogKind};
 use std::io::Write;
@@ -233,7 +235,7 @@ fn an_unterminated_csv_quote_costs_one_record() {
 }
 
 #[test]
-fn windows_event_json_is_read_by_open_and_zip_is_refused_with_how_to_unpack() {
+fn windows_event_json_is_read_by_open_plain_gzip_or_zipped() {
     let d = temp_dir("win");
     let sysmon3 = r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1","UtcTime":"2024-01-02 03:04:05.000","Image":"C:\\a.exe","SourceIp":"10.0.0.5","DestinationIp":"203.0.113.9","DestinationPort":"443"}"#;
     let other = r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1"}"#;
@@ -249,13 +251,58 @@ fn windows_event_json_is_read_by_open_and_zip_is_refused_with_how_to_unpack() {
     let st = r.stats();
     assert_eq!((st.records, st.events, st.skipped, st.ignored), (4, 2, 1, 1));
 
+    // The same lines in a zip, split over a deflated and a stored member (the second without
+    // a final line break), beside a folder entry: the same counts, the bad line at line 3.
+    let (a, b) = text.split_at(text.find("not json").unwrap());
+    let b = b.trim_end_matches('\n');
+    let zip = common::zip::zip_of(&[
+        ("logs/", b"", false),
+        ("logs/a.json", a.as_bytes(), true),
+        ("logs/b.json", b.as_bytes(), false),
+    ]);
+    std::fs::write(d.join("events.zip"), &zip).unwrap();
+    let mut r = open(d.join("events.zip")).unwrap();
+    assert_eq!(r.format(), Some(Format::WindowsEventJson));
+    let mut n = 0;
+    r.for_each(|_| n += 1).unwrap();
+    let st = r.stats();
+    assert_eq!((n, st.records, st.events, st.skipped, st.ignored), (2, 4, 2, 1, 1));
+    assert_eq!(st.skipped_samples[0].position.line, 3);
+    // Windows records themselves, as `tasks` reads them.
+    let s = beaconstat::read::read_windows_events(d.join("events.zip"), |_| {}).unwrap();
+    assert_eq!((s.events, s.skipped), (3, 1), "{s:?}");
+
+    // A zip damaged inside a member: what was read is kept, the rest counted as truncated,
+    // with the member and the CRC named.
+    let mut bad = zip.clone();
+    let at = zip.windows(8).position(|w| w == b"not json").unwrap();
+    bad[at] = b'N';
+    std::fs::write(d.join("damaged.zip"), &bad).unwrap();
+    let mut r = open(d.join("damaged.zip")).unwrap();
+    r.for_each(|_| {}).unwrap();
+    let st = r.stats();
+    assert_eq!(st.by_reason.get(&SkipReason::Truncated), Some(&1), "{st}");
+    let why = st
+        .skipped_samples
+        .iter()
+        .find(|s| s.reason == SkipReason::Truncated)
+        .unwrap();
+    let detail = why.detail.as_deref().unwrap_or("");
+    assert!(
+        detail.contains("zip member logs/b.json") && detail.contains("CRC-32"),
+        "{detail}"
+    );
+
+    // Not an archive after all (cut short): an error that says so; in a directory it is
+    // passed over and the run goes on.
     std::fs::write(d.join("sample.zip"), b"PK\x03\x04\x14\x00rest").unwrap();
     let err = open(d.join("sample.zip")).unwrap_err();
-    assert!(err.to_string().contains("unzip"), "{err}");
-    // In a directory, it is passed over with the same advice and the run goes on.
+    assert!(err.to_string().contains("not a readable zip archive"), "{err}");
+    std::fs::remove_file(d.join("damaged.zip")).unwrap();
     let inputs = Inputs::scan(&[&d]).unwrap();
-    assert_eq!(inputs.connection_logs().count(), 1);
-    assert!(inputs.passed_over()[0].reason.contains("unzip"));
+    assert_eq!(inputs.connection_logs().count(), 2, "{:?}", inputs.logs());
+    assert_eq!(inputs.passed_over().len(), 1);
+    assert!(inputs.passed_over()[0].reason.contains("not a readable zip archive"));
     std::fs::remove_dir_all(&d).ok();
 }
 

@@ -32,7 +32,8 @@ pub enum Format {
     WindowsEventJson,
     /// Native Windows `.evtx` files (read with the `evtx` feature).
     Evtx,
-    /// A `.zip` archive (how public Windows datasets ship): unpack it to read its logs.
+    /// A `.zip` archive (how public Windows datasets ship). A file is read through its members
+    /// (stored or deflated, one after the other); an archive inside a stream is refused.
     Zip,
     /// Apache Parquet files (read with the `arrow` feature; columns found by their common
     /// names, as in CSV).

@@ -2,7 +2,8 @@
 //!
 //! - [`open`] / [`ReadOptions::open`] give a [`Reader`] over a file or a directory (walked
 //!   recursively; see [`Inputs`]) of Zeek `conn.log` (TSV or JSON), CSV flows, Windows event
-//!   JSON or native EVTX (feature `evtx`), each plain or gzip. It hands out borrowed
+//!   JSON or native EVTX (feature `evtx`), each plain, gzip, or the members of a zip archive
+//!   (stored or deflated, as public Windows datasets ship). It hands out borrowed
 //!   [`ConnEvent`](crate::ConnEvent)s (for Windows logs, the Sysmon 3 network connections)
 //!   and Windows records ([`Reader::for_each_record`]).
 //! - [`ReadOptions`] is the one set of settings every reader takes: strict mode, buffer size, a
@@ -53,6 +54,7 @@ mod reader;
 pub(crate) mod stats;
 mod zeek;
 mod zeek_names;
+mod zip;
 
 pub use self::csv::{CsvReader, CsvReaderBuilder, CsvRecord, TimeFormat};
 /// The event fields a column mapping names, and their common column names: the CSV reader's,

@@ -26,6 +26,7 @@ use super::parquet::{ParquetReader, ParquetReaderBuilder};
 use super::stats::{ReadStats, SkipReason};
 use super::zeek::{ZeekReader, ZeekReaderBuilder};
 use super::zeek_names::LogKind;
+use super::zip::{ZipMembers, is_zip};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::event::ConnEvent;
 #[cfg(feature = "evtx")]
@@ -154,8 +155,16 @@ fn peek_sniff<R: Read>(lines: &mut Lines<R>) -> std::io::Result<(&[u8], Sniff)> 
 /// Looks at a file's first bytes (gzip decompressed). For CSV, also whether its header names
 /// the columns a connection needs.
 fn sniff_file(path: &Path) -> Result<(Sniff, bool)> {
-    let f = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
-    let mut lines = ReadOptions::new().lines(f, Some(path))?;
+    let mut f = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut f, &mut magic).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    // A zip archive is recognised by what its members hold.
+    let input: In = if is_zip(&magic[..n]) {
+        Box::new(ZipMembers::open(path)?)
+    } else {
+        Box::new(File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?)
+    };
+    let mut lines = ReadOptions::new().lines(input, Some(path))?;
     let (head, s) = peek_sniff(&mut lines).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
     let csv_ok = s.format == Some(Format::Csv) && CsvReaderBuilder::new().from_reader(head).is_ok();
     Ok((s, csv_ok))
@@ -168,11 +177,10 @@ fn named(path: &Path, prefix: &str) -> bool {
         .is_some_and(|n| n.starts_with(prefix))
 }
 
-/// The message for an archive.
+/// The message for an archive that is not a file (a stream, or inside another archive).
 fn zip_message(path: &Path) -> String {
     format!(
-        "{}: a zip archive; unpack it first (e.g. `unzip {} -d DIR`) and read the files inside",
-        path.display(),
+        "{}: a zip archive inside a stream or another archive; give the archive's path, or unpack it (e.g. `unzip ARCHIVE -d DIR`)",
         path.display()
     )
 }
@@ -273,6 +281,14 @@ impl Inputs {
             Some(Format::Zip) if explicit => return Err(Error::format(zip_message(&path))),
             Some(Format::Zip) => {
                 pass(self, zip_message(&path));
+                return Ok(());
+            }
+            Some(Format::Evtx) if is_zip_file(&path) => {
+                let why = format!("{}: EVTX inside a zip archive: unpack it first", path.display());
+                if explicit {
+                    return Err(Error::format(why));
+                }
+                pass(self, why);
                 return Ok(());
             }
             None if !s.empty && explicit => {
@@ -618,6 +634,20 @@ fn open_source(path: &Path, opts: &ReadOptions, bytes: &Arc<AtomicU64>) -> Resul
     let mut file = File::open(path).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
     let mut magic = [0u8; 8];
     let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+    if is_zip(&magic[..n]) {
+        // The members, decompressed, as one stream (progress counts the archive at once).
+        bytes.fetch_add(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
+        let input: In = Box::new(ZipMembers::open(path)?);
+        let mut lines = opts.lines(input, Some(path))?;
+        let head = lines.peek(8).map_err(|e| Error::io(Some(path.to_path_buf()), e))?;
+        if head.starts_with(super::detect::EVTX_MAGIC) {
+            return Err(Error::format(format!(
+                "{}: EVTX inside a zip archive: unpack it first",
+                path.display()
+            )));
+        }
+        return source_for(lines, Some(path), opts).map_err(|e| with_path(e, path));
+    }
     if magic[..n].starts_with(super::detect::EVTX_MAGIC) {
         #[cfg(feature = "evtx")]
         {
@@ -656,10 +686,23 @@ fn open_source(path: &Path, opts: &ReadOptions, bytes: &Arc<AtomicU64>) -> Resul
         bytes: Arc::clone(bytes),
     });
     let lines = opts.lines(input, Some(path))?;
-    source_for(lines, Some(path), opts).map_err(|e| match e.into_kind() {
+    source_for(lines, Some(path), opts).map_err(|e| with_path(e, path))
+}
+
+/// An I/O error without a path gets `path`.
+fn with_path(e: Error, path: &Path) -> Error {
+    match e.into_kind() {
         ErrorKind::Io { path: None, source } => Error::io(Some(path.to_path_buf()), source),
         k => Error::from(k),
-    })
+    }
+}
+
+/// Whether the file at `path` starts like a zip archive.
+fn is_zip_file(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut magic))
+        .is_ok_and(|n| is_zip(&magic[..n]))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
