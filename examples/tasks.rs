@@ -4,10 +4,12 @@
 //! the `evtx` feature) and prints, per host, each scheduled task's lineage as a tree:
 //! creation method and creator → definition → runs → processes, with outliers and reasons;
 //! then telemetry coverage and skipped-record counts. `--json` prints the whole lineage as one
-//! JSON object on one line (JSON lines, as `hunt --json`). `tasks --help` lists every option.
+//! JSON object on one line (JSON lines, as `hunt --json`). Inputs may be gzip or zip archives
+//! and directories (read through `beaconstat::read::Inputs`). `tasks --help` lists every option.
 
+use beaconstat::ReadStats;
 use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
-use beaconstat::{ReadStats, read::read_windows_events};
+use beaconstat::read::{Inputs, read_windows_events};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.
@@ -18,16 +20,21 @@ definition, its runs and the processes they launched, with outliers and reasons.
 Usage: tasks [OPTIONS] FILE...
 
 Inputs:
-  FILE                Windows events as JSON lines (evtx, Winlogbeat or flat NXLog shapes),
-                      or .evtx (needs --features evtx): Security 4688 and 4698-4702,
-                      TaskScheduler (106, 129, 140, 200, 201, ...), Sysmon 1 and 3
+  FILE                Windows events as JSON lines (evtx, Winlogbeat or flat NXLog shapes;
+                      plain, gzip or zipped), or .evtx (needs --features evtx), or a
+                      directory of them: Security 4688 and 4698-4702, TaskScheduler (106,
+                      129, 140, 200, 201, ...), Sysmon 1, 3, 7, 11-13
 
 Output:
   --json              the whole lineage (hosts, tasks, runs, processes, clocks, coverage) as
                       one JSON object on one line, to stdout [default: off, a tree per host]
   -h, --help          print this help and exit
 
-Exit status: 0 on success, 1 when a file could not be read, 2 on bad arguments.
+Task definitions that cannot be parsed are listed (record, reason, byte offset in the XML)
+and counted; nothing is dropped silently.
+
+Exit status: 0 on success, 1 when an input could not be read or none of the input held a
+readable Windows event, 2 on bad arguments.
 ";
 
 const USAGE: &str = "usage: tasks [--json] FILE...   (tasks --help lists every option)";
@@ -57,26 +64,47 @@ fn main() -> ExitCode {
     let mut stats = ReadStats::default();
     let mut failed = false;
     for f in &files {
-        if !std::path::Path::new(f).exists() {
-            eprintln!("error: {f}: no such file or directory");
-            failed = true;
-            continue;
-        }
-        match read_windows_events(f, |rec| b.push_record(rec)) {
-            Ok(s) => {
-                if s.skipped > 0 {
-                    eprintln!("{f}: {} records, {} skipped", s.events, s.skipped);
-                    for sk in s.skipped_samples.iter().take(5) {
-                        eprintln!("  skipped {sk}");
-                    }
-                }
-                stats.merge(&s);
-            }
+        // Each argument on its own, so one bad path does not stop the others. Directories
+        // are walked; gzip and zip inputs are read through the reader layer.
+        let inputs = match Inputs::scan(&[f]) {
+            Ok(i) => i,
             Err(e) => {
-                eprintln!("error: {f}: {e}");
+                eprintln!("error: {e}");
                 failed = true;
+                continue;
+            }
+        };
+        for p in inputs.passed_over() {
+            eprintln!("note: {}: not read: {}", p.path.display(), p.reason);
+        }
+        for log in inputs.logs() {
+            let path = log.path.display().to_string();
+            b.input(path.clone());
+            match read_windows_events(&log.path, |rec| b.push_record(rec)) {
+                Ok(s) => {
+                    if s.skipped > 0 {
+                        eprintln!("{path}: {} records, {} skipped", s.events, s.skipped);
+                        for sk in s.skipped_samples.iter().take(5) {
+                            eprintln!("  skipped {sk}");
+                        }
+                    }
+                    stats.merge(&s);
+                }
+                Err(e) => {
+                    eprintln!("error: {path}: {e}");
+                    failed = true;
+                }
             }
         }
+    }
+    if stats.events == 0 {
+        // Nothing to reconstruct from: say so, and fail, rather than print an empty lineage.
+        let skipped = match stats.skipped {
+            0 => String::new(),
+            n => format!(" ({n} records skipped)"),
+        };
+        eprintln!("error: no Windows event could be read from the input{skipped}");
+        failed = true;
     }
     let lin = b.build();
     if json {
@@ -246,19 +274,34 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
         }
     }
     for c in &lin.clocks {
-        println!(
-            "clock {}: median UtcTime-TimeCreated {} over {} Sysmon records, correction {}, {} records disagree",
-            c.host, c.median_skew, c.samples, c.correction, c.disagreeing
+        let field = c.source.as_str();
+        let sysmon = c.median_skew.map_or_else(
+            || "no Sysmon records".to_owned(),
+            |m| format!("median UtcTime-{field} {m} over {} Sysmon records", c.samples),
         );
+        let collector = c.collector_lag.map_or_else(String::new, |l| {
+            format!(
+                ", collector @timestamp {l} after the event over {} records",
+                c.collector_samples
+            )
+        });
+        println!(
+            "clock {} ({field}): {sysmon}, correction {}, {} records disagree{collector}",
+            c.host, c.correction, c.disagreeing
+        );
+    }
+    for s in &lin.skipped_definitions {
+        println!("skipped definition: {s}");
     }
     let cov = &lin.coverage;
     println!(
-        "coverage: {} records, {} task events ({} TaskScheduler), {} Sysmon 1, {} 4688 ({} with command line), {} Sysmon 3 ({} with process)",
+        "coverage: {} records, {} task events ({} TaskScheduler), {} Sysmon 1, {} 4688 ({} merged into Sysmon 1; {} with command line), {} Sysmon 3 ({} with process)",
         cov.records,
         cov.task_events,
         cov.task_scheduler_events,
         cov.sysmon1,
         cov.security4688,
+        cov.merged_4688,
         cov.with_command_line,
         cov.network_events,
         cov.network_with_process
@@ -266,5 +309,8 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
     for g in &cov.gaps {
         println!("  gap: {g}");
     }
-    println!("input: {} records read, {} skipped", stats.events, stats.skipped);
+    println!(
+        "input: {} records read, {} skipped; {} task definitions skipped",
+        stats.events, stats.skipped, cov.definitions_skipped
+    );
 }

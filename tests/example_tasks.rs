@@ -49,3 +49,63 @@ fn tasks_example_tree_json_and_bad_input() {
     assert!(err.contains("nope.json"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Nothing dropped silently: a definition that cannot be parsed is listed with its record,
+/// reason and XML offset in the tree and the JSON; a zipped or gzipped export is read through
+/// the reader layer; input with no readable Windows event is a failure, not an empty tree.
+#[test]
+fn tasks_example_skipped_definitions_archives_and_unreadable_input() {
+    let Some(exe) = common::example("tasks") else { return };
+    let dir = std::env::temp_dir().join(format!("beaconstat-example-skips-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = r#"{"EventID":4698,"Channel":"Security","Hostname":"WS1","RecordNumber":41,"TimeCreated":"2024-01-01T10:00:00Z","TaskName":"\\Upd","TaskContent":"<Task><Actions><Exec><Command>a.exe</Command></Exec></Actions></Task>"}"#;
+    let bad = r#"{"EventID":4698,"Channel":"Security","Hostname":"WS1","RecordNumber":42,"TimeCreated":"2024-01-01T10:00:01Z","TaskName":"\\Cut","TaskContent":"<Task><Actions><Exec><Comma"}"#;
+    let text = format!("{good}\n{bad}\n");
+    let zip = common::zip::zip_of(&[("events.json", text.as_bytes(), true)]);
+    let zipped = dir.join("events.zip");
+    std::fs::write(&zipped, zip).unwrap();
+    let z = zipped.to_str().unwrap();
+
+    let (ok, out, err) = run_tasks(&exe, &[z]);
+    assert!(ok, "{err}");
+    assert!(out.contains("task \\Upd") && out.contains("task \\Cut"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("skipped definition:"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!("skipped definition: {z} line 2 (byte "))
+            && line.contains("WS1 Security 4698 (record 42) task \\Cut: task XML at byte 21: "),
+        "{out}"
+    );
+    assert!(out.contains("1 task definitions skipped"), "{out}");
+    assert!(out.contains("gap: 1 task definitions could not be parsed"), "{out}");
+    let (ok, out, _) = run_tasks(&exe, &["--json", z]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["skipped_definitions"][0]["record_id"], 42);
+    assert_eq!(v["skipped_definitions"][0]["error"]["offset"], 21);
+    assert_eq!(v["coverage"]["definitions_skipped"], 1);
+
+    // A directory holding the archive and a gzip copy: both read, the task's record counted once.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    std::fs::write(dir.join("events.json.gz"), gz.finish().unwrap()).unwrap();
+    let (ok, out, err) = run_tasks(&exe, &["--json", dir.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["coverage"]["duplicates"], 2);
+
+    // Nothing readable: a failure saying so.
+    let junk = dir.join("junk.json");
+    std::fs::write(&junk, "{\"no\":\"event id\"}\nnot json\n").unwrap();
+    let (ok, _, err) = run_tasks(&exe, &[junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("no Windows event could be read from the input"), "{err}");
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let (ok, _, err) = run_tasks(&exe, &[empty.to_str().unwrap()]);
+    assert!(!ok, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -150,6 +150,83 @@ fn otrf_remote_modification_and_full_run_chain() {
     );
 }
 
+/// NXLog through Logstash (the Rubeus dataset): Security and TaskScheduler events carry only
+/// the local `EventTime` (UTC-4, whole seconds) and the collector's `@timestamp` (1–2 s
+/// late). Times come from the event, corrected by the host's offset to Sysmon `UtcTime` (or,
+/// on the DC without Sysmon, to the collector); the lag is reported. Sysmon 1 lost its
+/// `ProcessId` in this export: the 4688 of the same process gives it, one process each.
+#[test]
+fn otrf_local_event_time_collector_lag_and_merged_4688() {
+    let Some(dir) = common::data("tasks_otrf") else { return };
+    let lin = lineage(&[dir.join("empire_shell_rubeus_asktgt_createnetonly_2020-09-21230246.json")]);
+    let clock = |host: &str| lin.clocks.iter().find(|c| c.host == host).unwrap();
+    let four_hours = Interval::from_secs(4 * 3600);
+    let c = clock("WORKSTATION6.theshire.local");
+    assert_eq!(c.source, beaconstat::winevent::TimeSource::LocalTime);
+    assert_eq!(c.median_skew, Some(Interval::from_micros(14_400_377_000)));
+    assert_eq!((c.correction, c.samples, c.disagreeing), (four_hours, 1728, 0));
+    assert_eq!(
+        (c.collector_lag, c.collector_samples),
+        (Some(Interval::from_micros(1_778_000)), 2313)
+    );
+    // The DC has no Sysmon: the collector gives the zone, and its 2.2 s lag is reported.
+    let dc = clock("MORDORDC.theshire.local");
+    assert_eq!((dc.median_skew, dc.correction), (None, four_hours));
+    assert_eq!(dc.collector_lag, Some(Interval::from_micros(2_237_000)));
+
+    let t = lin
+        .task(
+            "WORKSTATION6.theshire.local",
+            r"\Microsoft\Windows\UpdateOrchestrator\AC Power Download",
+        )
+        .unwrap();
+    // EventTime 23:04:00 local, @timestamp 03:04:01.454Z: the event's own time, in UTC.
+    let life: Vec<_> = t
+        .life
+        .iter()
+        .filter(|l| l.source.starts_with("Security") || l.source.starts_with("TaskScheduler"))
+        .map(|l| (l.what, l.ts, l.source.as_str()))
+        .collect();
+    assert_eq!(
+        life,
+        [
+            (LifeKind::Created, ts("2020-09-22T03:04:00Z"), "Security 4698"),
+            (LifeKind::Created, ts("2020-09-22T03:04:00Z"), "TaskScheduler 106"),
+            (LifeKind::Deleted, ts("2020-09-22T03:04:01Z"), "Security 4699"),
+            (LifeKind::Deleted, ts("2020-09-22T03:04:01Z"), "TaskScheduler 141"),
+        ]
+    );
+    assert_eq!(t.creation.method, CreationMethod::ComApi);
+    let h6 = lin.host("WORKSTATION6.theshire.local").unwrap();
+    let creator = &h6.processes[t.creation.process.as_ref().unwrap().id];
+    assert_eq!(creator.image.as_deref(), Some(r"C:\Windows\System32\usocoreworker.exe"));
+    assert_eq!(creator.guid.as_deref(), Some("{d273d0f0-69a0-5f69-af0c-000000000800}"));
+    assert_eq!(creator.pid, Some(0x1f98), "NewProcessId of the merged 4688");
+    assert_eq!(creator.ts, ts("2020-09-22T03:04:00.087Z"));
+    let usocoreworkers = h6
+        .processes
+        .iter()
+        .filter(|(_, p)| p.image_name() == Some("usocoreworker.exe"))
+        .count();
+    assert_eq!(usocoreworkers, 1, "Sysmon 1 and 4688 of one process");
+    assert_eq!(lin.coverage.merged_4688, 14);
+    // With the PIDs and times right, the Schedule service's launches join their tasks.
+    assert!(h6.unattributed_runs.is_empty());
+    let uso = lin
+        .task(
+            "WORKSTATION6.theshire.local",
+            r"\Microsoft\Windows\UpdateOrchestrator\Universal Orchestrator Start",
+        )
+        .unwrap();
+    assert_eq!(
+        uso.runs[0].join.as_deref(),
+        Some(
+            "engine PID 5460 (TaskScheduler 129) = UsoClient.exe started 0.011 s from the run's first event; \
+             parent is the Schedule service (svchost -s Schedule)"
+        )
+    );
+}
+
 /// `schtasks /create /S WORKSTATION6` on WORKSTATION5: the 4698 on WORKSTATION6 (ClientProcessId
 /// 0, locality 0) is tied across hosts to the schtasks.exe that made it.
 #[test]

@@ -3,7 +3,7 @@
 
 use super::baseline::TaskBaseline;
 use super::cmdline::normalize_task_name;
-use super::collected::{Collected, RawConn, RawEvidence, RawTask};
+use super::collected::{ClockSamples, Collected, RawConn, RawEvidence, RawTask, RecordOrigin};
 use super::config::LineageConfig;
 use super::model::Lineage;
 use super::process::{ProcessConnection, ProcessNode};
@@ -14,17 +14,25 @@ use crate::winevent::{EvidenceEvent, ProcessEvent, ProcessSource, TaskEvent, Win
 
 /// Collects Windows records and reconstructs scheduled-task lineage.
 ///
-/// Feed it every record of every file ([`LineageBuilder::push_record`]), then
-/// [`LineageBuilder::build`]. Records are copied (owned) as they are pushed, so the caller's
+/// Feed it every record of every file ([`LineageBuilder::push_record`], naming each file
+/// with [`LineageBuilder::input`]), then [`LineageBuilder::build`]. Task definitions that
+/// cannot be parsed are listed in [`Lineage::skipped_definitions`](super::Lineage::skipped_definitions). Records are copied (owned) as they are pushed, so the caller's
 /// [`WinRecord`] can be reused.
 ///
 /// # How the pieces are joined
 ///
-/// * **Clocks.** Per host, the median of Sysmon `UtcTime - TimeCreated` is measured; beyond
-///   [`LineageConfig::clock_tolerance`] it is rounded to 15 minutes and added to every
-///   non-Sysmon time of that host (exports that write local time labelled UTC). Records whose
-///   own skew is far from the median (Sysmon 3 on some builds) are counted, not corrected.
-/// * **Processes.** Sysmon 1 and 4688 of the same process (host, PID, image, ±2 s) are merged.
+/// * **Clocks.** Every event is timed by its own clock ([`WinRecord::event_time`]: Sysmon
+///   `UtcTime`, the logged `TimeCreated`, NXLog's zone-less `EventTime`), a collector's
+///   `@timestamp` only when there is nothing else. Per host and logged field, the median of
+///   Sysmon `UtcTime` minus the logged time (without Sysmon: a collector's time minus it) is
+///   measured; beyond [`LineageConfig::clock_tolerance`] it is rounded to 15 minutes and
+///   added to that field's times (exports that write local time, labelled UTC or not).
+///   Records whose own skew is far from the median (Sysmon 3 on some builds) are counted, not
+///   corrected; a collector lagging more than [`LineageConfig::collector_tolerance`] is
+///   reported ([`ClockReport`](super::ClockReport)).
+/// * **Processes.** Sysmon 1 and 4688 of the same process (host, image, ±2 s, and PID and
+///   parent PID where both name them) are one process, with what each lacks from the other
+///   (some exports drop Sysmon's `ProcessId`: the 4688's `NewProcessId` gives it).
 ///   Parents: by `ParentProcessGuid`; where there is no GUID, the latest process with the parent
 ///   PID started before the child. Unresolved parents are listed, never guessed.
 /// * **Tasks** are keyed by host and name (case-insensitive). Life events come from
@@ -66,6 +74,8 @@ pub struct LineageBuilder {
     config: LineageConfig,
     baseline: Option<TaskBaseline>,
     input: Collected,
+    /// Where the records pushed now come from (named in skips).
+    origin: RecordOrigin,
 }
 
 fn own(s: Option<&str>) -> Option<String> {
@@ -92,6 +102,14 @@ impl LineageBuilder {
         self
     }
 
+    /// Names the input the next records come from (a file name), so that a task definition
+    /// that cannot be used is reported with the input, line and record it was in
+    /// ([`Lineage::skipped_definitions`](super::Lineage::skipped_definitions)).
+    pub fn input(&mut self, name: impl Into<String>) -> &mut Self {
+        self.origin.input = Some(name.into());
+        self
+    }
+
     /// Takes whatever a record holds: a task event, a process creation, a Sysmon 3 connection,
     /// supporting evidence; other records only count towards coverage.
     ///
@@ -107,12 +125,25 @@ impl LineageBuilder {
             }
         }
         self.input.coverage.records += 1;
-        if rec.is_sysmon()
-            && let (Some(h), Some(skew)) = (rec.computer(), rec.clock_skew())
+        // Clock samples: Sysmon `UtcTime` and a collector's time, each against the record's
+        // logged time (the one task and 4688 events carry).
+        if let (Some(h), Some(logged)) = (rec.computer(), rec.logged_time())
+            && let Some(slot) = ClockSamples::slot(logged.source)
         {
             let hi = self.input.host(h);
-            self.input.skews[hi].push(skew.as_micros());
+            let samples = &mut self.input.clocks[hi];
+            if rec.is_sysmon()
+                && let Some(utc) = rec.utc_time()
+            {
+                samples.sysmon[slot].push((utc - logged.ts).as_micros());
+            }
+            // A collector time equal to the logged time is a copy of it, not a receive time.
+            if let Some(c) = rec.collector_time().filter(|&c| c != logged.ts) {
+                samples.collector[slot].push((c - logged.ts).as_micros());
+            }
         }
+        self.origin.position = rec.position();
+        self.origin.record_id = rec.record_id();
         if let Some(t) = TaskEvent::from_record(rec) {
             self.push_task(&t);
         } else if let Some(p) = ProcessEvent::from_record(rec) {
@@ -120,7 +151,7 @@ impl LineageBuilder {
         } else if let Some(c) = sysmon_conn_event(rec) {
             self.push_conn(&c);
         } else if let Some(e) = EvidenceEvent::from_record(rec) {
-            self.push_evidence(&e, rec.is_sysmon());
+            self.push_evidence(&e);
         }
     }
 
@@ -136,13 +167,17 @@ impl LineageBuilder {
             (None, Some(u)) => Some(u.to_owned()),
             _ => own(t.user_context),
         };
+        let mut origin = self.origin.clone();
+        origin.record_id = t.record_id.or(origin.record_id);
         self.input.tasks.push(RawTask {
             host,
             ts: t.ts,
+            time_source: t.time_source,
+            origin,
             kind: t.kind,
             event_id: t.event_id,
             name: t.task_name.map(normalize_task_name),
-            def: t.xml.map(|x| TaskDefinition::parse(x).map_err(|e| e.to_string())),
+            def: t.xml.map(TaskDefinition::parse),
             user,
             logon_id: t.subject_logon_id,
             client_pid: t.client_pid,
@@ -171,6 +206,7 @@ impl LineageBuilder {
         };
         self.input.procs.push((
             host,
+            p.time_source,
             ProcessNode {
                 ts: p.ts,
                 source: p.source,
@@ -217,15 +253,15 @@ impl LineageBuilder {
         });
     }
 
-    /// Adds supporting evidence. `sysmon` says whether its time is Sysmon `UtcTime` (not
-    /// clock-corrected) or `TimeCreated` (corrected like task events).
-    pub fn push_evidence(&mut self, e: &EvidenceEvent<'_>, sysmon: bool) {
+    /// Adds supporting evidence (its time is clock-corrected like task events unless it is
+    /// Sysmon's `UtcTime`).
+    pub fn push_evidence(&mut self, e: &EvidenceEvent<'_>) {
         self.input.coverage.evidence += 1;
         let host = self.input.host(e.host);
         self.input.evidence.push(RawEvidence {
             host,
             ts: e.ts,
-            sysmon,
+            time_source: e.time_source,
             kind: e.kind,
             task_name: e.task_name(),
             image: own(e.process.image),

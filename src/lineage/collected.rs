@@ -3,9 +3,10 @@
 
 use super::coverage::TelemetryCoverage;
 use super::process::{ProcessConnection, ProcessNode};
-use super::taskxml::TaskDefinition;
+use super::taskxml::{TaskDefinition, TaskXmlError};
+use crate::error::Position;
 use crate::time::Timestamp;
-use crate::winevent::{EvidenceKind, TaskEventKind};
+use crate::winevent::{EvidenceKind, TaskEventKind, TimeSource};
 use std::collections::{HashMap, HashSet};
 
 /// Everything pushed into a builder, hosts numbered in order of first appearance.
@@ -15,13 +16,14 @@ pub(crate) struct Collected {
     pub(crate) host_ix: HashMap<String, usize>,
     /// Host names as first logged.
     pub(crate) hosts: Vec<String>,
-    /// Process creations with their host, not yet merged or linked.
-    pub(crate) procs: Vec<(usize, ProcessNode)>,
+    /// Process creations with their host and the field their time came from, not yet
+    /// merged or linked.
+    pub(crate) procs: Vec<(usize, TimeSource, ProcessNode)>,
     pub(crate) tasks: Vec<RawTask>,
     pub(crate) evidence: Vec<RawEvidence>,
     pub(crate) conns: Vec<RawConn>,
-    /// Per host: Sysmon `UtcTime - TimeCreated` of each Sysmon record, µs.
-    pub(crate) skews: Vec<Vec<i64>>,
+    /// Per host: the clock samples its records gave.
+    pub(crate) clocks: Vec<ClockSamples>,
     /// Counts so far (the gaps are added by the build).
     pub(crate) coverage: TelemetryCoverage,
     /// (host, lower-cased channel, record id) of the records taken, to drop duplicates.
@@ -37,10 +39,39 @@ impl Collected {
         }
         let i = self.hosts.len();
         self.hosts.push(h.to_owned());
-        self.skews.push(Vec::new());
+        self.clocks.push(ClockSamples::default());
         self.host_ix.insert(key, i);
         i
     }
+}
+
+/// One host's clock samples, µs, per logged time field (`[SystemTime, LocalTime]`): Sysmon
+/// `UtcTime` minus the record's logged time, and a collector's time minus the logged time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClockSamples {
+    pub(crate) sysmon: [Vec<i64>; 2],
+    pub(crate) collector: [Vec<i64>; 2],
+}
+
+impl ClockSamples {
+    /// The slot of a logged time field: those two are the ones a correction applies to.
+    pub(crate) fn slot(source: TimeSource) -> Option<usize> {
+        match source {
+            TimeSource::SystemTime => Some(0),
+            TimeSource::LocalTime => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// Where a record came from, for a skip that names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RecordOrigin {
+    /// The input being read when it was pushed ([`LineageBuilder::input`](super::LineageBuilder::input)).
+    pub(crate) input: Option<String>,
+    /// Its line and byte in that input (line 0 for EVTX).
+    pub(crate) position: Position,
+    pub(crate) record_id: Option<u64>,
 }
 
 /// A task event, owned.
@@ -48,10 +79,12 @@ impl Collected {
 pub(crate) struct RawTask {
     pub(crate) host: usize,
     pub(crate) ts: Timestamp,
+    pub(crate) time_source: TimeSource,
+    pub(crate) origin: RecordOrigin,
     pub(crate) kind: TaskEventKind,
     pub(crate) event_id: u32,
     pub(crate) name: Option<String>,
-    pub(crate) def: Option<Result<TaskDefinition, String>>,
+    pub(crate) def: Option<Result<TaskDefinition, TaskXmlError>>,
     pub(crate) user: Option<String>,
     pub(crate) logon_id: Option<u64>,
     pub(crate) client_pid: Option<u32>,
@@ -68,7 +101,7 @@ pub(crate) struct RawTask {
 pub(crate) struct RawEvidence {
     pub(crate) host: usize,
     pub(crate) ts: Timestamp,
-    pub(crate) sysmon: bool,
+    pub(crate) time_source: TimeSource,
     pub(crate) kind: EvidenceKind,
     pub(crate) task_name: Option<String>,
     pub(crate) image: Option<String>,

@@ -26,6 +26,10 @@ pub struct LineageConfig {
     /// A host whose `TimeCreated` differs from Sysmon `UtcTime` by more than this (median over
     /// Sysmon records) is reported and corrected, rounded to 15 minutes [60 s].
     pub clock_tolerance: Interval,
+    /// A host whose collector (`@timestamp` of a Logstash export, Winlogbeat's
+    /// `event.created`) lags the events' own times by more than this (median) is reported in
+    /// the clock report; its times are never used while the event's own are there [1 s].
+    pub collector_tolerance: Interval,
 }
 
 impl Default for LineageConfig {
@@ -36,6 +40,7 @@ impl Default for LineageConfig {
             short_lived: Interval::from_secs(600),
             short_repetition: Interval::from_secs(300),
             clock_tolerance: Interval::from_secs(60),
+            collector_tolerance: Interval::from_secs(1),
         }
     }
 }

@@ -40,7 +40,7 @@ pub use baseline::TaskBaseline;
 pub use builder::LineageBuilder;
 pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};
 pub use config::LineageConfig;
-pub use coverage::{ClockReport, CoverageGap, TelemetryCoverage};
+pub use coverage::{ClockReport, CoverageGap, SkippedDefinition, TelemetryCoverage};
 pub use heuristics::command_line_shape;
 pub use model::{
     CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, ScheduledTask, TaskCreation, TaskRun,

@@ -1,7 +1,7 @@
 //! What lineage reconstructs, as a user reads it: per host, each [`ScheduledTask`] with its
 //! creation, definition, life and [`TaskRun`]s, and the host's [`ProcessTree`].
 
-use super::coverage::{ClockReport, TelemetryCoverage};
+use super::coverage::{ClockReport, SkippedDefinition, TelemetryCoverage};
 use super::process::{ProcessId, ProcessLink, ProcessTree};
 use super::reason::TaskFinding;
 use super::taskxml::TaskDefinition;
@@ -201,4 +201,7 @@ pub struct Lineage {
     pub coverage: TelemetryCoverage,
     /// Hosts with clock disagreements.
     pub clocks: Vec<ClockReport>,
+    /// Task definitions that could not be parsed, with their records and reasons, in time
+    /// order (counted in [`TelemetryCoverage::definitions_skipped`]).
+    pub skipped_definitions: Vec<SkippedDefinition>,
 }

@@ -15,6 +15,7 @@ use quick_xml::events::Event;
 /// assert!(err.to_string().starts_with("task XML at byte"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TaskXmlError {
     /// Byte offset of the problem in the text given to [`TaskDefinition::parse`].
     offset: u64,
@@ -23,6 +24,7 @@ pub struct TaskXmlError {
 
 /// The kinds of [`TaskXmlError`]. New variants may be added.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum TaskXmlErrorKind {
     /// Not well-formed XML (mismatched or unclosed tag, bad syntax).
@@ -37,6 +39,12 @@ pub enum TaskXmlErrorKind {
     },
     /// Well-formed XML without a `<Task>` element.
     NoTaskElement,
+    /// Escaped more than once over (`&amp;lt;Task`): an export escaped the XML twice, so what
+    /// it means cannot be told from the text.
+    EscapedTwice,
+    /// UTF-16 code units read as bytes (a NUL after every ASCII character): the export copied
+    /// the task file's UTF-16 bytes instead of decoding them.
+    Utf16Bytes,
 }
 
 impl TaskXmlError {
@@ -63,6 +71,8 @@ impl fmt::Display for TaskXmlError {
             TaskXmlErrorKind::Malformed { message } => write!(f, "{message}"),
             TaskXmlErrorKind::TooDeep { limit } => write!(f, "elements nest deeper than {limit}"),
             TaskXmlErrorKind::NoTaskElement => write!(f, "no <Task> element"),
+            TaskXmlErrorKind::EscapedTwice => write!(f, "escaped twice over (&amp;lt;Task…)"),
+            TaskXmlErrorKind::Utf16Bytes => write!(f, "UTF-16 bytes (NUL after each character), not text"),
         }
     }
 }
@@ -309,7 +319,21 @@ impl TaskDefinition {
     /// assert_eq!(err.offset(), 6 + 3 * 63);
     /// ```
     pub fn parse(xml: &str) -> Result<TaskDefinition, TaskXmlError> {
+        // UTF-16 bytes copied into the string: NULs inside the text (a well-formed task has
+        // none). Refused where the first one is.
+        if let Some(i) = xml.find('\0') {
+            return Err(TaskXmlError {
+                offset: i as u64,
+                kind: TaskXmlErrorKind::Utf16Bytes,
+            });
+        }
         let trimmed = xml.trim_start_matches('\u{feff}').trim();
+        if trimmed.starts_with("&amp;lt;") {
+            return Err(TaskXmlError {
+                offset: subslice_offset(xml, trimmed).unwrap_or(0),
+                kind: TaskXmlErrorKind::EscapedTwice,
+            });
+        }
         let unescaped;
         let text = if trimmed.starts_with("&lt;") {
             unescaped = unescape_xml(trimmed);
@@ -674,6 +698,39 @@ mod tests {
         assert_eq!(e.offset(), 3 + 2 + 21 + 6, "{e}");
         let as_crate_error = crate::Error::from(e);
         assert_eq!(as_crate_error.position().map(|p| p.byte), Some(32));
+    }
+
+    #[test]
+    fn every_bad_form_is_refused_with_its_kind_and_offset() {
+        let good = "<Task><Actions><Exec><Command>cmd.exe</Command></Exec></Actions></Task>";
+        // Escaped twice over.
+        let twice = good.replace('<', "&amp;lt;").replace('>', "&amp;gt;");
+        let e = TaskDefinition::parse(&format!("  {twice}")).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (&TaskXmlErrorKind::EscapedTwice, 2));
+        assert_eq!(e.to_string(), "task XML at byte 2: escaped twice over (&amp;lt;Task…)");
+        // Escaped once more is read.
+        let once = good.replace('<', "&lt;").replace('>', "&gt;");
+        assert_eq!(TaskDefinition::parse(&once).unwrap().exec(), Some(("cmd.exe", None)));
+        // Truncated inside a tag.
+        let e = TaskDefinition::parse(&good[..27]).unwrap_err();
+        assert!(matches!(e.kind(), TaskXmlErrorKind::Malformed { .. }), "{e}");
+        assert_eq!(e.offset(), 21, "{e}");
+        // Truncated between elements: kept, and said to be truncated.
+        let t = TaskDefinition::parse(&good[..47]).unwrap();
+        assert!(t.truncated);
+        assert_eq!(t.exec(), Some(("cmd.exe", None)));
+        // Mismatched tags.
+        let bad = good.replace("</Exec>", "</Exe>");
+        let e = TaskDefinition::parse(&bad).unwrap_err();
+        let TaskXmlErrorKind::Malformed { message } = e.kind() else {
+            panic!("{e}")
+        };
+        assert!(message.contains("Exec"), "{message}");
+        assert_eq!(e.offset(), 47, "{e}");
+        // UTF-16 bytes read as text.
+        let utf16: String = good.chars().flat_map(|c| [c, '\0']).collect();
+        let e = TaskDefinition::parse(&utf16).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (&TaskXmlErrorKind::Utf16Bytes, 1));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! 4104). Each decoder reads one [`WinRecord`] and borrows from it.
 
 use super::known::Name;
-use super::record::{WinRecord, parse_pid};
+use super::record::{TimeSource, WinRecord, parse_pid};
 use crate::event::ProcessRef;
 use crate::time::Timestamp;
 
@@ -115,8 +115,13 @@ pub struct TaskEvent<'a> {
     pub kind: TaskEventKind,
     /// The Windows event id.
     pub event_id: u32,
-    /// `TimeCreated` as logged (see the lineage's clock report for exports that mislabel it).
+    /// The event's own time as logged ([`WinRecord::event_time`]; see the lineage's clock
+    /// report for exports that mislabel it).
     pub ts: Timestamp,
+    /// Which field `ts` came from.
+    pub time_source: TimeSource,
+    /// The record's `EventRecordID` / `RecordNumber`.
+    pub record_id: Option<u64>,
     /// The computer.
     pub host: &'a str,
     /// `TaskName` (`\Folder\Name`).
@@ -161,7 +166,7 @@ impl<'a> TaskEvent<'a> {
     pub fn from_record(rec: &'a WinRecord) -> Option<TaskEvent<'a>> {
         let id = rec.event_id()?;
         let kind = TaskEventKind::from_ids(rec.is_security(), rec.is_task_scheduler(), id)?;
-        let ts = rec.time_created()?;
+        let time = rec.event_time()?;
         let host = rec.computer()?;
         let d = |k: Name| rec.field_opt(k);
         let engine_pid = match kind {
@@ -173,7 +178,9 @@ impl<'a> TaskEvent<'a> {
         Some(TaskEvent {
             kind,
             event_id: id,
-            ts,
+            ts: time.ts,
+            time_source: time.source,
+            record_id: rec.record_id(),
             host,
             task_name: d(Name::TaskName),
             xml: d(Name::TaskContent).or_else(|| d(Name::TaskContentNew)),
@@ -255,8 +262,10 @@ pub enum ProcessSource {
 pub struct ProcessEvent<'a> {
     /// Sysmon 1 or Security 4688.
     pub source: ProcessSource,
-    /// Start time: Sysmon `UtcTime`, else `TimeCreated`.
+    /// Start time: Sysmon `UtcTime`, else the event's own time ([`WinRecord::event_time`]).
     pub ts: Timestamp,
+    /// Which field `ts` came from.
+    pub time_source: TimeSource,
     /// `TimeCreated` as logged (compare with `ts` for clock disagreements).
     pub time_created: Option<Timestamp>,
     /// The computer.
@@ -296,10 +305,12 @@ impl<'a> ProcessEvent<'a> {
         let id = rec.event_id()?;
         let host = rec.computer()?;
         let d = |k: Name| rec.field_opt(k);
+        let time = rec.event_time()?;
         if id == 1 && rec.is_sysmon() {
             Some(ProcessEvent {
                 source: ProcessSource::Sysmon1,
-                ts: rec.timestamp()?,
+                ts: time.ts,
+                time_source: time.source,
                 time_created: rec.time_created(),
                 host,
                 pid: d(Name::ProcessId).and_then(parse_pid),
@@ -333,7 +344,8 @@ impl<'a> ProcessEvent<'a> {
             };
             Some(ProcessEvent {
                 source: ProcessSource::Security4688,
-                ts: rec.time_created()?,
+                ts: time.ts,
+                time_source: time.source,
                 time_created: rec.time_created(),
                 host,
                 pid: d(Name::NewProcessId).and_then(parse_pid),
@@ -414,8 +426,10 @@ pub enum EvidenceKind {
 pub struct EvidenceEvent<'a> {
     /// What it is.
     pub kind: EvidenceKind,
-    /// When (Sysmon `UtcTime`, else `TimeCreated`).
+    /// When (Sysmon `UtcTime`, else the event's own time, [`WinRecord::event_time`]).
     pub ts: Timestamp,
+    /// Which field `ts` came from.
+    pub time_source: TimeSource,
     /// The computer.
     pub host: &'a str,
     /// The acting process, where logged.
@@ -458,9 +472,11 @@ impl<'a> EvidenceEvent<'a> {
         if let Some(p) = d(Name::ProcessId).and_then(parse_pid) {
             process = process.with_pid(p);
         }
+        let time = rec.event_time()?;
         let mut ev = EvidenceEvent {
             kind: EvidenceKind::TaskFile,
-            ts: rec.timestamp()?,
+            ts: time.ts,
+            time_source: time.source,
             host,
             process,
             target: None,

@@ -179,6 +179,8 @@ fn classify(path: &[Span], line: &[u8], scratch: &str) -> (Option<Ns>, Option<Sp
         (b"winlog", b"event_data" | b"user_data") => (Ns::Data, Some(WinShape::Winlogbeat)),
         (b"winlog", _) => (Ns::System, Some(WinShape::Winlogbeat)),
         (b"host", b"name") => (Ns::System, None),
+        // Elastic's `event.created`: when the agent read the record (the collector time).
+        (b"event", b"created") => (Ns::System, None),
         _ => return (None, None, None),
     };
     (Some(ns), last_named, shape)

@@ -27,7 +27,7 @@ mod evtx_file;
 pub use decode::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
 pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
-pub use record::{WinRecord, WinShape, parse_pid};
+pub use record::{EventTime, TimeSource, WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
 
 #[cfg(feature = "evtx")]

@@ -265,6 +265,9 @@ impl WinRecord {
     ///
     /// Some exports write local time labelled as UTC here; Sysmon's `UtcTime` (see
     /// [`WinRecord::utc_time`]) is then the reference (the lineage builder measures the offset).
+    /// In the flat NXLog / Logstash shape `@timestamp` is the collector's time, taken here
+    /// before NXLog's zone-less `EventTime`; [`WinRecord::event_time`] prefers the event's own
+    /// time and says which field it came from.
     pub fn time_created(&self) -> Option<Timestamp> {
         self.get(Ns::System, Name::SystemTime)
             .or_else(|| self.get(Ns::Top, Name::TimeCreated))
@@ -273,6 +276,58 @@ impl WinRecord {
             // builder measures and corrects a host's offset against Sysmon `UtcTime`).
             .or_else(|| self.get(Ns::Top, Name::EventTime))
             .and_then(Timestamp::parse_rfc3339)
+    }
+
+    /// The event's own time and the field it came from, the collector's time only as a last
+    /// resort: Sysmon `UtcTime`; the logged creation time (`System.TimeCreated.SystemTime`,
+    /// a flat `TimeCreated`, Winlogbeat's `@timestamp`, which Winlogbeat sets from the
+    /// record); NXLog's `EventTime` (local time without a zone); then the flat shape's
+    /// `@timestamp`, which Logstash sets when it receives the record (seconds late).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::Timestamp;
+    /// use beaconstat::winevent::{TimeSource, WinRecord};
+    /// let mut rec = WinRecord::new();
+    /// // NXLog through Logstash: local EventTime (UTC-4) and the collector's @timestamp.
+    /// rec.parse_str(r#"{"EventID":4698,"Channel":"security","Hostname":"H",
+    ///   "EventTime":"2020-09-21 23:04:00","@timestamp":"2020-09-22T03:04:01.454Z"}"#)?;
+    /// let t = rec.event_time().unwrap();
+    /// assert_eq!(t.source, TimeSource::LocalTime);
+    /// assert_eq!(t.ts, Timestamp::parse_rfc3339("2020-09-21T23:04:00Z").unwrap());
+    /// assert_eq!(rec.collector_time(), Timestamp::parse_rfc3339("2020-09-22T03:04:01.454Z"));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn event_time(&self) -> Option<EventTime> {
+        let at = |ts: Option<Timestamp>, source| ts.map(|ts| EventTime { ts, source });
+        at(self.utc_time(), TimeSource::UtcTime).or_else(|| self.logged_time())
+    }
+
+    /// The event's time apart from Sysmon's `UtcTime`: the logged creation time, else NXLog's
+    /// zone-less `EventTime`, else the collector's `@timestamp` (see [`WinRecord::event_time`]).
+    pub fn logged_time(&self) -> Option<EventTime> {
+        let parse = |v: Option<&str>| v.and_then(Timestamp::parse_rfc3339);
+        let at = |ts: Option<Timestamp>, source| ts.map(|ts| EventTime { ts, source });
+        let logged = match self.shape {
+            WinShape::Winlogbeat => self.find(Ns::Top, "@timestamp"),
+            _ => self
+                .find(Ns::System, "SystemTime")
+                .or_else(|| self.find(Ns::Top, "TimeCreated")),
+        };
+        at(parse(logged), TimeSource::SystemTime)
+            .or_else(|| at(parse(self.find(Ns::Top, "EventTime")), TimeSource::LocalTime))
+            .or_else(|| at(self.collector_time(), TimeSource::Collector))
+    }
+
+    /// When a collector received the record, where the export says: the flat shape's
+    /// `@timestamp` (Logstash), Winlogbeat's `event.created`.
+    pub fn collector_time(&self) -> Option<Timestamp> {
+        let v = match self.shape {
+            WinShape::Winlogbeat => self.find(Ns::System, "created"),
+            WinShape::Flat => self.find(Ns::Top, "@timestamp"),
+            WinShape::Evtx => None,
+        };
+        v.and_then(Timestamp::parse_rfc3339)
     }
 
     /// Sysmon's `UtcTime` event-data field.
@@ -330,6 +385,44 @@ impl WinRecord {
     pub fn is_powershell(&self) -> bool {
         self.channel_kind.powershell
     }
+}
+
+/// Which field an event's time came from ([`WinRecord::event_time`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TimeSource {
+    /// Sysmon's `UtcTime`: UTC by definition.
+    UtcTime,
+    /// The logged creation time (`SystemTime`, `TimeCreated`, Winlogbeat `@timestamp`): UTC,
+    /// unless the export wrote local time labelled UTC (measured against Sysmon).
+    SystemTime,
+    /// NXLog's `EventTime`: local time without a zone (the offset is measured per host).
+    LocalTime,
+    /// A collector's receive time (`@timestamp` of the flat shape): seconds after the event.
+    Collector,
+}
+
+impl TimeSource {
+    /// The field name as exports write it (`UtcTime`, `TimeCreated`, `EventTime`,
+    /// `@timestamp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::UtcTime => "UtcTime",
+            TimeSource::SystemTime => "TimeCreated",
+            TimeSource::LocalTime => "EventTime",
+            TimeSource::Collector => "@timestamp",
+        }
+    }
+}
+
+/// An event's time and the field it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTime {
+    /// The time as logged (not corrected).
+    pub ts: Timestamp,
+    /// The field it came from.
+    pub source: TimeSource,
 }
 
 /// Parses a process id written in decimal (`1532`) or hex (`0x5fc`, as in Security 4688).

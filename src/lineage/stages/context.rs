@@ -2,13 +2,14 @@
 //! lookups, task accumulators, and the task and evidence events (clock-corrected).
 
 use crate::lineage::baseline::TaskBaseline;
-use crate::lineage::collected::{RawEvidence, RawTask};
+use crate::lineage::collected::{ClockSamples, RawEvidence, RawTask};
 use crate::lineage::config::LineageConfig;
-use crate::lineage::coverage::{ClockReport, TelemetryCoverage};
+use crate::lineage::coverage::{ClockReport, SkippedDefinition, TelemetryCoverage};
 use crate::lineage::model::{DefinitionSource, LifeEvent, TaskRun};
 use crate::lineage::process::{ProcessId, ProcessNode};
 use crate::lineage::taskxml::TaskDefinition;
 use crate::time::{Interval, Timestamp};
+use crate::winevent::TimeSource;
 use std::collections::HashMap;
 
 /// What every stage reads and the stages before it wrote. Hosts are numbered as in the input.
@@ -26,6 +27,8 @@ pub(super) struct BuildContext<'a> {
     pub(super) evidence: Vec<RawEvidence>,
     pub(super) coverage: TelemetryCoverage,
     pub(super) clocks: Vec<ClockReport>,
+    /// Definitions that could not be parsed (stage "tasks").
+    pub(super) skipped: Vec<SkippedDefinition>,
 }
 
 impl<'a> BuildContext<'a> {
@@ -45,21 +48,26 @@ impl<'a> BuildContext<'a> {
             evidence: Vec::new(),
             coverage,
             clocks: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
-    /// `ts` on host `h`'s corrected clock (for `TimeCreated` times; Sysmon `UtcTime` is not
-    /// corrected).
-    pub(super) fn fix(&self, h: usize, ts: Timestamp) -> Timestamp {
-        Timestamp(ts.0.saturating_add(self.host[h].correction))
+    /// `ts`, read from field `source` on host `h`, on the host's corrected clock (Sysmon
+    /// `UtcTime` and collector times are not corrected).
+    pub(super) fn fix(&self, h: usize, source: TimeSource, ts: Timestamp) -> Timestamp {
+        match ClockSamples::slot(source) {
+            Some(slot) => Timestamp(ts.0.saturating_add(self.host[h].correction[slot])),
+            None => ts,
+        }
     }
 }
 
 /// One host's state during the build.
 #[derive(Debug, Default)]
 pub(super) struct HostState {
-    /// µs added to this host's `TimeCreated` times (stage "clocks").
-    pub(super) correction: i64,
+    /// µs added to this host's logged times, per field (`[TimeCreated, EventTime]`; stage
+    /// "clocks").
+    pub(super) correction: [i64; 2],
     /// Processes in start order, linked to their parents (stage "processes").
     pub(super) procs: Vec<ProcessNode>,
     pub(super) index: ProcessIndex,

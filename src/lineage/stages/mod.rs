@@ -27,12 +27,12 @@ pub(crate) fn build(input: Collected, cfg: &LineageConfig, baseline: Option<&Tas
         tasks: task_events,
         evidence,
         conns,
-        skews,
+        clocks,
         coverage,
         ..
     } = input;
     let mut cx = BuildContext::new(cfg, baseline, hosts, coverage);
-    clocks::measure(&mut cx, &skews);
+    clocks::measure(&mut cx, &clocks);
     processes::merge_and_link(&mut cx, procs);
     processes::attach_connections(&mut cx, conns);
     let run_events = tasks::from_task_events(&mut cx, task_events);
@@ -75,5 +75,6 @@ pub(crate) fn build(input: Collected, cfg: &LineageConfig, baseline: Option<&Tas
         hosts,
         coverage,
         clocks: cx.clocks,
+        skipped_definitions: cx.skipped,
     }
 }

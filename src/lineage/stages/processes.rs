@@ -5,43 +5,61 @@
 use super::context::{BuildContext, ProcessIndex, after};
 use crate::lineage::collected::RawConn;
 use crate::lineage::process::{ProcessId, ProcessNode};
-use crate::winevent::ProcessSource;
+use crate::winevent::{ProcessSource, TimeSource};
 use std::collections::HashMap;
 
-/// A 4688 within this of a Sysmon 1 with the same host, PID and image is the same process.
+/// A 4688 within this of a Sysmon 1 with the same host and image (and PID and parent PID,
+/// where both name them) is the same process.
 const MERGE_WINDOW_MICROS: i64 = 2_000_000;
 
-/// Merges, orders and links `procs` (with their host numbers) into each host's state.
-pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, mut procs: Vec<(usize, ProcessNode)>) {
-    for (h, p) in procs.iter_mut() {
-        if p.source == ProcessSource::Security4688 {
-            p.ts = cx.fix(*h, p.ts);
-        }
-    }
+/// Whether a Sysmon 1 and a 4688 describe one process: same image, starts within the merge
+/// window, and no PID or parent PID that differs (some exports drop Sysmon's `ProcessId`,
+/// which collides with the record's own `ProcessID`).
+fn same_process(sysmon: &ProcessNode, security: &ProcessNode) -> bool {
+    let differ = |a: Option<u32>, b: Option<u32>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    (sysmon.ts - security.ts).as_micros().abs() <= MERGE_WINDOW_MICROS
+        && !differ(sysmon.pid, security.pid)
+        && !differ(sysmon.parent_pid, security.parent_pid)
+        && sysmon.image_name().map(str::to_ascii_lowercase) == security.image_name().map(str::to_ascii_lowercase)
+}
+
+/// Merges, orders and links `procs` (with their host numbers and time fields) into each
+/// host's state. A 4688 describing a Sysmon 1's process adds what the Sysmon 1 lacks (PID,
+/// command line, logon id) and is not kept twice.
+pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeSource, ProcessNode)>) {
+    let mut procs: Vec<(usize, ProcessNode)> = procs
+        .into_iter()
+        .map(|(h, source, mut p)| {
+            p.ts = cx.fix(h, source, p.ts);
+            (h, p)
+        })
+        .collect();
     // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates.
     procs.sort_by_key(|(_, p)| (p.source != ProcessSource::Sysmon1, p.ts));
-    let mut sysmon_by_pid: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
+    // (host, lower-cased image file name) → Sysmon 1 processes in start order.
+    let mut sysmon_by_image: HashMap<(usize, String), Vec<usize>> = HashMap::new();
     for (h, p) in procs {
         let ps = &mut cx.host[h].procs;
+        let key = (h, p.image_name().unwrap_or("").to_ascii_lowercase());
         if p.source == ProcessSource::Security4688
-            && let Some(pid) = p.pid
-            && let Some(cands) = sysmon_by_pid.get(&(h, pid))
-            && let Some(&si) = cands.iter().find(|&&si| {
-                let s = &ps[si];
-                (s.ts - p.ts).as_micros().abs() <= MERGE_WINDOW_MICROS
-                    && s.image_name().map(str::to_ascii_lowercase) == p.image_name().map(str::to_ascii_lowercase)
-            })
+            && let Some(cands) = sysmon_by_image.get(&key)
+            && let Some(&si) = cands
+                .iter()
+                .filter(|&&si| same_process(&ps[si], &p))
+                .min_by_key(|&&si| (ps[si].ts - p.ts).as_micros().abs())
         {
             let s = &mut ps[si];
-            if s.command_line.is_none() {
-                s.command_line = p.command_line;
-            }
+            s.pid = s.pid.or(p.pid);
+            s.parent_pid = s.parent_pid.or(p.parent_pid);
+            s.command_line = s.command_line.take().or(p.command_line);
+            s.logon_id = s.logon_id.or(p.logon_id);
+            s.parent_image = s.parent_image.take().or(p.parent_image);
+            s.user = s.user.take().or(p.user);
+            cx.coverage.merged_4688 += 1;
             continue;
         }
-        if p.source == ProcessSource::Sysmon1
-            && let Some(pid) = p.pid
-        {
-            sysmon_by_pid.entry((h, pid)).or_default().push(ps.len());
+        if p.source == ProcessSource::Sysmon1 {
+            sysmon_by_image.entry(key).or_default().push(ps.len());
         }
         ps.push(p);
     }

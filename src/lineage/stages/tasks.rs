@@ -3,8 +3,9 @@
 //! registry writes.
 
 use super::context::{BuildContext, ToolUse};
-use crate::lineage::cmdline::{SchtasksCommand, SchtasksVerb};
+use crate::lineage::cmdline::{SchtasksCommand, SchtasksVerb, normalize_task_name};
 use crate::lineage::collected::{RawEvidence, RawTask};
+use crate::lineage::coverage::SkippedDefinition;
 use crate::lineage::model::{DefinitionSource, LifeEvent, LifeKind};
 use crate::lineage::naming::host_eq;
 use crate::lineage::process::ProcessId;
@@ -15,14 +16,35 @@ use crate::winevent::{EvidenceKind, TaskEventKind};
 /// accumulators; returns the indices of the run events (107–201) for the runs stage.
 pub(super) fn from_task_events(cx: &mut BuildContext<'_>, mut events: Vec<RawTask>) -> Vec<usize> {
     for t in events.iter_mut() {
-        t.ts = cx.fix(t.host, t.ts);
+        t.ts = cx.fix(t.host, t.time_source, t.ts);
     }
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| events[i].ts);
     let mut run_events = Vec::new();
+    // A task event without `TaskName` is named by its XML's `<URI>`, where it has one.
+    for t in events.iter_mut().filter(|t| t.name.is_none()) {
+        if let Some(Ok(def)) = &t.def {
+            t.name = def.uri.as_deref().map(normalize_task_name);
+        }
+    }
     for &i in &order {
         let t = &events[i];
-        let Some(name) = &t.name else { continue };
+        if let Some(Err(e)) = &t.def {
+            cx.coverage.definitions_skipped += 1;
+            cx.skipped.push(SkippedDefinition {
+                host: cx.hosts[t.host].clone(),
+                task: t.name.clone(),
+                event_id: t.event_id,
+                record_id: t.origin.record_id,
+                input: t.origin.input.clone(),
+                position: t.origin.position,
+                error: e.clone(),
+            });
+        }
+        let Some(name) = &t.name else {
+            cx.coverage.unnamed_task_events += 1;
+            continue;
+        };
         let hs = &mut cx.host[t.host];
         let slot = hs.task_slot(name);
         let acc = &mut hs.tasks[slot];
@@ -154,9 +176,7 @@ pub(super) fn from_command_lines(cx: &mut BuildContext<'_>) {
 /// is `TimeCreated`), keeping the evidence for the creation stage.
 pub(super) fn from_evidence(cx: &mut BuildContext<'_>, mut evidence: Vec<RawEvidence>) {
     for e in evidence.iter_mut() {
-        if !e.sysmon {
-            e.ts = cx.fix(e.host, e.ts);
-        }
+        e.ts = cx.fix(e.host, e.time_source, e.ts);
     }
     for e in &evidence {
         let Some(name) = &e.task_name else { continue };
