@@ -64,6 +64,11 @@ fn main() -> ExitCode {
     let mut stats = ReadStats::default();
     let mut failed = false;
     for f in &files {
+        if !std::path::Path::new(f).exists() {
+            eprintln!("error: {f}: no such file or directory");
+            failed = true;
+            continue;
+        }
         // Each argument on its own, so one bad path does not stop the others. Directories
         // are walked; gzip and zip inputs are read through the reader layer.
         let inputs = match Inputs::scan(&[f]) {
