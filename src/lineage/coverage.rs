@@ -43,7 +43,7 @@ pub struct ClockReport {
 /// use beaconstat::winevent::WinRecord;
 /// let mut rec = WinRecord::new();
 /// rec.parse_str(r#"{"EventID":4698,"Channel":"Security","Hostname":"H","RecordNumber":7,
-///   "TimeCreated":"2021-06-10T21:21:26Z","TaskName":"\T","TaskContent":"<Task><Actions></Oops></Task>"}"#)?;
+///   "TimeCreated":"2021-06-10T21:21:26Z","TaskName":"\\T","TaskContent":"<Task><Actions></Oops></Task>"}"#)?;
 /// let mut b = LineageBuilder::new();
 /// b.input("security.json").push_record(&rec);
 /// let lin = b.build();
