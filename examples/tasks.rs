@@ -249,7 +249,18 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
                 );
             }
             for l in &t.life {
-                println!("    {} {:?} ({})", l.ts, l.what, l.source);
+                let who = l.who();
+                let how = l
+                    .image
+                    .as_deref()
+                    .map(|i| format!(" with {}", i.rsplit('\\').next().unwrap_or(i)))
+                    .unwrap_or_default();
+                let by = if who.is_empty() && how.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {who}{how}").replace("  ", " ")
+                };
+                println!("    {} {:?} ({}){by}", l.ts, l.what, l.source);
             }
             if t.short_lived {
                 println!("    short-lived task");
@@ -270,6 +281,19 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
         for r in &h.unattributed_runs {
             println!("  run not tied to a task:");
             print_run(h, r, "    ");
+            for c in &r.candidates {
+                println!(
+                    "      candidate task {}: {:?} {} before{}",
+                    c.task,
+                    c.after,
+                    c.gap,
+                    if c.action_matches {
+                        ", its action names this image"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
         if !h.unresolved_parents.is_empty() {
             println!(

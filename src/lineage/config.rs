@@ -30,6 +30,12 @@ pub struct LineageConfig {
     /// `event.created`) lags the events' own times by more than this (median) is reported in
     /// the clock report; its times are never used while the event's own are there [1 s].
     pub collector_tolerance: Interval,
+    /// A task created within this after the same account created an account (4720) or added
+    /// a group member (4728/4732/4756) is flagged [10 min].
+    pub account_change_window: Interval,
+    /// A run tied to no task lists as candidates the tasks registered, changed or asked to
+    /// run within this before it started [5 min].
+    pub candidate_window: Interval,
 }
 
 impl Default for LineageConfig {
@@ -41,6 +47,8 @@ impl Default for LineageConfig {
             short_repetition: Interval::from_secs(300),
             clock_tolerance: Interval::from_secs(60),
             collector_tolerance: Interval::from_secs(1),
+            account_change_window: Interval::from_secs(600),
+            candidate_window: Interval::from_secs(300),
         }
     }
 }

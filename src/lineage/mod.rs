@@ -43,7 +43,8 @@ pub use config::LineageConfig;
 pub use coverage::{ClockReport, CoverageGap, SkippedDefinition, TelemetryCoverage};
 pub use heuristics::command_line_shape;
 pub use model::{
-    CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, ScheduledTask, TaskCreation, TaskRun,
+    CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, RunCandidate, ScheduledTask,
+    TaskCreation, TaskRun,
 };
 pub use process::{Ancestors, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
 pub use query::{ProcessKey, TaskLink, TaskRole};

@@ -56,9 +56,12 @@ pub enum LifeKind {
     RunRequested,
 }
 
-/// One dated event in a task's life, with its source.
+/// One dated event in a task's life: what, when, which record said so, and — where the
+/// telemetry tells — who (account and logon session), from where (the 4624 network logon of
+/// that session, or the host a `schtasks /S` ran on) and how (the process).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct LifeEvent {
     /// When (clock-corrected).
     pub ts: Timestamp,
@@ -66,6 +69,66 @@ pub struct LifeEvent {
     pub what: LifeKind,
     /// Which record said so (`Security 4698`, `schtasks /create`, `Sysmon 11`).
     pub source: String,
+    /// The account (`DOMAIN\user`).
+    pub user: Option<String>,
+    /// Its logon session.
+    pub logon_id: Option<u64>,
+    /// Done over the network (a network logon, RPC from another host, `schtasks /S`).
+    pub remote: bool,
+    /// The remote address or host, where known.
+    pub remote_source: Option<String>,
+    /// The process that did it (the `ClientProcessId`'s, the `schtasks` process, the
+    /// registry writer), possibly on another host, when it is in the data.
+    pub process: Option<ProcessLink>,
+    /// That process's image as logged (also when the process itself is not in the data).
+    pub image: Option<String>,
+}
+
+impl LifeEvent {
+    /// A life event with nothing known of who did it.
+    pub fn new(ts: Timestamp, what: LifeKind, source: impl Into<String>) -> Self {
+        LifeEvent {
+            ts,
+            what,
+            source: source.into(),
+            user: None,
+            logon_id: None,
+            remote: false,
+            remote_source: None,
+            process: None,
+            image: None,
+        }
+    }
+
+    /// Who and from where, in words (`by CORP\eve (logon 0x1234) from 10.0.0.5`), empty when
+    /// nothing is known; the process is in [`LifeEvent::process`].
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::Timestamp;
+    /// use beaconstat::lineage::{LifeEvent, LifeKind};
+    /// let mut e = LifeEvent::new(Timestamp::from_secs(0), LifeKind::Deleted, "Security 4699");
+    /// e.user = Some(r"CORP\eve".into());
+    /// e.logon_id = Some(0x1234);
+    /// e.remote_source = Some("10.0.0.5".into());
+    /// assert_eq!(e.who(), r"by CORP\eve (logon 0x1234) from 10.0.0.5");
+    /// ```
+    pub fn who(&self) -> String {
+        let mut s = String::new();
+        if let Some(u) = &self.user {
+            s.push_str("by ");
+            s.push_str(u);
+        }
+        if let Some(l) = self.logon_id {
+            s.push_str(&format!("{}(logon {l:#x})", if s.is_empty() { "" } else { " " }));
+        }
+        match (&self.remote_source, self.remote) {
+            (Some(r), _) => s.push_str(&format!("{}from {r}", if s.is_empty() { "" } else { " " })),
+            (None, true) => s.push_str(&format!("{}remotely", if s.is_empty() { "" } else { " " })),
+            _ => {}
+        }
+        s
+    }
 }
 
 /// Who created (or last changed) a task, how, and the evidence that decided it.
@@ -131,6 +194,25 @@ pub struct TaskRun {
     pub join: Option<String>,
     /// The launched process and all its descendants, parents before children.
     pub processes: Vec<ProcessId>,
+    /// For a run tied to no task ([`HostLineage::unattributed_runs`]): the tasks of the host
+    /// that could have launched it, best first (action matching the image, then nearest).
+    pub candidates: Vec<RunCandidate>,
+}
+
+/// A task that could have launched a run tied to no task: registered, changed or asked to run
+/// shortly before the process started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct RunCandidate {
+    /// The task's name.
+    pub task: String,
+    /// What happened to it before the run (created, updated, run requested).
+    pub after: LifeKind,
+    /// How long before the process started.
+    pub gap: Interval,
+    /// The task's declared action names the process's image.
+    pub action_matches: bool,
 }
 
 /// A scheduled task on one host: creation, definition, life, runs and findings.

@@ -53,6 +53,28 @@ pub enum TaskReason {
     RiskyPrivileges,
     /// The XML's author is not the account that registered the task.
     AuthorMismatch,
+    /// Changed (updated, deleted, enabled, disabled) by another account than the one that
+    /// created it.
+    ChangedByOther,
+    /// Deleted from another logon session than the one that created it.
+    DeletedFromOtherSession,
+    /// Under `\Microsoft\` or named like a Windows built-in task, but its definition is not
+    /// a built-in's (action outside System32 or a bare word, author not Microsoft).
+    Masquerade,
+    /// Created shortly after the same account created an account (4720) or added one to a
+    /// group (4728/4732/4756).
+    AfterAccountChange,
+    /// Its TaskCache security descriptor (`SD`) was deleted or its `Index` set to 0: hidden
+    /// from `schtasks /query` and the Task Scheduler UI (Tarrask).
+    SecurityDescriptorRemoved,
+    /// Seen running (or written) with no creation event in the data: created without
+    /// creation telemetry, or before the data starts.
+    NoCreationTelemetry,
+    /// Registered through the COM API (taskschd.dll), or written straight to the TaskCache, by
+    /// a process outside the system's folders, a script host or a LOLBin, joined by process.
+    UntrustedComCreator,
+    /// Most hosts with a task of this name run another action: this host's is the outlier.
+    ActionDiffersAcrossHosts,
 }
 
 impl TaskReason {
@@ -69,6 +91,9 @@ impl TaskReason {
     pub fn weight(self) -> u32 {
         match self {
             TaskReason::DiffersFromAction | TaskReason::BuiltinModified | TaskReason::RegistryOnly => 3,
+            TaskReason::Masquerade | TaskReason::SecurityDescriptorRemoved | TaskReason::ActionDiffersAcrossHosts => 3,
+            TaskReason::ChangedByOther | TaskReason::AfterAccountChange | TaskReason::UntrustedComCreator => 2,
+            TaskReason::DeletedFromOtherSession | TaskReason::NoCreationTelemetry => 1,
             TaskReason::RegistryPayload => 3,
             TaskReason::HiddenWindow | TaskReason::InMemoryExecution | TaskReason::DownloadCradle => 2,
             TaskReason::UncPath | TaskReason::RiskyPrivileges => 2,

@@ -392,9 +392,11 @@ pub enum EvidenceKind {
     TaskSchedulerDllLoad,
     /// Sysmon 11: a file created under `System32\Tasks\`.
     TaskFile,
-    /// Sysmon 12: a TaskCache registry key created or deleted (`EventType` in `detail`).
+    /// Sysmon 12/14: a TaskCache registry key created, deleted or renamed (`EventType` in
+    /// `detail`).
     TaskCacheKey,
-    /// Sysmon 13: a TaskCache registry value set (`SD`, `Index`, …).
+    /// Sysmon 13 or Security 4657: a TaskCache registry value set or deleted (`SD`, `Index`,
+    /// …).
     TaskCacheValue,
     /// Security 5145: `IPC$` / `atsvc` accessed (remote at / atexec).
     AtsvcPipe,
@@ -402,10 +404,13 @@ pub enum EvidenceKind {
     ScriptBlock,
     /// Security 4624 logon type 3 (network): ties a remote creator to a `SubjectLogonId`.
     NetworkLogon,
+    /// Security 4720 (an account created) or 4728/4732/4756 (a member added to a
+    /// security-enabled group): `target` the account or group, `detail` the event id.
+    AccountChange,
 }
 
-/// Supporting evidence for task lineage (Sysmon 7/11/12/13, Security 5145/4624, PowerShell
-/// 4104), borrowed from its record. Only the relevant records produce one (e.g. Sysmon 7 only
+/// Supporting evidence for task lineage (Sysmon 7/11/12/13/14, Security 5145/4624/4657,
+/// 4720/4728/4732/4756, PowerShell 4104), borrowed from its record. Only the relevant records produce one (e.g. Sysmon 7 only
 /// for `taskschd.dll`).
 ///
 /// # Example
@@ -436,8 +441,11 @@ pub struct EvidenceEvent<'a> {
     pub process: ProcessRef<'a>,
     /// The object: loaded DLL, file, registry key, share-relative name, or script text.
     pub target: Option<&'a str>,
-    /// A detail: registry `EventType`/`Details`, share name.
+    /// A detail: registry `EventType`/`Details` (`DeleteValue` for a deleted value), share
+    /// name, the event id of an account change.
     pub detail: Option<&'a str>,
+    /// For Security 4657: `ObjectValueName` (the key is in `target`).
+    pub value: Option<&'a str>,
     /// The user (`User`, `SubjectUserName`, `TargetUserName`).
     pub user: Option<&'a str>,
     /// The logon id (`SubjectLogonId`; `TargetLogonId` for 4624).
@@ -453,7 +461,8 @@ impl<'a> EvidenceEvent<'a> {
         // Only these ids can be evidence: decide before looking any field up.
         let candidate = match id {
             7 | 11 | 12 | 13 => rec.is_sysmon(),
-            5145 | 4624 => rec.is_security(),
+            5145 | 4624 | 4657 | 4720 | 4728 | 4732 | 4756 => rec.is_security(),
+            14 => rec.is_sysmon(),
             4104 => rec.is_powershell(),
             _ => false,
         };
@@ -481,6 +490,7 @@ impl<'a> EvidenceEvent<'a> {
             process,
             target: None,
             detail: None,
+            value: None,
             user: d(Name::User).or_else(|| d(Name::SubjectUserName)),
             logon_id: d(Name::SubjectLogonId).and_then(parse_logon_id),
             ip: d(Name::IpAddress),
@@ -504,18 +514,18 @@ impl<'a> EvidenceEvent<'a> {
                     ev.kind = EvidenceKind::TaskFile;
                     ev.target = Some(f);
                 }
-                12 | 13 => {
+                12..=14 => {
                     let k = d(Name::TargetObject)?;
                     if !icontains(k, "\\schedule\\taskcache\\") {
                         return None;
                     }
-                    ev.kind = if id == 12 {
-                        EvidenceKind::TaskCacheKey
-                    } else {
+                    ev.kind = if id == 13 {
                         EvidenceKind::TaskCacheValue
+                    } else {
+                        EvidenceKind::TaskCacheKey
                     };
                     ev.target = Some(k);
-                    ev.detail = if id == 12 { d(Name::EventType) } else { d(Name::Details) };
+                    ev.detail = if id == 13 { d(Name::Details) } else { d(Name::EventType) };
                 }
                 _ => return None,
             }
@@ -527,6 +537,37 @@ impl<'a> EvidenceEvent<'a> {
             ev.kind = EvidenceKind::AtsvcPipe;
             ev.target = Some(t);
             ev.detail = d(Name::ShareName);
+        } else if rec.is_security() && id == 4657 {
+            // A registry value audited by SACL: `ObjectName` the key, `ObjectValueName` the
+            // value; `OperationType` %%1904 created, %%1905 modified, %%1906 deleted.
+            let key = rec.data_opt("ObjectName")?;
+            if !icontains(key, "\\schedule\\taskcache\\") {
+                return None;
+            }
+            ev.kind = EvidenceKind::TaskCacheValue;
+            ev.target = Some(key);
+            ev.value = rec.data_opt("ObjectValueName");
+            ev.detail = match rec.data_opt("OperationType") {
+                Some(op) if op.contains("1906") || op.to_ascii_lowercase().contains("deleted") => Some("DeleteValue"),
+                _ => rec.data_opt("NewValue"),
+            };
+            ev.process = ProcessRef::new();
+            if let Some(i) = rec.data_opt("ProcessName") {
+                ev.process = ev.process.with_image(i);
+            }
+            if let Some(p) = rec.data_opt("ProcessId").and_then(parse_pid) {
+                ev.process = ev.process.with_pid(p);
+            }
+        } else if rec.is_security() && matches!(id, 4720 | 4728 | 4732 | 4756) {
+            ev.kind = EvidenceKind::AccountChange;
+            ev.target = rec.data_opt("TargetUserName").or_else(|| rec.data_opt("MemberName"));
+            ev.detail = Some(match id {
+                4720 => "4720",
+                4728 => "4728",
+                4732 => "4732",
+                _ => "4756",
+            });
+            ev.user = rec.data_opt("SubjectUserName");
         } else if rec.is_security() && id == 4624 {
             if d(Name::LogonType)? != "3" {
                 return None;
@@ -561,7 +602,7 @@ impl<'a> EvidenceEvent<'a> {
             EvidenceKind::TaskFile => ("\\system32\\tasks\\", false),
             // Sysmon 12 also logs `DeleteValue`: then the last component is a value name.
             EvidenceKind::TaskCacheKey => ("\\taskcache\\tree\\", self.detail.is_some_and(|d| d.ends_with("Value"))),
-            EvidenceKind::TaskCacheValue => ("\\taskcache\\tree\\", true),
+            EvidenceKind::TaskCacheValue => ("\\taskcache\\tree\\", self.value.is_none()),
             _ => return None,
         };
         let i = l.find(marker)? + marker.len();
@@ -579,7 +620,7 @@ impl<'a> EvidenceEvent<'a> {
     pub fn value_name(&self) -> Option<&'a str> {
         match self.kind {
             EvidenceKind::TaskCacheValue | EvidenceKind::TaskCacheKey => {
-                self.target.and_then(|t| t.rsplit('\\').next())
+                self.value.or_else(|| self.target.and_then(|t| t.rsplit('\\').next()))
             }
             _ => None,
         }

@@ -3,7 +3,8 @@
 //! evidence (client PID 0 with locality 0, 4624 type 3 on the logon session, 5145 `atsvc`);
 //! PowerShell 4104; a `taskschd.dll` load; TaskCache writes only.
 
-use super::context::{BuildContext, TaskAcc, ToolUse, after};
+use super::context::{BuildContext, TaskAcc, ToolUse, after, secs};
+use crate::lineage::collected::RawEvidence;
 use crate::lineage::model::{CreationMethod, LifeKind, TaskCreation};
 use crate::lineage::naming::{file_name, image_stem};
 use crate::lineage::process::ProcessLink;
@@ -201,10 +202,8 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
             c.evidence
                 .push("PowerShell 4104 script block with ScheduledTasks cmdlets".into());
             let _ = e;
-        } else if let Some(e) = evidence
-            .iter()
-            .filter(|e| e.host == h && e.kind == EvidenceKind::TaskSchedulerDllLoad && when.is_some() && near(e.ts))
-            .max_by_key(|e| e.ts)
+        } else if let Some((e, joined)) =
+            com_loader(cx, h, acc, first.and_then(|t| t.client_pid), when.is_some(), &near)
         {
             let img = e.image.as_deref().map(image_stem).unwrap_or_default();
             c.method = if img == "powershell" || img == "pwsh" {
@@ -213,8 +212,9 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
                 CreationMethod::ComApi
             };
             c.evidence.push(format!(
-                "Sysmon 7: {} loaded taskschd.dll",
-                e.image.as_deref().map(file_name).unwrap_or("?")
+                "Sysmon 7: {} loaded taskschd.dll{}",
+                e.image.as_deref().map(file_name).unwrap_or("?"),
+                joined.map(|j| format!(", and {j}")).unwrap_or_default()
             ));
             let found = e
                 .guid
@@ -240,6 +240,71 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
         c.method = CreationMethod::RegistryOnly;
         c.evidence
             .push("TaskCache registry writes with no 4698/106 and no tool seen".into());
+        // The writer of the first TaskCache value, where Sysmon named it.
+        if let Some(l) = life
+            .iter()
+            .find(|l| matches!(l.what, LifeKind::RegistryWritten | LifeKind::RegistryHidden) && l.process.is_some())
+        {
+            c.process = l.process.clone();
+            c.user = c.user.take().or_else(|| l.user.clone());
+        }
     }
     c
+}
+
+/// The `taskschd.dll` load (Sysmon 7) behind a COM registration, joined by process where the
+/// telemetry allows: the process that wrote the task's TaskCache keys or whose PID the 4698
+/// names, else (when a registration was seen) the latest load on the host within the creator
+/// window. Returns the load and, when joined by process, how.
+fn com_loader<'e>(
+    cx: &'e BuildContext<'_>,
+    h: usize,
+    acc: &TaskAcc,
+    client_pid: Option<u32>,
+    registered: bool,
+    near: &dyn Fn(Timestamp) -> bool,
+) -> Option<(&'e RawEvidence, Option<String>)> {
+    let hs = &cx.host[h];
+    let loads = || {
+        cx.evidence
+            .iter()
+            .filter(move |e| e.host == h && e.kind == EvidenceKind::TaskSchedulerDllLoad)
+    };
+    let process_of = |e: &RawEvidence| {
+        e.guid
+            .as_deref()
+            .and_then(|g| hs.index.guid(g))
+            .or_else(|| hs.index.pid_at(&hs.procs, e.pid?, e.ts))
+    };
+    // The registry writer, by process.
+    for l in acc.life.iter().filter(|l| l.what == LifeKind::RegistryWritten) {
+        let Some(writer) = l.process.as_ref().filter(|p| p.host == cx.hosts[h]) else {
+            continue;
+        };
+        if let Some(e) = loads()
+            .filter(|e| e.ts <= l.ts && process_of(e) == Some(writer.id))
+            .max_by_key(|e| e.ts)
+        {
+            return Some((
+                e,
+                Some(format!(
+                    "the same process wrote its TaskCache keys {} later ({})",
+                    secs(l.ts - e.ts),
+                    l.source
+                )),
+            ));
+        }
+    }
+    if let Some(pid) = client_pid.filter(|&p| p != 0)
+        && let Some(e) = loads()
+            .filter(|e| e.pid == Some(pid) && near(e.ts))
+            .max_by_key(|e| e.ts)
+    {
+        return Some((e, Some(format!("its PID {pid} is the 4698's ClientProcessId"))));
+    }
+    // By host and time only: a registration must have been seen.
+    loads()
+        .filter(|e| registered && near(e.ts))
+        .max_by_key(|e| e.ts)
+        .map(|e| (e, None))
 }

@@ -4,14 +4,15 @@
 
 use super::context::{BuildContext, secs};
 use crate::lineage::action::action_signs;
+use crate::lineage::baseline::TaskBaseline;
 use crate::lineage::heuristics::{
-    command_line_shape, is_lolbin, is_script_host, process_findings, random_like, user_writable,
+    command_line_shape, is_lolbin, is_script_host, lolbin_in, process_findings, random_like, user_writable_path,
 };
 use crate::lineage::model::{CreationMethod, ScheduledTask};
-use crate::lineage::naming::{file_name, host_eq};
+use crate::lineage::naming::{file_name, host_eq, same_account};
 use crate::lineage::process::{ProcessNode, ProcessTree};
 use crate::lineage::reason::{TaskFinding, TaskReason};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The rarity key of a launched process: (task, image name, command-line shape), lower-cased.
 type RarityKey = (String, String, String);
@@ -24,19 +25,49 @@ fn rarity_key(task: &str, p: &ProcessNode) -> RarityKey {
     )
 }
 
-/// How often each launched (task, image, shape) was seen across all hosts and runs.
+/// How often each launched (task, image, shape) was seen across all hosts and runs, and on
+/// which hosts each (task, action) definition was (the data's and the baseline's).
 #[derive(Debug, Default)]
 pub(super) struct Rarity {
     shape_count: HashMap<RarityKey, u64>,
     /// Lower-cased task name → runs with a launched process.
     task_runs: HashMap<String, u64>,
+    /// Lower-cased task name → action shape → lower-cased hosts.
+    definitions: HashMap<String, HashMap<String, BTreeSet<String>>>,
+}
+
+/// The shape of a task's (first) action, as definitions are compared across hosts.
+fn action_shape(t: &ScheduledTask) -> Option<String> {
+    let a = t.definition.as_ref()?.actions.first()?;
+    Some(command_line_shape(&a.command_line()))
 }
 
 impl Rarity {
-    pub(super) fn count(tasks: &[Vec<ScheduledTask>], trees: &[ProcessTree]) -> Self {
+    pub(super) fn count(
+        tasks: &[Vec<ScheduledTask>],
+        trees: &[ProcessTree],
+        hosts: &[String],
+        baseline: Option<&TaskBaseline>,
+    ) -> Self {
         let mut r = Rarity::default();
-        for (ts, tree) in tasks.iter().zip(trees) {
+        for (t, a, hs) in baseline.into_iter().flat_map(TaskBaseline::definitions) {
+            r.definitions
+                .entry(t.to_owned())
+                .or_default()
+                .entry(a.to_owned())
+                .or_default()
+                .extend(hs.iter().cloned());
+        }
+        for ((ts, tree), host) in tasks.iter().zip(trees).zip(hosts) {
             for t in ts {
+                if let Some(a) = action_shape(t) {
+                    r.definitions
+                        .entry(t.name.to_ascii_lowercase())
+                        .or_default()
+                        .entry(a)
+                        .or_default()
+                        .insert(host.to_ascii_lowercase());
+                }
                 for run in &t.runs {
                     if let Some(p) = run.launched.and_then(|l| tree.get(l)) {
                         *r.shape_count.entry(rarity_key(&t.name, p)).or_default() += 1;
@@ -49,15 +80,16 @@ impl Rarity {
     }
 }
 
-/// The findings of `task` on the host whose tree is `ps`; `trees` are every host's (a creator
-/// can be on another host).
+/// The findings of `task` on host `h`; `trees` are every host's (a creator can be on another
+/// host).
 pub(super) fn findings(
     cx: &BuildContext<'_>,
     rarity: &Rarity,
     trees: &[ProcessTree],
-    ps: &ProcessTree,
+    h: usize,
     task: &ScheduledTask,
 ) -> Vec<TaskFinding> {
+    let ps = &trees[h];
     let cfg = cx.cfg;
     let mut out = Vec::new();
     let mut push = |reason, detail: String| {
@@ -103,12 +135,7 @@ pub(super) fn findings(
     if task.creation.method == CreationMethod::RegistryOnly {
         push(TaskReason::RegistryOnly, "only TaskCache registry writes".into());
     }
-    if task.name.to_ascii_lowercase().starts_with("\\microsoft\\windows\\") {
-        push(
-            TaskReason::BuiltinModified,
-            "a built-in task path was created or changed".into(),
-        );
-    }
+    super::tampering::findings(cx, trees, h, task, &mut push);
     if let Some(pl) = &task.creation.process
         && let Some(ct) = cx.hosts.iter().position(|h| host_eq(h, &pl.host)).map(|h| &trees[h])
         && let Some(creator) = ct.get(pl.id)
@@ -137,20 +164,26 @@ pub(super) fn findings(
     if let Some(def) = &task.definition
         && let Some((cmd, args)) = def.exec()
     {
-        let full = format!("{cmd} {}", args.unwrap_or(""));
+        let full = format!("{cmd} {}", args.unwrap_or("")).trim().to_owned();
         if is_lolbin(cmd) {
             push(
                 TaskReason::Lolbin,
-                format!("the action runs {}, a LOLBin", file_name(cmd)),
+                format!("the action runs {}, a LOLBin: {full}", file_name(cmd)),
+            );
+        } else if let Some(l) = lolbin_in(args.unwrap_or("")) {
+            // Through a shell: `cmd /c certutil -urlcache …`, `powershell -c "regsvr32 …"`.
+            push(
+                TaskReason::Lolbin,
+                format!("the action starts {l}, a LOLBin, through {}: {full}", file_name(cmd)),
             );
         }
         for (reason, detail) in action_signs(cmd, args.unwrap_or("")) {
             push(reason, detail);
         }
-        if let Some(w) = user_writable(&full) {
+        if let Some((w, path)) = user_writable_path(&full) {
             push(
                 TaskReason::UserWritablePath,
-                format!("the action uses a path under {w}"),
+                format!("the action uses a path under {w}: {path}"),
             );
         }
     }
@@ -174,6 +207,30 @@ pub(super) fn findings(
             push(
                 TaskReason::AuthorMismatch,
                 format!("the XML's author {author} is not the registering account {user}"),
+            );
+        }
+    }
+    // Across hosts: the same task name with another action on most of them.
+    if let Some(mine) = action_shape(task)
+        && let Some(by_action) = rarity.definitions.get(&task.name.to_ascii_lowercase())
+    {
+        let hosts: BTreeSet<&String> = by_action.values().flatten().collect();
+        let same = by_action.get(&mine).map_or(0, BTreeSet::len);
+        if let Some((usual, n)) = by_action
+            .iter()
+            .filter(|(a, _)| **a != mine)
+            .map(|(a, hs)| (a, hs.len()))
+            .max_by_key(|&(a, n)| (n, core::cmp::Reverse(a)))
+            && hosts.len() >= 3
+            && same == 1
+            && n * 2 >= hosts.len()
+        {
+            push(
+                TaskReason::ActionDiffersAcrossHosts,
+                format!(
+                    "on this host its action is `{mine}`; {n} of the {} hosts with this task run `{usual}`",
+                    hosts.len()
+                ),
             );
         }
     }
@@ -236,9 +293,3 @@ const RISKY_PRIVILEGES: &[&str] = &[
     "SeTakeOwnershipPrivilege",
     "SeCreateTokenPrivilege",
 ];
-
-/// Whether two spellings name one account: `DOMAIN\user` against `user`, case-insensitive.
-fn same_account(a: &str, b: &str) -> bool {
-    let name = |s: &str| s.rsplit('\\').next().unwrap_or(s).trim().to_ascii_lowercase();
-    a.eq_ignore_ascii_case(b) || name(a) == name(b)
-}

@@ -10,6 +10,7 @@ mod findings;
 mod processes;
 mod runs;
 mod summary;
+mod tampering;
 mod tasks;
 
 use super::baseline::TaskBaseline;
@@ -49,10 +50,10 @@ pub(crate) fn build(input: Collected, cfg: &LineageConfig, baseline: Option<&Tas
         .iter_mut()
         .map(|hs| ProcessTree::from_nodes(core::mem::take(&mut hs.procs)))
         .collect();
-    let rarity = findings::Rarity::count(&tasks, &trees);
+    let rarity = findings::Rarity::count(&tasks, &trees, &cx.hosts, cx.baseline);
     for (h, ts) in tasks.iter_mut().enumerate() {
         for t in ts.iter_mut().filter(|t| !t.builtin) {
-            t.findings = findings::findings(&cx, &rarity, &trees, &trees[h], t);
+            t.findings = findings::findings(&cx, &rarity, &trees, h, t);
         }
     }
 

@@ -2,11 +2,13 @@
 //! time), each run's launched process (the engine PID's process near the run's start), runs
 //! implied by processes the Schedule service launched, and each run's process tree.
 
-use super::context::{BuildContext, after, secs};
-use crate::lineage::model::{LifeKind, TaskRun};
+use super::context::{BuildContext, HostState, TaskAcc, after, secs};
+use crate::lineage::heuristics::{is_lolbin, is_script_host, user_writable};
+use crate::lineage::model::{LifeEvent, LifeKind, RunCandidate, TaskRun};
 use crate::lineage::naming::image_stem;
 use crate::lineage::process::{ProcessId, ProcessNode, ProcessTree};
 use crate::lineage::taskxml::TaskAction;
+use crate::time::{Interval, Timestamp};
 use crate::winevent::TaskEventKind;
 
 /// Groups the run events (indices into the context's task events) into runs.
@@ -127,6 +129,7 @@ pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
 /// kept as unattributed runs.
 pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
     let window = cx.cfg.run_window;
+    let candidate_window = cx.cfg.candidate_window;
     for hs in cx.host.iter_mut() {
         for j in 0..hs.procs.len() {
             if hs.launched[j] {
@@ -135,7 +138,9 @@ pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
             let p = &hs.procs[j];
             let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
             let schedule_svc = parent_is_schedule_service(p);
-            let taskeng = pimg == "taskeng";
+            // taskeng.exe (Windows 7), or a taskhostw.exe not in the data (the COM-handler
+            // host: when it is in the data, its children are its run's descendants).
+            let taskeng = pimg == "taskeng" || (pimg == "taskhostw" && p.parent.is_none());
             // A parent that cannot tell us (4688 svchost with no command line, or missing).
             let weak_parent = (pimg == "svchost" && p.parent_command_line.is_none()) || p.parent.is_none();
             if !(schedule_svc || taskeng || weak_parent) {
@@ -154,15 +159,7 @@ pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
                 if !matches {
                     return None;
                 }
-                let ev = acc
-                    .life
-                    .iter()
-                    .filter(|l| {
-                        matches!(l.what, LifeKind::Created | LifeKind::Updated | LifeKind::RunRequested)
-                            && l.ts <= after(p.ts, 1)
-                            && p.ts - l.ts <= window
-                    })
-                    .max_by_key(|l| l.ts)?;
+                let ev = last_change_before(acc, p.ts, window)?;
                 Some((
                     ti,
                     format!(
@@ -193,7 +190,11 @@ pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
             } else if taskeng {
                 format!(
                     "parent is {}",
-                    p.parent_command_line.as_deref().unwrap_or("taskeng.exe")
+                    p.parent_command_line.as_deref().unwrap_or(if pimg == "taskhostw" {
+                        "taskhostw.exe"
+                    } else {
+                        "taskeng.exe"
+                    })
                 )
             } else if p.parent.is_none() {
                 match p.parent_pid {
@@ -215,15 +216,78 @@ pub(super) fn implicit_runs(cx: &mut BuildContext<'_>) {
                     hs.tasks[ti].runs.push(r);
                     hs.launched[j] = true;
                 }
-                None if schedule_svc || taskeng => {
-                    let r = run(parent_desc);
-                    hs.unattributed.push(r);
-                    hs.launched[j] = true;
+                None => {
+                    // Launched by the task engine, or a likely run (a LOLBin, script host or
+                    // user-writable image whose parent is unknown) shortly after a task
+                    // changed: kept with the tasks that could have launched it.
+                    let candidates = run_candidates(hs, j, candidate_window);
+                    let image = p.image.as_deref().unwrap_or("");
+                    let likely = p.parent.is_none()
+                        && !candidates.is_empty()
+                        && (is_lolbin(image) || is_script_host(image) || user_writable(image).is_some());
+                    if schedule_svc || taskeng || likely {
+                        let mut r = run(if likely && !(schedule_svc || taskeng) {
+                            format!("{parent_desc}; started after a task change on this host")
+                        } else {
+                            parent_desc
+                        });
+                        r.candidates = candidates;
+                        hs.unattributed.push(r);
+                        hs.launched[j] = true;
+                    }
                 }
-                None => {}
             }
         }
     }
+}
+
+/// The task's latest registration, change or run request at most `window` before `ts` (and
+/// not more than a second after: clocks of two logs).
+fn last_change_before(acc: &TaskAcc, ts: Timestamp, window: Interval) -> Option<&LifeEvent> {
+    acc.life
+        .iter()
+        .filter(|l| {
+            matches!(l.what, LifeKind::Created | LifeKind::Updated | LifeKind::RunRequested)
+                && l.ts <= after(ts, 1)
+                && ts - l.ts <= window
+        })
+        .max_by_key(|l| l.ts)
+}
+
+/// The tasks of host `hs` that could have launched process `j`: created, updated or asked to
+/// run within `window` before it started; those whose action names its image first, then the
+/// nearest.
+fn run_candidates(hs: &HostState, j: usize, window: Interval) -> Vec<RunCandidate> {
+    let p = &hs.procs[j];
+    let img = p.image.as_deref().map(image_stem).unwrap_or_default();
+    let mut out: Vec<RunCandidate> = hs
+        .tasks
+        .iter()
+        .filter_map(|acc| {
+            let l = last_change_before(acc, p.ts, window)?;
+            let action_matches = acc.defs.last().is_some_and(|d| {
+                d.1.actions.iter().any(|a| match a {
+                    TaskAction::Exec { command, arguments, .. } => {
+                        image_stem(command) == img
+                            || (!img.is_empty()
+                                && arguments
+                                    .as_deref()
+                                    .is_some_and(|a| a.to_ascii_lowercase().contains(&img)))
+                    }
+                    TaskAction::ComHandler { .. } => img == "taskhostw",
+                    _ => false,
+                })
+            });
+            Some(RunCandidate {
+                task: acc.name.clone(),
+                after: l.what,
+                gap: p.ts - l.ts,
+                action_matches,
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| (!c.action_matches, c.gap));
+    out
 }
 
 /// Each run's launched process with all its descendants; runs in time order.

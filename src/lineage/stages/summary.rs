@@ -5,18 +5,8 @@
 use super::context::{BuildContext, TaskAcc};
 use super::creation::creation;
 use crate::lineage::model::{CreationMethod, DefinitionSource, LifeKind, ScheduledTask};
+use crate::lineage::naming::machine_account;
 use crate::lineage::taskxml::TaskDefinition;
-
-/// SYSTEM, LOCAL SERVICE, NETWORK SERVICE, or a computer account (`DOMAIN\\HOST$`).
-fn machine_account(u: &str) -> bool {
-    let l = u.to_ascii_lowercase();
-    l.ends_with('$')
-        || l.starts_with("nt authority\\")
-        || matches!(
-            l.as_str(),
-            "s-1-5-18" | "s-1-5-19" | "s-1-5-20" | "system" | "local system"
-        )
-}
 
 /// Every host's tasks, in order of first appearance, without findings yet.
 pub(super) fn tasks(cx: &mut BuildContext<'_>) -> Vec<Vec<ScheduledTask>> {
