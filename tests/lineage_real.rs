@@ -248,6 +248,26 @@ fn otrf_local_event_time_collector_lag_and_merged_4688() {
     );
 }
 
+/// The same capture as it ships (a zip, through the reader layer) and unpacked: the same
+/// lineage, field by field.
+#[test]
+fn otrf_zip_as_shipped_reads_as_the_unpacked_json() {
+    let (Some(zipped), Some(dir)) = (common::data("otrf_empire_sysmon"), common::data("tasks_otrf")) else {
+        return;
+    };
+    let from_zip = lineage(&[zipped.join("schtask_modification.zip")]);
+    let from_json = lineage(&[dir.join("schtask_modification_2020-12-1907505969.json")]);
+    assert_eq!(from_zip.coverage.records, 2657);
+    assert_eq!(from_zip, from_json);
+    let t = from_zip
+        .task(
+            "WORKSTATION6",
+            r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager",
+        )
+        .unwrap();
+    assert_eq!(t.creation.remote_source.as_deref(), Some("172.18.39.5"));
+}
+
 /// `schtasks /create /S WORKSTATION6` on WORKSTATION5: the 4698 on WORKSTATION6 (ClientProcessId
 /// 0, locality 0) is tied across hosts to the schtasks.exe that made it.
 #[test]
