@@ -2,14 +2,20 @@
 //! trigger matching the period, benign periodic agents ranked below it, coverage naming exactly
 //! the blind spots the scenario leaves, and process instances kept apart.
 
-use beaconstat::an1113::{An1113Builder, An1113Report, Direction, JoinBasis, Launcher, SeverityLevel};
+use beaconstat::an1113::{
+    An1113Builder, An1113Config, An1113Report, Direction, JoinBasis, Launcher, SeverityLevel, SeverityWeights,
+};
 use beaconstat::lineage::{CreationMethod, TaskRole};
 use beaconstat::synth::{An1113Scenario, an1113_scenario};
 use beaconstat::winevent::WinRecord;
 use beaconstat::{ConnEvent, Interval};
 
 fn run(s: &An1113Scenario) -> An1113Report {
-    let mut b = An1113Builder::new();
+    run_with(s, An1113Config::default())
+}
+
+fn run_with(s: &An1113Scenario, cfg: An1113Config) -> An1113Report {
+    let mut b = An1113Builder::with_config(cfg);
     let file = b.file("scenario.json");
     let mut rec = WinRecord::new();
     for l in &s.lines {
@@ -199,5 +205,118 @@ fn process_instances_are_kept_apart() {
     assert!(
         (periods[0] - 60.0).abs() < 1.0 && (periods[1] - 600.0).abs() < 10.0,
         "{periods:?}"
+    );
+}
+
+/// Runs `s` with these severity weights.
+fn run_weighted(s: &An1113Scenario, severity: SeverityWeights) -> An1113Report {
+    run_with(
+        s,
+        An1113Config {
+            severity,
+            ..An1113Config::default()
+        },
+    )
+}
+
+/// The order the severity weights are set for, on one scenario: the planted beacon first and
+/// High, every other finding (the benign updater, backup and monitoring agents) at most Low
+/// and at least 0.3 below it.
+fn order_holds(s: &An1113Scenario, r: &An1113Report) -> Result<(), String> {
+    let f = r.findings.first().ok_or("no findings")?;
+    if f.destination.addr != s.truth.c2.0 || f.host != s.truth.beacon_host {
+        return Err(format!("first is {} -> {}", f.host, f.destination.addr));
+    }
+    if f.severity.level != SeverityLevel::High {
+        return Err(format!(
+            "the beacon is {:?} ({:.2})",
+            f.severity.level, f.severity.score
+        ));
+    }
+    for b in &r.findings[1..] {
+        if b.severity.level > SeverityLevel::Low || b.severity.score > f.severity.score - 0.3 {
+            return Err(format!(
+                "{} -> {} at {:?} {:.2}, the beacon at {:.2}",
+                b.host, b.destination.addr, b.severity.level, b.severity.score, f.severity.score
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where one weight is in the weights.
+type WeightAt = fn(&mut SeverityWeights) -> &mut f64;
+
+/// Each severity weight, by name, as a place to set it.
+fn weights() -> Vec<(&'static str, WeightAt)> {
+    vec![
+        ("not_periodic", |w| &mut w.not_periodic),
+        ("task", |w| &mut w.task),
+        ("builtin_task", |w| &mut w.builtin_task),
+        ("suspicious_task", |w| &mut w.suspicious_task),
+        ("hidden_automation", |w| &mut w.hidden_automation),
+        ("period_match", |w| &mut w.period_match),
+        ("runs_aligned", |w| &mut w.runs_aligned),
+        ("internal", |w| &mut w.internal),
+        ("other_direction", |w| &mut w.other_direction),
+        ("shared_service", |w| &mut w.shared_service),
+        ("host_level", |w| &mut w.host_level),
+    ]
+}
+
+/// The severity weights hold the order they were set for — the planted beacon task first and
+/// High; the hourly updater every host reaches, the backup job and the monitoring service at
+/// most Low and 0.3 under it — on four scenarios (6 h to 2 days; the backup job is periodic in
+/// the longer ones), with every weight moved alone from half to one and a half times its
+/// default; `shared_service` from 0 to its default only: it alone keeps the updater (periodic,
+/// tied to its task, every run followed by a check-in: 0.99 before it) Low, and above 0.5 the
+/// 2-day updater turns Medium. Without the weights against benign automation (direction and
+/// prevalence) the order breaks, so this test can fail.
+#[test]
+fn severity_weights_hold_the_order() {
+    let scenarios: Vec<An1113Scenario> = [(1, 6.0), (2, 6.0), (3, 24.0), (4, 48.0)]
+        .into_iter()
+        .map(|(seed, hours)| an1113_scenario(seed, hours))
+        .collect();
+    let holds = |w: SeverityWeights| -> Result<(), String> {
+        scenarios.iter().try_for_each(|s| order_holds(s, &run_weighted(s, w)))
+    };
+    holds(SeverityWeights::default()).unwrap();
+    for (name, at) in weights() {
+        let factors: &[f64] = if name == "shared_service" {
+            &[0.0, 0.5]
+        } else {
+            &[0.5, 1.5]
+        };
+        for &factor in factors {
+            let mut w = SeverityWeights::default();
+            let v = at(&mut w);
+            *v = (*v * factor).min(1.0);
+            if let Err(e) = holds(w) {
+                panic!("{name} ×{factor}: {e}");
+            }
+        }
+    }
+    for at in [2, 5] {
+        let w = SeverityWeights {
+            suspicious_task_at: at,
+            ..SeverityWeights::default()
+        };
+        holds(w).unwrap_or_else(|e| panic!("suspicious_task_at {at}: {e}"));
+    }
+    let edge = SeverityWeights {
+        shared_service: 0.6,
+        ..SeverityWeights::default()
+    };
+    let e = holds(edge).unwrap_err();
+    assert!(e.contains("142.250.74.110 at Medium"), "{e}");
+    let blind = SeverityWeights {
+        internal: 1.0,
+        shared_service: 1.0,
+        ..SeverityWeights::default()
+    };
+    assert!(
+        holds(blind).is_err(),
+        "without direction and prevalence the benign agents rise"
     );
 }

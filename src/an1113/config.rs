@@ -1,6 +1,7 @@
 //! The thresholds and windows of the AN1113 join.
 
 use super::finding::Destination;
+use super::severity::SeverityWeights;
 use crate::allowlist::{Action, Allowlist};
 use crate::beacon::{AnalyzerConfig, BeaconReport, Verdict};
 use crate::lineage::LineageConfig;
@@ -37,6 +38,9 @@ pub struct An1113Config {
     /// Which addresses are local: the direction of a series and which sources are hosts
     /// [the built-in private ranges, `LocalNets::new`].
     pub local_nets: LocalNets,
+    /// How much each piece of evidence counts in a finding's severity
+    /// [`SeverityWeights::default`].
+    pub severity: SeverityWeights,
 }
 
 impl Default for An1113Config {
@@ -50,6 +54,7 @@ impl Default for An1113Config {
             allowlist: Allowlist::default_rules(),
             clock_tolerance: Interval::from_secs(60),
             local_nets: LocalNets::new(),
+            severity: SeverityWeights::default(),
         }
     }
 }

@@ -131,6 +131,7 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
         let prevalence = reach.get(&(dst, port)).map_or(1, HashSet::len);
         let allowlisted = cfg.allowlisted(&host_name, None, &destination);
         let sev = severity(&SeverityInput {
+            weights: &cfg.severity,
             report: &report,
             periodic: true,
             chain: chain.as_ref(),

@@ -415,6 +415,7 @@ fn build(b: An1113Builder) -> An1113Report {
         let image = process.as_ref().and_then(|p| p.image.as_deref());
         let allowlisted = cfg.allowlisted(hosts[h].name.as_str(), image, &destination);
         let sev = severity(&SeverityInput {
+            weights: &cfg.severity,
             report: &report,
             periodic,
             chain: chain.as_ref(),

@@ -45,3 +45,4 @@ pub use finding::{
     PeriodMatch, RecordRef, RunAlignment, Severity, SeverityLevel, TaskEvidence, TaskSummary,
 };
 pub use join::An1113Report;
+pub use severity::SeverityWeights;
