@@ -6,7 +6,7 @@ use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use crate::event::ConnEvent;
-use crate::lineage::LineageBuilder;
+use crate::lineage::{LineageBuilder, host_eq};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, WinRecord, sysmon_conn_event, wfp_conn_event};
@@ -193,6 +193,17 @@ impl An1113Builder {
         }
         let key = name.to_ascii_lowercase();
         if let Some(&i) = self.host_ix.get(&key) {
+            self.last_host = Some(i);
+            return i;
+        }
+        // A short name and its FQDN (`WS6`, `WS6.corp.example`: some channels log one, some
+        // the other) are one host, as in lineage; the coverage names it by the FQDN.
+        if let Some(i) = self.hosts.iter().position(|h| host_eq(&h.name, name)) {
+            if name.contains('.') && !self.hosts[i].name.contains('.') {
+                self.hosts[i].name = name.to_owned();
+            }
+            let i = i as u32;
+            self.host_ix.insert(key, i);
             self.last_host = Some(i);
             return i;
         }

@@ -38,6 +38,7 @@ mod taskxml;
 pub use action::decode_encoded_command;
 pub use baseline::TaskBaseline;
 pub use builder::LineageBuilder;
+// For the AN1113 join, which names hosts as lineage does.
 pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};
 pub use config::LineageConfig;
 pub use coverage::{ClockReport, CoverageGap, SkippedDefinition, TelemetryCoverage};
@@ -46,6 +47,7 @@ pub use model::{
     CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, RunCandidate, ScheduledTask,
     TaskCreation, TaskRun,
 };
+pub(crate) use naming::host_eq;
 pub use process::{Ancestors, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
 pub use query::{ProcessKey, TaskLink, TaskRole};
 pub use reason::{TaskFinding, TaskReason};
