@@ -51,7 +51,7 @@ pub struct SeverityWeights {
     /// Raise when the task itself stands out in lineage (suspicion at or above
     /// `suspicious_task_at`: script-host creator, hidden window, download cradle…) [0.3].
     pub suspicious_task: f64,
-    /// The lineage suspicion from which a task stands out [3]: one strong reason (weights of 3
+    /// The lineage suspicion from which a task stands out \[3\]: one strong reason (weights of 3
     /// and more in [`lineage`](crate::lineage)) or several weak ones.
     pub suspicious_task_at: u32,
     /// Raise for a process launched by WMI or by the Schedule service when the task is not
