@@ -865,6 +865,10 @@ impl NameResolver {
     /// # Ok::<(), beaconstat::Error>(())
     /// ```
     pub fn resolve_dns(&self, src: &str, dst: &str, ts_us: i64) -> Option<Resolution<'_>> {
+        // Without a dns.log there is nothing to find: no hash per connection.
+        if self.pairs.is_empty() {
+            return None;
+        }
         let h = self.hasher.hash_one((src, dst));
         let run = self.pairs.find(h, |r| {
             at(&self.addr_arena, r.ip) == dst && at(&self.addr_arena, r.src) == src
