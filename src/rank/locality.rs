@@ -198,6 +198,32 @@ impl LocalNets {
         }
     }
 
+    /// Adds what `other` holds and this does not: its networks and the addresses its sensor
+    /// marked local (to combine what several threads [`observe`](LocalNets::observe)d).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::rank::LocalNets;
+    /// let (mut a, mut b) = (LocalNets::new(), LocalNets::new());
+    /// b.mark_local("203.0.113.9");
+    /// b.push("198.51.100.0/24")?;
+    /// a.merge(&b);
+    /// assert_eq!(a.is_local("203.0.113.9"), Some(true));
+    /// assert_eq!(a.is_local("198.51.100.7"), Some(true));
+    /// assert_eq!(a.marked(), 1);
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn merge(&mut self, other: &LocalNets) {
+        for n in &other.nets {
+            if !self.nets.contains(n) {
+                self.nets.push(*n);
+            }
+        }
+        for a in &other.marked {
+            self.mark_local(a);
+        }
+    }
+
     /// Marks one address local.
     pub fn mark_local(&mut self, addr: &str) {
         if !self.marked.contains(addr) {

@@ -286,6 +286,67 @@ impl Grouper {
         id
     }
 
+    /// Appends `other`'s events after this grouper's, exactly as if they had been pushed here
+    /// after the events already pushed: keys new to this grouper are interned in the order
+    /// `other` first saw them, so [`finish`](Grouper::finish) gives the same set, key order
+    /// and all, as one grouper fed both inputs in turn. The way to group on several threads:
+    /// one grouper per worker over consecutive parts of the input (each interning its own
+    /// keys), merged once in input order.
+    ///
+    /// Costs one key lookup per key of `other` and one append per event; `other`'s memory is
+    /// freed as it goes.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+    /// let events: Vec<ConnEvent<'_>> = (0..10)
+    ///     .map(|i| ConnEvent::new(Timestamp::from_secs(60 * i), if i % 3 == 0 { "10.0.0.5" } else { "10.0.0.6" }, "198.51.100.9"))
+    ///     .collect();
+    /// let mut whole = Grouper::new(GroupBy::Pair);
+    /// events.iter().for_each(|e| whole.push(e));
+    /// // The same events in two parts, grouped apart and merged in order.
+    /// let (mut first, mut second) = (Grouper::new(GroupBy::Pair), Grouper::new(GroupBy::Pair));
+    /// events[..4].iter().for_each(|e| first.push(e));
+    /// events[4..].iter().for_each(|e| second.push(e));
+    /// first.merge(second);
+    /// assert_eq!(first.finish(), whole.finish());
+    /// ```
+    pub fn merge(&mut self, other: Grouper) {
+        let Grouper {
+            keys,
+            sizeless,
+            ids,
+            ts,
+            sizes,
+            unkeyed,
+            ..
+        } = other;
+        let store = keys.into_store();
+        // Other's key ids → this grouper's, interning in other's first-seen order.
+        let map: Vec<u32> = (0..store.len())
+            .map(|i| store.get(i).map_or(ABSENT, |k| self.lookup(&k)))
+            .collect();
+        drop(store);
+        let to = |id: u32| map.get(id as usize).copied().unwrap_or(ABSENT);
+        for (i, &u) in sizeless.iter().enumerate() {
+            if let Some(s) = self.sizeless.get_mut(to(i as u32) as usize) {
+                *s = s.saturating_add(u);
+            }
+        }
+        self.reserve(ts.len());
+        match ids {
+            IdColumn::Narrow(v) => v.iter().for_each(|&id| self.ids.push(to(u32::from(id)))),
+            IdColumn::Wide(v) => v.iter().for_each(|&id| self.ids.push(to(id))),
+        }
+        self.ts.extend_from_slice(&ts);
+        drop(ts);
+        match sizes {
+            SizeColumn::Narrow(v) => v.iter().for_each(|&z| self.sizes.push(u64::from(z))),
+            SizeColumn::Wide(v) => v.iter().for_each(|&z| self.sizes.push(z)),
+        }
+        self.unkeyed += unkeyed;
+    }
+
     /// Events pushed so far (excluding those without a key).
     pub fn events(&self) -> usize {
         self.ids.len()
