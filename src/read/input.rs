@@ -262,6 +262,16 @@ impl<R: Read> Lines<R> {
         }
     }
 
+    /// Lines handed out so far.
+    pub(crate) fn lines_read(&self) -> u64 {
+        self.line
+    }
+
+    /// Counts byte offsets from `byte` (for a part of a file read from the middle).
+    pub(crate) fn start_at_byte(&mut self, byte: u64) {
+        self.byte = byte;
+    }
+
     /// The position the next line will start at.
     pub(crate) fn position(&self) -> Position {
         Position {

@@ -784,6 +784,11 @@ impl<R: Read> ZeekJsonReader<R> {
         &mut self.stats
     }
 
+    /// Lines read so far (blank lines included).
+    pub(crate) fn lines_read(&self) -> u64 {
+        self.lines.lines_read()
+    }
+
     /// Whether the input is gzip-compressed.
     pub fn is_gzip(&self) -> bool {
         self.lines.input.is_gzip()

@@ -48,6 +48,7 @@ pub(crate) mod input;
 mod json;
 mod num;
 pub(crate) mod options;
+mod parallel;
 #[cfg(feature = "arrow")]
 mod parquet;
 mod reader;
@@ -69,6 +70,7 @@ pub(crate) mod fields {
 pub use self::detect::{Format, detect};
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 pub use self::options::ReadOptions;
+pub use self::parallel::{ParallelRead, ParallelReader};
 #[cfg(feature = "arrow")]
 pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::reader::{Inputs, LogContent, LogFile, PassedOver, Progress, Reader, open, read_windows_events};

@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The byte stream under a source: a file (counting the bytes it hands out, for progress) or a
 /// caller's reader.
-type In = Box<dyn Read + Send>;
+pub(super) type In = Box<dyn Read + Send>;
 
 /// How deep a directory walk goes (a guard against symlink loops and pathological trees).
 const MAX_DEPTH: usize = 32;
@@ -51,12 +51,12 @@ const SNIFF_BYTES: usize = 64 * 1024;
 const LONG_FIRST_RECORD: usize = 4 * 1024 * 1024;
 
 /// A file counting the bytes read from it into a shared counter.
-struct Counted {
-    file: File,
-    bytes: Arc<AtomicU64>,
+pub(super) struct Counted<F = File> {
+    pub(super) file: F,
+    pub(super) bytes: Arc<AtomicU64>,
 }
 
-impl Read for Counted {
+impl<F: Read> Read for Counted<F> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.file.read(buf)?;
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
@@ -139,7 +139,7 @@ pub struct Inputs {
 
 /// Peeks at a stream's first bytes and recognises them. A JSON first record too long to
 /// decide on from 64 KiB is looked at whole (up to [`LONG_FIRST_RECORD`]).
-fn peek_sniff<R: Read>(lines: &mut Lines<R>) -> std::io::Result<(&[u8], Sniff)> {
+pub(super) fn peek_sniff<R: Read>(lines: &mut Lines<R>) -> std::io::Result<(&[u8], Sniff)> {
     let head = lines.peek(SNIFF_BYTES)?;
     let s = sniff_text(head);
     let open_json = s.format.is_none() && head.trim_ascii_start().starts_with(b"{") && head.len() >= SNIFF_BYTES;
@@ -398,7 +398,7 @@ fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, passed: &mut Vec<Pas
 }
 
 /// One input being read.
-enum Source {
+pub(super) enum Source {
     Tsv(Box<ZeekReader<In>>),
     Json(Box<ZeekJsonReader<In>>),
     Csv(Box<CsvReader<In>>),
@@ -430,7 +430,7 @@ impl Source {
 
     /// The counts, as connections: for Windows events, `events` are the network connections
     /// and the other events are `ignored`.
-    fn stats(&self) -> ReadStats {
+    pub(super) fn stats(&self) -> ReadStats {
         let win = |s: &ReadStats, conns: u64| {
             let mut s = s.clone();
             s.ignored += s.events.saturating_sub(conns);
@@ -515,7 +515,7 @@ impl Source {
     }
 
     /// Every remaining event, by each reader's fastest path.
-    fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, f: &mut F) -> Result<()> {
+    pub(super) fn for_each<F: FnMut(ConnEvent<'_>)>(&mut self, f: &mut F) -> Result<()> {
         match self {
             Source::Tsv(r) => r.for_each(f),
             Source::Json(r) => r.for_each(f),
@@ -565,8 +565,18 @@ impl Source {
         }
     }
 
+    /// Lines and header directive lines read so far, for the line-based formats a parallel
+    /// read cuts into parts (others: `(0, 0)`).
+    pub(super) fn lines_and_directives(&self) -> (u64, u64) {
+        match self {
+            Source::Tsv(r) => (r.lines_read(), r.directives()),
+            Source::Json(r) => (r.lines_read(), 0),
+            _ => (0, 0),
+        }
+    }
+
     /// Counts as the unreadable rest a failure that stopped a lenient read midway.
-    fn record_failure(&mut self, e: &Error) {
+    pub(super) fn record_failure(&mut self, e: &Error) {
         let detail = format!("reading stopped: {e}");
         let at = Position::default();
         match self {
@@ -750,7 +760,7 @@ pub struct Reader {
     current: Option<Source>,
     // Counts of the files finished, in order.
     done: Vec<ReadStats>,
-    bytes: Arc<AtomicU64>,
+    pub(super) bytes: Arc<AtomicU64>,
     // The format of the source read last.
     format: Option<Format>,
 }
@@ -983,7 +993,7 @@ impl Reader {
 
 /// The bytes a [`Reader`] has read so far, readable while it reads.
 #[derive(Debug, Clone)]
-pub struct Progress(Arc<AtomicU64>);
+pub struct Progress(pub(super) Arc<AtomicU64>);
 
 impl Progress {
     /// Bytes read from files so far (compressed size for gzip).

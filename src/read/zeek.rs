@@ -764,6 +764,7 @@ impl ZeekReaderBuilder {
                     state,
                     header,
                     default_layout: self.default_fields,
+                    directives: 0,
                 },
                 stats: ReadStats::for_path(path.as_deref()),
                 path,
@@ -843,6 +844,8 @@ struct HeaderCtx {
     header: Option<Arc<ZeekHeader>>,
     // The current header is the assumed standard layout (no #fields seen yet).
     default_layout: bool,
+    // Directive lines read so far (a parallel read checks that a part saw no new header block).
+    directives: u64,
 }
 
 impl HeaderCtx {
@@ -948,6 +951,7 @@ impl<R: Read> Core<R> {
                 continue;
             }
             if is_directive(&rec.line, self.hdr.state.separator) {
+                self.hdr.directives += 1;
                 self.hdr.header_line(&rec.line, info.position)?;
                 continue;
             }
@@ -983,6 +987,7 @@ impl<R: Read> Core<R> {
                 continue;
             }
             if is_directive(line, self.hdr.state.separator) {
+                self.hdr.directives += 1;
                 self.hdr.header_line(line, info.position)?;
                 continue;
             }
@@ -1140,6 +1145,16 @@ impl<R: Read> ZeekReader<R> {
 
     pub(crate) fn stats_mut(&mut self) -> &mut ReadStats {
         &mut self.core.stats
+    }
+
+    /// Header directive lines read so far.
+    pub(crate) fn directives(&self) -> u64 {
+        self.core.hdr.directives
+    }
+
+    /// Lines read so far (headers and blank lines included).
+    pub(crate) fn lines_read(&self) -> u64 {
+        self.core.lines.lines_read()
     }
 
     /// Whether the input is gzip-compressed.
