@@ -56,6 +56,7 @@ struct Options {
     dns_grace: f64,
     dns_any_source: bool,
     local_nets: Option<String>,
+    threads: usize,
     help: bool,
 }
 
@@ -120,6 +121,9 @@ Grouping and names:
 Reading:
   --strict            stop at the first malformed record instead of counting it as skipped
                       [default: off]
+  --threads N         threads reading and grouping: large plain Zeek logs are cut at line
+                      boundaries, other files read whole, one file per thread at a time;
+                      the output is the same for every N [default: the machine's cores]
   -h, --help          print this help and exit
 
 Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
@@ -145,6 +149,7 @@ fn parse_args() -> Result<Options, String> {
         dns_grace: 60.0,
         dns_any_source: false,
         local_nets: None,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         help: false,
     };
     let mut args = std::env::args().skip(1);
@@ -168,6 +173,12 @@ fn parse_args() -> Result<Options, String> {
             "--no-allowlist" => o.no_allowlist = true,
             "--local-nets" => o.local_nets = Some(value("--local-nets")?),
             "--strict" => o.strict = true,
+            "--threads" => {
+                o.threads = value("--threads")?
+                    .parse::<usize>()
+                    .map_err(|e| format!("--threads: {e}"))?
+                    .max(1)
+            }
             "-h" | "--help" => o.help = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}\n{}", usage())),
             _ => o.inputs.push(PathBuf::from(a)),
@@ -293,28 +304,22 @@ fn read_all(
     name_files: &[PathBuf],
     coverage: &mut NetCoverage,
 ) -> Result<(SeriesSet, ReadStats, Vec<String>, NameInfo), String> {
-    let mut grouper = Grouper::new(group_by(&o.group_by));
     let mut sources = Vec::new();
     let (resolver, mut info) = read_names(o, name_files, &mut sources)?;
-    let use_names = matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain");
-    let by_domain = o.group_by == "domain";
+    let ctx = SinkContext {
+        resolver: &resolver,
+        use_names: matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain"),
+        by_domain: o.group_by == "domain",
+    };
+    let new_sink = || Sink {
+        grouper: Grouper::new(group_by(&o.group_by)),
+        coverage: coverage.clone(),
+        rstats: ResolveStats::default(),
+        meta: HashMap::new(),
+        events: 0,
+    };
     let mut opts = ReadOptions::new();
     opts.strict(o.strict);
-    let mut reader = if files.is_empty() {
-        let scenario = Scenario::builder().build();
-        let text = scenario.to_zeek_tsv();
-        sources.push(format!(
-            "bundled demo network: {} connections, {} hosts, {} days, {:.0} MB of Zeek conn.log (generated)",
-            scenario.len(),
-            200,
-            3,
-            text.len() as f64 / 1e6
-        ));
-        opts.from_reader(std::io::Cursor::new(text.into_bytes()))
-            .map_err(|e| e.to_string())?
-    } else {
-        opts.open_files(files)
-    };
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -330,32 +335,51 @@ fn read_all(
         );
         bar
     });
-    let progress = reader.progress();
-    let mut n = 0u64;
-    let mut sink = Sink {
-        grouper: &mut grouper,
-        coverage: &mut *coverage,
-        resolver: &resolver,
-        rstats: &mut info.stats,
-        meta: &mut info.meta,
-        use_names,
-        by_domain,
+    let (sink, file_stats) = if files.is_empty() {
+        let scenario = Scenario::builder().build();
+        let text = scenario.to_zeek_tsv();
+        sources.push(format!(
+            "bundled demo network: {} connections, {} hosts, {} days, {:.0} MB of Zeek conn.log (generated)",
+            scenario.len(),
+            200,
+            3,
+            text.len() as f64 / 1e6
+        ));
+        let mut reader = opts
+            .from_reader(std::io::Cursor::new(text.into_bytes()))
+            .map_err(|e| e.to_string())?;
+        let mut sink = new_sink();
+        reader.for_each(|ev| sink.take(&ev, &ctx)).map_err(|e| e.to_string())?;
+        (sink, reader.files())
+    } else {
+        // Each thread groups its consecutive part of the input with its own grouper; the
+        // parts are merged once, in input order, into what one grouper would have built.
+        let reader = opts.open_parallel(files, o.threads);
+        let progress = reader.progress();
+        let read = reader
+            .for_each(new_sink, |sink, ev| {
+                sink.take(&ev, &ctx);
+                if sink.events.is_multiple_of(1 << 16)
+                    && let Some(b) = &bar
+                {
+                    b.set_position(progress.bytes());
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        let mut parts = read.states.into_iter();
+        let mut sink = parts.next().unwrap_or_else(new_sink);
+        parts.for_each(|p| sink.merge(p));
+        (sink, read.files)
     };
-    reader
-        .for_each(|ev| {
-            sink.take(&ev);
-            n += 1;
-            if n.is_multiple_of(1 << 16)
-                && let Some(b) = &bar
-            {
-                b.set_position(progress.bytes());
-            }
-        })
-        .map_err(|e| e.to_string())?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for st in reader.files() {
+    let stats = {
+        let mut total = ReadStats::default();
+        file_stats.iter().for_each(|s| total.merge(s));
+        total
+    };
+    for st in &file_stats {
         let what = st
             .path
             .as_ref()
@@ -372,45 +396,47 @@ fn read_all(
             None => sources.push(format!("{what} (empty or unreadable): {} skipped", st.skipped)),
         }
     }
-    Ok((grouper.finish(), reader.stats(), sources, info))
+    *coverage = sink.coverage;
+    info.stats = sink.rstats;
+    info.meta = sink.meta;
+    Ok((sink.grouper.finish(), stats, sources, info))
 }
 
-/// Where each connection event goes: coverage, name resolution, then the grouper.
-struct Sink<'a> {
-    grouper: &'a mut Grouper,
-    coverage: &'a mut NetCoverage,
+/// What every worker shares: the name resolver and how names key series.
+struct SinkContext<'a> {
     resolver: &'a NameResolver,
-    rstats: &'a mut ResolveStats,
-    meta: &'a mut HashMap<String, HashMap<String, NameMeta>>,
     use_names: bool,
     by_domain: bool,
 }
 
-impl Sink<'_> {
-    fn take(&mut self, ev: &ConnEvent<'_>) {
-        let (coverage, resolver, rstats, meta, grouper) = (
-            &mut *self.coverage,
-            self.resolver,
-            &mut *self.rstats,
-            &mut *self.meta,
-            &mut *self.grouper,
-        );
-        let (use_names, by_domain) = (self.use_names, self.by_domain);
+/// Where each connection event goes: coverage, name resolution, then the grouper. One per
+/// reading thread, merged in input order.
+struct Sink {
+    grouper: Grouper,
+    coverage: NetCoverage,
+    rstats: ResolveStats,
+    meta: HashMap<String, HashMap<String, NameMeta>>,
+    events: u64,
+}
+
+impl Sink {
+    fn take(&mut self, ev: &ConnEvent<'_>, ctx: &SinkContext<'_>) {
         let ev = *ev;
-        coverage.see(&ev);
+        self.events += 1;
+        self.coverage.see(&ev);
         // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
         let r = if ev.name.is_some() {
             None
         } else {
-            Some(resolver.resolve(&ev))
+            Some(ctx.resolver.resolve(&ev))
         };
         if let Some(r) = &r {
-            rstats.add(r);
+            self.rstats.add(r);
         }
-        let name = r.as_ref().and_then(|r| if by_domain { r.domain } else { r.name });
+        let name = r.as_ref().and_then(|r| if ctx.by_domain { r.domain } else { r.name });
         match (name, &r) {
-            (Some(n), Some(r)) if use_names => {
-                let m = meta.entry_ref_or_default(ev.src, n);
+            (Some(n), Some(r)) if ctx.use_names => {
+                let m = self.meta.entry_ref_or_default(ev.src, n);
                 let slot = match r.how {
                     ResolvedBy::Uid => 0,
                     ResolvedBy::ConnectHost => 1,
@@ -428,9 +454,32 @@ impl Sink<'_> {
                         });
                     }
                 }
-                grouper.push(&ev.with_name(n));
+                self.grouper.push(&ev.with_name(n));
             }
-            _ => grouper.push(&ev),
+            _ => self.grouper.push(&ev),
+        }
+    }
+
+    /// Adds the sink of the input part that follows this one's (as if its events had come
+    /// here after this one's).
+    fn merge(&mut self, next: Sink) {
+        self.grouper.merge(next.grouper);
+        self.coverage.merge(&next.coverage);
+        self.rstats.merge(&next.rstats);
+        self.events += next.events;
+        for (src, names) in next.meta {
+            let mine = self.meta.entry(src).or_default();
+            for (name, m) in names {
+                let e = mine.entry(name).or_default();
+                for (a, b) in e.by.iter_mut().zip(m.by) {
+                    *a += b;
+                }
+                e.proxied += m.proxied;
+                // The first proxied connection names the proxy: this part's comes first.
+                if e.proxy.is_none() {
+                    e.proxy = m.proxy;
+                }
+            }
         }
     }
 }
@@ -454,7 +503,7 @@ impl EntryRef for HashMap<String, HashMap<String, NameMeta>> {
 }
 
 /// What the network telemetry lets a hunter see: which events name a host and a process.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct NetCoverage {
     /// The local networks, learning what the sensor marks local (Zeek `local_orig`/`local_resp`).
     local: LocalNets,
@@ -471,6 +520,15 @@ impl NetCoverage {
         self.with_process += u64::from(ev.process.is_some_and(|p| p.image.is_some() || p.guid.is_some()));
         self.with_host += u64::from(ev.host.is_some());
         self.with_bytes += u64::from(ev.bytes_out.is_some());
+    }
+
+    /// Adds the counts and what the sensor marked local of another part of the input.
+    fn merge(&mut self, other: &NetCoverage) {
+        self.local.merge(&other.local);
+        self.events += other.events;
+        self.with_process += other.with_process;
+        self.with_host += other.with_host;
+        self.with_bytes += other.with_bytes;
     }
 
     /// The blind spots, in words.
