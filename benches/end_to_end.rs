@@ -12,7 +12,19 @@
 //!   over the whole `i64` range), grouped, every series scored (`min_events` 1), top 15 by
 //!   score, in events/s; `hostile_w4/group_score_rank`: the same ranked as above.
 //!
-//! Run: `cargo bench --bench end_to_end`.
+//! - `hunt_shape/threads_N`: `hunt --json`'s library path on a generated conn.log of the shape
+//!   of the performance issue (120 hosts over 7 days, about 1 450 connections per host and day
+//!   to six web servers plus the generator's beacons and automation: 1.36 M connections over
+//!   about 1 600 (src, dst, port) series, 176 MB of Zeek TSV), written once to a temporary file
+//!   and read from it (the page cache, after the first run) as `hunt` reads it: the file cut
+//!   into one part per thread at line boundaries (`ReadOptions::open_parallel`), one grouper
+//!   per thread merged in input order (`Grouper::merge`), `score_set` on every core, ranked
+//!   and cut to the top 15. In MB/s of input and events/s, reading on 1 thread and on 2
+//!   (`score_set` uses every core in both).
+//!   Generate the same file for `hunt` itself with
+//!   `cargo run --release --example generate -- --hosts 120 --days 7 --browsing 1450 --servers 6 --seed 2024 > conn.log`.
+//!
+//! Run: `cargo bench --bench end_to_end` (`-- hunt_shape` for the last group only).
 
 #[path = "../tests/common/hostile.rs"]
 mod hostile;
@@ -21,6 +33,7 @@ use beaconstat::synth::Scenario;
 use beaconstat::{AnalyzerConfig, GroupBy, Grouper, Ranker, ReadOptions, SeriesSet, score_set};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::path::Path;
 use std::sync::Arc;
 
 /// `hunt`'s defaults.
@@ -45,6 +58,60 @@ fn conn_log_to_ranked(data: &Arc<[u8]>, cfg: &AnalyzerConfig, ranker: &Ranker) -
     let events = reader.stats().events;
     let set = grouper.finish();
     (events, rank(&set, cfg, ranker))
+}
+
+/// `hunt`'s read path over a file on `threads` threads: one grouper per thread, merged in input
+/// order, then scored and ranked. Returns the events read and the top series.
+fn hunt_file(path: &Path, threads: usize, cfg: &AnalyzerConfig, ranker: &Ranker) -> (u64, Vec<(usize, f64)>) {
+    let read = ReadOptions::new()
+        .open_parallel([path], threads)
+        .for_each(|| Grouper::new(GroupBy::SrcNameOrPairPort), |g, ev| g.push(&ev))
+        .unwrap();
+    let events = read.stats().events;
+    let mut parts = read.states.into_iter();
+    let mut grouper = parts.next().unwrap();
+    parts.for_each(|p| grouper.merge(p));
+    let set = grouper.finish();
+    (events, rank(&set, cfg, ranker))
+}
+
+/// The performance issue's workload: `hunt` on a 176 MB conn.log, 1 and 2 threads.
+fn bench_hunt_shape(c: &mut Criterion) {
+    let cfg = AnalyzerConfig::default();
+    let ranker = Ranker::builder().min_events(MIN_EVENTS).top(TOP).build().unwrap();
+    let scenario = Scenario::builder()
+        .hosts(120)
+        .days(7.0)
+        .browsing_per_host_day(1450)
+        .web_servers(6)
+        .seed(2024)
+        .build();
+    let path = std::env::temp_dir().join(format!("beaconstat-bench-{}.conn.log", std::process::id()));
+    std::fs::write(&path, scenario.to_zeek_tsv()).unwrap();
+    drop(scenario);
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    let (events, top) = hunt_file(&path, 1, &cfg, &ranker);
+    assert!(top.len() == TOP && top[0].1 > 0.5, "{top:?}");
+    assert_eq!(hunt_file(&path, 2, &cfg, &ranker), (events, top));
+    eprintln!(
+        "end_to_end/hunt_shape: {events} events, {:.1} MB of Zeek TSV",
+        bytes as f64 / 1e6
+    );
+    let mut g = c.benchmark_group("end_to_end/hunt_shape");
+    g.sample_size(10);
+    let id = format!("{events} events, {:.0} MB TSV", bytes as f64 / 1e6);
+    for threads in [1, 2] {
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function(BenchmarkId::new(format!("threads_{threads}/bytes"), &id), |b| {
+            b.iter(|| hunt_file(black_box(&path), threads, &cfg, &ranker))
+        });
+        g.throughput(Throughput::Elements(events));
+        g.bench_function(BenchmarkId::new(format!("threads_{threads}/events"), &id), |b| {
+            b.iter(|| hunt_file(black_box(&path), threads, &cfg, &ranker))
+        });
+    }
+    g.finish();
+    let _ = std::fs::remove_file(&path);
 }
 
 fn bench_end_to_end(c: &mut Criterion) {
@@ -110,5 +177,5 @@ fn bench_end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_end_to_end);
+criterion_group!(benches, bench_end_to_end, bench_hunt_shape);
 criterion_main!(benches);

@@ -287,6 +287,7 @@ fn help_lists_every_option_with_its_default() {
                 "--dns-grace",
                 "--dns-any-source",
                 "--strict",
+                "--threads",
                 "--help",
             ][..],
         ),
@@ -514,6 +515,67 @@ fn hunt_puts_the_servers_outbound_beacon_first_and_keeps_every_direction() {
     let inbound_at = text.find("== inbound (external → local): ").expect("inbound section");
     assert!(outbound_at < inbound_at, "{text}");
     assert!(text[outbound_at..inbound_at].contains(&t.beacon_dst));
+}
+
+/// `hunt` on both cores prints exactly what it prints on one: the rows, the per-file counts,
+/// and the skipped records with their line numbers, on a generated conn.log big enough to be
+/// cut into parts (about 20 MB) with bad lines in it, and a second, gzip-compressed
+/// file beside it.
+#[test]
+fn hunt_on_several_threads_prints_what_one_thread_prints() {
+    use std::io::Write;
+    let Some(exe) = common::example("hunt") else { return };
+    let text = Scenario::builder().hosts(80).days(4.0).seed(11).build().to_zeek_tsv();
+    let mut log = String::with_capacity(text.len() + 4096);
+    // Bad lines in the last third only: with two or three threads they fall in a later part,
+    // so their line numbers are the shifted ones.
+    let n = text.lines().count();
+    for (i, line) in text.lines().enumerate() {
+        log.push_str(line);
+        log.push('\n');
+        if !line.starts_with('#') && i > n * 2 / 3 && i % 5_003 == 0 {
+            log.push_str(if i % 2 == 0 {
+                "not-a-time\tx\n"
+            } else {
+                "1.5\tshort line\n"
+            });
+        }
+    }
+    assert!(log.len() > 16 << 20, "{} bytes: too small to be cut", log.len());
+    let dir = std::env::temp_dir().join(format!("beaconstat-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = dir.join("conn.00.log");
+    std::fs::write(&plain, &log).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&log.as_bytes()[..log.len() / 8]).unwrap();
+    let gzip = dir.join("conn.01.log.gz");
+    std::fs::write(&gzip, gz.finish().unwrap()).unwrap();
+    let (p, g) = (plain.to_str().unwrap(), gzip.to_str().unwrap());
+    let runs: Vec<Output> = ["1", "2", "3"]
+        .iter()
+        .map(|t| run(&exe, &[p, g, "--json", "--threads", t]))
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    // The timing line differs; everything else on stderr (sources, skips, lines) must not.
+    let summary = |o: &Output| -> String {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("read + group"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = &runs[0];
+    assert!(one.status.success(), "{}", summary(one));
+    assert!(summary(one).contains("skipped "), "{}", summary(one));
+    assert!(
+        summary(one).contains("e.g. ") && summary(one).contains(": line "),
+        "{}",
+        summary(one)
+    );
+    for r in &runs[1..] {
+        assert!(r.stdout == one.stdout, "rows differ between thread counts");
+        assert_eq!(summary(r), summary(one));
+    }
 }
 
 #[test]

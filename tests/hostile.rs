@@ -133,10 +133,11 @@ fn hostile_workload_groups_and_scores_with_bounded_memory() {
     );
 }
 
-/// Grouping (`Grouper::push` … `finish`), per event. Measured: 134 B/event (145 MiB for
-/// 1.13 M events, 1 M of them new keys: interned key text, the key table, a key id, timestamp
-/// and size per event while grouping, then the sorted columns). Bound: about 2× that.
-const GROUP_BYTES_PER_EVENT: usize = 256;
+/// Grouping (`Grouper::push` … `finish`), per event. Measured: 98 B/event (105 MiB for
+/// 1.13 M events, 1 M of them new keys: interned key text and a 28-byte record per key, the
+/// key table, a key id, timestamp and size per event while grouping, then the sorted columns;
+/// 175 B/event, 188 MiB, before the per-key codes went and the records shrank). Bound: 128.
+const GROUP_BYTES_PER_EVENT: usize = 128;
 
 /// One analyzer scoring every series in turn, per event of the longest series, plus FFT plans.
 /// Measured: 9.0 MiB for a 100 000-event longest series (94 B per event: the scratch columns

@@ -224,8 +224,12 @@ fn events_of(spec: &[(u8, u8, u16, Option<u16>)]) -> Vec<ConnEvent<'static>> {
     const DST: [&str; 3] = ["198.51.100.9", "203.0.113.77", "2001:db8::1:2:3:4:5"];
     spec.iter()
         .map(|&(s, d, t, size)| {
-            let e = ConnEvent::new(Timestamp::from_secs(i64::from(t % 97)), SRC[s as usize % 4], DST[d as usize % 3])
-                .with_dst_port(443 + u16::from(d % 2));
+            let e = ConnEvent::new(
+                Timestamp::from_secs(i64::from(t % 97)),
+                SRC[s as usize % 4],
+                DST[d as usize % 3],
+            )
+            .with_dst_port(443 + u16::from(d % 2));
             match size {
                 Some(z) => e.with_bytes(u64::from(z) * 1000, 0),
                 None => e,
@@ -267,7 +271,9 @@ proptest! {
 #[test]
 fn merge_widens_past_65536_keys() {
     // Each part alone fits 16-bit ids; merged they do not.
-    let names: Vec<String> = (0..100_000).map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    let names: Vec<String> = (0..100_000)
+        .map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
     let events: Vec<ConnEvent<'_>> = names
         .iter()
         .enumerate()

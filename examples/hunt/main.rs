@@ -121,13 +121,18 @@ Grouping and names:
 Reading:
   --strict            stop at the first malformed record instead of counting it as skipped
                       [default: off]
-  --threads N         threads reading and grouping: large plain Zeek logs are cut at line
-                      boundaries, other files read whole, one file per thread at a time;
-                      the output is the same for every N [default: the machine's cores]
+  --threads N         threads reading and grouping (0: one per core): large plain Zeek logs
+                      are cut at line boundaries, other files read whole; the output is the
+                      same for every N [default: 0]
   -h, --help          print this help and exit
 
 Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
 ";
+
+/// The machine's cores (1 if unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 fn usage() -> &'static str {
     "usage: hunt [OPTIONS] [FILE|DIR ...]   (hunt --help lists every option)"
@@ -149,7 +154,7 @@ fn parse_args() -> Result<Options, String> {
         dns_grace: 60.0,
         dns_any_source: false,
         local_nets: None,
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        threads: cores(),
         help: false,
     };
     let mut args = std::env::args().skip(1);
@@ -174,10 +179,11 @@ fn parse_args() -> Result<Options, String> {
             "--local-nets" => o.local_nets = Some(value("--local-nets")?),
             "--strict" => o.strict = true,
             "--threads" => {
-                o.threads = value("--threads")?
-                    .parse::<usize>()
-                    .map_err(|e| format!("--threads: {e}"))?
-                    .max(1)
+                o.threads = match value("--threads")?.parse::<usize>() {
+                    Ok(0) => cores(),
+                    Ok(n) => n,
+                    Err(e) => return Err(format!("--threads: {e}")),
+                }
             }
             "-h" | "--help" => o.help = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}\n{}", usage())),
@@ -211,17 +217,12 @@ fn by_name<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
     e.name.map(|n| SeriesKey::empty().with_src(e.src).with_name(n))
 }
 
-/// (src, name) where known, else (src, dst, port).
-fn by_name_or_pair<'e>(e: &ConnEvent<'e>) -> Option<SeriesKey<'e>> {
-    by_name(e).or_else(|| GroupBy::PairPort.key(e))
-}
-
 fn group_by(name: &str) -> GroupBy {
     match name {
         "ip-pair" => GroupBy::Pair,
         "host-process" => GroupBy::HostProcessDst,
         "fqdn" | "domain" => GroupBy::custom(by_name),
-        "auto" => GroupBy::custom(by_name_or_pair),
+        "auto" => GroupBy::SrcNameOrPairPort,
         _ => GroupBy::PairPort,
     }
 }
@@ -308,6 +309,7 @@ fn read_all(
     let (resolver, mut info) = read_names(o, name_files, &mut sources)?;
     let ctx = SinkContext {
         resolver: &resolver,
+        resolve: !name_files.is_empty(),
         use_names: matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain"),
         by_domain: o.group_by == "domain",
     };
@@ -405,6 +407,9 @@ fn read_all(
 /// What every worker shares: the name resolver and how names key series.
 struct SinkContext<'a> {
     resolver: &'a NameResolver,
+    // Whether there are name logs to resolve against (without, every connection is unnamed
+    // and the resolution counts are not shown).
+    resolve: bool,
     use_names: bool,
     by_domain: bool,
 }
@@ -425,7 +430,7 @@ impl Sink {
         self.events += 1;
         self.coverage.see(&ev);
         // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
-        let r = if ev.name.is_some() {
+        let r = if ev.name.is_some() || !ctx.resolve {
             None
         } else {
             Some(ctx.resolver.resolve(&ev))

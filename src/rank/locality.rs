@@ -4,6 +4,7 @@ use crate::allowlist::Cidr;
 use crate::error::{Error, Result};
 use crate::event::ConnEvent;
 use crate::series::SeriesKey;
+use crate::series::{Interner, Span};
 use core::fmt;
 use std::net::IpAddr;
 
@@ -136,8 +137,9 @@ const LOCAL_NAME_SUFFIXES: [&str; 7] = [
 #[derive(Debug, Clone)]
 pub struct LocalNets {
     nets: Vec<Cidr>,
-    // Addresses the sensor marked local (as written in the log).
-    marked: hashbrown::HashSet<Box<str>>,
+    // Addresses the sensor marked local (as written in the log), interned: one seeded hash
+    // and one probe per marked side of every event.
+    marked: Interner<Span>,
 }
 
 impl Default for LocalNets {
@@ -152,7 +154,7 @@ impl LocalNets {
     pub fn new() -> Self {
         LocalNets {
             nets: BUILTIN.iter().filter_map(|s| Cidr::parse(s)).collect(),
-            marked: hashbrown::HashSet::new(),
+            marked: Interner::default(),
         }
     }
 
@@ -161,7 +163,7 @@ impl LocalNets {
     pub fn none() -> Self {
         LocalNets {
             nets: Vec::new(),
-            marked: hashbrown::HashSet::new(),
+            marked: Interner::default(),
         }
     }
 
@@ -219,15 +221,16 @@ impl LocalNets {
                 self.nets.push(*n);
             }
         }
-        for a in &other.marked {
-            self.mark_local(a);
+        for id in 0..other.marked.len() as u32 {
+            self.mark_local(other.marked.get(id));
         }
     }
 
     /// Marks one address local.
     pub fn mark_local(&mut self, addr: &str) {
-        if !self.marked.contains(addr) {
-            self.marked.insert(addr.into());
+        if self.marked.find_str(addr).is_none() {
+            // `None` only past 4 GiB of addresses: the address is then not remembered.
+            let _ = self.marked.intern(addr);
         }
     }
 
@@ -238,7 +241,7 @@ impl LocalNets {
 
     /// Whether `addr` is local; `None` when it is not an address.
     pub fn is_local(&self, addr: &str) -> Option<bool> {
-        if self.marked.contains(addr) {
+        if self.marked.find_str(addr).is_some() {
             return Some(true);
         }
         let ip = parse_ip(addr)?;

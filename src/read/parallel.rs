@@ -173,7 +173,11 @@ impl ParallelReader {
         let mut cuttable: Vec<Option<Cuttable>> = self
             .files
             .iter()
-            .map(|p| (self.workers > 1 && !self.opts.strict).then(|| self.cuttable(p)).flatten())
+            .map(|p| {
+                (self.workers > 1 && !self.opts.strict)
+                    .then(|| self.cuttable(p))
+                    .flatten()
+            })
             .collect();
         loop {
             self.bytes.store(0, Ordering::Relaxed);
@@ -217,7 +221,10 @@ impl ParallelReader {
         let header_lines = if header.is_empty() {
             0
         } else {
-            let mut r = ZeekReaderBuilder::new().options(&self.opts).from_reader(&header[..]).ok()?;
+            let mut r = ZeekReaderBuilder::new()
+                .options(&self.opts)
+                .from_reader(&header[..])
+                .ok()?;
             r.for_each(|_| {}).ok()?;
             (r.stats().records == 0 && r.directives() == r.lines_read()).then_some(r.lines_read())?
         };
@@ -318,7 +325,12 @@ impl ParallelReader {
     }
 
     /// Reads one part into `f`.
-    fn read_part<F: FnMut(ConnEvent<'_>)>(&self, part: Part, cuttable: &[Option<Cuttable>], mut f: F) -> Result<PartOut> {
+    fn read_part<F: FnMut(ConnEvent<'_>)>(
+        &self,
+        part: Part,
+        cuttable: &[Option<Cuttable>],
+        mut f: F,
+    ) -> Result<PartOut> {
         let path = &self.files[part.file];
         let cut = part.range.zip(cuttable.get(part.file).and_then(Option::as_ref));
         let Some(((start, end), c)) = cut else {
@@ -362,10 +374,14 @@ impl ParallelReader {
         let path_buf = Some(path.clone());
         let mut src = match c.format {
             Format::ZeekTsv => Source::Tsv(Box::new(
-                ZeekReaderBuilder::new().options(&self.opts).build_input(lines, path_buf),
+                ZeekReaderBuilder::new()
+                    .options(&self.opts)
+                    .build_input(lines, path_buf),
             )),
             _ => Source::Json(Box::new(
-                ZeekJsonReaderBuilder::new().options(&self.opts).build_input(lines, path_buf),
+                ZeekJsonReaderBuilder::new()
+                    .options(&self.opts)
+                    .build_input(lines, path_buf),
             )),
         };
         let mut clean = true;

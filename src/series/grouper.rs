@@ -47,13 +47,14 @@ impl KeyId {
 ///
 /// While grouping, an event takes 14 bytes (a 16-bit key id, a 64-bit timestamp and a 32-bit
 /// size); ids widen to 32 bits past 65 536 keys and sizes to 64 bits when one exceeds 4 GiB.
+/// A key takes its text, a 28-byte record, its hash (8 bytes) and a table slot, plus 4 bytes
+/// of counts.
 #[derive(Debug, Clone)]
 pub struct Grouper {
     group_by: GroupBy,
     size_field: SizeField,
     keys: Interner<StoredKey>,
     // Per key.
-    codes: Vec<PairCode>,
     sizeless: Vec<u32>,
     // Per event, in push order.
     ids: IdColumn,
@@ -83,7 +84,6 @@ impl Grouper {
             group_by,
             size_field: SizeField::default(),
             keys: Interner::default(),
-            codes: Vec::new(),
             sizeless: Vec::new(),
             ids: IdColumn::Narrow(Vec::new()),
             ts: Vec::new(),
@@ -120,6 +120,7 @@ impl Grouper {
         let port = match self.group_by {
             GroupBy::Pair => None,
             GroupBy::PairPort => e.dst_port,
+            GroupBy::SrcNameOrPairPort if e.name.is_none() => e.dst_port,
             _ => return self.push_generic(e),
         };
         let id = self.lookup_pair(e.src, e.dst, port);
@@ -207,46 +208,37 @@ impl Grouper {
             return self.lookup_pair(src, dst, key.dst_port);
         }
         let hash = key_hash(self.keys.seed(), key);
-        self.find_or_insert(hash, |_, store, id| store.matches(id, key), || *key)
+        self.find_or_insert(hash, |store, id| store.matches(id, key), || *key)
     }
 
     /// [`Grouper::lookup`] for a (src, dst[, port]) key: no [`SeriesKey`] is built unless the
     /// key is new.
     #[inline]
     fn lookup_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
-        let Some(code) = PairCode::new(src, dst, port) else {
-            return self.lookup_long_pair(src, dst, port);
-        };
+        // Addresses of up to 16 bytes hash from their exact words, longer ones through the
+        // general byte hash (the same value either way: `pair_hash`).
+        let seed = self.keys.seed();
+        let hash = PairCode::new(src, dst, port).map_or_else(|| pair_hash(seed, src, dst, port), |c| c.hash(seed));
         self.find_or_insert(
-            code.hash(self.keys.seed()),
-            |codes, _, id| codes.get(id as usize) == Some(&code),
+            hash,
+            |store, id| store.matches_pair(id, src, dst, port),
             || pair_key(src, dst, port),
         )
     }
 
-    /// [`Grouper::lookup_pair`] for addresses longer than 16 bytes: compared in the arena.
-    fn lookup_long_pair(&mut self, src: &str, dst: &str, port: Option<u16>) -> u32 {
-        self.find_or_insert(
-            pair_hash(self.keys.seed(), src, dst, port),
-            |_, store, id| store.matches_pair(id, src, dst, port),
-            || pair_key(src, dst, port),
-        )
-    }
-
-    /// The id of the key with `hash` for which `same(codes, store, id)` holds: the previous
+    /// The id of the key with `hash` for which `same(store, id)` holds: the previous
     /// event's key, else a table probe, else a new key (built by `key` only then).
     #[inline(always)]
     fn find_or_insert<'k>(
         &mut self,
         hash: u64,
-        same: impl Fn(&[PairCode], &Store<StoredKey>, u32) -> bool,
+        same: impl Fn(&Store<StoredKey>, u32) -> bool,
         key: impl FnOnce() -> SeriesKey<'k>,
     ) -> u32 {
-        let id = if hash == self.last_hash && same(&self.codes, self.keys.store(), self.last_id) {
+        let id = if hash == self.last_hash && same(self.keys.store(), self.last_id) {
             self.last_id
         } else {
-            let codes = &self.codes;
-            match self.keys.find(hash, |store, id| same(codes, store, id)) {
+            match self.keys.find(hash, &same) {
                 Some(id) => id,
                 None => self.insert(&key(), hash),
             }
@@ -277,11 +269,6 @@ impl Grouper {
         let Some(id) = self.keys.insert_key(hash, key) else {
             return ABSENT;
         };
-        self.codes.push(
-            key.as_pair()
-                .and_then(|(s, d)| PairCode::new(s, d, key.dst_port))
-                .unwrap_or(PairCode::NONE),
-        );
         self.sizeless.push(0);
         id
     }
@@ -363,7 +350,6 @@ impl Grouper {
         self.ids.clear();
         self.ts.clear();
         self.sizes.clear();
-        self.codes.clear();
         self.sizeless.clear();
         self.last_id = ABSENT;
         self.last_hash = 0;
@@ -423,30 +409,45 @@ impl Grouper {
     fn build(&mut self, columns: Columns) -> SeriesSet {
         // The keys go with the set; the grouper continues on spare storage (`reset` clears it).
         let store = self.keys.take_store(std::mem::take(&mut self.spare_store));
+        if let Columns::Release = columns {
+            // The key table is not needed to sort: freed before the sort's columns are
+            // allocated.
+            self.keys.release_table();
+        }
         let ids = std::mem::replace(&mut self.ids, IdColumn::Narrow(Vec::new()));
         let pushed_ts = std::mem::take(&mut self.ts);
         let pushed_sizes = std::mem::replace(&mut self.sizes, SizeColumn::Narrow(Vec::new()));
         let sizeless = std::mem::take(&mut self.sizeless);
         let unkeyed = self.unkeyed;
         let k = store.len();
-        let mut counts = vec![0usize; k];
+        // Counts per key, summed in place into the offsets (no separate count column).
+        let mut offsets = vec![0usize; k + 1];
         match &ids {
-            IdColumn::Narrow(v) => count(v, &mut counts),
-            IdColumn::Wide(v) => count(v, &mut counts),
+            IdColumn::Narrow(v) => count(v, &mut offsets[1..]),
+            IdColumn::Wide(v) => count(v, &mut offsets[1..]),
         }
-        let mut offsets = Vec::with_capacity(k + 1);
-        let mut acc = 0usize;
-        offsets.push(0);
-        for &c in &counts {
-            acc += c;
-            offsets.push(acc);
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        let counts = || offsets.windows(2).map(|w| w[1] - w[0]);
+        let any_sized = counts().zip(&sizeless).any(|(c, &u)| c > u as usize);
+        let fully_sized = counts().zip(&sizeless).map(|(c, &u)| c > 0 && u == 0).collect();
+        match columns {
+            Columns::Release => drop(sizeless),        // before the sorted column is allocated
+            Columns::Keep => self.sizeless = sizeless, // cleared by `reset`, capacity kept
         }
         // A stable counting sort by key, one column at a time. The timestamps go to a new
         // column; the sizes then go into the push-order timestamp column, which is free by then
         // and exactly as long. The peak is the push-order columns (14 bytes an event) plus
         // one sorted column (8), and the sort touches one new column, not two.
         let n = ids.len();
-        let mut cursor: Vec<usize> = offsets[..k].to_vec();
+        // The offsets themselves are the scatter's cursors (key `i`'s next slot): after a
+        // scatter each holds the next key's start, and one shift puts them back. No cursor
+        // column: 8 bytes a key off the peak.
+        let restore = |offsets: &mut Vec<usize>| {
+            offsets.copy_within(0..k, 1);
+            offsets[0] = 0;
+        };
         // A recycled column if it is large enough; else fresh zeroed memory (`calloc`: pages
         // the scatter touches first, not written twice).
         let mut ts = std::mem::take(&mut self.spare_ts);
@@ -458,23 +459,24 @@ impl Grouper {
         }
         let as_i64 = |t: u64| t as i64;
         match &ids {
-            IdColumn::Narrow(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
-            IdColumn::Wide(v) => scatter(v, &pushed_ts, &mut cursor, &mut ts, as_i64),
+            IdColumn::Narrow(v) => scatter(v, &pushed_ts, &mut offsets[..k], &mut ts, as_i64),
+            IdColumn::Wide(v) => scatter(v, &pushed_ts, &mut offsets[..k], &mut ts, as_i64),
         }
-        let any_sized = counts.iter().zip(&sizeless).any(|(&c, &u)| c > u as usize);
+        restore(&mut offsets);
         let (mut sizes, unused_ts) = if any_sized {
             (pushed_ts, Vec::new())
         } else {
             (Vec::new(), pushed_ts)
         };
         if any_sized {
-            cursor.copy_from_slice(&offsets[..k]);
+            let cursor = &mut offsets[..k];
             match (&ids, &pushed_sizes) {
-                (IdColumn::Narrow(i), SizeColumn::Narrow(z)) => scatter(i, z, &mut cursor, &mut sizes, u64::from),
-                (IdColumn::Narrow(i), SizeColumn::Wide(z)) => scatter(i, z, &mut cursor, &mut sizes, |x| x),
-                (IdColumn::Wide(i), SizeColumn::Narrow(z)) => scatter(i, z, &mut cursor, &mut sizes, u64::from),
-                (IdColumn::Wide(i), SizeColumn::Wide(z)) => scatter(i, z, &mut cursor, &mut sizes, |x| x),
+                (IdColumn::Narrow(i), SizeColumn::Narrow(z)) => scatter(i, z, cursor, &mut sizes, u64::from),
+                (IdColumn::Narrow(i), SizeColumn::Wide(z)) => scatter(i, z, cursor, &mut sizes, |x| x),
+                (IdColumn::Wide(i), SizeColumn::Narrow(z)) => scatter(i, z, cursor, &mut sizes, u64::from),
+                (IdColumn::Wide(i), SizeColumn::Wide(z)) => scatter(i, z, cursor, &mut sizes, |x| x),
             }
+            restore(&mut offsets);
         }
         match columns {
             Columns::Release => {
@@ -491,7 +493,6 @@ impl Grouper {
                 self.ts.clear();
             }
         }
-        drop(cursor);
         // Sort each series by (time, size) where it is not already in order; sizes move with
         // their timestamps, and ties are broken by size so the result does not depend on the
         // input order.
@@ -520,10 +521,6 @@ impl Grouper {
                     *ds = *ss;
                 }
             }
-        }
-        let fully_sized = counts.iter().zip(&sizeless).map(|(&c, &u)| c > 0 && u == 0).collect();
-        if let Columns::Keep = columns {
-            self.sizeless = sizeless; // cleared by `reset`, capacity kept
         }
         SeriesSet {
             store,

@@ -1,5 +1,5 @@
-//! The grouper's key hash (seeded, a few folded multiplies per key) and the exact codes that
-//! let it compare short (src, dst[, port]) keys without reading the arena.
+//! The grouper's key hash (seeded, a few folded multiplies per key), its word-wise form for
+//! short (src, dst[, port]) keys, and the short-string compare of key parts.
 
 use super::key::SeriesKey;
 
@@ -97,28 +97,16 @@ fn port_code(port: Option<u16>) -> u64 {
 }
 
 /// A (src, dst[, port]) key whose addresses are at most 16 bytes each (every IPv4 address, short
-/// names and IPv6 addresses), as five words that determine it exactly: comparing two keys is
-/// comparing 40 bytes, with no arena access. Keys of any other shape get [`PairCode::NONE`],
-/// which no computed code equals.
-#[derive(Debug, Clone, Copy, Eq)]
+/// names and IPv6 addresses) as the five words that determine it: its [`pair_hash`] without a
+/// byte loop. (The grouper once kept one per key to compare keys without the arena: 40 bytes a
+/// key, a quarter of grouping's memory on a million keys; keys are now compared in the arena.)
+#[derive(Debug, Clone, Copy)]
 pub(super) struct PairCode {
     words: [u64; 4],
     meta: u64,
 }
 
-impl PartialEq for PairCode {
-    /// Branch-free and inlined: the derived comparison goes through the array's element-wise
-    /// equality (about 12 more instructions per pushed event under callgrind).
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        let [a, b, c, d] = self.words;
-        let [e, f, g, h] = other.words;
-        ((a ^ e) | (b ^ f) | (c ^ g) | (d ^ h) | (self.meta ^ other.meta)) == 0
-    }
-}
-
 impl PairCode {
-    pub(super) const NONE: PairCode = PairCode { words: [0; 4], meta: 0 };
     const VALID: u64 = 1 << 40;
 
     /// `meta`: the source's length (bits 0–7), the destination's (8–15), the [`port_code`]

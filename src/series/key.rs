@@ -175,6 +175,10 @@ pub enum GroupBy {
     HostProcessDst,
     /// (src, name): by the server name asked for; events without a name fall back to `dst`.
     SrcName,
+    /// (src, name) where the event names its server, else (src, dst, dst_port): series by
+    /// server name as far as names are known (`hunt`'s default). Grouped without a key
+    /// function: an unnamed event takes [`GroupBy::PairPort`]'s path.
+    SrcNameOrPairPort,
     /// A custom key function.
     Custom(KeyFn),
 }
@@ -212,6 +216,14 @@ impl GroupBy {
                 },
                 None => SeriesKey::pair(e.src, e.dst),
             }),
+            GroupBy::SrcNameOrPairPort => Some(match e.name {
+                Some(n) => SeriesKey {
+                    src: Some(e.src),
+                    name: Some(n),
+                    ..SeriesKey::empty()
+                },
+                None => pair_key(e.src, e.dst, e.dst_port),
+            }),
             GroupBy::Custom(f) => f(e),
         }
     }
@@ -224,6 +236,7 @@ impl fmt::Debug for GroupBy {
             GroupBy::PairPort => "PairPort",
             GroupBy::HostProcessDst => "HostProcessDst",
             GroupBy::SrcName => "SrcName",
+            GroupBy::SrcNameOrPairPort => "SrcNameOrPairPort",
             GroupBy::Custom(_) => "Custom(..)",
         })
     }

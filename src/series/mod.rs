@@ -36,7 +36,7 @@
 //! - `key`: what a series is keyed by ([`SeriesKey`], [`GroupBy`], [`SizeField`]);
 //! - `intern`: the crate's one interner (series keys here, names in `names`): the key storage
 //!   a grouper fills and a finished set keeps;
-//! - `hash`: the seeded key hash and the exact short-key codes the grouper compares;
+//! - `hash`: the seeded key hash and the short-string compare the key store uses;
 //! - `columns`: the push-order columns and the counting sort out of them;
 //! - `grouper`: the [`Grouper`] itself;
 //! - `set`: the finished [`SeriesSet`] and each [`Series`].
