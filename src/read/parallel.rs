@@ -137,7 +137,10 @@ struct Part {
 #[derive(Debug)]
 struct PartOut {
     part: Part,
+    // A cut part's counts; a whole file's are in `whole`.
     stats: ReadStats,
+    // What the `Reader` of a whole file reported (one entry per source it read).
+    whole: Vec<ReadStats>,
     // Lines read (the replayed header included) and header directives among them.
     lines: u64,
     directives: u64,
@@ -337,10 +340,10 @@ impl ParallelReader {
             let mut r = self.opts.open_files([path]);
             r.bytes = Arc::clone(&self.bytes);
             r.for_each(&mut f)?;
-            let stats = r.files().pop().unwrap_or_else(|| ReadStats::for_path(Some(path)));
             return Ok(PartOut {
                 part,
-                stats,
+                stats: ReadStats::default(),
+                whole: r.files(),
                 lines: 0,
                 directives: 0,
                 clean: true,
@@ -352,6 +355,7 @@ impl ParallelReader {
             return Ok(PartOut {
                 part,
                 stats: ReadStats::for_path(Some(path)),
+                whole: Vec::new(),
                 lines: 0,
                 directives: 0,
                 clean: false,
@@ -393,6 +397,7 @@ impl ParallelReader {
         Ok(PartOut {
             part,
             stats: src.stats(),
+            whole: Vec::new(),
             lines,
             directives,
             clean,
@@ -438,8 +443,12 @@ fn assemble<S>(
         while let Some(p) = outs.next_if(|p| p.part.file == file) {
             group.push(p);
         }
-        let Some(c) = cuttable.get(file).and_then(Option::as_ref).filter(|_| group.len() > 1) else {
-            files.extend(group.into_iter().map(|p| p.stats));
+        if group.iter().all(|p| p.part.range.is_none()) {
+            files.extend(group.into_iter().flat_map(|p| p.whole));
+            continue;
+        }
+        let Some(c) = cuttable.get(file).and_then(Option::as_ref) else {
+            bad.push(file);
             continue;
         };
         let last = group.len() - 1;
