@@ -33,8 +33,16 @@ const DEFAULT_MIN_PART: u64 = 4 << 20;
 /// How far past a cut point a line end is looked for, a read at a time.
 const SCAN_BYTES: usize = 64 * 1024;
 
-/// Reads files on several threads into one state per worker (see the [module](self) docs).
-/// Built by [`ReadOptions::open_parallel`].
+/// Reads files on several threads into one state per worker. Built by
+/// [`ReadOptions::open_parallel`].
+///
+/// The input is cut into consecutive parts of about equal bytes, one run of parts per worker:
+/// whole files, and large plain Zeek TSV or Zeek JSON files cut at line boundaries (a part from
+/// the middle of a Zeek TSV file reads after the file's header block, replayed). Gzip stays one
+/// stream per file, EVTX and Parquet one file, CSV whole (a quoted field may hold a newline).
+/// Counts, skipped records and their lines and byte offsets come out as one
+/// [`Reader`](super::Reader) reading the files in turn gives them; a cut that a later header
+/// block or damage could have changed is read again uncut.
 ///
 /// Each worker calls `f(&mut state, event)` for the events of its run of parts, in input
 /// order; [`ParallelRead::states`] are in input order too, so the first state's events all
