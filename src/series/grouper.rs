@@ -1,6 +1,6 @@
 //! [`Grouper`]: events in, a [`SeriesSet`] out.
 
-use super::columns::{IdColumn, SizeColumn, count, release, scatter};
+use super::columns::{IdColumn, SizeColumn, count, push_grown, release, scatter};
 use super::hash::{PairCode, key_hash, pair_hash};
 use super::intern::{ABSENT, Interner, Store, StoredKey};
 use super::key::{GroupBy, SeriesKey, SizeField, pair_key};
@@ -47,7 +47,7 @@ impl KeyId {
 ///
 /// While grouping, an event takes 14 bytes (a 16-bit key id, a 64-bit timestamp and a 32-bit
 /// size); ids widen to 32 bits past 65 536 keys and sizes to 64 bits when one exceeds 4 GiB.
-/// A key takes its text, a 28-byte record, its hash (8 bytes) and a table slot, plus 4 bytes
+/// A key takes its text, a 28-byte record, its hash (4 bytes) and a table slot, plus 4 bytes
 /// of counts.
 #[derive(Debug, Clone)]
 pub struct Grouper {
@@ -257,7 +257,7 @@ impl Grouper {
             *u = u.saturating_add(1);
         }
         self.ids.push(id);
-        self.ts.push(ts.as_micros() as u64);
+        push_grown(&mut self.ts, ts.as_micros() as u64);
         self.sizes.push(size.unwrap_or(0));
     }
 

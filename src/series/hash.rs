@@ -176,6 +176,35 @@ pub(super) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
 /// probe sequence is bounded by that load, so a bounded load is linear grouping.
 #[cfg(test)]
 mod flood_tests {
+
+    #[test]
+    fn the_word_form_of_a_pair_hashes_as_pair_hash() {
+        // A pair hashes the same whichever way it comes: as a `SeriesKey`, as two addresses,
+        // or as the words of short ones.
+        let seed = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+        let addrs = [
+            "",
+            "a",
+            "10.0.0.1",
+            "192.168.100.200",
+            "fe80::1:2:3:4567",
+            "0123456789abcdef",
+        ];
+        for s in addrs {
+            for d in addrs {
+                for port in [None, Some(0), Some(443), Some(u16::MAX)] {
+                    let code = PairCode::new(s, d, port).unwrap();
+                    assert_eq!(code.hash(seed), pair_hash(seed, s, d, port), "{s:?} {d:?} {port:?}");
+                    let key = SeriesKey {
+                        dst_port: port,
+                        ..SeriesKey::pair(s, d)
+                    };
+                    assert_eq!(key_hash(seed, &key), pair_hash(seed, s, d, port));
+                }
+            }
+        }
+    }
+
     use super::*;
 
     fn adversarial_keys() -> Vec<(String, String, Option<u16>)> {

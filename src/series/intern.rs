@@ -4,8 +4,8 @@
 //! An [`Interner`] is a [`Store`] (the arena plus one record per id saying where the value's
 //! text lies) and a hash table of ids. What a record is depends on the value: a series key is
 //! a [`StoredKey`] (five optional parts and a port), a plain string a [`Span`]. The table keeps
-//! each id's hash, so it grows without reading the arena back, and the caller supplies the
-//! hash and the equality: the grouper hashes (src, dst) keys from their words and compares
+//! each id's hash (folded to 32 bits), so it grows without reading the arena back, and the
+//! caller supplies the hash and the equality: the grouper hashes (src, dst) keys from their words and compares
 //! them in the arena, names hash the string. The store alone goes with a finished
 //! [`SeriesSet`](super::SeriesSet), the table stays with the grouper for the next input.
 
@@ -218,7 +218,7 @@ impl Store<Span> {
     }
 }
 
-/// Interns values: a [`Store`] plus a hash table of ids and each id's hash.
+/// Interns values: a [`Store`] plus a hash table of ids.
 ///
 /// Hashes are seeded per interner (randomly), so crafted input cannot force collisions
 /// across runs.
@@ -226,9 +226,23 @@ impl Store<Span> {
 pub(crate) struct Interner<R> {
     seed: [u64; 2],
     store: Store<R>,
-    // Per id: its hash, to rehash on growth (8 bytes per value, no arena access).
-    hashes: Vec<u64>,
+    // Per id: its hash folded to 32 bits, from which the table's hash is spread again when it
+    // grows (4 bytes a value, where the full hash took 8; no arena access to rehash).
+    hashes: Vec<u32>,
     table: HashTable<u32>,
+}
+
+/// A value's hash folded to the 32 bits an [`Interner`] keeps.
+#[inline]
+fn fold32(hash: u64) -> u32 {
+    (hash ^ hash >> 32) as u32
+}
+
+/// The table's hash from the kept 32 bits: spread over 64 so that the table's bucket index
+/// (low bits) and tag (top 7 bits) both depend on all of them.
+#[inline]
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl<R> Default for Interner<R> {
@@ -266,7 +280,7 @@ impl<R> Interner<R> {
     #[inline(always)]
     pub(crate) fn find(&self, hash: u64, same: impl Fn(&Store<R>, u32) -> bool) -> Option<u32> {
         let store = &self.store;
-        self.table.find(hash, |&id| same(store, id)).copied()
+        self.table.find(spread(fold32(hash)), |&id| same(store, id)).copied()
     }
 
     /// Adds a value known to be new, its record written by `record` (which copies the text
@@ -275,10 +289,12 @@ impl<R> Interner<R> {
         let id = u32::try_from(self.store.records.len()).ok()?;
         let r = record(&mut self.store)?;
         self.store.records.push(r);
-        self.hashes.push(hash);
+        let h = fold32(hash);
+        self.hashes.push(h);
         let hashes = &self.hashes;
-        self.table
-            .insert_unique(hash, id, |&id| hashes.get(id as usize).copied().unwrap_or(0));
+        self.table.insert_unique(spread(h), id, |&id| {
+            spread(hashes.get(id as usize).copied().unwrap_or(0))
+        });
         Some(id)
     }
 
@@ -308,7 +324,7 @@ impl<R> Interner<R> {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.store.arena.capacity()
             + self.store.records.capacity() * core::mem::size_of::<R>()
-            + self.hashes.capacity() * 8
+            + self.hashes.capacity() * 4
             + self.table.capacity() * 4
     }
 
