@@ -2,7 +2,8 @@
 //! tree, on the crate's one borrowed JSON scanner: strings without escapes stay slices of the
 //! line; escaped strings are decoded into the record's scratch buffer.
 
-use super::record::{Field, Ns, Span, WinRecord, WinShape};
+use super::field::{Field, Ns, Span};
+use super::record::{WinRecord, WinShape};
 use crate::json::{Scanner, Text, fail};
 
 use crate::json::ScanError as JsonError;

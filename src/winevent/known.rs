@@ -9,7 +9,7 @@
 //! callers of [`WinRecord::data`](super::WinRecord::data) with other names) are still found
 //! by a scan, with the same answers.
 
-use super::record::{Field, Ns};
+use super::field::{Field, Ns};
 
 macro_rules! names {
     ($($name:ident $(= $text:literal)?,)*) => {
@@ -196,65 +196,7 @@ impl KnownFields {
 
 #[cfg(test)]
 mod tests {
-    use super::super::record::WinRecord;
     use super::*;
-    use proptest::prelude::*;
-
-    /// Known names (one spelled with an escape in the input) and unknown ones.
-    const ASKED: [&str; 8] = [
-        "EventID",
-        "Channel",
-        "Image",
-        "ProcessId",
-        "a",
-        "Computer",
-        "UtcTime",
-        "a_longer_name_x",
-    ];
-
-    /// Every (namespace, name) a record can be asked for: by the table and by a scan.
-    fn answers(rec: &WinRecord) -> (Vec<Option<&str>>, Vec<Option<&str>>) {
-        let mut by_table = Vec::new();
-        let mut by_scan = Vec::new();
-        for ns in [Ns::System, Ns::Data, Ns::Top] {
-            for n in ASKED {
-                by_table.push(rec.find(ns, n));
-                by_scan.push(rec.scan(ns, n));
-            }
-        }
-        (by_table, by_scan)
-    }
-
-    proptest! {
-        /// The table answers exactly what a scan in input order answers (the first field of
-        /// a name wins), in every namespace, with repeated and escaped names.
-        #[test]
-        fn table_agrees_with_a_scan(
-            top in proptest::collection::vec((0..ASKED.len(), 0u8..50), 0..12),
-            system in proptest::collection::vec((0..ASKED.len(), 0u8..50, any::<bool>()), 0..12),
-            data in proptest::collection::vec((0..ASKED.len(), 0u8..50, any::<bool>()), 0..12),
-        ) {
-            let obj = |fields: &[(usize, u8, bool)]| {
-                let parts: Vec<String> = fields
-                    .iter()
-                    .map(|&(n, v, esc)| {
-                        // An escaped key is decoded into scratch; a plain one borrows the line.
-                        let key = if esc { ASKED[n].replacen('a', "\\u0061", 1) } else { ASKED[n].to_owned() };
-                        format!("\"{key}\":\"v{v}\"")
-                    })
-                    .collect();
-                format!("{{{}}}", parts.join(","))
-            };
-            let mut body: Vec<String> = top.iter().map(|&(n, v)| format!("\"{}\":{v}", ASKED[n])).collect();
-            body.push(format!("\"Event\":{{\"System\":{},\"EventData\":{}}}", obj(&system), obj(&data)));
-            let mut rec = WinRecord::new();
-            rec.parse_str(&format!("{{{}}}", body.join(","))).unwrap();
-            let (by_table, by_scan) = answers(&rec);
-            prop_assert_eq!(by_table, by_scan);
-            let id = rec.scan(Ns::System, "EventID").or_else(|| rec.scan(Ns::Top, "EventID"));
-            prop_assert_eq!(rec.event_id(), id.and_then(|v| v.trim().parse().ok()));
-        }
-    }
 
     #[test]
     fn every_name_is_found_by_its_text_and_nothing_else_is() {

@@ -15,6 +15,7 @@
 //! [`read_windows_events`](crate::read::read_windows_events) choose between JSON lines and `.evtx`.
 
 mod decode;
+mod field;
 mod json;
 mod known;
 mod network;

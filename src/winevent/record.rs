@@ -1,33 +1,9 @@
 //! [`WinRecord`]: one Windows event, flattened, with its text kept in two reusable buffers.
 
+use super::field::{Field, Ns, Span};
 use super::known::{KnownFields, Name};
 use crate::error::{Position, Result};
 use crate::time::{Interval, Timestamp};
-
-/// Which part of the event a field came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ns {
-    /// `Event.System.*` (evtx) or `winlog.*` (Winlogbeat).
-    System,
-    /// `Event.EventData.*`, `Event.UserData.*.*`, `winlog.event_data.*`.
-    Data,
-    /// A top-level key (the flat NXLog / OTRF shape, or Winlogbeat's `@timestamp`).
-    Top,
-}
-
-/// Where a piece of text lives: the raw line (no escapes) or the scratch buffer (unescaped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Span {
-    Line(u32, u32),
-    Scratch(u32, u32),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Field {
-    pub(crate) ns: Ns,
-    pub(crate) name: Span,
-    pub(crate) value: Span,
-}
 
 /// The JSON shape a record was exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -445,6 +421,68 @@ pub fn parse_pid(s: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    // The field table (`known.rs`) answers what a scan answers.
+    mod known_table {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Known names (one spelled with an escape in the input) and unknown ones.
+        const ASKED: [&str; 8] = [
+            "EventID",
+            "Channel",
+            "Image",
+            "ProcessId",
+            "a",
+            "Computer",
+            "UtcTime",
+            "a_longer_name_x",
+        ];
+
+        /// Every (namespace, name) a record can be asked for: by the table and by a scan.
+        fn answers(rec: &WinRecord) -> (Vec<Option<&str>>, Vec<Option<&str>>) {
+            let mut by_table = Vec::new();
+            let mut by_scan = Vec::new();
+            for ns in [Ns::System, Ns::Data, Ns::Top] {
+                for n in ASKED {
+                    by_table.push(rec.find(ns, n));
+                    by_scan.push(rec.scan(ns, n));
+                }
+            }
+            (by_table, by_scan)
+        }
+
+        proptest! {
+            /// The table answers exactly what a scan in input order answers (the first field of
+            /// a name wins), in every namespace, with repeated and escaped names.
+            #[test]
+            fn table_agrees_with_a_scan(
+                top in proptest::collection::vec((0..ASKED.len(), 0u8..50), 0..12),
+                system in proptest::collection::vec((0..ASKED.len(), 0u8..50, any::<bool>()), 0..12),
+                data in proptest::collection::vec((0..ASKED.len(), 0u8..50, any::<bool>()), 0..12),
+            ) {
+                let obj = |fields: &[(usize, u8, bool)]| {
+                    let parts: Vec<String> = fields
+                        .iter()
+                        .map(|&(n, v, esc)| {
+                            // An escaped key is decoded into scratch; a plain one borrows the line.
+                            let key = if esc { ASKED[n].replacen('a', "\\u0061", 1) } else { ASKED[n].to_owned() };
+                            format!("\"{key}\":\"v{v}\"")
+                        })
+                        .collect();
+                    format!("{{{}}}", parts.join(","))
+                };
+                let mut body: Vec<String> = top.iter().map(|&(n, v)| format!("\"{}\":{v}", ASKED[n])).collect();
+                body.push(format!("\"Event\":{{\"System\":{},\"EventData\":{}}}", obj(&system), obj(&data)));
+                let mut rec = WinRecord::new();
+                rec.parse_str(&format!("{{{}}}", body.join(","))).unwrap();
+                let (by_table, by_scan) = answers(&rec);
+                prop_assert_eq!(by_table, by_scan);
+                let id = rec.scan(Ns::System, "EventID").or_else(|| rec.scan(Ns::Top, "EventID"));
+                prop_assert_eq!(rec.event_id(), id.and_then(|v| v.trim().parse().ok()));
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
