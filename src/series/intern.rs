@@ -9,7 +9,7 @@
 //! them in the arena, names hash the string. The store alone goes with a finished
 //! [`SeriesSet`](super::SeriesSet), the table stays with the grouper for the next input.
 
-use super::hash::{eq_bytes, str_hash};
+use super::hash::{eq_bytes, fold32, seed_words, spread, str_hash};
 use super::key::SeriesKey;
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -232,24 +232,11 @@ pub(crate) struct Interner<R> {
     table: HashTable<u32>,
 }
 
-/// A value's hash folded to the 32 bits an [`Interner`] keeps.
-#[inline]
-fn fold32(hash: u64) -> u32 {
-    (hash ^ hash >> 32) as u32
-}
-
-/// The table's hash from the kept 32 bits: spread over 64 so that the table's bucket index
-/// (low bits) and tag (top 7 bits) both depend on all of them.
-#[inline]
-fn spread(h: u32) -> u64 {
-    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 impl<R> Default for Interner<R> {
     fn default() -> Self {
         let random = DefaultHashBuilder::default();
         Interner {
-            seed: [random.hash_one(0x5eed_u64), random.hash_one(0xbeac_u64)],
+            seed: seed_words(random.hash_one(0x5eed_u64), random.hash_one(0xbeac_u64)),
             store: Store::default(),
             hashes: Vec::new(),
             table: HashTable::new(),
