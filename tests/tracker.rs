@@ -1,15 +1,38 @@
-//! The streaming tracker against the batch path (grouper + `score_set`), and its bounds:
-//! window, idle expiry, key cap with eviction counters, refused keys, saved state.
+//! The streaming tracker against the batch path (grouper + `score_set` + `Ranker`), and its
+//! bounds: window, idle expiry, key cap with eviction counters, refused keys, saved state.
 use beaconstat::tracker::{BeaconTracker, TrackerConfig, TrackerStats};
-use beaconstat::{AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Interval, SeriesKey, Timestamp, score_set};
+use beaconstat::{
+    AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Interval, Ranker, SeriesKey, Timestamp, score_set,
+};
 use proptest::prelude::*;
 
+// Local sources (prevalence is judged over them) and one external scanner range: with up to 24
+// keys on three destinations, fan-in (more than 10 sources on a destination) happens too.
+const SOURCES: [&str; 16] = [
+    "10.0.0.1",
+    "10.0.0.2",
+    "10.0.0.3",
+    "10.0.0.4",
+    "10.0.0.5",
+    "10.0.0.6",
+    "10.0.0.7",
+    "10.0.0.8",
+    "192.168.1.9",
+    "192.168.1.10",
+    "172.16.0.11",
+    "172.16.0.12",
+    "198.18.0.13",
+    "198.18.0.14",
+    "203.0.113.200",
+    "203.0.113.201",
+];
+// The established series of the key-flood test.
 const HOSTS: [&str; 5] = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"];
-const DSTS: [&str; 3] = ["203.0.113.7", "198.51.100.2", "192.0.2.9"];
+const DSTS: [&str; 3] = ["203.0.113.7", "198.51.100.2", "10.0.0.9"];
 
 /// Events of a few keys: some beacons (period, jitter), some noise, sizes sometimes missing.
 fn stream() -> impl Strategy<Value = Vec<(usize, usize, i64, Option<u64>)>> {
-    prop::collection::vec((0usize..5, 0usize..3, 30i64..600, 0u32..8, any::<u16>()), 1..6)
+    prop::collection::vec((0usize..16, 0usize..3, 30i64..600, 0u32..8, any::<u16>()), 1..24)
         .prop_flat_map(|keys| {
             let per_key: Vec<_> = keys
                 .into_iter()
@@ -40,7 +63,7 @@ fn stream() -> impl Strategy<Value = Vec<(usize, usize, i64, Option<u64>)>> {
 }
 
 fn event(h: usize, d: usize, ts: i64, size: Option<u64>) -> ConnEvent<'static> {
-    let e = ConnEvent::new(Timestamp::from_micros(ts), HOSTS[h], DSTS[d]);
+    let e = ConnEvent::new(Timestamp::from_micros(ts), SOURCES[h], DSTS[d]);
     match size {
         Some(s) => e.with_bytes(s, 0),
         None => e,
@@ -51,11 +74,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     /// While every key's events fit its window, the tracker's reports are bit-identical to the
-    /// batch reports of the same events.
+    /// batch reports of the same events, and ranked as the batch ranker ranks them: the same
+    /// rank scores, directions and adjustments per key, the same order but for ties on rank
+    /// score and events (key order here, first-seen order in the batch).
     #[test]
     fn agrees_exactly_with_the_batch_analyzer_within_the_window(events in stream()) {
         let cfg = AnalyzerConfig::default();
-        let mut tracker = BeaconTracker::new(TrackerConfig::new().with_window(300).with_analyzer(cfg.clone())).unwrap();
+        let ranker = Ranker::builder().min_events(0).build().unwrap();
+        let tracker_cfg = TrackerConfig::new().with_window(300).with_analyzer(cfg.clone()).with_ranker(ranker.clone());
+        let mut tracker = BeaconTracker::new(tracker_cfg).unwrap();
         let mut grouper = Grouper::new(GroupBy::Pair);
         for &(h, d, ts, size) in &events {
             let e = event(h, d, ts, size);
@@ -71,11 +98,28 @@ proptest! {
             let t = streamed.iter().find(|t| t.key.as_series_key() == s.key()).unwrap();
             prop_assert_eq!(t.report.score.to_bits(), r.score.to_bits(), "{}", s.key());
             prop_assert_eq!(t.report.p_value.to_bits(), r.p_value.to_bits());
-            prop_assert_eq!(t.report, *r);
+            prop_assert_eq!(&t.report, r);
             prop_assert_eq!(t.window_events, s.len());
         }
-        // Ranked: highest score first.
-        prop_assert!(streamed.windows(2).all(|w| w[0].report.score >= w[1].report.score));
+        // Ranked as the batch ranks: per key the same rank score, direction and adjustments...
+        let ranked = ranker.rank(&set, batch);
+        prop_assert_eq!(ranked.len(), streamed.len());
+        for b in ranked.entries() {
+            let t = streamed.iter().find(|t| t.key.as_series_key() == b.series.key()).unwrap();
+            prop_assert_eq!(t.rank_score.to_bits(), b.rank_score.to_bits(), "{}", b.series.key());
+            prop_assert_eq!(t.direction, b.direction);
+            prop_assert_eq!(&t.adjustments, &b.adjustments);
+        }
+        // ... and position by position the same (rank score, events): the same order up to ties.
+        for (t, b) in streamed.iter().zip(ranked.entries()) {
+            prop_assert_eq!(t.rank_score.to_bits(), b.rank_score.to_bits());
+            prop_assert_eq!(t.report.events, b.report.events);
+        }
+        // Ties in key order.
+        let in_order = streamed.windows(2).all(|w| {
+            w[0].rank_score > w[1].rank_score || w[0].report.events > w[1].report.events || w[0].key < w[1].key
+        });
+        prop_assert!(in_order);
         prop_assert_eq!(tracker.stats().events, events.len() as u64);
         prop_assert_eq!(tracker.stats().overwritten, 0);
     }
@@ -134,6 +178,74 @@ fn past_the_window_a_steady_beacon_keeps_its_period_and_verdict() {
         t.report.score,
         batch.score
     );
+}
+
+/// Fan-in and persistence reorder the tracker's reports as they reorder the batch's: fourteen
+/// sources polling one SSH port like clockwork rank below a lone, jittered beacon that scores
+/// lower on its own, and a short burst ranks below both.
+#[test]
+fn ranks_by_fan_in_and_persistence_as_the_batch_ranker_does() {
+    let mut tracker = BeaconTracker::new(TrackerConfig::new()).unwrap();
+    let mut grouper = Grouper::new(GroupBy::Pair);
+    let t0 = 1_700_000_000_000_000i64;
+    let mut events = Vec::new();
+    for i in 0..200i64 {
+        for src in &SOURCES[..14] {
+            events.push(
+                ConnEvent::new(Timestamp::from_micros(t0 + i * 60_000_000), src, "203.0.113.7").with_dst_port(22),
+            );
+        }
+        let jitter = (i * 7919 % 1_000 - 500) * 60_000; // ±10% of 300 s
+        events.push(
+            ConnEvent::new(
+                Timestamp::from_micros(t0 + i * 300_000_000 + jitter),
+                "10.0.0.6",
+                "198.51.100.2",
+            )
+            .with_dst_port(8443),
+        );
+        if i < 30 {
+            events.push(
+                ConnEvent::new(Timestamp::from_micros(t0 + i * 1_000_000), "10.0.0.6", "192.0.2.9").with_dst_port(80),
+            );
+        }
+    }
+    events.sort_by_key(|e| e.ts);
+    for e in &events {
+        tracker.push(e);
+        grouper.push(e);
+    }
+    let set = grouper.finish();
+    let ranker = Ranker::builder().min_events(0).build().unwrap();
+    let batch = ranker.rank(&set, score_set(&set, &AnalyzerConfig::default(), 4));
+    let streamed = tracker.reports();
+    let streamed_keys: Vec<String> = streamed.iter().map(|t| t.key.to_string()).collect();
+    let batch_keys: Vec<String> = batch.entries().iter().map(|b| b.series.key().to_string()).collect();
+    // (The fourteen polled series tie on rank score and events: key order here.)
+    assert_eq!(streamed_keys[0], "10.0.0.6 -> 198.51.100.2");
+    assert_eq!(batch_keys[0], streamed_keys[0]);
+    assert_eq!(streamed_keys.last(), Some(&"10.0.0.6 -> 192.0.2.9".to_string()));
+    assert_eq!(batch_keys.last(), streamed_keys.last());
+    let lone = &streamed[0];
+    let polled = &streamed[1];
+    assert!(
+        polled.report.score > lone.report.score,
+        "{} vs {}",
+        polled.report.score,
+        lone.report.score
+    );
+    assert!(polled.rank_score < lone.rank_score);
+    assert!(
+        polled
+            .adjustments
+            .iter()
+            .any(|a| a.reason.contains("one of 14 sources")),
+        "{:?}",
+        polled.adjustments
+    );
+    for (t, b) in streamed.iter().zip(batch.entries()) {
+        assert_eq!(t.rank_score.to_bits(), b.rank_score.to_bits());
+    }
 }
 
 #[test]

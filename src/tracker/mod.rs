@@ -16,14 +16,27 @@
 //! Keys with a control character (NUL, newline, …) in an address, host, process or name are
 //! refused and counted ([`TrackerStats::invalid_keys`]), never made a series.
 //!
+//! # Ranking
+//! [`BeaconTracker::reports`] ranks through the same [`Ranker`] as the batch path (`hunt`):
+//! the live windows are grouped into one [`SeriesSet`](crate::SeriesSet), scored, and ranked
+//! with persistence (against the time each source was seen in the windows), fan-in and
+//! prevalence, direction and the allowlist ([`TrackerConfig::with_ranker`]). A streaming
+//! sensor and a batch run over the same events therefore order series the same way.
+//!
 //! # Accuracy against the batch analyzer
 //! A key's report is [`Analyzer::score`] over the events in its window. While a key has had
 //! at most `window` events (and was not evicted or expired) the report is exactly the batch
-//! report of the same events grouped by a [`Grouper`](crate::Grouper) and scored by
+//! report of the same events grouped by a [`Grouper`] and scored by
 //! [`score_set`](crate::score_set) (bit-identical; `tests/tracker.rs` checks it on random
 //! streams). Past the window it describes the most recent `window` events: a steady beacon
 //! keeps its period (the property test allows 2%) and its verdict, but a beacon that stopped
 //! long ago and a change of period show only as far as the window reaches back.
+//!
+//! The ranking is the batch ranking of the same events under the same condition (every live
+//! key's events in its window, none expired or evicted): the same rank scores to the bit and
+//! the same order, except that series tied on rank score and events are in key order here and
+//! in first-seen order in the batch (`tests/tracker.rs` checks it on random streams). Past
+//! the window, persistence and fan-in are judged on what the windows hold.
 //!
 //! # Saving and restoring
 //! With the `serde` feature, [`BeaconTracker::save`] writes the whole state (every window,
@@ -60,7 +73,8 @@ pub use state::TrackerState;
 use crate::beacon::{Analyzer, AnalyzerConfig, BeaconReport};
 use crate::error::{Error, Result};
 use crate::event::ConnEvent;
-use crate::series::{GroupBy, SeriesKey, SizeField};
+use crate::rank::{Adjustment, Direction, Ranker};
+use crate::series::{GroupBy, Grouper, SeriesKey, SizeField};
 use crate::time::{Interval, Timestamp};
 use key::has_control_char;
 
@@ -146,6 +160,7 @@ pub struct TrackerConfig {
     idle_expiry: Interval,
     analyzer: AnalyzerConfig,
     min_events: usize,
+    ranker: Ranker,
 }
 
 impl Default for TrackerConfig {
@@ -158,6 +173,9 @@ impl Default for TrackerConfig {
             idle_expiry: Interval::from_secs(7 * 86_400),
             analyzer: AnalyzerConfig::default(),
             min_events: 4,
+            // The batch defaults (allowlist, local networks, threshold), with no minimum of
+            // its own: `min_events` above says which keys are reported.
+            ranker: Ranker::builder().min_events(0).build().unwrap_or_default(),
         }
     }
 }
@@ -168,7 +186,8 @@ impl TrackerConfig {
 
     /// The defaults: (src, dst) keys, originator bytes as sizes, at most 100 000 keys, a window
     /// of 512 events per key, keys idle for 7 days expire, the default analyzer, reports for
-    /// keys with at least 4 events.
+    /// keys with at least 4 events, ranked by [`Ranker`]'s defaults (with no minimum of its
+    /// own).
     pub fn new() -> Self {
         Self::default()
     }
@@ -205,6 +224,32 @@ impl TrackerConfig {
     /// The fewest events in its window for a key to be reported.
     pub fn with_min_events(mut self, n: usize) -> Self {
         self.min_events = n;
+        self
+    }
+    /// The ranking [`BeaconTracker::reports`] applies: the batch path's [`Ranker`] (allowlist,
+    /// local networks, threshold). Its own `min_events` applies too, on top of
+    /// [`with_min_events`](TrackerConfig::with_min_events).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Ranker, Timestamp, allowlist::Allowlist};
+    /// use beaconstat::tracker::{BeaconTracker, TrackerConfig};
+    /// let ranker = Ranker::builder().allowlist(Allowlist::default_rules()).min_events(0).build()?;
+    /// let cfg = TrackerConfig::new().with_group_by(GroupBy::PairPort).with_ranker(ranker);
+    /// let mut t = BeaconTracker::new(cfg)?;
+    /// for i in 0..50 {
+    ///     // An NTP poll (the default allowlist suppresses it) and a beacon.
+    ///     t.push(&ConnEvent::new(Timestamp::from_secs(64 * i), "10.0.0.7", "216.239.35.4").with_dst_port(123));
+    ///     t.push(&ConnEvent::new(Timestamp::from_secs(60 * i), "10.0.0.7", "203.0.113.5").with_dst_port(8443));
+    /// }
+    /// let ranked = t.reports();
+    /// assert_eq!(ranked.len(), 2);
+    /// let ntp = ranked.iter().find(|r| r.key.as_series_key().dst_port == Some(123)).unwrap();
+    /// assert_eq!(ntp.adjustments[0].reason, "suppressed by allowlist rule ntp");
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn with_ranker(mut self, ranker: Ranker) -> Self {
+        self.ranker = ranker;
         self
     }
     /// Events kept per key.
@@ -267,6 +312,15 @@ pub struct TrackedReport {
     pub key: TrackedKey,
     /// The analyzer's report over the key's window.
     pub report: BeaconReport,
+    /// The score reports are ranked by: the report's score after persistence, fan-in or
+    /// prevalence and the allowlist (as [`RankedSeries::rank_score`](crate::RankedSeries)),
+    /// in `[0, 1]`. [`BeaconTracker::report`] gives the raw score here.
+    pub rank_score: f64,
+    /// Which way the series goes, by the ranker's local networks.
+    pub direction: Direction,
+    /// What the ranking did to the score, and why, in words (empty from
+    /// [`BeaconTracker::report`]).
+    pub adjustments: Vec<Adjustment>,
     /// Events in the window (what the report is over).
     pub window_events: usize,
     /// Events ever pushed for the key (since it was created).
@@ -533,28 +587,53 @@ impl BeaconTracker {
             [&mut self.scratch_sizes, &mut self.sorted_sizes],
             &mut self.order,
         );
-        Some(tracked(k, w, report))
+        let direction = self.cfg.ranker.local_nets().direction(&k.as_series_key());
+        Some(tracked(k, w, report, direction))
     }
 
     /// The current reports of every live key with at least `min_events` events in its window,
-    /// ranked (highest score first; ties by key). Expires idle keys first.
+    /// ranked by the configured [`Ranker`] as the batch path ranks (see the
+    /// [module docs](self#ranking)): highest rank score first, then more events, then key
+    /// order. Suppressed series are kept, marked in their adjustments. Expires idle keys first.
     pub fn reports(&mut self) -> Vec<TrackedReport> {
         self.expire_idle();
-        let mut out = Vec::new();
-        for (k, w) in self.keys.iter() {
-            if w.ts.len() < self.cfg.min_events {
-                continue;
+        // Every live window, in key order, as one series set: persistence and fan-in are
+        // judged over all of them, as the batch ranker judges over all series.
+        let mut live: Vec<(&TrackedKey, &Window)> = self.keys.iter().collect();
+        live.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut grouper = Grouper::new(self.cfg.group_by.clone()).size_field(self.cfg.size_field);
+        grouper.reserve(live.iter().map(|(_, w)| w.ts.len()).sum());
+        for (k, w) in &live {
+            let id = grouper.key_id(&k.as_series_key());
+            // Arrival order, sizes included when known: the grouper sorts stably by time, as
+            // it would the original stream.
+            w.copy_into(&mut self.scratch_ts, &mut self.scratch_sizes);
+            let (new, old) = w.sizes.split_at(w.head.min(w.sizes.len()));
+            let mut sizes = old.iter().chain(new).map(|&s| (s != NO_SIZE).then_some(s));
+            for &ts in &self.scratch_ts {
+                // (The id comes from this grouper.)
+                let _ = grouper.push_id(id, Timestamp::from_micros(ts), sizes.next().flatten());
             }
-            let report = score_window(
-                &mut self.analyzer,
-                w,
-                [&mut self.scratch_ts, &mut self.sorted_ts],
-                [&mut self.scratch_sizes, &mut self.sorted_sizes],
-                &mut self.order,
-            );
-            out.push(tracked(k, w, report));
         }
-        rank(&mut out);
+        let set = grouper.finish();
+        let min = self.cfg.min_events;
+        let scored = set
+            .iter()
+            .filter(|s| s.len() >= min)
+            .map(|s| (s.index(), self.analyzer.score_series(&s)))
+            .collect();
+        let ranked = self.cfg.ranker.rank(&set, scored);
+        let mut out = Vec::with_capacity(ranked.len());
+        for r in ranked.into_entries() {
+            let Some(&(k, w)) = live.get(r.series.index()) else {
+                continue;
+            };
+            let mut t = tracked(k, w, r.report, r.direction);
+            t.rank_score = r.rank_score;
+            t.adjustments = r.adjustments;
+            out.push(t);
+        }
+        // Ties on rank score and events in key order (the sort is stable, the set in key order).
         out
     }
 
@@ -571,20 +650,12 @@ impl BeaconTracker {
     }
 }
 
-/// Orders reports for output: by score, highest first, ties by key so the order is stable.
-/// (The hook for a shared ranking: replace this body to rank as the batch ranker does.)
-fn rank(reports: &mut [TrackedReport]) {
-    reports.sort_by(|a, b| {
-        b.report
-            .score
-            .total_cmp(&a.report.score)
-            .then_with(|| a.key.cmp(&b.key))
-    });
-}
-
-fn tracked(k: &TrackedKey, w: &Window, report: BeaconReport) -> TrackedReport {
+fn tracked(k: &TrackedKey, w: &Window, report: BeaconReport, direction: Direction) -> TrackedReport {
     TrackedReport {
         key: k.clone(),
+        rank_score: report.score,
+        direction,
+        adjustments: Vec::new(),
         report,
         window_events: w.ts.len(),
         events_seen: w.events_seen,
