@@ -20,6 +20,8 @@ use beaconstat::{Analyzer, GroupBy, Grouper};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
+// Not inlined, so a profiler can count one pass (`--toggle-collect=an1113::hunt_path`).
+#[inline(never)]
 fn hunt_path(lines: &[String]) -> usize {
     let mut rec = WinRecord::new();
     let mut grouper = Grouper::new(GroupBy::HostProcessDst);
@@ -38,6 +40,7 @@ fn hunt_path(lines: &[String]) -> usize {
         .count()
 }
 
+#[inline(never)]
 fn join(lines: &[String]) -> usize {
     let mut rec = WinRecord::new();
     let mut b = An1113Builder::new();

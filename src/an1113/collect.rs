@@ -129,8 +129,9 @@ pub struct An1113Builder {
     pub(crate) known_hosts: Vec<(u32, u32)>,
     /// Images whose lower-cased file name is interned too.
     pub(crate) image_names: hashbrown::HashSet<u32>,
-    /// The host of the previous record (records come in runs from one host).
-    pub(crate) last_host: Option<u32>,
+    /// The host of the previous record and the name it was logged by (records come in runs
+    /// from one host; the host may be named by its FQDN where the record says `WS6`).
+    pub(crate) last_host: Option<(u32, String)>,
 }
 
 impl Default for An1113Builder {
@@ -183,17 +184,22 @@ impl An1113Builder {
 
     fn host(&mut self, name: &str) -> u32 {
         // The previous record's host first, without a lower-cased copy of the name.
-        if let Some(i) = self.last_host
-            && self
-                .hosts
-                .get(i as usize)
-                .is_some_and(|h| h.name.eq_ignore_ascii_case(name))
+        if let Some((i, last)) = &self.last_host
+            && last.eq_ignore_ascii_case(name)
         {
-            return i;
+            return *i;
         }
+        let i = self.lookup_host(name);
+        let last = self.last_host.get_or_insert_with(|| (i, String::new()));
+        last.0 = i;
+        last.1.clear();
+        last.1.push_str(name);
+        i
+    }
+
+    fn lookup_host(&mut self, name: &str) -> u32 {
         let key = name.to_ascii_lowercase();
         if let Some(&i) = self.host_ix.get(&key) {
-            self.last_host = Some(i);
             return i;
         }
         // A short name and its FQDN (`WS6`, `WS6.corp.example`: some channels log one, some
@@ -204,7 +210,6 @@ impl An1113Builder {
             }
             let i = i as u32;
             self.host_ix.insert(key, i);
-            self.last_host = Some(i);
             return i;
         }
         let i = self.hosts.len() as u32;
@@ -213,7 +218,6 @@ impl An1113Builder {
             ..HostAcc::default()
         });
         self.host_ix.insert(key, i);
-        self.last_host = Some(i);
         i
     }
 

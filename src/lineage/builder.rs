@@ -116,13 +116,11 @@ impl LineageBuilder {
     /// A record already pushed (same host, channel and record id, e.g. from overlapping
     /// exports) is ignored and counted in [`TelemetryCoverage::duplicates`](super::TelemetryCoverage::duplicates).
     pub fn push_record(&mut self, rec: &WinRecord) {
-        if let (Some(h), Some(id)) = (rec.computer(), rec.record_id()) {
-            let hi = self.input.host(h);
-            let chan = rec.channel().unwrap_or("").to_ascii_lowercase();
-            if !self.input.seen.insert((hi, chan, id)) {
-                self.input.coverage.duplicates += 1;
-                return;
-            }
+        if let (Some(h), Some(id)) = (rec.computer(), rec.record_id())
+            && !self.input.first_sight(h, rec.channel().unwrap_or(""), id)
+        {
+            self.input.coverage.duplicates += 1;
+            return;
         }
         self.input.coverage.records += 1;
         // Clock samples: Sysmon `UtcTime` and a collector's time, each against the record's

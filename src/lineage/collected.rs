@@ -7,7 +7,9 @@ use super::taskxml::{TaskDefinition, TaskXmlError};
 use crate::error::Position;
 use crate::time::Timestamp;
 use crate::winevent::{EvidenceKind, TaskEventKind, TimeSource};
-use std::collections::{HashMap, HashSet};
+// foldhash (hashbrown's default, randomly seeded): SipHash on the per-record duplicate key
+// was a tenth of pushing a record.
+use hashbrown::{HashMap, HashSet};
 
 /// Everything pushed into a builder, hosts numbered in order of first appearance.
 #[derive(Debug, Clone, Default)]
@@ -26,23 +28,74 @@ pub(crate) struct Collected {
     pub(crate) clocks: Vec<ClockSamples>,
     /// Counts so far (the gaps are added by the build).
     pub(crate) coverage: TelemetryCoverage,
-    /// (host, lower-cased channel, record id) of the records taken, to drop duplicates.
-    pub(crate) seen: HashSet<(usize, String, u64)>,
+    /// (host, channel number, record id) of the records taken, to drop duplicates.
+    pub(crate) seen: HashSet<(usize, u32, u64)>,
+    /// Channel names (lower-cased) by number, and the reverse (for `seen`).
+    channels: Vec<String>,
+    channel_ix: HashMap<String, u32>,
+    /// The previous record's host and channel: records come in runs from one log.
+    last_host: Option<usize>,
+    last_channel: Option<u32>,
+    /// Reused for lower-casing a name on a lookup (no allocation per record).
+    key: String,
 }
 
 impl Collected {
     /// The number of host `h` (case-insensitive), numbering it when new.
     pub(crate) fn host(&mut self, h: &str) -> usize {
-        let key = h.to_ascii_lowercase();
-        if let Some(&i) = self.host_ix.get(&key) {
+        if let Some(i) = self.last_host
+            && self.hosts.get(i).is_some_and(|n| n.eq_ignore_ascii_case(h))
+        {
             return i;
         }
-        let i = self.hosts.len();
-        self.hosts.push(h.to_owned());
-        self.clocks.push(ClockSamples::default());
-        self.host_ix.insert(key, i);
+        let i = match self.host_ix.get(lowered(&mut self.key, h)) {
+            Some(&i) => i,
+            None => {
+                let i = self.hosts.len();
+                self.hosts.push(h.to_owned());
+                self.clocks.push(ClockSamples::default());
+                self.host_ix.insert(self.key.clone(), i);
+                i
+            }
+        };
+        self.last_host = Some(i);
         i
     }
+
+    /// The number of channel `c` (case-insensitive), numbering it when new.
+    pub(crate) fn channel(&mut self, c: &str) -> u32 {
+        if let Some(i) = self.last_channel
+            && self.channels.get(i as usize).is_some_and(|n| n.eq_ignore_ascii_case(c))
+        {
+            return i;
+        }
+        let i = match self.channel_ix.get(lowered(&mut self.key, c)) {
+            Some(&i) => i,
+            None => {
+                let i = self.channels.len() as u32;
+                self.channels.push(self.key.clone());
+                self.channel_ix.insert(self.key.clone(), i);
+                i
+            }
+        };
+        self.last_channel = Some(i);
+        i
+    }
+
+    /// True the first time (host, channel, record id) is seen.
+    pub(crate) fn first_sight(&mut self, host: &str, channel: &str, record_id: u64) -> bool {
+        let h = self.host(host);
+        let c = self.channel(channel);
+        self.seen.insert((h, c, record_id))
+    }
+}
+
+/// `s` lower-cased into `buf` (reused), for a lookup without an allocation.
+fn lowered<'b>(buf: &'b mut String, s: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(s);
+    buf.make_ascii_lowercase();
+    buf
 }
 
 /// One host's clock samples, µs, per logged time field (`[SystemTime, LocalTime]`): Sysmon

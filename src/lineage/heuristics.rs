@@ -106,13 +106,32 @@ pub(crate) fn user_writable(s: &str) -> Option<&'static str> {
 
 /// A user-writable location mentioned in `s`, and the path (the word of `s`) that names it.
 pub(crate) fn user_writable_path(s: &str) -> Option<(&'static str, &str)> {
-    let l = lower(s);
+    // Each folder's first match ignoring ASCII case, in one pass over the text (a searcher
+    // per folder on a lower-cased copy was a tenth of building a lineage).
+    let b = s.as_bytes();
+    let mut first = [None::<usize>; USER_WRITABLE.len()];
+    for (i, c) in b.iter().enumerate() {
+        let c = c.to_ascii_lowercase();
+        if !matches!(c, b'\\' | b'%' | b'$' | b'c') {
+            continue;
+        }
+        for (n, (k, _)) in USER_WRITABLE.iter().enumerate() {
+            if first[n].is_none()
+                && k.as_bytes()[0] == c
+                && b.get(i..i + k.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+            {
+                first[n] = Some(i);
+            }
+        }
+    }
     // The word around a match: from the last separator before it to the next after it.
     let word_start = |at: usize| s[..at].rfind([' ', '"', '\'', '=', '(']).map_or(0, |i| i + 1);
     let (start, _, at, label) = USER_WRITABLE
         .iter()
+        .zip(first)
         .enumerate()
-        .filter_map(|(n, (k, v))| l.find(k).map(|i| (word_start(i), n, i, *v)))
+        .filter_map(|(n, ((_, v), at))| at.map(|i| (word_start(i), n, i, *v)))
         // The first path of the command line; within it, the most specific folder.
         .min()?;
     let end = s[at..].find([' ', '"', '\'', ')']).map_or(s.len(), |i| at + i);
@@ -279,6 +298,40 @@ mod tests {
             Some(("a user profile", r"C:\Users\bob\x.exe"))
         );
         assert_eq!(user_writable_path(r"%windir%\system32\sc.exe start x"), None);
+    }
+
+    /// The one-pass scan finds what a `find` per folder on the lower-cased text finds.
+    #[test]
+    fn writable_path_scan_matches_a_search_per_folder() {
+        fn by_search(s: &str) -> Option<(&'static str, &str)> {
+            let l = lower(s);
+            let word_start = |at: usize| s[..at].rfind([' ', '"', '\'', '=', '(']).map_or(0, |i| i + 1);
+            let (start, _, at, label) = USER_WRITABLE
+                .iter()
+                .enumerate()
+                .filter_map(|(n, (k, v))| l.find(k).map(|i| (word_start(i), n, i, *v)))
+                .min()?;
+            let end = s[at..].find([' ', '"', '\'', ')']).map_or(s.len(), |i| at + i);
+            Some((label, &s[start..end]))
+        }
+        for s in [
+            r"C:\USERS\Public\a.exe /x %TEMP%\b",
+            r"cmd /c %ProgramData%\x.bat > C:\Windows\Temp\o.txt",
+            r#"powershell "$Env:LocalAppData\é\a.ps1" c:\users\bob"#,
+            r"rundll32 \\srv\spool\drivers\color\x.dll,Run",
+            r"\Downloads\$env:public %tmp% %",
+            "",
+            "c",
+            r"C:\Windows\System32\svchost.exe -k netsvcs",
+        ] {
+            assert_eq!(user_writable_path(s), by_search(s), "{s}");
+        }
+        // The scan stops at the bytes folders begin with.
+        assert!(
+            USER_WRITABLE
+                .iter()
+                .all(|(k, _)| matches!(k.as_bytes()[0], b'\\' | b'%' | b'$' | b'c'))
+        );
     }
 
     #[test]

@@ -303,6 +303,10 @@ impl<'a> ProcessEvent<'a> {
     /// Builds a process event from Sysmon 1 or Security 4688; `None` otherwise.
     pub fn from_record(rec: &'a WinRecord) -> Option<ProcessEvent<'a>> {
         let id = rec.event_id()?;
+        // The id first: most records are not process creations, and their time is not needed.
+        if !(id == 1 && rec.is_sysmon() || id == 4688 && rec.is_security()) {
+            return None;
+        }
         let host = rec.computer()?;
         let d = |k: Name| rec.field_opt(k);
         let time = rec.event_time()?;

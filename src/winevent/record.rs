@@ -285,13 +285,13 @@ impl WinRecord {
         let parse = |v: Option<&str>| v.and_then(Timestamp::parse_rfc3339);
         let at = |ts: Option<Timestamp>, source| ts.map(|ts| EventTime { ts, source });
         let logged = match self.shape {
-            WinShape::Winlogbeat => self.find(Ns::Top, "@timestamp"),
+            WinShape::Winlogbeat => self.get(Ns::Top, Name::at_timestamp),
             _ => self
-                .find(Ns::System, "SystemTime")
-                .or_else(|| self.find(Ns::Top, "TimeCreated")),
+                .get(Ns::System, Name::SystemTime)
+                .or_else(|| self.get(Ns::Top, Name::TimeCreated)),
         };
         at(parse(logged), TimeSource::SystemTime)
-            .or_else(|| at(parse(self.find(Ns::Top, "EventTime")), TimeSource::LocalTime))
+            .or_else(|| at(parse(self.get(Ns::Top, Name::EventTime)), TimeSource::LocalTime))
             .or_else(|| at(self.collector_time(), TimeSource::Collector))
     }
 
@@ -300,7 +300,7 @@ impl WinRecord {
     pub fn collector_time(&self) -> Option<Timestamp> {
         let v = match self.shape {
             WinShape::Winlogbeat => self.find(Ns::System, "created"),
-            WinShape::Flat => self.find(Ns::Top, "@timestamp"),
+            WinShape::Flat => self.get(Ns::Top, Name::at_timestamp),
             WinShape::Evtx => None,
         };
         v.and_then(Timestamp::parse_rfc3339)

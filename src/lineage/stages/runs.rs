@@ -10,46 +10,66 @@ use crate::lineage::process::{ProcessId, ProcessNode, ProcessTree};
 use crate::lineage::taskxml::TaskAction;
 use crate::time::{Interval, Timestamp};
 use crate::winevent::TaskEventKind;
+use hashbrown::HashMap;
 
-/// Groups the run events (indices into the context's task events) into runs.
+/// The runs of one task so far, for finding the run an event belongs to in constant time.
+#[derive(Default)]
+struct RunIndex<'e> {
+    /// Instance id → run (an id names one run: a run takes one only when no run has it).
+    by_instance: HashMap<&'e str, usize>,
+    /// The first run started within the run window before the current event. Events come
+    /// in time order, so runs are created in start order and a run's start never moves
+    /// (it is its first event): the runs within the window are the ones from here on.
+    in_window: usize,
+}
+
+/// Groups the run events (indices into the context's task events, in time order) into runs.
 pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) {
     let window = cx.cfg.run_window.as_micros();
+    let (events, hosts) = (&cx.task_events, &mut cx.host);
+    let mut index: HashMap<(usize, usize), RunIndex<'_>> = HashMap::new();
     for &i in run_events {
-        let t = &cx.task_events[i];
+        let t = &events[i];
         let Some(name) = &t.name else { continue };
-        let hs = &mut cx.host[t.host];
+        let hs = &mut hosts[t.host];
         let slot = hs.task_slot(name);
         let acc = &mut hs.tasks[slot];
+        let ix = index.entry((t.host, slot)).or_default();
+        let near = |r: &TaskRun| r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window);
+        while acc.runs.get(ix.in_window).is_some_and(|r| !near(r)) {
+            ix.in_window += 1;
+        }
+        let recent = acc.runs.iter().enumerate().skip(ix.in_window);
         let pos = if let Some(id) = &t.instance_id {
-            acc.runs
-                .iter()
-                .position(|r| r.instance_id.as_deref() == Some(id.as_str()))
+            ix.by_instance.get(id.as_str()).copied()
         } else {
-            acc.runs.iter().position(|r| {
-                r.engine_pid.is_some()
-                    && r.engine_pid == t.engine_pid
-                    && r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window)
-            })
+            recent
+                .clone()
+                .find(|(_, r)| r.engine_pid.is_some() && r.engine_pid == t.engine_pid && near(r))
+                .map(|(p, _)| p)
         }
         .or_else(|| {
             // 129 before the run's 100/200: join the run whose engine PID it names, or the
             // run that starts right after it.
-            acc.runs.iter().position(|r| {
-                r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window)
-                    && (r.engine_pid.is_none() || t.engine_pid.is_none() || r.engine_pid == t.engine_pid)
-                    && (r.instance_id.is_none() || t.instance_id.is_none())
-            })
+            recent
+                .clone()
+                .find(|(_, r)| {
+                    near(r)
+                        && (r.engine_pid.is_none() || t.engine_pid.is_none() || r.engine_pid == t.engine_pid)
+                        && (r.instance_id.is_none() || t.instance_id.is_none())
+                })
+                .map(|(p, _)| p)
         });
-        let r = match pos {
-            Some(p) => &mut acc.runs[p],
-            None => {
-                acc.runs.push(TaskRun::default());
-                let n = acc.runs.len() - 1;
-                &mut acc.runs[n]
-            }
-        };
-        if r.instance_id.is_none() {
-            r.instance_id = t.instance_id.clone();
+        let p = pos.unwrap_or_else(|| {
+            acc.runs.push(TaskRun::default());
+            acc.runs.len() - 1
+        });
+        let r = &mut acc.runs[p];
+        if r.instance_id.is_none()
+            && let Some(id) = &t.instance_id
+        {
+            r.instance_id = Some(id.clone());
+            ix.by_instance.entry(id.as_str()).or_insert(p);
         }
         r.events.push(t.event_id);
         r.started = Some(r.started.map_or(t.ts, |s| s.min(t.ts)));
@@ -62,14 +82,15 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) 
         if t.engine_pid.is_some() {
             r.engine_pid = t.engine_pid;
         }
+        // `clone_from`: the run keeps its buffer when the next event repeats the text.
         if t.path.is_some() {
-            r.path = t.path.clone();
+            r.path.clone_from(&t.path);
         }
         if t.action_name.is_some() {
-            r.action_name = t.action_name.clone();
+            r.action_name.clone_from(&t.action_name);
         }
         if t.result_code.is_some() {
-            r.result_code = t.result_code.clone();
+            r.result_code.clone_from(&t.result_code);
         }
     }
 }
