@@ -631,5 +631,15 @@ mod tests {
             sort_u64(&mut v, &mut Vec::new());
             assert_eq!(v, want, "len {len}, bits {bits}");
         }
+        // A digit every value shares (the lowest, then a middle one) is skipped, not mis-sorted.
+        for keep in [!0x7ffu64, !(0x7ffu64 << 11)] {
+            let mut v: Vec<u64> = (0..5000u64)
+                .map(|i| (i.wrapping_mul(0x9e37_79b9) % (1 << 40)) & keep)
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_u64(&mut v, &mut Vec::new());
+            assert_eq!(v, want, "mask {keep:#x}");
+        }
     }
 }

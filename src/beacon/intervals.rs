@@ -177,27 +177,47 @@ pub(crate) fn burst_gap(sorted_raw: &[u64], min_beats: usize, cap_us: i64) -> Op
     let m = sorted_raw.len();
     let lo = (m.div_ceil(10)).max(2);
     let hi = m.checked_sub(min_beats.saturating_sub(1))?;
+    let best_k = widest_split(sorted_raw, lo, hi.min(m.saturating_sub(1)))?;
+    let gap = *sorted_raw.get(best_k - 1)?;
+    let upper_median = *sorted_raw.get(best_k + (m - best_k) / 2)?;
+    (gap as f64 <= 0.4 * upper_median as f64 && i64::try_from(gap).is_ok_and(|g| g <= cap_us)).then_some(gap)
+}
+
+/// Values below which doubling and the float ratio are exact, so [`widest_split`] may skip.
+const EXACT_BELOW: u64 = 1 << 52;
+
+/// The split `k` in `lo..=hi` (between `sorted[k − 1]` and `sorted[k]`) with the widest ratio
+/// `sorted[k] / sorted[k − 1]`, at least [`BURST_SPLIT_RATIO`], the last of equals; `None` when
+/// no neighbours are that far apart.
+///
+/// A split at `k' > k` needs `sorted[k'] ≥ 2·sorted[k' − 1] ≥ 2·sorted[k]`, so after looking at
+/// `k` the scan jumps (by binary search) to the first value at least twice `sorted[k]`: the
+/// values at least double every step, so a long series costs `O(log(range) · log m)` instead of
+/// one comparison per interval.
+fn widest_split(sorted: &[u64], lo: usize, hi: usize) -> Option<usize> {
     let (mut best_k, mut best) = (0usize, BURST_SPLIT_RATIO);
-    for k in lo..=hi {
-        let (Some(&a), Some(&b)) = (sorted_raw.get(k - 1), sorted_raw.get(k)) else {
+    let mut k = lo;
+    while k <= hi {
+        let (Some(&a), Some(&b)) = (sorted.get(k - 1), sorted.get(k)) else {
             break;
         };
-        // Neighbours in a sorted list are mostly close: an integer test rules them out before
-        // the float ratio (exact below 2^53 µs, where both conversions are exact).
-        if b < a.saturating_mul(2) && b < 1 << 53 {
-            continue;
-        }
         if a > 0 && b as f64 >= best * a as f64 {
             best = b as f64 / a as f64;
             best_k = k;
         }
+        k = if b == 0 {
+            // Zero intervals (simultaneous events) never split: on to the first positive one.
+            k.max(sorted.partition_point(|&v| v == 0)) + 1
+        } else if b < EXACT_BELOW {
+            let from = k + 1;
+            from + sorted
+                .get(from..)
+                .map_or(0, |rest| rest.partition_point(|&v| v < 2 * b))
+        } else {
+            k + 1
+        };
     }
-    if best_k == 0 {
-        return None;
-    }
-    let gap = *sorted_raw.get(best_k - 1)?;
-    let upper_median = *sorted_raw.get(best_k + (m - best_k) / 2)?;
-    (gap as f64 <= 0.4 * upper_median as f64 && i64::try_from(gap).is_ok_and(|g| g <= cap_us)).then_some(gap)
+    (best_k > 0).then_some(best_k)
 }
 
 /// Fills `prefix` with the prefix sums of `sorted` (`prefix[i] = Σ sorted[..i]`, `m + 1` values)
@@ -731,6 +751,7 @@ fn merged(
 mod tests {
     use super::*;
     use crate::beacon::stats::quantile_sorted;
+    use proptest::prelude::*;
 
     /// Uniform draws in `[0, 1)` from a xorshift generator seeded with `x` (non-zero).
     fn uniform_from(mut x: u64) -> impl FnMut() -> f64 {
@@ -779,6 +800,42 @@ mod tests {
                 longest_us: 200,
             }
         );
+    }
+
+    /// The neighbour-by-neighbour scan `widest_split` replaces.
+    fn widest_split_linear(sorted: &[u64], lo: usize, hi: usize) -> Option<usize> {
+        let (mut best_k, mut best) = (0usize, BURST_SPLIT_RATIO);
+        for k in lo..=hi {
+            let (Some(&a), Some(&b)) = (sorted.get(k - 1), sorted.get(k)) else {
+                break;
+            };
+            if a > 0 && b as f64 >= best * a as f64 {
+                best = b as f64 / a as f64;
+                best_k = k;
+            }
+        }
+        (best_k > 0).then_some(best_k)
+    }
+
+    proptest! {
+        // Small values (ties, zeros), values across the whole range and powers of two (ratios
+        // of exactly 2): the jumps must never skip the split the full scan picks.
+        #[test]
+        fn widest_split_finds_what_the_linear_scan_finds(
+            mut v in prop_oneof![
+                proptest::collection::vec(0u64..4, 0..300),
+                proptest::collection::vec((1u64..7).prop_map(|x| x * 1_000), 0..300),
+                proptest::collection::vec(0u64..2_000, 0..300),
+                proptest::collection::vec(any::<u64>(), 0..300),
+                proptest::collection::vec((0u32..64).prop_map(|b| 1u64 << b), 0..300),
+            ],
+            lo in 1usize..40,
+            hi_back in 0usize..40,
+        ) {
+            v.sort_unstable();
+            let hi = v.len().saturating_sub(hi_back).min(v.len().saturating_sub(1));
+            prop_assert_eq!(widest_split(&v, lo, hi), widest_split_linear(&v, lo, hi));
+        }
     }
 
     #[test]

@@ -48,21 +48,26 @@ pub(crate) fn change_point(d: &[f64]) -> Option<usize> {
         return None;
     }
     // The split maximising `D(k)² / (k(m−k))` (the standardised CUSUM squared, up to the
-    // constant `σ̂²/m`), compared by cross-multiplying: no root or division per split.
-    let (mut best_k, mut best_num, mut best_den, mut best_sum) = (0usize, 0.0f64, 1.0f64, 0.0f64);
-    let (mut s, mut kf) = (0.0, 0.0);
-    for (k, &x) in d.iter().enumerate().take(m - MIN_SEGMENT + 1) {
-        // `kf` is `k` as a float, counted rather than converted.
-        if k >= MIN_SEGMENT {
-            let dk = s - kf * mean;
-            let (num, den) = (dk * dk, kf * (mf - kf));
-            if num * best_den > best_num * den {
-                (best_k, best_num, best_den, best_sum) = (k, num, den, s);
-            }
+    // constant `σ̂²/m`), compared by cross-multiplying: no root or division per split. The
+    // first `MIN_SEGMENT` intervals only add to the running sum (no split there), so the loop
+    // over the candidate splits carries no test of `k`.
+    let head = d.get(..MIN_SEGMENT)?;
+    let splits = d.get(MIN_SEGMENT..=m - MIN_SEGMENT)?;
+    let mut s: f64 = head.iter().sum();
+    let (mut best_num, mut best_den, mut best_sum) = (0.0f64, 1.0f64, 0.0f64);
+    // `kf` is the split `k` as a float, counted rather than converted; the index is recovered
+    // from it once, at the end (exact: `k` < 2^53).
+    let (mut kf, mut best_kf) = (MIN_SEGMENT as f64, 0.0f64);
+    for &x in splits {
+        let dk = s - kf * mean;
+        let (num, den) = (dk * dk, kf * (mf - kf));
+        if num * best_den > best_num * den {
+            (best_kf, best_num, best_den, best_sum) = (kf, num, den, s);
         }
         s += x;
         kf += 1.0;
     }
+    let best_k = best_kf as usize;
     let best_z = (best_num * mf / best_den).sqrt() / var.sqrt();
     if best_z < SCREEN_Z || best_k == 0 {
         return None;
