@@ -20,6 +20,7 @@
 //! ```
 
 use crate::beacon::{BeaconReport, Verdict};
+use crate::time::Interval;
 
 /// One numeric feature of a report.
 #[derive(Debug, Clone, Copy)]
@@ -115,12 +116,12 @@ pub const FEATURES: &[Feature] = &[
     real(
         "coalesce_gap_s",
         "Gap under which events coalesce into one beat, seconds.",
-        |r| Some(r.coalesce_gap_s),
+        |r| Some(r.coalesce_gap.as_secs_f64()),
     ),
     real(
         "period_s",
         "Estimated period (mean time between check-ins), seconds; missing if none.",
-        |r| r.period_s,
+        |r| r.period.map(Interval::as_secs_f64),
     ),
     real(
         "jitter",
@@ -149,12 +150,12 @@ pub const FEATURES: &[Feature] = &[
         |r| Some(r.missed_beats as f64),
     ),
     real("interval_median_s", "Median interval between beats, seconds.", |r| {
-        Some(r.intervals.median_s)
+        Some(r.intervals.median.as_secs_f64())
     }),
     real(
         "interval_mad_s",
         "Median absolute deviation of the intervals, seconds.",
-        |r| Some(r.intervals.mad_s),
+        |r| Some(r.intervals.mad.as_secs_f64()),
     ),
     real(
         "interval_bowley",
@@ -162,17 +163,17 @@ pub const FEATURES: &[Feature] = &[
         |r| Some(r.intervals.bowley),
     ),
     real("interval_mean_s", "Mean interval between beats, seconds.", |r| {
-        Some(r.intervals.mean_s)
+        Some(r.intervals.mean.as_secs_f64())
     }),
     real(
         "comb_period_s",
         "Period of the interval comb fit alone, seconds; missing if none.",
-        |r| r.intervals.comb_period_s,
+        |r| r.intervals.comb_period.map(Interval::as_secs_f64),
     ),
     real(
         "spectral_period_s",
         "Period of the verified periodogram peak, seconds; missing if none.",
-        |r| r.spectrum.period_s,
+        |r| r.spectrum.period.map(Interval::as_secs_f64),
     ),
     real("fisher_g", "Fisher's g statistic of the periodogram.", |r| {
         Some(r.spectrum.fisher_g)
@@ -184,7 +185,7 @@ pub const FEATURES: &[Feature] = &[
         Some(r.spectrum.acf)
     }),
     real("bin_width_s", "Bin width of the periodogram, seconds.", |r| {
-        Some(r.spectrum.bin_width_s)
+        Some(r.spectrum.bin_width.as_secs_f64())
     }),
     real(
         "size_median",

@@ -27,7 +27,7 @@
 //! let mut analyzer = Analyzer::default();
 //! let report = analyzer.score(&ts, None);
 //! assert!(report.score > 0.8);
-//! assert!((report.period_s.unwrap() - 60.0).abs() < 1.0);
+//! assert!((report.period.unwrap().as_secs_f64() - 60.0).abs() < 1.0);
 //! println!("{}", report.explain()); // "100 check-ins every 60.0 s ±9% jitter; ..."
 //! ```
 //!

@@ -259,6 +259,25 @@ impl Interval {
         Timestamp::from_secs_f64(s).map(|t| Interval(t.0))
     }
 
+    /// An estimate in float seconds (a fitted period, a mean) to the nearest microsecond;
+    /// zero for NaN, saturating out of range.
+    pub(crate) fn from_estimate(s: f64) -> Self {
+        if s.is_nan() {
+            Interval::ZERO
+        } else {
+            Interval::from_secs_f64(s).unwrap_or(if s < 0.0 {
+                Interval(i64::MIN)
+            } else {
+                Interval(i64::MAX)
+            })
+        }
+    }
+
+    /// From unsigned microseconds (saturating), as the engine measures gaps.
+    pub(crate) fn from_micros_u64(us: u64) -> Self {
+        Interval(i64::try_from(us).unwrap_or(i64::MAX))
+    }
+
     /// Microseconds.
     pub const fn as_micros(self) -> i64 {
         self.0
@@ -267,6 +286,43 @@ impl Interval {
     /// Seconds as `f64`.
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e6
+    }
+}
+
+/// Serde helpers that write an [`Interval`] as float seconds (`"period_s": 60.5`), the way
+/// reports have always carried durations in JSON and CSV; read back rounded to the microsecond.
+/// Used as `#[serde(with = "crate::time::secs")]` (and `secs::option` for `Option<Interval>`).
+#[cfg(feature = "serde")]
+pub(crate) mod secs {
+    use super::Interval;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Interval, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+        from_secs(f64::deserialize(d)?)
+    }
+
+    /// Seconds to an interval, or the error a deserialiser reports for NaN or out of range.
+    fn from_secs<E: serde::de::Error>(s: f64) -> Result<Interval, E> {
+        Interval::from_secs_f64(s).ok_or_else(|| E::custom(format_args!("{s} is not a length of time in seconds")))
+    }
+
+    /// The same for `Option<Interval>` (`null` for `None`; pair it with `#[serde(default)]`
+    /// so a missing field reads as `None`).
+    pub(crate) mod option {
+        use super::Interval;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(d: &Option<Interval>, s: S) -> Result<S::Ok, S::Error> {
+            d.map(Interval::as_secs_f64).serialize(s)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Interval>, D::Error> {
+            Option::<f64>::deserialize(d)?.map(super::from_secs).transpose()
+        }
     }
 }
 

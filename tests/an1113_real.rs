@@ -154,7 +154,7 @@ fn otrf_empire_agents_tied_to_their_powershell() {
                 .to_ascii_lowercase()
                 .ends_with(r"\powershell.exe")
         );
-        let period = f.report.period_s.unwrap();
+        let period = f.report.period.unwrap().as_secs_f64();
         assert!((period - 5.1).abs() < 0.5, "{zip}: period {period}");
         assert!(f.report.score >= 0.5, "{zip}: {}", f.report.score);
         // No process creation for it in the capture: a background process, joined by its PID.

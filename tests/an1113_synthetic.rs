@@ -51,7 +51,7 @@ fn the_beacon_task_is_found_with_its_creator_and_ranks_first() {
         assert_eq!(f.direction, Direction::Outbound);
         assert!(f.per_task, "every run launches a new powershell: one series per task");
         assert_eq!(f.join, JoinBasis::ProcessGuid);
-        let period = f.report.period_s.unwrap();
+        let period = f.report.period.unwrap().as_secs_f64();
         assert!(
             (period - t.period_s).abs() / t.period_s < 0.05,
             "seed {seed}: period {period}"
@@ -194,7 +194,11 @@ fn process_instances_are_kept_apart() {
     push("{a}", 100, 0, 60, 40);
     push("{b}", 100, 20_000, 600, 12);
     let r = b.build();
-    let mut periods: Vec<f64> = r.findings.iter().map(|f| f.report.period_s.unwrap()).collect();
+    let mut periods: Vec<f64> = r
+        .findings
+        .iter()
+        .map(|f| f.report.period.unwrap().as_secs_f64())
+        .collect();
     periods.sort_by(f64::total_cmp);
     assert_eq!(
         r.findings.len(),

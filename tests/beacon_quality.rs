@@ -3,7 +3,7 @@
 //! a regular core among noise, and evasive schedules.
 
 use beaconstat::synth::{BeaconSpec, Jitter, Rng};
-use beaconstat::{Analyzer, BeaconReport};
+use beaconstat::{Analyzer, BeaconReport, Interval};
 
 const START: i64 = 1_704_067_200_000_000;
 
@@ -11,8 +11,8 @@ fn score(ts: &[i64]) -> BeaconReport {
     Analyzer::default().score(ts, None)
 }
 
-fn near(got: Option<f64>, want: f64, tol: f64) -> bool {
-    got.is_some_and(|p| (p / want - 1.0).abs() <= tol)
+fn near(got: Option<Interval>, want: f64, tol: f64) -> bool {
+    got.is_some_and(|p| (p.as_secs_f64() / want - 1.0).abs() <= tol)
 }
 
 /// Timestamps from a start and intervals in seconds.
@@ -36,7 +36,7 @@ fn a_long_jittered_beacon_is_not_marked_down_for_its_jitter() {
         .jitter(Jitter::Uniform(0.05))
         .generate(&mut Rng::new(2), START);
     let (l, s) = (score(&long), score(&short));
-    assert!(near(l.period_s, 275.0, 0.02), "{l:?}");
+    assert!(near(l.period, 275.0, 0.02), "{l:?}");
     assert!(l.score >= 0.9, "{}: {l:?}", l.explain());
     assert!(l.score >= s.score - 0.02, "long {} < short {}", l.score, s.score);
 }
@@ -52,12 +52,12 @@ fn bursts_of_bursts_report_the_outer_period_with_burst_size_and_spacing() {
         t += 7200.0 * (1.0 + 0.03 * rng.normal());
     }
     let r = score(&ts);
-    assert!(near(r.period_s, 7200.0, 0.02), "{}: {r:?}", r.explain());
+    assert!(near(r.period, 7200.0, 0.02), "{}: {r:?}", r.explain());
     assert_eq!((r.events, r.beats), (2960, 37));
     let b = r.bursts.expect("burst statistics");
     assert_eq!(b.largest, 80);
     assert!(
-        (b.connections_per_beat - 80.0).abs() < 1e-9 && (b.spacing_s - 0.1).abs() < 1e-3,
+        (b.connections_per_beat - 80.0).abs() < 1e-9 && (b.spacing.as_secs_f64() - 0.1).abs() < 1e-3,
         "{b:?}"
     );
     assert!(r.score > 0.8, "{r:?}");
@@ -81,7 +81,7 @@ fn a_fast_bursty_heavily_jittered_beacon_keeps_its_period() {
         t += 5.0 * (1.0 + 0.5 * (2.0 * rng.uniform() - 1.0));
     }
     let r = score(&ts);
-    assert!(near(r.period_s, 5.0, 0.05), "{}: {r:?}", r.explain());
+    assert!(near(r.period, 5.0, 0.05), "{}: {r:?}", r.explain());
     assert!(r.score >= 0.7, "{r:?}");
 }
 
@@ -92,7 +92,7 @@ fn staging_connections_do_not_swamp_the_check_ins_after_them() {
     let r = score(&from_intervals(
         [0.6, 0.6].into_iter().chain(jitter.iter().map(|j| 5.1 * j)),
     ));
-    assert!(near(r.period_s, 5.1, 0.03), "{}: {r:?}", r.explain());
+    assert!(near(r.period, 5.1, 0.03), "{}: {r:?}", r.explain());
     assert!(r.score >= 0.5 && r.p_value < 0.01, "{}: {r:?}", r.explain());
 }
 
@@ -107,13 +107,13 @@ fn a_sleep_change_is_reported_as_segments_with_their_periods() {
     let segs: Vec<_> = r.segments.iter().collect();
     assert_eq!(segs.len(), 2, "{}: {r:?}", r.explain());
     assert!(
-        near(Some(segs[0].period_s), 5.0, 0.05) && near(Some(segs[1].period_s), 60.0, 0.05),
+        near(Some(segs[0].period), 5.0, 0.05) && near(Some(segs[1].period), 60.0, 0.05),
         "{segs:?}"
     );
     assert!(segs[0].last <= segs[1].first && segs[0].p_value < 1e-6 && segs[1].p_value < 1e-6);
     assert!((110..=130).contains(&segs[0].beats), "{segs:?}");
     // Scored on the combined evidence; the current sleep is the period.
-    assert!(r.score > 0.8 && near(r.period_s, 60.0, 0.05), "{r:?}");
+    assert!(r.score > 0.8 && near(r.period, 60.0, 0.05), "{r:?}");
     assert!(
         r.explain().to_string().starts_with("sleep changed: "),
         "{}",
@@ -145,7 +145,7 @@ fn a_regular_core_among_noise_states_the_unexplained_share_first() {
         words.starts_with("2") && words.contains("% of intervals unexplained; "),
         "{words}"
     );
-    assert!(near(noisy.period_s, 16.0, 0.02), "{noisy:?}");
+    assert!(near(noisy.period, 16.0, 0.02), "{noisy:?}");
     // It weighs on the score: below a clean beacon of the same size and jitter.
     let clean = score(&from_intervals(
         (0..200).map(|i| 16.0 * (1.0 + 0.04 * (f64::from(i % 9) / 4.0 - 1.0))),
@@ -175,7 +175,7 @@ fn evasive_schedules_are_named_and_given_no_period() {
             .schedule
             .unwrap_or_else(|| panic!("{kind:?} not named: {}", r.explain()));
         assert_eq!(e.kind, kind);
-        assert_eq!(r.period_s, None);
+        assert_eq!(r.period, None);
         assert!(r.score >= 0.6 && r.p_value < 1e-6, "{}: {r:?}", r.explain());
     }
     // One check-in a day at a random time of day, for 30 days.
@@ -185,7 +185,7 @@ fn evasive_schedules_are_named_and_given_no_period() {
     let r = score(&daily);
     let e = r.schedule.expect("daily schedule");
     assert_eq!((e.kind, e.parameter), (ScheduleKind::Daily, 1.0));
-    assert!(r.score >= 0.6 && r.period_s.is_none(), "{}: {r:?}", r.explain());
+    assert!(r.score >= 0.6 && r.period.is_none(), "{}: {r:?}", r.explain());
     assert!(
         r.explain()
             .to_string()

@@ -99,7 +99,7 @@ fn hostile_workload_groups_and_scores_with_bounded_memory() {
     assert_eq!((r.events, r.beats), (DUP_BEATS * DUP_COPIES, DUP_BEATS), "{r:?}");
     assert_eq!(r.verdict, Verdict::Scored);
     assert!(r.score > 0.9, "a strict 60 s beacon logged 50× per check-in: {r:?}");
-    assert!((r.period_s.unwrap() - 60.0).abs() < 0.01, "{r:?}");
+    assert!((r.period.unwrap().as_secs_f64() - 60.0).abs() < 0.01, "{r:?}");
     assert_eq!(r.missed_beats, 0, "{r:?}");
     let (_, r) = by_src("dup-same");
     assert_eq!((r.events, r.beats, r.verdict), (DUP_RUN, 1, Verdict::TooFew), "{r:?}");
@@ -114,7 +114,7 @@ fn hostile_workload_groups_and_scores_with_bounded_memory() {
     assert_eq!((r.first.0, r.last.0), (i64::MIN, i64::MAX));
     assert_eq!(r.verdict, Verdict::Scored, "{r:?}");
     eprintln!("full-range: {r:?}");
-    assert!(r.period_s.is_none_or(|p| p.is_finite() && p > 0.0), "{r:?}");
+    assert!(r.period.is_none_or(|p| p.as_micros() > 0), "{r:?}");
 
     // Bounded memory: each stage's heap high-water mark above what was live before it, against
     // a bound linear in its input (see the constants for the measured figures).

@@ -28,7 +28,7 @@ fn ranked(grouper: Grouper) -> Vec<(f64, Option<f64>, String, usize)> {
         })
         .map(|s| {
             let r = analyzer.score_series(&s);
-            (r.score, r.period_s, s.key().to_string(), s.len())
+            (r.score, r.period.map(|p| p.as_secs_f64()), s.key().to_string(), s.len())
         })
         .collect();
     out.sort_by(|a, b| b.0.total_cmp(&a.0));

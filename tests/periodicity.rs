@@ -110,7 +110,7 @@ fn bursts_coalesce_and_sizes_sum_per_beat() {
     assert_eq!(r.events, 150);
     assert_eq!(r.beats, 50);
     assert_eq!(r.size.unwrap().median, 600.0);
-    assert!((r.period_s.unwrap() - 60.0).abs() < 0.01);
+    assert!((r.period.unwrap().as_secs_f64() - 60.0).abs() < 0.01);
     assert!(r.score > 0.95);
 }
 
@@ -120,7 +120,7 @@ fn degenerate_inputs_give_documented_results() {
     let too_few = |ts: &[i64], a: &mut Analyzer| {
         let r = a.score(ts, None);
         assert_eq!(r.verdict, Verdict::TooFew, "{ts:?}");
-        assert_eq!((r.score, r.p_value, r.period_s), (0.0, 1.0, None));
+        assert_eq!((r.score, r.p_value, r.period), (0.0, 1.0, None));
     };
     too_few(&[], &mut analyzer);
     too_few(&[5], &mut analyzer);
@@ -145,7 +145,7 @@ fn a_slower_beacon_reports_a_proportionally_longer_period() {
         .generate(&mut rng, 0);
     let slow: Vec<i64> = ts.iter().map(|t| t * 10).collect();
     let (a, b) = (analyzer.score(&ts, None), analyzer.score(&slow, None));
-    let (pa, pb) = (a.period_s.unwrap(), b.period_s.unwrap());
+    let (pa, pb) = (a.period.unwrap().as_secs_f64(), b.period.unwrap().as_secs_f64());
     assert!((pb / pa - 10.0).abs() < 0.01, "{pa} vs {pb}");
     assert!((a.score - b.score).abs() < 0.05);
 }
@@ -205,7 +205,7 @@ fn long_jittered_beacons_keep_their_period_past_p_value_underflow() {
             .jitter(jitter)
             .generate(&mut Rng::new(seed), START);
         let r = analyzer.score(&ts, None);
-        let p = r.period_s.unwrap();
+        let p = r.period.unwrap().as_secs_f64();
         assert!(
             (p / true_mean - 1.0).abs() < 0.01,
             "{jitter:?}: period {p} vs {true_mean}"

@@ -39,7 +39,7 @@ proptest! {
         let r = Analyzer::default().score(&ts, with_sizes.then_some(sizes.as_slice()));
         prop_assert!((0.0..=1.0).contains(&r.score), "{r:?}");
         prop_assert!((0.0..=1.0).contains(&r.p_value), "{r:?}");
-        prop_assert!(r.period_s.is_none_or(|p| p.is_finite() && p > 0.0));
+        prop_assert!(r.period.is_none_or(|p| p.as_micros() > 0));
         for s in [r.subscores.timing, r.subscores.spectral, r.subscores.significance] {
             prop_assert!((0.0..=1.0).contains(&s));
         }
@@ -65,14 +65,14 @@ proptest! {
         let days = shift.div_euclid(86_400_000_000) * 86_400_000_000;
         let by_days: Vec<i64> = ts.iter().map(|t| t + days).collect();
         let (r, d) = (a.score(&ts, None), a.score(&by_days, None));
-        prop_assert_eq!((r.score, r.period_s, r.p_value, r.schedule), (d.score, d.period_s, d.p_value, d.schedule));
+        prop_assert_eq!((r.score, r.period, r.p_value, r.schedule), (d.score, d.period, d.p_value, d.schedule));
         // Any other shift keeps everything but the daily schedule.
         let moved: Vec<i64> = ts.iter().map(|t| t + shift).collect();
         let s = a.score(&moved, None);
         let daily = |x: &BeaconReport| x.schedule.is_some_and(|e| e.kind == ScheduleKind::Daily);
         prop_assume!(!daily(&r) && !daily(&s));
         prop_assert_eq!(r.score, s.score);
-        prop_assert_eq!(r.period_s, s.period_s);
+        prop_assert_eq!(r.period, s.period);
         prop_assert_eq!(r.p_value, s.p_value);
         prop_assert_eq!(s.first.as_micros(), r.first.as_micros() + shift);
     }
@@ -215,10 +215,10 @@ fn period_scales_with_time() {
         let scaled: Vec<i64> = ts.iter().map(|t| t * factor).collect();
         let mut a = Analyzer::default();
         let (r, s) = (a.score(&ts, None), a.score(&scaled, None));
-        let (Some(p), Some(q)) = (r.period_s, s.period_s) else {
+        let (Some(p), Some(q)) = (r.period.map(|p| p.as_secs_f64()), s.period.map(|p| p.as_secs_f64())) else {
             return Ok(false);
         };
-        if r.coalesce_gap_s * factor as f64 > 30.0 || r.score <= 0.5 {
+        if r.coalesce_gap.as_secs_f64() * factor as f64 > 30.0 || r.score <= 0.5 {
             return Ok(false);
         }
         prop_assert!((q / p / factor as f64 - 1.0).abs() < 0.02, "{p} x {factor} vs {q}");

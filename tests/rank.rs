@@ -4,8 +4,8 @@
 use beaconstat::rank::{AdjustmentKind, Channel, Direction, LocalNets, Persistence};
 use beaconstat::synth::{BeaconSpec, Jitter, Scenario, ServerScenario};
 use beaconstat::{
-    Analyzer, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, RankedSeries, Ranker, ReadOptions, SeriesSet,
-    Timestamp,
+    Analyzer, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Interval, RankedSeries, Ranker, ReadOptions,
+    SeriesSet, Timestamp,
     allowlist::{Action, Allowlist, Rule},
     score_set,
 };
@@ -438,7 +438,7 @@ proptest! {
         let base = Analyzer::default().score(&(0..20).map(|i| i * 60_000_000).collect::<Vec<i64>>(), None);
         let report = |beats: usize, span: f64, decades: f64| {
             let mut r = base;
-            r.period_s = Some(period);
+            r.period = Interval::from_secs_f64(period);
             r.beats = beats;
             r.first = Timestamp(0);
             r.last = Timestamp((span * 1e6) as i64);
@@ -490,7 +490,7 @@ fn the_planted_beacon_leads_outbound_on_an_internet_facing_server() {
         .expect("the beacon is in the outbound view");
     assert!(pos < 3, "beacon ranked {} of the outbound view", pos + 1);
     let beacon = outbound[pos];
-    let period = beacon.report.period_s.unwrap();
+    let period = beacon.report.period.unwrap().as_secs_f64();
     assert!((period / t.beacon_period_s - 1.0).abs() < 0.05, "period {period}");
     assert!(beacon.rank_score >= 0.5, "{}", beacon.rank_score);
 

@@ -572,8 +572,8 @@ fn feature_matrix_columns_match_the_reports() {
     for (i, r) in reports.iter().enumerate() {
         assert_eq!(m[[i, col("score")]], r.score);
         assert_eq!(m[[i, col("events")]], r.events as f64);
-        match r.period_s {
-            Some(p) => assert_eq!(m[[i, col("period_s")]], p),
+        match r.period {
+            Some(p) => assert_eq!(m[[i, col("period_s")]], p.as_secs_f64()),
             None => assert!(m[[i, col("period_s")]].is_nan()),
         }
     }
@@ -822,7 +822,7 @@ fn bounded_state_quality_on_the_bundled_network() {
                     beacons += 1;
                     if r.score >= 0.5 {
                         found += 1;
-                        if let Some(p) = r.period_s {
+                        if let Some(p) = r.period.map(|p| p.as_secs_f64()) {
                             period_err.push((p - t.period_s).abs() / t.period_s);
                         }
                     }

@@ -169,7 +169,10 @@ fn past_the_window_a_steady_beacon_keeps_its_period_and_verdict() {
     assert_eq!(t.window_events, 256);
     assert_eq!(t.events_seen, 3_000);
     assert_eq!(tracker.stats().overwritten, 3_000 - 256);
-    let (pb, pt) = (batch.period_s.unwrap(), t.report.period_s.unwrap());
+    let (pb, pt) = (
+        batch.period.unwrap().as_secs_f64(),
+        t.report.period.unwrap().as_secs_f64(),
+    );
     assert!((pt - pb).abs() / pb < 0.02, "period {pt} vs batch {pb}");
     assert_eq!(t.report.verdict, batch.verdict);
     assert!(

@@ -657,7 +657,7 @@ fn row<'a>(o: &Options, names: &'a NameInfo, r: &'a RankedSeries<'a>) -> Row<'a>
         score: r.rank_score,
         raw_score: r.raw_score(),
         persistence: r.persistence(),
-        period_s: report.period_s,
+        period_s: report.period.map(|p| p.as_secs_f64()),
         jitter: report.jitter,
         missed: report.missed,
         p_value: report.p_value,

@@ -26,7 +26,7 @@ pub fn render(path: &Path, title: &str, ev: &Evidence) -> DrawResult {
     ))?;
     head.draw(&Text::new(r.explain().to_string(), (15, 42), ("sans-serif", 14)))?;
     let panels = body.split_evenly((4, 1));
-    let period = r.period_s.unwrap_or(0.0);
+    let period = r.period.map_or(0.0, |p| p.as_secs_f64());
     timeline(&panels[0], ev, period)?;
     histogram(&panels[1], ev, period)?;
     periodogram(&panels[2], ev, period)?;

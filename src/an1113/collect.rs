@@ -111,7 +111,7 @@ pub(crate) struct HostAcc {
 /// let report = b.build();
 /// assert_eq!(report.findings.len(), 1);
 /// assert_eq!(report.findings[0].destination.addr, "203.0.113.9");
-/// assert!((report.findings[0].report.period_s.unwrap() - 5.0).abs() < 0.5);
+/// assert!((report.findings[0].report.period.unwrap().as_secs_f64() - 5.0).abs() < 0.5);
 /// # Ok::<(), beaconstat::Error>(())
 /// ```
 #[derive(Debug, Clone)]

@@ -14,13 +14,13 @@ pub(crate) fn task_evidence(
     tolerance: f64,
     window: Interval,
 ) -> TaskEvidence {
-    let period = match (task.period, report.period_s) {
-        (Some(t), Some(observed)) if t.as_micros() > 0 => {
-            let trigger_s = t.as_secs_f64();
-            let relative_error = (observed - trigger_s).abs() / trigger_s;
+    let period = match (task.period, report.period) {
+        (Some(trigger), Some(observed)) if trigger.as_micros() > 0 => {
+            let t = trigger.as_secs_f64();
+            let relative_error = (observed.as_secs_f64() - t).abs() / t;
             Some(PeriodMatch {
-                trigger_s,
-                observed_s: observed,
+                trigger,
+                observed,
                 relative_error,
                 matches: relative_error <= tolerance,
             })

@@ -161,10 +161,12 @@ pub struct LineageChain {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PeriodMatch {
-    /// The task's trigger interval, seconds.
-    pub trigger_s: f64,
-    /// The observed period, seconds.
-    pub observed_s: f64,
+    /// The task's trigger interval.
+    #[cfg_attr(feature = "serde", serde(rename = "trigger_s", with = "crate::time::secs"))]
+    pub trigger: Interval,
+    /// The observed period.
+    #[cfg_attr(feature = "serde", serde(rename = "observed_s", with = "crate::time::secs"))]
+    pub observed: Interval,
     /// `|observed − trigger| / trigger`.
     pub relative_error: f64,
     /// Within the tolerance of the configuration.

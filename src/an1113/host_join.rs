@@ -211,7 +211,7 @@ fn host_time_join<'l>(
                 t.name,
                 ev.period
                     .filter(|p| p.matches)
-                    .map(|p| format!(", trigger every {} s matches", p.trigger_s))
+                    .map(|p| format!(", trigger every {} s matches", p.trigger.as_secs_f64()))
                     .unwrap_or_default(),
                 if *runs > 0 {
                     format!(", {runs} runs followed by a check-in")

@@ -127,7 +127,7 @@ pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
             "periodic (score {:.2}): {} check-ins every {}{}",
             r.score,
             r.beats,
-            r.period_s.map_or("?".into(), human_secs),
+            r.period.map_or("?".into(), |p| human_secs(p.as_secs_f64())),
             if r.jitter > 0.0 {
                 format!(" ±{:.0}%", r.jitter * 100.0)
             } else {
@@ -181,16 +181,16 @@ pub(crate) fn severity(i: &SeverityInput<'_>) -> Severity {
         if p.matches {
             reasons.push(format!(
                 "the trigger's interval {} matches the observed period {} ({:.0}% off)",
-                human_secs(p.trigger_s),
-                human_secs(p.observed_s),
+                human_secs(p.trigger.as_secs_f64()),
+                human_secs(p.observed.as_secs_f64()),
                 p.relative_error * 100.0
             ));
             s = raise(s, w.period_match);
         } else {
             reasons.push(format!(
                 "the trigger's interval {} does not match the observed period {}",
-                human_secs(p.trigger_s),
-                human_secs(p.observed_s)
+                human_secs(p.trigger.as_secs_f64()),
+                human_secs(p.observed.as_secs_f64())
             ));
         }
     }

@@ -26,7 +26,7 @@
 //! let (set, stats) = series_from_batches([&batch], &ArrowColumns::new(), GroupBy::Pair)?;
 //! assert_eq!((set.len(), stats.events), (1, 40));
 //! let report = Analyzer::default().score_series(&set.get(0).unwrap());
-//! assert!((report.period_s.unwrap() - 300.0).abs() < 1.0);
+//! assert!((report.period.unwrap().as_secs_f64() - 300.0).abs() < 1.0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

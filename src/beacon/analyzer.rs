@@ -11,7 +11,7 @@ use super::segments::{FitParams, SegmentFit, SegmentScratch, change_point, combi
 use super::spectrum::{SpectralEngine, SpectralFit, SpectralParams};
 use super::stats::{bowley, decades, mad_sorted, quantile_sorted};
 use crate::series::Series;
-use crate::time::Timestamp;
+use crate::time::{Interval, Timestamp};
 
 /// Scores how periodic series of timestamps are.
 ///
@@ -27,7 +27,7 @@ use crate::time::Timestamp;
 /// let ts: Vec<i64> = (0..40).map(|i| 1_700_000_000_000_000 + i * 300_000_000 + (i % 3) * 2_000_000).collect();
 /// let report = analyzer.score(&ts, None);
 /// assert!(report.score > 0.8);
-/// assert!((report.period_s.unwrap() - 300.0).abs() < 3.0);
+/// assert!((report.period.unwrap().as_secs_f64() - 300.0).abs() < 3.0);
 /// ```
 #[derive(Debug)]
 pub struct Analyzer {
@@ -149,9 +149,9 @@ impl Analyzer {
         // A check-in is short against its period: an outer "beat" lasting half a period or more
         // is a stretch of faster check-ins (a sleep change), not a burst.
         let short_beats = outer
-            .period_s
+            .period
             .zip(outer.bursts)
-            .is_some_and(|(p, b)| b.longest_s <= 0.5 * p);
+            .is_some_and(|(p, b)| b.longest.as_secs_f64() <= 0.5 * p.as_secs_f64());
         let inner = self.score_beats(ts, sz, gap, 2.0);
         if outer.verdict == Verdict::Scored
             && short_beats
@@ -175,7 +175,7 @@ impl Analyzer {
         let beats = self.beats.len();
         if beats < self.cfg.min_events {
             let mut r = BeaconReport::too_few(events, beats, first, last);
-            r.coalesce_gap_s = gap as f64 / 1e6;
+            r.coalesce_gap = Interval::from_micros_u64(gap);
             return r;
         }
 
@@ -268,17 +268,17 @@ impl Analyzer {
             0.0
         };
 
-        let mad_s = mad_sorted(&self.sorted, median);
+        let mad = mad_sorted(&self.sorted, median);
         let mut report = BeaconReport {
             verdict: Verdict::Scored,
             score,
             p_value,
             events,
             beats,
-            coalesce_gap_s: gap as f64 / 1e6,
+            coalesce_gap: Interval::from_micros_u64(gap),
             first,
             last,
-            period_s: period,
+            period: period.map(Interval::from_estimate),
             period_source: if period.is_some() { source } else { PeriodSource::None },
             jitter: fit.jitter,
             tolerance: fit.tolerance,
@@ -293,26 +293,26 @@ impl Analyzer {
                 significance,
             },
             intervals: IntervalStats {
-                median_s: median,
-                mad_s,
+                median: Interval::from_estimate(median),
+                mad: Interval::from_estimate(mad),
                 bowley: bowley(&self.sorted),
-                mean_s: mean,
-                comb_period_s: (fit.period > 0.0).then_some(fit.period),
+                mean: Interval::from_estimate(mean),
+                comb_period: (fit.period > 0.0).then(|| Interval::from_estimate(fit.period)),
             },
             spectrum: SpectralStats {
-                period_s: spec.period,
+                period: spec.period.map(Interval::from_estimate),
                 fisher_g: spec.fisher_g,
                 fisher_p: spec.fisher_p,
                 acf,
-                bin_width_s: spec.bin_width,
+                bin_width: Interval::from_estimate(spec.bin_width),
             },
             size,
             segments: Segments::default(),
             bursts: (merged.intervals > 0).then(|| BurstStats {
                 connections_per_beat: events as f64 / beats as f64,
                 largest: merged.largest,
-                spacing_s: merged.total_us as f64 / merged.intervals as f64 / 1e6,
-                longest_s: merged.longest_us as f64 / 1e6,
+                spacing: Interval::from_estimate(merged.total_us as f64 / merged.intervals as f64 / 1e6),
+                longest: Interval::from_micros_u64(merged.longest_us),
             }),
             schedule: None,
         };
@@ -366,7 +366,7 @@ impl Analyzer {
                 first: at(s.start),
                 last: at(s.end),
                 beats: len + 1,
-                period_s: s.fit.period,
+                period: Interval::from_estimate(s.fit.period),
                 jitter: s.fit.jitter,
                 explained: s.fit.explained as f64 / len.max(1) as f64,
                 p_value: s.fit.p_value,
@@ -380,7 +380,7 @@ impl Analyzer {
         {
             report.score = score.clamp(0.0, 1.0);
             report.p_value = 10f64.powf(-combined.max(0.0)).min(1.0);
-            report.period_s = Some(last.fit.period);
+            report.period = Some(Interval::from_estimate(last.fit.period));
             report.period_source = PeriodSource::Intervals;
             report.jitter = last.fit.jitter;
             report.tolerance = last.fit.tolerance;
@@ -404,7 +404,7 @@ impl Analyzer {
         if score > report.score {
             report.score = score.clamp(0.0, 1.0);
             report.p_value = e.p_value;
-            report.period_s = None;
+            report.period = None;
             report.period_source = PeriodSource::None;
             report.subscores.significance = significance;
             report.schedule = Some(e);

@@ -54,17 +54,24 @@ pub struct SubScores {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct IntervalStats {
-    /// Median interval, seconds.
-    pub median_s: f64,
-    /// Median absolute deviation, seconds.
-    pub mad_s: f64,
+    /// Median interval.
+    #[cfg_attr(feature = "serde", serde(rename = "median_s", with = "crate::time::secs"))]
+    pub median: Interval,
+    /// Median absolute deviation of the intervals.
+    #[cfg_attr(feature = "serde", serde(rename = "mad_s", with = "crate::time::secs"))]
+    pub mad: Interval,
     /// Bowley (quartile) skewness, in `[-1, 1]`.
     pub bowley: f64,
-    /// Mean interval (span / intervals), seconds.
-    pub mean_s: f64,
-    /// The interval comb's period, seconds (differs from the report's period when the
-    /// periodogram's cycle carried the score).
-    pub comb_period_s: Option<f64>,
+    /// Mean interval (span / intervals).
+    #[cfg_attr(feature = "serde", serde(rename = "mean_s", with = "crate::time::secs"))]
+    pub mean: Interval,
+    /// The interval comb's period (differs from the report's period when the periodogram's
+    /// cycle carried the score).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "comb_period_s", default, with = "crate::time::secs::option")
+    )]
+    pub comb_period: Option<Interval>,
 }
 
 /// The spectral stage's findings.
@@ -72,16 +79,21 @@ pub struct IntervalStats {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct SpectralStats {
-    /// The ACF-verified periodogram period, seconds.
-    pub period_s: Option<f64>,
+    /// The ACF-verified periodogram period.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "period_s", default, with = "crate::time::secs::option")
+    )]
+    pub period: Option<Interval>,
     /// Fisher's g (largest ordinate's share of the periodogram).
     pub fisher_g: f64,
     /// Fisher's test p-value against a binned Poisson process.
     pub fisher_p: f64,
     /// Autocorrelation at the reported period's lag (0 if no hill there).
     pub acf: f64,
-    /// Bin width used, seconds.
-    pub bin_width_s: f64,
+    /// Bin width used.
+    #[cfg_attr(feature = "serde", serde(rename = "bin_width_s", with = "crate::time::secs"))]
+    pub bin_width: Interval,
 }
 
 /// Data-size regularity of the beats (bytes summed per beat).
@@ -111,10 +123,12 @@ pub struct BurstStats {
     pub connections_per_beat: f64,
     /// Connections in the largest beat.
     pub largest: usize,
-    /// Mean spacing of the connections within a beat, seconds.
-    pub spacing_s: f64,
-    /// Duration of the longest beat (first to last connection), seconds.
-    pub longest_s: f64,
+    /// Mean spacing of the connections within a beat.
+    #[cfg_attr(feature = "serde", serde(rename = "spacing_s", with = "crate::time::secs"))]
+    pub spacing: Interval,
+    /// Duration of the longest beat (first to last connection).
+    #[cfg_attr(feature = "serde", serde(rename = "longest_s", with = "crate::time::secs"))]
+    pub longest: Interval,
 }
 
 /// Most segments a [`BeaconReport`] holds (see [`Segments`]).
@@ -132,8 +146,9 @@ pub struct Segment {
     pub last: Timestamp,
     /// Beats in the segment (its first and last included).
     pub beats: usize,
-    /// The segment's period, seconds.
-    pub period_s: f64,
+    /// The segment's period.
+    #[cfg_attr(feature = "serde", serde(rename = "period_s", with = "crate::time::secs"))]
+    pub period: Interval,
     /// The segment's relative jitter.
     pub jitter: f64,
     /// Share of the segment's intervals explained by its period.
@@ -143,11 +158,6 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// The segment's period as an [`Interval`] (rounded to the microsecond).
-    pub fn period(&self) -> Interval {
-        Interval::from_secs_f64(self.period_s).unwrap_or(Interval::ZERO)
-    }
-
     /// First to last beat of the segment.
     pub fn span(&self) -> Interval {
         self.last - self.first
@@ -165,7 +175,7 @@ impl Segment {
 /// let mut ts: Vec<i64> = (0..60).map(|i| i * 5_000_000 + (i % 3) * 100_000).collect();
 /// ts.extend((1..=40).map(|i| 295_000_000 + i * 60_000_000 + (i % 4) * 1_000_000));
 /// let r = Analyzer::default().score(&ts, None);
-/// let periods: Vec<f64> = r.segments.iter().map(|s| s.period_s.round()).collect();
+/// let periods: Vec<f64> = r.segments.iter().map(|s| s.period.as_secs_f64().round()).collect();
 /// assert_eq!(periods, [5.0, 60.0]);
 /// // One sleep throughout: no segments.
 /// let one: Vec<i64> = (0..60).map(|i| i * 5_000_000).collect();
@@ -245,14 +255,19 @@ pub struct BeaconReport {
     pub events: usize,
     /// Beats (check-ins) after coalescing near-simultaneous events.
     pub beats: usize,
-    /// The coalescing gap used, seconds.
-    pub coalesce_gap_s: f64,
+    /// The coalescing gap used (events closer than this made one beat).
+    #[cfg_attr(feature = "serde", serde(rename = "coalesce_gap_s", with = "crate::time::secs"))]
+    pub coalesce_gap: Interval,
     /// First event.
     pub first: Timestamp,
     /// Last event.
     pub last: Timestamp,
-    /// Estimated period (mean time between check-ins), seconds.
-    pub period_s: Option<f64>,
+    /// Estimated period (mean time between check-ins), to the microsecond.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "period_s", default, with = "crate::time::secs::option")
+    )]
+    pub period: Option<Interval>,
     /// Where the period came from.
     pub period_source: PeriodSource,
     /// Relative jitter: half the 5–95% spread of intervals around the period (0.45 ≈ ±50% uniform).
@@ -288,32 +303,20 @@ pub struct BeaconReport {
 }
 
 impl BeaconReport {
-    /// The estimated period as an [`Interval`] (rounded to the microsecond; the field
-    /// [`period_s`](BeaconReport::period_s) keeps the estimate's full precision and is what
-    /// JSON carries).
+    /// First to last event.
     ///
     /// # Example
     /// ```
     /// use beaconstat::{Analyzer, Interval};
     /// let ts: Vec<i64> = (0..50).map(|i| i * 60_000_000).collect();
     /// let r = Analyzer::default().score(&ts, None);
-    /// assert_eq!(r.period(), Some(Interval::from_secs(60)));
+    /// assert_eq!(r.period, Some(Interval::from_secs(60)));
     /// assert_eq!(r.span(), Interval::from_secs(49 * 60));
     /// // Connections closer than a twentieth of the usual interval count as one check-in.
-    /// assert_eq!(r.coalesce_gap(), Interval::from_secs(3));
+    /// assert_eq!(r.coalesce_gap, Interval::from_secs(3));
     /// ```
-    pub fn period(&self) -> Option<Interval> {
-        self.period_s.and_then(Interval::from_secs_f64)
-    }
-
-    /// First to last event.
     pub fn span(&self) -> Interval {
         self.last - self.first
-    }
-
-    /// The coalescing gap used (events closer than this made one beat).
-    pub fn coalesce_gap(&self) -> Interval {
-        Interval::from_secs_f64(self.coalesce_gap_s).unwrap_or(Interval::ZERO)
     }
 
     /// The report of a series too short to score.
@@ -333,9 +336,9 @@ impl BeaconReport {
     fn explain_cycle(&self) -> bool {
         self.period_source == PeriodSource::Spectrum
             && self
-                .period_s
-                .zip(self.intervals.comb_period_s)
-                .is_some_and(|(p, c)| (c - p).abs() > self.tolerance * p)
+                .period
+                .zip(self.intervals.comb_period)
+                .is_some_and(|(p, c)| differs(p, c, self.tolerance))
     }
 
     /// The evidence in one line of words.
@@ -351,6 +354,12 @@ impl BeaconReport {
     pub fn explain(&self) -> Explanation<'_> {
         Explanation(self)
     }
+}
+
+/// Whether two period estimates differ by more than `tolerance` (relative to `period`).
+fn differs(period: Interval, other: Interval, tolerance: f64) -> bool {
+    let (p, o) = (period.as_secs_f64(), other.as_secs_f64());
+    (o - p).abs() > tolerance * p
 }
 
 /// A p-value for people: `=3.1e-5`, or `<1e-300` where it underflowed.
@@ -438,7 +447,7 @@ impl fmt::Display for Explanation<'_> {
                     "{}{} check-ins every {} ±{:.0}%",
                     if i == 0 { "" } else { ", then " },
                     s.beats,
-                    human_secs(s.period_s),
+                    human_secs(s.period.as_secs_f64()),
                     s.jitter * 100.0
                 )?;
             }
@@ -450,13 +459,13 @@ impl fmt::Display for Explanation<'_> {
                 PValue(r.p_value)
             );
         }
-        let comb = r.intervals.comb_period_s;
+        let comb = r.intervals.comb_period;
         // What the period leaves unexplained comes first: a regular core inside noise (a
         // scanner, a shared service) is not the same finding as a clean beacon.
-        if r.period_s.is_some() && r.explained < UNEXPLAINED_FIRST_BELOW {
+        if r.period.is_some() && r.explained < UNEXPLAINED_FIRST_BELOW {
             write!(f, "{:.0}% of intervals unexplained; ", (1.0 - r.explained) * 100.0)?;
         }
-        match r.period_s {
+        match r.period.map(Interval::as_secs_f64) {
             Some(p) if r.explain_cycle() => {
                 write!(
                     f,
@@ -481,7 +490,7 @@ impl fmt::Display for Explanation<'_> {
                 " ({} connections, up to {} per check-in {} apart)",
                 r.events,
                 b.largest,
-                human_secs(b.spacing_s)
+                human_secs(b.spacing.as_secs_f64())
             )?,
             _ if r.events > r.beats => write!(f, " ({} connections)", r.events)?,
             _ => {}
@@ -490,11 +499,11 @@ impl fmt::Display for Explanation<'_> {
             write!(f, ", {:.0}% missed", r.missed * 100.0)?;
         }
         match comb {
-            Some(c) if r.period_s.is_some_and(|p| (c - p).abs() > r.tolerance * p) => write!(
+            Some(c) if r.period.is_some_and(|p| differs(p, c, r.tolerance)) => write!(
                 f,
                 "; {:.0}% of intervals fit a {} comb vs {:.0}% by chance (p{})",
                 r.explained * 100.0,
-                human_secs(c),
+                human_secs(c.as_secs_f64()),
                 r.chance * 100.0,
                 PValue(r.p_value)
             )?,

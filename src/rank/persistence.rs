@@ -2,6 +2,7 @@
 //! not pushed below weak noise.
 
 use crate::beacon::{BeaconReport, PERSISTENT_SHARE, persistence_over};
+use crate::time::Interval;
 
 /// Periods at or below this are bursts (floods, retry storms): no evidence floor.
 pub const BURST_PERIOD_S: f64 = 2.0;
@@ -69,7 +70,7 @@ impl Persistence {
 }
 
 fn evidence_floor(r: &BeaconReport) -> f64 {
-    let Some(period) = r.period_s.filter(|p| p.is_finite() && *p > 0.0) else {
+    let Some(period) = r.period.map(Interval::as_secs_f64).filter(|p| *p > 0.0) else {
         return 0.0;
     };
     let plausible = ((period / BURST_PERIOD_S).ln() / (PLAUSIBLE_PERIOD_S / BURST_PERIOD_S).ln()).clamp(0.0, 1.0);

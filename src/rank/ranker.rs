@@ -198,7 +198,7 @@ fn persistence_adjustment(report: &BeaconReport, p: &Persistence) -> Adjustment 
         format!(
             "{span}, but {} check-ins every {} at p={:.0e} hold it at x{:.2}",
             report.beats,
-            report.period_s.map_or("?".to_string(), human_secs),
+            report.period.map_or("?".to_string(), |p| human_secs(p.as_secs_f64())),
             report.p_value,
             p.factor
         )

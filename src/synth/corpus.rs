@@ -621,7 +621,7 @@ impl Corpus {
                     && detected
                 {
                     period_n += 1;
-                    let ok = r.period_s.is_some_and(|p| (p / want - 1.0).abs() <= 0.05);
+                    let ok = r.period.is_some_and(|p| (p.as_secs_f64() / want - 1.0).abs() <= 0.05);
                     period_ok += usize::from(ok);
                     class_period_ok += usize::from(ok);
                 }
@@ -652,7 +652,7 @@ fn segments_found(r: &BeaconReport, want: (f64, f64)) -> bool {
     let segs = r.segments.as_slice();
     let near = |p: f64, w: f64| (p / w - 1.0).abs() <= 0.1;
     segs.windows(2)
-        .any(|w| near(w[0].period_s, want.0) && near(w[1].period_s, want.1))
+        .any(|w| near(w[0].period.as_secs_f64(), want.0) && near(w[1].period.as_secs_f64(), want.1))
 }
 
 fn share(k: usize, n: usize) -> f64 {

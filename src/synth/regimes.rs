@@ -186,7 +186,7 @@ pub fn evaluate(analyzer: &mut Analyzer, regime: &Regime, trials: u64, threshold
         out.beacon_mean += r.score;
         out.recall += f64::from(u8::from(r.score >= threshold));
         let within = |p: f64, want: f64| (p - want).abs() <= regime.tolerance * want;
-        if let Some(p) = r.period_s
+        if let Some(p) = r.period.map(|p| p.as_secs_f64())
             && (within(p, regime.period) || regime.alt_period.is_some_and(|a| within(p, a)))
         {
             out.period_ok += 1.0;

@@ -57,7 +57,7 @@
 //! }
 //! let ranked = tracker.reports();
 //! assert_eq!(ranked[0].key.to_string(), "10.0.0.7 -> 203.0.113.50");
-//! assert!((ranked[0].report.period_s.unwrap() - 60.0).abs() < 1.0);
+//! assert!((ranked[0].report.period.unwrap().as_secs_f64() - 60.0).abs() < 1.0);
 //! assert_eq!(tracker.stats().events, 400);
 //! # Ok::<(), beaconstat::Error>(())
 //! ```
