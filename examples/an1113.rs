@@ -2,9 +2,9 @@
 //!
 //! AN1113 end to end: which scheduled or background process beacons out, who made it, and
 //! what the data cannot see. Reads Windows events (Sysmon, Security, TaskScheduler; JSON lines
-//! or `.evtx` with the `evtx` feature) and connection logs (Zeek, CSV), from files or
-//! directories; prints the findings ranked with their lineage chains, then coverage per host.
-//! With no input it runs on a bundled generated scenario.
+//! or `.evtx` with the `evtx` feature) and connection logs (Zeek, CSV), from files, gzip or
+//! zip archives, or directories; prints the findings ranked with their lineage chains, then
+//! coverage per host. With no input it runs on a bundled generated scenario.
 
 use beaconstat::an1113::{An1113Builder, An1113Finding, An1113Report, HostCoverage};
 use beaconstat::read::{Inputs, LogContent};
@@ -20,8 +20,8 @@ an1113: which scheduled or background process beacons out, who made it, and what
 usage: an1113 [OPTIONS] [FILE|DIR]...
 
 Inputs are Windows event logs (Sysmon, Security, TaskScheduler: JSON lines, or .evtx with the
-evtx feature) and connection logs (Zeek conn.log TSV/JSON, CSV), plain or gzip; directories are
-walked (files that are no such log are passed over, with the reason). Each file's skipped
+evtx feature) and connection logs (Zeek conn.log TSV/JSON, CSV), plain, gzip or zip (JSON logs
+zipped, as OTRF ships them); directories are walked (files that are no such log are passed over, with the reason). Each file's skipped
 records are counted by reason. With no input, a bundled generated scenario is used.
 
 options:

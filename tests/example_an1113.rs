@@ -116,3 +116,56 @@ fn an1113_example_reads_a_directory_of_mixed_inputs() {
     assert_eq!(zeek["references"][0]["line"], 4);
     assert_eq!(zeek["references"][9]["line"], 33);
 }
+
+/// An OTRF capture as it ships (a zip of JSON lines), given to the example as it is: read
+/// through the reader layer, the Empire agent's check-ins are found on their host and PID, and
+/// the output is the one the unpacked JSON gives.
+#[test]
+fn an1113_example_reads_an_otrf_zip_as_shipped() {
+    let Some(exe) = common::example("an1113") else { return };
+    let Some(dir) = common::data("otrf_empire_sysmon") else {
+        return;
+    };
+    let zip = dir.join("empire_mimikatz_logonpasswords.zip");
+    let out = Command::new(&exe).arg("--json").arg(&zip).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("empire_mimikatz_logonpasswords.zip: 6026 Windows records, 0 skipped"),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let agent = lines
+        .iter()
+        .filter_map(|l| l.get("finding"))
+        .find(|f| f["destination"]["addr"] == "10.10.10.5")
+        .unwrap_or_else(|| panic!("no finding to 10.10.10.5: {stdout}"));
+    assert_eq!(agent["host"], "WORKSTATION5.theshire.local");
+    assert_eq!(agent["destination"]["port"], 80);
+    assert_eq!(agent["process"]["pid"], 1648);
+    let hosts: Vec<_> = lines
+        .iter()
+        .filter_map(|l| l.get("coverage"))
+        .map(|c| c["host"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "MORDORDC.theshire.local",
+            "WORKSTATION5.theshire.local",
+            "WORKSTATION6.theshire.local"
+        ]
+    );
+
+    // The same capture unpacked: the same findings and coverage (file names aside).
+    let Some(json) = common::unzip_json(&zip) else { return };
+    let unpacked = Command::new(&exe).arg("--json").arg(&json).output().unwrap();
+    assert!(unpacked.status.success());
+    let unpacked =
+        String::from_utf8_lossy(&unpacked.stdout).replace(&json.display().to_string().replace('\\', "\\\\"), "FILE");
+    assert_eq!(
+        stdout.replace(&zip.display().to_string().replace('\\', "\\\\"), "FILE"),
+        unpacked
+    );
+}

@@ -186,10 +186,22 @@ fn otrf_local_event_time_collector_lag_and_merged_4688() {
     assert_eq!(c.source, beaconstat::winevent::TimeSource::LocalTime);
     assert_eq!(c.median_skew, Some(Interval::from_micros(14_400_377_000)));
     assert_eq!((c.correction, c.samples, c.disagreeing), (four_hours, 1728, 0));
+    // Its 151 Windows PowerShell 800 records name it `WORKSTATION6`: the same host (the only
+    // FQDN with that name), so their collector times join its clock's (2313 + 151).
     assert_eq!(
         (c.collector_lag, c.collector_samples),
-        (Some(Interval::from_micros(1_778_000)), 2313)
+        (Some(Interval::from_micros(1_759_000)), 2464)
     );
+    let hosts: Vec<_> = lin.hosts.iter().map(|h| h.host.as_str()).collect();
+    assert_eq!(
+        hosts,
+        [
+            "WORKSTATION6.theshire.local",
+            "WORKSTATION5.theshire.local",
+            "MORDORDC.theshire.local"
+        ]
+    );
+    assert_eq!(lin.clocks.len(), 3, "no clock of its own for the bare name");
     // The DC has no Sysmon: the collector gives the zone, and its 2.2 s lag is reported.
     let dc = clock("MORDORDC.theshire.local");
     assert_eq!((dc.median_skew, dc.correction), (None, four_hours));

@@ -6,7 +6,7 @@ use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use crate::event::ConnEvent;
-use crate::lineage::{LineageBuilder, host_eq};
+use crate::lineage::{HostIdentity, LineageBuilder};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, WinRecord, sysmon_conn_event, wfp_conn_event};
@@ -89,6 +89,37 @@ pub(crate) struct HostAcc {
     pub(crate) skews: Vec<i64>,
     pub(crate) first: Option<Timestamp>,
     pub(crate) last: Option<Timestamp>,
+}
+
+/// The hosts of `hosts` that are one machine ([`HostIdentity`]: case variants, a bare name
+/// and its only FQDN) merged, named as lineage names them; `net` and `dns` renumbered.
+pub(crate) fn merge_hosts(hosts: Vec<HostAcc>, net: &mut [NetEvent], dns: &mut [DnsAnswer]) -> Vec<HostAcc> {
+    let id = HostIdentity::resolve(hosts.iter().map(|h| h.name.as_str()));
+    if id.names().len() == hosts.len() {
+        return hosts;
+    }
+    let of = |h: u32| id.of(h as usize) as u32;
+    net.iter_mut().for_each(|e| e.host = of(e.host));
+    dns.iter_mut().for_each(|d| d.host = of(d.host));
+    let mut merged: Vec<HostAcc> = id
+        .names()
+        .iter()
+        .map(|n| HostAcc {
+            name: n.clone(),
+            ..HostAcc::default()
+        })
+        .collect();
+    for (i, h) in hosts.into_iter().enumerate() {
+        let m = &mut merged[id.of(i)];
+        m.telemetry.add(&h.telemetry);
+        m.skews.extend(h.skews);
+        m.first = match (m.first, h.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        m.last = m.last.max(h.last);
+    }
+    merged
 }
 
 /// Collects everything the AN1113 join needs, file after file, then [`An1113Builder::build`]s
@@ -203,15 +234,7 @@ impl An1113Builder {
             return i;
         }
         // A short name and its FQDN (`WS6`, `WS6.corp.example`: some channels log one, some
-        // the other) are one host, as in lineage; the coverage names it by the FQDN.
-        if let Some(i) = self.hosts.iter().position(|h| host_eq(&h.name, name)) {
-            if name.contains('.') && !self.hosts[i].name.contains('.') {
-                self.hosts[i].name = name.to_owned();
-            }
-            let i = i as u32;
-            self.host_ix.insert(key, i);
-            return i;
-        }
+        // the other) are merged once everything is read (`merge_hosts`), as in lineage.
         let i = self.hosts.len() as u32;
         self.hosts.push(HostAcc {
             name: name.to_owned(),

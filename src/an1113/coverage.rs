@@ -37,6 +37,38 @@ pub struct TelemetryPresence {
 }
 
 impl TelemetryPresence {
+    /// Adds `o`'s counts (two names of one host).
+    pub(crate) fn add(&mut self, o: &TelemetryPresence) {
+        let TelemetryPresence {
+            task_created,
+            task_updated,
+            task_runs,
+            sysmon1,
+            security4688,
+            with_command_line,
+            sysmon3,
+            security5156,
+            network_without_process,
+            host_level,
+            dns_with_process,
+            taskcache_registry,
+            task_files,
+        } = o;
+        self.task_created += task_created;
+        self.task_updated += task_updated;
+        self.task_runs += task_runs;
+        self.sysmon1 += sysmon1;
+        self.security4688 += security4688;
+        self.with_command_line += with_command_line;
+        self.sysmon3 += sysmon3;
+        self.security5156 += security5156;
+        self.network_without_process += network_without_process;
+        self.host_level += host_level;
+        self.dns_with_process += dns_with_process;
+        self.taskcache_registry += taskcache_registry;
+        self.task_files += task_files;
+    }
+
     /// Process creations of either kind.
     pub fn process_events(&self) -> u64 {
         self.sysmon1 + self.security4688

@@ -9,7 +9,7 @@ use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
 use super::severity::{SeverityInput, severity};
 use crate::beacon::{Analyzer, BeaconReport};
-use crate::lineage::{HostLineage, Lineage, ScheduledTask, TaskRole};
+use crate::lineage::{HostLineage, Lineage, ScheduledTask, TaskRole, find_host};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use hashbrown::{HashMap, HashSet};
@@ -30,22 +30,10 @@ pub(super) fn hosts_by_address(
             addr_host.entry(e.src).or_insert(e.host);
         }
     }
-    let name_host: HashMap<String, u32> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.name.to_ascii_lowercase(), i as u32))
-        .collect();
     for &(a, n) in known_hosts {
-        let name = s(n).to_ascii_lowercase();
-        let short = name.split('.').next().unwrap_or(&name).to_owned();
-        let hit = name_host.get(&name).or_else(|| {
-            name_host
-                .iter()
-                .find(|(k, _)| k.split('.').next() == Some(short.as_str()))
-                .map(|(_, v)| v)
-        });
-        if let Some(&h) = hit {
-            addr_host.insert(a, h);
+        // By full or short name, as host identity has it (an ambiguous short name is none).
+        if let Some(h) = find_host(hosts.iter().map(|h| h.name.as_str()), s(n)) {
+            addr_host.insert(a, h as u32);
         }
     }
     addr_host

@@ -133,11 +133,12 @@ fn build(b: An1113Builder) -> An1113Report {
         files,
         hosts,
         mut net,
-        dns,
+        mut dns,
         flows,
         known_hosts,
         ..
     } = b;
+    let hosts = super::collect::merge_hosts(hosts, &mut net, &mut dns);
     let lineage = lineage.build();
     let s = |id: u32| strings.get(id);
     let host_lineage: Vec<Option<&HostLineage>> = hosts.iter().map(|h| lineage.host(&h.name)).collect();
@@ -151,14 +152,17 @@ fn build(b: An1113Builder) -> An1113Report {
     let tol = cfg.clock_tolerance.as_micros();
     let clock: Vec<(i64, i64)> = hosts
         .iter()
-        .map(|h| {
+        .zip(&host_lineage)
+        .map(|(h, hl)| {
+            // Lineage's name of this host (its identity over the same records).
+            let name = hl.map_or(h.name.as_str(), |l| l.host.as_str());
             let mut v = h.skews.clone();
             v.sort_unstable();
             let median = v.get(v.len() / 2).copied().unwrap_or(0);
             let corr = lineage
                 .clocks
                 .iter()
-                .find(|c| c.host.eq_ignore_ascii_case(&h.name))
+                .find(|c| c.host.eq_ignore_ascii_case(name))
                 .map_or(0, |c| c.correction.as_micros());
             (median, corr)
         })

@@ -3,6 +3,7 @@
 //! against earlier data and not only the data at hand.
 
 use super::heuristics::command_line_shape;
+use super::hosts::HostIdentity;
 use super::model::Lineage;
 use super::naming::file_name;
 use crate::error::{Error, Position, Result};
@@ -132,23 +133,26 @@ impl TaskBaseline {
             .insert(lower(host));
     }
 
-    /// How many hosts had a task of this name (any action).
+    /// How many hosts had a task of this name (any action); a bare name and its FQDN (`ws01`,
+    /// `ws01.corp.example`, from two saves) are one host.
     pub fn hosts_with_task(&self, task: &str) -> usize {
         let t = lower(task);
-        let hosts: BTreeSet<&String> = self
+        let hosts = self
             .definitions
             .iter()
             .filter(|((n, _), _)| *n == t)
-            .flat_map(|(_, hs)| hs)
-            .collect();
-        hosts.len()
+            .flat_map(|(_, hs)| hs.iter().map(String::as_str));
+        HostIdentity::resolve(hosts).names().len()
     }
 
-    /// How many hosts had a task of this name with this action (by shape).
+    /// How many hosts had a task of this name with this action (by shape), counted as
+    /// [`TaskBaseline::hosts_with_task`] does.
     pub fn hosts_with_definition(&self, task: &str, action: &str) -> usize {
         self.definitions
             .get(&(lower(task), command_line_shape(action)))
-            .map_or(0, BTreeSet::len)
+            .map_or(0, |hs| {
+                HostIdentity::resolve(hs.iter().map(String::as_str)).names().len()
+            })
     }
 
     /// Every (task, action shape) seen, with its hosts.

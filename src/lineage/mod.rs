@@ -27,6 +27,7 @@ mod collected;
 mod config;
 mod coverage;
 mod heuristics;
+mod hosts;
 mod model;
 mod naming;
 mod process;
@@ -43,11 +44,11 @@ pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};
 pub use config::LineageConfig;
 pub use coverage::{ClockReport, CoverageGap, SkippedDefinition, TelemetryCoverage};
 pub use heuristics::command_line_shape;
+pub(crate) use hosts::{HostIdentity, find_host};
 pub use model::{
     CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, RunCandidate, ScheduledTask,
     TaskCreation, TaskRun,
 };
-pub(crate) use naming::host_eq;
 pub use process::{Ancestors, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
 pub use query::{ProcessKey, TaskLink, TaskRole};
 pub use reason::{TaskFinding, TaskReason};

@@ -1,16 +1,5 @@
-//! How lineage compares host names, accounts and process images: case-insensitively, a bare
-//! host name matching its FQDN, an account with or without its domain, an image by its file
-//! name.
-
-/// True when two logged host names are the same computer: equal ignoring case, or one is a
-/// bare name and the other an FQDN starting with it.
-pub(crate) fn host_eq(a: &str, b: &str) -> bool {
-    if a.eq_ignore_ascii_case(b) {
-        return true;
-    }
-    let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
-    (!a.contains('.') || !b.contains('.')) && short(a) == short(b)
-}
+//! How lineage compares accounts and process images: an account with or without its domain,
+//! an image by its file name (host names: [`hosts`](super::hosts)).
 
 /// The file name of a Windows or Unix path.
 pub(crate) fn file_name(p: &str) -> &str {

@@ -2,8 +2,9 @@
 //! task launched (or created) it.
 
 use super::cmdline::normalize_task_name;
+use super::hosts::find_host;
 use super::model::{CreationMethod, HostLineage, LifeKind, Lineage, ScheduledTask, TaskRun};
-use super::naming::{file_name, host_eq};
+use super::naming::file_name;
 use super::process::{ProcessConnection, ProcessId, ProcessNode};
 use crate::event::ConnEvent;
 use crate::time::{Interval, Timestamp};
@@ -96,9 +97,10 @@ impl TaskLink<'_> {
 }
 
 impl Lineage {
-    /// A host's lineage by name (case-insensitive; a bare name matches its FQDN).
+    /// A host's lineage by name: case-insensitive, and a bare name finds its FQDN (or an FQDN
+    /// its bare name) when only one host has that short name.
     pub fn host(&self, host: &str) -> Option<&HostLineage> {
-        self.hosts.iter().find(|h| host_eq(&h.host, host))
+        find_host(self.hosts.iter().map(|h| h.host.as_str()), host).map(|i| &self.hosts[i])
     }
 
     /// A task by host and name (case-insensitive; `Name` and `\Name` are the same).
@@ -193,7 +195,10 @@ impl Lineage {
         for other in &self.hosts {
             for t in &other.tasks {
                 let chain = self.creator_chain(t);
-                if let Some(pos) = chain.iter().position(|(ch, i)| host_eq(&ch.host, &h.host) && *i == idx) {
+                if let Some(pos) = chain
+                    .iter()
+                    .position(|(ch, i)| ch.host.eq_ignore_ascii_case(&h.host) && *i == idx)
+                {
                     return Some(TaskLink {
                         host: other,
                         task: t,

@@ -8,8 +8,9 @@ use crate::lineage::baseline::TaskBaseline;
 use crate::lineage::heuristics::{
     command_line_shape, is_lolbin, is_script_host, lolbin_in, process_findings, random_like, user_writable_path,
 };
+use crate::lineage::hosts::{HostIdentity, find_host};
 use crate::lineage::model::{CreationMethod, ScheduledTask};
-use crate::lineage::naming::{file_name, host_eq, same_account};
+use crate::lineage::naming::{file_name, same_account};
 use crate::lineage::process::{ProcessNode, ProcessTree};
 use crate::lineage::reason::{TaskFinding, TaskReason};
 use std::collections::{BTreeSet, HashMap};
@@ -26,14 +27,15 @@ fn rarity_key(task: &str, p: &ProcessNode) -> RarityKey {
 }
 
 /// How often each launched (task, image, shape) was seen across all hosts and runs, and on
-/// which hosts each (task, action) definition was (the data's and the baseline's).
+/// which hosts each (task, action) definition was (the data's and the baseline's, one host
+/// per [`HostIdentity`]: a baseline's `ws01` is the data's `ws01.corp.example`).
 #[derive(Debug, Default)]
 pub(super) struct Rarity {
     shape_count: HashMap<RarityKey, u64>,
     /// Lower-cased task name → runs with a launched process.
     task_runs: HashMap<String, u64>,
-    /// Lower-cased task name → action shape → lower-cased hosts.
-    definitions: HashMap<String, HashMap<String, BTreeSet<String>>>,
+    /// Lower-cased task name → action shape → hosts (by identity).
+    definitions: HashMap<String, HashMap<String, BTreeSet<usize>>>,
 }
 
 /// The shape of a task's (first) action, as definitions are compared across hosts.
@@ -50,15 +52,27 @@ impl Rarity {
         baseline: Option<&TaskBaseline>,
     ) -> Self {
         let mut r = Rarity::default();
-        for (t, a, hs) in baseline.into_iter().flat_map(TaskBaseline::definitions) {
-            r.definitions
+        let base: Vec<_> = baseline.into_iter().flat_map(TaskBaseline::definitions).collect();
+        // The data's hosts first, so host `h` of the data is name `h`.
+        let names = hosts
+            .iter()
+            .map(String::as_str)
+            .chain(base.iter().flat_map(|(_, _, hs)| hs.iter().map(String::as_str)));
+        let id = HostIdentity::resolve(names);
+        let mut at = hosts.len();
+        for (t, a, hs) in base {
+            let set = r
+                .definitions
                 .entry(t.to_owned())
                 .or_default()
                 .entry(a.to_owned())
-                .or_default()
-                .extend(hs.iter().cloned());
+                .or_default();
+            for _ in hs {
+                set.insert(id.of(at));
+                at += 1;
+            }
         }
-        for ((ts, tree), host) in tasks.iter().zip(trees).zip(hosts) {
+        for (h, (ts, tree)) in tasks.iter().zip(trees).enumerate() {
             for t in ts {
                 if let Some(a) = action_shape(t) {
                     r.definitions
@@ -66,7 +80,7 @@ impl Rarity {
                         .or_default()
                         .entry(a)
                         .or_default()
-                        .insert(host.to_ascii_lowercase());
+                        .insert(id.of(h));
                 }
                 for run in &t.runs {
                     if let Some(p) = run.launched.and_then(|l| tree.get(l)) {
@@ -137,7 +151,7 @@ pub(super) fn findings(
     }
     super::tampering::findings(cx, trees, h, task, &mut push);
     if let Some(pl) = &task.creation.process
-        && let Some(ct) = cx.hosts.iter().position(|h| host_eq(h, &pl.host)).map(|h| &trees[h])
+        && let Some(ct) = find_host(cx.hosts.iter().map(String::as_str), &pl.host).map(|h| &trees[h])
         && let Some(creator) = ct.get(pl.id)
     {
         // The creator and up to four ancestors: any script host or LOLBin among them? Where
@@ -214,7 +228,7 @@ pub(super) fn findings(
     if let Some(mine) = action_shape(task)
         && let Some(by_action) = rarity.definitions.get(&task.name.to_ascii_lowercase())
     {
-        let hosts: BTreeSet<&String> = by_action.values().flatten().collect();
+        let hosts: BTreeSet<&usize> = by_action.values().flatten().collect();
         let same = by_action.get(&mine).map_or(0, BTreeSet::len);
         if let Some((usual, n)) = by_action
             .iter()

@@ -1,5 +1,5 @@
 //! Reconstruction, in stages over one [`BuildContext`](context::BuildContext):
-//! clocks → processes and their tree → connections → tasks (life, definitions) → runs and
+//! host identity → clocks → processes and their tree → connections → tasks (life, definitions) → runs and
 //! launched processes → creation and task summary → findings → coverage gaps.
 //! Each stage reads what the stages before it wrote and is a function of its own file.
 
@@ -7,6 +7,7 @@ mod clocks;
 mod context;
 mod creation;
 mod findings;
+mod identity;
 mod processes;
 mod runs;
 mod summary;
@@ -21,7 +22,8 @@ use super::process::ProcessTree;
 use context::BuildContext;
 
 /// Builds the lineage of everything `input` collected.
-pub(crate) fn build(input: Collected, cfg: &LineageConfig, baseline: Option<&TaskBaseline>) -> Lineage {
+pub(crate) fn build(mut input: Collected, cfg: &LineageConfig, baseline: Option<&TaskBaseline>) -> Lineage {
+    identity::merge_hosts(&mut input);
     let Collected {
         hosts,
         procs,

@@ -6,8 +6,8 @@ use super::context::{BuildContext, ToolUse, after};
 use crate::lineage::cmdline::{SchtasksCommand, SchtasksVerb, normalize_task_name};
 use crate::lineage::collected::{RawEvidence, RawTask};
 use crate::lineage::coverage::SkippedDefinition;
+use crate::lineage::hosts::find_host_from;
 use crate::lineage::model::{DefinitionSource, LifeEvent, LifeKind};
-use crate::lineage::naming::host_eq;
 use crate::lineage::process::{ProcessId, ProcessLink};
 use crate::lineage::taskxml::TaskDefinition;
 use crate::winevent::{EvidenceKind, TaskEventKind, TimeSource};
@@ -117,7 +117,7 @@ pub(super) fn from_command_lines(cx: &mut BuildContext<'_>) {
             let Some(cmd) = p.command_line.as_deref() else { continue };
             let Some(c) = SchtasksCommand::parse(cmd) else { continue };
             let target = match c.remote_system.as_deref() {
-                Some(r) => match cx.hosts.iter().position(|x| host_eq(x, r)) {
+                Some(r) => match find_host_from(cx.hosts.iter().map(String::as_str), &cx.hosts[h], r) {
                     Some(x) => x,
                     None => continue,
                 },
