@@ -746,6 +746,42 @@ mod sql {
     }
 
     #[test]
+    fn skipped_partial_aggregation_and_ungrouped_queries_equal_the_library() {
+        let (dir, set) = network_files("sql-skip", 3);
+        let want = library(&set, None);
+        // Partial aggregation switched off after the first batch (of 64 rows): every later row
+        // reaches the final stage as a state of its own (the groups accumulator's
+        // `convert_to_state`).
+        let ctx = context(3, &dir, BeaconAggregate::new());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for option in [
+            "SET datafusion.execution.batch_size = 64",
+            "SET datafusion.execution.skip_partial_aggregation_probe_rows_threshold = 1",
+            "SET datafusion.execution.skip_partial_aggregation_probe_ratio_threshold = 0.0",
+        ] {
+            rt.block_on(async { ctx.sql(option).await?.collect().await }).unwrap();
+        }
+        assert_same(&run(&ctx, QUERY), &want);
+        // No GROUP BY: one group, the row accumulator, the same report as the library's.
+        let (key, expected) = want
+            .iter()
+            .max_by_key(|(_, r)| {
+                r.column_by_name("events")
+                    .map(|c| c.as_primitive::<UInt64Type>().value(0))
+            })
+            .unwrap();
+        let sql = format!(
+            "SELECT beacon(ts, orig_bytes) AS b FROM conn WHERE \"id.orig_h\" = '{}' AND \"id.resp_h\" = '{}'",
+            key.0, key.1
+        );
+        let out = rt.block_on(async { ctx.sql(&sql).await?.collect().await }).unwrap();
+        let b = out[0].column(0).as_struct();
+        for (f, (a, e)) in b.fields().iter().zip(b.columns().iter().zip(expected.columns())) {
+            assert_eq!(a.as_ref(), e.as_ref(), "ungrouped: field {}", f.name());
+        }
+    }
+
+    #[test]
     fn bounded_state_reports_the_latest_events_on_any_partitioning() {
         let (dir, set) = network_files("sql-bounded", 3);
         let want = library(&set, Some(50));

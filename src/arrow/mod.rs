@@ -39,7 +39,7 @@ pub use self::input::{ArrowColumns, BatchEvents, IntTimeUnit};
 pub(crate) use self::input::{Numbers, Time};
 pub use self::output::{report_batch, report_schema, write_parquet};
 #[cfg(feature = "datafusion")]
-pub(crate) use self::output::{report_struct, report_struct_fields};
+pub(crate) use self::output::{report_struct_fields, report_structs};
 
 use crate::error::Result;
 use crate::read::ReadStats;

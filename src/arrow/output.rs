@@ -67,12 +67,16 @@ pub(crate) fn report_struct_fields() -> arrow_schema::Fields {
         .collect()
 }
 
-/// One report as a one-row struct array of [`report_struct_fields`].
+/// Reports as a struct array of `fields` (those of [`report_struct_fields`]), one row each: the
+/// SQL aggregate's result column, built once per batch of groups.
 #[cfg(feature = "datafusion")]
-pub(crate) fn report_struct(report: &BeaconReport) -> Result<arrow_array::StructArray> {
-    let batch = report_batch([(SeriesKey::empty(), report)])?;
+pub(crate) fn report_structs<'r>(
+    fields: &arrow_schema::Fields,
+    reports: impl IntoIterator<Item = &'r BeaconReport>,
+) -> Result<arrow_array::StructArray> {
+    let batch = report_batch(reports.into_iter().map(|r| (SeriesKey::empty(), r)))?;
     let columns = batch.columns().iter().skip(KEY_COLUMNS.len()).cloned().collect();
-    arrow_array::StructArray::try_new(report_struct_fields(), columns, None)
+    arrow_array::StructArray::try_new(fields.clone(), columns, None)
         .map_err(|e| Error::format(format!("report struct: {e}")))
 }
 

@@ -14,6 +14,11 @@
 //! depend on how the rows were partitioned: it equals the library's report for the same
 //! series, field for field.
 //!
+//! Grouped queries run on a [`GroupsAccumulator`]: every group's events in one accumulator,
+//! one pooled analyzer for all of them, and the reports of a whole batch of groups written as
+//! one struct column (a one-row struct per group, converted by DataFusion, cost 40 times the
+//! scoring itself).
+//!
 //! # Arguments
 //! - `ts`: `Timestamp` of any unit, `Int64` (unit by magnitude, as
 //!   [`IntTimeUnit::Auto`]) or `Float64` seconds. Null
@@ -54,16 +59,18 @@
 //! # Ok(()) }
 //! ```
 
-use crate::arrow::{IntTimeUnit, Numbers, Time, report_struct, report_struct_fields};
-use crate::beacon::{Analyzer, AnalyzerConfig};
+use crate::arrow::{IntTimeUnit, Numbers, Time, report_struct_fields, report_structs};
+use crate::beacon::{Analyzer, AnalyzerConfig, BeaconReport};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, UInt64Type};
-use arrow_array::{Array, ArrayRef, Int64Array, ListArray, UInt64Array};
+use arrow_array::{Array, ArrayRef, BooleanArray, Int64Array, ListArray, UInt64Array};
 use arrow_buffer::OffsetBuffer;
-use arrow_schema::{DataType, Field, FieldRef};
+use arrow_schema::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
 use datafusion::prelude::SessionContext;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -204,34 +211,46 @@ impl AggregateUDFImpl for BeaconAggregate {
 
     fn accumulator(&self, _args: AccumulatorArgs<'_>) -> DfResult<Box<dyn Accumulator>> {
         Ok(Box::new(BeaconAccumulator {
-            events: Vec::new(),
-            max_events: self.max_events,
-            config: self.config.clone(),
-            pool: Arc::clone(&self.pool),
+            events: GroupEvents::default(),
+            scorer: self.scorer(),
+        }))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs<'_>) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(&self, _args: AccumulatorArgs<'_>) -> DfResult<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(BeaconGroupsAccumulator {
+            groups: Vec::new(),
+            held: 0,
+            scorer: self.scorer(),
         }))
     }
 }
 
-/// One group's events: (µs, size, size known), unsorted until scored.
+impl BeaconAggregate {
+    fn scorer(&self) -> Scorer {
+        Scorer {
+            max_events: self.max_events,
+            config: self.config.clone(),
+            pool: Arc::clone(&self.pool),
+            fields: report_struct_fields(),
+        }
+    }
+}
+
+/// What every accumulator of one aggregate shares: the cap, the configuration, the analyzer
+/// pool and the result's struct fields (built once, not per group).
 #[derive(Debug)]
-struct BeaconAccumulator {
-    events: Vec<(i64, u64, bool)>,
+struct Scorer {
     max_events: Option<usize>,
     config: AnalyzerConfig,
     pool: Arc<Mutex<Vec<Analyzer>>>,
+    fields: Fields,
 }
 
-impl BeaconAccumulator {
-    /// Keeps the latest `max_events` (by time, size) once the buffer holds twice that.
-    fn trim(&mut self, slack: usize) {
-        let Some(n) = self.max_events else { return };
-        if self.events.len() > n.saturating_mul(slack) {
-            let drop = self.events.len() - n;
-            self.events.select_nth_unstable_by_key(drop, |e| (e.0, e.1));
-            self.events.drain(..drop);
-        }
-    }
-
+impl Scorer {
     fn analyzer(&self) -> Analyzer {
         let pooled = match self.pool.lock() {
             Ok(mut p) => p.pop(),
@@ -246,55 +265,112 @@ impl BeaconAccumulator {
             Err(poisoned) => poisoned.into_inner().push(a),
         }
     }
+
+    /// The reports of `groups` as one struct column, scored by one pooled analyzer.
+    fn evaluate<'g>(&self, groups: impl IntoIterator<Item = &'g mut GroupEvents>) -> DfResult<StructColumn> {
+        let mut analyzer = self.analyzer();
+        let reports: Vec<BeaconReport> = groups
+            .into_iter()
+            .map(|g| g.report(self.max_events, &mut analyzer))
+            .collect();
+        self.give_back(analyzer);
+        report_structs(&self.fields, &reports).map_err(|e| exec_err(e.to_string()))
+    }
 }
 
-fn exec_err(msg: String) -> DataFusionError {
-    DataFusionError::Execution(msg)
+type StructColumn = arrow_array::StructArray;
+
+/// One group's events: (µs, size, size known), unsorted until scored.
+#[derive(Debug, Default)]
+struct GroupEvents {
+    events: Vec<(i64, u64, bool)>,
 }
 
-impl Accumulator for BeaconAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
-        let Some(ts) = values.first() else { return Ok(()) };
-        let times = Time::new(ts.as_ref(), IntTimeUnit::Auto)
-            .ok_or_else(|| exec_err(format!("{NAME}: ts is {}", ts.data_type())))?;
-        let sizes = match values.get(1) {
-            Some(b) => {
-                Some(Numbers::new(b.as_ref()).ok_or_else(|| exec_err(format!("{NAME}: bytes is {}", b.data_type())))?)
-            }
-            None => None,
-        };
-        self.events.reserve(ts.len());
-        for i in 0..ts.len() {
-            // Null or out-of-range times are not events.
-            let Some(Some(t)) = times.get(i) else { continue };
-            let size = sizes.as_ref().and_then(|s| s.count(i)).and_then(Result::ok);
-            self.events.push((t.as_micros(), size.unwrap_or(0), size.is_some()));
+impl GroupEvents {
+    /// Keeps the latest `max` (by time, size) once the buffer holds `slack` times that.
+    fn trim(&mut self, max: Option<usize>, slack: usize) {
+        let Some(n) = max else { return };
+        if self.events.len() > n.saturating_mul(slack) {
+            let drop = self.events.len() - n;
+            self.events.select_nth_unstable_by_key(drop, |e| (e.0, e.1));
+            self.events.drain(..drop);
         }
-        self.trim(2);
+    }
+
+    fn push(&mut self, event: (i64, u64, bool), max: Option<usize>) {
+        self.events.push(event);
+        self.trim(max, 2);
+    }
+
+    /// Appends the events of row `row` of a state (the two lists [`GroupEvents::state`] writes).
+    fn merge_row(&mut self, lists: &StateLists<'_>, row: usize, max: Option<usize>) -> DfResult<()> {
+        if lists.ts.is_null(row) {
+            return Ok(());
+        }
+        let (t, s) = (lists.ts.value(row), lists.sizes.value(row));
+        let (Some(t), Some(s)) = (t.as_primitive_opt::<Int64Type>(), s.as_primitive_opt::<UInt64Type>()) else {
+            return Err(exec_err(format!("{NAME}: state lists of unexpected types")));
+        };
+        self.events.extend(
+            t.values()
+                .iter()
+                .enumerate()
+                .map(|(i, &us)| match s.is_valid(i).then(|| s.value(i)) {
+                    Some(size) => (us, size, true),
+                    None => (us, 0, false),
+                }),
+        );
+        self.trim(max, 2);
         Ok(())
     }
 
-    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
-        self.trim(1);
-        let n = self.events.len();
-        let ts: Int64Array = self.events.iter().map(|e| Some(e.0)).collect();
-        let sizes: UInt64Array = self.events.iter().map(|e| e.2.then_some(e.1)).collect();
-        let list = |values: ArrayRef, item: DataType| {
-            let field = Arc::new(Field::new("item", item, true));
-            ScalarValue::List(Arc::new(ListArray::new(
-                field,
-                OffsetBuffer::from_lengths([n]),
-                values,
-                None,
-            )))
-        };
-        Ok(vec![
-            list(Arc::new(ts), DataType::Int64),
-            list(Arc::new(sizes), DataType::UInt64),
-        ])
+    /// Scores the events (sorted as the grouper sorts a series: by time, ties by size, unknown
+    /// sizes counting as 0) and leaves the group empty.
+    fn report(&mut self, max: Option<usize>, analyzer: &mut Analyzer) -> BeaconReport {
+        self.trim(max, 1);
+        self.events.sort_unstable_by_key(|e| (e.0, e.1));
+        let ts: Vec<i64> = self.events.iter().map(|e| e.0).collect();
+        let all_sized = !self.events.is_empty() && self.events.iter().all(|e| e.2);
+        let sizes: Option<Vec<u64>> = all_sized.then(|| self.events.iter().map(|e| e.1).collect());
+        let report = analyzer.score(&ts, sizes.as_deref());
+        self.events = Vec::new();
+        report
     }
+}
 
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+/// The state of many groups as its two list columns (timestamps µs, sizes).
+fn state_lists<'g>(groups: impl IntoIterator<Item = &'g mut GroupEvents>, max: Option<usize>) -> Vec<ArrayRef> {
+    let (mut lengths, mut ts, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+    for g in groups {
+        g.trim(max, 1);
+        lengths.push(g.events.len());
+        ts.extend(g.events.iter().map(|e| e.0));
+        sizes.extend(g.events.iter().map(|e| e.2.then_some(e.1)));
+        g.events = Vec::new();
+    }
+    let list = |values: ArrayRef, item: DataType, lengths: &[usize]| -> ArrayRef {
+        let field = Arc::new(Field::new("item", item, true));
+        Arc::new(ListArray::new(
+            field,
+            OffsetBuffer::from_lengths(lengths.iter().copied()),
+            values,
+            None,
+        ))
+    };
+    vec![
+        list(Arc::new(Int64Array::from(ts)), DataType::Int64, &lengths),
+        list(Arc::new(UInt64Array::from(sizes)), DataType::UInt64, &lengths),
+    ]
+}
+
+/// The two state columns of a merge, checked.
+struct StateLists<'a> {
+    ts: &'a ListArray,
+    sizes: &'a ListArray,
+}
+
+impl<'a> StateLists<'a> {
+    fn new(states: &'a [ArrayRef]) -> DfResult<Self> {
         let [ts, sizes] = states else {
             return Err(exec_err(format!(
                 "{NAME}: expected 2 state columns, got {}",
@@ -304,43 +380,187 @@ impl Accumulator for BeaconAccumulator {
         let (Some(ts), Some(sizes)) = (ts.as_list_opt::<i32>(), sizes.as_list_opt::<i32>()) else {
             return Err(exec_err(format!("{NAME}: state columns are not lists")));
         };
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
+        Ok(StateLists { ts, sizes })
+    }
+}
+
+fn exec_err(msg: String) -> DataFusionError {
+    DataFusionError::Execution(msg)
+}
+
+/// The input columns of an update: timestamps and, when given, sizes.
+struct Inputs<'a> {
+    times: Time<'a>,
+    sizes: Option<Numbers<'a>>,
+    rows: usize,
+}
+
+impl<'a> Inputs<'a> {
+    fn new(values: &'a [ArrayRef]) -> DfResult<Option<Self>> {
+        let Some(ts) = values.first() else { return Ok(None) };
+        let times = Time::new(ts.as_ref(), IntTimeUnit::Auto)
+            .ok_or_else(|| exec_err(format!("{NAME}: ts is {}", ts.data_type())))?;
+        let sizes = match values.get(1) {
+            Some(b) => {
+                Some(Numbers::new(b.as_ref()).ok_or_else(|| exec_err(format!("{NAME}: bytes is {}", b.data_type())))?)
             }
-            let (t, s) = (ts.value(row), sizes.value(row));
-            let (Some(t), Some(s)) = (t.as_primitive_opt::<Int64Type>(), s.as_primitive_opt::<UInt64Type>()) else {
-                return Err(exec_err(format!("{NAME}: state lists of unexpected types")));
-            };
-            self.events.extend(
-                t.values()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &us)| match s.is_valid(i).then(|| s.value(i)) {
-                        Some(size) => (us, size, true),
-                        None => (us, 0, false),
-                    }),
-            );
-            self.trim(2);
+            None => None,
+        };
+        Ok(Some(Inputs {
+            times,
+            sizes,
+            rows: ts.len(),
+        }))
+    }
+
+    /// Row `i` as an event; null or out-of-range times are not events.
+    fn event(&self, i: usize) -> Option<(i64, u64, bool)> {
+        let Some(Some(t)) = self.times.get(i) else { return None };
+        let size = self.sizes.as_ref().and_then(|s| s.count(i)).and_then(Result::ok);
+        Some((t.as_micros(), size.unwrap_or(0), size.is_some()))
+    }
+}
+
+/// The aggregate without grouping (or as a window function): one group.
+#[derive(Debug)]
+struct BeaconAccumulator {
+    events: GroupEvents,
+    scorer: Scorer,
+}
+
+impl Accumulator for BeaconAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let Some(inputs) = Inputs::new(values)? else {
+            return Ok(());
+        };
+        self.events.events.reserve(inputs.rows);
+        for i in 0..inputs.rows {
+            if let Some(e) = inputs.event(i) {
+                self.events.push(e, self.scorer.max_events);
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        let lists = state_lists([&mut self.events], self.scorer.max_events);
+        lists.iter().map(|a| ScalarValue::try_from_array(a, 0)).collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let lists = StateLists::new(states)?;
+        for row in 0..lists.ts.len() {
+            self.events.merge_row(&lists, row, self.scorer.max_events)?;
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
-        self.trim(1);
-        // The grouper's order: by time, ties by size (unknown sizes count as 0).
-        self.events.sort_unstable_by_key(|e| (e.0, e.1));
-        let ts: Vec<i64> = self.events.iter().map(|e| e.0).collect();
-        let all_sized = !self.events.is_empty() && self.events.iter().all(|e| e.2);
-        let sizes: Option<Vec<u64>> = all_sized.then(|| self.events.iter().map(|e| e.1).collect());
-        let mut analyzer = self.analyzer();
-        let report = analyzer.score(&ts, sizes.as_deref());
-        self.give_back(analyzer);
-        let row = report_struct(&report).map_err(|e| exec_err(e.to_string()))?;
-        Ok(ScalarValue::Struct(Arc::new(row)))
+        let column = self.scorer.evaluate([&mut self.events])?;
+        Ok(ScalarValue::Struct(Arc::new(column)))
     }
 
     fn size(&self) -> usize {
-        size_of_val(self) + self.events.capacity() * size_of::<(i64, u64, bool)>()
+        size_of_val(self) + self.events.events.capacity() * size_of::<(i64, u64, bool)>()
+    }
+}
+
+/// The aggregate over many groups at once (how DataFusion runs `GROUP BY`).
+struct BeaconGroupsAccumulator {
+    groups: Vec<GroupEvents>,
+    /// Events held over all groups (for `size`).
+    held: usize,
+    scorer: Scorer,
+}
+
+impl BeaconGroupsAccumulator {
+    fn grow(&mut self, total_num_groups: usize) {
+        if self.groups.len() < total_num_groups {
+            self.groups.resize_with(total_num_groups, GroupEvents::default);
+        }
+    }
+
+    /// The groups `emit_to` names, taken out (the rest renumbered from 0, as DataFusion
+    /// expects).
+    fn take(&mut self, emit_to: EmitTo) -> Vec<GroupEvents> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        let gone: usize = taken.iter().map(|g| g.events.len()).sum();
+        self.held = self.held.saturating_sub(gone);
+        taken
+    }
+}
+
+impl GroupsAccumulator for BeaconGroupsAccumulator {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> DfResult<()> {
+        self.grow(total_num_groups);
+        let Some(inputs) = Inputs::new(values)? else {
+            return Ok(());
+        };
+        let max = self.scorer.max_events;
+        for (i, &g) in group_indices.iter().enumerate() {
+            if opt_filter.is_some_and(|f| !f.is_valid(i) || !f.value(i)) {
+                continue;
+            }
+            if let (Some(e), Some(group)) = (inputs.event(i), self.groups.get_mut(g)) {
+                let before = group.events.len();
+                group.push(e, max);
+                self.held = self.held + group.events.len() - before;
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> DfResult<ArrayRef> {
+        let mut taken = self.take(emit_to);
+        Ok(Arc::new(self.scorer.evaluate(taken.iter_mut())?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> DfResult<Vec<ArrayRef>> {
+        let mut taken = self.take(emit_to);
+        Ok(state_lists(taken.iter_mut(), self.scorer.max_events))
+    }
+
+    fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> DfResult<()> {
+        self.grow(total_num_groups);
+        let lists = StateLists::new(values)?;
+        let max = self.scorer.max_events;
+        for (row, &g) in group_indices.iter().enumerate() {
+            if let Some(group) = self.groups.get_mut(g) {
+                let before = group.events.len();
+                group.merge_row(&lists, row, max)?;
+                self.held = self.held + group.events.len() - before;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each input row as a state of its own (one event, or none for a null time or a row the
+    /// filter drops): what DataFusion asks for when partial aggregation does not pay.
+    fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> DfResult<Vec<ArrayRef>> {
+        let Some(inputs) = Inputs::new(values)? else {
+            return Ok(state_lists(std::iter::empty(), None));
+        };
+        let mut rows: Vec<GroupEvents> = (0..inputs.rows)
+            .map(|i| {
+                let keep = opt_filter.is_none_or(|f| f.is_valid(i) && f.value(i));
+                GroupEvents {
+                    events: keep.then(|| inputs.event(i)).flatten().into_iter().collect(),
+                }
+            })
+            .collect();
+        Ok(state_lists(rows.iter_mut(), None))
+    }
+
+    fn size(&self) -> usize {
+        // O(1), as DataFusion asks: the events held are counted as they come and go.
+        size_of_val(self)
+            + self.groups.capacity() * size_of::<GroupEvents>()
+            + self.held * size_of::<(i64, u64, bool)>()
     }
 }
