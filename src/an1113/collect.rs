@@ -9,7 +9,10 @@ use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
-use crate::winevent::{DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, WinRecord, sysmon_conn_event, wfp_conn_event};
+use crate::winevent::{
+    DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, ProcessExitEvent, TimeSource, WinRecord, sysmon_conn_event,
+    wfp_conn_event,
+};
 use hashbrown::HashMap;
 
 /// A file given to the builder (see [`An1113Builder::file`]).
@@ -48,6 +51,9 @@ pub(crate) struct NetEvent {
     pub(crate) ts: Timestamp,
     /// For Sysmon: `TimeCreated`, used when this record's `UtcTime` disagrees with its host's.
     pub(crate) time_created: Option<Timestamp>,
+    /// For 5156: the field its time came from (the event's own, as lineage times events),
+    /// corrected per host and field like lineage's times.
+    pub(crate) time_source: Option<TimeSource>,
     pub(crate) source: NetworkSource,
     pub(crate) guid: Option<u32>,
     pub(crate) pid: Option<u32>,
@@ -68,6 +74,18 @@ pub(crate) struct DnsAnswer {
     pub(crate) pid: Option<u32>,
     pub(crate) addr: u32,
     pub(crate) name: u32,
+}
+
+/// A process termination (Sysmon 5, Security 4689): it ends a process instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProcessExit {
+    pub(crate) host: u32,
+    pub(crate) ts: Timestamp,
+    pub(crate) pid: Option<u32>,
+    /// The lower-cased GUID (Sysmon), interned.
+    pub(crate) guid: Option<u32>,
+    /// The field its time came from (corrected per host and field like lineage's times).
+    pub(crate) time_source: TimeSource,
 }
 
 /// A connection with no process identity (Zeek `conn.log`, CSV).
@@ -92,8 +110,13 @@ pub(crate) struct HostAcc {
 }
 
 /// The hosts of `hosts` that are one machine ([`HostIdentity`]: case variants, a bare name
-/// and its only FQDN) merged, named as lineage names them; `net` and `dns` renumbered.
-pub(crate) fn merge_hosts(hosts: Vec<HostAcc>, net: &mut [NetEvent], dns: &mut [DnsAnswer]) -> Vec<HostAcc> {
+/// and its only FQDN) merged, named as lineage names them; `net`, `dns` and `exits` renumbered.
+pub(crate) fn merge_hosts(
+    hosts: Vec<HostAcc>,
+    net: &mut [NetEvent],
+    dns: &mut [DnsAnswer],
+    exits: &mut [ProcessExit],
+) -> Vec<HostAcc> {
     let id = HostIdentity::resolve(hosts.iter().map(|h| h.name.as_str()));
     if id.names().len() == hosts.len() {
         return hosts;
@@ -101,6 +124,7 @@ pub(crate) fn merge_hosts(hosts: Vec<HostAcc>, net: &mut [NetEvent], dns: &mut [
     let of = |h: u32| id.of(h as usize) as u32;
     net.iter_mut().for_each(|e| e.host = of(e.host));
     dns.iter_mut().for_each(|d| d.host = of(d.host));
+    exits.iter_mut().for_each(|x| x.host = of(x.host));
     let mut merged: Vec<HostAcc> = id
         .names()
         .iter()
@@ -156,6 +180,7 @@ pub struct An1113Builder {
     pub(crate) net: Vec<NetEvent>,
     pub(crate) dns: Vec<DnsAnswer>,
     pub(crate) flows: Vec<HostFlow>,
+    pub(crate) exits: Vec<ProcessExit>,
     /// Address → host names given by the caller (DHCP leases, inventories).
     pub(crate) known_hosts: Vec<(u32, u32)>,
     /// Images whose lower-cased file name is interned too.
@@ -189,6 +214,7 @@ impl An1113Builder {
             net: Vec::new(),
             dns: Vec::new(),
             flows: Vec::new(),
+            exits: Vec::new(),
             known_hosts: Vec::new(),
             image_names: hashbrown::HashSet::new(),
             last_host: None,
@@ -277,13 +303,31 @@ impl An1113Builder {
             Some(5156) => wfp_conn_event(rec).map(|c| (c, NetworkSource::Security5156)),
             _ => None,
         };
-        if let Some((c, source)) = conn {
-            let time_created = if source == NetworkSource::Sysmon3 {
-                time_created
-            } else {
-                None
+        if let Some((mut c, source)) = conn {
+            let (time_created, time_source) = match source {
+                NetworkSource::Sysmon3 => (time_created, None),
+                // 5156 by the event's own time (NXLog's `EventTime` before a collector's
+                // `@timestamp`), which the host's correction for that field then fixes.
+                _ => match rec.event_time() {
+                    Some(t) => {
+                        c.ts = t.ts;
+                        (None, Some(t.source))
+                    }
+                    None => (None, None),
+                },
             };
-            self.push_process_conn(host, &c, source, time_created, origin);
+            self.push_process_conn(host, &c, source, (time_created, time_source), origin);
+        } else if matches!(id, Some(5 | 4689))
+            && let Some(x) = ProcessExitEvent::from_record(rec)
+        {
+            let guid = x.guid.and_then(|g| self.strings.intern(&g.to_ascii_lowercase()));
+            self.exits.push(ProcessExit {
+                host,
+                ts: x.ts,
+                pid: x.pid,
+                guid,
+                time_source: x.time_source,
+            });
         } else if id == Some(22)
             && let Some(q) = DnsQueryEvent::from_record(rec)
         {
@@ -309,7 +353,7 @@ impl An1113Builder {
         host: u32,
         c: &ConnEvent<'_>,
         source: NetworkSource,
-        time_created: Option<Timestamp>,
+        (time_created, time_source): (Option<Timestamp>, Option<TimeSource>),
         origin: Origin,
     ) {
         let p = c.process.unwrap_or_default();
@@ -324,6 +368,7 @@ impl An1113Builder {
             host,
             ts: c.ts,
             time_created,
+            time_source,
             source,
             guid: p.guid.and_then(|g| self.strings.intern(&g.to_ascii_lowercase())),
             pid: p.pid,
@@ -359,7 +404,7 @@ impl An1113Builder {
         if let (Some(h), Some(_)) = (c.host, c.process) {
             let host = self.host(h);
             self.hosts[host as usize].telemetry.sysmon3 += 1;
-            self.push_process_conn(host, c, NetworkSource::Sysmon3, None, origin);
+            self.push_process_conn(host, c, NetworkSource::Sysmon3, (None, None), origin);
             return;
         }
         let (Some(src), Some(dst)) = (self.intern(c.src), self.intern(c.dst)) else {

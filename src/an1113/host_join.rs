@@ -7,6 +7,7 @@ use super::collect::{HostAcc, HostFlow, NetEvent, references};
 use super::config::An1113Config;
 use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
+use super::lifetimes::HostLifetimes;
 use super::severity::{SeverityInput, severity};
 use crate::beacon::{Analyzer, BeaconReport};
 use crate::lineage::{HostLineage, Lineage, ScheduledTask, TaskRole, find_host};
@@ -48,6 +49,8 @@ pub(super) struct HostLevelInput<'a> {
     pub(super) flows: &'a [HostFlow],
     pub(super) lineage: &'a Lineage,
     pub(super) host_lineage: &'a [Option<&'a HostLineage>],
+    /// Per host: when its processes ended.
+    pub(super) lives: &'a [&'a HostLifetimes],
     pub(super) addr_host: &'a HashMap<u32, u32>,
     /// Hosts (or unmapped sources) reaching each (destination, port).
     pub(super) reach: &'a HashMap<(u32, Option<u16>), HashSet<u64>>,
@@ -77,6 +80,7 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
         flows,
         lineage,
         host_lineage,
+        lives,
         addr_host,
         reach,
         reporting,
@@ -105,9 +109,9 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
         }
         let direction = cfg.local_nets.between(s(src), s(dst));
         let host = addr_host.get(&src).copied();
-        let hl = host.and_then(|h| host_lineage[h as usize]);
+        let hl = host.and_then(|h| Some((host_lineage[h as usize]?, *lives.get(h as usize)?)));
         let (chain, candidates, evidence, task) = match hl {
-            Some(hl) => host_time_join(lineage, hl, &report, &ts, cfg),
+            Some((hl, life)) => host_time_join(lineage, hl, life, &report, &ts, cfg),
             None => (None, Vec::new(), TaskEvidence::default(), None),
         };
         let destination = Destination {
@@ -157,11 +161,51 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
     }
 }
 
-/// For a host-level beacon: the tasks on the host whose runs or trigger fit it, best first,
-/// and the chain of the best; joined by host and time only.
+/// How a task run's lifetime lies over a beacon's active span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cover {
+    /// No run of the task covers it.
+    No,
+    /// The latest run started before the first check-in has no end logged (open-ended).
+    OpenEnded,
+    /// A run started before the first check-in and ended (201, or its process's Sysmon 5 /
+    /// 4689) after the last.
+    Covers,
+}
+
+/// Whether a run of `t` lives over `[first, last]`: the latest run started before `first`,
+/// ended (its 201, else its launched process's termination) after `last` or not seen ending;
+/// with the run's start and end.
+fn run_cover(
+    t: &ScheduledTask,
+    life: &HostLifetimes,
+    first: i64,
+    last: i64,
+) -> (Cover, Option<(Timestamp, Option<Timestamp>)>) {
+    let Some((start, end)) = t
+        .runs
+        .iter()
+        .filter_map(|r| Some((r.started?, r.ended.or_else(|| r.launched.and_then(|p| life.ended(p))))))
+        .filter(|(s, _)| s.as_micros() <= first)
+        .max_by_key(|(s, _)| *s)
+    else {
+        return (Cover::No, None);
+    };
+    let cover = match end {
+        None => Cover::OpenEnded,
+        Some(e) if e.as_micros() >= last => Cover::Covers,
+        Some(_) => Cover::No,
+    };
+    (cover, (cover != Cover::No).then_some((start, end)))
+}
+
+/// For a host-level beacon: the tasks on the host whose trigger, runs or a run's lifetime fit
+/// it, best first, then the processes alive over its span, and the chain of the best task;
+/// joined by host and time only.
 fn host_time_join<'l>(
     lineage: &'l Lineage,
     hl: &'l HostLineage,
+    life: &HostLifetimes,
     report: &BeaconReport,
     ts: &[i64],
     cfg: &An1113Config,
@@ -174,28 +218,28 @@ fn host_time_join<'l>(
     let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
         return (None, Vec::new(), TaskEvidence::default(), None);
     };
-    let mut ranked: Vec<(u8, usize, &ScheduledTask, TaskEvidence)> = hl
+    let mut ranked: Vec<_> = hl
         .tasks
         .iter()
         .filter_map(|t| {
             let ev = task_evidence(t, report, ts, cfg.period_tolerance, cfg.run_window);
             let period = ev.period.is_some_and(|p| p.matches);
             let runs = ev.runs.map_or(0, |r| r.runs_with_checkin);
+            let (cover, run) = run_cover(t, life, first, last);
             let alive =
                 t.created.is_none_or(|c| c.as_micros() <= first) && t.deleted.is_none_or(|d| d.as_micros() >= last);
-            if !(period || runs > 0) || !alive {
+            if !(period || runs > 0 || cover != Cover::No) || !alive {
                 return None;
             }
-            let rank = u8::from(period) * 2 + u8::from(!t.builtin);
-            Some((rank, runs, t, ev))
+            Some(((period, cover, !t.builtin, runs), run, t, ev))
         })
         .collect();
-    ranked.sort_by_key(|r| core::cmp::Reverse((r.0, r.1)));
+    ranked.sort_by_key(|r| core::cmp::Reverse(r.0));
     let mut candidates: Vec<String> = ranked
         .iter()
-        .map(|(_, runs, t, ev)| {
+        .map(|((_, _, _, runs), run, t, ev)| {
             format!(
-                "task {}{}{} (by host and time only)",
+                "task {}{}{}{} (by host and time only)",
                 t.name,
                 ev.period
                     .filter(|p| p.matches)
@@ -205,23 +249,37 @@ fn host_time_join<'l>(
                     format!(", {runs} runs followed by a check-in")
                 } else {
                     String::new()
+                },
+                match run {
+                    Some((s, Some(e))) => format!(", a run from {s} to {e} covers the beacon's span"),
+                    Some((s, None)) => format!(", a run from {s} with no end logged (open-ended) covers it"),
+                    None => String::new(),
                 }
             )
         })
         .collect();
-    // Processes alive over the beacon's span (started before it), newest first.
+    // Processes alive over the beacon's span: started before its first check-in, not ended
+    // (Sysmon 5 / 4689) before its last. Those that made connections first, then those whose
+    // end is logged (known to cover it, not open-ended), newest first.
     let mut procs: Vec<_> = hl
         .processes
         .iter()
-        .filter(|(_, p)| p.ts.as_micros() <= first && !p.connections.is_empty())
+        .filter_map(|(id, p)| {
+            let end = life.ended(id);
+            (p.ts.as_micros() <= first && end.is_none_or(|e| e.as_micros() >= last)).then_some((p, end))
+        })
         .collect();
-    procs.sort_by_key(|(_, p)| core::cmp::Reverse(p.ts));
-    candidates.extend(procs.iter().take(5).map(|(_, p)| {
+    procs.sort_by_key(|(p, end)| core::cmp::Reverse((!p.connections.is_empty(), end.is_some(), p.ts)));
+    candidates.extend(procs.iter().take(5).map(|(p, end)| {
         format!(
-            "process {} pid {} started {} (by host and time only)",
+            "process {} pid {} started {}, {} (by host and time only)",
             p.image_name().unwrap_or("?"),
             p.pid.map_or("?".into(), |x| x.to_string()),
-            p.ts
+            p.ts,
+            match end {
+                Some(e) => format!("ended {e}"),
+                None => "no end logged (open-ended)".to_owned(),
+            }
         )
     }));
     match ranked.into_iter().next() {

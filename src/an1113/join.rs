@@ -4,17 +4,19 @@
 //! ([`coverage_assembly`](super::coverage_assembly)).
 
 use super::chain::{background_chain, chain};
-use super::collect::{An1113Builder, references};
+use super::collect::{An1113Builder, ProcessExit, references};
 use super::coverage::{HostCoverage, JoinRate};
 use super::coverage_assembly;
 use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, FindingProcess, JoinBasis, NetworkSource, TaskEvidence};
 use super::host_join;
+use super::lifetimes::HostLifetimes;
 use super::severity::{SeverityInput, severity};
 use crate::beacon::Analyzer;
 use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
 use crate::rank::Direction;
 use crate::time::Timestamp;
+use crate::winevent::TimeSource;
 // foldhash (hashbrown's default): the keys are interned ids, and SipHash was a tenth of the join.
 use hashbrown::{HashMap, HashSet};
 
@@ -39,39 +41,31 @@ enum Instance {
     Node(ProcessId),
     /// A GUID not in the process data.
     Guid(u32),
-    /// A PID (and image) not in the process data.
-    Pid(u32, Option<u32>),
+    /// A PID (and image) not in the process data, since the PID's last creation or
+    /// termination before it (a reused PID is another instance).
+    Pid(u32, Option<u32>, Option<i64>),
     /// Only an image.
     Image(u32),
 }
 
-/// Per-host lookups into its process tree.
+/// Per-host lookups into its process tree: by GUID, and by PID at a time (the lifetimes).
 #[derive(Debug, Default)]
 struct TreeIndex {
     by_guid: HashMap<String, ProcessId>,
-    by_pid: HashMap<u32, Vec<(Timestamp, ProcessId)>>,
+    lives: HostLifetimes,
 }
 
 impl TreeIndex {
-    fn new(h: &HostLineage) -> Self {
-        let mut ix = TreeIndex::default();
-        for (id, p) in h.processes.iter() {
+    /// The index of host `h`'s tree, with its terminations (`guid` of an exit: its text).
+    fn new<'e>(h: Option<&HostLineage>, exits: &[&'e ProcessExit], guid: impl Fn(u32) -> &'e str) -> Self {
+        let mut by_guid = HashMap::new();
+        for (id, p) in h.iter().flat_map(|h| h.processes.iter()) {
             if let Some(g) = &p.guid {
-                ix.by_guid.insert(g.to_ascii_lowercase(), id);
-            }
-            if let Some(pid) = p.pid {
-                ix.by_pid.entry(pid).or_default().push((p.ts, id));
+                by_guid.insert(g.to_ascii_lowercase(), id);
             }
         }
-        ix
-    }
-
-    /// The latest process with `pid` started at or before `t` (+1 s: logs round).
-    fn pid_at(&self, pid: u32, t: Timestamp) -> Option<ProcessId> {
-        let v = self.by_pid.get(&pid)?;
-        let lim = Timestamp(t.0.saturating_add(1_000_000));
-        let n = v.partition_point(|(ts, _)| *ts <= lim);
-        n.checked_sub(1).map(|k| v[k].1)
+        let lives = HostLifetimes::new(h, exits.iter().copied(), |g| by_guid.get(guid(g)).copied());
+        TreeIndex { by_guid, lives }
     }
 }
 
@@ -136,47 +130,64 @@ fn build(b: An1113Builder) -> An1113Report {
         mut dns,
         flows,
         known_hosts,
+        mut exits,
         ..
     } = b;
-    let hosts = super::collect::merge_hosts(hosts, &mut net, &mut dns);
+    let hosts = super::collect::merge_hosts(hosts, &mut net, &mut dns, &mut exits);
     let lineage = lineage.build();
     let s = |id: u32| strings.get(id);
     let host_lineage: Vec<Option<&HostLineage>> = hosts.iter().map(|h| lineage.host(&h.name)).collect();
-    let index: Vec<TreeIndex> = host_lineage
-        .iter()
-        .map(|h| h.map(TreeIndex::new).unwrap_or_default())
-        .collect();
 
     // Clocks: a Sysmon record whose UtcTime disagrees with its host's median skew takes its
-    // TimeCreated (plus the median); 5156 times take the host's correction, like lineage's.
+    // TimeCreated (plus the median); 5156 and 4689 times take the host's correction for the
+    // field they came from, like lineage's.
     let tol = cfg.clock_tolerance.as_micros();
-    let clock: Vec<(i64, i64)> = hosts
+    let median: Vec<i64> = hosts
         .iter()
-        .zip(&host_lineage)
-        .map(|(h, hl)| {
-            // Lineage's name of this host (its identity over the same records).
-            let name = hl.map_or(h.name.as_str(), |l| l.host.as_str());
+        .map(|h| {
             let mut v = h.skews.clone();
             v.sort_unstable();
-            let median = v.get(v.len() / 2).copied().unwrap_or(0);
-            let corr = lineage
-                .clocks
-                .iter()
-                .find(|c| c.host.eq_ignore_ascii_case(name))
-                .map_or(0, |c| c.correction.as_micros());
-            (median, corr)
+            v.get(v.len() / 2).copied().unwrap_or(0)
         })
         .collect();
+    let correction = |h: u32, source: Option<TimeSource>| {
+        // Lineage's name of this host (its identity over the same records).
+        let name = match (hosts.get(h as usize), host_lineage.get(h as usize)) {
+            (_, Some(Some(l))) => l.host.as_str(),
+            (Some(h), _) => h.name.as_str(),
+            _ => "",
+        };
+        lineage
+            .clocks
+            .iter()
+            .find(|c| Some(c.source) == source && c.host.eq_ignore_ascii_case(name))
+            .map_or(0, |c| c.correction.as_micros())
+    };
     for e in net.iter_mut() {
-        let (median, corr) = clock[e.host as usize];
         match (e.source, e.time_created) {
-            (NetworkSource::Sysmon3, Some(tc)) if ((e.ts - tc).as_micros() - median).abs() > tol => {
-                e.ts = Timestamp(tc.0.saturating_add(median));
+            (NetworkSource::Sysmon3, Some(tc)) if ((e.ts - tc).as_micros() - median[e.host as usize]).abs() > tol => {
+                e.ts = Timestamp(tc.0.saturating_add(median[e.host as usize]));
             }
-            (NetworkSource::Security5156, _) => e.ts = Timestamp(e.ts.0.saturating_add(corr)),
+            (NetworkSource::Security5156, _) => {
+                e.ts = Timestamp(e.ts.0.saturating_add(correction(e.host, e.time_source)));
+            }
             _ => {}
         }
     }
+    for x in exits.iter_mut() {
+        x.ts = Timestamp(x.ts.0.saturating_add(correction(x.host, Some(x.time_source))));
+    }
+    let mut exits_of: Vec<Vec<&ProcessExit>> = vec![Vec::new(); hosts.len()];
+    for x in &exits {
+        if let Some(v) = exits_of.get_mut(x.host as usize) {
+            v.push(x);
+        }
+    }
+    let index: Vec<TreeIndex> = host_lineage
+        .iter()
+        .zip(&exits_of)
+        .map(|(h, x)| TreeIndex::new(*h, x, |g| strings.get(g)))
+        .collect();
 
     // A connection logged by both Sysmon 3 and 5156 (same host, source port and destination)
     // counts once, as Sysmon 3: the two clocks differ by up to seconds, which would read as
@@ -219,6 +230,9 @@ fn build(b: An1113Builder) -> An1113Report {
     for (k, e) in net.iter().enumerate() {
         let h = e.host as usize;
         let ix = &index[h];
+        // Whose the PID is at the event's time: a process of the tree, or one not in the data
+        // since the PID's last creation or termination.
+        let owner = e.pid.map(|pid| ix.lives.owner(pid, e.ts));
         let node = e
             .guid
             .and_then(|g| ix.by_guid.get(s(g)).copied().map(|id| (id, JoinBasis::ProcessGuid)))
@@ -226,7 +240,7 @@ fn build(b: An1113Builder) -> An1113Report {
                 if e.guid.is_some() {
                     return None;
                 }
-                let id = ix.pid_at(e.pid?, e.ts)?;
+                let id = owner?.process?;
                 let p = host_lineage[h]?.processes.get(id)?;
                 same_image(p.image.as_deref(), e.image.map(s)).then_some((id, JoinBasis::PidAndTime))
             });
@@ -238,21 +252,24 @@ fn build(b: An1113Builder) -> An1113Report {
             }
             None => (
                 // A GUID not in the data is the instance; a PID-only event (5156) of a process
-                // some Sysmon 3 names by GUID joins that GUID (the one seen last before it).
+                // some Sysmon 3 names by GUID joins that GUID (the one seen last before it, and
+                // not before the PID last changed hands); else the PID since it changed hands.
                 match (e.guid, e.pid, e.image) {
                     (Some(g), _, _) => Instance::Guid(g),
                     (None, Some(pid), img) => {
                         let ik = img.and_then(|i| image_key(&strings, i));
+                        let since = owner.and_then(|o| o.since);
                         guid_of_pid
                             .get(&(e.host, pid, ik))
-                            .map(|v| {
+                            .and_then(|v| {
                                 let k = v.partition_point(|(t, _)| *t <= e.ts.as_micros() + 1_000_000);
-                                v[k.saturating_sub(1)].1
+                                let (seen, g) = v[k.saturating_sub(1)];
+                                since.is_none_or(|s| seen >= s).then_some(g)
                             })
-                            .map_or(Instance::Pid(pid, ik), Instance::Guid)
+                            .map_or(Instance::Pid(pid, ik, since), Instance::Guid)
                     }
                     (None, None, Some(img)) => Instance::Image(img),
-                    (None, None, None) => Instance::Pid(0, None),
+                    (None, None, None) => Instance::Pid(0, None, None),
                 },
                 JoinBasis::ProcessNotInData,
             ),
@@ -402,7 +419,7 @@ fn build(b: An1113Builder) -> An1113Report {
                     )
                 }
                 Instance::Guid(gid) => (Some(gid), None),
-                Instance::Pid(pid, _) => (None, Some(pid)),
+                Instance::Pid(pid, _, _) => (None, Some(pid)),
                 Instance::Image(_) => (None, None),
             };
             asked
@@ -453,6 +470,7 @@ fn build(b: An1113Builder) -> An1113Report {
 
     // Host-level connections: by (src, dst, port); periodic ones are tied to their host by
     // address and to the tasks and processes alive there by time.
+    let lives: Vec<&HostLifetimes> = index.iter().map(|ix| &ix.lives).collect();
     let host_level = host_join::host_level_findings(
         &host_join::HostLevelInput {
             cfg: &cfg,
@@ -462,6 +480,7 @@ fn build(b: An1113Builder) -> An1113Report {
             flows: &flows,
             lineage: &lineage,
             host_lineage: &host_lineage,
+            lives: &lives,
             addr_host: &addr_host,
             reach: &reach,
             reporting,

@@ -34,6 +34,7 @@ mod evidence;
 mod finding;
 mod host_join;
 mod join;
+mod lifetimes;
 mod severity;
 
 pub use crate::rank::Direction;

@@ -19,6 +19,7 @@ mod field;
 mod json;
 mod known;
 mod network;
+mod process_exit;
 mod record;
 mod sysmon;
 
@@ -28,6 +29,7 @@ mod evtx_file;
 pub use decode::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
 pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
+pub use process_exit::{ProcessExitEvent, ProcessExitSource};
 pub use record::{EventTime, TimeSource, WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
 
