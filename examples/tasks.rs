@@ -241,12 +241,21 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
                         Some(beaconstat::lineage::DefinitionSource::CommandLine) => "command line",
                         _ => "?",
                     },
-                    d.principal.user_id.as_deref().unwrap_or("?"),
+                    d.principal.describe(),
                     actions,
                     t.period.map_or("-".into(), |p| p.to_string()),
                     t.hidden,
                     if d.truncated { " | XML truncated" } else { "" }
                 );
+                for tr in &d.triggers {
+                    println!("      trigger: {}", tr.describe());
+                }
+                if !d.enabled {
+                    println!("      disabled (Settings Enabled false)");
+                }
+                if let Some(after) = d.delete_expired_after {
+                    println!("      deleted {after} after it expires (DeleteExpiredTaskAfter)");
+                }
             }
             for l in &t.life {
                 let who = l.who();

@@ -109,3 +109,52 @@ fn tasks_example_skipped_definitions_archives_and_unreadable_input() {
     assert!(!ok, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The definition details of a real remote creation (OTRF): principal, trigger and the risky
+/// ones flagged with their values, in the tree and in `--json`.
+#[test]
+fn tasks_example_shows_definition_details() {
+    let Some(exe) = common::example("tasks") else { return };
+    let Some(dir) = common::data("tasks_otrf") else { return };
+    let file = dir.join("schtask_create_2020-12-1907003032.json");
+    let (ok, out, err) = run_tasks(&exe, &[file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    for want in [
+        r#"    definition (from task XML): run as S-1-5-18 (SYSTEM), RunLevel LeastPrivilege | actions ["C:\\Windows\\system32\\cmd.exe /C C:\\Windows\\System32\\notepad.exe"] | period - | hidden false"#,
+        "      trigger: boot from 2020-12-19T07:00:00",
+        "    ! BootOrLogonTrigger: starts at every boot (boot from 2020-12-19T07:00:00), and is not a Microsoft task",
+        r"    ! SystemScriptHost: runs as SYSTEM (S-1-5-18) through cmd.exe: C:\Windows\system32\cmd.exe /C C:\Windows\System32\notepad.exe",
+    ] {
+        assert!(out.lines().any(|l| l == want), "{want}\nnot in\n{out}");
+    }
+    let (ok, json, err) = run_tasks(&exe, &["--json", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let task = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["tasks"].as_array().unwrap())
+        .find(|t| t["name"] == r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager")
+        .unwrap();
+    let d = &task["definition"];
+    assert_eq!(d["principal"]["run_level"], "LeastPrivilege");
+    assert_eq!(d["principal"]["logon_type"], serde_json::Value::Null);
+    assert_eq!(d["delete_expired_after"], serde_json::Value::Null);
+    let t = &d["triggers"][0];
+    assert_eq!(
+        (t["kind"].as_str(), t["start_boundary"].as_str()),
+        (Some("Boot"), Some("2020-12-19T07:00:00"))
+    );
+    assert_eq!(t["end_boundary"], serde_json::Value::Null);
+    let reasons: Vec<_> = task["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"BootOrLogonTrigger") && reasons.contains(&"SystemScriptHost"),
+        "{reasons:?}"
+    );
+}

@@ -321,6 +321,26 @@ fn otrf_remote_schtasks_creation_across_hosts() {
             Some(r"/C C:\Windows\System32\notepad.exe")
         ))
     );
+    // Under \Microsoft\ but authored by an account, started at boot, as SYSTEM through cmd.
+    let detail = |r: TaskReason| {
+        t.findings
+            .iter()
+            .filter(|f| f.reason == r)
+            .map(|f| f.detail.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        detail(TaskReason::BootOrLogonTrigger),
+        ["starts at every boot (boot from 2020-12-19T07:00:00), and is not a Microsoft task"]
+    );
+    assert_eq!(
+        detail(TaskReason::SystemScriptHost),
+        [r"runs as SYSTEM (S-1-5-18) through cmd.exe: C:\Windows\system32\cmd.exe /C C:\Windows\System32\notepad.exe"]
+    );
+    assert!(
+        detail(TaskReason::ElevatedUserWritable).is_empty(),
+        "notepad in System32"
+    );
     let link = lin
         .task_for_process("WORKSTATION5", "{67e11d8c-eb56-5fdd-2097-000000000700}", Timestamp::MAX)
         .unwrap();
@@ -375,6 +395,24 @@ mod evtx {
             Some(("cmd.exe", Some(r"/C tasklist > %windir%\Temp\CYAlyNSS.tmp 2>&1")))
         );
         assert!(d.principal.is_system());
+        assert_eq!(
+            d.principal.describe(),
+            "S-1-5-18 (SYSTEM), RunLevel HighestAvailable, LogonType InteractiveToken"
+        );
+        let hidden: Vec<_> = t.findings.iter().filter(|f| f.reason == TaskReason::Hidden).collect();
+        assert_eq!(hidden[0].detail, "the task is hidden (Settings Hidden true)");
+        let system: Vec<_> = t
+            .findings
+            .iter()
+            .filter(|f| f.reason == TaskReason::SystemScriptHost)
+            .map(|f| f.detail.as_str())
+            .collect();
+        assert_eq!(
+            system,
+            [r"runs as SYSTEM (S-1-5-18) through cmd.exe: cmd.exe /C tasklist > %windir%\Temp\CYAlyNSS.tmp 2>&1"]
+        );
+        // The output file is in Temp, not what runs: no elevated-writable finding.
+        assert!(!t.findings.iter().any(|f| f.reason == TaskReason::ElevatedUserWritable));
         // The run: cmd.exe (0xbcc) right after the 4698, then conhost and tasklist.
         assert_eq!(t.runs.len(), 1);
         let pids: Vec<_> = t.runs[0].processes.iter().map(|&i| h.processes[i].pid).collect();
@@ -676,6 +714,15 @@ mod evtx {
         assert!(
             r.contains(&TaskReason::ShortRepetition) && r.contains(&TaskReason::ScriptHostCreator),
             "{r:?}"
+        );
+        let system = t
+            .findings
+            .iter()
+            .find(|f| f.reason == TaskReason::SystemScriptHost)
+            .unwrap();
+        assert_eq!(
+            system.detail,
+            r"runs as SYSTEM (S-1-5-18) through shell.cmd: C:\tools\shell.cmd"
         );
         let kinds: Vec<_> = t.life.iter().map(|l| (l.what, l.source.as_str())).collect();
         assert_eq!(

@@ -42,6 +42,12 @@ fn otrf_remote_modification_4702() {
     assert_eq!(d.triggers.len(), 1);
     assert_eq!(d.triggers[0].kind, TriggerKind::Boot);
     assert_eq!(d.triggers[0].start_boundary.as_deref(), Some("2020-12-19T07:00:00"));
+    assert_eq!(d.triggers[0].end_boundary, None);
+    assert!(d.triggers[0].enabled);
+    assert_eq!(d.triggers[0].describe(), "boot from 2020-12-19T07:00:00");
+    assert_eq!(d.principal.describe(), "System (SYSTEM), RunLevel LeastPrivilege");
+    assert!(!d.principal.elevated() && !d.principal.stores_password());
+    assert_eq!(d.delete_expired_after, None);
     assert_eq!(d.period(), None);
     let (cmd, args) = d.exec().unwrap();
     assert_eq!(cmd, "powershell");
@@ -88,7 +94,11 @@ fn otrf_doubly_escaped_builtin_tasks() {
     );
     assert_eq!(d.triggers.len(), 1);
     assert_eq!(d.triggers[0].kind, TriggerKind::Other, "WnfStateChangeTrigger");
+    assert_eq!(d.triggers[0].element.as_deref(), Some("WnfStateChangeTrigger"));
+    assert_eq!(d.triggers[0].describe(), "WnfStateChangeTrigger");
     assert!(d.principal.is_system());
+    assert_eq!(d.principal.run_level.as_deref(), Some("LeastPrivilege"));
+    assert!(!d.hidden);
 }
 
 /// The `.evtx` samples (decoded by the `evtx` dev-dependency).
@@ -124,6 +134,14 @@ mod evtx {
         assert_eq!(d.author.as_deref(), Some(r"OFFSEC\admmig"));
         assert_eq!(d.triggers[0].kind, TriggerKind::Time);
         assert_eq!(d.triggers[0].repetition, Some(Interval::from_secs(60)));
+        assert_eq!(d.triggers[0].repetition_duration, None, "indefinitely");
+        assert_eq!(d.triggers[0].start_boundary.as_deref(), Some("2021-04-21T13:30:00"));
+        assert_eq!(d.triggers[0].end_boundary, None);
+        assert_eq!(
+            d.triggers[0].describe(),
+            "time from 2021-04-21T13:30:00, repeating every 60s"
+        );
+        assert_eq!(d.principal.describe(), "S-1-5-18 (SYSTEM), RunLevel LeastPrivilege");
         assert_eq!(d.period(), Some(Interval::from_secs(60)));
         assert_eq!(d.exec().map(|e| e.0), Some(r"C:\tools\shell.cmd"));
         assert!(d.principal.is_system());
@@ -148,6 +166,15 @@ mod evtx {
         assert_eq!(d.period(), Some(Interval::from_secs(86_400)));
         assert_eq!(d.principal.run_level.as_deref(), Some("HighestAvailable"));
         assert_eq!(d.principal.logon_type.as_deref(), Some("InteractiveToken"));
+        // Impacket's atexec: a daily trigger from a fixed start in 2015, no end, elevated.
+        let t = &d.triggers[0];
+        assert_eq!(
+            (t.start_boundary.as_deref(), t.end_boundary.as_deref(), t.every),
+            (Some("2015-07-15T20:35:13.2757294"), None, Some(1))
+        );
+        assert_eq!(t.describe(), "daily every 1 days from 2015-07-15T20:35:13.2757294");
+        assert!(d.principal.elevated() && !d.principal.stores_password());
+        assert_eq!(d.delete_expired_after, None);
         assert_eq!(defs[1].0, TaskEventKind::Deleted);
     }
 }

@@ -230,7 +230,7 @@ fn quote(text: &str, at: usize) -> String {
 }
 
 /// At most [`EXCERPT`] characters of `s`, with `…` when cut.
-fn excerpt(s: &str) -> String {
+pub(crate) fn excerpt(s: &str) -> String {
     let s = s.trim();
     match s.char_indices().nth(EXCERPT) {
         Some((i, _)) => format!("{}…", &s[..i]),

@@ -111,6 +111,8 @@ pub struct SchtasksCommand {
     pub remote_system: Option<String>,
     /// `/ST` start time (or `at`'s time).
     pub start_time: Option<String>,
+    /// `/RL` run level (`HIGHEST`, `LIMITED`; upper-cased).
+    pub run_level: Option<String>,
     /// The line had more than [`SchtasksCommand::MAX_ARGS`] arguments; those past the cap were
     /// not read (a `/TR` or `at` command among them is missing).
     pub truncated: bool,
@@ -183,7 +185,8 @@ impl SchtasksCommand {
                 "/xml" => c.xml_file = val,
                 "/s" => c.remote_system = val,
                 "/st" => c.start_time = val,
-                "/u" | "/p" | "/rp" | "/sd" | "/ed" | "/d" | "/m" | "/i" | "/et" | "/du" | "/ri" | "/rl" | "/fo" => {}
+                "/rl" => c.run_level = val.map(|v| v.to_ascii_uppercase()),
+                "/u" | "/p" | "/rp" | "/sd" | "/ed" | "/d" | "/m" | "/i" | "/et" | "/du" | "/ri" | "/fo" => {}
                 _ => takes = false,
             }
             i += if takes { 2 } else { 1 };
@@ -204,7 +207,8 @@ impl SchtasksCommand {
     /// The task definition the command line implies: `/TR` as an Exec action, `/SC` + `/MO` as
     /// a trigger (MINUTE → repetition of `/MO` minutes, HOURLY → hours, DAILY/WEEKLY → every
     /// `/MO` days/weeks, ONSTART → boot, ONLOGON → logon, ONEVENT → event, ONCE → time),
-    /// `/RU` as the principal.
+    /// `/RU` and `/RL` (HIGHEST → `HighestAvailable`, LIMITED → `LeastPrivilege`) as the
+    /// principal.
     pub fn definition(&self) -> TaskDefinition {
         let mut d = TaskDefinition {
             enabled: true,
@@ -251,6 +255,11 @@ impl SchtasksCommand {
         }
         d.principal = Principal {
             user_id: self.run_as.clone(),
+            run_level: self.run_level.as_deref().map(|r| match r {
+                "HIGHEST" => "HighestAvailable".to_owned(),
+                "LIMITED" => "LeastPrivilege".to_owned(),
+                other => other.to_owned(),
+            }),
             ..Principal::default()
         };
         d.uri = self.normalized_task_name();

@@ -12,7 +12,7 @@ use crate::time::Interval;
 /// assert_eq!(c.run_window, Interval::from_secs(10));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(default))]
 pub struct LineageConfig {
     /// A launched process must start within this of its run's first event [10 s].
     pub run_window: Interval,
@@ -36,6 +36,10 @@ pub struct LineageConfig {
     /// A run tied to no task lists as candidates the tasks registered, changed or asked to
     /// run within this before it started [5 min].
     pub candidate_window: Interval,
+    /// A task whose trigger expires (`EndBoundary`) within this after it can first run (its
+    /// `StartBoundary`, or its registration when that start is past) is flagged as
+    /// self-cleaning [1 day].
+    pub expires_soon: Interval,
 }
 
 impl Default for LineageConfig {
@@ -49,6 +53,7 @@ impl Default for LineageConfig {
             collector_tolerance: Interval::from_secs(1),
             account_change_window: Interval::from_secs(600),
             candidate_window: Interval::from_secs(300),
+            expires_soon: Interval::from_secs(86_400),
         }
     }
 }

@@ -24,6 +24,13 @@ pub(crate) fn machine_account(u: &str) -> bool {
         )
 }
 
+/// True for a task author that is Microsoft's: `Microsoft Corporation`, or the resource
+/// strings built-in tasks carry (`$(@%SystemRoot%\system32\…)`).
+pub(crate) fn microsoft_author(a: &str) -> bool {
+    let l = a.to_ascii_lowercase();
+    l.contains("microsoft") || l.starts_with("$(@%systemroot%") || l.starts_with("$(@%windir%")
+}
+
 /// Whether two spellings name one account: `DOMAIN\user` against `user`, case-insensitive.
 pub(crate) fn same_account(a: &str, b: &str) -> bool {
     let name = |s: &str| s.rsplit('\\').next().unwrap_or(s).trim().to_ascii_lowercase();

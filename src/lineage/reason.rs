@@ -75,6 +75,19 @@ pub enum TaskReason {
     UntrustedComCreator,
     /// Most hosts with a task of this name run another action: this host's is the outlier.
     ActionDiffersAcrossHosts,
+    /// Runs elevated (`RunLevel` `HighestAvailable`) or as SYSTEM an action in a user-writable
+    /// place: whoever can write there runs code with those rights.
+    ElevatedUserWritable,
+    /// Runs as SYSTEM through a script host, a LOLBin or a script file.
+    SystemScriptHost,
+    /// A boot or logon trigger on a task that is not Microsoft's (persistence at startup).
+    BootOrLogonTrigger,
+    /// Expires (`EndBoundary`) soon after it can first run, or soon after its registration
+    /// when its start is in the past: a one-shot run that leaves nothing behind, more so with
+    /// `DeleteExpiredTaskAfter`.
+    SelfCleaning,
+    /// The account's password is stored with the task (`LogonType` `Password`).
+    StoredPassword,
 }
 
 impl TaskReason {
@@ -101,6 +114,8 @@ impl TaskReason {
             TaskReason::EncodedPowerShell | TaskReason::Lolbin | TaskReason::Hidden | TaskReason::RemoteCreation => 2,
             TaskReason::ShortLived | TaskReason::ScriptHostCreator | TaskReason::UserWritablePath => 2,
             TaskReason::Rare | TaskReason::ScriptHost | TaskReason::RandomName | TaskReason::ShortRepetition => 1,
+            TaskReason::ElevatedUserWritable | TaskReason::SystemScriptHost | TaskReason::SelfCleaning => 2,
+            TaskReason::BootOrLogonTrigger | TaskReason::StoredPassword => 1,
         }
     }
 }

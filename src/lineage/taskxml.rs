@@ -1,7 +1,7 @@
 //! Scheduled-task definitions: the task XML of Security 4698/4702 (and TaskScheduler exports).
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::time::{Interval, MICROS_PER_SEC};
+use crate::time::{Interval, MICROS_PER_SEC, Timestamp};
 use core::fmt;
 use quick_xml::events::Event;
 
@@ -153,7 +153,8 @@ pub enum TriggerKind {
     Daily,
     /// `<CalendarTrigger>` with `<ScheduleByWeek>`.
     Weekly,
-    /// `<CalendarTrigger>` with a monthly schedule (or none).
+    /// `<CalendarTrigger>` with `<ScheduleByMonth>` or `<ScheduleByMonthDayOfWeek>` (or no
+    /// schedule).
     Monthly,
     /// `<BootTrigger>`.
     Boot,
@@ -167,8 +168,33 @@ pub enum TriggerKind {
     Registration,
     /// `<SessionStateChangeTrigger>`.
     SessionStateChange,
-    /// Anything else.
+    /// Anything else (`WnfStateChangeTrigger`: its element name in [`Trigger::element`]).
     Other,
+}
+
+impl TriggerKind {
+    /// A short name (`boot`, `logon`, `daily`, `event`, …).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::lineage::TriggerKind;
+    /// assert_eq!(TriggerKind::SessionStateChange.as_str(), "session state change");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Time => "time",
+            TriggerKind::Daily => "daily",
+            TriggerKind::Weekly => "weekly",
+            TriggerKind::Monthly => "monthly",
+            TriggerKind::Boot => "boot",
+            TriggerKind::Logon => "logon",
+            TriggerKind::Event => "event",
+            TriggerKind::Idle => "idle",
+            TriggerKind::Registration => "registration",
+            TriggerKind::SessionStateChange => "session state change",
+            TriggerKind::Other => "other",
+        }
+    }
 }
 
 /// One trigger of a task.
@@ -182,16 +208,39 @@ pub struct Trigger {
     pub enabled: bool,
     /// `<StartBoundary>` as written (local time without zone, usually).
     pub start_boundary: Option<String>,
+    /// `<EndBoundary>` as written: the trigger does not fire after it, and the task expires
+    /// when its last trigger has (see [`TaskDefinition::delete_expired_after`]).
+    pub end_boundary: Option<String>,
     /// `<Repetition><Interval>`: the trigger repeats this often (`PT1M` = 60 s).
     pub repetition: Option<Interval>,
     /// `<Repetition><Duration>`: for how long it repeats (`None` = indefinitely).
     pub repetition_duration: Option<Interval>,
+    /// `<Repetition><StopAtDurationEnd>`: running instances are stopped when the repetition
+    /// duration ends.
+    pub stop_at_duration_end: bool,
     /// `<DaysInterval>` (daily) or `<WeeksInterval>` (weekly).
     pub every: Option<u32>,
+    /// Calendar days: the `<DaysOfWeek>` of a weekly or monthly-by-weekday schedule
+    /// (`Monday`, …), in order.
+    pub days_of_week: Vec<String>,
+    /// `<DaysOfMonth><Day>` of a monthly schedule (`1`…`31`, `Last`).
+    pub days_of_month: Vec<String>,
+    /// `<Weeks><Week>` of a monthly-by-weekday schedule (`1`…`4`, `Last`).
+    pub weeks: Vec<String>,
+    /// `<Months>` of a monthly schedule (`January`, …).
+    pub months: Vec<String>,
     /// `<Delay>`.
     pub delay: Option<Interval>,
     /// `<Subscription>` of an event trigger (an XPath query).
     pub subscription: Option<String>,
+    /// `<UserId>` of a logon or session-state trigger: whose logon fires it (`None`: any
+    /// user's).
+    pub user_id: Option<String>,
+    /// `<StateChange>` of a session-state trigger (`ConsoleConnect`, `RemoteConnect`,
+    /// `SessionLock`, `SessionUnlock`, …).
+    pub state_change: Option<String>,
+    /// The element name of a trigger of kind [`TriggerKind::Other`] (`WnfStateChangeTrigger`).
+    pub element: Option<String>,
 }
 
 impl Trigger {
@@ -201,12 +250,114 @@ impl Trigger {
             kind,
             enabled: true,
             start_boundary: None,
+            end_boundary: None,
             repetition: None,
             repetition_duration: None,
+            stop_at_duration_end: false,
             every: None,
+            days_of_week: Vec::new(),
+            days_of_month: Vec::new(),
+            weeks: Vec::new(),
+            months: Vec::new(),
             delay: None,
             subscription: None,
+            user_id: None,
+            state_change: None,
+            element: None,
         }
+    }
+
+    /// [`Trigger::start_boundary`] as a time (read as UTC: Task Scheduler writes local time
+    /// without a zone unless the task was registered to synchronise across time zones).
+    pub fn start(&self) -> Option<Timestamp> {
+        self.start_boundary.as_deref().and_then(Timestamp::parse_rfc3339)
+    }
+
+    /// [`Trigger::end_boundary`] as a time, read as [`Trigger::start`] is.
+    pub fn end(&self) -> Option<Timestamp> {
+        self.end_boundary.as_deref().and_then(Timestamp::parse_rfc3339)
+    }
+
+    /// The trigger in words, with its values as written: `boot`, `logon of CORP\bob`,
+    /// `daily every 2 days from 2024-01-01T10:00:00`, `event (Security 4625 query …)`,
+    /// `time from … until …, repeating every 60s for 86400s`.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::Interval;
+    /// use beaconstat::lineage::{Trigger, TriggerKind};
+    /// let mut t = Trigger::new(TriggerKind::Weekly);
+    /// t.every = Some(2);
+    /// t.days_of_week = vec!["Monday".into(), "Friday".into()];
+    /// t.start_boundary = Some("2024-01-01T09:00:00".into());
+    /// t.end_boundary = Some("2024-01-02T09:00:00".into());
+    /// t.repetition = Some(Interval::from_secs(300));
+    /// assert_eq!(
+    ///     t.describe(),
+    ///     "weekly every 2 weeks on Monday, Friday from 2024-01-01T09:00:00 until 2024-01-02T09:00:00, repeating every 300s"
+    /// );
+    /// ```
+    pub fn describe(&self) -> String {
+        let mut s = match (self.kind, &self.element) {
+            (TriggerKind::Other, Some(e)) => e.clone(),
+            (k, _) => k.as_str().to_owned(),
+        };
+        let mut add = |part: String| {
+            s.push(' ');
+            s.push_str(&part);
+        };
+        if !self.enabled {
+            add("(disabled)".into());
+        }
+        if let Some(u) = &self.user_id {
+            add(format!("of {u}"));
+        }
+        if let Some(c) = &self.state_change {
+            add(format!("on {c}"));
+        }
+        if let Some(n) = self.every {
+            let unit = if self.kind == TriggerKind::Weekly {
+                "weeks"
+            } else {
+                "days"
+            };
+            add(format!("every {n} {unit}"));
+        }
+        let list = |label: &str, v: &[String]| format!("{label} {}", v.join(", "));
+        if !self.weeks.is_empty() {
+            add(list("in weeks", &self.weeks));
+        }
+        if !self.days_of_week.is_empty() {
+            add(list("on", &self.days_of_week));
+        }
+        if !self.days_of_month.is_empty() {
+            add(list("on days", &self.days_of_month));
+        }
+        if !self.months.is_empty() {
+            add(list("in", &self.months));
+        }
+        if let Some(q) = &self.subscription {
+            add(format!("subscription {q}"));
+        }
+        if let Some(d) = self.delay {
+            add(format!("delayed {d}"));
+        }
+        if let Some(b) = &self.start_boundary {
+            add(format!("from {b}"));
+        }
+        if let Some(b) = &self.end_boundary {
+            add(format!("until {b}"));
+        }
+        if let Some(r) = self.repetition {
+            s.push_str(&format!(", repeating every {r}"));
+            if let Some(d) = self.repetition_duration {
+                s.push_str(&format!(" for {d}"));
+            }
+            if self.stop_at_duration_end {
+                s.push_str(", stopped at the end");
+            }
+        }
+        s
     }
 
     /// How often this trigger fires when it repeats by itself: the repetition interval, else
@@ -235,13 +386,51 @@ pub struct Principal {
     pub group_id: Option<String>,
     /// `<RunLevel>` (`LeastPrivilege`, `HighestAvailable`).
     pub run_level: Option<String>,
-    /// `<LogonType>` (`InteractiveToken`, `S4U`, `Password`, `ServiceAccount`).
+    /// `<LogonType>` (`InteractiveToken`, `S4U`, `Password`, `ServiceAccount`,
+    /// `InteractiveTokenOrPassword`).
     pub logon_type: Option<String>,
     /// `<RequiredPrivileges><Privilege>`, in order.
     pub required_privileges: Vec<String>,
 }
 
 impl Principal {
+    /// True when it runs with the account's highest privileges (`RunLevel`
+    /// `HighestAvailable`: elevated, past UAC).
+    pub fn elevated(&self) -> bool {
+        self.run_level
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("HighestAvailable"))
+    }
+
+    /// True when the account's password is stored with the task (`LogonType` `Password`, or
+    /// `InteractiveTokenOrPassword`): it runs whether the user is logged on or not, with the
+    /// user's network credentials.
+    pub fn stores_password(&self) -> bool {
+        self.logon_type
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case("Password") || l.eq_ignore_ascii_case("InteractiveTokenOrPassword"))
+    }
+
+    /// The principal in words, with its values as written (`S-1-5-18 (SYSTEM), RunLevel
+    /// HighestAvailable, LogonType InteractiveToken`); `?` when nothing is known.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(u) = self.user_id.as_deref().or(self.group_id.as_deref()) {
+            parts.push(if self.is_system() && u != "SYSTEM" {
+                format!("{u} (SYSTEM)")
+            } else {
+                u.to_owned()
+            });
+        }
+        if let Some(r) = &self.run_level {
+            parts.push(format!("RunLevel {r}"));
+        }
+        if let Some(l) = &self.logon_type {
+            parts.push(format!("LogonType {l}"));
+        }
+        if parts.is_empty() { "?".into() } else { parts.join(", ") }
+    }
+
     /// True when the task runs as LocalSystem (`S-1-5-18`, `System`, `NT AUTHORITY\SYSTEM`).
     pub fn is_system(&self) -> bool {
         self.user_id.as_deref().is_some_and(|u| {
@@ -290,6 +479,9 @@ pub struct TaskDefinition {
     pub hidden: bool,
     /// `<Settings><Enabled>` (default true).
     pub enabled: bool,
+    /// `<Settings><DeleteExpiredTaskAfter>`: the task deletes itself this long after it
+    /// expired (its last [`Trigger::end_boundary`]); `PT0S` is at once (`schtasks /Z`).
+    pub delete_expired_after: Option<Interval>,
     /// The actions, in order.
     pub actions: Vec<TaskAction>,
     /// The triggers, in order.
@@ -468,11 +660,26 @@ fn open(def: &mut TaskDefinition, stack: &[String], name: &str) {
     match (parent, name) {
         (Some("Triggers"), n) => {
             if let Some(k) = trigger_kind(n) {
-                def.triggers.push(Trigger::new(k));
+                let mut t = Trigger::new(k);
+                if k == TriggerKind::Other {
+                    t.element = Some(n.to_owned());
+                }
+                def.triggers.push(t);
             }
         }
         (_, "ScheduleByDay") => set_kind(def, TriggerKind::Daily),
         (_, "ScheduleByWeek") => set_kind(def, TriggerKind::Weekly),
+        (_, "ScheduleByMonth" | "ScheduleByMonthDayOfWeek") => set_kind(def, TriggerKind::Monthly),
+        (Some("DaysOfWeek"), day) if stack.iter().any(|x| x == "Triggers") => {
+            if let Some(t) = def.triggers.last_mut() {
+                t.days_of_week.push(day.to_owned());
+            }
+        }
+        (Some("Months"), month) if stack.iter().any(|x| x == "Triggers") => {
+            if let Some(t) = def.triggers.last_mut() {
+                t.months.push(month.to_owned());
+            }
+        }
         (Some("Actions"), "Exec") => def.actions.push(TaskAction::Exec {
             command: String::new(),
             arguments: None,
@@ -530,11 +737,17 @@ fn close(def: &mut TaskDefinition, stack: &[String], text: &str) {
         match name {
             "Enabled" => t.enabled = !text.eq_ignore_ascii_case("false"),
             "StartBoundary" => t.start_boundary = v(),
+            "EndBoundary" => t.end_boundary = v(),
             "Interval" if has("Repetition") => t.repetition = parse_iso_duration(text),
             "Duration" if has("Repetition") => t.repetition_duration = parse_iso_duration(text),
+            "StopAtDurationEnd" if has("Repetition") => t.stop_at_duration_end = text.eq_ignore_ascii_case("true"),
             "DaysInterval" | "WeeksInterval" => t.every = text.parse().ok(),
+            "Day" if has("DaysOfMonth") => t.days_of_month.push(text.to_owned()),
+            "Week" if has("Weeks") => t.weeks.push(text.to_owned()),
             "Delay" => t.delay = parse_iso_duration(text),
             "Subscription" => t.subscription = v(),
+            "UserId" => t.user_id = v(),
+            "StateChange" => t.state_change = v(),
             _ => {}
         }
     } else if has("Actions") {
@@ -551,6 +764,7 @@ fn close(def: &mut TaskDefinition, stack: &[String], text: &str) {
         match name {
             "Hidden" => def.hidden = text.eq_ignore_ascii_case("true"),
             "Enabled" => def.enabled = !text.eq_ignore_ascii_case("false"),
+            "DeleteExpiredTaskAfter" => def.delete_expired_after = parse_iso_duration(text),
             _ => {}
         }
     }

@@ -114,7 +114,11 @@ pub(super) fn findings(
         })
     };
     if task.hidden {
-        push(TaskReason::Hidden, "the task is hidden".into());
+        let how = match &task.definition {
+            Some(d) if d.hidden => "the task is hidden (Settings Hidden true)",
+            _ => "the task is hidden (its TaskCache entry)",
+        };
+        push(TaskReason::Hidden, how.into());
     }
     if random_like(&task.name) {
         push(TaskReason::RandomName, format!("task name {} looks random", task.name));
@@ -215,6 +219,7 @@ pub(super) fn findings(
                 format!("the definition requires {}", risky.join(", ")),
             );
         }
+        super::definition::findings(cx, task, &mut push);
         if let (Some(author), Some(user)) = (def.author.as_deref(), task.creation.user.as_deref())
             && !same_account(author, user)
         {

@@ -6,6 +6,7 @@
 mod clocks;
 mod context;
 mod creation;
+mod definition;
 mod findings;
 mod identity;
 mod processes;

@@ -7,7 +7,7 @@
 use super::context::{BuildContext, secs};
 use crate::lineage::heuristics::{is_lolbin, is_script_host, user_writable};
 use crate::lineage::model::{CreationMethod, LifeEvent, LifeKind, ScheduledTask};
-use crate::lineage::naming::{file_name, machine_account, same_account, system_image};
+use crate::lineage::naming::{file_name, machine_account, microsoft_author, same_account, system_image};
 use crate::lineage::process::ProcessTree;
 use crate::lineage::reason::TaskReason;
 use crate::winevent::EvidenceKind;
@@ -156,11 +156,10 @@ fn masquerade(task: &ScheduledTask, lname: &str, push: &mut dyn FnMut(TaskReason
             format!("its action {cmd} is outside System32")
         });
     }
-    if let Some(a) = def.author.as_deref() {
-        let l = a.to_ascii_lowercase();
-        if !(l.contains("microsoft") || l.starts_with("$(@%systemroot%") || l.starts_with("$(@%windir%")) {
-            why.push(format!("its author {a} is not Microsoft"));
-        }
+    if let Some(a) = def.author.as_deref()
+        && !microsoft_author(a)
+    {
+        why.push(format!("its author {a} is not Microsoft"));
     }
     if !why.is_empty() {
         let like = if lname.starts_with("\\microsoft\\") {
