@@ -215,6 +215,9 @@ fn print_tree(lin: &Lineage, stats: &ReadStats) {
                 if let Some(pi) = &p.parent_image {
                     println!("        parent: {pi}");
                 }
+                if let Some(s) = &p.signer {
+                    println!("        image {s}");
+                }
             }
             for e in &c.evidence {
                 println!("      evidence: {e}");

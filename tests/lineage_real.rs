@@ -236,6 +236,35 @@ fn otrf_local_event_time_collector_lag_and_merged_4688() {
     assert_eq!(creator.guid.as_deref(), Some("{d273d0f0-69a0-5f69-af0c-000000000800}"));
     assert_eq!(creator.pid, Some(0x1f98), "NewProcessId of the merged 4688");
     assert_eq!(creator.ts, ts("2020-09-22T03:04:00.087Z"));
+    // The COM creator's signer, from the Sysmon 7 of its own image: Microsoft's, as expected
+    // of the Update Orchestrator, so no COM-creator finding.
+    let signer = creator.signer.as_ref().unwrap();
+    assert!(signer.is_microsoft());
+    assert_eq!(signer.to_string(), "signed by Microsoft Windows (Valid)");
+    assert_eq!(
+        t.creation.evidence.last().map(String::as_str),
+        Some("usocoreworker.exe: signed by Microsoft Windows (Valid)")
+    );
+    assert!(
+        !t.findings.iter().any(|f| matches!(
+            f.reason,
+            TaskReason::UntrustedComCreator | TaskReason::UnsignedComCreator
+        )),
+        "{:?}",
+        t.findings
+    );
+    // Rubeus, run from a desktop, is not signed: its own Sysmon 7 says so.
+    let rubeus = lin
+        .hosts
+        .iter()
+        .flat_map(|h| h.processes.iter())
+        .find(|(_, p)| p.image_name() == Some("Rubeus.exe"))
+        .map(|(_, p)| p)
+        .unwrap();
+    assert_eq!(
+        rubeus.signer.as_ref().map(ToString::to_string).as_deref(),
+        Some("not signed (Signed false, SignatureStatus Unavailable)")
+    );
     let usocoreworkers = h6
         .processes
         .iter()

@@ -317,7 +317,7 @@ fn registry_side_tasks() {
     );
     assert_eq!(
         detail(ghost, TaskReason::UntrustedComCreator),
-        r"written to the TaskCache by ghost.exe (pid 900), under Users\Public"
+        r"written to the TaskCache by ghost.exe (pid 900), under Users\Public; signer unknown"
     );
     let hidden = lin.task("WS1", r"\Hidden").unwrap();
     assert!(hidden.hidden);
@@ -379,15 +379,17 @@ fn com_creation_is_joined_by_process() {
     assert_eq!(t.creation.method, CreationMethod::ComApi);
     let h = lin.host("WS1").unwrap();
     assert_eq!(h.processes[t.creation.process.as_ref().unwrap().id].pid, Some(700));
+    let n = t.creation.evidence.len();
     assert_eq!(
-        t.creation.evidence.last().map(String::as_str),
-        Some(
-            "Sysmon 7: wscript.exe loaded taskschd.dll, and the same process wrote its TaskCache keys 1.000 s later (Sysmon 13)"
-        )
+        t.creation.evidence[n - 2..],
+        [
+            "Sysmon 7: wscript.exe loaded taskschd.dll, and the same process wrote its TaskCache keys 1.000 s later (Sysmon 13)",
+            "wscript.exe: signer unknown (its Sysmon 1 carries none, and no Sysmon 7 of its image)"
+        ]
     );
     assert_eq!(
         detail(t, TaskReason::UntrustedComCreator),
-        "registered through the COM API by wscript.exe (pid 700), a script host or LOLBin"
+        "registered through the COM API by wscript.exe (pid 700), a script host or LOLBin; signer unknown"
     );
     assert!(t.findings.iter().any(|f| f.reason == TaskReason::ScriptHostCreator));
 }
@@ -515,4 +517,125 @@ fn baseline_across_hosts_finds_the_outlier_and_survives_save_and_load() {
         detail(odd, TaskReason::ActionDiffersAcrossHosts),
         r"on this host its action is `c:\users\public\b.exe`; 4 of the 5 hosts with this task run `c:\tools\backup.exe`"
     );
+}
+
+/// COM registration judged by the signer of the process that did it: an unsigned image (its
+/// own Sysmon 7 says so) is a reason of its own even in System32; a signed Microsoft
+/// management console is what COM registration looks like (nothing flagged, its signer
+/// quoted); an image in a user profile with no signature logged anywhere says "signer
+/// unknown"; an export whose Sysmon 1 carries the signature is read from there.
+#[test]
+fn com_creation_is_judged_by_the_creators_signer() {
+    let dll = r#""ImageLoaded":"C:\\Windows\\System32\\taskschd.dll","Signed":"true","Signature":"Microsoft Windows","SignatureStatus":"Valid""#;
+    let own = |guid: &str, pid: u32, image: &str, signed: &str| {
+        format!(r#""ProcessGuid":"{guid}","ProcessId":"{pid}","Image":"{image}","ImageLoaded":"{image}",{signed}"#)
+    };
+    let unsigned = r#""Signed":"false","Signature":"-","SignatureStatus":"Unavailable""#;
+    let microsoft = r#""Signed":"true","Signature":"Microsoft Windows","SignatureStatus":"Valid""#;
+    let svch0st = r"C:\\Windows\\System32\\svch0st.exe";
+    let mmc = r"C:\\Windows\\System32\\mmc.exe";
+    let tool = r"C:\\Users\\bob\\tool.exe";
+    let proc1 = |t: &str, guid: &str, pid: u32, image: &str, extra: &str| {
+        sysmon(
+            1,
+            t,
+            &format!(
+                r#""ProcessGuid":"{guid}","ProcessId":"{pid}","Image":"{image}","CommandLine":"x","ParentProcessGuid":"{{E}}"{extra}"#
+            ),
+        )
+    };
+    let load = |t: &str, guid: &str, pid: u32, image: &str| {
+        sysmon(
+            7,
+            t,
+            &format!(r#""ProcessGuid":"{guid}","ProcessId":"{pid}","Image":"{image}",{dll}"#),
+        )
+    };
+    let reg = |t: &str, task: &str, pid: u32| {
+        sec(
+            4698,
+            t,
+            &format!(
+                r#"{},"TaskName":"\\{task}","TaskContent":"{}","ClientProcessId":"{pid}""#,
+                subject("bob", "0x100"),
+                xml(r"C:\Tools\job.exe", None)
+            ),
+        )
+    };
+    let lin = build(&[
+        proc1("00:00.000", "{A}", 501, svch0st, ""),
+        sysmon(7, "00:00.010", &own("{A}", 501, svch0st, unsigned)),
+        load("00:00.500", "{A}", 501, svch0st),
+        reg("00:01", "Fake", 501),
+        proc1("01:00.000", "{B}", 502, mmc, ""),
+        sysmon(7, "01:00.010", &own("{B}", 502, mmc, microsoft)),
+        load("01:00.500", "{B}", 502, mmc),
+        reg("01:01", "Console", 502),
+        proc1("02:00.000", "{C}", 503, tool, ""),
+        load("02:00.500", "{C}", 503, tool),
+        reg("02:01", "Tool", 503),
+        // An export that logs the signature with the process itself.
+        proc1(
+            "03:00.000",
+            "{D}",
+            504,
+            r"C:\\Tools\\agent.exe",
+            &format!(",{unsigned}"),
+        ),
+        load("03:00.500", "{D}", 504, r"C:\\Tools\\agent.exe"),
+        reg("03:01", "Agent", 504),
+    ]);
+    let fake = lin.task("WS1", r"\Fake").unwrap();
+    assert_eq!(fake.creation.method, CreationMethod::ComApi);
+    assert_eq!(
+        fake.creation.evidence.last().map(String::as_str),
+        Some("svch0st.exe: not signed (Signed false, SignatureStatus Unavailable)")
+    );
+    assert_eq!(
+        detail(fake, TaskReason::UnsignedComCreator),
+        "registered through the COM API by svch0st.exe (pid 501), whose image is not signed (Signed false, SignatureStatus Unavailable)"
+    );
+    assert!(
+        !fake
+            .findings
+            .iter()
+            .any(|f| f.reason == TaskReason::UntrustedComCreator)
+    );
+
+    let console = lin.task("WS1", r"\Console").unwrap();
+    assert_eq!(console.creation.method, CreationMethod::ComApi);
+    assert_eq!(
+        console.creation.evidence.last().map(String::as_str),
+        Some("mmc.exe: signed by Microsoft Windows (Valid)")
+    );
+    assert!(
+        !console.findings.iter().any(|f| matches!(
+            f.reason,
+            TaskReason::UnsignedComCreator | TaskReason::UntrustedComCreator
+        )),
+        "{:?}",
+        console.findings
+    );
+
+    let tool = lin.task("WS1", r"\Tool").unwrap();
+    assert_eq!(
+        tool.creation.evidence.last().map(String::as_str),
+        Some("tool.exe: signer unknown (its Sysmon 1 carries none, and no Sysmon 7 of its image)")
+    );
+    assert_eq!(
+        detail(tool, TaskReason::UntrustedComCreator),
+        r"registered through the COM API by tool.exe (pid 503), under a user profile; signer unknown"
+    );
+    assert!(!tool.findings.iter().any(|f| f.reason == TaskReason::UnsignedComCreator));
+
+    let agent = lin.task("WS1", r"\Agent").unwrap();
+    assert_eq!(
+        detail(agent, TaskReason::UnsignedComCreator),
+        "registered through the COM API by agent.exe (pid 504), whose image is not signed (Signed false, SignatureStatus Unavailable)"
+    );
+    assert_eq!(
+        detail(agent, TaskReason::UntrustedComCreator),
+        "registered through the COM API by agent.exe (pid 504), outside the system's folders; not signed (Signed false, SignatureStatus Unavailable)"
+    );
+    assert_eq!(lin.coverage.image_signatures, 2);
 }

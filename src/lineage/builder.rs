@@ -6,11 +6,13 @@ use super::cmdline::normalize_task_name;
 use super::collected::{ClockSamples, Collected, RawConn, RawEvidence, RawTask, RecordOrigin};
 use super::config::LineageConfig;
 use super::model::Lineage;
-use super::process::{ProcessConnection, ProcessNode};
+use super::process::{ImageSigner, ProcessConnection, ProcessNode};
 use super::stages;
 use super::taskxml::TaskDefinition;
 use crate::event::ConnEvent;
-use crate::winevent::{EvidenceEvent, ProcessEvent, ProcessSource, TaskEvent, WinRecord, sysmon_conn_event};
+use crate::winevent::{
+    EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, WinRecord, sysmon_conn_event,
+};
 
 /// Collects Windows records and reconstructs scheduled-task lineage.
 ///
@@ -223,6 +225,7 @@ impl LineageBuilder {
                 logon_id: p.logon_id,
                 integrity_level: own(p.integrity_level),
                 hashes: own(p.hashes),
+                signer: p.signature.as_ref().map(ImageSigner::from_signature),
             },
         ));
     }
@@ -254,7 +257,12 @@ impl LineageBuilder {
     /// Adds supporting evidence (its time is clock-corrected like task events unless it is
     /// Sysmon's `UtcTime`).
     pub fn push_evidence(&mut self, e: &EvidenceEvent<'_>) {
-        self.input.coverage.evidence += 1;
+        // A process's own image load only gives its signer: counted apart.
+        if e.kind == EvidenceKind::ProcessImageLoad {
+            self.input.coverage.image_signatures += 1;
+        } else {
+            self.input.coverage.evidence += 1;
+        }
         let host = self.input.host(e.host);
         self.input.evidence.push(RawEvidence {
             host,
@@ -271,6 +279,7 @@ impl LineageBuilder {
             user: own(e.user),
             logon_id: e.logon_id,
             ip: own(e.ip),
+            signer: e.signature.as_ref().map(ImageSigner::from_signature),
         });
     }
 

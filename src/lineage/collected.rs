@@ -2,7 +2,7 @@
 //! and evidence events pushed, per host, with the counts coverage is computed from.
 
 use super::coverage::TelemetryCoverage;
-use super::process::{ProcessConnection, ProcessNode};
+use super::process::{ImageSigner, ProcessConnection, ProcessNode};
 use super::taskxml::{TaskDefinition, TaskXmlError};
 use crate::error::Position;
 use crate::time::Timestamp;
@@ -166,6 +166,8 @@ pub(crate) struct RawEvidence {
     pub(crate) user: Option<String>,
     pub(crate) logon_id: Option<u64>,
     pub(crate) ip: Option<String>,
+    /// Sysmon 7: the loaded image's signature.
+    pub(crate) signer: Option<ImageSigner>,
 }
 
 /// A network connection with the process identity it names, owned.

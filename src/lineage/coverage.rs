@@ -221,6 +221,9 @@ pub struct TelemetryCoverage {
     pub unnamed_task_events: u64,
     /// Supporting evidence records (Sysmon 7/11/12/13, 5145, 4624 type 3, 4104).
     pub evidence: u64,
+    /// Sysmon 7 of a process's own executable: the signer of that process (counted apart
+    /// from `evidence`).
+    pub image_signatures: u64,
     /// The gaps, each explained by its `Display`.
     pub gaps: Vec<CoverageGap>,
 }

@@ -49,7 +49,7 @@ pub use model::{
     CreationMethod, DefinitionSource, HostLineage, LifeEvent, LifeKind, Lineage, RunCandidate, ScheduledTask,
     TaskCreation, TaskRun,
 };
-pub use process::{Ancestors, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
+pub use process::{Ancestors, ImageSigner, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
 pub use query::{ProcessKey, TaskLink, TaskRole};
 pub use reason::{TaskFinding, TaskReason};
 pub use taskxml::{

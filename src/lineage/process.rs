@@ -5,7 +5,7 @@
 use super::naming::file_name;
 use crate::event::Proto;
 use crate::time::Timestamp;
-use crate::winevent::ProcessSource;
+use crate::winevent::{ImageSignature, ProcessSource};
 
 /// A process of one host's [`ProcessTree`]: its position in start order. Only meaningful with
 /// the tree (the host) it came from.
@@ -83,6 +83,65 @@ pub struct ProcessNode {
     pub integrity_level: Option<String>,
     /// `Hashes` (Sysmon).
     pub hashes: Option<String>,
+    /// The signature of its image: from its Sysmon 1 where the export logs one, else from the
+    /// Sysmon 7 of its own executable; `None` when neither says (signer unknown).
+    pub signer: Option<ImageSigner>,
+}
+
+/// The signature of a process's image, owned (see
+/// [`ImageSignature`](crate::winevent::ImageSignature), which it is read from).
+///
+/// # Example
+/// ```
+/// use beaconstat::lineage::ImageSigner;
+/// let s = ImageSigner { signed: Some(false), signature: Some("-".into()), status: Some("Unavailable".into()) };
+/// assert!(!s.is_valid());
+/// assert_eq!(s.to_string(), "not signed (Signed false, SignatureStatus Unavailable)");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImageSigner {
+    /// `Signed`.
+    pub signed: Option<bool>,
+    /// `Signature`: the signer's name (`-` when none).
+    pub signature: Option<String>,
+    /// `SignatureStatus` (`Valid`, `Unavailable`, …).
+    pub status: Option<String>,
+}
+
+impl ImageSigner {
+    /// The owned copy of a logged signature.
+    pub fn from_signature(s: &ImageSignature<'_>) -> Self {
+        ImageSigner {
+            signed: s.signed,
+            signature: s.signature.map(str::to_owned),
+            status: s.status.map(str::to_owned),
+        }
+    }
+
+    fn as_signature(&self) -> ImageSignature<'_> {
+        ImageSignature {
+            signed: self.signed,
+            signature: self.signature.as_deref(),
+            status: self.status.as_deref(),
+        }
+    }
+
+    /// Signed, with a valid signature ([`ImageSignature::is_valid`]).
+    pub fn is_valid(&self) -> bool {
+        self.as_signature().is_valid()
+    }
+
+    /// Validly signed by Microsoft ([`ImageSignature::is_microsoft`]).
+    pub fn is_microsoft(&self) -> bool {
+        self.as_signature().is_microsoft()
+    }
+}
+
+impl core::fmt::Display for ImageSigner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.as_signature().fmt(f)
+    }
 }
 
 impl ProcessNode {
@@ -279,6 +338,7 @@ mod tests {
             logon_id: None,
             integrity_level: None,
             hashes: None,
+            signer: None,
         }
     }
 

@@ -75,6 +75,9 @@ pub enum TaskReason {
     UntrustedComCreator,
     /// Most hosts with a task of this name run another action: this host's is the outlier.
     ActionDiffersAcrossHosts,
+    /// Registered through the COM API, or written to the TaskCache, by a process whose image
+    /// is not validly signed (Sysmon 7 of its image, or its Sysmon 1).
+    UnsignedComCreator,
     /// Runs elevated (`RunLevel` `HighestAvailable`) or as SYSTEM an action in a user-writable
     /// place: whoever can write there runs code with those rights.
     ElevatedUserWritable,
@@ -106,6 +109,7 @@ impl TaskReason {
             TaskReason::DiffersFromAction | TaskReason::BuiltinModified | TaskReason::RegistryOnly => 3,
             TaskReason::Masquerade | TaskReason::SecurityDescriptorRemoved | TaskReason::ActionDiffersAcrossHosts => 3,
             TaskReason::ChangedByOther | TaskReason::AfterAccountChange | TaskReason::UntrustedComCreator => 2,
+            TaskReason::UnsignedComCreator => 2,
             TaskReason::DeletedFromOtherSession | TaskReason::NoCreationTelemetry => 1,
             TaskReason::RegistryPayload => 3,
             TaskReason::HiddenWindow | TaskReason::InMemoryExecution | TaskReason::DownloadCradle => 2,

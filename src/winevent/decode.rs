@@ -297,6 +297,83 @@ pub struct ProcessEvent<'a> {
     pub integrity_level: Option<&'a str>,
     /// `Hashes` (Sysmon).
     pub hashes: Option<&'a str>,
+    /// The image's signature, where the export logs one with the process (`Signed`,
+    /// `Signature`, `SignatureStatus`; plain Sysmon 1 does not: its Sysmon 7 does).
+    pub signature: Option<ImageSignature<'a>>,
+}
+
+/// The signature of a loaded image as Sysmon 7 logs it (`Signed`, `Signature`,
+/// `SignatureStatus`), borrowed from its record.
+///
+/// # Example
+/// ```
+/// use beaconstat::winevent::ImageSignature;
+/// let s = ImageSignature { signed: Some(true), signature: Some("Microsoft Windows"), status: Some("Valid") };
+/// assert!(s.is_valid() && s.is_microsoft());
+/// assert_eq!(s.to_string(), "signed by Microsoft Windows (Valid)");
+/// let u = ImageSignature { signed: Some(false), signature: Some("-"), status: Some("Unavailable") };
+/// assert!(!u.is_valid());
+/// assert_eq!(u.to_string(), "not signed (Signed false, SignatureStatus Unavailable)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSignature<'a> {
+    /// `Signed`.
+    pub signed: Option<bool>,
+    /// `Signature`: the signer's name (`Microsoft Windows`; `-` when none).
+    pub signature: Option<&'a str>,
+    /// `SignatureStatus` (`Valid`, `Unavailable`, `Expired`, …).
+    pub status: Option<&'a str>,
+}
+
+impl<'a> ImageSignature<'a> {
+    /// The signature fields of a record, when it has any.
+    pub(crate) fn from_record(rec: &'a WinRecord) -> Option<ImageSignature<'a>> {
+        let d = |k: Name| rec.field_opt(k);
+        let s = ImageSignature {
+            signed: d(Name::Signed).map(|v| v.eq_ignore_ascii_case("true")),
+            signature: d(Name::Signature),
+            status: d(Name::SignatureStatus),
+        };
+        (s.signed.is_some() || s.signature.is_some() || s.status.is_some()).then_some(s)
+    }
+
+    /// Signed, with a valid signature.
+    pub fn is_valid(&self) -> bool {
+        self.signed != Some(false)
+            && self.signature.is_some_and(|s| !s.is_empty() && s != "-")
+            && self.status.is_none_or(|s| s.eq_ignore_ascii_case("valid"))
+    }
+
+    /// Validly signed by Microsoft (`Microsoft Windows`, `Microsoft Corporation`, …).
+    pub fn is_microsoft(&self) -> bool {
+        self.is_valid()
+            && self
+                .signature
+                .is_some_and(|s| s.to_ascii_lowercase().starts_with("microsoft"))
+    }
+}
+
+impl core::fmt::Display for ImageSignature<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.is_valid() {
+            write!(f, "signed by {}", self.signature.unwrap_or("?"))?;
+            if let Some(s) = self.status {
+                write!(f, " ({s})")?;
+            }
+            return Ok(());
+        }
+        let mut parts = Vec::new();
+        if let Some(s) = self.signed {
+            parts.push(format!("Signed {s}"));
+        }
+        if let Some(s) = self.signature.filter(|s| *s != "-") {
+            parts.push(format!("Signature {s}"));
+        }
+        if let Some(s) = self.status {
+            parts.push(format!("SignatureStatus {s}"));
+        }
+        write!(f, "not signed ({})", parts.join(", "))
+    }
 }
 
 impl<'a> ProcessEvent<'a> {
@@ -330,6 +407,7 @@ impl<'a> ProcessEvent<'a> {
                 logon_id: d(Name::LogonId).and_then(parse_logon_id),
                 integrity_level: d(Name::IntegrityLevel),
                 hashes: d(Name::Hashes),
+                signature: ImageSignature::from_record(rec),
             })
         } else if id == 4688 && rec.is_security() {
             // 4688 v2 names the new process's account in Target* when it differs from the
@@ -365,6 +443,7 @@ impl<'a> ProcessEvent<'a> {
                 logon_id: logon.and_then(parse_logon_id),
                 integrity_level: d(Name::MandatoryLabel),
                 hashes: None,
+                signature: None,
             })
         } else {
             None
@@ -394,6 +473,9 @@ impl<'a> ProcessEvent<'a> {
 pub enum EvidenceKind {
     /// Sysmon 7: `taskschd.dll` loaded (the process used the Task Scheduler COM API).
     TaskSchedulerDllLoad,
+    /// Sysmon 7 of a process's own executable (`ImageLoaded` = `Image`): its signature, in
+    /// [`EvidenceEvent::signature`].
+    ProcessImageLoad,
     /// Sysmon 11: a file created under `System32\Tasks\`.
     TaskFile,
     /// Sysmon 12/14: a TaskCache registry key created, deleted or renamed (`EventType` in
@@ -456,6 +538,8 @@ pub struct EvidenceEvent<'a> {
     pub logon_id: Option<u64>,
     /// The remote address (`IpAddress`).
     pub ip: Option<&'a str>,
+    /// Sysmon 7: the loaded image's signature.
+    pub signature: Option<ImageSignature<'a>>,
 }
 
 impl<'a> EvidenceEvent<'a> {
@@ -498,17 +582,23 @@ impl<'a> EvidenceEvent<'a> {
             user: d(Name::User).or_else(|| d(Name::SubjectUserName)),
             logon_id: d(Name::SubjectLogonId).and_then(parse_logon_id),
             ip: d(Name::IpAddress),
+            signature: None,
         };
         let icontains = |h: &str, n: &str| h.to_ascii_lowercase().contains(n);
         if rec.is_sysmon() {
             match id {
                 7 => {
                     let dll = d(Name::ImageLoaded)?;
-                    if !dll.to_ascii_lowercase().ends_with("\\taskschd.dll") {
+                    ev.kind = if dll.to_ascii_lowercase().ends_with("\\taskschd.dll") {
+                        EvidenceKind::TaskSchedulerDllLoad
+                    } else if process.image.is_some_and(|i| i.eq_ignore_ascii_case(dll)) {
+                        // The process's own executable: the signer of the process.
+                        EvidenceKind::ProcessImageLoad
+                    } else {
                         return None;
-                    }
-                    ev.kind = EvidenceKind::TaskSchedulerDllLoad;
+                    };
                     ev.target = Some(dll);
+                    ev.signature = ImageSignature::from_record(rec);
                 }
                 11 => {
                     let f = d(Name::TargetFilename)?;

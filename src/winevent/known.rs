@@ -52,7 +52,7 @@ names! {
     ParentImage, ParentCommandLine, ParentProcessName, LogonId, IntegrityLevel, Hashes,
     TargetLogonId, TargetUserName, TargetDomainName, MandatoryLabel, IpAddress, ImageLoaded,
     TargetFilename, TargetObject, EventType, Details, ShareName, RelativeTargetName,
-    ScriptBlockText, LogonType,
+    ScriptBlockText, LogonType, Signed, Signature, SignatureStatus,
 }
 
 const COUNT: usize = TEXT.len();

@@ -26,7 +26,9 @@ mod sysmon;
 #[cfg(feature = "evtx")]
 mod evtx_file;
 
-pub use decode::{EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id};
+pub use decode::{
+    EvidenceEvent, EvidenceKind, ImageSignature, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id,
+};
 pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
 pub use process_exit::{ProcessExitEvent, ProcessExitSource};

@@ -249,6 +249,17 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
             c.user = c.user.take().or_else(|| l.user.clone());
         }
     }
+    // Who used the COM API or wrote the TaskCache: its image's signer, or that none is known.
+    if matches!(c.method, CreationMethod::ComApi | CreationMethod::RegistryOnly)
+        && let Some(pl) = c.process.as_ref().filter(|pl| pl.host == hosts[h])
+        && let Some(p) = hs.procs.get(pl.id.index())
+    {
+        let image = p.image.as_deref().map_or("?", file_name);
+        c.evidence.push(match &p.signer {
+            Some(s) => format!("{image}: {s}"),
+            None => format!("{image}: signer unknown (its Sysmon 1 carries none, and no Sysmon 7 of its image)"),
+        });
+    }
     c
 }
 

@@ -11,6 +11,7 @@ mod findings;
 mod identity;
 mod processes;
 mod runs;
+mod signers;
 mod summary;
 mod tampering;
 mod tasks;
@@ -42,6 +43,7 @@ pub(crate) fn build(mut input: Collected, cfg: &LineageConfig, baseline: Option<
     let run_events = tasks::from_task_events(&mut cx, task_events);
     tasks::from_command_lines(&mut cx);
     tasks::from_evidence(&mut cx, evidence);
+    signers::attach(&mut cx);
     runs::from_task_events(&mut cx, &run_events);
     runs::launched_processes(&mut cx);
     runs::implicit_runs(&mut cx);

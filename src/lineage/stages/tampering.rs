@@ -280,14 +280,21 @@ fn untrusted_com_creator(
     } else {
         "written to the TaskCache"
     };
+    let who = format!(
+        "{how} by {} (pid {})",
+        file_name(image),
+        p.pid.map_or("?".into(), |x| x.to_string())
+    );
+    let signer = p
+        .signer
+        .as_ref()
+        .map_or("signer unknown".to_owned(), ToString::to_string);
     if let Some(why) = why {
-        push(
-            TaskReason::UntrustedComCreator,
-            format!(
-                "{how} by {} (pid {}), {why}",
-                file_name(image),
-                p.pid.map_or("?".into(), |x| x.to_string())
-            ),
-        );
+        push(TaskReason::UntrustedComCreator, format!("{who}, {why}; {signer}"));
+    }
+    // Its own reason: an image not validly signed, wherever it is (a signed Microsoft
+    // management process, mmc.exe or svchost.exe, is what COM registration looks like).
+    if let Some(s) = p.signer.as_ref().filter(|s| !s.is_valid()) {
+        push(TaskReason::UnsignedComCreator, format!("{who}, whose image is {s}"));
     }
 }
