@@ -147,7 +147,11 @@
 //! ```
 //! Who owns what:
 //! - [`read`]: every input format behind one [`Reader`] and one [`ReadOptions`]; one
-//!   [`ReadStats`] with typed [`SkipReason`]s; directory walking and format detection.
+//!   [`ReadStats`] with typed [`SkipReason`]s; directory walking and format detection. What
+//!   every reader stands on (the gzip-aware, length-capped line input, the options, the counts
+//!   and skip reasons, the format names, the tabular column names) is one private layer under
+//!   `read`, `winevent` and `arrow`, so those depend one way: `read` dispatches to the other two,
+//!   which never import `read`.
 //! - [`winevent`]: Windows event records (JSON shapes, EVTX) and their decoding into the
 //!   events lineage and the join consume.
 //! - [`series`]: keys, the one interner, the grouper and the series set.
@@ -184,6 +188,7 @@ pub mod beacon;
 mod error;
 mod event;
 pub mod features;
+mod input;
 mod json;
 pub mod lineage;
 pub mod names;

@@ -7,11 +7,11 @@
 
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
-use crate::read::fields::{
+use crate::input::columns::{
     ALIASES, BYTES_IN, BYTES_OUT, COL_NAMES as FIELD_NAMES, DST, DST_PORT, DURATION, HOST, N_COLS as N_FIELDS, NAME,
     PROTO, SRC, SRC_PORT, TS, UID,
 };
-use crate::read::{ReadStats, SkipReason, Skipped};
+use crate::input::{ReadStats, SkipReason, Skipped};
 use crate::series::{GroupBy, Grouper, KeyId, SeriesKey};
 use crate::time::{Interval, Timestamp};
 use arrow_array::cast::AsArray;

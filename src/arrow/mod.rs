@@ -42,7 +42,7 @@ pub use self::output::{report_batch, report_schema, write_parquet};
 pub(crate) use self::output::{report_struct_fields, report_structs};
 
 use crate::error::Result;
-use crate::read::ReadStats;
+use crate::input::ReadStats;
 use crate::series::{GroupBy, Grouper, Series, SeriesKey, SeriesSet};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{TimestampMicrosecondType, UInt64Type};

@@ -4,12 +4,13 @@
 //! Fields may be quoted (`"a,b"`, `""` for a quote, line breaks inside quotes). Columns are
 //! found by name (case-insensitive, with common aliases tried by default) or by index.
 
-use super::input::{LineInfo, Lines};
 use super::num::{is_text, parse_count, parse_duration, parse_port};
-use super::options::ReadOptions;
-use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
+use crate::input::columns::{
+    ALIASES, BYTES_IN, BYTES_OUT, COL_NAMES, DST, DST_PORT, DURATION, HOST, N_COLS, NAME, PROTO, SRC, SRC_PORT, TS, UID,
+};
+use crate::input::{Bad, LineInfo, Lines, ReadOptions, ReadStats, SkipReason};
 use crate::time::{Interval, Timestamp};
 use std::collections::VecDeque;
 use std::fs::File;
@@ -73,99 +74,6 @@ enum Column {
     Name(String),
     Index(usize),
 }
-
-pub(crate) const N_COLS: usize = 12;
-pub(crate) const COL_NAMES: [&str; N_COLS] = [
-    "ts",
-    "src",
-    "dst",
-    "src_port",
-    "dst_port",
-    "proto",
-    "bytes_out",
-    "bytes_in",
-    "duration",
-    "uid",
-    "name",
-    "host",
-];
-pub(crate) const ALIASES: [&[&str]; N_COLS] = [
-    &[
-        "ts",
-        "timestamp",
-        "time",
-        "@timestamp",
-        "start_time",
-        "starttime",
-        "date",
-        "datetime",
-    ],
-    &[
-        "src",
-        "src_ip",
-        "srcip",
-        "source",
-        "source_ip",
-        "id.orig_h",
-        "srcaddr",
-        "saddr",
-        "client_ip",
-    ],
-    &[
-        "dst",
-        "dst_ip",
-        "dstip",
-        "destination",
-        "destination_ip",
-        "dest_ip",
-        "id.resp_h",
-        "dstaddr",
-        "daddr",
-        "server_ip",
-    ],
-    &["src_port", "sport", "srcport", "source_port", "id.orig_p"],
-    &[
-        "dst_port",
-        "dport",
-        "dstport",
-        "destination_port",
-        "dest_port",
-        "id.resp_p",
-    ],
-    &["proto", "protocol", "transport"],
-    &[
-        "bytes_out",
-        "orig_bytes",
-        "sent_bytes",
-        "bytes_sent",
-        "out_bytes",
-        "bytes_toserver",
-    ],
-    &[
-        "bytes_in",
-        "resp_bytes",
-        "received_bytes",
-        "bytes_received",
-        "in_bytes",
-        "bytes_toclient",
-    ],
-    &["duration", "dur"],
-    &["uid", "flow_id", "conn_id"],
-    &["name", "domain", "server_name", "sni", "query", "fqdn"],
-    &["host", "hostname", "computer", "computer_name"],
-];
-pub(crate) const TS: usize = 0;
-pub(crate) const SRC: usize = 1;
-pub(crate) const DST: usize = 2;
-pub(crate) const SRC_PORT: usize = 3;
-pub(crate) const DST_PORT: usize = 4;
-pub(crate) const PROTO: usize = 5;
-pub(crate) const BYTES_OUT: usize = 6;
-pub(crate) const BYTES_IN: usize = 7;
-pub(crate) const DURATION: usize = 8;
-pub(crate) const UID: usize = 9;
-pub(crate) const NAME: usize = 10;
-pub(crate) const HOST: usize = 11;
 
 /// Resolved column positions plus the header.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,10 @@
 //! line; strings with escapes are unescaped into the record's own reusable scratch buffer, so
 //! steady-state reading allocates nothing.
 
-use super::input::Lines;
 use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
-use super::options::ReadOptions;
-use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
+use crate::input::{Bad, Lines, ReadOptions, ReadStats, SkipReason};
 use crate::json::{Literal, ScanError, Scanner, Text};
 use crate::time::{Interval, Timestamp};
 use std::fs::File;

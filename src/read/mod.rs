@@ -44,39 +44,26 @@
 
 mod csv;
 mod detect;
-pub(crate) mod input;
 mod json;
 mod num;
-pub(crate) mod options;
 mod parallel;
 #[cfg(feature = "arrow")]
 mod parquet;
 mod reader;
-pub(crate) mod stats;
 mod zeek;
 mod zeek_names;
 mod zip;
 
 pub use self::csv::{CsvReader, CsvReaderBuilder, CsvRecord, TimeFormat};
-/// The event fields a column mapping names, and their common column names: the CSV reader's,
-/// shared with the Arrow reader.
-#[cfg(feature = "arrow")]
-pub(crate) mod fields {
-    pub(crate) use super::csv::{
-        ALIASES, BYTES_IN, BYTES_OUT, COL_NAMES, DST, DST_PORT, DURATION, HOST, N_COLS, NAME, PROTO, SRC, SRC_PORT, TS,
-        UID,
-    };
-}
-pub use self::detect::{Format, detect};
+pub use self::detect::detect;
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
-pub use self::options::ReadOptions;
 pub use self::parallel::{ParallelRead, ParallelReader};
 #[cfg(feature = "arrow")]
 pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::reader::{Inputs, LogContent, LogFile, PassedOver, Progress, Reader, open, read_windows_events};
-pub use self::stats::{ReadStats, SkipReason, Skipped};
 pub use self::zeek::{ZeekHeader, ZeekReader, ZeekReaderBuilder, ZeekRecord};
 pub(crate) use self::zeek_names::strip_port;
 pub use self::zeek_names::{
     Answer, AnswerIter, Answers, DnsRecord, HttpRecord, LogKind, NameLogReader, NameRecord, SslRecord,
 };
+pub use crate::input::{Format, ReadOptions, ReadStats, SkipReason, Skipped};

@@ -12,15 +12,12 @@
 //! directive past the leading block (concatenated logs) or damage, the read is done again with
 //! that file uncut.
 
-use super::detect::Format;
-use super::input::{Input, Lines};
 use super::json::ZeekJsonReaderBuilder;
-use super::options::ReadOptions;
 use super::reader::{Counted, In, Progress, Source, peek_sniff};
-use super::stats::{ReadStats, SkipReason};
 use super::zeek::ZeekReaderBuilder;
 use crate::error::{Position, Result};
 use crate::event::ConnEvent;
+use crate::input::{Format, Input, Lines, ReadOptions, ReadStats, SkipReason};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

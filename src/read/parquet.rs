@@ -5,7 +5,7 @@
 use crate::arrow::{ArrowColumns, BatchEvents, FieldIndex};
 use crate::error::{Error, Result};
 use crate::event::ConnEvent;
-use crate::read::{ReadStats, Skipped};
+use crate::input::{ReadStats, Skipped};
 use crate::series::Grouper;
 use arrow_array::RecordBatch;
 use parquet::arrow::ProjectionMask;

@@ -17,18 +17,16 @@
 //! [`SkipReason::Truncated`] and the next file is read. In strict mode it is an error instead.
 
 use super::csv::{CsvReader, CsvReaderBuilder};
-use super::detect::{Format, Sniff, sniff_text};
-use super::input::Lines;
+use super::detect::{Sniff, sniff_text};
 use super::json::{ZeekJsonReader, ZeekJsonReaderBuilder};
-use super::options::ReadOptions;
 #[cfg(feature = "arrow")]
 use super::parquet::{ParquetReader, ParquetReaderBuilder};
-use super::stats::{ReadStats, SkipReason};
 use super::zeek::{ZeekReader, ZeekReaderBuilder};
 use super::zeek_names::LogKind;
 use super::zip::{ZipMembers, is_zip};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::event::ConnEvent;
+use crate::input::{Format, Lines, ReadOptions, ReadStats, SkipReason};
 #[cfg(feature = "evtx")]
 use crate::winevent::EvtxReader;
 use crate::winevent::{WinEventReader, WinRecord, sysmon_conn_event};

@@ -7,12 +7,10 @@
 //! last header column reads `tunnel_parents   label   detailed-label` (three spaces, not tabs),
 //! is recognised and the last data column is split the same way.
 
-use super::input::Lines;
 use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
-use super::options::ReadOptions;
-use super::stats::{Bad, ReadStats, SkipReason};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
+use crate::input::{Bad, Lines, ReadOptions, ReadStats, SkipReason};
 use crate::time::{Interval, Timestamp};
 use core::ops::Range;
 use std::fs::File;

@@ -16,11 +16,10 @@
 use super::num::parse_duration;
 use super::num::parse_port;
 use super::num::parse_ts_secs;
-use super::options::ReadOptions;
-use super::stats::{Bad, ReadStats, SkipReason};
 use super::{Format, ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 use super::{ZeekReader, ZeekReaderBuilder, ZeekRecord, detect};
 use crate::error::{Error, Result};
+use crate::input::{Bad, ReadOptions, ReadStats, SkipReason};
 use crate::time::{Interval, Timestamp};
 use core::ops::Range;
 use std::fs::File;

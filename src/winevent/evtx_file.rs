@@ -7,8 +7,7 @@
 
 use super::WinRecord;
 use crate::error::{Error, Position, Result};
-use crate::read::options::ReadOptions;
-use crate::read::stats::{ReadStats, SkipReason};
+use crate::input::{ReadOptions, ReadStats, SkipReason};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

@@ -39,9 +39,7 @@ pub use sysmon::sysmon_conn_event;
 pub use evtx_file::EvtxReader;
 
 use crate::error::{Error, Position, Result};
-use crate::read::input::Lines;
-use crate::read::options::ReadOptions;
-use crate::read::stats::{ReadStats, SkipReason};
+use crate::input::{Lines, ReadOptions, ReadStats, SkipReason};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -182,7 +180,7 @@ impl<R: Read> WinEventReader<R> {
             rec.position = position;
             if let Err(e) = rec.parse_line() {
                 let detail = match e.kind() {
-                    crate::ErrorKind::Parse { reason, .. } => reason.clone(),
+                    crate::error::ErrorKind::Parse { reason, .. } => reason.clone(),
                     _ => e.to_string(),
                 };
                 if self.strict {

@@ -1,7 +1,7 @@
 //! [`ReadOptions`]: the settings every reader of this crate takes (strict mode, buffer size,
 //! record cap), built with `&mut self` setters like the `csv` crate's `ReaderBuilder`.
 
-use super::input::{Input, Lines};
+use super::lines::{Input, Lines};
 use crate::error::{Error, Result};
 use std::io::Read;
 use std::path::Path;
