@@ -33,7 +33,14 @@ use crate::time::Interval;
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+// `remote = "Self"` makes the derives inherent functions (`AnalyzerConfig::deserialize`),
+// which the trait impls below wrap: deserialising then runs `validate`, with the field list
+// written once, here.
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self", default, deny_unknown_fields)
+)]
 pub struct AnalyzerConfig {
     pub(crate) min_events: usize,
     pub(crate) coalesce_ratio: f64,
@@ -197,119 +204,145 @@ impl AnalyzerConfigBuilder {
     }
 }
 
-/// [`AnalyzerConfigBuilder::build`]'s checks; the tolerances come back sorted, without
-/// duplicates.
+/// [`AnalyzerConfigBuilder::build`]'s checks (deserialising runs them too); the tolerances
+/// come back sorted, without duplicates.
 fn validate(mut c: AnalyzerConfig) -> Result<AnalyzerConfig> {
     let in_range = |v: f64, lo: f64, hi: f64| v.is_finite() && v >= lo && v <= hi;
-    if c.min_events < 3 {
-        return Err(Error::config("min_events", "must be at least 3"));
-    }
-    if !(in_range(c.coalesce_ratio, 0.0, 0.5) && c.coalesce_ratio < 0.5) {
-        return Err(Error::config(
-            "coalesce_ratio",
-            format!("{} is not in [0, 0.5)", c.coalesce_ratio),
-        ));
-    }
-    if c.coalesce_max.as_micros() < 0 {
-        return Err(Error::config("coalesce_max", "must not be negative"));
-    }
-    if c.tolerances.is_empty() || c.tolerances.iter().any(|&t| !(in_range(t, 0.0, 0.5) && t > 0.0)) {
-        return Err(Error::config("tolerances", "need at least one, each in (0, 0.5]"));
-    }
-    if !(1..=64).contains(&c.max_multiple) {
-        return Err(Error::config("max_multiple", "must be in [1, 64]"));
-    }
-    if !in_range(c.contrast, 1.5, 10.0) {
-        return Err(Error::config("contrast", "must be in [1.5, 10]"));
-    }
-    if !(4..=64).contains(&c.bins_per_period) {
-        return Err(Error::config("bins_per_period", "must be in [4, 64]"));
-    }
-    if c.bins_per_beat < 4 {
-        return Err(Error::config("bins_per_beat", "must be at least 4"));
-    }
-    if !(256..=(1 << 24)).contains(&c.max_bins) {
-        return Err(Error::config("max_bins", "must be in [256, 2^24]"));
-    }
-    if !in_range(c.gate_decades, 0.1, 50.0) {
-        return Err(Error::config("gate_decades", "must be in [0.1, 50]"));
-    }
-    if !in_range(c.size_weight, 0.0, 1.0) {
-        return Err(Error::config("size_weight", "must be in [0, 1]"));
-    }
+    require(c.min_events >= 3, "min_events", "must be at least 3")?;
+    require(
+        in_range(c.coalesce_ratio, 0.0, 0.5) && c.coalesce_ratio < 0.5,
+        "coalesce_ratio",
+        format_args!("{} is not in [0, 0.5)", c.coalesce_ratio),
+    )?;
+    require(c.coalesce_max.as_micros() >= 0, "coalesce_max", "must not be negative")?;
+    require(
+        !c.tolerances.is_empty() && c.tolerances.iter().all(|&t| in_range(t, 0.0, 0.5) && t > 0.0),
+        "tolerances",
+        "need at least one, each in (0, 0.5]",
+    )?;
+    require((1..=64).contains(&c.max_multiple), "max_multiple", "must be in [1, 64]")?;
+    require(in_range(c.contrast, 1.5, 10.0), "contrast", "must be in [1.5, 10]")?;
+    require(
+        (4..=64).contains(&c.bins_per_period),
+        "bins_per_period",
+        "must be in [4, 64]",
+    )?;
+    require(c.bins_per_beat >= 4, "bins_per_beat", "must be at least 4")?;
+    require(
+        (256..=(1 << 24)).contains(&c.max_bins),
+        "max_bins",
+        "must be in [256, 2^24]",
+    )?;
+    require(
+        in_range(c.gate_decades, 0.1, 50.0),
+        "gate_decades",
+        "must be in [0.1, 50]",
+    )?;
+    require(in_range(c.size_weight, 0.0, 1.0), "size_weight", "must be in [0, 1]")?;
     c.tolerances.sort_by(f64::total_cmp);
     c.tolerances.dedup();
     Ok(c)
 }
 
-/// The fields of a serialised [`AnalyzerConfig`], each defaulted, read before
-/// [`validate`] decides whether they make a config.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct ConfigFields {
-    min_events: usize,
-    coalesce_ratio: f64,
-    coalesce_max: Interval,
-    tolerances: Vec<f64>,
-    max_multiple: u32,
-    contrast: f64,
-    bins_per_period: usize,
-    bins_per_beat: usize,
-    max_bins: usize,
-    gate_decades: f64,
-    size_weight: f64,
+/// `Ok` when `ok`, else the config error naming `setting` and why.
+fn require(ok: bool, setting: &'static str, why: impl core::fmt::Display) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(setting, why.to_string()))
+    }
 }
 
 #[cfg(feature = "serde")]
-impl Default for ConfigFields {
-    fn default() -> Self {
-        let AnalyzerConfig {
-            min_events,
-            coalesce_ratio,
-            coalesce_max,
-            tolerances,
-            max_multiple,
-            contrast,
-            bins_per_period,
-            bins_per_beat,
-            max_bins,
-            gate_decades,
-            size_weight,
-        } = AnalyzerConfig::default();
-        ConfigFields {
-            min_events,
-            coalesce_ratio,
-            coalesce_max,
-            tolerances,
-            max_multiple,
-            contrast,
-            bins_per_period,
-            bins_per_beat,
-            max_bins,
-            gate_decades,
-            size_weight,
-        }
+impl serde::Serialize for AnalyzerConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        AnalyzerConfig::serialize(self, s)
     }
 }
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for AnalyzerConfig {
+    /// The settings given, each missing one at its default, checked as
+    /// [`AnalyzerConfigBuilder::build`] checks them.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let f = ConfigFields::deserialize(d)?;
-        validate(AnalyzerConfig {
-            min_events: f.min_events,
-            coalesce_ratio: f.coalesce_ratio,
-            coalesce_max: f.coalesce_max,
-            tolerances: f.tolerances,
-            max_multiple: f.max_multiple,
-            contrast: f.contrast,
-            bins_per_period: f.bins_per_period,
-            bins_per_beat: f.bins_per_beat,
-            max_bins: f.max_bins,
-            gate_decades: f.gate_decades,
-            size_weight: f.size_weight,
-        })
-        .map_err(serde::de::Error::custom)
+        validate(AnalyzerConfig::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// The setting a config error names.
+    fn named(e: &Error) -> &'static str {
+        match e.kind() {
+            ErrorKind::Config { field, .. } => field,
+            other => panic!("not a config error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_setting_out_of_range_is_named_by_the_builder_and_by_deserialising() {
+        // (the setting, a builder change that puts it out of range, JSON that does)
+        type Case = (&'static str, fn(&mut AnalyzerConfigBuilder), &'static str);
+        let cases: [Case; 11] = [
+            ("min_events", |b| _ = b.min_events(2), r#"{"min_events": 2}"#),
+            (
+                "coalesce_ratio",
+                |b| _ = b.coalesce_ratio(0.5),
+                r#"{"coalesce_ratio": 0.5}"#,
+            ),
+            (
+                "coalesce_max",
+                |b| _ = b.coalesce_max(Interval::from_micros(-1)),
+                r#"{"coalesce_max": -1}"#,
+            ),
+            ("tolerances", |b| _ = b.tolerances(&[]), r#"{"tolerances": []}"#),
+            ("max_multiple", |b| _ = b.max_multiple(0), r#"{"max_multiple": 0}"#),
+            ("contrast", |b| _ = b.contrast(f64::NAN), r#"{"contrast": 11}"#),
+            (
+                "bins_per_period",
+                |b| _ = b.bins_per_period(65),
+                r#"{"bins_per_period": 3}"#,
+            ),
+            ("bins_per_beat", |b| _ = b.bins_per_beat(3), r#"{"bins_per_beat": 3}"#),
+            ("max_bins", |b| _ = b.max_bins(255), r#"{"max_bins": 16777217}"#),
+            ("gate_decades", |b| _ = b.gate_decades(0.0), r#"{"gate_decades": 51}"#),
+            ("size_weight", |b| _ = b.size_weight(1.5), r#"{"size_weight": -0.1}"#),
+        ];
+        for (setting, set, json) in cases {
+            let mut b = AnalyzerConfig::builder();
+            set(&mut b);
+            assert_eq!(named(&b.build().unwrap_err()), setting);
+            #[cfg(feature = "serde")]
+            {
+                let e = serde_json::from_str::<AnalyzerConfig>(json).unwrap_err().to_string();
+                assert!(e.contains(setting), "{json}: {e}");
+            }
+            #[cfg(not(feature = "serde"))]
+            let _ = json;
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serialised_config_reads_back_the_same() {
+        let mut b = AnalyzerConfig::builder();
+        b.min_events(8)
+            .tolerances(&[0.2, 0.05, 0.2])
+            .coalesce_max(Interval::from_secs(5));
+        let cfg = b.build().unwrap();
+        assert_eq!(cfg.tolerances(), [0.05, 0.2]);
+        let json = serde_json::to_string(&cfg).unwrap();
+        assert!(
+            json.starts_with(r#"{"min_events":8,"coalesce_ratio":0.05,"coalesce_max":5000000,"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<AnalyzerConfig>(&json).unwrap(), cfg);
+        assert_eq!(
+            serde_json::from_str::<AnalyzerConfig>("{}").unwrap(),
+            AnalyzerConfig::default()
+        );
     }
 }
