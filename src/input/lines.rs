@@ -250,6 +250,29 @@ impl<R: Read> Lines<R> {
         Ok((info, self.pos, self.pos))
     }
 
+    /// The complete lines buffered after the read position (up to and including the last
+    /// `\n`), for a caller that splits them itself; not consumed (see [`Lines::consume`]).
+    /// `None` when no complete line is buffered: [`Lines::next_slice`] then reads on.
+    #[inline]
+    pub(crate) fn complete_lines(&self) -> Option<&[u8]> {
+        let hay = self.buf.get(self.pos..self.end)?;
+        memchr::memrchr(b'\n', hay).and_then(|i| hay.get(..=i))
+    }
+
+    /// Consumes `bytes` bytes of [`Lines::complete_lines`], which held `lines` lines.
+    #[inline]
+    pub(crate) fn consume(&mut self, bytes: usize, lines: u64) {
+        self.pos += bytes;
+        self.byte += bytes as u64;
+        self.line += lines;
+    }
+
+    /// Lines longer than this (without their line end) are dropped as too long.
+    #[inline]
+    pub(crate) fn max_line(&self) -> usize {
+        self.max_line
+    }
+
     /// Reads the next line into `out` (cleared first). Returns `None` at end of input.
     pub(crate) fn next_line(&mut self, out: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
         out.clear();

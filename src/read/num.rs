@@ -3,10 +3,22 @@
 use crate::time::{Interval, Timestamp};
 
 /// Parses an unsigned decimal integer (digits only, at least one, no overflow).
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_u64(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 20 {
         return None;
+    }
+    if b.len() < 20 {
+        // Nineteen digits cannot overflow: no checked arithmetic per digit.
+        let mut v: u64 = 0;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        return Some(v);
     }
     let mut v: u64 = 0;
     for &c in b {
@@ -20,7 +32,7 @@ pub(crate) fn parse_u64(b: &[u8]) -> Option<u64> {
 }
 
 /// Parses a port number (`0..=65535`).
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_port(b: &[u8]) -> Option<u16> {
     if b.len() > 5 {
         return None;
@@ -42,10 +54,58 @@ pub(crate) fn parse_count(b: &[u8]) -> Option<u64> {
     }
 }
 
+/// Eight ASCII digits (the first in the lowest byte, as loaded little-endian) as their value,
+/// in three multiplies; `None` unless every byte is a digit (SWAR: one word, no loop).
+#[inline(always)]
+fn eight_digits(w: u64) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let d = w.wrapping_sub(ZEROS);
+    // Bytes 0x30..=0x3F, and of those 0..=9 after the subtraction (adding 6 carries 10..=15
+    // into the high nibble).
+    if w & HIGH != ZEROS || d.wrapping_add(0x0606_0606_0606_0606) & HIGH != 0 {
+        return None;
+    }
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF)
+}
+
+/// A run of 1 to 12 ASCII digits as its value (the first eight as one word).
+#[inline(always)]
+fn int_digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 12 {
+        return None;
+    }
+    let (mut v, rest) = match b.split_first_chunk::<8>() {
+        Some((w, rest)) => (eight_digits(u64::from_le_bytes(*w))? as i64, rest),
+        None => (0, b),
+    };
+    for &c in rest {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(v)
+}
+
 /// Parses unsigned decimal seconds with at most 12 integer and 6 fraction digits (Zeek's
 /// `1672843057.123456`) straight from bytes; `None` sends the caller to the general path.
-#[inline]
+#[inline(always)]
 fn fast_secs_micros(b: &[u8]) -> Option<i64> {
+    // Zeek writes six fraction digits: the fraction is the last word with its first two bytes
+    // (the last integer digit and the point) read as zeros.
+    let n = b.len();
+    if (8..=19).contains(&n)
+        && b.get(n - 7) == Some(&b'.')
+        && let Some(last) = b.last_chunk::<8>()
+        && let Some(frac) = eight_digits((u64::from_le_bytes(*last) & !0xFFFF) | 0x3030)
+        && let Some(int) = b.get(..n - 7).and_then(int_digits)
+    {
+        return Some(int * 1_000_000 + frac as i64);
+    }
     let mut int: i64 = 0;
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -144,6 +204,10 @@ mod tests {
         assert_eq!(parse_u64(b"18446744073709551616"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_u64(b"9999999999999999999"), Some(9_999_999_999_999_999_999));
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(parse_u64(b"00000000000000000001"), Some(1));
+        assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_port(b"65535"), Some(65535));
         assert_eq!(parse_port(b"65536"), None);
         assert_eq!(parse_port(b"000443"), None);
@@ -163,6 +227,18 @@ mod tests {
             "12.1234567",
             "123456789012.1",
             "1234567890123.5",
+            "1704067200.412668",
+            "0.171134",
+            "123456789012.123456",
+            "1234567890123.123456",
+            "17040672a0.412668",
+            "1704067200.41266a",
+            "1704067200,412668",
+            "1704067200.4126689",
+            "0000000000.000000",
+            "9999999999.999999",
+            ":704067200.412668",
+            "1704067200.412/68",
             "1a",
             "",
             "-",
@@ -183,6 +259,25 @@ mod tests {
 mod props {
     use super::*;
     use proptest::prelude::*;
+
+    /// The integer parser agrees with the standard library's on digit strings of every length
+    /// up to 20 (around the 19/20-digit edge where overflow becomes possible), and refuses
+    /// other bytes. (Longer strings are refused even when their value fits: `parse_u64`
+    /// bounds the work per field.)
+    #[test]
+    fn integers_agree_with_std() {
+        assert_eq!(parse_u64(b"000000000000000000001"), None);
+        let strategy = "[0-9]{1,20}|[0-9]{0,5}[^0-9][0-9]{0,5}";
+        crate::tests::exercised::check_exercised("integer parser", 512, 100, strategy, |s: String| {
+            let std = if s.bytes().all(|c| c.is_ascii_digit()) {
+                s.parse::<u64>().ok()
+            } else {
+                None
+            };
+            prop_assert_eq!(parse_u64(s.as_bytes()), std, "{}", s);
+            Ok(std.is_some())
+        });
+    }
 
     /// The fast path agrees with the general parser wherever it answers, and answers often
     /// enough for that to mean something (most generated Zeek-style timestamps take it).

@@ -10,9 +10,8 @@
 use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
-use crate::input::{Bad, Lines, ReadOptions, ReadStats, SkipReason};
+use crate::input::{Bad, LineInfo, Lines, ReadOptions, ReadStats, SkipReason};
 use crate::time::{Interval, Timestamp};
-use core::ops::Range;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -205,10 +204,21 @@ impl ZeekHeader {
         self.quirk_extra > 0
     }
 
-    #[inline]
+    #[inline(always)]
     fn is_unset(&self, v: &[u8]) -> bool {
-        v.is_empty() || v == self.unset_field.as_slice() || v == self.empty_field.as_slice()
+        v.is_empty() || is_marker(v, &self.unset_field) || is_marker(v, &self.empty_field)
     }
+}
+
+/// Whether value `v` is marker `m` (`-`, `(empty)`): lengths first, and a one-byte marker as
+/// one byte, so that the common one-byte values (`T`, `0`) cost no compare call.
+#[inline(always)]
+fn is_marker(v: &[u8], m: &[u8]) -> bool {
+    v.len() == m.len()
+        && match (v, m) {
+            ([a], [b]) => a == b,
+            _ => v == m,
+        }
 }
 
 /// The header directives seen so far (they apply to the next `#fields`).
@@ -307,69 +317,95 @@ struct RawEvent {
     local_resp: Option<bool>,
 }
 
-/// Splits `line` at every `sep` byte, eight bytes at a time (SWAR: fields are short, so one
-/// word-wide scan beats a SIMD search restarted per field).
+/// The high bit of every zero byte of `w` (exact: no false positives).
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((w & LO7) + LO7) | w | LO7)
+}
+
+/// The number of bytes [`zero_bytes`] flagged, with one multiply (no popcnt needed).
+#[inline(always)]
+fn flagged(m: u64) -> usize {
+    ((m >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
+}
+
+/// The `sep` bytes (one high bit each) among the eight of `buf` from byte `i`, before `end`.
+/// Whole words are read past `end` where `buf` goes on (a line inside its input buffer needs
+/// no copy of its last partial word); only at the very end of `buf` is one padded.
+#[inline(always)]
+fn sep_marks(buf: &[u8], i: usize, end: usize, rep: u64) -> u64 {
+    let keep = end - i;
+    let m = match buf.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        Some(w) => zero_bytes(u64::from_le_bytes(*w) ^ rep),
+        None => {
+            let mut pad = [0u8; 8];
+            let rest = buf.get(i..end).unwrap_or_default();
+            pad.iter_mut().zip(rest).for_each(|(p, &b)| *p = b);
+            zero_bytes(u64::from_le_bytes(pad) ^ rep)
+        }
+    };
+    if keep < 8 { m & ((1u64 << (8 * keep)) - 1) } else { m }
+}
+
+/// Splits the line `buf[start..end]` at every `sep` byte, eight bytes at a time (SWAR: fields
+/// are short, so one word-wide scan beats a SIMD search restarted per field). The bounds of
+/// the first `slots.len()` fields, relative to `start`, are written to `slots`; the fields
+/// after them are only counted. Returns the number of slots written and of fields.
+#[inline(always)]
+fn split_words(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usize, usize)]) -> (usize, usize) {
+    let rep = u64::from_ne_bytes([sep; 8]);
+    // `k` separators seen; the current field starts at `field`.
+    let (mut i, mut field, mut k) = (start, start, 0usize);
+    let limit = slots.len();
+    // Writes the fields that end in word `m` (at byte `i`) while slots last; returns the
+    // marks left over.
+    let mut locate = |mut m: u64, i: usize, field: &mut usize, k: &mut usize| -> u64 {
+        while m != 0 {
+            let Some(slot) = slots.get_mut(*k) else {
+                break;
+            };
+            let j = i + (m.trailing_zeros() / 8) as usize;
+            *slot = (*field - start, j - start);
+            *field = j + 1;
+            *k += 1;
+            m &= m - 1;
+        }
+        m
+    };
+    while i + 8 <= end {
+        let Some(w) = buf.get(i..).and_then(|rest| rest.first_chunk::<8>()) else {
+            break;
+        };
+        let m = zero_bytes(u64::from_le_bytes(*w) ^ rep);
+        let rest = if k < limit { locate(m, i, &mut field, &mut k) } else { m };
+        k += flagged(rest);
+        i += 8;
+    }
+    if i < end {
+        let m = sep_marks(buf, i, end, rep);
+        let rest = if k < limit { locate(m, i, &mut field, &mut k) } else { m };
+        k += flagged(rest);
+    }
+    match slots.get_mut(k) {
+        Some(slot) => {
+            *slot = (field - start, end - start);
+            (k + 1, k + 1)
+        }
+        None => (limit, k + 1),
+    }
+}
+
+/// [`split_words`] of a whole `line` into `out` (the first `limit` fields' bounds). Returns
+/// the number of fields.
 #[inline]
 fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
-    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let rep = u64::from_ne_bytes([sep; 8]);
-    // High bit set exactly in the bytes equal to `sep` (no false positives).
-    let marks = |ch: &[u8]| {
-        let arr: [u8; 8] = ch.try_into().unwrap_or([0; 8]);
-        let w = u64::from_le_bytes(arr) ^ rep;
-        !(((w & LO7) + LO7) | w | LO7)
-    };
-    let mut start = 0;
-    let mut chunks = line.chunks_exact(8).enumerate();
-    if limit > 0 {
-        for (ci, ch) in chunks.by_ref() {
-            let mut m = marks(ch);
-            while m != 0 {
-                let i = ci * 8 + (m.trailing_zeros() / 8) as usize;
-                out.push((start, i));
-                start = i + 1;
-                m &= m - 1;
-                if out.len() == limit {
-                    // Enough fields located: only count the rest (one mark per byte, summed
-                    // with one multiply; no popcnt needed).
-                    let mut n = limit + ((m >> 7).wrapping_mul(ONES) >> 56) as usize;
-                    for (_, ch) in chunks.by_ref() {
-                        n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
-                    }
-                    let tail = line.chunks_exact(8).remainder();
-                    n += tail.iter().filter(|&&c| c == sep).count();
-                    return n + 1;
-                }
-            }
-        }
-    } else {
-        let mut n = 0;
-        for (_, ch) in chunks.by_ref() {
-            n += ((marks(ch) >> 7).wrapping_mul(ONES) >> 56) as usize;
-        }
-        let tail = line.chunks_exact(8).remainder();
-        return n + tail.iter().filter(|&&c| c == sep).count() + 1;
-    }
-    let tail = line.chunks_exact(8).remainder();
-    let base = line.len() - tail.len();
-    let mut uncounted = 0usize;
-    for (j, &c) in tail.iter().enumerate() {
-        if c == sep {
-            if out.len() < limit {
-                out.push((start, base + j));
-                start = base + j + 1;
-            } else {
-                uncounted += 1;
-            }
-        }
-    }
-    if out.len() < limit {
-        out.push((start, line.len()));
-        out.len()
-    } else {
-        out.len() + uncounted + 1
-    }
+    out.clear();
+    // A line of n bytes has at most n + 1 fields.
+    out.resize(limit.min(line.len() + 1), (0, 0));
+    let (located, fields) = split_words(line, 0, line.len(), sep, out);
+    out.truncate(located);
+    fields
 }
 
 /// Splits a data line into field bounds (only the fields an event needs, unless the header
@@ -416,6 +452,112 @@ struct LineRef<'a> {
     text_ok: bool,
 }
 
+/// The located fields of one split line, read under its header. Small methods, each always
+/// inlined, instead of closures (closures with several call sites were left as calls).
+#[derive(Clone, Copy)]
+struct Cols<'a> {
+    line: &'a [u8],
+    bounds: &'a [(usize, usize)],
+    header: &'a ZeekHeader,
+    // The located fields are valid text (checked once for the line or its block).
+    text_ok: bool,
+}
+
+/// A field whose value does not parse (out of line: the hot path only tests for it).
+#[cold]
+#[inline(never)]
+fn bad_value(reason: SkipReason, name: &'static str, r: (usize, usize)) -> Bad {
+    Bad::field(reason, name, Some(r.0..r.1))
+}
+
+impl<'a> Cols<'a> {
+    /// The bounds of column `i`, or `None` if the column is absent or unset.
+    #[inline(always)]
+    fn val(self, i: Option<usize>) -> Option<(usize, usize)> {
+        let r = *self.bounds.get(i?)?;
+        let v = self.line.get(r.0..r.1)?;
+        (!self.header.is_unset(v)).then_some(r)
+    }
+
+    #[inline(always)]
+    fn bytes(self, r: (usize, usize)) -> &'a [u8] {
+        self.line.get(r.0..r.1).unwrap_or_default()
+    }
+
+    /// A required column that is absent or unset.
+    #[cold]
+    #[inline(never)]
+    fn missing(self, i: Option<usize>, name: &'static str) -> Bad {
+        let at = i.and_then(|i| self.bounds.get(i)).map(|&r| r.0..r.1);
+        Bad::field(SkipReason::MissingField, name, at)
+    }
+
+    /// A text column: its bounds if set, checked to be UTF-8 unless the line is known to be.
+    #[inline(always)]
+    fn text(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<(usize, usize)>, Bad> {
+        match self.val(i) {
+            None => Ok(None),
+            Some(r) if self.text_ok || is_text(self.bytes(r)) => Ok(Some(r)),
+            Some(r) => Err(bad_value(SkipReason::BadUtf8, name, r)),
+        }
+    }
+
+    /// A text column that must be set.
+    #[inline(always)]
+    fn required(self, i: Option<usize>, name: &'static str) -> core::result::Result<(usize, usize), Bad> {
+        match self.text(i, name)? {
+            Some(r) => Ok(r),
+            None => Err(self.missing(i, name)),
+        }
+    }
+
+    /// A port column (`None` if unset).
+    #[inline(always)]
+    fn port(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u16>, Bad> {
+        match self.val(i) {
+            None => Ok(None),
+            Some(r) => match parse_port(self.bytes(r)) {
+                Some(v) => Ok(Some(v)),
+                None => Err(bad_value(SkipReason::BadPort, name, r)),
+            },
+        }
+    }
+
+    /// A count column (`None` if unset).
+    #[inline(always)]
+    fn count(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u64>, Bad> {
+        match self.val(i) {
+            None => Ok(None),
+            Some(r) => match parse_u64(self.bytes(r)) {
+                Some(v) => Ok(Some(v)),
+                None => Err(bad_value(SkipReason::BadNumber, name, r)),
+            },
+        }
+    }
+
+    /// An interval column (`None` if unset).
+    #[inline(always)]
+    fn interval(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<Interval>, Bad> {
+        match self.val(i) {
+            None => Ok(None),
+            Some(r) => match parse_duration(self.bytes(r)) {
+                Some(v) => Ok(Some(v)),
+                None => Err(bad_value(SkipReason::BadNumber, name, r)),
+            },
+        }
+    }
+
+    /// Zeek's `bool`: `T` or `F`; anything else says nothing (not a reason to skip the event).
+    #[inline(always)]
+    fn flag(self, i: Option<usize>) -> Option<bool> {
+        match self.val(i).map(|r| self.bytes(r)) {
+            Some([b'T']) => Some(true),
+            Some([b'F']) => Some(false),
+            _ => None,
+        }
+    }
+}
+
 #[inline]
 fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
     if l.too_long {
@@ -428,73 +570,28 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
         return Err(Bad::count(h.fields.len(), l.nfields));
     }
     let idx = &h.idx;
-    let line = l.line;
-    let b = l.bounds;
-    // The value of column `i`, or None if the column is absent or unset.
-    let val = |i: Option<usize>| -> Option<(usize, usize)> {
-        let r = *b.get(i?)?;
-        let v = line.get(r.0..r.1)?;
-        (!h.is_unset(v)).then_some(r)
+    let c = Cols {
+        line: l.line,
+        bounds: l.bounds,
+        header: h,
+        text_ok: l.text_ok || l.line.is_ascii(),
     };
-    let range = |r: (usize, usize)| -> Range<usize> { r.0..r.1 };
-    let bytes = |r: (usize, usize)| -> &[u8] { line.get(r.0..r.1).unwrap_or_default() };
-    let ascii = l.text_ok || line.is_ascii();
-    let text = |i: Option<usize>, name: &'static str, required: bool| match val(i) {
-        None if required => Err(Bad::field(
-            SkipReason::MissingField,
-            name,
-            i.and_then(|i| b.get(i)).map(|&r| range(r)),
-        )),
-        None => Ok(None),
-        Some(r) if ascii || is_text(bytes(r)) => Ok(Some(r)),
-        Some(r) => Err(Bad::field(SkipReason::BadUtf8, name, Some(range(r)))),
+    let ts = match c.val(idx.ts) {
+        None => return Err(c.missing(idx.ts, "ts")),
+        Some(r) => match parse_ts_secs(c.bytes(r)) {
+            Some(ts) => ts,
+            None => return Err(bad_value(SkipReason::BadTimestamp, "ts", r)),
+        },
     };
-    let ts = match val(idx.ts) {
-        None => {
-            return Err(Bad::field(
-                SkipReason::MissingField,
-                "ts",
-                idx.ts.and_then(|i| b.get(i)).map(|&r| range(r)),
-            ));
-        }
-        Some(r) => parse_ts_secs(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadTimestamp, "ts", Some(range(r))))?,
-    };
-    let src = text(idx.orig_h, "id.orig_h", true)?.unwrap_or_default();
-    let dst = text(idx.resp_h, "id.resp_h", true)?.unwrap_or_default();
-    let uid = text(idx.uid, "uid", false)?;
-    let port = |i: Option<usize>, name: &'static str| match val(i) {
-        None => Ok(None),
-        Some(r) => parse_port(bytes(r))
-            .map(Some)
-            .ok_or_else(|| Bad::field(SkipReason::BadPort, name, Some(range(r)))),
-    };
-    let count = |i: Option<usize>, name: &'static str| match val(i) {
-        None => Ok(None),
-        Some(r) => parse_u64(bytes(r))
-            .map(Some)
-            .ok_or_else(|| Bad::field(SkipReason::BadNumber, name, Some(range(r)))),
-    };
-    let src_port = port(idx.orig_p, "id.orig_p")?;
-    let dst_port = port(idx.resp_p, "id.resp_p")?;
-    let bytes_out = count(idx.orig_bytes, "orig_bytes")?;
-    let bytes_in = count(idx.resp_bytes, "resp_bytes")?;
-    let duration = match val(idx.duration) {
-        None => None,
-        Some(r) => Some(
-            parse_duration(bytes(r)).ok_or_else(|| Bad::field(SkipReason::BadNumber, "duration", Some(range(r))))?,
-        ),
-    };
-    let proto = match val(idx.proto) {
-        None => Proto::Other,
-        Some(r) => parse_proto(bytes(r)),
-    };
-    // Zeek's `bool`: `T` or `F`; anything else says nothing (not a reason to skip the event).
-    let flag = |i: Option<usize>| match val(i).map(bytes) {
-        Some(b"T") => Some(true),
-        Some(b"F") => Some(false),
-        _ => None,
-    };
-    let (local_orig, local_resp) = (flag(idx.local_orig), flag(idx.local_resp));
+    let src = c.required(idx.orig_h, "id.orig_h")?;
+    let dst = c.required(idx.resp_h, "id.resp_h")?;
+    let uid = c.text(idx.uid, "uid")?;
+    let src_port = c.port(idx.orig_p, "id.orig_p")?;
+    let dst_port = c.port(idx.resp_p, "id.resp_p")?;
+    let bytes_out = c.count(idx.orig_bytes, "orig_bytes")?;
+    let bytes_in = c.count(idx.resp_bytes, "resp_bytes")?;
+    let duration = c.interval(idx.duration, "duration")?;
+    let proto = c.val(idx.proto).map_or(Proto::Other, |r| parse_proto(c.bytes(r)));
     Ok(RawEvent {
         ts,
         src,
@@ -506,8 +603,8 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
         duration,
         bytes_out,
         bytes_in,
-        local_orig,
-        local_resp,
+        local_orig: c.flag(idx.local_orig),
+        local_resp: c.flag(idx.local_resp),
     })
 }
 
@@ -969,9 +1066,13 @@ impl<R: Read> Core<R> {
     }
 
     /// Reads every remaining record in place (no copy into a record) and calls `f` with each
-    /// event.
+    /// event: the complete lines the buffer holds as one block, then one line through
+    /// [`Lines::next_slice`] (which reads more input, or ends it), and so on.
     fn for_each_in_place<F: FnMut(ConnEvent<'_>)>(&mut self, mut f: F) -> Result<()> {
         loop {
+            let (bytes, lines, done) = self.read_block(&mut f);
+            self.lines.consume(bytes, lines);
+            done?;
             let (info, s, e) = match self.lines.next_slice() {
                 Ok(Some(x)) => x,
                 Ok(None) => {
@@ -980,47 +1081,177 @@ impl<R: Read> Core<R> {
                 }
                 Err(e) => return Err(self.io(e)),
             };
-            let line = &self.lines.buf()[s..e];
-            if line.is_empty() && !info.too_long {
-                continue;
-            }
-            if is_directive(line, self.hdr.state.separator) {
-                self.hdr.directives += 1;
-                self.hdr.header_line(line, info.position)?;
-                continue;
-            }
-            self.stats.records += 1;
-            let header = self.hdr.header.as_deref();
-            let nfields = split_line(line, header, &mut self.bounds);
-            // Validate the located fields once; the event's text is sliced from this.
-            let located = self.bounds.last().map_or(0, |r| r.1);
-            let text = line.get(..located).and_then(|p| core::str::from_utf8(p).ok());
-            let l = LineRef {
-                line,
-                bounds: &self.bounds,
-                nfields,
-                header,
-                too_long: info.too_long,
-                allow_prefix: self.hdr.allow_prefix(nfields),
-                text_ok: text.is_some(),
+            let at = LineAt {
+                buf: self.lines.buf(),
+                start: s,
+                end: e,
             };
-            match parse_raw(l) {
-                Ok(raw) => {
-                    self.stats.events += 1;
-                    f(match text {
-                        Some(t) => raw.resolve_str(t),
-                        None => raw.resolve(line),
-                    });
-                }
-                Err(bad) => {
-                    if self.strict {
-                        return Err(bad.to_error(info.position, line));
-                    }
-                    self.stats.skip(info.position, &bad, line);
-                }
-            }
+            take_line(
+                &mut self.hdr,
+                &mut self.stats,
+                self.strict,
+                &mut self.bounds,
+                at,
+                info,
+                None,
+                &mut f,
+            )?;
         }
     }
+
+    /// Reads the complete lines in the buffer where they are: one search for each line's end,
+    /// one UTF-8 validation for them all. Stops after a header directive (it may change how
+    /// the lines after it split). Returns the bytes and lines read (to consume) and the first
+    /// error.
+    fn read_block<F: FnMut(ConnEvent<'_>)>(&mut self, f: &mut F) -> (usize, u64, Result<()>) {
+        let Core {
+            lines,
+            hdr,
+            stats,
+            strict,
+            bounds,
+            ..
+        } = self;
+        let Some(block) = lines.complete_lines() else {
+            return (0, 0, Ok(()));
+        };
+        let first = lines.position();
+        let max_line = lines.max_line();
+        // Lines up to the first invalid byte take their text from here; the rest are checked
+        // one by one, as `next_slice`'s are.
+        let valid = match core::str::from_utf8(block) {
+            Ok(text) => text,
+            Err(e) => block
+                .get(..e.valid_up_to())
+                .and_then(|p| core::str::from_utf8(p).ok())
+                .unwrap_or_default(),
+        };
+        let (mut at, mut n) = (0usize, 0u64);
+        while let Some(i) = block.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            let nl = at + i;
+            let end = if nl > at && block.get(nl - 1) == Some(&b'\r') {
+                nl - 1
+            } else {
+                nl
+            };
+            let info = LineInfo {
+                position: Position {
+                    line: first.line + n,
+                    byte: first.byte + at as u64,
+                },
+                too_long: end - at > max_line,
+            };
+            // An over-long line's content is dropped, as `next_slice` drops it.
+            let (line, text) = if info.too_long {
+                (
+                    LineAt {
+                        buf: block,
+                        start: at,
+                        end: at,
+                    },
+                    None,
+                )
+            } else {
+                (
+                    LineAt {
+                        buf: block,
+                        start: at,
+                        end,
+                    },
+                    valid.get(at..end),
+                )
+            };
+            at = nl + 1;
+            n += 1;
+            match take_line(hdr, stats, *strict, bounds, line, info, text, f) {
+                Ok(false) => {}
+                Ok(true) => break,
+                Err(e) => return (at, n, Err(e)),
+            }
+        }
+        (at, n, Ok(()))
+    }
+}
+
+/// A line in place: `buf[start..end]`, with the rest of `buf` around it (read, never used,
+/// by the word-wise split).
+#[derive(Clone, Copy)]
+struct LineAt<'a> {
+    buf: &'a [u8],
+    start: usize,
+    end: usize,
+}
+
+/// One line: skipped if blank, a header directive (`Ok(true)`), or a data line split, parsed
+/// and handed to `f` or counted as skipped. `text` is the line, when its block was validated.
+/// `slots` holds the field bounds.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn take_line<F: FnMut(ConnEvent<'_>)>(
+    hdr: &mut HeaderCtx,
+    stats: &mut ReadStats,
+    strict: bool,
+    slots: &mut Vec<(usize, usize)>,
+    at: LineAt<'_>,
+    info: LineInfo,
+    text: Option<&str>,
+    f: &mut F,
+) -> Result<bool> {
+    let line = at.buf.get(at.start..at.end).unwrap_or_default();
+    if line.is_empty() && !info.too_long {
+        return Ok(false);
+    }
+    if is_directive(line, hdr.state.separator) {
+        hdr.directives += 1;
+        hdr.header_line(line, info.position)?;
+        return Ok(true);
+    }
+    stats.records += 1;
+    let header = hdr.header.as_deref();
+    let (nfields, located) = match header {
+        // The fields an event needs, written in place; the slots stay sized for the header.
+        Some(h) if h.quirk_extra == 0 => {
+            if slots.len() != h.needed {
+                slots.clear();
+                slots.resize(h.needed, (0, 0));
+            }
+            let (located, n) = split_words(at.buf, at.start, at.end, h.separator, slots);
+            (n, located)
+        }
+        _ => (split_line(line, header, slots), slots.len()),
+    };
+    let bounds = slots.get(..located).unwrap_or_default();
+    // Validate the located fields once (unless the block was); the event's text is sliced
+    // from this.
+    let text = text.or_else(|| {
+        let located = bounds.last().map_or(0, |r| r.1);
+        line.get(..located).and_then(|p| core::str::from_utf8(p).ok())
+    });
+    let l = LineRef {
+        line,
+        bounds,
+        nfields,
+        header,
+        too_long: info.too_long,
+        allow_prefix: hdr.allow_prefix(nfields),
+        text_ok: text.is_some(),
+    };
+    match parse_raw(l) {
+        Ok(raw) => {
+            stats.events += 1;
+            f(match text {
+                Some(t) => raw.resolve_str(t),
+                None => raw.resolve(line),
+            });
+        }
+        Err(bad) => {
+            if strict {
+                return Err(bad.to_error(info.position, line));
+            }
+            stats.skip(info.position, &bad, line);
+        }
+    }
+    Ok(false)
 }
 
 impl ZeekReader<File> {
@@ -1201,6 +1432,29 @@ mod tests {
                 assert_eq!(got, want[..want.len().min(limit)], "{line:?} {limit}");
             }
         }
+    }
+
+    /// The word-wise split against `split` on any bytes, any separator (NUL included, which
+    /// the padding of a short last word must not fake) and any limit.
+    #[test]
+    fn swar_split_matches_naive_on_any_bytes() {
+        use proptest::prelude::*;
+        let byte = prop_oneof![Just(b'\t'), Just(0u8), Just(b','), any::<u8>()];
+        let strategy = (
+            proptest::collection::vec(byte, 0..80),
+            0usize..14,
+            prop_oneof![Just(b'\t'), Just(0u8), Just(b',')],
+        );
+        crate::tests::exercised::check_exercised("word-wise split", 512, 150, strategy, |(line, limit, sep)| {
+            let want: Vec<&[u8]> = line.split(|&c| c == sep).collect();
+            let mut out = Vec::new();
+            let n = split_swar(&line, sep, &mut out, limit);
+            prop_assert_eq!(n, want.len());
+            let got: Vec<&[u8]> = out.iter().map(|&(s, e)| &line[s..e]).collect();
+            prop_assert_eq!(&got[..], &want[..want.len().min(limit)]);
+            // Exercised: several words, and fields past the limit to count.
+            Ok(line.len() > 16 && want.len() > limit)
+        });
     }
 
     #[test]
