@@ -426,14 +426,13 @@ struct Sink {
 
 impl Sink {
     fn take(&mut self, ev: &ConnEvent<'_>, ctx: &SinkContext<'_>) {
-        let ev = *ev;
         self.events += 1;
-        self.coverage.see(&ev);
+        self.coverage.see(ev);
         // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
         let r = if ev.name.is_some() || !ctx.resolve {
             None
         } else {
-            Some(ctx.resolver.resolve(&ev))
+            Some(ctx.resolver.resolve(ev))
         };
         if let Some(r) = &r {
             self.rstats.add(r);
@@ -461,7 +460,7 @@ impl Sink {
                 }
                 self.grouper.push(&ev.with_name(n));
             }
-            _ => self.grouper.push(&ev),
+            _ => self.grouper.push(ev),
         }
     }
 

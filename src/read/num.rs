@@ -165,11 +165,17 @@ pub(crate) fn parse_proto(b: &[u8]) -> crate::event::Proto {
 
 /// Parses decimal epoch seconds exactly, then falls back to a float with an exponent
 /// (`1.6e9`) and finally to RFC 3339.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_ts_secs(b: &[u8]) -> Option<Timestamp> {
-    if let Some(us) = fast_secs_micros(b) {
-        return Some(Timestamp::from_micros(us));
+    match fast_secs_micros(b) {
+        Some(us) => Some(Timestamp::from_micros(us)),
+        None => parse_ts_general(b),
     }
+}
+
+/// [`parse_ts_secs`] past its fast path (out of line: rare in Zeek logs).
+#[inline(never)]
+fn parse_ts_general(b: &[u8]) -> Option<Timestamp> {
     let s = core::str::from_utf8(b).ok()?;
     if let Some(t) = Timestamp::parse_epoch_secs(s) {
         return Some(t);
@@ -183,11 +189,17 @@ pub(crate) fn parse_ts_secs(b: &[u8]) -> Option<Timestamp> {
 }
 
 /// Parses a non-negative duration in decimal seconds.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_duration(b: &[u8]) -> Option<Interval> {
-    if let Some(us) = fast_secs_micros(b) {
-        return Some(Interval::from_micros(us));
+    match fast_secs_micros(b) {
+        Some(us) => Some(Interval::from_micros(us)),
+        None => parse_duration_general(b),
     }
+}
+
+/// [`parse_duration`] past its fast path (out of line).
+#[inline(never)]
+fn parse_duration_general(b: &[u8]) -> Option<Interval> {
     let s = core::str::from_utf8(b).ok()?;
     let t = Timestamp::parse_epoch_secs(s).or_else(|| s.parse::<f64>().ok().and_then(Timestamp::from_secs_f64))?;
     (t.as_micros() >= 0).then_some(Interval::from_micros(t.as_micros()))
