@@ -63,7 +63,7 @@ use crate::arrow::{IntTimeUnit, Numbers, Time, report_struct_fields, report_stru
 use crate::beacon::{Analyzer, AnalyzerConfig, BeaconReport};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, UInt64Type};
-use arrow_array::{Array, ArrayRef, BooleanArray, Int64Array, ListArray, UInt64Array};
+use arrow_array::{Array, ArrayRef, BooleanArray, Int64Array, ListArray, StructArray, UInt64Array};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
@@ -266,19 +266,19 @@ impl Scorer {
         }
     }
 
-    /// The reports of `groups` as one struct column, scored by one pooled analyzer.
-    fn evaluate<'g>(&self, groups: impl IntoIterator<Item = &'g mut GroupEvents>) -> DfResult<StructColumn> {
+    /// The reports of `groups` as one struct column, scored by one pooled analyzer (and one
+    /// pair of timestamp and size buffers, reused group after group).
+    fn evaluate<'g>(&self, groups: impl IntoIterator<Item = &'g mut GroupEvents>) -> DfResult<StructArray> {
         let mut analyzer = self.analyzer();
+        let mut scratch = (Vec::new(), Vec::new());
         let reports: Vec<BeaconReport> = groups
             .into_iter()
-            .map(|g| g.report(self.max_events, &mut analyzer))
+            .map(|g| g.report(self.max_events, &mut analyzer, &mut scratch))
             .collect();
         self.give_back(analyzer);
         report_structs(&self.fields, &reports).map_err(|e| exec_err(e.to_string()))
     }
 }
-
-type StructColumn = arrow_array::StructArray;
 
 /// One group's events: (µs, size, size known), unsorted until scored.
 #[derive(Debug, Default)]
@@ -326,13 +326,22 @@ impl GroupEvents {
 
     /// Scores the events (sorted as the grouper sorts a series: by time, ties by size, unknown
     /// sizes counting as 0) and leaves the group empty.
-    fn report(&mut self, max: Option<usize>, analyzer: &mut Analyzer) -> BeaconReport {
+    fn report(
+        &mut self,
+        max: Option<usize>,
+        analyzer: &mut Analyzer,
+        (ts, sizes): &mut (Vec<i64>, Vec<u64>),
+    ) -> BeaconReport {
         self.trim(max, 1);
         self.events.sort_unstable_by_key(|e| (e.0, e.1));
-        let ts: Vec<i64> = self.events.iter().map(|e| e.0).collect();
+        ts.clear();
+        ts.extend(self.events.iter().map(|e| e.0));
+        sizes.clear();
         let all_sized = !self.events.is_empty() && self.events.iter().all(|e| e.2);
-        let sizes: Option<Vec<u64>> = all_sized.then(|| self.events.iter().map(|e| e.1).collect());
-        let report = analyzer.score(&ts, sizes.as_deref());
+        if all_sized {
+            sizes.extend(self.events.iter().map(|e| e.1));
+        }
+        let report = analyzer.score(ts, all_sized.then_some(sizes.as_slice()));
         self.events = Vec::new();
         report
     }
@@ -386,6 +395,11 @@ impl<'a> StateLists<'a> {
 
 fn exec_err(msg: String) -> DataFusionError {
     DataFusionError::Execution(msg)
+}
+
+/// Whether row `i` passes the aggregate's `FILTER (WHERE …)` (a null counts as false).
+fn kept(opt_filter: Option<&BooleanArray>, i: usize) -> bool {
+    opt_filter.is_none_or(|f| f.is_valid(i) && f.value(i))
 }
 
 /// The input columns of an update: timestamps and, when given, sizes.
@@ -480,6 +494,17 @@ impl BeaconGroupsAccumulator {
         }
     }
 
+    /// Applies `change` to group `g` (if it exists), keeping `held` in step.
+    fn with_group(&mut self, g: usize, change: impl FnOnce(&mut GroupEvents) -> DfResult<()>) -> DfResult<()> {
+        let Some(group) = self.groups.get_mut(g) else {
+            return Ok(());
+        };
+        let before = group.events.len();
+        let result = change(group);
+        self.held = self.held + group.events.len() - before;
+        result
+    }
+
     /// The groups `emit_to` names, taken out (the rest renumbered from 0, as DataFusion
     /// expects).
     fn take(&mut self, emit_to: EmitTo) -> Vec<GroupEvents> {
@@ -504,13 +529,14 @@ impl GroupsAccumulator for BeaconGroupsAccumulator {
         };
         let max = self.scorer.max_events;
         for (i, &g) in group_indices.iter().enumerate() {
-            if opt_filter.is_some_and(|f| !f.is_valid(i) || !f.value(i)) {
+            if !kept(opt_filter, i) {
                 continue;
             }
-            if let (Some(e), Some(group)) = (inputs.event(i), self.groups.get_mut(g)) {
-                let before = group.events.len();
-                group.push(e, max);
-                self.held = self.held + group.events.len() - before;
+            if let Some(e) = inputs.event(i) {
+                self.with_group(g, |group| {
+                    group.push(e, max);
+                    Ok(())
+                })?;
             }
         }
         Ok(())
@@ -531,11 +557,7 @@ impl GroupsAccumulator for BeaconGroupsAccumulator {
         let lists = StateLists::new(values)?;
         let max = self.scorer.max_events;
         for (row, &g) in group_indices.iter().enumerate() {
-            if let Some(group) = self.groups.get_mut(g) {
-                let before = group.events.len();
-                group.merge_row(&lists, row, max)?;
-                self.held = self.held + group.events.len() - before;
-            }
+            self.with_group(g, |group| group.merge_row(&lists, row, max))?;
         }
         Ok(())
     }
@@ -547,11 +569,12 @@ impl GroupsAccumulator for BeaconGroupsAccumulator {
             return Ok(state_lists(std::iter::empty(), None));
         };
         let mut rows: Vec<GroupEvents> = (0..inputs.rows)
-            .map(|i| {
-                let keep = opt_filter.is_none_or(|f| f.is_valid(i) && f.value(i));
-                GroupEvents {
-                    events: keep.then(|| inputs.event(i)).flatten().into_iter().collect(),
-                }
+            .map(|i| GroupEvents {
+                events: kept(opt_filter, i)
+                    .then(|| inputs.event(i))
+                    .flatten()
+                    .into_iter()
+                    .collect(),
             })
             .collect();
         Ok(state_lists(rows.iter_mut(), None))
