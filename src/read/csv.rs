@@ -663,7 +663,8 @@ impl<R: Read> Parts<'_, R> {
                 }
                 Err(e) => return Err(Error::io(self.path.clone(), e)),
             };
-            if rec.raw.trim_ascii().is_empty() {
+            // An over-long line comes back empty: a skip to count, not a blank line.
+            if rec.raw.trim_ascii().is_empty() && !info.too_long {
                 continue;
             }
             self.stats.records += 1;
@@ -908,6 +909,22 @@ mod tests {
             .from_reader("ts,src,dst\n".as_bytes())
             .unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn over_long_record_is_counted_not_dropped() {
+        let data = format!("ts,src,dst\n1,a,b\n2,a,{}\n3,a,c\n", "x".repeat(100));
+        let mut r = CsvReader::builder()
+            .max_record_len(64)
+            .from_reader(data.as_bytes())
+            .unwrap();
+        let mut got = Vec::new();
+        r.for_each(|e| got.push(e.dst.to_owned())).unwrap();
+        assert_eq!(got, ["b", "c"]);
+        let st = r.stats();
+        assert_eq!((st.records, st.events, st.skipped), (3, 2, 1));
+        assert_eq!(st.skipped_samples[0].reason, SkipReason::LineTooLong);
+        assert_eq!(st.skipped_samples[0].position.line, 3);
     }
 
     #[test]
