@@ -4,6 +4,7 @@
 //! Fields may be quoted (`"a,b"`, `""` for a quote, line breaks inside quotes). Columns are
 //! found by name (case-insensitive, with common aliases tried by default) or by index.
 
+use super::builder::line_reader_builder_methods;
 use super::num::{is_text, parse_count, parse_duration, parse_port};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
@@ -467,43 +468,14 @@ impl CsvReaderBuilder {
         self.time = f;
         self
     }
-    /// Strict mode: the first bad record is an error instead of a counted skip.
-    pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.opts.strict(yes);
-        self
-    }
-    /// All the shared settings at once.
-    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
-        self.opts = opts.clone();
-        self
-    }
-    /// The input buffer size in bytes (default 256 KiB).
-    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
-        self.opts.buffer_capacity(bytes);
-        self
-    }
-    /// Records longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
-        self.opts.max_record_len(bytes);
-        self
-    }
-
-    /// A reader over `rdr` (gzip detected by its magic bytes).
-    ///
-    /// # Errors
-    /// I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named
-    /// column is not in the header or ts/src/dst cannot be found.
-    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<CsvReader<R>> {
-        self.build_input(self.opts.lines(rdr, None)?, None)
-    }
-
-    /// A reader over the file at `path`.
-    ///
-    /// # Errors
-    /// As [`from_reader`](CsvReaderBuilder::from_reader), naming the path for I/O errors.
-    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<CsvReader<File>> {
-        let path = path.as_ref();
-        self.build_input(self.opts.open_lines(path)?, Some(path.to_owned()))
+    line_reader_builder_methods! {
+        builder: CsvReaderBuilder,
+        reader: CsvReader,
+        log: "timestamp,source,destination\n2023-01-04T14:37:37Z,10.0.0.1,198.51.100.7\n2023-01-04T14:38:37Z,10.0.0.1,\n",
+        from_reader_errors: "I/O errors reading the header; a [`Config`](crate::ErrorKind::Config) error if a named \
+                             column is not in the header or ts/src/dst cannot be found.",
+        from_path_errors: "As [`from_reader`](CsvReaderBuilder::from_reader), naming the path for I/O errors.",
+        build: |this, lines, path| this.build_input(lines, path),
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> Result<CsvReader<R>> {

@@ -5,6 +5,7 @@
 //! line; strings with escapes are unescaped into the record's own reusable scratch buffer, so
 //! steady-state reading allocates nothing.
 
+use super::builder::line_reader_builder_methods;
 use super::num::{is_text, parse_count, parse_duration, parse_port, parse_proto, parse_ts_secs};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
@@ -534,40 +535,13 @@ impl ZeekJsonReaderBuilder {
     pub fn new() -> Self {
         ZeekJsonReaderBuilder::default()
     }
-    /// Strict mode: the first bad record is an error instead of a counted skip.
-    pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.opts.strict(yes);
-        self
-    }
-    /// All the shared settings at once.
-    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
-        self.opts = opts.clone();
-        self
-    }
-    /// The input buffer size in bytes (default 256 KiB).
-    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
-        self.opts.buffer_capacity(bytes);
-        self
-    }
-    /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
-        self.opts.max_record_len(bytes);
-        self
-    }
-    /// A reader over `rdr` (gzip detected by its magic bytes).
-    ///
-    /// # Errors
-    /// An I/O error if the first read fails.
-    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekJsonReader<R>> {
-        Ok(self.build_input(self.opts.lines(rdr, None)?, None))
-    }
-    /// A reader over the file at `path`.
-    ///
-    /// # Errors
-    /// An I/O error naming the path.
-    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekJsonReader<File>> {
-        let path = path.as_ref();
-        Ok(self.build_input(self.opts.open_lines(path)?, Some(path.to_owned())))
+    line_reader_builder_methods! {
+        builder: ZeekJsonReaderBuilder,
+        reader: ZeekJsonReader,
+        log: "{\"ts\":1.5,\"id.orig_h\":\"a\",\"id.resp_h\":\"b\"}\nnot json\n",
+        from_reader_errors: "An I/O error if the first read fails.",
+        from_path_errors: "An I/O error naming the path.",
+        build: |this, lines, path| Ok(this.build_input(lines, path)),
     }
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekJsonReader<R> {
         ZeekJsonReader {

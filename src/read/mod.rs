@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod csv;
 mod detect;
 mod json;

@@ -7,6 +7,7 @@
 //! last header column reads `tunnel_parents   label   detailed-label` (three spaces, not tabs),
 //! is recognised and the last data column is split the same way.
 
+use super::builder::line_reader_builder_methods;
 use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
@@ -801,19 +802,6 @@ impl ZeekReaderBuilder {
         ZeekReaderBuilder::default()
     }
 
-    /// Strict mode: the first bad record is an error (with its line, field and value) instead
-    /// of a counted skip (see [`ReadOptions::strict`]).
-    pub fn strict(&mut self, yes: bool) -> &mut Self {
-        self.opts.strict(yes);
-        self
-    }
-
-    /// All the shared settings at once.
-    pub fn options(&mut self, opts: &ReadOptions) -> &mut Self {
-        self.opts = opts.clone();
-        self
-    }
-
     /// For headerless logs (e.g. after `grep`): assume Zeek's standard `conn.log` columns
     /// until a `#fields` line says otherwise. Off by default (such lines are skipped with
     /// [`SkipReason::NoHeader`]). A data line may then have fewer columns than the standard 21
@@ -823,33 +811,13 @@ impl ZeekReaderBuilder {
         self
     }
 
-    /// The input buffer size in bytes (default 256 KiB).
-    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut Self {
-        self.opts.buffer_capacity(bytes);
-        self
-    }
-
-    /// Lines longer than this are skipped with [`SkipReason::LineTooLong`] (default 16 MiB).
-    pub fn max_record_len(&mut self, bytes: usize) -> &mut Self {
-        self.opts.max_record_len(bytes);
-        self
-    }
-
-    /// A reader over `rdr` (gzip detected by its magic bytes).
-    ///
-    /// # Errors
-    /// An I/O error if the first read fails.
-    pub fn from_reader<R: Read>(&self, rdr: R) -> Result<ZeekReader<R>> {
-        Ok(self.build_input(self.opts.lines(rdr, None)?, None))
-    }
-
-    /// A reader over the file at `path`.
-    ///
-    /// # Errors
-    /// An I/O error naming the path if it cannot be opened or read.
-    pub fn from_path<P: AsRef<Path>>(&self, path: P) -> Result<ZeekReader<File>> {
-        let path = path.as_ref();
-        Ok(self.build_input(self.opts.open_lines(path)?, Some(path.to_owned())))
+    line_reader_builder_methods! {
+        builder: ZeekReaderBuilder,
+        reader: ZeekReader,
+        log: "#fields\tts\tid.orig_h\tid.resp_h\n1.5\t10.0.0.1\t10.0.0.2\nnot a record\n",
+        from_reader_errors: "An I/O error if the first read fails.",
+        from_path_errors: "An I/O error naming the path if it cannot be opened or read.",
+        build: |this, lines, path| Ok(this.build_input(lines, path)),
     }
 
     pub(crate) fn build_input<R: Read>(&self, lines: Lines<R>, path: Option<PathBuf>) -> ZeekReader<R> {
