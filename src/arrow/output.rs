@@ -74,9 +74,8 @@ pub(crate) fn report_structs<'r>(
     fields: &arrow_schema::Fields,
     reports: impl IntoIterator<Item = &'r BeaconReport>,
 ) -> Result<arrow_array::StructArray> {
-    let batch = report_batch(reports.into_iter().map(|r| (SeriesKey::empty(), r)))?;
-    let columns = batch.columns().iter().skip(KEY_COLUMNS.len()).cloned().collect();
-    arrow_array::StructArray::try_new(fields.clone(), columns, None)
+    let reports: Vec<&BeaconReport> = reports.into_iter().collect();
+    arrow_array::StructArray::try_new(fields.clone(), report_columns(&reports), None)
         .map_err(|e| Error::format(format!("report struct: {e}")))
 }
 
@@ -125,23 +124,35 @@ pub fn report_batch<'k, 'r>(rows: impl IntoIterator<Item = (SeriesKey<'k>, &'r B
         text(|k| k.name),
         text(|k| k.host),
         text(|k| k.process),
+    ];
+    let reports: Vec<&BeaconReport> = rows.iter().map(|&(_, r)| r).collect();
+    columns.extend(report_columns(&reports));
+    RecordBatch::try_new(report_schema(), columns).map_err(|e| Error::format(format!("report batch: {e}")))
+}
+
+/// The columns of [`report_schema`] after the key, one row per report: shared by
+/// [`report_batch`] and the SQL aggregate's struct column, which has no key columns to build.
+fn report_columns(reports: &[&BeaconReport]) -> Vec<ArrayRef> {
+    let mut columns: Vec<ArrayRef> = vec![
         Arc::new(
-            rows.iter()
-                .map(|(_, r)| Some(verdict_name(r.verdict)))
+            reports
+                .iter()
+                .map(|r| Some(verdict_name(r.verdict)))
                 .collect::<StringArray>(),
         ),
         Arc::new(
-            rows.iter()
-                .map(|(_, r)| Some(period_source_name(r.period_source)))
+            reports
+                .iter()
+                .map(|r| Some(period_source_name(r.period_source)))
                 .collect::<StringArray>(),
         ),
     ];
     for time in [|r: &BeaconReport| r.first, |r: &BeaconReport| r.last] {
-        let us: Vec<i64> = rows.iter().map(|(_, r)| time(r).as_micros()).collect();
+        let us: Vec<i64> = reports.iter().map(|r| time(r).as_micros()).collect();
         columns.push(Arc::new(TimestampMicrosecondArray::from(us).with_timezone("UTC")));
     }
     for f in FEATURES {
-        let values = rows.iter().map(|(_, r)| f.value(r));
+        let values = reports.iter().map(|r| f.value(r));
         columns.push(if f.integer {
             Arc::new(values.map(|v| v.map(|x| x as u64)).collect::<UInt64Array>())
         } else {
@@ -149,11 +160,12 @@ pub fn report_batch<'k, 'r>(rows: impl IntoIterator<Item = (SeriesKey<'k>, &'r B
         });
     }
     columns.push(Arc::new(
-        rows.iter()
-            .map(|(_, r)| Some(r.explain().to_string()))
+        reports
+            .iter()
+            .map(|r| Some(r.explain().to_string()))
             .collect::<StringArray>(),
     ));
-    RecordBatch::try_new(report_schema(), columns).map_err(|e| Error::format(format!("report batch: {e}")))
+    columns
 }
 
 /// Writes `batches` (all of one schema) to a Parquet file at `path`, Snappy-compressed.
