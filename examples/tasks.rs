@@ -9,7 +9,7 @@
 
 use beaconstat::ReadStats;
 use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
-use beaconstat::read::{Inputs, read_windows_events};
+use beaconstat::read::{Inputs, LogContent, read_windows_events};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.
@@ -84,6 +84,10 @@ fn main() -> ExitCode {
         }
         for log in inputs.logs() {
             let path = log.path.display().to_string();
+            if log.content == LogContent::Dhcp {
+                eprintln!("note: {path}: not read: a Zeek dhcp log (address leases, no Windows events)");
+                continue;
+            }
             b.input(path.clone());
             match read_windows_events(&log.path, |rec| b.push_record(rec)) {
                 Ok(s) => {

@@ -67,7 +67,7 @@ fn line_format(line: &[u8]) -> Option<Format> {
         if has(b"\"EventID\"") || has(b"\"EventId\"") || has(b"\"event_id\"") || has(b"\"winlog\"") {
             return Some(Format::WindowsEventJson);
         }
-        if has(b"\"id.orig_h\"") || has(b"\"orig_h\"") {
+        if has(b"\"id.orig_h\"") || has(b"\"orig_h\"") || is_dhcp_json(line) {
             return Some(Format::ZeekJson);
         }
         return None;
@@ -81,6 +81,12 @@ fn line_format(line: &[u8]) -> Option<Format> {
         return Some(Format::Csv);
     }
     None
+}
+
+/// A Zeek `dhcp.log` JSON line: its modern layout names no `id.orig_h`.
+fn is_dhcp_json(line: &[u8]) -> bool {
+    let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+    has(b"\"ts\"") && (has(b"\"assigned_addr\"") || has(b"\"assigned_ip\"") || has(b"\"msg_types\""))
 }
 
 /// Detection on decompressed text.
@@ -180,7 +186,9 @@ fn json_path(line: &[u8]) -> Option<String> {
 /// The log a Zeek JSON line's keys point to, as the name-log reader decides it.
 fn json_kind(line: &[u8]) -> Option<&'static str> {
     let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
-    if has(b"\"query\"") {
+    if is_dhcp_json(line) {
+        Some("dhcp")
+    } else if has(b"\"query\"") {
         Some("dns")
     } else if has(b"\"server_name\"") || has(b"\"cipher\"") {
         Some("ssl")
@@ -229,6 +237,11 @@ mod tests {
         assert_eq!(s.zeek_path.as_deref(), Some("dns"));
         let s = sniff(br#"{"ts":1,"id.orig_h":"a","server_name":"x"}"#);
         assert_eq!(s.zeek_path.as_deref(), Some("ssl"));
+        let s = sniff(br#"{"ts":1,"uids":["C1"],"mac":"m","assigned_addr":"10.0.0.2","msg_types":["ACK"]}"#);
+        assert_eq!(
+            (s.format, s.zeek_path.as_deref()),
+            (Some(Format::ZeekJson), Some("dhcp"))
+        );
         assert!(sniff(b"  \n").empty);
     }
 }

@@ -11,7 +11,7 @@
 //! - [`ReadStats`] is the one set of counts every reader keeps, with typed [`SkipReason`]s and
 //!   the file read; [`Skipped`] is one skipped record with its position.
 //! - The format readers underneath ([`ZeekReader`], [`ZeekJsonReader`], [`CsvReader`],
-//!   [`NameLogReader`], [`WinEventReader`](crate::winevent::WinEventReader), `EvtxReader`) can be used
+//!   [`NameLogReader`], [`DhcpLogReader`], [`WinEventReader`](crate::winevent::WinEventReader), `EvtxReader`) can be used
 //!   directly for a format's own fields.
 //!
 //! Every format reader follows the `csv` crate's shape: a builder, a reader over any
@@ -52,6 +52,8 @@ mod parallel;
 mod parquet;
 mod reader;
 mod zeek;
+mod zeek_dhcp;
+mod zeek_log;
 mod zeek_names;
 mod zip;
 
@@ -63,6 +65,8 @@ pub use self::parallel::{ParallelRead, ParallelReader};
 pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::reader::{Inputs, LogContent, LogFile, PassedOver, Progress, Reader, open, read_windows_events};
 pub use self::zeek::{ZeekHeader, ZeekReader, ZeekReaderBuilder, ZeekRecord};
+pub use self::zeek_dhcp::{DhcpLayout, DhcpLogReader, DhcpRecord};
+pub use self::zeek_log::{ZeekList, ZeekListIter};
 pub(crate) use self::zeek_names::strip_port;
 pub use self::zeek_names::{
     Answer, AnswerIter, Answers, DnsRecord, HttpRecord, LogKind, NameLogReader, NameRecord, SslRecord,

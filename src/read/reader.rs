@@ -70,6 +70,8 @@ pub enum LogContent {
     Connections,
     /// A Zeek name log (`dns`, `ssl`, `http`) for [`NameLogReader`](crate::read::NameLogReader).
     Names(LogKind),
+    /// A Zeek `dhcp.log` (address leases) for [`DhcpLogReader`](crate::read::DhcpLogReader).
+    Dhcp,
     /// Another Zeek log (`#path` `stats`, `capture_loss`, `conn-summary`, …): not read.
     Other(String),
 }
@@ -115,12 +117,13 @@ pub struct PassedOver {
 /// let dir = std::env::temp_dir().join(format!("beaconstat-inputs-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(dir.join("2024-01-01")).map_err(|e| beaconstat::Error::io(None, e))?;
 /// let tsv = |path: &str| format!("#separator \\x09\n#path\t{path}\n#fields\tts\tid.orig_h\tid.resp_h\n1.0\ta\tb\n");
-/// for (name, path) in [("conn.log", "conn"), ("2024-01-01/conn.00.log", "conn"), ("dns.log", "dns"), ("stats.log", "stats")] {
+/// for (name, path) in [("conn.log", "conn"), ("2024-01-01/conn.00.log", "conn"), ("dns.log", "dns"), ("dhcp.log", "dhcp"), ("stats.log", "stats")] {
 ///     std::fs::write(dir.join(name), tsv(path)).map_err(|e| beaconstat::Error::io(None, e))?;
 /// }
 /// let inputs = Inputs::scan(&[&dir])?;
 /// assert_eq!(inputs.connection_logs().count(), 2);
 /// assert_eq!(inputs.name_logs().count(), 1);
+/// assert_eq!(inputs.dhcp_logs().count(), 1);
 /// assert!(inputs.passed_over()[0].reason.contains("stats"));
 /// let mut r = beaconstat::ReadOptions::new().open_inputs(&inputs);
 /// let mut n = 0;
@@ -189,6 +192,7 @@ fn content_of(path: &Path, s: &Sniff) -> LogContent {
         (Some(Format::ZeekTsv | Format::ZeekJson), Some(p)) => match LogKind::from_path(p) {
             Some(kind) => LogContent::Names(kind),
             None if p == "conn" => LogContent::Connections,
+            None if p == "dhcp" => LogContent::Dhcp,
             None => LogContent::Other(p.to_owned()),
         },
         // No `#path`: the file name says.
@@ -201,6 +205,8 @@ fn content_of(path: &Path, s: &Sniff) -> LogContent {
                 .and_then(|k| LogKind::from_path(k))
             {
                 LogContent::Names(kind)
+            } else if named(path, "dhcp") {
+                LogContent::Dhcp
             } else if s.format.is_some() {
                 LogContent::Other("a Zeek log without #path".to_owned())
             } else {
@@ -328,7 +334,7 @@ impl Inputs {
             content = LogContent::Connections;
         }
         if let LogContent::Other(what) = &content {
-            pass(self, format!("not a connection or name log (#path {what})"));
+            pass(self, format!("not a connection, name or DHCP log (#path {what})"));
             return Ok(());
         }
         self.logs.push(LogFile {
@@ -357,6 +363,14 @@ impl Inputs {
         self.logs
             .iter()
             .filter(|l| matches!(l.content, LogContent::Names(_)))
+            .map(|l| l.path.as_path())
+    }
+
+    /// The Zeek `dhcp.log`s, in reading order.
+    pub fn dhcp_logs(&self) -> impl Iterator<Item = &Path> + '_ {
+        self.logs
+            .iter()
+            .filter(|l| l.content == LogContent::Dhcp)
             .map(|l| l.path.as_path())
     }
 

@@ -16,12 +16,11 @@
 use super::num::parse_duration;
 use super::num::parse_port;
 use super::num::parse_ts_secs;
-use super::{Format, ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
-use super::{ZeekReader, ZeekReaderBuilder, ZeekRecord, detect};
+use super::zeek_log::{ColIndex, LogSchema, Val, ZeekList, ZeekListIter, ZeekLog, json_field, tsv_fields};
+use super::{Format, ZeekJsonRecord, ZeekRecord};
 use crate::error::{Error, Result};
 use crate::input::{Bad, ReadOptions, ReadStats, SkipReason};
 use crate::time::{Interval, Timestamp};
-use core::ops::Range;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -84,28 +83,16 @@ impl LogKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Answers<'a> {
-    answers: &'a str,
-    ttls: &'a str,
-    sep: u8,
-    json: bool,
+    answers: ZeekList<'a>,
+    ttls: ZeekList<'a>,
 }
 
 impl<'a> Answers<'a> {
     /// The answers in order, each with its TTL where the log has one.
     pub fn iter(&self) -> AnswerIter<'a> {
-        let strip = |s: &'a str| -> &'a str {
-            if self.json {
-                let t = s.trim();
-                t.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(t)
-            } else {
-                s
-            }
-        };
         AnswerIter {
-            answers: strip(self.answers),
-            ttls: strip(self.ttls),
-            sep: if self.json { b',' } else { self.sep },
-            json: self.json,
+            answers: self.answers.iter(),
+            ttls: self.ttls.iter(),
         }
     }
     /// Whether there are no answers.
@@ -146,40 +133,20 @@ impl Answer<'_> {
 /// Iterator over [`Answers`] (see there for an example).
 #[derive(Debug, Clone)]
 pub struct AnswerIter<'a> {
-    answers: &'a str,
-    ttls: &'a str,
-    sep: u8,
-    json: bool,
-}
-
-fn split_first(s: &str, sep: u8) -> (&str, &str) {
-    match memchr::memchr(sep, s.as_bytes()) {
-        // `sep` is ASCII, so both sides are on char boundaries.
-        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..).unwrap_or("")),
-        None => (s, ""),
-    }
+    answers: ZeekListIter<'a>,
+    ttls: ZeekListIter<'a>,
 }
 
 impl<'a> Iterator for AnswerIter<'a> {
     type Item = Answer<'a>;
     fn next(&mut self) -> Option<Answer<'a>> {
         loop {
-            if self.answers.is_empty() {
-                return None;
-            }
-            let (a, rest) = split_first(self.answers, self.sep);
-            self.answers = rest;
-            let (t, trest) = split_first(self.ttls, self.sep);
-            self.ttls = trest;
-            let clean = |s: &'a str| {
-                let s = s.trim();
-                if self.json { s.trim_matches('"') } else { s }
-            };
-            let value = clean(a);
+            // The TTLs are logged in step with the answers.
+            let (value, ttl) = (self.answers.next()?, self.ttls.next());
             if value.is_empty() {
                 continue;
             }
-            let ttl = parse_duration(clean(t).as_bytes());
+            let ttl = ttl.and_then(|t| parse_duration(t.as_bytes()));
             return Some(Answer { value, ttl });
         }
     }
@@ -411,40 +378,28 @@ const HOST: usize = 12;
 const URI: usize = 13;
 const UA: usize = 14;
 
-/// A field's value: absent/unset, text, or not UTF-8 (with its byte range in the line).
-type Val<'a> = core::result::Result<Option<&'a str>, Option<Range<usize>>>;
-
-/// Column indices cached per TSV header block (identified by its address, which is stable
-/// while the reader holds the block's `Arc`).
+/// Column indices cached per TSV header block, and the log the block is.
 #[derive(Debug, Clone, Default)]
 struct Cols {
-    header: usize,
+    cols: ColIndex<{ FIELDS.len() }>,
     kind: Option<LogKind>,
-    idx: [Option<usize>; FIELDS.len()],
-    sep: u8,
 }
 
 impl Cols {
     fn refresh(&mut self, rec: &ZeekRecord) {
-        let Some(h) = rec.header() else {
-            *self = Cols::default();
+        let Some(h) = self.cols.refresh(rec, &FIELDS) else {
+            if rec.header().is_none() {
+                self.kind = None;
+            }
             return;
         };
-        let addr = core::ptr::from_ref(h) as usize;
-        if addr == self.header {
-            return;
-        }
-        self.header = addr;
-        for (slot, name) in self.idx.iter_mut().zip(FIELDS) {
-            *slot = h.index(name);
-        }
-        self.sep = h.set_separator().first().copied().unwrap_or(b',');
+        let idx = &self.cols.idx;
         self.kind = h.path().and_then(LogKind::from_path).or_else(|| {
-            if self.idx[QUERY].is_some() {
+            if idx[QUERY].is_some() {
                 Some(LogKind::Dns)
-            } else if self.idx[SERVER_NAME].is_some() || h.index("cipher").is_some() {
+            } else if idx[SERVER_NAME].is_some() || h.index("cipher").is_some() {
                 Some(LogKind::Ssl)
-            } else if self.idx[METHOD].is_some() || self.idx[URI].is_some() {
+            } else if idx[METHOD].is_some() || idx[URI].is_some() {
                 Some(LogKind::Http)
             } else {
                 None
@@ -524,63 +479,37 @@ fn build<'a>(
     })
 }
 
-fn parse_tsv<'a>(rec: &'a ZeekRecord, cols: &Cols) -> core::result::Result<NameRecord<'a>, Bad> {
-    let Some(h) = rec.header() else {
-        return Err(Bad::new(SkipReason::NoHeader));
-    };
-    if rec.len() != h.fields().len() {
-        return Err(Bad::count(h.fields().len(), rec.len()));
-    }
-    let line = rec.as_bytes();
-    let base = line.as_ptr() as usize;
-    let (unset, empty) = (h.unset_field(), h.empty_field());
-    let get = |i: usize| -> Val<'a> {
-        let Some(v) = cols.idx[i].and_then(|c| rec.get(c)) else {
-            return Ok(None);
-        };
-        if v.is_empty() || v == unset || v == empty {
-            return Ok(None);
-        }
-        match core::str::from_utf8(v) {
-            Ok(s) => Ok(Some(s)),
-            Err(_) => {
-                let start = (v.as_ptr() as usize).saturating_sub(base);
-                Err(Some(start..start + v.len()))
-            }
-        }
-    };
-    let answers = Answers {
-        answers: get(ANSWERS).ok().flatten().unwrap_or(""),
-        ttls: get(TTLS).ok().flatten().unwrap_or(""),
-        sep: cols.sep,
-        json: false,
-    };
-    build(cols.kind, get, answers)
-}
-
-fn parse_json(rec: &ZeekJsonRecord) -> core::result::Result<NameRecord<'_>, Bad> {
-    if let Some(bad) = rec.scan_error() {
-        return Err(bad.clone());
-    }
-    let get = |i: usize| -> Val<'_> {
-        match rec.field(FIELDS[i]) {
-            Some("") | None => Ok(None),
-            Some(s) => Ok(Some(s)),
-        }
-    };
-    let answers = Answers {
-        answers: rec.raw_value("answers").unwrap_or(""),
-        ttls: rec.raw_value("TTLs").unwrap_or(""),
-        sep: b',',
-        json: true,
-    };
-    build(json_kind(rec), get, answers)
-}
-
+/// The name logs' [`LogSchema`].
 #[derive(Debug)]
-enum Inner<R: Read> {
-    Tsv(Box<ZeekReader<R>>, ZeekRecord, Cols),
-    Json(Box<ZeekJsonReader<R>>, ZeekJsonRecord),
+struct Names;
+
+impl LogSchema for Names {
+    type Cols = Cols;
+    type Record<'a> = NameRecord<'a>;
+
+    fn refresh(cols: &mut Cols, rec: &ZeekRecord) {
+        cols.refresh(rec);
+    }
+
+    fn tsv<'a>(rec: &'a ZeekRecord, cols: &Cols) -> core::result::Result<NameRecord<'a>, Bad> {
+        let get = tsv_fields(rec, &cols.cols)?;
+        let answers = Answers {
+            answers: ZeekList::tsv(get(ANSWERS).ok().flatten(), cols.cols.sep),
+            ttls: ZeekList::tsv(get(TTLS).ok().flatten(), cols.cols.sep),
+        };
+        build(cols.kind, get, answers)
+    }
+
+    fn json(rec: &ZeekJsonRecord) -> core::result::Result<NameRecord<'_>, Bad> {
+        if let Some(bad) = rec.scan_error() {
+            return Err(bad.clone());
+        }
+        let answers = Answers {
+            answers: ZeekList::json(rec.raw_value("answers")),
+            ttls: ZeekList::json(rec.raw_value("TTLs")),
+        };
+        build(json_kind(rec), |i| json_field(rec, FIELDS[i]), answers)
+    }
 }
 
 /// Reads Zeek `dns.log`, `ssl.log` and `http.log` files (TSV or JSON, plain or gzip) into
@@ -610,185 +539,10 @@ enum Inner<R: Read> {
 /// ```
 #[derive(Debug)]
 pub struct NameLogReader<R: Read = File> {
-    inner: Inner<R>,
-    stats: ReadStats,
-    strict: bool,
+    log: ZeekLog<R, Names>,
 }
 
-impl NameLogReader<File> {
-    /// Opens a Zeek `dns`/`ssl`/`http` log (TSV or JSON, plain or gzip).
-    ///
-    /// # Errors
-    /// I/O errors naming the path; a format error if the file is neither Zeek TSV nor JSON.
-    pub fn from_path<P: AsRef<Path>>(path: P) -> Result<NameLogReader<File>> {
-        Self::from_path_with(path, &ReadOptions::default())
-    }
-
-    /// [`from_path`](NameLogReader::from_path) with `opts` (strict mode: the first bad record
-    /// is an error instead of a counted skip).
-    ///
-    /// # Errors
-    /// As [`from_path`](NameLogReader::from_path).
-    pub fn from_path_with<P: AsRef<Path>>(path: P, opts: &ReadOptions) -> Result<NameLogReader<File>> {
-        let path = path.as_ref();
-        let f = File::open(path).map_err(|e| Error::io(Some(path.to_owned()), e))?;
-        Self::build(f, opts, Some(path))
-    }
-}
-
-impl<R: Read> NameLogReader<R> {
-    /// A reader over `rdr` (TSV or JSON detected from the first line; gzip by its magic).
-    ///
-    /// # Errors
-    /// I/O errors; a format error if the input is neither Zeek TSV nor Zeek JSON.
-    pub fn from_reader(rdr: R) -> Result<NameLogReader<R>> {
-        Self::build(rdr, &ReadOptions::default(), None)
-    }
-
-    /// [`from_reader`](NameLogReader::from_reader) with `opts`.
-    ///
-    /// # Errors
-    /// As [`from_reader`](NameLogReader::from_reader).
-    pub fn with_options(rdr: R, opts: &ReadOptions) -> Result<NameLogReader<R>> {
-        Self::build(rdr, opts, None)
-    }
-
-    fn build(rdr: R, opts: &ReadOptions, path: Option<&Path>) -> Result<NameLogReader<R>> {
-        let io = |e| Error::io(path.map(Path::to_path_buf), e);
-        let mut lines = opts.lines(rdr, path)?;
-        let head = lines.peek(64 * 1024).map_err(io)?;
-        let what = path.map_or_else(|| "input".to_owned(), |p| p.display().to_string());
-        let path_buf = path.map(Path::to_path_buf);
-        // The inner reader counts lines; this reader decides what is skipped (strictly or not).
-        let mut lenient = opts.clone();
-        lenient.strict(false);
-        let inner = match detect(head) {
-            Some(Format::ZeekTsv) => Inner::Tsv(
-                Box::new(
-                    ZeekReaderBuilder::new()
-                        .options(&lenient)
-                        .build_input(lines, path_buf.clone()),
-                ),
-                ZeekRecord::new(),
-                Cols::default(),
-            ),
-            Some(Format::ZeekJson) => Inner::Json(
-                Box::new(
-                    ZeekJsonReaderBuilder::new()
-                        .options(&lenient)
-                        .build_input(lines, path_buf.clone()),
-                ),
-                ZeekJsonRecord::new(),
-            ),
-            // An empty file: read as TSV (no records).
-            None if head.iter().all(u8::is_ascii_whitespace) => Inner::Tsv(
-                Box::new(
-                    ZeekReaderBuilder::new()
-                        .options(&lenient)
-                        .build_input(lines, path_buf.clone()),
-                ),
-                ZeekRecord::new(),
-                Cols::default(),
-            ),
-            _ => return Err(Error::format(format!("{what}: not a Zeek TSV or Zeek JSON log"))),
-        };
-        Ok(NameLogReader {
-            inner,
-            stats: ReadStats::for_path(path_buf.as_deref()),
-            strict: opts.strict,
-        })
-    }
-
-    /// The input format (Zeek TSV or Zeek JSON).
-    pub fn format(&self) -> Format {
-        match self.inner {
-            Inner::Tsv(..) => Format::ZeekTsv,
-            Inner::Json(..) => Format::ZeekJson,
-        }
-    }
-
-    /// Reads the next line into the reader's record; `false` at the end.
-    fn advance(&mut self) -> Result<bool> {
-        let more = match &mut self.inner {
-            Inner::Tsv(r, rec, cols) => {
-                let more = r.read_record(rec)?;
-                if more {
-                    cols.refresh(rec);
-                }
-                more
-            }
-            Inner::Json(r, rec) => r.read_record(rec)?,
-        };
-        if more {
-            self.stats.records += 1;
-        }
-        Ok(more)
-    }
-
-    fn parse(inner: &Inner<R>) -> core::result::Result<NameRecord<'_>, Bad> {
-        match inner {
-            Inner::Tsv(_, rec, cols) => parse_tsv(rec, cols),
-            Inner::Json(_, rec) => parse_json(rec),
-        }
-    }
-
-    /// Counts a bad record, or fails in strict mode.
-    fn reject(&mut self, bad: &Bad) -> Result<()> {
-        let (pos, line) = match &self.inner {
-            Inner::Tsv(_, rec, _) => (rec.position(), rec.as_bytes()),
-            Inner::Json(_, rec) => (rec.position(), rec.as_bytes()),
-        };
-        if self.strict {
-            return Err(bad.to_error(pos, line));
-        }
-        self.stats.skip(pos, bad, line);
-        Ok(())
-    }
-
-    /// The next record, skipping (and counting) bad ones; `None` at end of input.
-    ///
-    /// # Errors
-    /// I/O errors; in strict mode, the first bad record.
-    pub fn next_record(&mut self) -> Result<Option<NameRecord<'_>>> {
-        loop {
-            if !self.advance()? {
-                return Ok(None);
-            }
-            // Validate first, then hand out the borrow (the borrow checker cannot yet return a
-            // borrow from one loop iteration and mutate in the next).
-            match Self::parse(&self.inner) {
-                Ok(_) => break,
-                Err(bad) => self.reject(&bad)?,
-            }
-        }
-        self.stats.events += 1;
-        Self::parse(&self.inner)
-            .map(Some)
-            .map_err(|_| Error::format("record changed"))
-    }
-
-    /// Calls `f` with every record until the end of input (each parsed once).
-    ///
-    /// # Errors
-    /// As [`next_record`](NameLogReader::next_record).
-    pub fn for_each<F: FnMut(NameRecord<'_>)>(&mut self, mut f: F) -> Result<()> {
-        while self.advance()? {
-            match Self::parse(&self.inner) {
-                Ok(rec) => {
-                    f(rec);
-                    self.stats.events += 1;
-                }
-                Err(bad) => self.reject(&bad)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// What has been read so far (`events` = records handed out).
-    pub fn stats(&self) -> &ReadStats {
-        &self.stats
-    }
-}
+super::zeek_log::log_reader_api!(NameLogReader, NameRecord, "a Zeek `dns`/`ssl`/`http` log");
 
 #[cfg(test)]
 mod tests {
