@@ -1,13 +1,13 @@
-//! `cargo run --release --example an1113 -- [--json] [--svg DIR] [FILE|DIR]...`
+//! `cargo run --release --example an1113 -- [--json] [--svg DIR] [--known-host A=NAME] [FILE|DIR]...`
 //!
 //! AN1113 end to end: which scheduled or background process beacons out, who made it, and
 //! what the data cannot see. Reads Windows events (Sysmon, Security, TaskScheduler; JSON lines
-//! or `.evtx` with the `evtx` feature) and connection logs (Zeek, CSV), from files, gzip or
-//! zip archives, or directories; prints the findings ranked with their lineage chains, then
+//! or `.evtx` with the `evtx` feature), connection logs (Zeek, CSV) and Zeek `dhcp.log`s (which
+//! host had a source address when), from files, gzip or zip archives, or directories; prints the findings ranked with their lineage chains, then
 //! coverage per host. With no input it runs on a bundled generated scenario.
 
 use beaconstat::an1113::{An1113Builder, An1113Finding, An1113Report, HostCoverage};
-use beaconstat::read::{Inputs, LogContent};
+use beaconstat::read::{DhcpLogReader, Inputs, LogContent};
 use beaconstat::winevent::WinRecord;
 use beaconstat::{Format, ReadOptions, ReadStats};
 use plotters::prelude::*;
@@ -20,16 +20,19 @@ an1113: which scheduled or background process beacons out, who made it, and what
 usage: an1113 [OPTIONS] [FILE|DIR]...
 
 Inputs are Windows event logs (Sysmon, Security, TaskScheduler: JSON lines, or .evtx with the
-evtx feature) and connection logs (Zeek conn.log TSV/JSON, CSV), plain, gzip or zip (JSON logs
-zipped, as OTRF ships them); directories are walked (files that are no such log are passed over, with the reason). Each file's skipped
-records are counted by reason. With no input, a bundled generated scenario is used.
+evtx feature), connection logs (Zeek conn.log TSV/JSON, CSV) and Zeek dhcp.log (TSV/JSON: which
+host had a conn.log source address when), plain, gzip or zip (JSON logs zipped, as OTRF ships
+them); directories are walked (files that are no such log are passed over, with the reason).
+Each file's skipped records are counted by reason. With no input, a bundled generated scenario
+is used.
 
 options:
   --json              one JSON object per line: {\"finding\": …} for each finding, then
                       {\"coverage\": …} for each host  [off]
   --svg DIR           write one timeline per finding with a task (check-ins, task runs marked)
                       into DIR  [off]
-  --known-host A=NAME address A is host NAME (a DHCP lease), for host-level logs  [none]
+  --known-host A=NAME address A is host NAME at all times (an inventory, a static address),
+                      for host-level logs; DHCP leases come from dhcp.log inputs  [none]
   -h, --help          this text
 ";
 
@@ -126,6 +129,14 @@ fn read(
         );
         return Ok(());
     }
+    if *content == LogContent::Dhcp {
+        let mut r = DhcpLogReader::from_path_with(path, opts).map_err(|e| format!("{name}: {e}"))?;
+        let file = b.file(&name);
+        r.for_each(|d| b.push_dhcp(&d, file))
+            .map_err(|e| format!("{name}: {e}"))?;
+        eprintln!("read {name}: {} DHCP records, {}", r.stats().events, skipped(r.stats()));
+        return Ok(());
+    }
     // Opened alone, a file fails now on what would fail it (a bad CSV header, EVTX without
     // the evtx feature) instead of being counted as one skipped record.
     let mut r = opts.open(path).map_err(|e| format!("{name}: {e}"))?;
@@ -174,8 +185,23 @@ fn bundled(b: &mut An1113Builder) {
             b.push_record(&rec, file);
         }
     }
+    // The host seen only in conn.log is named by its DHCP lease (a day, from before the data).
     let (host, addr) = s.truth.host_level_only;
-    b.known_host(addr, host);
+    let start = s.flows.iter().map(|f| f.ts).min().unwrap_or_default();
+    let dhcp = format!(
+        r#"{{"ts":{},"uids":["CdhcpWS03"],"mac":"00:50:56:0a:00:0d","host_name":"{}","client_fqdn":"{host}","assigned_addr":"{addr}","lease_time":86400.0,"msg_types":["REQUEST","ACK"]}}"#,
+        start.as_micros() / 1_000_000 - 600,
+        host.split('.').next().unwrap_or(host),
+    );
+    let file = b.file("bundled scenario dhcp.log (generated)");
+    match DhcpLogReader::from_reader(dhcp.as_bytes()) {
+        Ok(mut r) => {
+            if let Err(e) = r.for_each(|d| b.push_dhcp(&d, file)) {
+                eprintln!("error: bundled dhcp.log: {e}");
+            }
+        }
+        Err(e) => eprintln!("error: bundled dhcp.log: {e}"),
+    }
     let zeek = b.file("bundled scenario conn.log (generated)");
     for (i, f) in s.flows.iter().enumerate() {
         let ev = beaconstat::ConnEvent::new(f.ts, &f.src, &f.dst).with_dst_port(f.dst_port);
@@ -289,6 +315,9 @@ fn print_finding(rank: usize, f: &An1113Finding) {
             );
         }
     }
+    if let Some(m) = &f.address_mapping {
+        println!("   address: {m}");
+    }
     for c in f.host_candidates.iter().take(5) {
         println!("   candidate: {c}");
     }
@@ -310,7 +339,6 @@ fn print_finding(rank: usize, f: &An1113Finding) {
 }
 
 fn print_coverage(c: &HostCoverage) {
-    let t = &c.telemetry;
     println!(
         "  {}: AN1113 {}",
         c.host,
@@ -320,19 +348,8 @@ fn print_coverage(c: &HostCoverage) {
             format!("no: {}", c.an1113.why_not.join("; "))
         }
     );
-    println!(
-        "    task create/update/runs {}/{}/{}; process Sysmon 1 {} / 4688 {} ({} with command lines); network Sysmon 3 {} / 5156 {} / host-level {}; DNS 22 {}",
-        t.task_created,
-        t.task_updated,
-        t.task_runs,
-        t.sysmon1,
-        t.security4688,
-        t.with_command_line,
-        t.sysmon3,
-        t.security5156,
-        t.host_level,
-        t.dns_with_process
-    );
+    let counts: Vec<String> = c.telemetry.counts().iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("    telemetry: {}", counts.join(", "));
     let rate = |r: beaconstat::an1113::JoinRate| match r.share() {
         Some(s) => format!("{:.0}% ({}/{})", s * 100.0, r.joined, r.total),
         None => "-".into(),

@@ -187,24 +187,12 @@ fn otrf_schtask_modification_coverage() {
     assert!(w5.joins.run_to_process.joined >= 1, "{:?}", w5.joins);
 }
 
-/// The telemetry counts of a host's coverage, in a fixed order: task created, updated, runs;
-/// Sysmon 1, 4688, with command lines; Sysmon 3, 5156; Sysmon 22; TaskCache registry, task
-/// files.
-fn counts(c: &beaconstat::an1113::HostCoverage) -> [u64; 11] {
-    let t = &c.telemetry;
-    [
-        t.task_created,
-        t.task_updated,
-        t.task_runs,
-        t.sysmon1,
-        t.security4688,
-        t.with_command_line,
-        t.sysmon3,
-        t.security5156,
-        t.dns_with_process,
-        t.taskcache_registry,
-        t.task_files,
-    ]
+/// The telemetry counts of a host's coverage, in the library's order
+/// (`TelemetryPresence::counts`): task created, updated, runs; Sysmon 1, 4688, with command
+/// lines; Sysmon 3, 5156, network without process, host-level; Sysmon 22; TaskCache
+/// registry, task files.
+fn counts(c: &beaconstat::an1113::HostCoverage) -> [u64; 13] {
+    c.telemetry.counts().map(|(_, n)| n)
 }
 
 /// Coverage on the two other OTRF task captures, host by host: what is present, the blind
@@ -217,9 +205,9 @@ fn otrf_coverage_on_each_file() {
     let hosts: Vec<_> = r.coverage.iter().map(|c| c.host.as_str()).collect();
     assert_eq!(hosts, ["WORKSTATION5.theshire.local", "WORKSTATION6.theshire.local"]);
     let (w5, w6) = (&r.coverage[0], &r.coverage[1]);
-    assert_eq!(counts(w5), [0, 0, 0, 6, 6, 12, 2, 8, 1, 0, 0]);
+    assert_eq!(counts(w5), [0, 0, 0, 6, 6, 12, 2, 8, 0, 0, 1, 0, 0]);
     assert_eq!(codes(&r, &w5.host), ["no_task_creation", "no_task_runs"]);
-    assert_eq!(counts(w6), [2, 1, 0, 4, 4, 8, 4, 7, 0, 15, 1]);
+    assert_eq!(counts(w6), [2, 1, 0, 4, 4, 8, 4, 7, 0, 0, 0, 15, 1]);
     assert_eq!(codes(&r, &w6.host), ["no_task_runs", "no_process_dns"]);
     assert!(w5.an1113.possible && w6.an1113.possible);
 
@@ -234,12 +222,12 @@ fn otrf_coverage_on_each_file() {
         ]
     );
     let (w6, w5, dc) = (&r.coverage[0], &r.coverage[1], &r.coverage[2]);
-    assert_eq!(counts(w6), [4, 1, 4, 11, 11, 22, 4, 18, 1, 68, 2]);
+    assert_eq!(counts(w6), [4, 1, 4, 11, 11, 22, 4, 18, 0, 0, 1, 68, 2]);
     assert!(w6.blind_spots.is_empty(), "{:?}", w6.blind_spots);
     assert_eq!((w6.joins.run_to_process.joined, w6.joins.run_to_process.total), (5, 5));
     assert_eq!(codes(&r, &w5.host), ["no_task_runs"]);
     // The domain controller logged only 5156: transmission visible, automation not.
-    assert_eq!(counts(dc), [0, 0, 0, 0, 0, 0, 0, 22, 0, 0, 0]);
+    assert_eq!(counts(dc), [0, 0, 0, 0, 0, 0, 0, 22, 0, 0, 0, 0, 0]);
     assert!(!dc.an1113.possible);
     assert_eq!(dc.an1113.why_not.len(), 1, "{:?}", dc.an1113);
     assert!(dc.an1113.why_not[0].contains("recurring automation is not visible"));

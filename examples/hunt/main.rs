@@ -203,6 +203,12 @@ fn parse_args() -> Result<Options, String> {
 /// content; see `beaconstat::read::Inputs`).
 fn expand(inputs: &[PathBuf]) -> Result<Inputs, String> {
     let found = Inputs::scan(inputs).map_err(|e| e.to_string())?;
+    for p in found.dhcp_logs() {
+        eprintln!(
+            "note: {}: a Zeek dhcp log (address leases): not read by hunt",
+            p.display()
+        );
+    }
     for p in inputs.iter().filter(|p| p.is_dir()) {
         if !found.connection_logs().any(|f| f.starts_with(p)) {
             return Err(format!("{}: no connection logs in this directory", p.display()));

@@ -5,8 +5,10 @@
 use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
+use super::leases::Lease;
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder};
+use crate::read::DhcpRecord;
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{
@@ -181,8 +183,13 @@ pub struct An1113Builder {
     pub(crate) dns: Vec<DnsAnswer>,
     pub(crate) flows: Vec<HostFlow>,
     pub(crate) exits: Vec<ProcessExit>,
-    /// Address → host names given by the caller (DHCP leases, inventories).
+    /// Address → host names given by the caller (inventories), valid at all times.
     pub(crate) known_hosts: Vec<(u32, u32)>,
+    /// DHCP leases (`push_dhcp`), and the releases that end them (address, time).
+    pub(crate) leases: Vec<Lease>,
+    pub(crate) releases: Vec<(u32, Timestamp)>,
+    /// DHCP records given to `push_dhcp`.
+    pub(crate) dhcp_records: u64,
     /// Images whose lower-cased file name is interned too.
     pub(crate) image_names: hashbrown::HashSet<u32>,
     /// The host of the previous record and the name it was logged by (records come in runs
@@ -216,6 +223,9 @@ impl An1113Builder {
             flows: Vec::new(),
             exits: Vec::new(),
             known_hosts: Vec::new(),
+            leases: Vec::new(),
+            releases: Vec::new(),
+            dhcp_records: 0,
             image_names: hashbrown::HashSet::new(),
             last_host: None,
         }
@@ -227,11 +237,61 @@ impl An1113Builder {
         FileId(self.files.len() as u32 - 1)
     }
 
-    /// Says that `addr` is host `name` (a DHCP lease, an inventory), for joining host-level
-    /// connections to Windows hosts.
+    /// Says that `addr` is host `name` at all times (an inventory, a static address), for
+    /// joining host-level connections to Windows hosts. It wins over DHCP leases and Sysmon
+    /// source addresses.
     pub fn known_host(&mut self, addr: &str, name: &str) {
         if let (Some(a), Some(n)) = (self.intern(addr), self.intern(name)) {
             self.known_hosts.push((a, n));
+        }
+    }
+
+    /// Takes one Zeek `dhcp.log` record of `file` ([`DhcpLogReader`](crate::read::DhcpLogReader)):
+    /// an acknowledged lease says which host (its FQDN or host name) had the address from the
+    /// record's time for its lease time, or until the address's next lease; a `RELEASE` ends
+    /// the client's lease. Host-level connections are tied to the host whose lease covers
+    /// their time.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::an1113::An1113Builder;
+    /// use beaconstat::read::DhcpLogReader;
+    /// let dhcp = r#"{"ts":1700000000.0,"mac":"00:50:56:00:00:07","host_name":"WS07","assigned_addr":"10.0.0.7","lease_time":86400.0,"msg_types":["REQUEST","ACK"]}"#;
+    /// let mut b = An1113Builder::new();
+    /// let file = b.file("dhcp.log");
+    /// DhcpLogReader::from_reader(dhcp.as_bytes())?.for_each(|d| b.push_dhcp(&d, file))?;
+    /// let conn = b.file("conn.log");
+    /// for i in 0..24 {
+    ///     let ev = beaconstat::ConnEvent::new(beaconstat::Timestamp::from_secs(1_700_000_100 + i * 300), "10.0.0.7", "203.0.113.9")
+    ///         .with_dst_port(443);
+    ///     b.push_conn(&ev, conn, Some(i as u64 + 1));
+    /// }
+    /// let r = b.build();
+    /// assert_eq!(r.findings[0].host, "WS07");
+    /// assert!(r.findings[0].address_mapping.as_deref().unwrap().contains("DHCP lease"));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn push_dhcp(&mut self, rec: &DhcpRecord<'_>, file: FileId) {
+        self.dhcp_records += 1;
+        let origin = Origin {
+            file: file.0,
+            record_id: None,
+            line: Some(rec.line),
+        };
+        if let Some(addr) = rec.leased_addr().and_then(|a| self.intern(a)) {
+            let lease = Lease {
+                addr,
+                name: rec.name().and_then(|n| self.strings.intern(n)),
+                mac: rec.mac.and_then(|m| self.strings.intern(m)),
+                start: rec.ts,
+                length: rec.lease_time.filter(|d| d.as_micros() > 0),
+                origin,
+            };
+            self.leases.push(lease);
+        } else if rec.is_release()
+            && let Some(addr) = rec.client_addr.and_then(|a| self.intern(a))
+        {
+            self.releases.push((addr, rec.ts));
         }
     }
 

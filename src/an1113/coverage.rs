@@ -69,6 +69,35 @@ impl TelemetryPresence {
         self.task_files += task_files;
     }
 
+    /// Every count with its name in words, in declaration order (for reports and tables).
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::an1113::TelemetryPresence;
+    /// let t = TelemetryPresence { sysmon3: 12, ..TelemetryPresence::default() };
+    /// let c = t.counts();
+    /// assert_eq!(c[0], ("task created (4698/106)", 0));
+    /// assert_eq!(c.iter().find(|(k, _)| *k == "Sysmon 3"), Some(&("Sysmon 3", 12)));
+    /// ```
+    pub fn counts(&self) -> [(&'static str, u64); 13] {
+        let t = self;
+        [
+            ("task created (4698/106)", t.task_created),
+            ("task updated (4702/140)", t.task_updated),
+            ("task runs (129/200/201)", t.task_runs),
+            ("Sysmon 1", t.sysmon1),
+            ("4688", t.security4688),
+            ("with command lines", t.with_command_line),
+            ("Sysmon 3", t.sysmon3),
+            ("5156", t.security5156),
+            ("network without process", t.network_without_process),
+            ("host-level", t.host_level),
+            ("Sysmon 22", t.dns_with_process),
+            ("TaskCache registry", t.taskcache_registry),
+            ("task files", t.task_files),
+        ]
+    }
+
     /// Process creations of either kind.
     pub fn process_events(&self) -> u64 {
         self.sysmon1 + self.security4688

@@ -5,6 +5,7 @@
 use super::collect::HostAcc;
 use super::config::An1113Config;
 use super::coverage::{BlindSpot, HostCoverage, JoinRate, JoinRates, TelemetryPresence, an1113_answer, blind_spots};
+use super::host_join::{AddressMap, Unmapped};
 use crate::lineage::HostLineage;
 use crate::series::{Interner, Span};
 use hashbrown::HashMap;
@@ -17,10 +18,12 @@ pub(super) struct JoinCounts<'a> {
     pub(super) beacon_to_task: &'a [JoinRate],
     /// Host-level connections per Windows host.
     pub(super) host_level: &'a HashMap<u32, u64>,
-    /// The Windows host of each local address.
-    pub(super) addr_host: &'a HashMap<u32, u32>,
-    /// Sources that are no Windows host, with their connection counts (one per series).
-    pub(super) unmapped: Vec<(u32, u64)>,
+    /// Who each address is.
+    pub(super) map: &'a AddressMap,
+    /// Sources that are no host, with their connection counts and why (one per series).
+    pub(super) unmapped: Vec<(u32, u64, Unmapped)>,
+    /// Hosts named only by DHCP leases: (name, address, connections), one per series.
+    pub(super) named: Vec<(u32, u32, u64)>,
 }
 
 /// Coverage per Windows host (in order of appearance), then per local source seen only in
@@ -37,8 +40,9 @@ pub(super) fn assemble(
         network_to_process: resolved,
         beacon_to_task: beacons,
         host_level: host_level_counts,
-        addr_host,
+        map,
         mut unmapped,
+        mut named,
     } = counts;
     // Coverage per host.
     let mut coverage: Vec<HostCoverage> = hosts
@@ -60,10 +64,10 @@ pub(super) fn assemble(
                     beacon_to_task: beacons[i],
                 },
             );
-            let mut addresses: Vec<String> = addr_host
-                .iter()
-                .filter(|&(_, &hh)| hh as usize == i)
-                .map(|(&a, _)| s(a).to_owned())
+            let mut addresses: Vec<String> = map
+                .addresses_of(i as u32)
+                .into_iter()
+                .map(|a| s(a).to_owned())
                 .collect();
             addresses.sort();
             HostCoverage {
@@ -78,45 +82,83 @@ pub(super) fn assemble(
             }
         })
         .collect();
+    // Local sources no host is known for: one entry per address, with why.
     unmapped.sort_unstable();
-    let mut by_src: Vec<(u32, u64)> = Vec::new();
-    for (a, n) in unmapped {
+    // Per address: its connections, and the reason of its largest series.
+    let mut by_src: Vec<(u32, u64, u64, Unmapped)> = Vec::new();
+    for (a, n, why) in unmapped {
         match by_src.last_mut() {
-            Some((la, ln)) if *la == a => *ln += n,
-            _ => by_src.push((a, n)),
+            Some((la, total, most, w)) if *la == a => {
+                *total += n;
+                if n > *most {
+                    (*most, *w) = (n, why);
+                }
+            }
+            _ => by_src.push((a, n, n, why)),
         }
     }
-    for (a, n) in by_src {
+    for (a, n, _, why) in by_src {
         if cfg.local_nets.is_local(s(a)) != Some(true) {
             continue;
         }
-        let t = TelemetryPresence {
-            host_level: n,
-            ..TelemetryPresence::default()
-        };
+        let (reason, fix) = why.describe(|m| s(m).to_owned());
         let name = s(a).to_owned();
-        let mut spots = blind_spots(&name, &t);
-        spots.insert(
-            0,
-            BlindSpot {
-                code: "no_host_name".into(),
-                what: format!("{name}: seen only in host-level network data; no Windows telemetry names this address"),
-                fix: "collect Windows events from this host, or give its name (DHCP leases, inventory) with known_host"
-                    .into(),
-            },
-        );
-        coverage.push(HostCoverage {
-            an1113: an1113_answer(&t),
-            blind_spots: spots,
-            host: name.clone(),
-            addresses: vec![name],
-            first: None,
-            last: None,
-            telemetry: t,
-            joins: JoinRates::default(),
-        });
+        let spot = BlindSpot {
+            code: "no_host_name".into(),
+            what: format!("{name}: seen only in host-level network data; no host is known for this address: {reason}"),
+            fix: fix.into(),
+        };
+        coverage.push(host_level_only(name.clone(), vec![name], n, spot));
+    }
+    // Hosts named by DHCP leases that no Windows telemetry comes from.
+    named.sort_unstable();
+    let mut by_name: Vec<(u32, Vec<u32>, u64)> = Vec::new();
+    for (name, a, n) in named {
+        match by_name.last_mut() {
+            Some((ln, addrs, count)) if *ln == name => {
+                addrs.push(a);
+                *count += n;
+            }
+            _ => by_name.push((name, vec![a], n)),
+        }
+    }
+    for (name, mut addrs, n) in by_name {
+        addrs.sort_unstable();
+        addrs.dedup();
+        let addresses: Vec<String> = addrs.iter().map(|&a| s(a).to_owned()).collect();
+        let host = s(name).to_owned();
+        let spot = BlindSpot {
+            code: "no_windows_telemetry".into(),
+            what: format!(
+                "{host}: named by its DHCP lease of {}; seen only in host-level network data, no Windows telemetry from this host",
+                addresses.join(", ")
+            ),
+            fix: "collect Windows events (Sysmon, Security, TaskScheduler) from this host".into(),
+        };
+        coverage.push(host_level_only(host, addresses, n, spot));
     }
     coverage
+}
+
+/// The coverage of a source seen only in host-level data (`n` connections), its first blind
+/// spot `spot`.
+fn host_level_only(host: String, addresses: Vec<String>, n: u64, spot: BlindSpot) -> HostCoverage {
+    let t = TelemetryPresence {
+        host_level: n,
+        ..TelemetryPresence::default()
+    };
+    let mut spots = blind_spots(&host, &t);
+    spots.insert(0, spot);
+    HostCoverage {
+        an1113: an1113_answer(&t),
+        blind_spots: spots,
+        host,
+        addresses,
+        first: None,
+        last: None,
+        telemetry: t,
+        joins: JoinRates::default(),
+    }
 }
 
 fn parent_rate(hl: &HostLineage) -> JoinRate {

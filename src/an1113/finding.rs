@@ -247,6 +247,12 @@ pub struct An1113Finding {
     pub source: NetworkSource,
     /// How the connections were tied to a process.
     pub join: JoinBasis,
+    /// For host-level data: how the source address was tied to the host, in words (`10.0.0.7
+    /// was ws07.corp.example by its DHCP lease of … (MAC …), until …; dhcp.log line 12`, the
+    /// source address of its Sysmon 3 / 5156 events, given by the caller), or why it is no
+    /// host; `None` for connections with process identity.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub address_mapping: Option<String>,
     /// The series is every run of one task (each run launches a new process; `process` is the
     /// first run's), not one process instance.
     pub per_task: bool,

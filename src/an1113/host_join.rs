@@ -7,6 +7,7 @@ use super::collect::{HostAcc, HostFlow, NetEvent, references};
 use super::config::An1113Config;
 use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
+use super::leases::{Lease, LeaseAt, LeaseEnd, LeaseTable};
 use super::lifetimes::HostLifetimes;
 use super::severity::{SeverityInput, severity};
 use crate::beacon::{Analyzer, BeaconReport};
@@ -15,29 +16,207 @@ use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use hashbrown::{HashMap, HashSet};
 
-/// The Windows host of each local address: the caller's (`known_host`: DHCP leases,
-/// inventories; by full or short name), else the host whose Sysmon 3 / 5156 events come from it.
-pub(super) fn hosts_by_address(
-    cfg: &An1113Config,
-    strings: &Interner<Span>,
-    net: &[NetEvent],
-    hosts: &[HostAcc],
-    known_hosts: &[(u32, u32)],
-) -> HashMap<u32, u32> {
-    let s = |id: u32| strings.get(id);
-    let mut addr_host: HashMap<u32, u32> = HashMap::new();
-    for e in net {
-        if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
-            addr_host.entry(e.src).or_insert(e.host);
+/// Who an address is at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owner {
+    /// A Windows host of the data (its index).
+    Host(u32),
+    /// A host named only by its DHCP lease (the interned name): no Windows telemetry from it.
+    Named(u32),
+}
+
+/// How an address was tied to its host.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mapped<'l> {
+    /// The caller's `known_host` (valid at all times).
+    Caller,
+    /// The source address of the host's Sysmon 3 / 5156 events.
+    Source,
+    /// The DHCP lease covering the time, and where it ends.
+    Lease(&'l Lease, LeaseEnd),
+}
+
+/// Why an address is no host at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Unmapped {
+    /// No DHCP log was read, and neither `known_host` nor Windows network events name it.
+    NoDhcpLog,
+    /// The DHCP logs read have no lease of the address.
+    NoLease,
+    /// The address's leases cover other times.
+    NotAtThatTime,
+    /// The lease covering the time names no host (its MAC, if logged).
+    LeaseWithoutName(Option<u32>),
+}
+
+impl Unmapped {
+    /// Why, in words, and the fix.
+    pub(super) fn describe(self, s: impl Fn(u32) -> String) -> (String, &'static str) {
+        match self {
+            Unmapped::NoDhcpLog => (
+                "no DHCP log was read, and no Windows telemetry or known_host names this address".to_owned(),
+                "give the network's Zeek dhcp.log, name the address with known_host (an inventory), or collect Windows events from this host",
+            ),
+            Unmapped::NoLease => (
+                "the DHCP logs read have no lease of this address".to_owned(),
+                "give the DHCP logs of this address's network and time range, or name it with known_host",
+            ),
+            Unmapped::NotAtThatTime => (
+                "no DHCP lease of this address covers the time of its connections".to_owned(),
+                "give the DHCP logs of the whole time range, or name the address with known_host",
+            ),
+            Unmapped::LeaseWithoutName(mac) => (
+                format!(
+                    "its DHCP lease{} names no host (a Zeek 2.x dhcp.log, or a client that sent no host name)",
+                    mac.map(|m| format!(" (MAC {})", s(m))).unwrap_or_default()
+                ),
+                "log DHCP host names (Zeek 3.0 and later: host_name, client_fqdn), or name the address with known_host",
+            ),
         }
     }
-    for &(a, n) in known_hosts {
-        // By full or short name, as host identity has it (an ambiguous short name is none).
-        if let Some(h) = find_host(hosts.iter().map(|h| h.name.as_str()), s(n)) {
-            addr_host.insert(a, h as u32);
+}
+
+/// Which host an address is at a time: the caller's `known_host` (valid at all times: by
+/// full or short name), else the DHCP lease covering the time (its FQDN or host name, matched
+/// to a Windows host as host identity does), else the host whose Sysmon 3 / 5156 events come
+/// from it.
+#[derive(Debug)]
+pub(super) struct AddressMap {
+    /// Address → (host, given by the caller).
+    fixed: HashMap<u32, (u32, bool)>,
+    leases: LeaseTable,
+    /// A lease's host name → the Windows host it is, if any.
+    lease_host: HashMap<u32, Option<u32>>,
+    dhcp_read: bool,
+}
+
+impl AddressMap {
+    pub(super) fn new(
+        cfg: &An1113Config,
+        strings: &Interner<Span>,
+        net: &[NetEvent],
+        hosts: &[HostAcc],
+        known_hosts: &[(u32, u32)],
+        dhcp: (Vec<Lease>, &[(u32, Timestamp)], u64),
+    ) -> Self {
+        let s = |id: u32| strings.get(id);
+        let mut fixed: HashMap<u32, (u32, bool)> = HashMap::new();
+        for e in net {
+            if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
+                fixed.entry(e.src).or_insert((e.host, false));
+            }
+        }
+        let names = || hosts.iter().map(|h| h.name.as_str());
+        for &(a, n) in known_hosts {
+            // By full or short name, as host identity has it (an ambiguous short name is none).
+            if let Some(h) = find_host(names(), s(n)) {
+                fixed.insert(a, (h as u32, true));
+            }
+        }
+        let (leases, releases, records) = dhcp;
+        let leases = LeaseTable::new(leases, releases);
+        let mut lease_host = HashMap::new();
+        for l in leases.leases() {
+            if let Some(n) = l.name {
+                lease_host
+                    .entry(n)
+                    .or_insert_with(|| find_host(names(), s(n)).map(|h| h as u32));
+            }
+        }
+        AddressMap {
+            fixed,
+            leases,
+            lease_host,
+            dhcp_read: records > 0,
         }
     }
-    addr_host
+
+    /// Who `addr` is at `ts`, and how that is known; or why it is no host.
+    pub(super) fn resolve(&self, addr: u32, ts: Timestamp) -> Result<(Owner, Mapped<'_>), Unmapped> {
+        let fixed = self.fixed.get(&addr).copied();
+        if let Some((h, true)) = fixed {
+            return Ok((Owner::Host(h), Mapped::Caller));
+        }
+        let lease = self.leases.at(addr, ts);
+        if let LeaseAt::Leased(l, end) = lease
+            && let Some(n) = l.name
+        {
+            let owner = self
+                .lease_host
+                .get(&n)
+                .copied()
+                .flatten()
+                .map_or(Owner::Named(n), Owner::Host);
+            return Ok((owner, Mapped::Lease(l, end)));
+        }
+        if let Some((h, _)) = fixed {
+            return Ok((Owner::Host(h), Mapped::Source));
+        }
+        Err(match lease {
+            LeaseAt::Leased(l, _) => Unmapped::LeaseWithoutName(l.mac),
+            LeaseAt::NotAtThatTime => Unmapped::NotAtThatTime,
+            LeaseAt::NoLease if self.dhcp_read => Unmapped::NoLease,
+            LeaseAt::NoLease => Unmapped::NoDhcpLog,
+        })
+    }
+
+    /// Who `addr` is at `ts` as one number (a Windows host, a host named by DHCP, or the
+    /// unmapped address itself), for counting distinct sources.
+    pub(super) fn who(&self, addr: u32, ts: Timestamp) -> u64 {
+        match self.resolve(addr, ts) {
+            Ok((Owner::Host(h), _)) => u64::from(h),
+            Ok((Owner::Named(n), _)) => u64::from(n) | 2 << 40,
+            Err(_) => u64::from(addr) | 1 << 40,
+        }
+    }
+
+    /// The addresses of Windows host `h`: given, seen in its network events, or leased to it.
+    pub(super) fn addresses_of(&self, h: u32) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .fixed
+            .iter()
+            .filter(|&(_, &(hh, _))| hh == h)
+            .map(|(&a, _)| a)
+            .chain(
+                self.leases
+                    .leases()
+                    .iter()
+                    .filter(|l| l.name.and_then(|n| self.lease_host.get(&n).copied().flatten()) == Some(h))
+                    .map(|l| l.addr),
+            )
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// How `addr` came to be `host`, in words.
+fn mapping_words(addr: &str, host: &str, how: Mapped<'_>, strings: &Interner<Span>, files: &[String]) -> String {
+    match how {
+        Mapped::Caller => format!("{addr} is {host}: given by the caller (known_host)"),
+        Mapped::Source => format!("{addr} is {host}: the source address of its Sysmon 3 / 5156 network events"),
+        Mapped::Lease(l, end) => {
+            let until = match end {
+                LeaseEnd::Expired(t) => format!("for its lease time, until {t}"),
+                LeaseEnd::NextLease(t) => format!("until the address's next lease at {t}"),
+                LeaseEnd::Released(t) => format!("until released at {t}"),
+                LeaseEnd::Open => "with no lease time or later lease logged (open-ended)".to_owned(),
+            };
+            let at = files
+                .get(l.origin.file as usize)
+                .map(|f| match l.origin.line {
+                    Some(n) => format!("; {f} line {n}"),
+                    None => format!("; {f}"),
+                })
+                .unwrap_or_default();
+            format!(
+                "{addr} was {host} by its DHCP lease of {}{}, {until}{at}",
+                l.start,
+                l.mac.map(|m| format!(" (MAC {})", strings.get(m))).unwrap_or_default()
+            )
+        }
+    }
 }
 
 /// What the host-level join reads.
@@ -51,7 +230,9 @@ pub(super) struct HostLevelInput<'a> {
     pub(super) host_lineage: &'a [Option<&'a HostLineage>],
     /// Per host: when its processes ended.
     pub(super) lives: &'a [&'a HostLifetimes],
-    pub(super) addr_host: &'a HashMap<u32, u32>,
+    pub(super) map: &'a AddressMap,
+    /// Per flow: who its source is at its time ([`AddressMap::who`]).
+    pub(super) who: &'a [u64],
     /// Hosts (or unmapped sources) reaching each (destination, port).
     pub(super) reach: &'a HashMap<(u32, Option<u16>), HashSet<u64>>,
     /// Hosts and unmapped sources that report at all.
@@ -65,8 +246,10 @@ pub(super) struct HostLevel {
     pub(super) series: usize,
     /// Host-level connections per Windows host.
     pub(super) per_host: HashMap<u32, u64>,
-    /// Sources that are no Windows host, with their connection counts (one per series).
-    pub(super) unmapped: Vec<(u32, u64)>,
+    /// Sources that are no host, with their connection counts and why (one per series).
+    pub(super) unmapped: Vec<(u32, u64, Unmapped)>,
+    /// Hosts named only by DHCP leases: (name, address, connections), one per series.
+    pub(super) named: Vec<(u32, u32, u64)>,
 }
 
 /// Groups host-level connections by (source, destination, port), scores each series, and
@@ -81,34 +264,46 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
         lineage,
         host_lineage,
         lives,
-        addr_host,
+        map,
+        who,
         reach,
         reporting,
     } = *i;
     let s = |id: u32| strings.get(id);
     let mut findings = Vec::new();
-    let mut flow_groups: HashMap<(u32, u32, Option<u16>), Vec<usize>> = HashMap::new();
+    // A source address is one series per host it was over time (DHCP leases).
+    let mut flow_groups: HashMap<(u32, u32, Option<u16>, u64), Vec<usize>> = HashMap::new();
     for (k, f) in flows.iter().enumerate() {
-        flow_groups.entry((f.src, f.dst, f.port)).or_default().push(k);
+        let w = who.get(k).copied().unwrap_or_default();
+        flow_groups.entry((f.src, f.dst, f.port, w)).or_default().push(k);
     }
     let mut flow_keys: Vec<_> = flow_groups.into_iter().collect();
     flow_keys.sort_unstable_by_key(|(k, _)| *k);
     let series = flow_keys.len();
     let mut per_host: HashMap<u32, u64> = HashMap::new();
-    let mut unmapped: Vec<(u32, u64)> = Vec::new();
-    for ((src, dst, port), mut ks) in flow_keys {
-        match addr_host.get(&src) {
-            Some(&h) => *per_host.entry(h).or_default() += ks.len() as u64,
-            None => unmapped.push((src, ks.len() as u64)),
-        }
+    let mut unmapped: Vec<(u32, u64, Unmapped)> = Vec::new();
+    let mut named = Vec::new();
+    for ((src, dst, port, _), mut ks) in flow_keys {
         ks.sort_unstable_by_key(|&k| flows[k].ts);
+        let n = ks.len() as u64;
+        // Who the source was at the series' first connection (every one of the series
+        // resolves to the same owner).
+        let resolved = map.resolve(src, ks.first().map_or(Timestamp(0), |&k| flows[k].ts));
+        match resolved {
+            Ok((Owner::Host(h), _)) => *per_host.entry(h).or_default() += n,
+            Ok((Owner::Named(name), _)) => named.push((name, src, n)),
+            Err(why) => unmapped.push((src, n, why)),
+        }
         let ts: Vec<i64> = ks.iter().map(|&k| flows[k].ts.as_micros()).collect();
         let report = analyzer.score(&ts, None);
         if !cfg.is_periodic(&report) {
             continue;
         }
         let direction = cfg.local_nets.between(s(src), s(dst));
-        let host = addr_host.get(&src).copied();
+        let host = match resolved {
+            Ok((Owner::Host(h), _)) => Some(h),
+            _ => None,
+        };
         let hl = host.and_then(|h| Some((host_lineage[h as usize]?, *lives.get(h as usize)?)));
         let (chain, candidates, evidence, task) = match hl {
             Some((hl, life)) => host_time_join(lineage, hl, life, &report, &ts, cfg),
@@ -119,7 +314,15 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
             port,
             name: None,
         };
-        let host_name = host.map_or_else(|| s(src).to_owned(), |h| hosts[h as usize].name.clone());
+        let host_name = match resolved {
+            Ok((Owner::Host(h), _)) => hosts[h as usize].name.clone(),
+            Ok((Owner::Named(name), _)) => s(name).to_owned(),
+            Err(_) => s(src).to_owned(),
+        };
+        let address_mapping = Some(match resolved {
+            Ok((_, how)) => mapping_words(s(src), &host_name, how, strings, files),
+            Err(why) => format!("{} maps to no host: {}", s(src), why.describe(|m| s(m).to_owned()).0),
+        });
         let prevalence = reach.get(&(dst, port)).map_or(1, HashSet::len);
         let allowlisted = cfg.allowlisted(&host_name, None, &destination);
         let sev = severity(&SeverityInput {
@@ -143,6 +346,7 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
             prevalence,
             source: NetworkSource::HostLevel,
             join: JoinBasis::HostAndTime,
+            address_mapping,
             per_task: false,
             report,
             chain,
@@ -158,6 +362,7 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
         series,
         per_host,
         unmapped,
+        named,
     }
 }
 

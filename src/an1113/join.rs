@@ -130,6 +130,9 @@ fn build(b: An1113Builder) -> An1113Report {
         mut dns,
         flows,
         known_hosts,
+        leases,
+        releases,
+        dhcp_records,
         mut exits,
         ..
     } = b;
@@ -308,29 +311,29 @@ fn build(b: An1113Builder) -> An1113Report {
         groups[gi].events.push((e.ts.as_micros(), k));
     }
 
-    // Host names of addresses: the caller's, then the sources of Windows network events.
-    let addr_host = host_join::hosts_by_address(&cfg, &strings, &net, &hosts, &known_hosts);
+    // Who each address is at a time: the caller's, DHCP leases, the sources of Windows
+    // network events; each host-level connection's source resolved once, at its time.
+    let map = host_join::AddressMap::new(
+        &cfg,
+        &strings,
+        &net,
+        &hosts,
+        &known_hosts,
+        (leases, &releases, dhcp_records),
+    );
+    let who: Vec<u64> = flows.iter().map(|f| map.who(f.src, f.ts)).collect();
 
     // Prevalence: hosts (or unmapped sources) reaching each (destination, port).
     let mut reach: HashMap<(u32, Option<u16>), HashSet<u64>> = HashMap::new();
     for e in &net {
         reach.entry((e.dst, e.port)).or_default().insert(u64::from(e.host));
     }
-    for f in &flows {
-        let who = addr_host
-            .get(&f.src)
-            .map_or(u64::from(f.src) | 1 << 40, |&h| u64::from(h));
-        reach.entry((f.dst, f.port)).or_default().insert(who);
+    for (f, &w) in flows.iter().zip(&who) {
+        reach.entry((f.dst, f.port)).or_default().insert(w);
     }
     let reporting: usize = {
         let mut all: HashSet<u64> = net.iter().map(|e| u64::from(e.host)).collect();
-        for f in &flows {
-            all.insert(
-                addr_host
-                    .get(&f.src)
-                    .map_or(u64::from(f.src) | 1 << 40, |&h| u64::from(h)),
-            );
-        }
+        all.extend(who.iter().copied());
         all.len()
     };
 
@@ -457,6 +460,7 @@ fn build(b: An1113Builder) -> An1113Report {
             prevalence,
             source: first.source,
             join: basis_of[g.events[0].1],
+            address_mapping: None,
             per_task: matches!(g.subject, Subject::Task(_)),
             report,
             chain,
@@ -481,7 +485,8 @@ fn build(b: An1113Builder) -> An1113Report {
             lineage: &lineage,
             host_lineage: &host_lineage,
             lives: &lives,
-            addr_host: &addr_host,
+            map: &map,
+            who: &who,
             reach: &reach,
             reporting,
         },
@@ -505,8 +510,9 @@ fn build(b: An1113Builder) -> An1113Report {
             network_to_process: &resolved,
             beacon_to_task: &beacons,
             host_level: &host_level.per_host,
-            addr_host: &addr_host,
+            map: &map,
             unmapped: host_level.unmapped,
+            named: host_level.named,
         },
     );
     An1113Report {

@@ -10,8 +10,9 @@
 //! (TaskScheduler 129/200 engine PID, or a parent `svchost -s Schedule` / `taskeng.exe`), the
 //! task's creator, method and definition; else a service, WMI, a user session or a background
 //! process that predates the data. Sysmon 22 names the destinations a process asked for.
-//! Host-level connections are tied to a host by its addresses and to its tasks by time only,
-//! and say so.
+//! Host-level connections are tied to a host by its addresses at their time (the caller's
+//! `known_host`, DHCP leases from Zeek `dhcp.log`, the source addresses of Sysmon 3 / 5156)
+//! and to its tasks by time only, and say so.
 //!
 //! Each [`An1113Finding`] carries the periodicity report, the direction, the prevalence, the
 //! chain, the evidence that the beacon is the task's own behaviour ([`TaskEvidence`]: the
@@ -34,6 +35,7 @@ mod evidence;
 mod finding;
 mod host_join;
 mod join;
+mod leases;
 mod lifetimes;
 mod severity;
 
