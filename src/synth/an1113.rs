@@ -232,75 +232,93 @@ fn task_xml(every: &str, cmd: &str, args: &str) -> String {
 
 /// One run of a task: TaskScheduler 107 → 129 → 100 → 200, the launched process, 201 → 102.
 fn task_run(o: &mut Out, h: &mut Host, ts: i64, task: &str, image: &str, cmd: &str, user: &str) -> u32 {
-    let ch = "Microsoft-Windows-TaskScheduler/Operational";
+    let (name, ch) = (h.name, "Microsoft-Windows-TaskScheduler/Operational");
     let inst = format!(
         "{{{:08x}-1111-2222-3333-{:012x}}}",
         ts / 1_000_000 % 0xffff_ffff,
         ts % 0xffff_ffff_ffff
     );
-    o.push(
-        ts,
-        h.name,
-        ch,
-        107,
-        &[("TaskName", task.into()), ("InstanceId", inst.clone())],
-    );
+    // One TaskScheduler event `at` µs after the trigger: TaskName, then `rest`.
+    let event = |o: &mut Out, at: i64, id: u32, rest: &[(&str, &str)]| {
+        let fields: Vec<(&str, String)> = [("TaskName", task)]
+            .iter()
+            .chain(rest)
+            .map(|&(k, v)| (k, v.to_owned()))
+            .collect();
+        o.push(ts + at, name, ch, id, &fields);
+    };
+    event(o, 0, 107, &[("InstanceId", &inst)]);
     let pid = h.process(o, ts + 300_000, image, cmd, (1208, SCHEDULE_SVC, SCHEDULE_CMD), user);
-    o.push(
-        ts + 200_000,
-        h.name,
-        ch,
-        129,
-        &[
-            ("TaskName", task.into()),
-            ("Path", image.into()),
-            ("ProcessID", pid.to_string()),
-        ],
-    );
-    o.push(
-        ts + 250_000,
-        h.name,
-        ch,
-        100,
-        &[
-            ("TaskName", task.into()),
-            ("InstanceId", inst.clone()),
-            ("UserContext", user.into()),
-        ],
-    );
-    o.push(
-        ts + 260_000,
-        h.name,
-        ch,
-        200,
-        &[
-            ("TaskName", task.into()),
-            ("ActionName", image.into()),
-            ("TaskInstanceId", inst.clone()),
-            ("EnginePID", pid.to_string()),
-        ],
-    );
-    o.push(
-        ts + 20_000_000,
-        h.name,
-        ch,
-        201,
-        &[
-            ("TaskName", task.into()),
-            ("ActionName", image.into()),
-            ("TaskInstanceId", inst.clone()),
-            ("ResultCode", "0".into()),
-        ],
-    );
-    o.push(
-        ts + 20_100_000,
-        h.name,
-        ch,
-        102,
-        &[("TaskName", task.into()), ("InstanceId", inst)],
-    );
+    let pid_text = pid.to_string();
+    // (µs after the trigger, event ID, the fields after TaskName)
+    type Step<'a> = (i64, u32, &'a [(&'a str, &'a str)]);
+    let after_launch: [Step<'_>; 5] = [
+        (200_000, 129, &[("Path", image), ("ProcessID", &pid_text)]),
+        (250_000, 100, &[("InstanceId", &inst), ("UserContext", user)]),
+        (
+            260_000,
+            200,
+            &[
+                ("ActionName", image),
+                ("TaskInstanceId", &inst),
+                ("EnginePID", &pid_text),
+            ],
+        ),
+        (
+            20_000_000,
+            201,
+            &[("ActionName", image), ("TaskInstanceId", &inst), ("ResultCode", "0")],
+        ),
+        (20_100_000, 102, &[("InstanceId", &inst)]),
+    ];
+    for (at, id, rest) in after_launch {
+        event(o, at, id, rest);
+    }
     pid
 }
+
+/// A benign task every host runs: its first run (µs after T0, plus a random delay up to
+/// `jitter_us` when there is one), its period, and the connection each run makes `connect_us`
+/// after its trigger. `sensor`: whether, on the host without Windows network events, a
+/// host-level flow stands for that connection (the backup's has none).
+struct HostTask {
+    task: &'static str,
+    image: &'static str,
+    args: &'static str,
+    first_us: i64,
+    jitter_us: Option<f64>,
+    every_us: i64,
+    connect_us: i64,
+    dst: (&'static str, u16),
+    sensor: bool,
+}
+
+const HOST_TASKS: [HostTask; 2] = [
+    // An updater task every hour to a destination every host reaches.
+    HostTask {
+        task: r"\GoogleUpdateTaskMachineUA",
+        image: r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe",
+        args: "/ua /installsource scheduler",
+        first_us: 1_200_000_000,
+        jitter_us: Some(60e6),
+        every_us: 3_600_000_000,
+        connect_us: 2_000_000,
+        dst: ("142.250.74.110", 443),
+        sensor: true,
+    },
+    // A backup job every two hours to the internal file server.
+    HostTask {
+        task: r"\Contoso\Backup",
+        image: r"C:\Program Files\Contoso Backup\backup.exe",
+        args: "/incremental",
+        first_us: 2_400_000_000,
+        jitter_us: None,
+        every_us: 7_200_000_000,
+        connect_us: 5_000_000,
+        dst: ("10.0.0.20", 445),
+        sensor: false,
+    },
+];
 
 /// The scenario over `hours` (at least 1), seeded.
 ///
@@ -354,11 +372,22 @@ pub fn an1113_scenario(seed: u64, hours: f64) -> An1113Scenario {
         },
     ];
     let mut flows = Vec::new();
-    let updater = r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe";
     let agent = r"C:\Program Files\Contoso Monitor\monagent.exe";
-    let backup = r"C:\Program Files\Contoso Backup\backup.exe";
     for h in hosts.iter_mut() {
+        // The host-level-only host logs no network events: the sensor's flows stand for them.
         let network = h.name != truth.host_level_only.0;
+        let mut reach = |o: &mut Out, h: &Host, ts: i64, pid: u32, image: &str, (dst, port): (&str, u16), sensor| {
+            if network {
+                h.connect(o, ts, pid, image, dst, port);
+            } else if sensor {
+                flows.push(SynthFlow {
+                    ts: Timestamp(ts),
+                    src: h.addr.into(),
+                    dst: dst.into(),
+                    dst_port: port,
+                });
+            }
+        };
         // A monitoring agent (a service) polling the internal collector every 60 s.
         let started = T0 + 5_000_000;
         let apid = h.process(
@@ -375,58 +404,17 @@ pub fn an1113_scenario(seed: u64, hours: f64) -> An1113Scenario {
         );
         let mut t = started + 30_000_000;
         while t < end {
-            if network {
-                h.connect(&mut o, t, apid, agent, "10.0.0.5", 8443);
-            } else {
-                flows.push(SynthFlow {
-                    ts: Timestamp(t),
-                    src: h.addr.into(),
-                    dst: "10.0.0.5".into(),
-                    dst_port: 8443,
-                });
-            }
+            reach(&mut o, h, t, apid, agent, ("10.0.0.5", 8443), true);
             t += 60_000_000 + (rng.uniform() * 2e6) as i64;
         }
-        // An updater task every hour to a destination every host reaches.
-        let mut t = T0 + 1_200_000_000 + (rng.uniform() * 60e6) as i64;
-        while t < end {
-            let pid = task_run(
-                &mut o,
-                h,
-                t,
-                r"\GoogleUpdateTaskMachineUA",
-                updater,
-                &format!("\"{updater}\" /ua /installsource scheduler"),
-                r"NT AUTHORITY\SYSTEM",
-            );
-            if network {
-                h.connect(&mut o, t + 2_000_000, pid, updater, "142.250.74.110", 443);
-            } else {
-                flows.push(SynthFlow {
-                    ts: Timestamp(t + 2_000_000),
-                    src: h.addr.into(),
-                    dst: "142.250.74.110".into(),
-                    dst_port: 443,
-                });
+        for task in &HOST_TASKS {
+            let mut t = T0 + task.first_us + task.jitter_us.map_or(0, |j| (rng.uniform() * j) as i64);
+            let cmd = format!("\"{}\" {}", task.image, task.args);
+            while t < end {
+                let pid = task_run(&mut o, h, t, task.task, task.image, &cmd, r"NT AUTHORITY\SYSTEM");
+                reach(&mut o, h, t + task.connect_us, pid, task.image, task.dst, task.sensor);
+                t += task.every_us;
             }
-            t += 3_600_000_000;
-        }
-        // A backup job every two hours to the internal file server.
-        let mut t = T0 + 2_400_000_000;
-        while t < end {
-            let pid = task_run(
-                &mut o,
-                h,
-                t,
-                r"\Contoso\Backup",
-                backup,
-                &format!("\"{backup}\" /incremental"),
-                r"NT AUTHORITY\SYSTEM",
-            );
-            if network {
-                h.connect(&mut o, t + 5_000_000, pid, backup, "10.0.0.20", 445);
-            }
-            t += 7_200_000_000;
         }
     }
     // WS01: a script host creates the beacon task, which runs every 5 minutes; each run's
