@@ -4,9 +4,12 @@
 //! user-writable action, SYSTEM through a script host, boot or logon start of a task that is not
 //! Microsoft's, a self-cleaning expiry, a stored password, hidden).
 
-use beaconstat::lineage::{Lineage, LineageBuilder, ScheduledTask, TaskDefinition, TaskReason, TriggerKind};
+mod common;
+
+use beaconstat::lineage::{Lineage, LineageBuilder, TaskDefinition, TaskReason, TriggerKind};
 use beaconstat::winevent::WinRecord;
 use beaconstat::{Interval, Timestamp};
+use common::lineage::details;
 
 const EVERY_KIND: &str = r#"<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.4" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
@@ -143,14 +146,6 @@ fn lineage(lines: &[String]) -> Lineage {
         b.push_record(&rec);
     }
     b.build()
-}
-
-fn details(t: &ScheduledTask, r: TaskReason) -> Vec<&str> {
-    t.findings
-        .iter()
-        .filter(|f| f.reason == r)
-        .map(|f| f.detail.as_str())
-        .collect()
 }
 
 fn task_xml(registration: &str, triggers: &str, principal: &str, settings: &str, command: &str) -> String {

@@ -1,6 +1,8 @@
 //! AN0258 lineage reconstructed from real exports, with exact expected values.
 mod common;
 
+use common::lineage::{detail, details};
+
 use beaconstat::lineage::{
     CoverageGap, CreationMethod, DefinitionSource, LifeKind, Lineage, LineageBuilder, ProcessKey, ScheduledTask,
     TaskReason, TaskRole,
@@ -140,31 +142,26 @@ fn otrf_remote_modification_and_full_run_chain() {
     assert_eq!(t.life[0].image.as_deref(), Some(r"C:\windows\system32\svchost.exe"));
     // Only an update was seen (4702): the evidence says so.
     assert!(t.creation.by_update);
-    let detail = |want: TaskReason| t.findings.iter().find(|f| f.reason == want).map(|f| f.detail.as_str());
     assert_eq!(
-        detail(TaskReason::RemoteCreation),
-        Some("updated remotely from 172.18.39.5")
+        detail(t, TaskReason::RemoteCreation),
+        "updated remotely from 172.18.39.5"
     );
     assert_eq!(
-        detail(TaskReason::BuiltinModified),
-        Some(
-            r"a built-in task path was updated by THESHIRE\pgustavo (logon 0xec0ba8f) from 172.18.39.5 at 2020-12-19T12:50:49.220000Z (Security 4702)"
-        )
+        detail(t, TaskReason::BuiltinModified),
+        r"a built-in task path was updated by THESHIRE\pgustavo (logon 0xec0ba8f) from 172.18.39.5 at 2020-12-19T12:50:49.220000Z (Security 4702)"
     );
     // A built-in's path, running a bare `powershell` and authored by the user: masquerade.
     assert_eq!(
-        detail(TaskReason::Masquerade),
-        Some(
-            r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager is under \Microsoft\, but its action powershell is a bare name, not a path under System32 and its author THESHIRE\pgustavo is not Microsoft"
-        )
+        detail(t, TaskReason::Masquerade),
+        r"\Microsoft\Windows\SoftwareProtectionPlatform\EventCacheManager is under \Microsoft\, but its action powershell is a bare name, not a path under System32 and its author THESHIRE\pgustavo is not Microsoft"
     );
     // The Empire stager's action: hidden window, and the encoded command decoded although the
     // 4702 XML was truncated inside it.
     assert_eq!(
-        detail(TaskReason::HiddenWindow),
-        Some("PowerShell runs with a hidden window (-w 1)")
+        detail(t, TaskReason::HiddenWindow),
+        "PowerShell runs with a hidden window (-w 1)"
     );
-    let enc = detail(TaskReason::EncodedPowerShell).unwrap();
+    let enc = detail(t, TaskReason::EncodedPowerShell);
     assert!(
         enc.starts_with("the action is PowerShell with an encoded command (-enc), decoded: IF($PSVErsioNTaBlE.PSVERSIoN.MaJor -gE 3){$C322=[REF].AsSeMBlY.GEtTyPe('System.Management.Automation.Utils')"),
         "{enc}"
@@ -351,23 +348,16 @@ fn otrf_remote_schtasks_creation_across_hosts() {
         ))
     );
     // Under \Microsoft\ but authored by an account, started at boot, as SYSTEM through cmd.
-    let detail = |r: TaskReason| {
-        t.findings
-            .iter()
-            .filter(|f| f.reason == r)
-            .map(|f| f.detail.as_str())
-            .collect::<Vec<_>>()
-    };
     assert_eq!(
-        detail(TaskReason::BootOrLogonTrigger),
+        details(t, TaskReason::BootOrLogonTrigger),
         ["starts at every boot (boot from 2020-12-19T07:00:00), and is not a Microsoft task"]
     );
     assert_eq!(
-        detail(TaskReason::SystemScriptHost),
+        details(t, TaskReason::SystemScriptHost),
         [r"runs as SYSTEM (S-1-5-18) through cmd.exe: C:\Windows\system32\cmd.exe /C C:\Windows\System32\notepad.exe"]
     );
     assert!(
-        detail(TaskReason::ElevatedUserWritable).is_empty(),
+        details(t, TaskReason::ElevatedUserWritable).is_empty(),
         "notepad in System32"
     );
     let link = lin

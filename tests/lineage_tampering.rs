@@ -4,9 +4,12 @@
 //! joined by process, runs tied to no task with their candidates, and the baseline across
 //! hosts.
 
-use beaconstat::lineage::{CreationMethod, LifeKind, Lineage, LineageBuilder, ScheduledTask, TaskBaseline, TaskReason};
+mod common;
+
+use beaconstat::lineage::{CreationMethod, LifeKind, Lineage, LineageBuilder, TaskBaseline, TaskReason};
 use beaconstat::winevent::WinRecord;
 use beaconstat::{Interval, Timestamp};
+use common::lineage::detail;
 
 fn build_with(mut b: LineageBuilder, lines: &[String]) -> Lineage {
     let mut rec = WinRecord::new();
@@ -52,14 +55,6 @@ fn xml(command: &str, author: Option<&str>) -> String {
     format!("<Task>{author}<Actions><Exec><Command>{command}</Command></Exec></Actions></Task>")
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
-}
-
-fn detail(t: &ScheduledTask, r: TaskReason) -> String {
-    t.findings
-        .iter()
-        .find(|f| f.reason == r)
-        .map(|f| f.detail.clone())
-        .unwrap_or_else(|| panic!("no {r:?} in {:?}", t.findings))
 }
 
 /// Created by bob on the console, updated and deleted by eve over the network: each life event

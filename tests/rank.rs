@@ -4,8 +4,8 @@
 use beaconstat::rank::{AdjustmentKind, Channel, Direction, LocalNets, Persistence};
 use beaconstat::synth::{BeaconSpec, Jitter, Scenario, ServerScenario};
 use beaconstat::{
-    Analyzer, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Interval, RankedSeries, Ranker, ReadOptions,
-    SeriesSet, Timestamp,
+    Analyzer, AnalyzerConfig, ConnEvent, ErrorKind, GroupBy, Grouper, Interval, Ranked, RankedSeries, Ranker,
+    ReadOptions, SeriesSet, Timestamp,
     allowlist::{Action, Allowlist, Rule},
     score_set,
 };
@@ -27,6 +27,15 @@ fn day(src: &'static str, beacon_dst: &'static str, burst_dst: &'static str) -> 
     v
 }
 
+/// The first entry (in rank order) of the series to `dst`; a panic naming `dst` if none.
+fn to_dst<'r, 's>(ranked: &'r Ranked<'s>, dst: &str) -> &'r RankedSeries<'s> {
+    ranked
+        .entries()
+        .iter()
+        .find(|r| r.series.key().dst == Some(dst))
+        .unwrap_or_else(|| panic!("no series to {dst}"))
+}
+
 fn group(events: &[ConnEvent<'_>]) -> SeriesSet {
     let mut g = Grouper::new(GroupBy::PairPort);
     for e in events {
@@ -43,13 +52,7 @@ fn a_short_burst_is_damped_with_its_reason_and_a_persistent_beacon_is_not() {
         .build()
         .unwrap()
         .score_and_rank(&set, &AnalyzerConfig::default());
-    let find = |dst: &str| {
-        ranked
-            .entries()
-            .iter()
-            .find(|r| r.series.key().dst == Some(dst))
-            .unwrap()
-    };
+    let find = |dst: &str| to_dst(&ranked, dst);
     let beacon = find("203.0.113.50");
     assert!(beacon.adjustments.is_empty(), "{:?}", beacon.adjustments);
     assert_eq!(beacon.rank_score, beacon.raw_score());
@@ -322,11 +325,7 @@ fn a_destination_most_local_hosts_reach_is_downranked_as_prevalent() {
     let set = group(&events);
     let ranker = Ranker::builder().allowlist(Allowlist::new()).build().unwrap();
     let ranked = ranker.score_and_rank(&set, &AnalyzerConfig::default());
-    let update = ranked
-        .entries()
-        .iter()
-        .find(|r| r.series.key().dst == Some("13.107.4.50"))
-        .unwrap();
+    let update = to_dst(&ranked, "13.107.4.50");
     let a = update
         .adjustments
         .iter()
@@ -347,11 +346,7 @@ fn a_destination_most_local_hosts_reach_is_downranked_as_prevalent() {
     );
     assert_eq!(update.destination.local_share(), 5.0 / 6.0);
     // All six reach 192.0.2.99 (an external resolver): prevalent too.
-    let own = ranked
-        .entries()
-        .iter()
-        .find(|r| r.series.key().dst == Some("203.0.113.66"))
-        .unwrap();
+    let own = to_dst(&ranked, "203.0.113.66");
     assert!(own.adjustments.is_empty(), "{:?}", own.adjustments);
     assert_eq!(own.destination.sources, 1);
     assert_eq!(own.direction, Direction::Outbound);
@@ -389,13 +384,7 @@ fn persistence_does_not_push_a_short_strong_beacon_below_weak_noise() {
         .build()
         .unwrap()
         .score_and_rank(&set, &AnalyzerConfig::default());
-    let find = |dst: &str| {
-        ranked
-            .entries()
-            .iter()
-            .find(|r| r.series.key().dst == Some(dst))
-            .unwrap()
-    };
+    let find = |dst: &str| to_dst(&ranked, dst);
     let (b, w) = (find("203.0.113.5"), find("198.51.100.20"));
     assert!(b.report.p_value < 1e-4, "beacon p {}", b.report.p_value);
     assert!(

@@ -9,6 +9,7 @@
 pub mod counting;
 pub mod exercised;
 pub mod hostile;
+pub mod lineage;
 pub mod zip;
 
 use std::path::{Path, PathBuf};
