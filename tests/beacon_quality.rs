@@ -2,7 +2,7 @@
 //! fast bursty beacons with heavy jitter, staging bursts before a few check-ins, sleep changes,
 //! a regular core among noise, and evasive schedules.
 
-use beaconstat::synth::{BeaconSpec, Jitter, Rng};
+use beaconstat::synth::{BeaconSpec, Jitter, Rng, from_intervals};
 use beaconstat::{Analyzer, BeaconReport, Interval};
 
 const START: i64 = 1_704_067_200_000_000;
@@ -13,17 +13,6 @@ fn score(ts: &[i64]) -> BeaconReport {
 
 fn near(got: Option<Interval>, want: f64, tol: f64) -> bool {
     got.is_some_and(|p| (p.as_secs_f64() / want - 1.0).abs() <= tol)
-}
-
-/// Timestamps from a start and intervals in seconds.
-fn from_intervals(intervals: impl IntoIterator<Item = f64>) -> Vec<i64> {
-    let mut t = START as f64 / 1e6;
-    let mut out = vec![START];
-    for d in intervals {
-        t += d;
-        out.push((t * 1e6).round() as i64);
-    }
-    out
 }
 
 #[test]
@@ -90,6 +79,7 @@ fn staging_connections_do_not_swamp_the_check_ins_after_them() {
     // Three staging connections within 1.2 s, then six check-ins 5.1 s apart (±2%).
     let jitter = [1.0, 0.99, 1.02, 0.98, 1.01, 1.0];
     let r = score(&from_intervals(
+        START,
         [0.6, 0.6].into_iter().chain(jitter.iter().map(|j| 5.1 * j)),
     ));
     assert!(near(r.period, 5.1, 0.03), "{}: {r:?}", r.explain());
@@ -139,7 +129,7 @@ fn a_regular_core_among_noise_states_the_unexplained_share_first() {
             }
         })
         .collect();
-    let noisy = score(&from_intervals(intervals));
+    let noisy = score(&from_intervals(START, intervals));
     let words = noisy.explain().to_string();
     assert!(
         words.starts_with("2") && words.contains("% of intervals unexplained; "),
@@ -148,6 +138,7 @@ fn a_regular_core_among_noise_states_the_unexplained_share_first() {
     assert!(near(noisy.period, 16.0, 0.02), "{noisy:?}");
     // It weighs on the score: below a clean beacon of the same size and jitter.
     let clean = score(&from_intervals(
+        START,
         (0..200).map(|i| 16.0 * (1.0 + 0.04 * (f64::from(i % 9) / 4.0 - 1.0))),
     ));
     assert!(noisy.score < clean.score - 0.2, "{} vs {}", noisy.score, clean.score);
@@ -170,7 +161,7 @@ fn evasive_schedules_are_named_and_given_no_period() {
     // Exponential back-off ×2 from 10 s, restarting after 6 steps.
     let backoff: Vec<f64> = (0..90).map(|i| 10.0 * 2f64.powi(i % 6) * jitter(&mut rng)).collect();
     for (intervals, kind) in [(fib, ScheduleKind::Fibonacci), (backoff, ScheduleKind::Backoff)] {
-        let r = score(&from_intervals(intervals));
+        let r = score(&from_intervals(START, intervals));
         let e = r
             .schedule
             .unwrap_or_else(|| panic!("{kind:?} not named: {}", r.explain()));

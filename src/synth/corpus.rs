@@ -13,7 +13,7 @@
 //! ```
 
 use super::scenario::{Conn, ip_str, write_conn_log};
-use super::{BeaconSpec, Jitter, Rng, aperiodic_like};
+use super::{BeaconSpec, Jitter, Rng, aperiodic_like, from_intervals};
 use crate::beacon::{Analyzer, BeaconReport};
 use core::fmt;
 
@@ -257,17 +257,6 @@ fn count(rng: &mut Rng, lo: usize, hi: usize) -> usize {
 /// The start of a series: within the corpus's first day.
 fn start(rng: &mut Rng) -> i64 {
     START_US + rng.below(86_400_000_000) as i64
-}
-
-/// Timestamps from a start and a sequence of intervals (seconds).
-fn from_intervals(start_us: i64, intervals: impl IntoIterator<Item = f64>) -> Vec<i64> {
-    let mut t = start_us as f64 / 1e6;
-    let mut out = vec![start_us];
-    for d in intervals {
-        t += d;
-        out.push((t * 1e6).round() as i64);
-    }
-    out
 }
 
 fn series(class: CorpusClass, mut timestamps: Vec<i64>, period_s: Option<f64>) -> LabelledSeries {

@@ -187,6 +187,24 @@ impl BeaconSpec {
     }
 }
 
+/// Timestamps (µs) from a start and the intervals after it, in seconds: `start_us` first, then
+/// one more per interval, each rounded to the microsecond from the exact running sum.
+///
+/// # Example
+/// ```
+/// use beaconstat::synth::from_intervals;
+/// assert_eq!(from_intervals(1_000_000, [0.5, 0.25, 60.0]), [1_000_000, 1_500_000, 1_750_000, 61_750_000]);
+/// ```
+pub fn from_intervals(start_us: i64, intervals: impl IntoIterator<Item = f64>) -> Vec<i64> {
+    let mut t = start_us as f64 / 1e6;
+    let mut out = vec![start_us];
+    for d in intervals {
+        t += d;
+        out.push((t * 1e6).round() as i64);
+    }
+    out
+}
+
 /// Poisson arrivals: `n` events with exponential gaps of mean `mean_gap` seconds.
 pub fn poisson(rng: &mut Rng, n: usize, mean_gap: f64, start_us: i64) -> Vec<i64> {
     let mut t = start_us as f64 / 1e6;
