@@ -129,6 +129,19 @@ impl Host {
         }
     }
 
+    /// A Sysmon event `id` of process `pid` (`image`): UtcTime, ProcessGuid, ProcessId and Image,
+    /// then `rest`.
+    fn push_sysmon(&self, o: &mut Out, ts: i64, id: u32, pid: u32, image: &str, rest: Vec<(&str, String)>) {
+        let mut fields = vec![
+            ("UtcTime", utc(ts)),
+            ("ProcessGuid", self.guid(pid)),
+            ("ProcessId", pid.to_string()),
+            ("Image", image.to_owned()),
+        ];
+        fields.extend(rest);
+        o.push(ts, self.name, "Microsoft-Windows-Sysmon/Operational", id, &fields);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn process(&mut self, o: &mut Out, ts: i64, image: &str, cmd: &str, parent: (u32, &str, &str), user: &str) -> u32 {
         let pid = self.pid();
@@ -143,16 +156,13 @@ impl Host {
         ));
         let (ppid, pimg, pcmd) = parent;
         if self.sysmon {
-            o.push(
+            self.push_sysmon(
+                o,
                 ts,
-                self.name,
-                "Microsoft-Windows-Sysmon/Operational",
                 1,
-                &[
-                    ("UtcTime", utc(ts)),
-                    ("ProcessGuid", self.guid(pid)),
-                    ("ProcessId", pid.to_string()),
-                    ("Image", image.into()),
+                pid,
+                image,
+                vec![
                     ("CommandLine", cmd.into()),
                     ("User", user.into()),
                     ("ParentProcessGuid", self.guid(ppid)),
@@ -183,16 +193,13 @@ impl Host {
 
     fn connect(&self, o: &mut Out, ts: i64, pid: u32, image: &str, dst: &str, port: u16) {
         if self.sysmon {
-            o.push(
+            self.push_sysmon(
+                o,
                 ts,
-                self.name,
-                "Microsoft-Windows-Sysmon/Operational",
                 3,
-                &[
-                    ("UtcTime", utc(ts)),
-                    ("ProcessGuid", self.guid(pid)),
-                    ("ProcessId", pid.to_string()),
-                    ("Image", image.into()),
+                pid,
+                image,
+                vec![
                     ("Protocol", "tcp".into()),
                     ("Initiated", "true".into()),
                     ("SourceIp", self.addr.into()),
@@ -462,16 +469,13 @@ pub fn an1113_scenario(seed: u64, hours: f64) -> An1113Scenario {
     while t < end {
         let pid = task_run(&mut o, h, t, truth.task, PS, &format!("powershell.exe {args}"), user);
         let delay = (rng.uniform() * 60e6) as i64;
-        o.push(
+        h.push_sysmon(
+            &mut o,
             t + delay,
-            h.name,
-            "Microsoft-Windows-Sysmon/Operational",
             22,
-            &[
-                ("UtcTime", utc(t + delay)),
-                ("ProcessGuid", h.guid(pid)),
-                ("ProcessId", pid.to_string()),
-                ("Image", PS.into()),
+            pid,
+            PS,
+            vec![
                 ("QueryName", truth.c2_name.into()),
                 ("QueryStatus", "0".into()),
                 ("QueryResults", format!("::ffff:{};", truth.c2.0)),
