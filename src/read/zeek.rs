@@ -132,6 +132,9 @@ pub struct ZeekHeader {
     idx: Idx,
     // 1 + the largest column index an event needs.
     needed: usize,
+    // No marker starts with a digit or is `T` or `F` (Zeek's `-` and `(empty)`): a value that
+    // does is then never a marker, and numbers and flags need no marker compare.
+    plain_markers: bool,
 }
 
 impl ZeekHeader {
@@ -154,6 +157,8 @@ impl ZeekHeader {
         }
         let idx = Idx::from_names(&fields);
         let needed = idx.needed();
+        let plain = |m: &[u8]| !(m.first().is_some_and(u8::is_ascii_digit) || m == b"T" || m == b"F");
+        let plain_markers = plain(&state.unset_field) && plain(&state.empty_field);
         ZeekHeader {
             separator: state.separator,
             set_separator: state.set_separator.clone(),
@@ -165,6 +170,7 @@ impl ZeekHeader {
             quirk_extra,
             idx,
             needed,
+            plain_markers,
         }
     }
 
@@ -319,6 +325,7 @@ struct RawEvent {
 }
 
 /// The high bit of every zero byte of `w` (exact: no false positives).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2", not(test)), allow(dead_code))]
 #[inline(always)]
 fn zero_bytes(w: u64) -> u64 {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -326,6 +333,7 @@ fn zero_bytes(w: u64) -> u64 {
 }
 
 /// The number of bytes [`zero_bytes`] flagged, with one multiply (no popcnt needed).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2", not(test)), allow(dead_code))]
 #[inline(always)]
 fn flagged(m: u64) -> usize {
     ((m >> 7).wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
@@ -334,6 +342,7 @@ fn flagged(m: u64) -> usize {
 /// The `sep` bytes (one high bit each) among the eight of `buf` from byte `i`, before `end`.
 /// Whole words are read past `end` where `buf` goes on (a line inside its input buffer needs
 /// no copy of its last partial word); only at the very end of `buf` is one padded.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2", not(test)), allow(dead_code))]
 #[inline(always)]
 fn sep_marks(buf: &[u8], i: usize, end: usize, rep: u64) -> u64 {
     let keep = end - i;
@@ -353,6 +362,7 @@ fn sep_marks(buf: &[u8], i: usize, end: usize, rep: u64) -> u64 {
 /// are short, so one word-wide scan beats a SIMD search restarted per field). The bounds of
 /// the first `slots.len()` fields, relative to `start`, are written to `slots`; the fields
 /// after them are only counted. Returns the number of slots written and of fields.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2", not(test)), allow(dead_code))]
 #[inline(always)]
 fn split_words(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usize, usize)]) -> (usize, usize) {
     let rep = u64::from_ne_bytes([sep; 8]);
@@ -403,14 +413,93 @@ fn split_words(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usiz
     }
 }
 
-/// [`split_words`] of a whole `line` into `out` (the first `limit` fields' bounds). Returns
+/// The `sep` bytes among the 64 of `buf` from byte `i`, before `end`, as one bit each (bit
+/// `b` for byte `i + b`): four 16-byte SSE2 compares. Reads past `end` where `buf` goes on, as
+/// [`sep_marks`] does; only at the very end of `buf` are the bytes copied into a padded block.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sep_mask64(buf: &[u8], i: usize, end: usize, splat: safe_arch::m128i) -> u64 {
+    use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
+    #[inline(always)]
+    fn mask16(c: &[u8; 16], splat: safe_arch::m128i) -> u64 {
+        u64::from(move_mask_i8_m128i(cmp_eq_mask_i8_m128i(load_unaligned_m128i(c), splat)) as u16)
+    }
+    #[inline(always)]
+    fn mask64(c: &[u8; 64], splat: safe_arch::m128i) -> u64 {
+        let (q, _) = c.as_chunks::<16>();
+        let [a, b, c, d] = [&q[0], &q[1], &q[2], &q[3]];
+        mask16(a, splat) | mask16(b, splat) << 16 | mask16(c, splat) << 32 | mask16(d, splat) << 48
+    }
+    let keep = end - i;
+    let m = match buf.get(i..).and_then(|rest| rest.first_chunk::<64>()) {
+        Some(c) => mask64(c, splat),
+        None => {
+            let mut pad = [0u8; 64];
+            let rest = buf.get(i..end).unwrap_or_default();
+            pad.iter_mut().zip(rest).for_each(|(p, &b)| *p = b);
+            mask64(&pad, splat)
+        }
+    };
+    if keep < 64 { m & ((1u64 << keep) - 1) } else { m }
+}
+
+/// [`split_words`] 64 bytes at a time with SSE2 compares (x86-64's baseline, so always
+/// there): one bit mask per block, the located fields read off it bit by bit, the rest
+/// counted. Same bounds, same counts.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn split_blocks(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usize, usize)]) -> (usize, usize) {
+    let splat = safe_arch::set_splat_i8_m128i(sep as i8);
+    // `k` separators seen; the current field starts at `field`.
+    let (mut i, mut field, mut k) = (start, start, 0usize);
+    while i < end {
+        let mut m = sep_mask64(buf, i, end, splat);
+        while m != 0 {
+            let Some(slot) = slots.get_mut(k) else {
+                break;
+            };
+            let j = i + m.trailing_zeros() as usize;
+            *slot = (field - start, j - start);
+            field = j + 1;
+            k += 1;
+            m &= m - 1;
+        }
+        k += m.count_ones() as usize;
+        i += 64;
+    }
+    match slots.get_mut(k) {
+        Some(slot) => {
+            *slot = (field - start, end - start);
+            (k + 1, k + 1)
+        }
+        None => (slots.len(), k + 1),
+    }
+}
+
+/// Splits the line `buf[start..end]` at every `sep` byte: [`split_blocks`] where SSE2 is
+/// there (every x86-64), [`split_words`] elsewhere. Writes the first `slots.len()` fields'
+/// bounds, relative to `start`; returns the number of slots written and of fields.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn split_fields(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usize, usize)]) -> (usize, usize) {
+    split_blocks(buf, start, end, sep, slots)
+}
+
+/// Splits the line `buf[start..end]` at every `sep` byte (see the x86-64 version).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn split_fields(buf: &[u8], start: usize, end: usize, sep: u8, slots: &mut [(usize, usize)]) -> (usize, usize) {
+    split_words(buf, start, end, sep, slots)
+}
+
+/// [`split_fields`] of a whole `line` into `out` (the first `limit` fields' bounds). Returns
 /// the number of fields.
 #[inline]
 fn split_swar(line: &[u8], sep: u8, out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     out.clear();
     // A line of n bytes has at most n + 1 fields.
     out.resize(limit.min(line.len() + 1), (0, 0));
-    let (located, fields) = split_words(line, 0, line.len(), sep, out);
+    let (located, fields) = split_fields(line, 0, line.len(), sep, out);
     out.truncate(located);
     fields
 }
@@ -486,6 +575,16 @@ impl<'a> Cols<'a> {
         (!self.header.is_unset(v)).then_some(r)
     }
 
+    /// [`val`](Cols::val) for a number column: a value starting with a digit is no marker
+    /// under plain markers, so it goes to its parser without the marker compares.
+    #[inline(always)]
+    fn num(self, i: Option<usize>) -> Option<(usize, usize)> {
+        let r = *self.bounds.get(i?)?;
+        let v = self.line.get(r.0..r.1)?;
+        let digit = self.header.plain_markers && v.first().is_some_and(u8::is_ascii_digit);
+        (digit || !self.header.is_unset(v)).then_some(r)
+    }
+
     #[inline(always)]
     fn bytes(self, r: (usize, usize)) -> &'a [u8] {
         self.line.get(r.0..r.1).unwrap_or_default()
@@ -521,7 +620,7 @@ impl<'a> Cols<'a> {
     /// A port column (`None` if unset).
     #[inline(always)]
     fn port(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u16>, Bad> {
-        match self.val(i) {
+        match self.num(i) {
             None => Ok(None),
             Some(r) => match parse_port(self.bytes(r)) {
                 Some(v) => Ok(Some(v)),
@@ -533,7 +632,7 @@ impl<'a> Cols<'a> {
     /// A count column (`None` if unset).
     #[inline(always)]
     fn count(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u64>, Bad> {
-        match self.val(i) {
+        match self.num(i) {
             None => Ok(None),
             Some(r) => match parse_u64(self.bytes(r)) {
                 Some(v) => Ok(Some(v)),
@@ -545,7 +644,7 @@ impl<'a> Cols<'a> {
     /// An interval column (`None` if unset).
     #[inline(always)]
     fn interval(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<Interval>, Bad> {
-        match self.val(i) {
+        match self.num(i) {
             None => Ok(None),
             Some(r) => match parse_duration(self.bytes(r)) {
                 Some(v) => Ok(Some(v)),
@@ -557,7 +656,13 @@ impl<'a> Cols<'a> {
     /// Zeek's `bool`: `T` or `F`; anything else says nothing (not a reason to skip the event).
     #[inline(always)]
     fn flag(self, i: Option<usize>) -> Option<bool> {
-        match self.val(i).map(|r| self.bytes(r)) {
+        // Under plain markers `T` and `F` are no markers, and any other value says nothing.
+        let v = if self.header.plain_markers {
+            self.bounds.get(i?).map(|&r| self.bytes(r))
+        } else {
+            self.val(i).map(|r| self.bytes(r))
+        };
+        match v {
             Some([b'T']) => Some(true),
             Some([b'F']) => Some(false),
             _ => None,
@@ -584,7 +689,7 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
         header: h,
         text_ok: l.text_ok || l.line.is_ascii(),
     };
-    let ts = match c.val(idx.ts) {
+    let ts = match c.num(idx.ts) {
         None => return Err(c.missing(idx.ts, "ts")),
         Some(r) => match parse_ts_secs(c.bytes(r)) {
             Some(ts) => ts,
@@ -1220,7 +1325,7 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
                 slots.clear();
                 slots.resize(h.needed, (0, 0));
             }
-            let (located, n) = split_words(at.buf, at.start, at.end, h.separator, slots);
+            let (located, n) = split_fields(at.buf, at.start, at.end, h.separator, slots);
             (n, located)
         }
         _ => (split_line(line, header, slots), slots.len()),
@@ -1462,6 +1567,37 @@ mod tests {
         });
     }
 
+    /// The split the reader uses (SSE2 blocks on x86-64) and the word-wise one, on lines in
+    /// the middle of a buffer (read past their end, never into it) and at its very end (the
+    /// padded last block), against `split` on the line alone.
+    #[test]
+    fn block_split_matches_naive_inside_a_buffer() {
+        use proptest::prelude::*;
+        let byte = prop_oneof![Just(b'\t'), Just(0u8), Just(b','), any::<u8>()];
+        let strategy = (
+            proptest::collection::vec(byte, 0..300),
+            0usize..300,
+            0usize..300,
+            0usize..40,
+            prop_oneof![Just(b'\t'), Just(0u8), Just(b',')],
+        );
+        crate::tests::exercised::check_exercised("block split", 512, 100, strategy, |(buf, a, b, limit, sep)| {
+            let (start, end) = (a.min(b).min(buf.len()), a.max(b).min(buf.len()));
+            let line = &buf[start..end];
+            let want: Vec<&[u8]> = line.split(|&c| c == sep).collect();
+            for split in [split_fields, split_words] {
+                let mut slots = vec![(0, 0); limit.min(line.len() + 1)];
+                let (located, n) = split(&buf, start, end, sep, &mut slots);
+                prop_assert_eq!(n, want.len());
+                let got: Vec<&[u8]> = slots[..located].iter().map(|&(s, e)| &line[s..e]).collect();
+                prop_assert_eq!(&got[..], &want[..want.len().min(limit)]);
+            }
+            // Exercised: a line over more than one 64-byte block, with bytes after it in the
+            // buffer, and fields past the limit to count.
+            Ok(line.len() > 64 && end < buf.len() && want.len() > limit)
+        });
+    }
+
     #[test]
     fn two_blocks_with_different_orders() {
         let s = format!(
@@ -1471,6 +1607,61 @@ mod tests {
         let (ev, st) = read_all(&s);
         assert_eq!(ev, ["1000000 a b Some(80)", "2500000 c d Some(443)"]);
         assert_eq!((st.records, st.events, st.skipped), (2, 2, 0));
+    }
+
+    #[test]
+    fn markers_that_look_like_numbers_and_flags() {
+        // Markers starting with a digit or reading `T`/`F` are still markers (no fast path
+        // takes them for values); under the default markers the same values are values.
+        let body = "#fields\tts\tid.orig_h\tid.resp_h\tid.orig_p\tid.resp_p\torig_bytes\tduration\tlocal_orig\tlocal_resp\n\
+                    1.5\ta\tb\t0\t80\t0\t0\tT\tF\n";
+        let fields = |ev: ConnEvent<'_>| {
+            (
+                ev.src_port,
+                ev.dst_port,
+                ev.bytes_out,
+                ev.duration,
+                ev.local_orig,
+                ev.local_resp,
+            )
+        };
+        let custom = format!("#separator \\x09\n#unset_field\t0\n#empty_field\tT\n{body}");
+        let mut r = ZeekReader::from_reader(custom.as_bytes()).unwrap();
+        let ev = r.next_event().unwrap().unwrap();
+        assert_eq!(fields(ev), (None, Some(80), None, None, None, Some(false)));
+        let flags = format!("#separator \\x09\n#unset_field\tF\n#empty_field\t(empty)\n{body}");
+        let mut r = ZeekReader::from_reader(flags.as_bytes()).unwrap();
+        let ev = r.next_event().unwrap().unwrap();
+        assert_eq!(
+            fields(ev),
+            (
+                Some(0),
+                Some(80),
+                Some(0),
+                Some(Interval::from_micros(0)),
+                Some(true),
+                None
+            )
+        );
+        let plain = format!("{HDR}{body}");
+        let mut r = ZeekReader::from_reader(plain.as_bytes()).unwrap();
+        let ev = r.next_event().unwrap().unwrap();
+        assert_eq!(
+            fields(ev),
+            (
+                Some(0),
+                Some(80),
+                Some(0),
+                Some(Interval::from_micros(0)),
+                Some(true),
+                Some(false)
+            )
+        );
+        // A ts that is the marker is missing, not a parse error.
+        let ts = format!("#separator \\x09\n#unset_field\t1.5\n{body}");
+        let mut r = ZeekReader::from_reader(ts.as_bytes()).unwrap();
+        assert!(r.next_event().unwrap().is_none());
+        assert_eq!(r.stats().by_reason.get(&SkipReason::MissingField), Some(&1));
     }
 
     #[test]
