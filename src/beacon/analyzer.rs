@@ -545,22 +545,27 @@ fn size_stats(beat_sizes: &[u64], sorted: &mut Vec<u64>, tmp: &mut Vec<u64>, scr
     sort_u64(sorted, tmp);
     scratch.clear();
     scratch.extend(sorted.iter().map(|&s| s as f64));
-    let median = quantile_sorted(scratch, 0.5);
+    size_stats_sorted(scratch)
+}
+
+/// [`size_stats`] of the sorted sizes.
+fn size_stats_sorted(sorted: &[f64]) -> SizeStats {
+    let median = quantile_sorted(sorted, 0.5);
     // Mode of the sorted values: the longest run.
-    let (mut mode, mut best, mut run) = (scratch.first().copied().unwrap_or(0.0), 0usize, 0usize);
-    for (i, &v) in scratch.iter().enumerate() {
-        run = if i > 0 && scratch[i - 1] == v { run + 1 } else { 1 };
+    let (mut mode, mut best, mut run) = (sorted.first().copied().unwrap_or(0.0), 0usize, 0usize);
+    for (i, &v) in sorted.iter().enumerate() {
+        run = if i > 0 && sorted[i - 1] == v { run + 1 } else { 1 };
         if run > best {
             best = run;
             mode = v;
         }
     }
-    let mode_share = if scratch.is_empty() {
+    let mode_share = if sorted.is_empty() {
         0.0
     } else {
-        best as f64 / scratch.len() as f64
+        best as f64 / sorted.len() as f64
     };
-    let mad = mad_sorted(scratch, median);
+    let mad = mad_sorted(sorted, median);
     let spread = if median > 0.0 {
         1.0 - (mad / median).min(1.0)
     } else if mad == 0.0 {
@@ -624,42 +629,6 @@ impl Evidence {
 mod tests {
     use super::*;
 
-    /// `size_stats` as it was written before its integer sort: the sizes converted, then
-    /// sorted as floats (the oracle).
-    fn size_stats_float_sorted(beat_sizes: &[u64]) -> SizeStats {
-        let mut v: Vec<f64> = beat_sizes.iter().map(|&s| s as f64).collect();
-        v.sort_unstable_by(f64::total_cmp);
-        let median = quantile_sorted(&v, 0.5);
-        let mut best = (v.first().copied().unwrap_or(0.0), 0usize);
-        let mut run = 0usize;
-        for (i, &x) in v.iter().enumerate() {
-            run = if i > 0 && v[i - 1] == x { run + 1 } else { 1 };
-            if run > best.1 {
-                best = (x, run);
-            }
-        }
-        let mode_share = if v.is_empty() {
-            0.0
-        } else {
-            best.1 as f64 / v.len() as f64
-        };
-        let mad = mad_sorted(&v, median);
-        let spread = if median > 0.0 {
-            1.0 - (mad / median).min(1.0)
-        } else if mad == 0.0 {
-            1.0
-        } else {
-            0.0
-        };
-        SizeStats {
-            median,
-            mad,
-            mode: best.0 as u64,
-            mode_share,
-            regularity: mode_share.max(spread).clamp(0.0, 1.0),
-        }
-    }
-
     #[test]
     fn size_stats_match_a_float_sort() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -685,7 +654,10 @@ mod tests {
                 })
                 .collect();
             let got = size_stats(&sizes, &mut sorted, &mut tmp, &mut scratch);
-            assert_eq!(got, size_stats_float_sorted(&sizes), "len {len}, bits {bits}");
+            // The oracle: the sizes converted, then sorted as floats (as before the integer sort).
+            let mut floats: Vec<f64> = sizes.iter().map(|&s| s as f64).collect();
+            floats.sort_unstable_by(f64::total_cmp);
+            assert_eq!(got, size_stats_sorted(&floats), "len {len}, bits {bits}");
         }
     }
 

@@ -1574,28 +1574,36 @@ mod tests {
     fn block_split_matches_naive_inside_a_buffer() {
         use proptest::prelude::*;
         let byte = prop_oneof![Just(b'\t'), Just(0u8), Just(b','), any::<u8>()];
+        // A line of 65 to 129 bytes from near the start of a buffer of at least 170: bytes
+        // after it; or running to the buffer's end (its last block padded).
         let strategy = (
-            proptest::collection::vec(byte, 0..300),
-            0usize..300,
-            0usize..300,
+            proptest::collection::vec(byte, 170..300),
+            0usize..40,
+            65usize..130,
+            any::<bool>(),
             0usize..40,
             prop_oneof![Just(b'\t'), Just(0u8), Just(b',')],
         );
-        crate::tests::exercised::check_exercised("block split", 512, 100, strategy, |(buf, a, b, limit, sep)| {
-            let (start, end) = (a.min(b).min(buf.len()), a.max(b).min(buf.len()));
-            let line = &buf[start..end];
-            let want: Vec<&[u8]> = line.split(|&c| c == sep).collect();
-            for split in [split_fields, split_words] {
-                let mut slots = vec![(0, 0); limit.min(line.len() + 1)];
-                let (located, n) = split(&buf, start, end, sep, &mut slots);
-                prop_assert_eq!(n, want.len());
-                let got: Vec<&[u8]> = slots[..located].iter().map(|&(s, e)| &line[s..e]).collect();
-                prop_assert_eq!(&got[..], &want[..want.len().min(limit)]);
-            }
-            // Exercised: a line over more than one 64-byte block, with bytes after it in the
-            // buffer, and fields past the limit to count.
-            Ok(line.len() > 64 && end < buf.len() && want.len() > limit)
-        });
+        crate::tests::exercised::check_exercised(
+            "block split",
+            512,
+            150,
+            strategy,
+            |(buf, start, len, to_end, limit, sep)| {
+                let end = if to_end { buf.len() } else { start + len };
+                let line = &buf[start..end];
+                let want: Vec<&[u8]> = line.split(|&c| c == sep).collect();
+                for split in [split_fields, split_words] {
+                    let mut slots = vec![(0, 0); limit.min(line.len() + 1)];
+                    let (located, n) = split(&buf, start, end, sep, &mut slots);
+                    prop_assert_eq!(n, want.len());
+                    let got: Vec<&[u8]> = slots[..located].iter().map(|&(s, e)| &line[s..e]).collect();
+                    prop_assert_eq!(&got[..], &want[..want.len().min(limit)]);
+                }
+                // Exercised: fields past the limit to count.
+                Ok(want.len() > limit)
+            },
+        );
     }
 
     #[test]
@@ -1615,53 +1623,36 @@ mod tests {
         // takes them for values); under the default markers the same values are values.
         let body = "#fields\tts\tid.orig_h\tid.resp_h\tid.orig_p\tid.resp_p\torig_bytes\tduration\tlocal_orig\tlocal_resp\n\
                     1.5\ta\tb\t0\t80\t0\t0\tT\tF\n";
-        let fields = |ev: ConnEvent<'_>| {
-            (
-                ev.src_port,
-                ev.dst_port,
-                ev.bytes_out,
-                ev.duration,
-                ev.local_orig,
-                ev.local_resp,
-            )
+        let first = |unset: &str, empty: &str| {
+            let log = format!("#separator \\x09\n#unset_field\t{unset}\n#empty_field\t{empty}\n{body}");
+            let mut r = ZeekReader::from_reader(log.as_bytes()).unwrap();
+            let ev = r.next_event().unwrap();
+            let fields = ev.map(|e| {
+                (
+                    e.src_port,
+                    e.dst_port,
+                    e.bytes_out,
+                    e.duration,
+                    e.local_orig,
+                    e.local_resp,
+                )
+            });
+            (fields, r.stats().by_reason.clone())
         };
-        let custom = format!("#separator \\x09\n#unset_field\t0\n#empty_field\tT\n{body}");
-        let mut r = ZeekReader::from_reader(custom.as_bytes()).unwrap();
-        let ev = r.next_event().unwrap().unwrap();
-        assert_eq!(fields(ev), (None, Some(80), None, None, None, Some(false)));
-        let flags = format!("#separator \\x09\n#unset_field\tF\n#empty_field\t(empty)\n{body}");
-        let mut r = ZeekReader::from_reader(flags.as_bytes()).unwrap();
-        let ev = r.next_event().unwrap().unwrap();
+        let zero = Some(Interval::from_micros(0));
+        assert_eq!(first("0", "T").0, Some((None, Some(80), None, None, None, Some(false))));
         assert_eq!(
-            fields(ev),
-            (
-                Some(0),
-                Some(80),
-                Some(0),
-                Some(Interval::from_micros(0)),
-                Some(true),
-                None
-            )
+            first("F", "(empty)").0,
+            Some((Some(0), Some(80), Some(0), zero, Some(true), None))
         );
-        let plain = format!("{HDR}{body}");
-        let mut r = ZeekReader::from_reader(plain.as_bytes()).unwrap();
-        let ev = r.next_event().unwrap().unwrap();
         assert_eq!(
-            fields(ev),
-            (
-                Some(0),
-                Some(80),
-                Some(0),
-                Some(Interval::from_micros(0)),
-                Some(true),
-                Some(false)
-            )
+            first("-", "(empty)").0,
+            Some((Some(0), Some(80), Some(0), zero, Some(true), Some(false)))
         );
         // A ts that is the marker is missing, not a parse error.
-        let ts = format!("#separator \\x09\n#unset_field\t1.5\n{body}");
-        let mut r = ZeekReader::from_reader(ts.as_bytes()).unwrap();
-        assert!(r.next_event().unwrap().is_none());
-        assert_eq!(r.stats().by_reason.get(&SkipReason::MissingField), Some(&1));
+        let (none, skipped) = first("1.5", "(empty)");
+        assert_eq!(none, None);
+        assert_eq!(skipped.get(&SkipReason::MissingField), Some(&1));
     }
 
     #[test]
