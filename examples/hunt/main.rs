@@ -22,6 +22,7 @@ mod plot;
 
 use beaconstat::rank::{Adjustment, Channel, DestinationStats, Direction, LocalNets};
 use beaconstat::read::Inputs;
+use beaconstat::series::KeyId;
 use beaconstat::synth::Scenario;
 use beaconstat::{
     Analyzer, ConnEvent, Format, GroupBy, Grouper, Interval, Ranked, RankedSeries, Ranker, ReadOptions, ReadStats,
@@ -318,6 +319,10 @@ fn read_all(
         resolve: !name_files.is_empty(),
         use_names: matches!(o.group_by.as_str(), "auto" | "fqdn" | "domain"),
         by_domain: o.group_by == "domain",
+        src_in_key: matches!(
+            group_by(&o.group_by),
+            GroupBy::Pair | GroupBy::PairPort | GroupBy::SrcName | GroupBy::SrcNameOrPairPort
+        ),
     };
     let new_sink = || Sink {
         grouper: Grouper::new(group_by(&o.group_by)),
@@ -325,6 +330,7 @@ fn read_all(
         rstats: ResolveStats::default(),
         meta: HashMap::new(),
         events: 0,
+        src_marked: Vec::new(),
     };
     let mut opts = ReadOptions::new();
     opts.strict(o.strict);
@@ -418,6 +424,9 @@ struct SinkContext<'a> {
     resolve: bool,
     use_names: bool,
     by_domain: bool,
+    // Whether a series key holds the event's source address (every grouping but by host and
+    // process and the custom name keys): the source's local mark is then taken once a series.
+    src_in_key: bool,
 }
 
 /// Where each connection event goes: coverage, name resolution, then the grouper. One per
@@ -428,12 +437,14 @@ struct Sink {
     rstats: ResolveStats,
     meta: HashMap<String, HashMap<String, NameMeta>>,
     events: u64,
+    // By series id of this sink's grouper: its source is marked local already.
+    src_marked: Vec<bool>,
 }
 
 impl Sink {
     fn take(&mut self, ev: &ConnEvent<'_>, ctx: &SinkContext<'_>) {
         self.events += 1;
-        self.coverage.see(ev);
+        self.coverage.count(ev);
         // Events that name their server themselves (Sysmon's DestinationHostname) keep it.
         let r = if ev.name.is_some() || !ctx.resolve {
             None
@@ -464,9 +475,33 @@ impl Sink {
                         });
                     }
                 }
-                self.grouper.push(&ev.with_name(n));
+                let id = self.grouper.push_and_id(&ev.with_name(n));
+                self.observe_local(ev, id, ctx);
             }
-            _ => self.grouper.push(ev),
+            _ => {
+                let id = self.grouper.push_and_id(ev);
+                self.observe_local(ev, id, ctx);
+            }
+        }
+    }
+
+    /// What the sensor marked local ([`LocalNets::observe`]), the source's mark taken once a
+    /// series when the key holds the source (marking is idempotent: one lookup a series
+    /// instead of one an event).
+    fn observe_local(&mut self, ev: &ConnEvent<'_>, id: Option<KeyId>, ctx: &SinkContext<'_>) {
+        let Some(i) = id.filter(|_| ctx.src_in_key).map(KeyId::index) else {
+            self.coverage.local.observe(ev);
+            return;
+        };
+        if ev.local_orig == Some(true) && self.src_marked.get(i) != Some(&true) {
+            self.coverage.local.mark_local(ev.src);
+            if self.src_marked.len() <= i {
+                self.src_marked.resize(i + 1, false);
+            }
+            self.src_marked[i] = true;
+        }
+        if ev.local_resp == Some(true) {
+            self.coverage.local.mark_local(ev.dst);
         }
     }
 
@@ -524,8 +559,8 @@ struct NetCoverage {
 }
 
 impl NetCoverage {
-    fn see(&mut self, ev: &beaconstat::ConnEvent<'_>) {
-        self.local.observe(ev);
+    /// Counts what the event names (its local marks are the sink's to observe).
+    fn count(&mut self, ev: &beaconstat::ConnEvent<'_>) {
         self.events += 1;
         self.with_process += u64::from(ev.process.is_some_and(|p| p.image.is_some() || p.guid.is_some()));
         self.with_host += u64::from(ev.host.is_some());

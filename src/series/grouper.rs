@@ -117,6 +117,28 @@ impl Grouper {
     /// Adds one event. Its key's text is copied only the first time the key is seen.
     #[inline]
     pub fn push(&mut self, e: &ConnEvent<'_>) {
+        let _ = self.push_and_id(e);
+    }
+
+    /// [`Grouper::push`], returning the id of the key the event went under: for callers that
+    /// keep something per series while they read (the id is the series' index in the finished
+    /// set). `None` when the event has no key under this grouping (a custom key function's
+    /// `None`: the event is counted as unkeyed) or past 2^32 keys.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+    /// let mut g = Grouper::new(GroupBy::Pair);
+    /// let t = Timestamp::from_secs;
+    /// let a = g.push_and_id(&ConnEvent::new(t(1), "10.0.0.5", "198.51.100.9"));
+    /// let b = g.push_and_id(&ConnEvent::new(t(2), "10.0.0.6", "198.51.100.9"));
+    /// assert_eq!(g.push_and_id(&ConnEvent::new(t(3), "10.0.0.5", "198.51.100.9")), a);
+    /// assert_eq!((a.map(|id| id.index()), b.map(|id| id.index())), (Some(0), Some(1)));
+    /// let set = g.finish();
+    /// assert_eq!(set.get(0).unwrap().timestamps().len(), 2);
+    /// ```
+    #[inline]
+    pub fn push_and_id(&mut self, e: &ConnEvent<'_>) -> Option<KeyId> {
         let port = match self.group_by {
             GroupBy::Pair => None,
             GroupBy::PairPort => e.dst_port,
@@ -126,22 +148,30 @@ impl Grouper {
         let id = self.lookup_pair(e.src, e.dst, port);
         let size = self.size_field.of(e);
         self.record(id, e.ts, size);
+        (id != ABSENT).then_some(KeyId(id))
     }
 
-    fn push_generic(&mut self, e: &ConnEvent<'_>) {
+    fn push_generic(&mut self, e: &ConnEvent<'_>) -> Option<KeyId> {
         let Some(key) = self.group_by.key(e) else {
             self.unkeyed += 1;
-            return;
+            return None;
         };
         let size = self.size_field.of(e);
-        self.push_keyed(&key, e.ts, size);
+        self.push_key(&key, e.ts, size)
     }
 
     /// Adds one observation under an explicit key (for callers that compute keys themselves).
     #[inline]
     pub fn push_keyed(&mut self, key: &SeriesKey<'_>, ts: Timestamp, size: Option<u64>) {
+        let _ = self.push_key(key, ts, size);
+    }
+
+    /// [`Grouper::push_keyed`], returning the key's id (`None` past 2^32 keys).
+    #[inline]
+    fn push_key(&mut self, key: &SeriesKey<'_>, ts: Timestamp, size: Option<u64>) -> Option<KeyId> {
         let id = self.lookup(key);
         self.record(id, ts, size);
+        (id != ABSENT).then_some(KeyId(id))
     }
 
     /// Interns `key` (copying its text the first time it is seen) and returns its id, for
