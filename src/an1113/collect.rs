@@ -7,14 +7,11 @@ use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use super::leases::Lease;
 use crate::event::ConnEvent;
-use crate::lineage::{HostIdentity, LineageBuilder};
+use crate::lineage::{HostIdentity, LineageBuilder, lowered};
 use crate::read::DhcpRecord;
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
-use crate::winevent::{
-    DnsQueryEvent, EvidenceEvent, EvidenceKind, Name, ProcessExitEvent, TimeSource, WinRecord, sysmon_conn_event,
-    wfp_conn_event,
-};
+use crate::winevent::{Decoded, EvidenceKind, Name, RecordView, TimeSource, WinRecord};
 use hashbrown::HashMap;
 
 /// A file given to the builder (see [`An1113Builder::file`]).
@@ -195,6 +192,8 @@ pub struct An1113Builder {
     /// The host of the previous record and the name it was logged by (records come in runs
     /// from one host; the host may be named by its FQDN where the record says `WS6`).
     pub(crate) last_host: Option<(u32, String)>,
+    /// Reused for lower-casing a host name or a GUID before a lookup.
+    pub(crate) lower: String,
 }
 
 impl Default for An1113Builder {
@@ -228,6 +227,7 @@ impl An1113Builder {
             dhcp_records: 0,
             image_names: hashbrown::HashSet::new(),
             last_host: None,
+            lower: String::new(),
         }
     }
 
@@ -299,10 +299,15 @@ impl An1113Builder {
         self.strings.intern(s)
     }
 
+    /// `s` lower-cased, interned (through a reused buffer: no allocation per event).
+    fn intern_lower(&mut self, s: &str) -> Option<u32> {
+        self.strings.intern(lowered(&mut self.lower, s))
+    }
+
     fn host(&mut self, name: &str) -> u32 {
         // The previous record's host first, without a lower-cased copy of the name.
         if let Some((i, last)) = &self.last_host
-            && last.eq_ignore_ascii_case(name)
+            && (last == name || last.eq_ignore_ascii_case(name))
         {
             return *i;
         }
@@ -315,10 +320,10 @@ impl An1113Builder {
     }
 
     fn lookup_host(&mut self, name: &str) -> u32 {
-        let key = name.to_ascii_lowercase();
-        if let Some(&i) = self.host_ix.get(&key) {
+        if let Some(&i) = self.host_ix.get(lowered(&mut self.lower, name)) {
             return i;
         }
+        let key = self.lower.clone();
         // A short name and its FQDN (`WS6`, `WS6.corp.example`: some channels log one, some
         // the other) are merged once everything is read (`merge_hosts`), as in lineage.
         let i = self.hosts.len() as u32;
@@ -334,16 +339,22 @@ impl An1113Builder {
     /// 5156) and DNS answers (Sysmon 22) are kept for the join, and every record counts
     /// towards its host's coverage.
     pub fn push_record(&mut self, rec: &WinRecord, file: FileId) {
-        self.lineage.push_record(rec);
+        // One decoding of the record for lineage and the join: its times and record id
+        // parsed once, its event (a Sysmon 3 connection, a task event, ...) decoded once.
+        let v = RecordView::new(rec);
+        let decoded = Decoded::of(&v);
+        if self.lineage.admit(&v) {
+            self.lineage.push_decoded(&decoded);
+        }
         let Some(h) = rec.computer() else { return };
         let host = self.host(h);
         let origin = Origin {
             file: file.0,
-            record_id: rec.record_id(),
+            record_id: v.record_id(),
             line: Some(rec.position().line).filter(|&l| l > 0),
         };
-        // Each time parsed once: `timestamp()` and `clock_skew()` are made of these two.
-        let (utc, time_created) = (rec.utc_time(), rec.time_created());
+        // `timestamp()` and `clock_skew()` are made of these two.
+        let (utc, time_created) = (v.utc_time(), v.time_created());
         let ts = utc.or(time_created);
         let acc = &mut self.hosts[host as usize];
         if let Some(t) = ts {
@@ -356,11 +367,11 @@ impl An1113Builder {
             acc.skews.push((u - t).as_micros());
         }
         let id = rec.event_id();
-        count(&mut acc.telemetry, rec, id);
-        // Only Sysmon 3, Security 5156 and Sysmon 22 carry network identity: test the id first.
-        let conn = match id {
-            Some(3) => sysmon_conn_event(rec).map(|c| (c, NetworkSource::Sysmon3)),
-            Some(5156) => wfp_conn_event(rec).map(|c| (c, NetworkSource::Security5156)),
+        count(&mut acc.telemetry, rec, id, &decoded);
+        // Only Sysmon 3, Security 5156 and Sysmon 22 carry network identity.
+        let conn = match decoded {
+            Decoded::SysmonConn(c) => Some((c, NetworkSource::Sysmon3)),
+            Decoded::WfpConn(c) => Some((c, NetworkSource::Security5156)),
             _ => None,
         };
         if let Some((mut c, source)) = conn {
@@ -368,7 +379,7 @@ impl An1113Builder {
                 NetworkSource::Sysmon3 => (time_created, None),
                 // 5156 by the event's own time (NXLog's `EventTime` before a collector's
                 // `@timestamp`), which the host's correction for that field then fixes.
-                _ => match rec.event_time() {
+                _ => match v.event_time() {
                     Some(t) => {
                         c.ts = t.ts;
                         (None, Some(t.source))
@@ -377,10 +388,8 @@ impl An1113Builder {
                 },
             };
             self.push_process_conn(host, &c, source, (time_created, time_source), origin);
-        } else if matches!(id, Some(5 | 4689))
-            && let Some(x) = ProcessExitEvent::from_record(rec)
-        {
-            let guid = x.guid.and_then(|g| self.strings.intern(&g.to_ascii_lowercase()));
+        } else if let Decoded::Exit(x) = decoded {
+            let guid = x.guid.and_then(|g| self.intern_lower(g));
             self.exits.push(ProcessExit {
                 host,
                 ts: x.ts,
@@ -388,9 +397,7 @@ impl An1113Builder {
                 guid,
                 time_source: x.time_source,
             });
-        } else if id == Some(22)
-            && let Some(q) = DnsQueryEvent::from_record(rec)
-        {
+        } else if let Decoded::Dns(q) = decoded {
             let (Some(name), guid) = (self.intern(q.query_name), q.process.guid.and_then(|g| self.intern(g))) else {
                 return;
             };
@@ -430,7 +437,7 @@ impl An1113Builder {
             time_created,
             time_source,
             source,
-            guid: p.guid.and_then(|g| self.strings.intern(&g.to_ascii_lowercase())),
+            guid: p.guid.and_then(|g| self.intern_lower(g)),
             pid: p.pid,
             image: p.image.and_then(|i| {
                 let id = self.strings.intern(i)?;
@@ -480,8 +487,8 @@ impl An1113Builder {
     }
 }
 
-/// Counts `rec` (event id `id`) in its host's telemetry.
-fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>) {
+/// Counts `rec` (event id `id`, decoded as `decoded`) in its host's telemetry.
+fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>, decoded: &Decoded<'_>) {
     let Some(id) = id else { return };
     match id {
         4698 | 4702 | 4688 | 5156 if !rec.is_security() => {}
@@ -501,11 +508,13 @@ fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>) {
             }
         }
         3 => t.sysmon3 += 1,
-        5156 if wfp_conn_event(rec).is_some() => t.security5156 += 1,
+        5156 if matches!(decoded, Decoded::WfpConn(_)) => t.security5156 += 1,
         22 => t.dns_with_process += 1,
-        11..=13 => match EvidenceEvent::from_record(rec).map(|e| e.kind) {
-            Some(EvidenceKind::TaskFile) => t.task_files += 1,
-            Some(EvidenceKind::TaskCacheKey | EvidenceKind::TaskCacheValue) => t.taskcache_registry += 1,
+        11..=13 => match decoded {
+            Decoded::Evidence(e) if e.kind == EvidenceKind::TaskFile => t.task_files += 1,
+            Decoded::Evidence(e) if matches!(e.kind, EvidenceKind::TaskCacheKey | EvidenceKind::TaskCacheValue) => {
+                t.taskcache_registry += 1
+            }
             _ => {}
         },
         _ => {}

@@ -9,7 +9,7 @@ use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
 use super::leases::{Lease, LeaseAt, LeaseEnd, LeaseTable};
 use super::lifetimes::HostLifetimes;
-use super::severity::{SeverityInput, severity};
+use super::severity::{rate, unrated};
 use crate::beacon::{Analyzer, BeaconReport};
 use crate::lineage::{HostLineage, Lineage, ScheduledTask, TaskRole, find_host};
 use crate::series::{Interner, Span};
@@ -324,20 +324,7 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
             Err(why) => format!("{} maps to no host: {}", s(src), why.describe(|m| s(m).to_owned()).0),
         });
         let prevalence = reach.get(&(dst, port)).map_or(1, HashSet::len);
-        let allowlisted = cfg.allowlisted(&host_name, None, &destination);
-        let sev = severity(&SeverityInput {
-            weights: &cfg.severity,
-            report: &report,
-            periodic: true,
-            chain: chain.as_ref(),
-            task,
-            evidence: &evidence,
-            direction,
-            prevalence: (prevalence, reporting),
-            allowlisted: allowlisted.as_ref(),
-            host_level: true,
-        });
-        findings.push(An1113Finding {
+        let mut f = An1113Finding {
             host: host_name,
             src: s(src).to_owned(),
             process: None,
@@ -352,10 +339,12 @@ pub(super) fn host_level_findings(i: &HostLevelInput<'_>, analyzer: &mut Analyze
             chain,
             host_candidates: candidates,
             evidence,
-            severity: sev,
+            severity: unrated(),
             references: references(files, ks.len(), |k| flows[ks[k]].origin),
             checkins: ts.iter().map(|&t| Timestamp(t)).collect(),
-        });
+        };
+        f.severity = rate(&f, cfg, task, (prevalence, reporting));
+        findings.push(f);
     }
     HostLevel {
         findings,

@@ -11,7 +11,7 @@ use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, FindingProcess, JoinBasis, NetworkSource, TaskEvidence};
 use super::host_join;
 use super::lifetimes::HostLifetimes;
-use super::severity::{SeverityInput, severity};
+use super::severity::{rate, unrated};
 use crate::beacon::Analyzer;
 use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
 use crate::rank::Direction;
@@ -436,22 +436,8 @@ fn build(b: An1113Builder) -> An1113Report {
             name,
         };
         let prevalence = reach.get(&(g.dst, g.port)).map_or(1, HashSet::len);
-        let image = process.as_ref().and_then(|p| p.image.as_deref());
-        let allowlisted = cfg.allowlisted(hosts[h].name.as_str(), image, &destination);
-        let sev = severity(&SeverityInput {
-            weights: &cfg.severity,
-            report: &report,
-            periodic,
-            chain: chain.as_ref(),
-            task,
-            evidence: &evidence,
-            direction,
-            prevalence: (prevalence, reporting),
-            allowlisted: allowlisted.as_ref(),
-            host_level: false,
-        });
         let n = g.events.len();
-        findings.push(An1113Finding {
+        let mut f = An1113Finding {
             host: hosts[h].name.clone(),
             src: s(first.src).to_owned(),
             process,
@@ -466,10 +452,12 @@ fn build(b: An1113Builder) -> An1113Report {
             chain,
             host_candidates: Vec::new(),
             evidence,
-            severity: sev,
+            severity: unrated(),
             references: references(&files, n, |i| net[g.events[i].1].origin),
             checkins: ts.iter().map(|&t| Timestamp(t)).collect(),
-        });
+        };
+        f.severity = rate(&f, &cfg, task, (prevalence, reporting));
+        findings.push(f);
     }
 
     // Host-level connections: by (src, dst, port); periodic ones are tied to their host by

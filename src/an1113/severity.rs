@@ -2,7 +2,8 @@
 //! the allowlist combined into one score in `[0, 1]`, each step said in words, with the
 //! weights of [`SeverityWeights`] (what each means and why: there).
 
-use super::finding::{Launcher, LineageChain, Severity, SeverityLevel, TaskEvidence};
+use super::config::An1113Config;
+use super::finding::{An1113Finding, Launcher, LineageChain, NetworkSource, Severity, SeverityLevel, TaskEvidence};
 use crate::allowlist::Action;
 use crate::beacon::{BeaconReport, human_secs};
 use crate::lineage::ScheduledTask;
@@ -111,6 +112,41 @@ pub(crate) struct SeverityInput<'a> {
     /// The allowlist rule matching the destination, with its action.
     pub(crate) allowlisted: Option<&'a (String, Action)>,
     pub(crate) host_level: bool,
+}
+
+/// The severity of `f`, whose series, chain, evidence, direction, destination and source are
+/// filled in: `task` is the task its chain is tied to, `prevalence` the hosts reaching its
+/// destination of those with network data; the allowlist rule its host, image and destination
+/// match counts too. Both joins (process and host level) rate their findings with this.
+pub(crate) fn rate(
+    f: &An1113Finding,
+    cfg: &An1113Config,
+    task: Option<&ScheduledTask>,
+    prevalence: (usize, usize),
+) -> Severity {
+    let image = f.process.as_ref().and_then(|p| p.image.as_deref());
+    let allowlisted = cfg.allowlisted(&f.host, image, &f.destination);
+    severity(&SeverityInput {
+        weights: &cfg.severity,
+        report: &f.report,
+        periodic: cfg.is_periodic(&f.report),
+        chain: f.chain.as_ref(),
+        task,
+        evidence: &f.evidence,
+        direction: f.direction,
+        prevalence,
+        allowlisted: allowlisted.as_ref(),
+        host_level: f.source == NetworkSource::HostLevel,
+    })
+}
+
+/// The severity of a finding not rated yet (see [`rate`]).
+pub(crate) fn unrated() -> Severity {
+    Severity {
+        level: SeverityLevel::Info,
+        score: 0.0,
+        reasons: Vec::new(),
+    }
 }
 
 /// `s` raised by `share` of what is left to 1.

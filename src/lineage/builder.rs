@@ -11,7 +11,7 @@ use super::stages;
 use super::taskxml::TaskDefinition;
 use crate::event::ConnEvent;
 use crate::winevent::{
-    EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, TaskEvent, WinRecord, sysmon_conn_event,
+    Decoded, EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
 };
 
 /// Collects Windows records and reconstructs scheduled-task lineage.
@@ -118,40 +118,56 @@ impl LineageBuilder {
     /// A record already pushed (same host, channel and record id, e.g. from overlapping
     /// exports) is ignored and counted in [`TelemetryCoverage::duplicates`](super::TelemetryCoverage::duplicates).
     pub fn push_record(&mut self, rec: &WinRecord) {
-        if let (Some(h), Some(id)) = (rec.computer(), rec.record_id())
+        let v = RecordView::new(rec);
+        if self.admit(&v) {
+            self.push_decoded(&Decoded::of(&v));
+        }
+    }
+
+    /// The part of [`LineageBuilder::push_record`] that needs the record itself: false for a
+    /// duplicate (counted); else it is counted, its clock samples are taken and its place is
+    /// noted for what [`LineageBuilder::push_decoded`] then takes from it.
+    pub(crate) fn admit(&mut self, v: &RecordView<'_>) -> bool {
+        let rec = v.rec;
+        let host = rec.computer();
+        if let (Some(h), Some(id)) = (host, v.record_id())
             && !self.input.first_sight(h, rec.channel().unwrap_or(""), id)
         {
             self.input.coverage.duplicates += 1;
-            return;
+            return false;
         }
         self.input.coverage.records += 1;
         // Clock samples: Sysmon `UtcTime` and a collector's time, each against the record's
         // logged time (the one task and 4688 events carry).
-        if let (Some(h), Some(logged)) = (rec.computer(), rec.logged_time())
+        if let (Some(h), Some(logged)) = (host, v.logged_time())
             && let Some(slot) = ClockSamples::slot(logged.source)
         {
             let hi = self.input.host(h);
             let samples = &mut self.input.clocks[hi];
             if rec.is_sysmon()
-                && let Some(utc) = rec.utc_time()
+                && let Some(utc) = v.utc_time()
             {
                 samples.sysmon[slot].push((utc - logged.ts).as_micros());
             }
             // A collector time equal to the logged time is a copy of it, not a receive time.
-            if let Some(c) = rec.collector_time().filter(|&c| c != logged.ts) {
+            if let Some(c) = v.collector_time().filter(|&c| c != logged.ts) {
                 samples.collector[slot].push((c - logged.ts).as_micros());
             }
         }
         self.origin.position = rec.position();
-        self.origin.record_id = rec.record_id();
-        if let Some(t) = TaskEvent::from_record(rec) {
-            self.push_task(&t);
-        } else if let Some(p) = ProcessEvent::from_record(rec) {
-            self.push_process(&p);
-        } else if let Some(c) = sysmon_conn_event(rec) {
-            self.push_conn(&c);
-        } else if let Some(e) = EvidenceEvent::from_record(rec) {
-            self.push_evidence(&e);
+        self.origin.record_id = v.record_id();
+        true
+    }
+
+    /// Takes what an admitted record holds: a task event, a process creation, a Sysmon 3
+    /// connection, supporting evidence (other records only count towards coverage).
+    pub(crate) fn push_decoded(&mut self, d: &Decoded<'_>) {
+        match d {
+            Decoded::Task(t) => self.push_task(t),
+            Decoded::Process(p) => self.push_process(p),
+            Decoded::SysmonConn(c) => self.push_conn(c),
+            Decoded::Evidence(e) => self.push_evidence(e),
+            Decoded::WfpConn(_) | Decoded::Dns(_) | Decoded::Exit(_) | Decoded::Other => {}
         }
     }
 

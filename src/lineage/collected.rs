@@ -36,6 +36,8 @@ pub(crate) struct Collected {
     /// The previous record's host and channel: records come in runs from one log.
     last_host: Option<usize>,
     last_channel: Option<u32>,
+    /// The previous record's channel as written (`last_channel`'s text).
+    last_channel_text: String,
     /// Reused for lower-casing a name on a lookup (no allocation per record).
     key: String,
 }
@@ -44,7 +46,7 @@ impl Collected {
     /// The number of host `h` (case-insensitive), numbering it when new.
     pub(crate) fn host(&mut self, h: &str) -> usize {
         if let Some(i) = self.last_host
-            && self.hosts.get(i).is_some_and(|n| n.eq_ignore_ascii_case(h))
+            && self.hosts.get(i).is_some_and(|n| n == h || n.eq_ignore_ascii_case(h))
         {
             return i;
         }
@@ -64,8 +66,10 @@ impl Collected {
 
     /// The number of channel `c` (case-insensitive), numbering it when new.
     pub(crate) fn channel(&mut self, c: &str) -> u32 {
+        // The previous record's channel: by the text that record gave (a byte comparison),
+        // then case-insensitively.
         if let Some(i) = self.last_channel
-            && self.channels.get(i as usize).is_some_and(|n| n.eq_ignore_ascii_case(c))
+            && (self.last_channel_text == c || self.channels.get(i as usize).is_some_and(|n| n.eq_ignore_ascii_case(c)))
         {
             return i;
         }
@@ -79,6 +83,8 @@ impl Collected {
             }
         };
         self.last_channel = Some(i);
+        self.last_channel_text.clear();
+        self.last_channel_text.push_str(c);
         i
     }
 
@@ -91,7 +97,7 @@ impl Collected {
 }
 
 /// `s` lower-cased into `buf` (reused), for a lookup without an allocation.
-fn lowered<'b>(buf: &'b mut String, s: &str) -> &'b str {
+pub(crate) fn lowered<'b>(buf: &'b mut String, s: &str) -> &'b str {
     buf.clear();
     buf.push_str(s);
     buf.make_ascii_lowercase();

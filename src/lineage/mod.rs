@@ -41,6 +41,7 @@ pub use baseline::TaskBaseline;
 pub use builder::LineageBuilder;
 // For the AN1113 join, which names hosts as lineage does.
 pub use cmdline::{SchtasksCommand, SchtasksVerb, split_command_line};
+pub(crate) use collected::lowered;
 pub use config::LineageConfig;
 pub use coverage::{ClockReport, CoverageGap, SkippedDefinition, TelemetryCoverage};
 pub use heuristics::command_line_shape;

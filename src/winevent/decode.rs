@@ -5,6 +5,7 @@
 
 use super::known::Name;
 use super::record::{TimeSource, WinRecord, parse_pid};
+use super::view::RecordView;
 use crate::event::ProcessRef;
 use crate::time::Timestamp;
 
@@ -164,9 +165,15 @@ impl<'a> TaskEvent<'a> {
     /// Builds a task event from a Security 4698–4702 or TaskScheduler/Operational record;
     /// `None` for anything else or when the time or host is missing.
     pub fn from_record(rec: &'a WinRecord) -> Option<TaskEvent<'a>> {
+        Self::from_view(&RecordView::new(rec))
+    }
+
+    /// [`TaskEvent::from_record`] of a record whose times may be decoded already.
+    pub(crate) fn from_view(v: &RecordView<'a>) -> Option<TaskEvent<'a>> {
+        let rec = v.rec;
         let id = rec.event_id()?;
         let kind = TaskEventKind::from_ids(rec.is_security(), rec.is_task_scheduler(), id)?;
-        let time = rec.event_time()?;
+        let time = v.event_time()?;
         let host = rec.computer()?;
         let d = |k: Name| rec.field_opt(k);
         let engine_pid = match kind {
@@ -180,7 +187,7 @@ impl<'a> TaskEvent<'a> {
             event_id: id,
             ts: time.ts,
             time_source: time.source,
-            record_id: rec.record_id(),
+            record_id: v.record_id(),
             host,
             task_name: d(Name::TaskName),
             xml: d(Name::TaskContent).or_else(|| d(Name::TaskContentNew)),
@@ -379,6 +386,12 @@ impl core::fmt::Display for ImageSignature<'_> {
 impl<'a> ProcessEvent<'a> {
     /// Builds a process event from Sysmon 1 or Security 4688; `None` otherwise.
     pub fn from_record(rec: &'a WinRecord) -> Option<ProcessEvent<'a>> {
+        Self::from_view(&RecordView::new(rec))
+    }
+
+    /// [`ProcessEvent::from_record`] of a record whose times may be decoded already.
+    pub(crate) fn from_view(v: &RecordView<'a>) -> Option<ProcessEvent<'a>> {
+        let rec = v.rec;
         let id = rec.event_id()?;
         // The id first: most records are not process creations, and their time is not needed.
         if !(id == 1 && rec.is_sysmon() || id == 4688 && rec.is_security()) {
@@ -386,13 +399,13 @@ impl<'a> ProcessEvent<'a> {
         }
         let host = rec.computer()?;
         let d = |k: Name| rec.field_opt(k);
-        let time = rec.event_time()?;
+        let time = v.event_time()?;
         if id == 1 && rec.is_sysmon() {
             Some(ProcessEvent {
                 source: ProcessSource::Sysmon1,
                 ts: time.ts,
                 time_source: time.source,
-                time_created: rec.time_created(),
+                time_created: v.time_created(),
                 host,
                 pid: d(Name::ProcessId).and_then(parse_pid),
                 guid: d(Name::ProcessGuid),
@@ -428,7 +441,7 @@ impl<'a> ProcessEvent<'a> {
                 source: ProcessSource::Security4688,
                 ts: time.ts,
                 time_source: time.source,
-                time_created: rec.time_created(),
+                time_created: v.time_created(),
                 host,
                 pid: d(Name::NewProcessId).and_then(parse_pid),
                 guid: None,
@@ -545,6 +558,12 @@ pub struct EvidenceEvent<'a> {
 impl<'a> EvidenceEvent<'a> {
     /// Builds evidence from a relevant record; `None` for anything else.
     pub fn from_record(rec: &'a WinRecord) -> Option<EvidenceEvent<'a>> {
+        Self::from_view(&RecordView::new(rec))
+    }
+
+    /// [`EvidenceEvent::from_record`] of a record whose times may be decoded already.
+    pub(crate) fn from_view(v: &RecordView<'a>) -> Option<EvidenceEvent<'a>> {
+        let rec = v.rec;
         let id = rec.event_id()?;
         // Only these ids can be evidence: decide before looking any field up.
         let candidate = match id {
@@ -569,7 +588,7 @@ impl<'a> EvidenceEvent<'a> {
         if let Some(p) = d(Name::ProcessId).and_then(parse_pid) {
             process = process.with_pid(p);
         }
-        let time = rec.event_time()?;
+        let time = v.event_time()?;
         let mut ev = EvidenceEvent {
             kind: EvidenceKind::TaskFile,
             ts: time.ts,

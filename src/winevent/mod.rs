@@ -22,6 +22,7 @@ mod network;
 mod process_exit;
 mod record;
 mod sysmon;
+mod view;
 
 #[cfg(feature = "evtx")]
 mod evtx_file;
@@ -34,6 +35,7 @@ pub use network::{DnsQueryEvent, wfp_conn_event};
 pub use process_exit::{ProcessExitEvent, ProcessExitSource};
 pub use record::{EventTime, TimeSource, WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
+pub(crate) use view::{Decoded, RecordView};
 
 #[cfg(feature = "evtx")]
 pub use evtx_file::EvtxReader;

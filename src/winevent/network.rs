@@ -4,6 +4,7 @@
 
 use super::known::Name;
 use super::record::{WinRecord, parse_pid};
+use super::view::RecordView;
 use crate::event::{ConnEvent, ProcessRef, Proto};
 use crate::time::Timestamp;
 
@@ -32,13 +33,19 @@ use crate::time::Timestamp;
 /// # Ok::<(), beaconstat::Error>(())
 /// ```
 pub fn wfp_conn_event(rec: &WinRecord) -> Option<ConnEvent<'_>> {
+    wfp_conn_from_view(&RecordView::new(rec))
+}
+
+/// [`wfp_conn_event`] of a record whose times may be decoded already.
+pub(crate) fn wfp_conn_from_view<'r>(v: &RecordView<'r>) -> Option<ConnEvent<'r>> {
+    let rec = v.rec;
     if rec.event_id() != Some(5156) || !rec.is_security() {
         return None;
     }
     if rec.field_opt(Name::Direction).is_some_and(is_inbound) {
         return None;
     }
-    let ts = rec.time_created()?;
+    let ts = v.time_created()?;
     let src = rec.field_opt(Name::SourceAddress)?;
     let dst = rec.field_opt(Name::DestAddress)?;
     let mut c = ConnEvent::new(ts, src, dst);
@@ -107,6 +114,12 @@ pub struct DnsQueryEvent<'a> {
 impl<'a> DnsQueryEvent<'a> {
     /// Builds one from a Sysmon 22 record; `None` otherwise.
     pub fn from_record(rec: &'a WinRecord) -> Option<DnsQueryEvent<'a>> {
+        Self::from_view(&RecordView::new(rec))
+    }
+
+    /// [`DnsQueryEvent::from_record`] of a record whose times may be decoded already.
+    pub(crate) fn from_view(v: &RecordView<'a>) -> Option<DnsQueryEvent<'a>> {
+        let rec = v.rec;
         if rec.event_id() != Some(22) || !rec.is_sysmon() {
             return None;
         }
@@ -121,7 +134,7 @@ impl<'a> DnsQueryEvent<'a> {
             process = process.with_pid(p);
         }
         Some(DnsQueryEvent {
-            ts: rec.timestamp()?,
+            ts: v.timestamp()?,
             host: rec.computer()?,
             process,
             query_name: rec.field_opt(Name::QueryName)?,

@@ -4,6 +4,7 @@
 
 use super::known::Name;
 use super::record::{TimeSource, WinRecord, parse_pid};
+use super::view::RecordView;
 use crate::time::Timestamp;
 
 /// Which log a process termination came from.
@@ -54,6 +55,12 @@ impl<'a> ProcessExitEvent<'a> {
     /// Builds a termination from Sysmon 5 or Security 4689; `None` otherwise, or when the
     /// time or the host is missing.
     pub fn from_record(rec: &'a WinRecord) -> Option<ProcessExitEvent<'a>> {
+        Self::from_view(&RecordView::new(rec))
+    }
+
+    /// [`ProcessExitEvent::from_record`] of a record whose times may be decoded already.
+    pub(crate) fn from_view(v: &RecordView<'a>) -> Option<ProcessExitEvent<'a>> {
+        let rec = v.rec;
         let source = match rec.event_id()? {
             5 if rec.is_sysmon() => ProcessExitSource::Sysmon5,
             4689 if rec.is_security() => ProcessExitSource::Security4689,
@@ -64,7 +71,7 @@ impl<'a> ProcessExitEvent<'a> {
             ProcessExitSource::Sysmon5 => (d(Name::ProcessGuid), d(Name::Image)),
             ProcessExitSource::Security4689 => (None, rec.data_opt("ProcessName")),
         };
-        let time = rec.event_time()?;
+        let time = v.event_time()?;
         Some(ProcessExitEvent {
             source,
             ts: time.ts,

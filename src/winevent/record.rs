@@ -2,6 +2,7 @@
 
 use super::field::{Field, Ns, Span};
 use super::known::{KnownFields, Name};
+use super::view::RecordView;
 use crate::error::{Position, Result};
 use crate::time::{Interval, Timestamp};
 
@@ -245,13 +246,9 @@ impl WinRecord {
     /// before NXLog's zone-less `EventTime`; [`WinRecord::event_time`] prefers the event's own
     /// time and says which field it came from.
     pub fn time_created(&self) -> Option<Timestamp> {
-        self.get(Ns::System, Name::SystemTime)
-            .or_else(|| self.get(Ns::Top, Name::TimeCreated))
-            .or_else(|| self.get(Ns::Top, Name::at_timestamp))
-            // NXLog's `EventTime` is local time without a zone: a last resort (the lineage
-            // builder measures and corrects a host's offset against Sysmon `UtcTime`).
-            .or_else(|| self.get(Ns::Top, Name::EventTime))
-            .and_then(Timestamp::parse_rfc3339)
+        // NXLog's `EventTime` is local time without a zone: a last resort (the lineage
+        // builder measures and corrects a host's offset against Sysmon `UtcTime`).
+        RecordView::new(self).time_created()
     }
 
     /// The event's own time and the field it came from, the collector's time only as a last
@@ -275,45 +272,29 @@ impl WinRecord {
     /// # Ok::<(), beaconstat::Error>(())
     /// ```
     pub fn event_time(&self) -> Option<EventTime> {
-        let at = |ts: Option<Timestamp>, source| ts.map(|ts| EventTime { ts, source });
-        at(self.utc_time(), TimeSource::UtcTime).or_else(|| self.logged_time())
+        RecordView::new(self).event_time()
     }
 
     /// The event's time apart from Sysmon's `UtcTime`: the logged creation time, else NXLog's
     /// zone-less `EventTime`, else the collector's `@timestamp` (see [`WinRecord::event_time`]).
     pub fn logged_time(&self) -> Option<EventTime> {
-        let parse = |v: Option<&str>| v.and_then(Timestamp::parse_rfc3339);
-        let at = |ts: Option<Timestamp>, source| ts.map(|ts| EventTime { ts, source });
-        let logged = match self.shape {
-            WinShape::Winlogbeat => self.get(Ns::Top, Name::at_timestamp),
-            _ => self
-                .get(Ns::System, Name::SystemTime)
-                .or_else(|| self.get(Ns::Top, Name::TimeCreated)),
-        };
-        at(parse(logged), TimeSource::SystemTime)
-            .or_else(|| at(parse(self.get(Ns::Top, Name::EventTime)), TimeSource::LocalTime))
-            .or_else(|| at(self.collector_time(), TimeSource::Collector))
+        RecordView::new(self).logged_time()
     }
 
     /// When a collector received the record, where the export says: the flat shape's
     /// `@timestamp` (Logstash), Winlogbeat's `event.created`.
     pub fn collector_time(&self) -> Option<Timestamp> {
-        let v = match self.shape {
-            WinShape::Winlogbeat => self.find(Ns::System, "created"),
-            WinShape::Flat => self.get(Ns::Top, Name::at_timestamp),
-            WinShape::Evtx => None,
-        };
-        v.and_then(Timestamp::parse_rfc3339)
+        RecordView::new(self).collector_time()
     }
 
     /// Sysmon's `UtcTime` event-data field.
     pub fn utc_time(&self) -> Option<Timestamp> {
-        self.field(Name::UtcTime).and_then(Timestamp::parse_rfc3339)
+        RecordView::new(self).utc_time()
     }
 
     /// The best timestamp: Sysmon `UtcTime` where present, else `TimeCreated`.
     pub fn timestamp(&self) -> Option<Timestamp> {
-        self.utc_time().or_else(|| self.time_created())
+        RecordView::new(self).timestamp()
     }
 
     /// `UtcTime - TimeCreated` where both exist (a clock or export disagreement when large).
@@ -331,10 +312,7 @@ impl WinRecord {
 
     /// The event record id.
     pub fn record_id(&self) -> Option<u64> {
-        self.get(Ns::System, Name::EventRecordID)
-            .or_else(|| self.get(Ns::System, Name::record_id))
-            .or_else(|| self.get(Ns::Top, Name::RecordNumber))
-            .and_then(|v| v.parse().ok())
+        RecordView::new(self).record_id()
     }
 
     /// The event's version (`Version`), 0 when absent.

@@ -2,6 +2,7 @@
 
 use super::known::Name;
 use super::record::{WinRecord, parse_pid};
+use super::view::RecordView;
 use crate::event::{ConnEvent, ProcessRef, Proto};
 
 /// Turns a Sysmon event 3 (network connection) into a borrowed [`ConnEvent`].
@@ -25,10 +26,16 @@ use crate::event::{ConnEvent, ProcessRef, Proto};
 /// # Ok::<(), beaconstat::Error>(())
 /// ```
 pub fn sysmon_conn_event(rec: &WinRecord) -> Option<ConnEvent<'_>> {
+    sysmon_conn_from_view(&RecordView::new(rec))
+}
+
+/// [`sysmon_conn_event`] of a record whose times may be decoded already.
+pub(crate) fn sysmon_conn_from_view<'r>(v: &RecordView<'r>) -> Option<ConnEvent<'r>> {
+    let rec = v.rec;
     if rec.event_id() != Some(3) || !rec.is_sysmon() {
         return None;
     }
-    let ts = rec.timestamp()?;
+    let ts = v.timestamp()?;
     let src = rec.field_opt(Name::SourceIp)?;
     let dst = rec.field_opt(Name::DestinationIp)?;
     let mut c = ConnEvent::new(ts, src, dst);
