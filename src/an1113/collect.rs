@@ -187,8 +187,9 @@ pub struct An1113Builder {
     pub(crate) releases: Vec<(u32, Timestamp)>,
     /// DHCP records given to `push_dhcp`.
     pub(crate) dhcp_records: u64,
-    /// Images whose lower-cased file name is interned too.
-    pub(crate) image_names: hashbrown::HashSet<u32>,
+    /// Image → its lower-cased file name, interned (the instance key of a process not in the
+    /// data).
+    pub(crate) image_names: HashMap<u32, Option<u32>>,
     /// The host of the previous record and the name it was logged by (records come in runs
     /// from one host; the host may be named by its FQDN where the record says `WS6`).
     pub(crate) last_host: Option<(u32, String)>,
@@ -225,7 +226,7 @@ impl An1113Builder {
             leases: Vec::new(),
             releases: Vec::new(),
             dhcp_records: 0,
-            image_names: hashbrown::HashSet::new(),
+            image_names: HashMap::new(),
             last_host: None,
             lower: String::new(),
         }
@@ -441,11 +442,10 @@ impl An1113Builder {
             pid: p.pid,
             image: p.image.and_then(|i| {
                 let id = self.strings.intern(i)?;
-                // The lower-cased file name too (once per image): the instance key of a
-                // process not in the data.
-                if self.image_names.insert(id) {
-                    let name = i.rsplit(['\\', '/']).next().unwrap_or(i).to_ascii_lowercase();
-                    self.strings.intern(&name);
+                // The lower-cased file name too (once per image).
+                if !self.image_names.contains_key(&id) {
+                    let name = self.intern_lower(i.rsplit(['\\', '/']).next().unwrap_or(i));
+                    self.image_names.insert(id, name);
                 }
                 Some(id)
             }),

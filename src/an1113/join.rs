@@ -69,12 +69,6 @@ impl TreeIndex {
     }
 }
 
-/// The interned id of an image's lower-cased file name, where it was interned.
-fn image_key(strings: &crate::series::Interner<crate::series::Span>, image: u32) -> Option<u32> {
-    let i = strings.get(image);
-    strings.find_str(&i.rsplit(['\\', '/']).next().unwrap_or(i).to_ascii_lowercase())
-}
-
 /// Image file names compare case-insensitively.
 fn same_image(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
@@ -134,8 +128,11 @@ fn build(b: An1113Builder) -> An1113Report {
         releases,
         dhcp_records,
         mut exits,
+        image_names,
         ..
     } = b;
+    // (host, PID, image name) keys name the image by its lower-cased file name.
+    let image_key = |image: u32| image_names.get(&image).copied().flatten();
     let hosts = super::collect::merge_hosts(hosts, &mut net, &mut dns, &mut exits);
     let lineage = lineage.build();
     let s = |id: u32| strings.get(id);
@@ -211,7 +208,7 @@ fn build(b: An1113Builder) -> An1113Report {
     for e in &net {
         if let (Some(g), Some(pid)) = (e.guid, e.pid) {
             let v = guid_of_pid
-                .entry((e.host, pid, e.image.and_then(|i| image_key(&strings, i))))
+                .entry((e.host, pid, e.image.and_then(image_key)))
                 .or_default();
             match v.iter_mut().find(|(_, x)| *x == g) {
                 Some((t, _)) => *t = (*t).min(e.ts.as_micros()),
@@ -260,7 +257,7 @@ fn build(b: An1113Builder) -> An1113Report {
                 match (e.guid, e.pid, e.image) {
                     (Some(g), _, _) => Instance::Guid(g),
                     (None, Some(pid), img) => {
-                        let ik = img.and_then(|i| image_key(&strings, i));
+                        let ik = img.and_then(image_key);
                         let since = owner.and_then(|o| o.since);
                         guid_of_pid
                             .get(&(e.host, pid, ik))

@@ -136,10 +136,16 @@ impl SchtasksCommand {
     /// assert_eq!(c.task_run.unwrap().split(' ').count(), SchtasksCommand::MAX_ARGS - 2);
     /// ```
     pub fn parse(command_line: &str) -> Option<SchtasksCommand> {
-        let (args, more) = split_at_most(command_line, Self::MAX_ARGS);
-        let prog = args.first()?;
+        // The program first (most command lines are neither): the rest is split only for
+        // `schtasks` and `at`.
+        let (first, _) = split_at_most(command_line, 1);
+        let prog = first.first()?;
         let name = prog.rsplit(['\\', '/']).next().unwrap_or(prog).to_ascii_lowercase();
         let name = name.strip_suffix(".exe").unwrap_or(&name);
+        if name != "at" && name != "schtasks" {
+            return None;
+        }
+        let (args, more) = split_at_most(command_line, Self::MAX_ARGS);
         let mut c = SchtasksCommand {
             truncated: more,
             ..SchtasksCommand::default()

@@ -4,8 +4,9 @@
 
 use super::known::Name;
 use super::record::{WinRecord, parse_pid};
+use super::sysmon::conn_event;
 use super::view::RecordView;
-use crate::event::{ConnEvent, ProcessRef, Proto};
+use crate::event::{ConnEvent, ProcessRef};
 use crate::time::Timestamp;
 
 /// Turns a Security 5156 record (the Windows Filtering Platform permitted a connection) into a
@@ -46,32 +47,8 @@ pub(crate) fn wfp_conn_from_view<'r>(v: &RecordView<'r>) -> Option<ConnEvent<'r>
         return None;
     }
     let ts = v.time_created()?;
-    let src = rec.field_opt(Name::SourceAddress)?;
-    let dst = rec.field_opt(Name::DestAddress)?;
-    let mut c = ConnEvent::new(ts, src, dst);
-    if let Some(p) = rec.field(Name::SourcePort).and_then(|p| p.parse().ok()) {
-        c = c.with_src_port(p);
-    }
-    if let Some(p) = rec.field(Name::DestPort).and_then(|p| p.parse().ok()) {
-        c = c.with_dst_port(p);
-    }
-    if let Some(p) = rec.field_opt(Name::Protocol) {
-        c = c.with_proto(Proto::parse(p));
-    }
-    if let Some(h) = rec.computer() {
-        c = c.with_host(h);
-    }
-    let mut p = ProcessRef::new();
-    if let Some(i) = rec.field_opt(Name::Application) {
-        p = p.with_image(i);
-    }
-    if let Some(pid) = rec.field(Name::ProcessId).and_then(parse_pid) {
-        p = p.with_pid(pid);
-    }
-    if p != ProcessRef::new() {
-        c = c.with_process(p);
-    }
-    Some(c)
+    let ends = [Name::SourceAddress, Name::DestAddress, Name::DestPort];
+    conn_event(rec, ts, ends, Name::Application, None)
 }
 
 /// 5156 `Direction`: `%%14592` (or the rendered word) is inbound.

@@ -4,6 +4,7 @@ use super::known::Name;
 use super::record::{WinRecord, parse_pid};
 use super::view::RecordView;
 use crate::event::{ConnEvent, ProcessRef, Proto};
+use crate::time::Timestamp;
 
 /// Turns a Sysmon event 3 (network connection) into a borrowed [`ConnEvent`].
 ///
@@ -36,32 +37,49 @@ pub(crate) fn sysmon_conn_from_view<'r>(v: &RecordView<'r>) -> Option<ConnEvent<
         return None;
     }
     let ts = v.timestamp()?;
-    let src = rec.field_opt(Name::SourceIp)?;
-    let dst = rec.field_opt(Name::DestinationIp)?;
+    let ends = [Name::SourceIp, Name::DestinationIp, Name::DestinationPort];
+    let c = conn_event(rec, ts, ends, Name::Image, Some(Name::ProcessGuid))?;
+    let c = match rec.field_opt(Name::DestinationHostname) {
+        Some(n) => c.with_name(n),
+        None => c,
+    };
+    Some(match rec.field_opt(Name::User) {
+        Some(u) => c.with_user(u),
+        None => c,
+    })
+}
+
+/// The connection `rec` logs at `ts` (Sysmon 3, Security 5156), its fields named by the
+/// record's kind: `[src, dst, dst_port]` the source and destination addresses (`None` without
+/// both) and the destination port (the source port is `SourcePort`), `image` and `guid` the
+/// process's (its PID is `ProcessId`); the protocol and the host where logged.
+pub(crate) fn conn_event<'r>(
+    rec: &'r WinRecord,
+    ts: Timestamp,
+    [src, dst, dst_port]: [Name; 3],
+    image: Name,
+    guid: Option<Name>,
+) -> Option<ConnEvent<'r>> {
+    let src = rec.field_opt(src)?;
+    let dst = rec.field_opt(dst)?;
     let mut c = ConnEvent::new(ts, src, dst);
     if let Some(p) = rec.field(Name::SourcePort).and_then(|p| p.parse().ok()) {
         c = c.with_src_port(p);
     }
-    if let Some(p) = rec.field(Name::DestinationPort).and_then(|p| p.parse().ok()) {
+    if let Some(p) = rec.field(dst_port).and_then(|p| p.parse().ok()) {
         c = c.with_dst_port(p);
     }
     if let Some(p) = rec.field_opt(Name::Protocol) {
         c = c.with_proto(Proto::parse(p));
     }
-    if let Some(n) = rec.field_opt(Name::DestinationHostname) {
-        c = c.with_name(n);
-    }
     if let Some(h) = rec.computer() {
         c = c.with_host(h);
     }
-    if let Some(u) = rec.field_opt(Name::User) {
-        c = c.with_user(u);
-    }
     let mut p = ProcessRef::new();
-    if let Some(i) = rec.field_opt(Name::Image) {
+    if let Some(i) = rec.field_opt(image) {
         p = p.with_image(i);
     }
-    if let Some(g) = rec.field_opt(Name::ProcessGuid) {
+    if let Some(g) = guid.and_then(|g| rec.field_opt(g)) {
         p = p.with_guid(g);
     }
     if let Some(pid) = rec.field(Name::ProcessId).and_then(parse_pid) {

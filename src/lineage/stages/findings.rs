@@ -18,11 +18,11 @@ use std::collections::{BTreeSet, HashMap};
 /// The rarity key of a launched process: (task, image name, command-line shape), lower-cased.
 type RarityKey = (String, String, String);
 
-fn rarity_key(task: &str, p: &ProcessNode) -> RarityKey {
+fn rarity_key(task: &str, p: &ProcessNode, shape: impl FnOnce(&str) -> String) -> RarityKey {
     (
         task.to_ascii_lowercase(),
         p.image_name().unwrap_or("").to_ascii_lowercase(),
-        command_line_shape(p.command_line.as_deref().unwrap_or("")),
+        shape(p.command_line.as_deref().unwrap_or("")),
     )
 }
 
@@ -36,6 +36,10 @@ pub(super) struct Rarity {
     task_runs: HashMap<String, u64>,
     /// Lower-cased task name → action shape → hosts (by identity).
     definitions: HashMap<String, HashMap<String, BTreeSet<usize>>>,
+    /// Command line → its shape, for every launched process counted (a task launches the
+    /// same command line run after run: each is shaped once, and found again by the
+    /// findings).
+    shapes: HashMap<String, String>,
 }
 
 /// The shape of a task's (first) action, as definitions are compared across hosts.
@@ -84,7 +88,14 @@ impl Rarity {
                 }
                 for run in &t.runs {
                     if let Some(p) = run.launched.and_then(|l| tree.get(l)) {
-                        *r.shape_count.entry(rarity_key(&t.name, p)).or_default() += 1;
+                        let shapes = &mut r.shapes;
+                        let key = rarity_key(&t.name, p, |cmd| {
+                            shapes
+                                .entry(cmd.to_owned())
+                                .or_insert_with(|| command_line_shape(cmd))
+                                .clone()
+                        });
+                        *r.shape_count.entry(key).or_default() += 1;
                         *r.task_runs.entry(t.name.to_ascii_lowercase()).or_default() += 1;
                     }
                 }
@@ -260,7 +271,13 @@ pub(super) fn findings(
             }
         }
         if let Some(p) = r.launched.and_then(|l| ps.get(l)) {
-            let key = rarity_key(&task.name, p);
+            let key = rarity_key(&task.name, p, |cmd| {
+                rarity
+                    .shapes
+                    .get(cmd)
+                    .cloned()
+                    .unwrap_or_else(|| command_line_shape(cmd))
+            });
             match cx.baseline {
                 Some(b) if b.total() > 0 => {
                     if b.count(&key.0, &key.1, &key.2) == 0 {
