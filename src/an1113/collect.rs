@@ -6,6 +6,7 @@ use super::config::An1113Config;
 use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use super::leases::Lease;
+use super::origin::Origin;
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder, lowered};
 use crate::read::DhcpRecord;
@@ -17,14 +18,6 @@ use hashbrown::HashMap;
 /// A file given to the builder (see [`An1113Builder::file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileId(pub(crate) u32);
-
-/// Where a record is: file, record id, line.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Origin {
-    pub(crate) file: u32,
-    pub(crate) record_id: Option<u64>,
-    pub(crate) line: Option<u64>,
-}
 
 /// The references of a series of `n` events (the `k`-th at `origin(k)`): its first five and
 /// last five records, so an analyst can open the logs where it starts and ends.

@@ -5,7 +5,7 @@
 //! lease of the address (a renewal continues it, another client takes it over) or at a
 //! `RELEASE` of it.
 
-use super::collect::Origin;
+use super::origin::Origin;
 use crate::time::{Interval, Timestamp};
 use hashbrown::HashMap;
 

@@ -37,15 +37,15 @@ mod host_join;
 mod join;
 mod leases;
 mod lifetimes;
+mod origin;
 mod severity;
 
 pub use crate::rank::Direction;
 pub use collect::{An1113Builder, FileId};
-pub use config::An1113Config;
+pub use config::{An1113Config, SeverityWeights};
 pub use coverage::{An1113Answer, BlindSpot, HostCoverage, JoinRate, JoinRates, TelemetryPresence};
 pub use finding::{
     An1113Finding, ChainProcess, Destination, FindingProcess, JoinBasis, Launcher, LineageChain, NetworkSource,
     PeriodMatch, RecordRef, RunAlignment, Severity, SeverityLevel, TaskEvidence, TaskSummary,
 };
 pub use join::An1113Report;
-pub use severity::SeverityWeights;

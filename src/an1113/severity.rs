@@ -2,100 +2,12 @@
 //! the allowlist combined into one score in `[0, 1]`, each step said in words, with the
 //! weights of [`SeverityWeights`] (what each means and why: there).
 
-use super::config::An1113Config;
+use super::config::{An1113Config, SeverityWeights};
 use super::finding::{An1113Finding, Launcher, LineageChain, NetworkSource, Severity, SeverityLevel, TaskEvidence};
 use crate::allowlist::Action;
 use crate::beacon::{BeaconReport, human_secs};
 use crate::lineage::ScheduledTask;
 use crate::rank::Direction;
-
-/// How much each piece of evidence counts in a finding's [`Severity`](super::Severity).
-///
-/// The score starts from the beacon score of the series (or `not_periodic` for a series that
-/// is not periodic but is tied to a task). Each piece of evidence *for* AN1113 then removes a
-/// share of the remaining doubt — `s ← s + (1 − s)·w`, like combining independent evidence
-/// (so no single item reaches 1 on its own, and the order they are applied in does not matter)
-/// — and each piece of evidence *against* it multiplies the score by what it keeps. A level is
-/// read from the score: High ≥ 0.75, Medium ≥ 0.5, Low ≥ 0.25, else Info.
-///
-/// The defaults were set by hand, by what each piece of evidence means (below), and checked on
-/// the generated scenarios (`synth::an1113_scenario`, 6 h to 2 days): the planted beacon task
-/// ranks first and High, and the benign agents (an hourly updater every host reaches, a backup
-/// job, a monitoring service) stay at Low or below, at least 0.3 under it. Moved alone anywhere
-/// in 0–0.95, every weight but one keeps that order there: the beacon's periodicity and task are
-/// enough, and the scenarios do not constrain the others. The one that binds is
-/// `shared_service`: the updater is periodic, tied to its task and checks in after every run
-/// (0.99 before prevalence), and only being reached by every host keeps it Low — above 0.5 the
-/// 2-day updater turns Medium. 0.5 is also what the ranking stage keeps for a destination every
-/// local host reaches (`1 − share/2`). An updater that one host alone runs is not down-ranked by
-/// prevalence: the allowlist is for that. The test `severity_weights_hold_the_order` in
-/// `tests/an1113_synthetic.rs` holds all of this.
-///
-/// # Example
-/// ```
-/// use beaconstat::an1113::{An1113Config, SeverityWeights};
-/// let w = SeverityWeights { shared_service: 0.3, ..SeverityWeights::default() };
-/// let cfg = An1113Config { severity: w, ..An1113Config::default() };
-/// assert_eq!(cfg.severity.task, 0.4);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SeverityWeights {
-    /// The starting score of a series tied to a task but not periodic in the data [0.15]: low,
-    /// since it is reported for its lineage only (one connection of a task's creator).
-    pub not_periodic: f64,
-    /// Raise for a series tied to a scheduled task that is not a built-in one [0.4]: AN1113's
-    /// own pairing, recurring automation with transmission; the largest single raise.
-    pub task: f64,
-    /// Raise for a series tied to a built-in Windows task left alone [0.1]: automation, but
-    /// the platform's own.
-    pub builtin_task: f64,
-    /// Raise when the task itself stands out in lineage (suspicion at or above
-    /// `suspicious_task_at`: script-host creator, hidden window, download cradle…) [0.3].
-    pub suspicious_task: f64,
-    /// The lineage suspicion from which a task stands out \[3\]: one strong reason (weights of 3
-    /// and more in [`lineage`](crate::lineage)) or several weak ones.
-    pub suspicious_task_at: u32,
-    /// Raise for a process launched by WMI or by the Schedule service when the task is not
-    /// identified [0.2]: automation whose definition the data does not show.
-    pub hidden_automation: f64,
-    /// Raise when the task's trigger interval matches the observed period [0.4]: the beacon is
-    /// the task's own rhythm; as strong as the tie itself.
-    pub period_match: f64,
-    /// Raise when at least half the task's runs are followed by a check-in [0.2]: runs and
-    /// connections line up, weaker than the period (a run-once task also lines up).
-    pub runs_aligned: f64,
-    /// Kept of the score for a local ↔ local series [0.4]: AN1113 asks about external
-    /// destinations; internal polling (monitoring, backups) is mostly benign.
-    pub internal: f64,
-    /// Kept for inbound and external ↔ external series [0.6]: not what AN1113 asks, but a C2
-    /// server under the sensor or a relay is still worth a look.
-    pub other_direction: f64,
-    /// Kept when more than half of at least three reporting hosts reach the destination [0.5]:
-    /// a shared service (updates, telemetry), as the prevalence stage of ranking holds.
-    pub shared_service: f64,
-    /// Kept for host-level series (joined by address and time only) [0.8]: the same evidence,
-    /// less sure of the process.
-    pub host_level: f64,
-}
-
-impl Default for SeverityWeights {
-    fn default() -> Self {
-        SeverityWeights {
-            not_periodic: 0.15,
-            task: 0.4,
-            builtin_task: 0.1,
-            suspicious_task: 0.3,
-            suspicious_task_at: 3,
-            hidden_automation: 0.2,
-            period_match: 0.4,
-            runs_aligned: 0.2,
-            internal: 0.4,
-            other_direction: 0.6,
-            shared_service: 0.5,
-            host_level: 0.8,
-        }
-    }
-}
 
 /// What the severity is computed from.
 pub(crate) struct SeverityInput<'a> {

@@ -4,8 +4,8 @@
 //! 4104). Each decoder reads one [`WinRecord`] and borrows from it.
 
 use super::known::Name;
+use super::record::RecordView;
 use super::record::{TimeSource, WinRecord, parse_pid};
-use super::view::RecordView;
 use crate::event::ProcessRef;
 use crate::time::Timestamp;
 

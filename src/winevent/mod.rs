@@ -15,6 +15,7 @@
 //! [`read_windows_events`](crate::read::read_windows_events) choose between JSON lines and `.evtx`.
 
 mod decode;
+mod decoded;
 mod field;
 mod json;
 mod known;
@@ -22,7 +23,6 @@ mod network;
 mod process_exit;
 mod record;
 mod sysmon;
-mod view;
 
 #[cfg(feature = "evtx")]
 mod evtx_file;
@@ -30,12 +30,13 @@ mod evtx_file;
 pub use decode::{
     EvidenceEvent, EvidenceKind, ImageSignature, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id,
 };
+pub(crate) use decoded::Decoded;
 pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
 pub use process_exit::{ProcessExitEvent, ProcessExitSource};
+pub(crate) use record::RecordView;
 pub use record::{EventTime, TimeSource, WinRecord, WinShape, parse_pid};
 pub use sysmon::sysmon_conn_event;
-pub(crate) use view::{Decoded, RecordView};
 
 #[cfg(feature = "evtx")]
 pub use evtx_file::EvtxReader;

@@ -3,9 +3,9 @@
 //! [`DnsQueryEvent`]s, which name the addresses a process then connects to.
 
 use super::known::Name;
+use super::record::RecordView;
 use super::record::{WinRecord, parse_pid};
 use super::sysmon::conn_event;
-use super::view::RecordView;
 use crate::event::{ConnEvent, ProcessRef};
 use crate::time::Timestamp;
 

@@ -3,8 +3,8 @@
 //! and they give a process its end time.
 
 use super::known::Name;
+use super::record::RecordView;
 use super::record::{TimeSource, WinRecord, parse_pid};
-use super::view::RecordView;
 use crate::time::Timestamp;
 
 /// Which log a process termination came from.

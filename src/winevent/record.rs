@@ -2,9 +2,9 @@
 
 use super::field::{Field, Ns, Span};
 use super::known::{KnownFields, Name};
-use super::view::RecordView;
 use crate::error::{Position, Result};
 use crate::time::{Interval, Timestamp};
+use std::cell::OnceCell;
 
 /// The JSON shape a record was exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -395,6 +395,125 @@ pub fn parse_pid(s: &str) -> Option<u32> {
     } else {
         s.parse().ok()
     }
+}
+
+// The values of one record that several consumers ask for (its times, its record id), each
+// decoded at most once.
+
+/// One record and the values decoded from it so far: each time field is parsed at most once
+/// however many decoders ask (a task event, the clock samples and the join all want the
+/// record's time). The answers are those of the [`WinRecord`] methods of the same names,
+/// which are made of this.
+#[derive(Debug)]
+pub(crate) struct RecordView<'r> {
+    pub(crate) rec: &'r WinRecord,
+    record_id: OnceCell<Option<u64>>,
+    /// Sysmon `UtcTime`.
+    utc: OnceCell<Option<Timestamp>>,
+    /// `System.TimeCreated.SystemTime`, else a flat `TimeCreated`.
+    system: OnceCell<Option<Timestamp>>,
+    /// A top-level `@timestamp`.
+    at: OnceCell<Option<Timestamp>>,
+    /// NXLog's zone-less `EventTime`.
+    local: OnceCell<Option<Timestamp>>,
+}
+
+fn parse(v: Option<&str>) -> Option<Timestamp> {
+    v.and_then(Timestamp::parse_rfc3339)
+}
+
+impl<'r> RecordView<'r> {
+    /// A view of `rec` with nothing decoded yet.
+    pub(crate) fn new(rec: &'r WinRecord) -> Self {
+        RecordView {
+            rec,
+            record_id: OnceCell::new(),
+            utc: OnceCell::new(),
+            system: OnceCell::new(),
+            at: OnceCell::new(),
+            local: OnceCell::new(),
+        }
+    }
+
+    fn system_text(&self) -> Option<&'r str> {
+        let rec = self.rec;
+        rec.get(Ns::System, Name::SystemTime)
+            .or_else(|| rec.get(Ns::Top, Name::TimeCreated))
+    }
+
+    fn system_time(&self) -> Option<Timestamp> {
+        *self.system.get_or_init(|| parse(self.system_text()))
+    }
+
+    fn at_time(&self) -> Option<Timestamp> {
+        *self.at.get_or_init(|| parse(self.rec.get(Ns::Top, Name::at_timestamp)))
+    }
+
+    fn local_time(&self) -> Option<Timestamp> {
+        *self.local.get_or_init(|| parse(self.rec.get(Ns::Top, Name::EventTime)))
+    }
+
+    /// [`WinRecord::record_id`].
+    pub(crate) fn record_id(&self) -> Option<u64> {
+        *self.record_id.get_or_init(|| {
+            let rec = self.rec;
+            rec.get(Ns::System, Name::EventRecordID)
+                .or_else(|| rec.get(Ns::System, Name::record_id))
+                .or_else(|| rec.get(Ns::Top, Name::RecordNumber))
+                .and_then(|v| v.parse().ok())
+        })
+    }
+
+    /// [`WinRecord::utc_time`].
+    pub(crate) fn utc_time(&self) -> Option<Timestamp> {
+        *self.utc.get_or_init(|| parse(self.rec.field(Name::UtcTime)))
+    }
+
+    /// [`WinRecord::time_created`]: the first of `SystemTime`, `TimeCreated`, `@timestamp`,
+    /// `EventTime` that is present, parsed.
+    pub(crate) fn time_created(&self) -> Option<Timestamp> {
+        if self.system_text().is_some() {
+            self.system_time()
+        } else if self.rec.get(Ns::Top, Name::at_timestamp).is_some() {
+            self.at_time()
+        } else {
+            self.local_time()
+        }
+    }
+
+    /// [`WinRecord::event_time`].
+    pub(crate) fn event_time(&self) -> Option<EventTime> {
+        at(self.utc_time(), TimeSource::UtcTime).or_else(|| self.logged_time())
+    }
+
+    /// [`WinRecord::logged_time`].
+    pub(crate) fn logged_time(&self) -> Option<EventTime> {
+        let logged = match self.rec.shape {
+            WinShape::Winlogbeat => self.at_time(),
+            _ => self.system_time(),
+        };
+        at(logged, TimeSource::SystemTime)
+            .or_else(|| at(self.local_time(), TimeSource::LocalTime))
+            .or_else(|| at(self.collector_time(), TimeSource::Collector))
+    }
+
+    /// [`WinRecord::collector_time`].
+    pub(crate) fn collector_time(&self) -> Option<Timestamp> {
+        match self.rec.shape {
+            WinShape::Winlogbeat => parse(self.rec.find(Ns::System, "created")),
+            WinShape::Flat => self.at_time(),
+            WinShape::Evtx => None,
+        }
+    }
+
+    /// [`WinRecord::timestamp`].
+    pub(crate) fn timestamp(&self) -> Option<Timestamp> {
+        self.utc_time().or_else(|| self.time_created())
+    }
+}
+
+fn at(ts: Option<Timestamp>, source: TimeSource) -> Option<EventTime> {
+    ts.map(|ts| EventTime { ts, source })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Sysmon event 3 (network connection) → [`ConnEvent`].
 
 use super::known::Name;
+use super::record::RecordView;
 use super::record::{WinRecord, parse_pid};
-use super::view::RecordView;
 use crate::event::{ConnEvent, ProcessRef, Proto};
 use crate::time::Timestamp;
 
