@@ -195,12 +195,12 @@ fn sources_no_lease_names_are_unmapped_with_the_reason() {
     );
     assert!(fix.contains("known_host"), "{fix}");
     let (_, what, fix) = spot("10.0.0.88");
-    assert!(what.ends_with("its DHCP lease (MAC 00:50:56:00:00:88) names no host (a Zeek 2.x dhcp.log, or a client that sent no host name)"), "{what}");
+    assert!(what.ends_with("its DHCP lease (MAC 00:50:56:00:00:88) names no host, nor does any lease of that MAC (a Zeek 2.x dhcp.log, or a client that sent no host name)"), "{what}");
     assert!(fix.contains("host_name"), "{fix}");
     assert_eq!(
         to(&r, "203.0.113.82")[0].address_mapping.as_deref(),
         Some(
-            "10.0.0.88 maps to no host: its DHCP lease (MAC 00:50:56:00:00:88) names no host (a Zeek 2.x dhcp.log, or a client that sent no host name)"
+            "10.0.0.88 maps to no host: its DHCP lease (MAC 00:50:56:00:00:88) names no host, nor does any lease of that MAC (a Zeek 2.x dhcp.log, or a client that sent no host name)"
         )
     );
 
@@ -236,4 +236,90 @@ fn a_host_named_only_by_dhcp_keeps_its_name() {
     assert_eq!(c.addresses, ["10.0.0.60"]);
     assert_eq!(c.telemetry.host_level, 36);
     assert_eq!(c.blind_spots[0].code, "no_windows_telemetry");
+}
+
+/// A DHCP-only host renews its lease under another spelling (`ws07`, then
+/// `WS07.corp.example`) and once without any name: its beacon stays one series on one host,
+/// known by its FQDN, and the nameless renewal says whose name it took.
+#[test]
+fn a_hosts_renewals_under_other_spellings_or_no_name_stay_one_host() {
+    let mac = "00:50:56:00:00:07";
+    let dhcp = [
+        lease(at(9, 0), "10.0.0.70", mac, Some("ws07"), 3600.0),
+        lease(at(10, 0), "10.0.0.70", mac, Some("WS07.corp.example"), 3600.0),
+        lease(at(11, 0), "10.0.0.70", mac, None, 3600.0),
+        // The same host on a second address, short name: one source in fan-in, not two.
+        lease(at(9, 0), "10.0.0.71", mac, Some("WS07"), 86400.0),
+    ];
+    let mut flows = beacon("10.0.0.70", "203.0.113.70", at(9, 5), at(12, 0));
+    flows.extend(beacon("10.0.0.71", "203.0.113.70", at(9, 7), at(12, 0)));
+    let r = run(&[], &dhcp, &flows, &[]);
+    let f = to(&r, "203.0.113.70");
+    let on70: Vec<_> = f.iter().filter(|f| f.src == "10.0.0.70").collect();
+    assert_eq!(on70.len(), 1, "{:#?}", r.findings);
+    let a = on70[0];
+    assert_eq!(a.host, "WS07.corp.example");
+    assert_eq!(a.checkins.len(), 35, "{:?}", a.checkins);
+    // Both addresses are one host reaching the destination.
+    assert_eq!(a.prevalence, 1);
+    assert!(f.iter().all(|f| f.host == "WS07.corp.example"), "{f:#?}");
+    // Coverage: one DHCP-named host, with both addresses.
+    let named: Vec<_> = r
+        .coverage
+        .iter()
+        .filter(|c| c.host.eq_ignore_ascii_case("ws07.corp.example") || c.host.eq_ignore_ascii_case("ws07"))
+        .collect();
+    assert_eq!(named.len(), 1, "{:?}", r.coverage);
+    assert_eq!(named[0].host, "WS07.corp.example");
+    assert!(
+        !r.coverage.iter().any(|c| c.host.starts_with("10.0.0.7")),
+        "{:?}",
+        r.coverage
+    );
+
+    // A nameless renewal from another MAC names no one: its hour maps to no host, and says why.
+    let mut dhcp2 = dhcp.clone();
+    dhcp2[2] = lease(at(11, 0), "10.0.0.70", "00:50:56:00:00:99", None, 3600.0);
+    let r = run(&[], &dhcp2, &flows, &[]);
+    let f: Vec<_> = to(&r, "203.0.113.70")
+        .into_iter()
+        .filter(|f| f.src == "10.0.0.70")
+        .collect();
+    assert_eq!(f.len(), 2, "{:#?}", r.findings);
+    assert_eq!(
+        (f[0].host.as_str(), f[1].host.as_str()),
+        ("WS07.corp.example", "10.0.0.70")
+    );
+    assert!(
+        f[1].address_mapping
+            .as_deref()
+            .unwrap()
+            .contains("(MAC 00:50:56:00:00:99) names no host, nor does any lease of that MAC")
+    );
+}
+
+/// The nameless renewal's mapping names the lease that gave its name, with its line.
+#[test]
+fn a_nameless_lease_says_which_lease_of_its_mac_named_it() {
+    let mac = "00:50:56:00:00:08";
+    let windows = [sysmon1("WS08", 800)];
+    let dhcp = [
+        lease(at(9, 0), "10.0.0.80", mac, Some("ws08.corp.example"), 3600.0),
+        lease(at(10, 0), "10.0.0.80", mac, None, 86400.0),
+    ];
+    let flows = beacon("10.0.0.80", "203.0.113.88", at(10, 1), at(13, 0));
+    let r = run(&windows, &dhcp, &flows, &[]);
+    let f = to(&r, "203.0.113.88");
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].host, "WS08");
+    assert_eq!(f[0].checkins.len(), 36);
+    assert_eq!(
+        f[0].address_mapping.as_deref(),
+        Some(
+            "10.0.0.80 was WS08 by its DHCP lease of 2024-01-01T10:00:00.000000Z (MAC 00:50:56:00:00:08), for its lease time, until 2024-01-02T10:00:00.000000Z; dhcp.log line 2; that lease names no host, its MAC's lease of 2024-01-01T09:00:00.000000Z does; dhcp.log line 1"
+        )
+    );
+    let c = r.coverage.iter().find(|c| c.host == "WS08").unwrap();
+    assert_eq!(c.addresses, ["10.0.0.80"]);
+    assert_eq!(c.telemetry.host_level, 36);
 }

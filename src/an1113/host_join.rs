@@ -7,6 +7,7 @@ use super::collect::{HostAcc, HostFlow, NetEvent, references};
 use super::config::An1113Config;
 use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, JoinBasis, Launcher, LineageChain, NetworkSource, TaskEvidence};
+use super::lease_names::{LeaseName, Owner, name_leases};
 use super::leases::{Lease, LeaseAt, LeaseEnd, LeaseTable};
 use super::lifetimes::HostLifetimes;
 use super::severity::{rate, unrated};
@@ -16,15 +17,6 @@ use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use hashbrown::{HashMap, HashSet};
 
-/// Who an address is at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Owner {
-    /// A Windows host of the data (its index).
-    Host(u32),
-    /// A host named only by its DHCP lease (the interned name): no Windows telemetry from it.
-    Named(u32),
-}
-
 /// How an address was tied to its host.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Mapped<'l> {
@@ -32,8 +24,9 @@ pub(super) enum Mapped<'l> {
     Caller,
     /// The source address of the host's Sysmon 3 / 5156 events.
     Source,
-    /// The DHCP lease covering the time, and where it ends.
-    Lease(&'l Lease, LeaseEnd),
+    /// The DHCP lease covering the time, where it ends, and the same MAC's lease that names
+    /// the host when this one names none.
+    Lease(&'l Lease, LeaseEnd, Option<&'l Lease>),
 }
 
 /// Why an address is no host at a time.
@@ -66,10 +59,14 @@ impl Unmapped {
                 "give the DHCP logs of the whole time range, or name the address with known_host",
             ),
             Unmapped::LeaseWithoutName(mac) => (
-                format!(
-                    "its DHCP lease{} names no host (a Zeek 2.x dhcp.log, or a client that sent no host name)",
-                    mac.map(|m| format!(" (MAC {})", s(m))).unwrap_or_default()
-                ),
+                match mac {
+                    Some(m) => format!(
+                        "its DHCP lease (MAC {}) names no host, nor does any lease of that MAC (a Zeek 2.x dhcp.log, or a client that sent no host name)",
+                        s(m)
+                    ),
+                    None => "its DHCP lease names no host (a Zeek 2.x dhcp.log, or a client that sent no host name)"
+                        .to_owned(),
+                },
                 "log DHCP host names (Zeek 3.0 and later: host_name, client_fqdn), or name the address with known_host",
             ),
         }
@@ -85,8 +82,8 @@ pub(super) struct AddressMap {
     /// Address → (host, given by the caller).
     fixed: HashMap<u32, (u32, bool)>,
     leases: LeaseTable,
-    /// A lease's host name → the Windows host it is, if any.
-    lease_host: HashMap<u32, Option<u32>>,
+    /// Per lease of `leases`: who it names, if anyone.
+    lease_names: Vec<Option<LeaseName>>,
     dhcp_read: bool,
 }
 
@@ -106,27 +103,20 @@ impl AddressMap {
                 fixed.entry(e.src).or_insert((e.host, false));
             }
         }
-        let names = || hosts.iter().map(|h| h.name.as_str());
+        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
         for &(a, n) in known_hosts {
             // By full or short name, as host identity has it (an ambiguous short name is none).
-            if let Some(h) = find_host(names(), s(n)) {
+            if let Some(h) = find_host(names.iter().copied(), s(n)) {
                 fixed.insert(a, (h as u32, true));
             }
         }
         let (leases, releases, records) = dhcp;
         let leases = LeaseTable::new(leases, releases);
-        let mut lease_host = HashMap::new();
-        for l in leases.leases() {
-            if let Some(n) = l.name {
-                lease_host
-                    .entry(n)
-                    .or_insert_with(|| find_host(names(), s(n)).map(|h| h as u32));
-            }
-        }
+        let lease_names = name_leases(leases.leases(), s, &names);
         AddressMap {
             fixed,
             leases,
-            lease_host,
+            lease_names,
             dhcp_read: records > 0,
         }
     }
@@ -138,22 +128,17 @@ impl AddressMap {
             return Ok((Owner::Host(h), Mapped::Caller));
         }
         let lease = self.leases.at(addr, ts);
-        if let LeaseAt::Leased(l, end) = lease
-            && let Some(n) = l.name
+        if let LeaseAt::Leased(l, i, end) = lease
+            && let Some(name) = self.lease_names.get(i).copied().flatten()
         {
-            let owner = self
-                .lease_host
-                .get(&n)
-                .copied()
-                .flatten()
-                .map_or(Owner::Named(n), Owner::Host);
-            return Ok((owner, Mapped::Lease(l, end)));
+            let via = name.via.and_then(|j| self.leases.leases().get(j));
+            return Ok((name.owner, Mapped::Lease(l, end, via)));
         }
         if let Some((h, _)) = fixed {
             return Ok((Owner::Host(h), Mapped::Source));
         }
         Err(match lease {
-            LeaseAt::Leased(l, _) => Unmapped::LeaseWithoutName(l.mac),
+            LeaseAt::Leased(l, _, _) => Unmapped::LeaseWithoutName(l.mac),
             LeaseAt::NotAtThatTime => Unmapped::NotAtThatTime,
             LeaseAt::NoLease if self.dhcp_read => Unmapped::NoLease,
             LeaseAt::NoLease => Unmapped::NoDhcpLog,
@@ -181,8 +166,9 @@ impl AddressMap {
                 self.leases
                     .leases()
                     .iter()
-                    .filter(|l| l.name.and_then(|n| self.lease_host.get(&n).copied().flatten()) == Some(h))
-                    .map(|l| l.addr),
+                    .zip(&self.lease_names)
+                    .filter(|(_, n)| n.is_some_and(|n| n.owner == Owner::Host(h)))
+                    .map(|(l, _)| l.addr),
             )
             .collect();
         v.sort_unstable();
@@ -196,24 +182,36 @@ fn mapping_words(addr: &str, host: &str, how: Mapped<'_>, strings: &Interner<Spa
     match how {
         Mapped::Caller => format!("{addr} is {host}: given by the caller (known_host)"),
         Mapped::Source => format!("{addr} is {host}: the source address of its Sysmon 3 / 5156 network events"),
-        Mapped::Lease(l, end) => {
+        Mapped::Lease(l, end, via) => {
             let until = match end {
                 LeaseEnd::Expired(t) => format!("for its lease time, until {t}"),
                 LeaseEnd::NextLease(t) => format!("until the address's next lease at {t}"),
                 LeaseEnd::Released(t) => format!("until released at {t}"),
                 LeaseEnd::Open => "with no lease time or later lease logged (open-ended)".to_owned(),
             };
-            let at = files
-                .get(l.origin.file as usize)
-                .map(|f| match l.origin.line {
-                    Some(n) => format!("; {f} line {n}"),
-                    None => format!("; {f}"),
+            let at = |l: &Lease| {
+                files
+                    .get(l.origin.file as usize)
+                    .map(|f| match l.origin.line {
+                        Some(n) => format!("; {f} line {n}"),
+                        None => format!("; {f}"),
+                    })
+                    .unwrap_or_default()
+            };
+            let named_by = via
+                .map(|v| {
+                    format!(
+                        "; that lease names no host, its MAC's lease of {} does{}",
+                        v.start,
+                        at(v)
+                    )
                 })
                 .unwrap_or_default();
             format!(
-                "{addr} was {host} by its DHCP lease of {}{}, {until}{at}",
+                "{addr} was {host} by its DHCP lease of {}{}, {until}{}{named_by}",
                 l.start,
-                l.mac.map(|m| format!(" (MAC {})", strings.get(m))).unwrap_or_default()
+                l.mac.map(|m| format!(" (MAC {})", strings.get(m))).unwrap_or_default(),
+                at(l)
             )
         }
     }

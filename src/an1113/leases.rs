@@ -49,8 +49,8 @@ impl LeaseEnd {
 /// What the leases say about an address at a time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LeaseAt<'a> {
-    /// A lease covers it.
-    Leased(&'a Lease, LeaseEnd),
+    /// A lease covers it: the lease, its index in [`LeaseTable::leases`], its end.
+    Leased(&'a Lease, usize, LeaseEnd),
     /// The address has leases, none at that time.
     NotAtThatTime,
     /// No lease of the address in the DHCP logs read.
@@ -113,7 +113,7 @@ impl LeaseTable {
         };
         let l = &self.leases[i];
         if ts.as_micros() < end.micros() {
-            LeaseAt::Leased(l, end)
+            LeaseAt::Leased(l, i, end)
         } else {
             LeaseAt::NotAtThatTime
         }
@@ -151,7 +151,7 @@ mod tests {
             &[(3, Timestamp::from_secs(500)), (3, Timestamp::from_secs(50))],
         );
         let name = |a, s| match t.at(a, Timestamp::from_secs(s)) {
-            LeaseAt::Leased(l, _) => l.name,
+            LeaseAt::Leased(l, _, _) => l.name,
             _ => None,
         };
         // Address 1: host 11 from 1000 until the next lease at 2000, then host 10 for 600 s.
@@ -170,11 +170,11 @@ mod tests {
         assert!(matches!(t.at(1, Timestamp::from_secs(5)), LeaseAt::NotAtThatTime));
         assert!(matches!(
             t.at(1, Timestamp::from_secs(2000)),
-            LeaseAt::Leased(_, LeaseEnd::Expired(_))
+            LeaseAt::Leased(_, _, LeaseEnd::Expired(_))
         ));
         assert!(matches!(
             t.at(1, Timestamp::from_secs(1000)),
-            LeaseAt::Leased(_, LeaseEnd::NextLease(_))
+            LeaseAt::Leased(_, _, LeaseEnd::NextLease(_))
         ));
         // Address 2: 50 s. Address 3: released at 500 (the release before its lease is not its end).
         assert_eq!([name(2, 149), name(2, 150)], [Some(12), None]);

@@ -35,6 +35,7 @@ mod evidence;
 mod finding;
 mod host_join;
 mod join;
+mod lease_names;
 mod leases;
 mod lifetimes;
 mod origin;
