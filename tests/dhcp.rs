@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 mod common;
 use common::exercised::check_exercised;
+use common::lines::fixture_or_noise;
 
 /// One record's fields as text, for comparing whole records.
 fn fields(d: &beaconstat::read::DhcpRecord<'_>) -> String {
@@ -63,30 +64,30 @@ fn rita_proxy_legacy_dhcp_log() {
     assert_eq!(first.ts.to_string(), "2021-01-14T17:25:41.523272Z");
 }
 
+const TSV_LINES: &[&[u8]] = &[
+    b"#separator \\x09",
+    b"#set_separator\t,",
+    b"#path\tdhcp",
+    b"#path\tconn",
+    b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmac\tassigned_ip\tlease_time\ttrans_id",
+    b"#fields\tts\tuids\tclient_addr\tserver_addr\tmac\thost_name\tclient_fqdn\tdomain\trequested_addr\tassigned_addr\tlease_time\tclient_message\tserver_message\tmsg_types\tduration",
+    b"1.5\tC1\t10.0.0.9\t68\t10.0.0.1\t67\taa:bb:cc:dd:ee:ff\t10.0.0.9\t3600.0\t7",
+    b"1.5\tC1,C2\t-\t10.0.0.1\taa:bb\tws1\t-\t-\t-\t10.0.0.9\t60\t-\t-\tREQUEST,ACK\t0.1",
+    b"2\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tRELEASE\t-",
+];
+
 fn line() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        Just(b"#separator \\x09".to_vec()),
-        Just(b"#set_separator\t,".to_vec()),
-        Just(b"#path\tdhcp".to_vec()),
-        Just(b"#path\tconn".to_vec()),
-        Just(b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmac\tassigned_ip\tlease_time\ttrans_id".to_vec()),
-        Just(b"#fields\tts\tuids\tclient_addr\tserver_addr\tmac\thost_name\tclient_fqdn\tdomain\trequested_addr\tassigned_addr\tlease_time\tclient_message\tserver_message\tmsg_types\tduration".to_vec()),
-        Just(b"1.5\tC1\t10.0.0.9\t68\t10.0.0.1\t67\taa:bb:cc:dd:ee:ff\t10.0.0.9\t3600.0\t7".to_vec()),
-        Just(b"1.5\tC1,C2\t-\t10.0.0.1\taa:bb\tws1\t-\t-\t-\t10.0.0.9\t60\t-\t-\tREQUEST,ACK\t0.1".to_vec()),
-        Just(b"2\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tRELEASE\t-".to_vec()),
-        "[0-9.\\t a-z:,(\\-)]{0,60}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 0..60),
-    ]
+    fixture_or_noise(TSV_LINES, "[0-9.\\t a-z:,(\\-)]{0,60}")
 }
 
+const JSON_LINES: &[&[u8]] = &[
+    br#"{"ts":1,"uids":["C1"],"mac":"m","host_name":"ws","assigned_addr":"10.0.0.2","lease_time":60.0,"msg_types":["ACK"]}"#,
+    br#"{"ts":1,"uid":"C1","id.orig_h":"a","mac":"m","assigned_ip":"10.0.0.2","lease_time":0.0,"trans_id":9}"#,
+    br#"{"ts":1,"assigned_addr":"x","msg_types":"[,,\"\"]","lease_time":"-1"}"#,
+];
+
 fn json_line() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        Just(br#"{"ts":1,"uids":["C1"],"mac":"m","host_name":"ws","assigned_addr":"10.0.0.2","lease_time":60.0,"msg_types":["ACK"]}"#.to_vec()),
-        Just(br#"{"ts":1,"uid":"C1","id.orig_h":"a","mac":"m","assigned_ip":"10.0.0.2","lease_time":0.0,"trans_id":9}"#.to_vec()),
-        Just(br#"{"ts":1,"assigned_addr":"x","msg_types":"[,,\"\"]","lease_time":"-1"}"#.to_vec()),
-        "[{}\\[\\]\":,a-z0-9._ ]{0,60}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 0..60),
-    ]
+    fixture_or_noise(JSON_LINES, "[{}\\[\\]\":,a-z0-9._ ]{0,60}")
 }
 
 /// Reads `input` every accessor deep and checks the accounting; `Ok(true)` when a record

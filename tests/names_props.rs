@@ -10,30 +10,31 @@ use proptest::prelude::*;
 
 mod common;
 use common::exercised::check_exercised;
+use common::lines::fixture_or_noise;
+
+const TSV_LINES: &[&[u8]] = &[
+    b"#separator \\x09",
+    b"#path\tdns",
+    b"#path\thttp",
+    b"#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs",
+    b"#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tmethod\thost\turi",
+    b"1.5\tC1\t10.0.0.1\t10.0.0.53\ta.example\t192.0.2.1,b.example\t30.0,x",
+    b"1.5\tC1\t10.0.0.1\t10.0.0.8\t3128\tCONNECT\ta.example\t[::1]:",
+    b"2\tC2\t10.0.0.1\t10.0.0.8\t99999\tGET\t-\thttp://@:/",
+];
 
 fn line() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        Just(b"#separator \\x09".to_vec()),
-        Just(b"#path\tdns".to_vec()),
-        Just(b"#path\thttp".to_vec()),
-        Just(b"#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\tTTLs".to_vec()),
-        Just(b"#fields\tts\tuid\tid.orig_h\tid.resp_h\tid.resp_p\tmethod\thost\turi".to_vec()),
-        Just(b"1.5\tC1\t10.0.0.1\t10.0.0.53\ta.example\t192.0.2.1,b.example\t30.0,x".to_vec()),
-        Just(b"1.5\tC1\t10.0.0.1\t10.0.0.8\t3128\tCONNECT\ta.example\t[::1]:".to_vec()),
-        Just(b"2\tC2\t10.0.0.1\t10.0.0.8\t99999\tGET\t-\thttp://@:/".to_vec()),
-        "[0-9.\\t a-z:,/\\[\\]-]{0,60}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 0..60),
-    ]
+    fixture_or_noise(TSV_LINES, "[0-9.\\t a-z:,/\\[\\]-]{0,60}")
 }
 
+const JSON_LINES: &[&[u8]] = &[
+    br#"{"ts":1,"uid":"C1","id.orig_h":"a","id.resp_h":"b","query":"x.example","answers":["1.2.3.4"],"TTLs":[1.0]}"#,
+    br#"{"ts":1,"uid":"C1","id.orig_h":"a","id.resp_h":"b","server_name":"x.example"}"#,
+    br#"{"ts":1,"id.orig_h":"a","id.resp_h":"b","query":"x","answers":"[,,\"\"]"}"#,
+];
+
 fn json_line() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        Just(br#"{"ts":1,"uid":"C1","id.orig_h":"a","id.resp_h":"b","query":"x.example","answers":["1.2.3.4"],"TTLs":[1.0]}"#.to_vec()),
-        Just(br#"{"ts":1,"uid":"C1","id.orig_h":"a","id.resp_h":"b","server_name":"x.example"}"#.to_vec()),
-        Just(br#"{"ts":1,"id.orig_h":"a","id.resp_h":"b","query":"x","answers":"[,,\"\"]"}"#.to_vec()),
-        "[{}\\[\\]\":,a-z0-9. ]{0,60}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 0..60),
-    ]
+    fixture_or_noise(JSON_LINES, "[{}\\[\\]\":,a-z0-9. ]{0,60}")
 }
 
 /// Reads `input` and checks the accounting; `Ok(true)` when the reader accepted the input and

@@ -7,6 +7,9 @@ use beaconstat::{
 };
 use proptest::prelude::*;
 
+mod common;
+use common::lines::fixture_or_noise;
+
 /// Whether a line is one of Zeek's header directives (a `#` line that is not one is data).
 fn naive_directive(l: &[u8]) -> bool {
     [
@@ -51,29 +54,29 @@ fn naive_json_records(input: &[u8]) -> u64 {
     lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64
 }
 
+const TSV_LINES: &[&[u8]] = &[
+    b"#separator \\x09",
+    b"#separator \\x2c",
+    b"#unset_field\t-",
+    b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes",
+    b"#fields\tid.resp_h\tts\tid.orig_h\ttunnel_parents   label   detailed-label",
+    b"#close\t2020",
+    b"#fields\tts\tid.orig_h\tid.resp_h\tconn_state\tlabel\textra",
+    b"1.5\t10.0.0.1\t10.0.0.2\tSF\tBenign\t-",
+    b"1.5\t10.0.0.1\t10.0.0.2\tSF\t\t\t\t",
+    b"1.5\t10.0.0.1\t10.0.0.2\tS\xff\tBenign\t-",
+    b"1.5\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t100",
+    b"10.0.0.2\t1.5\t10.0.0.1\t-   benign   -",
+    b"1.5\tC1\t10.0.0.1\t-\t10.0.0.2\t-\t-\t-",
+    b"1704067200.412668\tC\xc3\xa9\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t0",
+    b"1704067200.412668\tC1\t10.0.0.\xff\t80\t10.0.0.2\t443\ttcp\t0",
+    b"1704067200.412668\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t1\t\xff",
+    b"#1704067200.412668\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t1",
+    b"1704067200.41266\tC1\t10.0.0.1\t80\t10.0.0.2\t443\tudp\t9999999999999999999",
+];
+
 fn tsv_line() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        Just(b"#separator \\x09".to_vec()),
-        Just(b"#separator \\x2c".to_vec()),
-        Just(b"#unset_field\t-".to_vec()),
-        Just(b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes".to_vec()),
-        Just(b"#fields\tid.resp_h\tts\tid.orig_h\ttunnel_parents   label   detailed-label".to_vec()),
-        Just(b"#close\t2020".to_vec()),
-        Just(b"#fields\tts\tid.orig_h\tid.resp_h\tconn_state\tlabel\textra".to_vec()),
-        Just(b"1.5\t10.0.0.1\t10.0.0.2\tSF\tBenign\t-".to_vec()),
-        Just(b"1.5\t10.0.0.1\t10.0.0.2\tSF\t\t\t\t".to_vec()),
-        Just(b"1.5\t10.0.0.1\t10.0.0.2\tS\xff\tBenign\t-".to_vec()),
-        Just(b"1.5\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t100".to_vec()),
-        Just(b"10.0.0.2\t1.5\t10.0.0.1\t-   benign   -".to_vec()),
-        Just(b"1.5\tC1\t10.0.0.1\t-\t10.0.0.2\t-\t-\t-".to_vec()),
-        Just(b"1704067200.412668\tC\xc3\xa9\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t0".to_vec()),
-        Just(b"1704067200.412668\tC1\t10.0.0.\xff\t80\t10.0.0.2\t443\ttcp\t0".to_vec()),
-        Just(b"1704067200.412668\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t1\t\xff".to_vec()),
-        Just(b"#1704067200.412668\tC1\t10.0.0.1\t80\t10.0.0.2\t443\ttcp\t1".to_vec()),
-        Just(b"1704067200.41266\tC1\t10.0.0.1\t80\t10.0.0.2\t443\tudp\t9999999999999999999".to_vec()),
-        "[0-9.\\t a-z-]{0,40}".prop_map(String::into_bytes),
-        proptest::collection::vec(any::<u8>(), 0..60),
-    ]
+    fixture_or_noise(TSV_LINES, "[0-9.\\t a-z-]{0,40}")
 }
 
 fn join(lines: Vec<Vec<u8>>, crlf: bool, trailing: bool) -> Vec<u8> {

@@ -10,6 +10,7 @@ pub mod counting;
 pub mod exercised;
 pub mod hostile;
 pub mod lineage;
+pub mod lines;
 pub mod zip;
 
 use std::path::{Path, PathBuf};
