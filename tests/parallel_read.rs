@@ -110,10 +110,13 @@ fn parallel(files: &[PathBuf], workers: usize, min_part: u64) -> (SeriesSet, Vec
         .unwrap();
     let stats = read.stats();
     let parts = read.states.len();
+    let together = Grouper::finish_parts(read.states.clone());
     let mut states = read.states.into_iter();
     let mut g = states.next().unwrap();
     states.for_each(|p| g.merge(p));
-    (g.finish(), read.files, stats, parts)
+    let set = g.finish();
+    assert!(together == set, "finish_parts differs from merge + finish");
+    (set, read.files, stats, parts)
 }
 
 /// Every worker count and part size gives the sequential read exactly; returns the most parts
@@ -231,6 +234,8 @@ fn events_of(spec: &[(u8, u8, u16, Option<u16>)]) -> Vec<ConnEvent<'static>> {
             )
             .with_dst_port(443 + u16::from(d % 2));
             match size {
+                // Some sizes past 4 GiB: a part's size column widens.
+                Some(z) if z % 13 == 0 => e.with_bytes(u64::from(z) << 33, 0),
                 Some(z) => e.with_bytes(u64::from(z) * 1000, 0),
                 None => e,
             }
@@ -239,8 +244,9 @@ fn events_of(spec: &[(u8, u8, u16, Option<u16>)]) -> Vec<ConnEvent<'static>> {
 }
 
 proptest! {
-    /// Groupers over consecutive parts, merged in order, finish as one grouper over the whole:
-    /// same keys in the same order, same times and sizes, same size presence.
+    /// Groupers over consecutive parts, merged in order (or finished together with
+    /// `finish_parts`), finish as one grouper over the whole: same keys in the same order,
+    /// same times and sizes, same size presence.
     #[test]
     fn merged_parts_finish_as_the_whole(
         spec in prop::collection::vec((0u8..4, 0u8..3, any::<u16>(), prop::option::of(any::<u16>())), 0..300),
@@ -255,16 +261,20 @@ proptest! {
         at.push(0);
         at.push(events.len());
         at.sort_unstable();
-        let mut parts = at.windows(2).map(|w| {
+        let groupers: Vec<Grouper> = at.windows(2).map(|w| {
             let mut g = Grouper::new(group_by());
             events[w[0]..w[1]].iter().for_each(|e| g.push(e));
             g
-        });
+        }).collect();
+        let together = Grouper::finish_parts(groupers.clone());
+        let mut parts = groupers.into_iter();
         let mut merged = parts.next().unwrap();
         parts.for_each(|p| merged.merge(p));
         prop_assert_eq!(merged.keys(), whole.keys());
         prop_assert_eq!(merged.events(), whole.events());
-        prop_assert_eq!(merged.finish(), whole.finish());
+        let whole = whole.finish();
+        prop_assert_eq!(merged.finish(), whole.clone());
+        prop_assert_eq!(together, whole);
     }
 }
 
@@ -284,8 +294,10 @@ fn merge_widens_past_65536_keys() {
     let (mut a, mut b) = (Grouper::new(GroupBy::Pair), Grouper::new(GroupBy::Pair));
     events[..50_000].iter().for_each(|e| a.push(e));
     events[50_000..].iter().for_each(|e| b.push(e));
+    let together = Grouper::finish_parts(vec![a.clone(), b.clone()]);
     a.merge(b);
     let (set, want) = (a.finish(), whole.finish());
     assert_eq!(set.len(), 100_000);
     assert!(set == want);
+    assert!(together == want, "finish_parts differs");
 }

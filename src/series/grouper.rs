@@ -1,6 +1,6 @@
 //! [`Grouper`]: events in, a [`SeriesSet`] out.
 
-use super::columns::{IdColumn, SizeColumn, count, push_grown, release, scatter};
+use super::columns::{IdColumn, KeyIndex, SizeColumn, count, push_grown, release, scatter};
 use super::hash::{PairCode, key_hash, pair_hash};
 use super::intern::{ABSENT, Interner, Store, StoredKey};
 use super::key::{GroupBy, SeriesKey, SizeField, pair_key};
@@ -364,6 +364,186 @@ impl Grouper {
         self.unkeyed += unkeyed;
     }
 
+    /// Finishes the groupers of consecutive parts of one input into one set: what merging them
+    /// in order ([`Grouper::merge`]) and then [`finish`](Grouper::finish)ing gives, the same
+    /// set, key order and all, but sorted on one thread per part. Each thread writes the series
+    /// of a range of keys (about an equal share of the events), taking them from every part's
+    /// push-order columns; nothing is appended first.
+    ///
+    /// The parts must share a [`GroupBy`] and [`SizeField`] (the first part's are kept). No
+    /// parts give an empty set.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::{ConnEvent, GroupBy, Grouper, Timestamp};
+    /// let events: Vec<ConnEvent<'_>> = (0..10)
+    ///     .map(|i| ConnEvent::new(Timestamp::from_secs(60 * i), if i % 3 == 0 { "10.0.0.5" } else { "10.0.0.6" }, "198.51.100.9"))
+    ///     .collect();
+    /// let mut whole = Grouper::new(GroupBy::Pair);
+    /// events.iter().for_each(|e| whole.push(e));
+    /// // The same events in two parts, grouped apart and finished together.
+    /// let (mut first, mut second) = (Grouper::new(GroupBy::Pair), Grouper::new(GroupBy::Pair));
+    /// events[..4].iter().for_each(|e| first.push(e));
+    /// events[4..].iter().for_each(|e| second.push(e));
+    /// assert_eq!(Grouper::finish_parts(vec![first, second]), whole.finish());
+    /// ```
+    pub fn finish_parts(parts: Vec<Grouper>) -> SeriesSet {
+        let mut parts = parts.into_iter();
+        let Some(mut first) = parts.next() else {
+            return Grouper::default().finish();
+        };
+        let rest: Vec<Grouper> = parts.collect();
+        if rest.is_empty() {
+            return first.finish();
+        }
+        // Every part's key ids → the merged ids, interning into the first part in the order
+        // each part first saw its keys (as `merge` does).
+        let mut maps: Vec<Vec<u32>> = vec![(0..first.keys.len() as u32).collect()];
+        for p in &rest {
+            let store = p.keys.store();
+            maps.push(
+                (0..store.len())
+                    .map(|i| store.get(i).map_or(ABSENT, |k| first.lookup(&k)))
+                    .collect(),
+            );
+        }
+        let store = first.keys.take_store(Store::default());
+        first.keys.release_table();
+        let k = store.len();
+        let mut parts: Vec<Grouper> = std::iter::once(first).chain(rest).collect();
+        // Counts per part and key, then the merged offsets and each part's first slot per key.
+        let counts: Vec<Vec<usize>> = parts
+            .iter()
+            .zip(&maps)
+            .map(|(p, map)| {
+                let mut c = vec![0usize; map.len()];
+                match &p.ids {
+                    IdColumn::Narrow(v) => count(v, &mut c),
+                    IdColumn::Wide(v) => count(v, &mut c),
+                }
+                c
+            })
+            .collect();
+        let mut per_key = vec![0usize; k];
+        let mut sizeless = vec![0u32; k];
+        for ((p, c), map) in parts.iter().zip(&counts).zip(&maps) {
+            for ((&g, &n), &u) in map.iter().zip(c).zip(&p.sizeless) {
+                if let (Some(t), Some(s)) = (per_key.get_mut(g as usize), sizeless.get_mut(g as usize)) {
+                    *t += n;
+                    *s = s.saturating_add(u);
+                }
+            }
+        }
+        let mut offsets = vec![0usize; k + 1];
+        for i in 0..k {
+            offsets[i + 1] = offsets[i] + per_key[i];
+        }
+        // starts[w][local id]: where part w's first event of that key goes in the set.
+        let mut next = offsets.clone();
+        let starts: Vec<Vec<usize>> = counts
+            .iter()
+            .zip(&maps)
+            .map(|(c, map)| {
+                map.iter()
+                    .zip(c)
+                    .map(|(&g, &n)| match next.get_mut(g as usize) {
+                        Some(at) => {
+                            let s = *at;
+                            *at += n;
+                            s
+                        }
+                        None => usize::MAX,
+                    })
+                    .collect()
+            })
+            .collect();
+        drop((counts, next, maps));
+        let any_sized = per_key.iter().zip(&sizeless).any(|(&c, &u)| c > u as usize);
+        let fully_sized = per_key.iter().zip(&sizeless).map(|(&c, &u)| c > 0 && u == 0).collect();
+        drop((per_key, sizeless));
+        let unkeyed = parts.iter().map(|p| p.unkeyed).sum();
+        let n = offsets[k];
+        // The threads' key ranges: about an equal share of the events each.
+        let threads = parts.len();
+        let mut cuts = vec![0usize];
+        for j in 1..threads {
+            let want = n / threads * j;
+            let at = offsets.partition_point(|&o| o < want).min(k);
+            cuts.push(at.max(cuts[j - 1]));
+        }
+        cuts.push(k);
+        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        // One column at a time, as `build` does (the push-order timestamps are freed before
+        // the sorted sizes are allocated).
+        let mut ts = vec![0i64; n];
+        {
+            let cols: Vec<(&IdColumn, &[u64])> = parts.iter().map(|p| (&p.ids, &p.ts[..])).collect();
+            scatter_ranges(&ranges, &offsets, &starts, &mut ts, |out, cursors| {
+                for ((ids, t), mut cur) in cols.iter().zip(cursors) {
+                    scatter_range(ids, t, &mut cur, out, |t| t as i64);
+                }
+            });
+        }
+        for p in &mut parts {
+            let mut t = std::mem::take(&mut p.ts);
+            t.clear();
+            t.shrink_to(1);
+        }
+        let mut sizes = if any_sized { vec![0u64; n] } else { Vec::new() };
+        if any_sized {
+            let cols: Vec<(&IdColumn, &SizeColumn)> = parts.iter().map(|p| (&p.ids, &p.sizes)).collect();
+            scatter_ranges(&ranges, &offsets, &starts, &mut sizes, |out, cursors| {
+                for ((ids, z), mut cur) in cols.iter().zip(cursors) {
+                    match z {
+                        SizeColumn::Narrow(z) => scatter_range(ids, z, &mut cur, out, u64::from),
+                        SizeColumn::Wide(z) => scatter_range(ids, z, &mut cur, out, |x| x),
+                    }
+                }
+            });
+        }
+        drop(starts);
+        for p in parts {
+            release(p.ids, p.sizes);
+        }
+        // Each thread sorts the series of its key range.
+        std::thread::scope(|scope| {
+            let (mut ts_rest, mut sizes_rest) = (&mut ts[..], &mut sizes[..]);
+            let mut handles = Vec::new();
+            let mut mine = None;
+            for (j, &(lo, hi)) in ranges.iter().enumerate() {
+                let len = offsets[hi] - offsets[lo];
+                let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
+                ts_rest = tr;
+                let (z, zr) = if sizes_rest.is_empty() {
+                    (&mut [][..], &mut [][..])
+                } else {
+                    std::mem::take(&mut sizes_rest).split_at_mut(len)
+                };
+                sizes_rest = zr;
+                let off = &offsets[lo..=hi];
+                if j == 0 {
+                    mine = Some((off, t, z));
+                } else {
+                    handles.push(scope.spawn(move || sort_series(off, off[0], t, z)));
+                }
+            }
+            if let Some((off, t, z)) = mine {
+                sort_series(off, off[0], t, z);
+            }
+            for h in handles {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        });
+        SeriesSet {
+            store,
+            offsets,
+            ts,
+            sizes,
+            fully_sized,
+            unkeyed,
+        }
+    }
+
     /// Events pushed so far (excluding those without a key).
     pub fn events(&self) -> usize {
         self.ids.len()
@@ -523,35 +703,7 @@ impl Grouper {
                 self.ts.clear();
             }
         }
-        // Sort each series by (time, size) where it is not already in order; sizes move with
-        // their timestamps, and ties are broken by size so the result does not depend on the
-        // input order.
-        let mut scratch: Vec<(i64, u64)> = Vec::new();
-        for w in offsets.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            let t = &mut ts[a..b];
-            if sizes.is_empty() {
-                if !t.is_sorted() {
-                    t.sort_unstable();
-                }
-                continue;
-            }
-            let s = &mut sizes[a..b];
-            // Strictly increasing times (the common case) need no look at the sizes.
-            let sorted = t.windows(2).all(|w| w[0] < w[1])
-                || t.windows(2)
-                    .zip(s.windows(2))
-                    .all(|(tw, sw)| (tw[0], sw[0]) <= (tw[1], sw[1]));
-            if !sorted {
-                scratch.clear();
-                scratch.extend(t.iter().copied().zip(s.iter().copied()));
-                scratch.sort_unstable();
-                for ((dt, ds), (st, ss)) in t.iter_mut().zip(s.iter_mut()).zip(&scratch) {
-                    *dt = *st;
-                    *ds = *ss;
-                }
-            }
-        }
+        sort_series(&offsets, 0, &mut ts, &mut sizes);
         SeriesSet {
             store,
             offsets,
@@ -559,6 +711,110 @@ impl Grouper {
             sizes,
             fully_sized,
             unkeyed,
+        }
+    }
+}
+
+/// Fills `out` (a column of the whole set) on one thread per key range: `fill(slice, cursors)`
+/// writes the range's events into `slice` (the range's part of `out`), each part's
+/// cursors giving, by local key id, the slot in `slice` of that part's next event of the key
+/// (`usize::MAX` for keys outside the range).
+fn scatter_ranges<T: Send>(
+    ranges: &[(usize, usize)],
+    offsets: &[usize],
+    starts: &[Vec<usize>],
+    out: &mut [T],
+    fill: impl Fn(&mut [T], Vec<Vec<usize>>) + Sync,
+) {
+    let fill = &fill;
+    std::thread::scope(|scope| {
+        let mut rest = out;
+        let mut handles = Vec::new();
+        let mut mine = None;
+        for (j, &(lo, hi)) in ranges.iter().enumerate() {
+            let (base, end) = (offsets[lo], offsets[hi]);
+            let (slice, r) = std::mem::take(&mut rest).split_at_mut(end - base);
+            rest = r;
+            let cursors: Vec<Vec<usize>> = starts
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|&at| {
+                            if (base..end).contains(&at) {
+                                at - base
+                            } else {
+                                usize::MAX
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            if j == 0 {
+                mine = Some((slice, cursors));
+            } else {
+                handles.push(scope.spawn(move || fill(slice, cursors)));
+            }
+        }
+        if let Some((slice, cursors)) = mine {
+            fill(slice, cursors);
+        }
+        for h in handles {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+    });
+}
+
+/// One part's events of one key range into the range's slice: `cursor[local id]` is the slot of
+/// that key's next event (`usize::MAX`, never a slot, for keys outside the range).
+#[inline]
+fn scatter_range<T: Copy, U>(ids: &IdColumn, values: &[T], cursor: &mut [usize], out: &mut [U], f: impl Fn(T) -> U) {
+    #[inline(always)]
+    fn go<I: KeyIndex, T: Copy, U>(ids: &[I], values: &[T], cursor: &mut [usize], out: &mut [U], f: impl Fn(T) -> U) {
+        for (&id, &v) in ids.iter().zip(values) {
+            if let Some(c) = cursor.get_mut(id.index())
+                && let Some(slot) = out.get_mut(*c)
+            {
+                *slot = f(v);
+                *c += 1;
+            }
+        }
+    }
+    match ids {
+        IdColumn::Narrow(i) => go(i, values, cursor, out, f),
+        IdColumn::Wide(i) => go(i, values, cursor, out, f),
+    }
+}
+
+/// Sorts each series (`offsets` windows, shifted down by `base`: the columns may be a slice of
+/// the set's, starting at offset `base`) by (time, size) where it is not already in order; sizes
+/// move with their timestamps, and ties are broken by size so the result does not depend on the
+/// input order. `sizes` is empty when no event had one.
+fn sort_series(offsets: &[usize], base: usize, ts: &mut [i64], sizes: &mut [u64]) {
+    let mut scratch: Vec<(i64, u64)> = Vec::new();
+    for w in offsets.windows(2) {
+        let (a, b) = (w[0] - base, w[1] - base);
+        let Some(t) = ts.get_mut(a..b) else {
+            continue;
+        };
+        let Some(s) = sizes.get_mut(a..b) else {
+            if !t.is_sorted() {
+                t.sort_unstable();
+            }
+            continue;
+        };
+        // Strictly increasing times (the common case) need no look at the sizes.
+        let sorted = t.windows(2).all(|w| w[0] < w[1])
+            || t.windows(2)
+                .zip(s.windows(2))
+                .all(|(tw, sw)| (tw[0], sw[0]) <= (tw[1], sw[1]));
+        if !sorted {
+            scratch.clear();
+            scratch.extend(t.iter().copied().zip(s.iter().copied()));
+            scratch.sort_unstable();
+            for ((dt, ds), (st, ss)) in t.iter_mut().zip(s.iter_mut()).zip(&scratch) {
+                *dt = *st;
+                *ds = *ss;
+            }
         }
     }
 }
