@@ -349,7 +349,7 @@ fn read_all(
         );
         bar
     });
-    let (sink, file_stats) = if files.is_empty() {
+    let (sink, groupers, file_stats) = if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
         sources.push(format!(
@@ -364,7 +364,8 @@ fn read_all(
             .map_err(|e| e.to_string())?;
         let mut sink = new_sink();
         reader.for_each(|ev| sink.take(&ev, &ctx)).map_err(|e| e.to_string())?;
-        (sink, reader.files())
+        let grouper = std::mem::take(&mut sink.grouper);
+        (sink, vec![grouper], reader.files())
     } else {
         // Each thread groups its consecutive part of the input with its own grouper; the
         // parts are merged once, in input order, into what one grouper would have built.
@@ -380,10 +381,15 @@ fn read_all(
                 }
             })
             .map_err(|e| e.to_string())?;
-        let mut parts = read.states.into_iter();
+        // The groupers are finished together (one thread per part), the rest merged here.
+        let mut groupers = Vec::with_capacity(read.states.len());
+        let mut parts = read.states.into_iter().map(|mut s| {
+            groupers.push(std::mem::take(&mut s.grouper));
+            s
+        });
         let mut sink = parts.next().unwrap_or_else(new_sink);
         parts.for_each(|p| sink.merge(p));
-        (sink, read.files)
+        (sink, groupers, read.files)
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -413,7 +419,7 @@ fn read_all(
     *coverage = sink.coverage;
     info.stats = sink.rstats;
     info.meta = sink.meta;
-    Ok((sink.grouper.finish(), stats, sources, info))
+    Ok((Grouper::finish_parts(groupers), stats, sources, info))
 }
 
 /// What every worker shares: the name resolver and how names key series.
@@ -506,9 +512,8 @@ impl Sink {
     }
 
     /// Adds the sink of the input part that follows this one's (as if its events had come
-    /// here after this one's).
+    /// here after this one's), all but the grouper (finished with the others').
     fn merge(&mut self, next: Sink) {
-        self.grouper.merge(next.grouper);
         self.coverage.merge(&next.coverage);
         self.rstats.merge(&next.rstats);
         self.events += next.events;
@@ -778,7 +783,14 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(d) = dns_series {
         ranked.merge(ranker.rank_channel(Channel::Dns, d, score_set(d, analyzer.config(), o.min_events)));
     }
-    let rows: Vec<Row<'_>> = ranked.entries().iter().map(|r| row(o, &names, r)).collect();
+    // Rows, and below their JSON, built on every reading thread in consecutive chunks (same
+    // rows, same bytes, in the same order).
+    let rows: Vec<Row<'_>> = in_chunks(ranked.entries(), o.threads, |part| {
+        part.iter().map(|r| row(o, &names, r)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let score_time = score_started.elapsed();
 
     let stdout = std::io::stdout();
@@ -794,9 +806,17 @@ fn run(o: &Options) -> Result<(), String> {
         return Err("--parquet needs `--features arrow`".into());
     }
     if o.json {
-        for r in &rows {
-            serde_json::to_writer(&mut out, r).map_err(|e| format!("writing output: {e}"))?;
-            writeln!(out).map_err(io)?;
+        let parts = in_chunks(&rows, o.threads, |part| {
+            let mut text = Vec::with_capacity(1280 * part.len());
+            for r in part {
+                serde_json::to_writer(&mut text, r)?;
+                text.push(b'\n');
+            }
+            Ok::<_, serde_json::Error>(text)
+        });
+        for text in parts {
+            out.write_all(&text.map_err(|e| format!("writing output: {e}"))?)
+                .map_err(io)?;
         }
     } else {
         print_table(&mut out, o, &ranked, &rows).map_err(io)?;
@@ -890,6 +910,27 @@ fn run(o: &Options) -> Result<(), String> {
         let _ = writeln!(err, "wrote {written} SVG files to {}", dir.display());
     }
     Ok(())
+}
+
+/// `f` of consecutive chunks of `items`, one chunk per thread (up to `threads`; the first on
+/// this thread), in order. Small inputs stay on this thread.
+fn in_chunks<'a, T: Sync, U: Send>(items: &'a [T], threads: usize, f: impl Fn(&'a [T]) -> U + Sync) -> Vec<U> {
+    let threads = threads.clamp(1, items.len().div_ceil(64).max(1));
+    if threads == 1 {
+        return vec![f(items)];
+    }
+    let size = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut chunks = items.chunks(size);
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || f(c))).collect();
+        let mut all = vec![f(first)];
+        for h in handles {
+            all.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
+    })
 }
 
 /// The picture's file name: the rank, the key with every character but ASCII letters, digits,
