@@ -18,7 +18,7 @@
 //!   about 1 600 (src, dst, port) series, 176 MB of Zeek TSV), written once to a temporary file
 //!   and read from it (the page cache, after the first run) as `hunt` reads it: the file cut
 //!   into one part per thread at line boundaries (`ReadOptions::open_parallel`), one grouper
-//!   per thread merged in input order (`Grouper::merge`), `score_set` on every core, ranked
+//!   per thread, finished together (`Grouper::finish_parts`), `score_set` on every core, ranked
 //!   and cut to the top 15. In MB/s of input and events/s, reading on 1 thread and on 2
 //!   (`score_set` uses every core in both).
 //!   Generate the same file for `hunt` itself with
@@ -60,18 +60,15 @@ fn conn_log_to_ranked(data: &Arc<[u8]>, cfg: &AnalyzerConfig, ranker: &Ranker) -
     (events, rank(&set, cfg, ranker))
 }
 
-/// `hunt`'s read path over a file on `threads` threads: one grouper per thread, merged in input
-/// order, then scored and ranked. Returns the events read and the top series.
+/// `hunt`'s read path over a file on `threads` threads: one grouper per thread, finished together
+/// (`Grouper::finish_parts`), then scored and ranked. Returns the events read and the top series.
 fn hunt_file(path: &Path, threads: usize, cfg: &AnalyzerConfig, ranker: &Ranker) -> (u64, Vec<(usize, f64)>) {
     let read = ReadOptions::new()
         .open_parallel([path], threads)
         .for_each(|| Grouper::new(GroupBy::SrcNameOrPairPort), |g, ev| g.push(&ev))
         .unwrap();
     let events = read.stats().events;
-    let mut parts = read.states.into_iter();
-    let mut grouper = parts.next().unwrap();
-    parts.for_each(|p| grouper.merge(p));
-    let set = grouper.finish();
+    let set = Grouper::finish_parts(read.states);
     (events, rank(&set, cfg, ranker))
 }
 

@@ -43,6 +43,38 @@ fn bench_group(c: &mut Criterion) {
             })
         });
     }
+    // Finishing only: the same events pushed into two groupers (the halves of the input, as two
+    // reading threads leave them), then merged and finished on one thread, or finished together
+    // with `Grouper::finish_parts` (one thread per part).
+    let halves = || {
+        let (mut a, mut b) = (Grouper::new(GroupBy::Pair), Grouper::new(GroupBy::Pair));
+        events[..n / 2].iter().for_each(|e| a.push(e));
+        events[n / 2..].iter().for_each(|e| b.push(e));
+        (a, b)
+    };
+    g.bench_function(
+        BenchmarkId::new("finish_two_parts_merged", "2e6 events, 2000 keys"),
+        |b| {
+            b.iter_batched(
+                halves,
+                |(mut first, second)| {
+                    first.merge(second);
+                    first.finish().len()
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        },
+    );
+    g.bench_function(
+        BenchmarkId::new("finish_two_parts_together", "2e6 events, 2000 keys"),
+        |b| {
+            b.iter_batched(
+                halves,
+                |(first, second)| Grouper::finish_parts(vec![first, second]).len(),
+                criterion::BatchSize::PerIteration,
+            )
+        },
+    );
     // The same events as an Arrow-style batch with a dictionary-encoded key column: a code per
     // event (into the 2 000-entry dictionary), a time column and a size column. The input is
     // 28 bytes an event instead of a 208-byte `ConnEvent`.

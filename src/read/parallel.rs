@@ -44,7 +44,9 @@ const SCAN_BYTES: usize = 64 * 1024;
 /// Each worker calls `f(&mut state, event)` for the events of its run of parts, in input
 /// order; [`ParallelRead::states`] are in input order too, so the first state's events all
 /// come before the second's. Merged in that order (for a [`Grouper`](crate::Grouper), with
-/// [`Grouper::merge`](crate::Grouper::merge)) they give what one sequential read gives.
+/// [`Grouper::merge`](crate::Grouper::merge), or finished together on one thread per part with
+/// [`Grouper::finish_parts`](crate::Grouper::finish_parts)) they give what one sequential read
+/// gives.
 ///
 /// # Example
 /// ```

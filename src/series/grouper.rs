@@ -475,7 +475,8 @@ impl Grouper {
         let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         // One column at a time, as `build` does (the push-order timestamps are freed before
         // the sorted sizes are allocated).
-        let mut ts = vec![0i64; n];
+        // One slot more per range (see `scatter_ranges`).
+        let mut ts = vec![0i64; n + ranges.len()];
         {
             let cols: Vec<(&IdColumn, &[u64])> = parts.iter().map(|p| (&p.ids, &p.ts[..])).collect();
             scatter_ranges(&ranges, &offsets, &starts, &mut ts, |out, cursors| {
@@ -489,7 +490,11 @@ impl Grouper {
             t.clear();
             t.shrink_to(1);
         }
-        let mut sizes = if any_sized { vec![0u64; n] } else { Vec::new() };
+        let mut sizes = if any_sized {
+            vec![0u64; n + ranges.len()]
+        } else {
+            Vec::new()
+        };
         if any_sized {
             let cols: Vec<(&IdColumn, &SizeColumn)> = parts.iter().map(|p| (&p.ids, &p.sizes)).collect();
             scatter_ranges(&ranges, &offsets, &starts, &mut sizes, |out, cursors| {
@@ -715,37 +720,36 @@ impl Grouper {
     }
 }
 
-/// Fills `out` (a column of the whole set) on one thread per key range: `fill(slice, cursors)`
-/// writes the range's events into `slice` (the range's part of `out`), each part's
-/// cursors giving, by local key id, the slot in `slice` of that part's next event of the key
-/// (`usize::MAX` for keys outside the range).
-fn scatter_ranges<T: Send>(
+/// Fills `out`, a column of the whole set, on one thread per key range: `fill(slice, cursors)`
+/// writes the range's events into `slice`, the range's part of `out` and one slot more, and
+/// each part's `cursors` give by local key id the slot in `slice` of that part's next event of
+/// the key, or the extra slot (the slice's last) for keys outside the range: every event is
+/// written somewhere without a branch on the key (half the events are another range's, in no
+/// predictable order), and the extra slots are squeezed out afterwards. `out` comes with one
+/// extra slot per range and leaves with the set's length.
+fn scatter_ranges<T: Send + Copy>(
     ranges: &[(usize, usize)],
     offsets: &[usize],
     starts: &[Vec<usize>],
-    out: &mut [T],
+    out: &mut Vec<T>,
     fill: impl Fn(&mut [T], Vec<Vec<usize>>) + Sync,
 ) {
     let fill = &fill;
     std::thread::scope(|scope| {
-        let mut rest = out;
+        let mut rest = &mut out[..];
         let mut handles = Vec::new();
         let mut mine = None;
         for (j, &(lo, hi)) in ranges.iter().enumerate() {
             let (base, end) = (offsets[lo], offsets[hi]);
-            let (slice, r) = std::mem::take(&mut rest).split_at_mut(end - base);
+            let len = (end - base + 1).min(rest.len());
+            let (slice, r) = std::mem::take(&mut rest).split_at_mut(len);
             rest = r;
+            let trash = end - base;
             let cursors: Vec<Vec<usize>> = starts
                 .iter()
                 .map(|s| {
                     s.iter()
-                        .map(|&at| {
-                            if (base..end).contains(&at) {
-                                at - base
-                            } else {
-                                usize::MAX
-                            }
-                        })
+                        .map(|&at| if (base..end).contains(&at) { at - base } else { trash })
                         .collect()
                 })
                 .collect();
@@ -762,20 +766,30 @@ fn scatter_ranges<T: Send>(
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         }
     });
+    // Range j lies `j` slots late (after the extra slots of the ranges before it).
+    for (j, &(lo, hi)) in ranges.iter().enumerate().skip(1) {
+        let (base, end) = (offsets[lo], offsets[hi]);
+        if end > base && end + j <= out.len() {
+            out.copy_within(base + j..end + j, base);
+        }
+    }
+    out.truncate(offsets.last().copied().unwrap_or(0));
 }
 
-/// One part's events of one key range into the range's slice: `cursor[local id]` is the slot of
-/// that key's next event (`usize::MAX`, never a slot, for keys outside the range).
+/// One part's events of one key range into the range's slice (see [`scatter_ranges`]):
+/// `cursor[local id]` is the slot of that key's next event, or the slice's last slot, which
+/// takes the events of other ranges and does not move.
 #[inline]
 fn scatter_range<T: Copy, U>(ids: &IdColumn, values: &[T], cursor: &mut [usize], out: &mut [U], f: impl Fn(T) -> U) {
     #[inline(always)]
     fn go<I: KeyIndex, T: Copy, U>(ids: &[I], values: &[T], cursor: &mut [usize], out: &mut [U], f: impl Fn(T) -> U) {
+        let trash = out.len().saturating_sub(1);
         for (&id, &v) in ids.iter().zip(values) {
             if let Some(c) = cursor.get_mut(id.index())
                 && let Some(slot) = out.get_mut(*c)
             {
                 *slot = f(v);
-                *c += 1;
+                *c += usize::from(*c != trash);
             }
         }
     }
