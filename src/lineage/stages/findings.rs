@@ -13,7 +13,9 @@ use crate::lineage::model::{CreationMethod, ScheduledTask};
 use crate::lineage::naming::{file_name, same_account};
 use crate::lineage::process::{ProcessNode, ProcessTree};
 use crate::lineage::reason::{TaskFinding, TaskReason};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+// foldhash: the keys are short strings and SipHash was a tenth of the findings.
+use hashbrown::{HashMap, HashSet};
 
 /// The rarity key of a launched process: (task, image name, command-line shape), lower-cased.
 type RarityKey = (String, String, String);
@@ -86,18 +88,20 @@ impl Rarity {
                         .or_default()
                         .insert(id.of(h));
                 }
+                let mut launched = 0;
                 for run in &t.runs {
                     if let Some(p) = run.launched.and_then(|l| tree.get(l)) {
                         let shapes = &mut r.shapes;
-                        let key = rarity_key(&t.name, p, |cmd| {
-                            shapes
-                                .entry(cmd.to_owned())
-                                .or_insert_with(|| command_line_shape(cmd))
-                                .clone()
+                        let key = rarity_key(&t.name, p, |cmd| match shapes.get(cmd) {
+                            Some(s) => s.clone(),
+                            None => shapes.entry(cmd.to_owned()).or_insert(command_line_shape(cmd)).clone(),
                         });
                         *r.shape_count.entry(key).or_default() += 1;
-                        *r.task_runs.entry(t.name.to_ascii_lowercase()).or_default() += 1;
+                        launched += 1;
                     }
+                }
+                if launched > 0 {
+                    *r.task_runs.entry(t.name.to_ascii_lowercase()).or_default() += launched;
                 }
             }
         }
@@ -264,56 +268,72 @@ pub(super) fn findings(
             );
         }
     }
+    // A task launches the same image and command line run after run: each distinct
+    // (image, command line, launched or not) is judged once, and its findings are copied for
+    // the processes after it (the range of `out` they took the first time).
+    let mut judged: HashMap<(Option<&str>, Option<&str>, bool), (usize, usize)> = HashMap::new();
+    let mut rare: HashMap<(Option<&str>, Option<&str>), Option<String>> = HashMap::new();
     for r in &task.runs {
         for &i in &r.processes {
             if let Some(p) = ps.get(i) {
-                process_findings(task, i, p, r.launched == Some(i), &mut out);
+                let launched = r.launched == Some(i);
+                let key = (p.image.as_deref(), p.command_line.as_deref(), launched);
+                if let Some(&(from, to)) = judged.get(&key) {
+                    for k in from..to {
+                        let f = TaskFinding {
+                            reason: out[k].reason,
+                            detail: out[k].detail.clone(),
+                            process: Some(i),
+                        };
+                        out.push(f);
+                    }
+                } else {
+                    let from = out.len();
+                    process_findings(task, i, p, launched, &mut out);
+                    judged.insert(key, (from, out.len()));
+                }
             }
         }
         if let Some(p) = r.launched.and_then(|l| ps.get(l)) {
-            let key = rarity_key(&task.name, p, |cmd| {
-                rarity
-                    .shapes
-                    .get(cmd)
-                    .cloned()
-                    .unwrap_or_else(|| command_line_shape(cmd))
-            });
-            match cx.baseline {
-                Some(b) if b.total() > 0 => {
-                    if b.count(&key.0, &key.1, &key.2) == 0 {
-                        out.push(TaskFinding {
-                            reason: TaskReason::Rare,
-                            detail: format!("never seen in the baseline ({} observations)", b.total()),
-                            process: r.launched,
-                        });
-                    }
-                }
-                _ => {
-                    let n = rarity.shape_count.get(&key).copied().unwrap_or(0);
-                    let total = rarity.task_runs.get(&key.0).copied().unwrap_or(0);
-                    if n == 1 && total >= 3 {
-                        out.push(TaskFinding {
-                            reason: TaskReason::Rare,
-                            detail: format!("this image and command-line shape ran once in {total} runs of the task"),
-                            process: r.launched,
-                        });
-                    }
-                }
+            let detail = rare
+                .entry((p.image.as_deref(), p.command_line.as_deref()))
+                .or_insert_with(|| rare_detail(cx, rarity, task, p))
+                .clone();
+            if let Some(detail) = detail {
+                out.push(TaskFinding {
+                    reason: TaskReason::Rare,
+                    detail,
+                    process: r.launched,
+                });
             }
         }
     }
     // One finding per (reason, process).
-    let mut seen = Vec::new();
-    out.retain(|f| {
-        let k = (f.reason, f.process);
-        if seen.contains(&k) {
-            false
-        } else {
-            seen.push(k);
-            true
-        }
-    });
+    let mut seen = HashSet::new();
+    out.retain(|f| seen.insert((f.reason, f.process)));
     out
+}
+
+/// Why the launched process `p` of `task` is rare (against the baseline, else across the
+/// data's runs), if it is.
+fn rare_detail(cx: &BuildContext<'_>, rarity: &Rarity, task: &ScheduledTask, p: &ProcessNode) -> Option<String> {
+    let key = rarity_key(&task.name, p, |cmd| {
+        rarity
+            .shapes
+            .get(cmd)
+            .cloned()
+            .unwrap_or_else(|| command_line_shape(cmd))
+    });
+    match cx.baseline {
+        Some(b) if b.total() > 0 => (b.count(&key.0, &key.1, &key.2) == 0)
+            .then(|| format!("never seen in the baseline ({} observations)", b.total())),
+        _ => {
+            let n = rarity.shape_count.get(&key).copied().unwrap_or(0);
+            let total = rarity.task_runs.get(&key.0).copied().unwrap_or(0);
+            (n == 1 && total >= 3)
+                .then(|| format!("this image and command-line shape ran once in {total} runs of the task"))
+        }
+    }
 }
 
 /// Privileges a task asks for when it is meant to escalate (token impersonation, debugging,
