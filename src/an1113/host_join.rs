@@ -98,8 +98,13 @@ impl AddressMap {
     ) -> Self {
         let s = |id: u32| strings.get(id);
         let mut fixed: HashMap<u32, (u32, bool)> = HashMap::new();
+        // Each source address is tested once (a host logs thousands of events from a few).
+        let mut tested = HashSet::new();
         for e in net {
-            if cfg.local_nets.is_local(s(e.src)) == Some(true) && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0") {
+            if tested.insert(e.src)
+                && cfg.local_nets.is_local(s(e.src)) == Some(true)
+                && !matches!(s(e.src), "127.0.0.1" | "::1" | "0.0.0.0")
+            {
                 fixed.entry(e.src).or_insert((e.host, false));
             }
         }

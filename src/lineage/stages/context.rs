@@ -10,7 +10,8 @@ use crate::lineage::process::{ProcessId, ProcessNode};
 use crate::lineage::taskxml::TaskDefinition;
 use crate::time::{Interval, Timestamp};
 use crate::winevent::TimeSource;
-use std::collections::HashMap;
+// foldhash: GUID and PID lookups per event.
+use hashbrown::HashMap;
 
 /// What every stage reads and the stages before it wrote. Hosts are numbered as in the input.
 #[derive(Debug)]
@@ -154,7 +155,17 @@ impl ProcessIndex {
     }
 
     pub(super) fn guid(&self, g: &str) -> Option<ProcessId> {
-        self.by_guid.get(&g.to_ascii_lowercase()).copied()
+        // Lower-cased on the stack when it fits (a GUID is 38 bytes): no allocation per lookup.
+        let mut buf = [0u8; 64];
+        match buf.get_mut(..g.len()) {
+            Some(b) => {
+                b.copy_from_slice(g.as_bytes());
+                b.make_ascii_lowercase();
+                let key = core::str::from_utf8(b).ok()?;
+                self.by_guid.get(key).copied()
+            }
+            None => self.by_guid.get(&g.to_ascii_lowercase()).copied(),
+        }
     }
 
     pub(super) fn pid_all(&self, pid: u32) -> &[ProcessId] {
