@@ -28,12 +28,8 @@ pub(crate) struct Collected {
     pub(crate) clocks: Vec<ClockSamples>,
     /// Counts so far (the gaps are added by the build).
     pub(crate) coverage: TelemetryCoverage,
-    /// The record ids taken per (host, channel number), to drop duplicates: the ids of
-    /// `seen[seen_ix[&(host, channel)]]`.
-    seen: Vec<SeenIds>,
-    seen_ix: HashMap<(usize, u32), usize>,
-    /// The previous record's (host, channel) and its `seen` slot.
-    last_seen: Option<((usize, u32), usize)>,
+    /// (host, channel number, record id) of the records taken, to drop duplicates.
+    pub(crate) seen: HashSet<(usize, u32, u64)>,
     /// Channel names (lower-cased) by number, and the reverse (for `seen`).
     channels: Vec<String>,
     channel_ix: HashMap<String, u32>,
@@ -94,44 +90,9 @@ impl Collected {
 
     /// True the first time (host, channel, record id) is seen.
     pub(crate) fn first_sight(&mut self, host: &str, channel: &str, record_id: u64) -> bool {
-        let k = (self.host(host), self.channel(channel));
-        let i = match self.last_seen {
-            Some((last, i)) if last == k => i,
-            _ => {
-                let n = self.seen.len();
-                let i = *self.seen_ix.entry(k).or_insert(n);
-                if i == n {
-                    self.seen.push(SeenIds::default());
-                }
-                self.last_seen = Some((k, i));
-                i
-            }
-        };
-        self.seen[i].insert(record_id)
-    }
-}
-
-/// The record ids taken from one (host, channel): those that came in increasing order (a log
-/// read in order: one comparison and a push each) and the others in a set.
-#[derive(Debug, Clone, Default)]
-struct SeenIds {
-    /// Strictly increasing.
-    run: Vec<u64>,
-    /// Ids that came after a larger one; none of them is in `run`.
-    rest: HashSet<u64>,
-}
-
-impl SeenIds {
-    /// True the first time `id` is inserted.
-    fn insert(&mut self, id: u64) -> bool {
-        match self.run.last() {
-            Some(&last) if id <= last => self.run.binary_search(&id).is_err() && self.rest.insert(id),
-            _ if !self.rest.is_empty() && self.rest.contains(&id) => false,
-            _ => {
-                self.run.push(id);
-                true
-            }
-        }
+        let h = self.host(host);
+        let c = self.channel(channel);
+        self.seen.insert((h, c, record_id))
     }
 }
 
@@ -222,35 +183,4 @@ pub(crate) struct RawConn {
     pub(crate) conn: ProcessConnection,
     pub(crate) guid: Option<String>,
     pub(crate) pid: Option<u32>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SeenIds;
-    use std::collections::HashSet;
-
-    /// Against a plain set, on ids mostly increasing with repeats and stragglers.
-    #[test]
-    fn seen_ids_answer_as_a_set_does() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for round in 0..50 {
-            let (mut fast, mut naive) = (SeenIds::default(), HashSet::new());
-            let mut next = 0u64;
-            for _ in 0..2_000 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let id = match x % 10 {
-                    0..=5 => {
-                        next += 1 + x % 3;
-                        next
-                    }
-                    6 | 7 => next.saturating_sub(x % 50),
-                    8 => next + x % 20,
-                    _ => x % (round + 1) * 7,
-                };
-                assert_eq!(fast.insert(id), naive.insert(id), "id {id}");
-            }
-        }
-    }
 }
