@@ -27,18 +27,19 @@ fn same_process(sysmon: &ProcessNode, security: &ProcessNode) -> bool {
 /// host's state. A 4688 describing a Sysmon 1's process adds what the Sysmon 1 lacks (PID,
 /// command line, logon id) and is not kept twice.
 pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeSource, ProcessNode)>) {
-    let mut procs: Vec<(usize, ProcessNode)> = procs
+    let mut procs: Vec<Option<(usize, ProcessNode)>> = procs
         .into_iter()
         .map(|(h, source, mut p)| {
             p.ts = cx.fix(h, source, p.ts);
-            (h, p)
+            Some((h, p))
         })
         .collect();
-    // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates.
-    procs.sort_by_key(|(_, p)| (p.source != ProcessSource::Sysmon1, p.ts));
+    // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates. The order is sorted,
+    // not the (large) nodes: each is moved once.
+    let order = sorted_order(&procs, |(_, p)| (p.source != ProcessSource::Sysmon1, p.ts));
     // (host, lower-cased image file name) → Sysmon 1 processes in start order.
     let mut sysmon_by_image: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-    for (h, p) in procs {
+    for (h, p) in order.into_iter().filter_map(|i| procs[i].take()) {
         let ps = &mut cx.host[h].procs;
         let key = (h, p.image_name().unwrap_or("").to_ascii_lowercase());
         if p.source == ProcessSource::Security4688
@@ -64,8 +65,10 @@ pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeS
         ps.push(p);
     }
     for hs in cx.host.iter_mut() {
+        let mut nodes: Vec<Option<ProcessNode>> = core::mem::take(&mut hs.procs).into_iter().map(Some).collect();
+        let order = sorted_order(&nodes, |p| p.ts);
+        hs.procs = order.into_iter().filter_map(|i| nodes[i].take()).collect();
         let ps = &mut hs.procs;
-        ps.sort_by_key(|p| p.ts);
         let ix = ProcessIndex::new(ps);
         for i in 0..ps.len() {
             let id = ProcessId::new(i);
@@ -88,6 +91,13 @@ pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeS
         hs.index = ix;
         hs.launched = vec![false; ps.len()];
     }
+}
+
+/// The positions of `items` (all `Some`) in the stable order of `key`.
+fn sorted_order<T, K: Ord>(items: &[Option<T>], key: impl Fn(&T) -> K) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| items[i].as_ref().map(&key));
+    order
 }
 
 /// Ties each connection to its process: GUID, else the PID's process at that time, else the
