@@ -17,6 +17,9 @@ use std::collections::BTreeSet;
 // foldhash: the keys are short strings and SipHash was a tenth of the findings.
 use hashbrown::{HashMap, HashSet};
 
+/// A process's (image, command line), as logged.
+type ImageAndCommand<'p> = (Option<&'p str>, Option<&'p str>);
+
 /// The rarity key of a launched process: (task, image name, command-line shape), lower-cased.
 type RarityKey = (String, String, String);
 
@@ -271,13 +274,13 @@ pub(super) fn findings(
     // A task launches the same image and command line run after run: each distinct
     // (image, command line, launched or not) is judged once, and its findings are copied for
     // the processes after it (the range of `out` they took the first time).
-    let mut judged: HashMap<(Option<&str>, Option<&str>, bool), (usize, usize)> = HashMap::new();
-    let mut rare: HashMap<(Option<&str>, Option<&str>), Option<String>> = HashMap::new();
+    let mut judged: HashMap<(ImageAndCommand<'_>, bool), (usize, usize)> = HashMap::new();
+    let mut rare: HashMap<ImageAndCommand<'_>, Option<String>> = HashMap::new();
     for r in &task.runs {
         for &i in &r.processes {
             if let Some(p) = ps.get(i) {
                 let launched = r.launched == Some(i);
-                let key = (p.image.as_deref(), p.command_line.as_deref(), launched);
+                let key = ((p.image.as_deref(), p.command_line.as_deref()), launched);
                 if let Some(&(from, to)) = judged.get(&key) {
                     for k in from..to {
                         let f = TaskFinding {

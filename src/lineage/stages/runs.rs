@@ -107,6 +107,9 @@ fn parent_is_schedule_service(p: &ProcessNode) -> bool {
 pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
     let window = cx.cfg.run_window.as_micros();
     for hs in cx.host.iter_mut() {
+        // What a launched process's parent says, once per distinct logged parent (a task's
+        // runs are launched by the same host process, run after run).
+        let mut parents: HashMap<(Option<&str>, Option<&str>), String> = HashMap::new();
         for acc in hs.tasks.iter_mut() {
             for r in acc.runs.iter_mut() {
                 let (Some(pid), Some(start)) = (r.engine_pid, r.started) else {
@@ -123,16 +126,9 @@ pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
                 r.launched = Some(j);
                 hs.launched[j.index()] = true;
                 let p = &hs.procs[j.index()];
-                let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
-                let parent = if parent_is_schedule_service(p) {
-                    "parent is the Schedule service (svchost -s Schedule)".to_owned()
-                } else if matches!(pimg.as_str(), "svchost" | "taskeng" | "taskhostw" | "taskhost") {
-                    format!("parent is {pimg}.exe")
-                } else if pimg.is_empty() {
-                    "parent not logged".to_owned()
-                } else {
-                    format!("parent {pimg}.exe is not a task host")
-                };
+                let parent = parents
+                    .entry((p.parent_image.as_deref(), p.parent_command_line.as_deref()))
+                    .or_insert_with(|| parent_says(p));
                 r.join = Some(format!(
                     "engine PID {pid} (TaskScheduler {}) = {} started {} from the run's first event; {parent}",
                     if r.events.contains(&129) { "129" } else { "200" },
@@ -141,6 +137,21 @@ pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
                 ));
             }
         }
+    }
+}
+
+/// What `p`'s logged parent says about a launch: the Schedule service, another task host,
+/// not logged, or no task host.
+fn parent_says(p: &ProcessNode) -> String {
+    let pimg = p.parent_image.as_deref().map(image_stem).unwrap_or_default();
+    if parent_is_schedule_service(p) {
+        "parent is the Schedule service (svchost -s Schedule)".to_owned()
+    } else if matches!(pimg.as_str(), "svchost" | "taskeng" | "taskhostw" | "taskhost") {
+        format!("parent is {pimg}.exe")
+    } else if pimg.is_empty() {
+        "parent not logged".to_owned()
+    } else {
+        format!("parent {pimg}.exe is not a task host")
     }
 }
 
