@@ -80,31 +80,16 @@ pub(super) struct HostState {
     pub(super) unattributed: Vec<TaskRun>,
     /// Per process: already the launched process of some run (stage "runs").
     pub(super) launched: Vec<bool>,
-    /// The slot `task_slot` gave last.
-    last_task: usize,
 }
 
 impl HostState {
     /// The accumulator of task `name` (case-insensitive), added when new.
     pub(super) fn task_slot(&mut self, name: &str) -> usize {
-        // The previous answer first: a run's events come one after another. (Names are
-        // unique ignoring case, so it is the answer the scan would give.)
-        if self
-            .tasks
-            .get(self.last_task)
-            .is_some_and(|t| t.name.eq_ignore_ascii_case(name))
-        {
-            return self.last_task;
+        if let Some(i) = self.tasks.iter().position(|t| t.name.eq_ignore_ascii_case(name)) {
+            return i;
         }
-        let i = match self.tasks.iter().position(|t| t.name.eq_ignore_ascii_case(name)) {
-            Some(i) => i,
-            None => {
-                self.tasks.push(TaskAcc::new(name));
-                self.tasks.len() - 1
-            }
-        };
-        self.last_task = i;
-        i
+        self.tasks.push(TaskAcc::new(name));
+        self.tasks.len() - 1
     }
 }
 
