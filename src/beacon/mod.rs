@@ -1,6 +1,7 @@
 //! The periodicity engine (ATT&CK analytic AN1113): is this series of connections a beacon?
 mod analyzer;
 mod config;
+mod fft;
 mod intervals;
 mod parallel;
 mod persistence;

@@ -16,25 +16,36 @@
 //! autocorrelation (AUTOPERIOD, Vlachos et al. 2005): its lag, or a small multiple of it, must sit
 //! on a hill, which discards harmonics and spurious peaks, and the hill's top refines the period.
 
-use realfft::RealFftPlanner;
+use super::fft::{Plan, Plans};
 use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealToComplex};
 
-/// Reusable FFT state and buffers; plans are cached by length inside the planner.
+/// Reusable FFT state and buffers; plans are cached by length (see `fft.rs`).
 pub(crate) struct SpectralEngine {
-    planner: RealFftPlanner<f32>,
+    /// FFT plans by length.
+    plans: Plans,
+    /// Odd lengths: the padded signal (`realfft` consumes it).
     signal: Vec<f32>,
+    /// Even lengths: the padded signal as `(x[2k], x[2k+1])` pairs (the FFT consumes it).
+    pairs: Vec<Complex<f32>>,
+    /// The half-length spectrum (even) or the spectrum (odd).
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    /// The binned, mean-removed signal of the last series (`bins` values; the FFT consumes
-    /// `signal`, so the autocorrelation reads this copy).
+    /// The binned, mean-removed signal of the last series (`bins` values; the FFT consumes its
+    /// input, so the autocorrelation reads this).
     centered: Vec<f32>,
-    /// Memoised autocorrelation of `centered` by lag, unscaled (`NaN`: not computed yet).
+    /// Memoised autocorrelation of `centered` by lag, unscaled (`NaN`: not computed yet); at
+    /// least `bins` long, `NaN` but at the lags listed in `acf_read`.
     acf: Vec<f32>,
+    /// The lags memoised in `acf` for this series (reset to `NaN` for the next one, so no pass
+    /// over every lag is needed).
+    acf_read: Vec<usize>,
     /// One over the lag-0 autocorrelation (`0` when the signal is flat).
     acf_scale: f32,
-    /// Periodogram at the Fourier frequencies of the last series (kept for `periodogram`).
+    /// `|X_k|²` for `k = 0..=N'/2` of the last series; the periodogram's ordinates are
+    /// `k = 1..N'/2` (see [`SpectralEngine::ordinates`]).
     power: Vec<f32>,
-    /// The padded FFT length `N'` the periodogram was taken at (`power[j − 1]` is frequency
+    /// The padded FFT length `N'` the periodogram was taken at (ordinate `j` is frequency
     /// `j / N'` per bin).
     fft_len: usize,
 }
@@ -97,16 +108,24 @@ pub(crate) fn fast_len(n: usize) -> usize {
 impl SpectralEngine {
     pub fn new() -> Self {
         SpectralEngine {
-            planner: RealFftPlanner::new(),
+            plans: Plans::new(),
             signal: Vec::new(),
+            pairs: Vec::new(),
             spectrum: Vec::new(),
             scratch: Vec::new(),
             centered: Vec::new(),
             acf: Vec::new(),
+            acf_read: Vec::new(),
             acf_scale: 0.0,
             power: Vec::new(),
             fft_len: 0,
         }
+    }
+
+    /// The periodogram's ordinates of the last series: `|X_j|²` for `j = 1..N'/2`.
+    fn ordinates(&self) -> &[f32] {
+        let m = (self.fft_len / 2).saturating_sub(1);
+        self.power.get(1..=m).unwrap_or(&[])
     }
 
     /// Runs the spectral stage on ascending beats, binning at `hint_period / bins_per_period`.
@@ -131,41 +150,66 @@ impl SpectralEngine {
         }
         let n_fast = fast_len(n);
         self.fft_len = n_fast;
-        self.signal.clear();
-        self.signal.resize(n_fast, 0.0);
+        // The memo of the last series: only the lags it read are reset.
+        for &k in &self.acf_read {
+            if let Some(slot) = self.acf.get_mut(k) {
+                *slot = f32::NAN;
+            }
+        }
+        self.acf_read.clear();
+        if self.acf.len() < n {
+            self.acf.resize(n, f32::NAN);
+        }
+        // Bin, then remove the mean: the autocorrelation's signal; the FFT's is a padded copy.
+        self.centered.clear();
+        self.centered.resize(n, 0.0);
         let w_us = w * 1e6;
         for &t in beats {
             let j = ((t.abs_diff(t0) as f64 / w_us) as usize).min(n - 1);
-            if let Some(x) = self.signal.get_mut(j) {
+            if let Some(x) = self.centered.get_mut(j) {
                 *x += 1.0;
             }
         }
         let mean = beats.len() as f32 / n as f32;
-        for x in &mut self.signal[..n] {
+        for x in &mut self.centered {
             *x -= mean;
         }
-        // The FFT consumes its input: the autocorrelation reads a copy.
-        self.centered.clear();
-        self.centered.extend_from_slice(&self.signal[..n]);
-        let fwd = self.planner.plan_fft_forward(n_fast);
-        // The FFT overwrites its whole output and needs no zeroed scratch: only grow buffers.
-        self.spectrum.resize(n_fast / 2 + 1, Complex::default());
-        grow(&mut self.scratch, fwd.get_scratch_len());
-        if fwd
-            .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
-            .is_err()
-        {
+        let plan = self.plans.plan(n_fast);
+        grow(&mut self.scratch, plan.scratch_len());
+        let done = match &plan {
+            Plan::Even(p) => {
+                self.pairs.clear();
+                let two = self.centered.chunks_exact(2);
+                let odd_one = two.remainder().first().map(|&x| Complex::new(x, 0.0));
+                self.pairs.extend(two.map(|c| Complex::new(c[0], c[1])));
+                self.pairs.extend(odd_one);
+                self.pairs.resize(n_fast / 2, Complex::default());
+                p.power(&mut self.pairs, &mut self.spectrum, &mut self.scratch, &mut self.power)
+            }
+            Plan::Odd(p) => {
+                self.signal.clear();
+                self.signal.extend_from_slice(&self.centered);
+                self.signal.resize(n_fast, 0.0);
+                // The FFT overwrites its whole output and needs no zeroed scratch.
+                self.spectrum.resize(n_fast / 2 + 1, Complex::default());
+                let ok = p
+                    .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
+                    .is_ok();
+                self.power.clear();
+                self.power.extend(self.spectrum.iter().map(|c| c.norm_sqr()));
+                ok
+            }
+        };
+        if !done {
             return out;
         }
         out.bin_width = w;
         out.bins = n;
 
-        // Periodogram at the Fourier frequencies j = 1..M of the N'-point signal. One straight
-        // pass fills it (and its total and maximum); a second finds the peaks.
+        // Periodogram at the Fourier frequencies j = 1..M of the N'-point signal: its total and
+        // maximum in one pass, then the peaks.
         let m = n_fast / 2 - 1;
-        self.power.clear();
-        self.power
-            .extend(self.spectrum.iter().skip(1).take(m).map(|c| c.norm_sqr()));
+        let ordinates = self.ordinates();
         // Total and maximum in eight lanes (one running f64 sum would serialise on its latency).
         let (mut total, mut best) = ([0.0f64; 8], [0.0f32; 8]);
         let mut add = |c: &[f32]| {
@@ -174,33 +218,13 @@ impl SpectralEngine {
                 *b = if p > *b { p } else { *b };
             }
         };
-        let chunks = self.power.chunks_exact(8);
+        let chunks = ordinates.chunks_exact(8);
         let rest = chunks.remainder();
         chunks.for_each(&mut add);
         add(rest);
         let total: f64 = total.iter().sum();
         let best = f64::from(best.iter().fold(0.0f32, |a, &b| if b > a { b } else { a }));
-        // Candidate peaks: local maxima over j ≥ 2 (at least two cycles in the window), the three
-        // highest kept. `floor` is the smallest kept: only an ordinate above it is looked at
-        // further (the common case, a noise ordinate, costs one predictable comparison).
-        let nyquist = self.spectrum.get(m + 1).map_or(0.0, |c| c.norm_sqr());
-        let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
-        let mut floor = 0.0f32;
-        for (i, &pj) in self.power.iter().enumerate().skip(1) {
-            if pj <= floor {
-                continue;
-            }
-            let prev = self.power[i - 1];
-            let next = self.power.get(i + 1).copied().unwrap_or(nyquist);
-            if pj > prev
-                && pj >= next
-                && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
-            {
-                // Ordinate `i` is frequency `j = i + 1`.
-                *slot = (f64::from(pj), i + 1);
-                floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0) as f32;
-            }
-        }
+        let peaks = top_peaks(ordinates, self.power.get(m + 1).copied().unwrap_or(0.0));
         if total > 0.0 && m >= 2 {
             let g = best / total;
             out.fisher_g = g;
@@ -209,8 +233,6 @@ impl SpectralEngine {
         }
 
         // Autocorrelation: computed lag by lag when read (see the module docs).
-        self.acf.clear();
-        self.acf.resize(n, f32::NAN);
         let r0 = self.raw_acf(0);
         if r0.is_nan() || r0 <= 0.0 {
             self.acf_scale = 0.0;
@@ -227,13 +249,14 @@ impl SpectralEngine {
         }
 
         // Verify candidates (strongest first) on the ACF; keep the best verified one.
+        let mut peaks = peaks;
         peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut verified: Option<(f64, f64)> = None;
         for &(pw, idx) in &peaks {
             if pw <= 0.0 || !resolvable {
                 continue;
             }
-            let lag = n_fast as f64 / refine_peak(idx, &self.spectrum);
+            let lag = n_fast as f64 / refine_peak(idx, &self.power);
             if let Some((lag, r)) = self.verify(lag)
                 && verified.is_none_or(|(_, rb)| r > rb + 1e-6)
             {
@@ -313,11 +336,13 @@ impl SpectralEngine {
     /// The unscaled linear autocorrelation of the last signal at lag `k`:
     /// `Σ_{j < n−k} x_j·x_{j+k}`, memoised (a hill climb reads each lag about three times).
     fn raw_acf(&mut self, k: usize) -> f32 {
-        let (Some(slot), Some(shifted)) = (self.acf.get_mut(k), self.centered.get(k..)) else {
+        let n = self.centered.len();
+        let (Some(slot), Some(shifted)) = (self.acf.get_mut(k).filter(|_| k < n), self.centered.get(k..)) else {
             return 0.0;
         };
         if slot.is_nan() {
             *slot = dot(&self.centered[..shifted.len()], shifted);
+            self.acf_read.push(k);
         }
         *slot
     }
@@ -334,11 +359,12 @@ impl SpectralEngine {
     /// pairs, longest period first (allocates: for plots and explanations, not the hot path).
     pub fn periodogram(&self, fit: &SpectralFit) -> Vec<(f64, f64)> {
         let n_fast = self.fft_len;
-        let total: f64 = self.power.iter().map(|&p| f64::from(p)).sum();
+        let ordinates = self.ordinates();
+        let total: f64 = ordinates.iter().map(|&p| f64::from(p)).sum();
         if fit.bin_width <= 0.0 || total <= 0.0 {
             return Vec::new();
         }
-        self.power
+        ordinates
             .iter()
             .enumerate()
             .map(|(i, &p)| (n_fast as f64 * fit.bin_width / (i + 1) as f64, f64::from(p) / total))
@@ -355,8 +381,7 @@ impl SpectralEngine {
         let len = 2 * fast_len(n);
         let mut signal = vec![0.0f32; len];
         signal[..n].copy_from_slice(&self.centered);
-        let fwd = self.planner.plan_fft_forward(len);
-        let inv = self.planner.plan_fft_inverse(len);
+        let (fwd, inv) = self.plans.real_pair(len);
         let mut spectrum = fwd.make_output_vec();
         if fwd.process(&mut signal, &mut spectrum).is_err() {
             return Vec::new();
@@ -401,9 +426,54 @@ fn grow(buf: &mut Vec<Complex<f32>>, len: usize) {
     }
 }
 
-/// Fractional FFT index of the peak at `i` by parabolic interpolation on its neighbours' power.
-fn refine_peak(i: usize, s: &[Complex<f32>]) -> f64 {
-    let p = |k: usize| s.get(k).map_or(0.0, |c| f64::from(c.norm_sqr()));
+/// The three highest local maxima of the periodogram's `ordinates` over `j ≥ 2` (at least two
+/// cycles in the window) as `(power, j)` (ordinate `i` is frequency `j = i + 1`; `nyquist` is
+/// the last one's right neighbour); `(0, 0)` where fewer.
+///
+/// `floor` is the smallest kept: only an ordinate above it is looked at further. Most are noise
+/// below it, so a block of ordinates is ruled out at once by its maximum (one predictable
+/// branch a block); the blocks that hold a larger one are scanned one by one as before, so the
+/// peaks are the same.
+fn top_peaks(ordinates: &[f32], nyquist: f32) -> [(f64, usize); 3] {
+    const BLOCK: usize = 16;
+    let mut peaks: [(f64, usize); 3] = [(0.0, 0); 3];
+    let mut floor = 0.0f32;
+    let look = |i: usize, pj: f32, peaks: &mut [(f64, usize); 3], floor: &mut f32| {
+        if pj <= *floor || i == 0 {
+            return;
+        }
+        let prev = ordinates[i - 1];
+        let next = ordinates.get(i + 1).copied().unwrap_or(nyquist);
+        if pj > prev
+            && pj >= next
+            && let Some(slot) = peaks.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0))
+        {
+            *slot = (f64::from(pj), i + 1);
+            *floor = peaks.iter().map(|p| p.0).min_by(f64::total_cmp).unwrap_or(0.0) as f32;
+        }
+    };
+    let blocks = ordinates.chunks_exact(BLOCK);
+    let tail = blocks.remainder();
+    for (b, block) in blocks.enumerate() {
+        let top = block.iter().fold(0.0f32, |a, &p| if p > a { p } else { a });
+        if top <= floor {
+            continue;
+        }
+        for (k, &pj) in block.iter().enumerate() {
+            look(b * BLOCK + k, pj, &mut peaks, &mut floor);
+        }
+    }
+    let start = ordinates.len() - tail.len();
+    for (k, &pj) in tail.iter().enumerate() {
+        look(start + k, pj, &mut peaks, &mut floor);
+    }
+    peaks
+}
+
+/// Fractional FFT index of the peak at `i` by parabolic interpolation on its neighbours' power
+/// (`power[k] = |X_k|²`).
+fn refine_peak(i: usize, power: &[f32]) -> f64 {
+    let p = |k: usize| power.get(k).map_or(0.0, |&c| f64::from(c));
     if i == 0 {
         return 1.0;
     }
@@ -547,9 +617,9 @@ mod tests {
             }
             let (x, n_fast) = (e.centered.clone(), e.fft_len);
             // Periodogram: ordinate i is frequency j = i + 1 of the N'-point transform.
-            let want = naive::dft_power(&x, n_fast, 1..=e.power.len());
+            let want = naive::dft_power(&x, n_fast, 1..=e.ordinates().len());
             let top = want.iter().fold(0.0f64, |a, &b| a.max(b)).max(1e-9);
-            for (i, (&got, &w)) in e.power.iter().zip(&want).enumerate() {
+            for (i, (&got, &w)) in e.ordinates().iter().zip(&want).enumerate() {
                 prop_assert!((f64::from(got) - w).abs() <= 1e-4 * top, "ordinate {i}: {got} vs {w}");
             }
             let total: f64 = want.iter().sum();
