@@ -201,6 +201,7 @@ pub mod sql;
 pub mod synth;
 #[cfg(test)]
 mod tests;
+mod threads;
 pub mod time;
 pub mod tracker;
 pub mod winevent;

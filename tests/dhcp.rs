@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 mod common;
 use common::exercised::check_exercised;
-use common::lines::fixture_or_noise;
+use common::lines::{fixture_or_noise, joined};
 
 /// One record's fields as text, for comparing whole records.
 fn fields(d: &beaconstat::read::DhcpRecord<'_>) -> String {
@@ -127,26 +127,16 @@ fn arbitrary_bytes_never_panic() {
 #[test]
 fn tsv_never_panics_and_accounts_for_every_record() {
     let strategy = proptest::collection::vec(line(), 0..12);
-    check_exercised("tsv dhcp logs", 256, 12, strategy, |lines| {
-        let mut input = Vec::new();
-        for l in lines {
-            input.extend_from_slice(&l);
-            input.push(b'\n');
-        }
-        check(&input)
-    });
+    check_exercised("tsv dhcp logs", 256, 12, strategy, |lines| check(&joined(b"", &lines)));
 }
 
 #[test]
 fn json_never_panics_and_accounts_for_every_record() {
     let strategy = proptest::collection::vec(json_line(), 1..8);
     check_exercised("json dhcp logs", 256, 128, strategy, |lines| {
-        let mut input = br#"{"ts":0,"mac":"m","assigned_addr":"10.0.0.1","msg_types":["ACK"]}"#.to_vec();
-        input.push(b'\n');
-        for l in lines {
-            input.extend_from_slice(&l);
-            input.push(b'\n');
-        }
-        check(&input)
+        check(&joined(
+            br#"{"ts":0,"mac":"m","assigned_addr":"10.0.0.1","msg_types":["ACK"]}"#,
+            &lines,
+        ))
     });
 }

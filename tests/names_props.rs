@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 mod common;
 use common::exercised::check_exercised;
-use common::lines::fixture_or_noise;
+use common::lines::{fixture_or_noise, joined};
 
 const TSV_LINES: &[&[u8]] = &[
     b"#separator \\x09",
@@ -66,27 +66,17 @@ fn check(input: &[u8]) -> Result<bool, TestCaseError> {
 #[test]
 fn tsv_never_panics_and_accounts_for_every_record() {
     let strategy = proptest::collection::vec(line(), 0..12);
-    check_exercised("tsv name logs", 256, 12, strategy, |lines| {
-        let mut input = Vec::new();
-        for l in lines {
-            input.extend_from_slice(&l);
-            input.push(b'\n');
-        }
-        check(&input)
-    });
+    check_exercised("tsv name logs", 256, 12, strategy, |lines| check(&joined(b"", &lines)));
 }
 
 #[test]
 fn json_never_panics_and_accounts_for_every_record() {
     let strategy = proptest::collection::vec(json_line(), 1..8);
     check_exercised("json name logs", 256, 128, strategy, |lines| {
-        let mut input = br#"{"ts":0,"id.orig_h":"a","id.resp_h":"b","query":"q.example"}"#.to_vec();
-        input.push(b'\n');
-        for l in lines {
-            input.extend_from_slice(&l);
-            input.push(b'\n');
-        }
-        check(&input)
+        check(&joined(
+            br#"{"ts":0,"id.orig_h":"a","id.resp_h":"b","query":"q.example"}"#,
+            &lines,
+        ))
     });
 }
 

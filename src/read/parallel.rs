@@ -18,6 +18,7 @@ use super::zeek::ZeekReaderBuilder;
 use crate::error::{Position, Result};
 use crate::event::ConnEvent;
 use crate::input::{Format, Input, Lines, ReadOptions, ReadStats, SkipReason};
+use crate::threads::each_on_own_thread;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -318,18 +319,10 @@ impl ParallelReader {
             }
             Ok((state, outs))
         };
-        let Some((first, rest)) = runs.split_first() else {
+        if runs.is_empty() {
             return Ok(vec![(init(), Vec::new())]);
-        };
-        let results: Vec<Result<(S, Vec<PartOut>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = rest.iter().map(|r| scope.spawn(|| work(r))).collect();
-            let mut all = vec![work(first)];
-            for h in handles {
-                // A panic in `f` is the caller's: pass it on.
-                all.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            }
-            all
-        });
+        }
+        let results = each_on_own_thread(runs.iter().collect(), |r| work(r));
         // The first error in input order, as a sequential read would have stopped at.
         results.into_iter().collect()
     }

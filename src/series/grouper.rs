@@ -6,6 +6,7 @@ use super::intern::{ABSENT, Interner, Store, StoredKey};
 use super::key::{GroupBy, SeriesKey, SizeField, pair_key};
 use super::set::SeriesSet;
 use crate::event::ConnEvent;
+use crate::threads::each_on_own_thread;
 use crate::time::Timestamp;
 
 /// A key interned by [`Grouper::key_id`]: the index its series will have in the
@@ -303,6 +304,14 @@ impl Grouper {
         id
     }
 
+    /// Another grouper's key ids (by `store`, its keys) → this grouper's, interning the new
+    /// ones in `store`'s first-seen order.
+    fn intern_all(&mut self, store: &Store<StoredKey>) -> Vec<u32> {
+        (0..store.len())
+            .map(|i| store.get(i).map_or(ABSENT, |k| self.lookup(&k)))
+            .collect()
+    }
+
     /// Appends `other`'s events after this grouper's, exactly as if they had been pushed here
     /// after the events already pushed: keys new to this grouper are interned in the order
     /// `other` first saw them, so [`finish`](Grouper::finish) gives the same set, key order
@@ -338,12 +347,7 @@ impl Grouper {
             unkeyed,
             ..
         } = other;
-        let store = keys.into_store();
-        // Other's key ids → this grouper's, interning in other's first-seen order.
-        let map: Vec<u32> = (0..store.len())
-            .map(|i| store.get(i).map_or(ABSENT, |k| self.lookup(&k)))
-            .collect();
-        drop(store);
+        let map = self.intern_all(&keys.into_store());
         let to = |id: u32| map.get(id as usize).copied().unwrap_or(ABSENT);
         for (i, &u) in sizeless.iter().enumerate() {
             if let Some(s) = self.sizeless.get_mut(to(i as u32) as usize) {
@@ -400,12 +404,7 @@ impl Grouper {
         // each part first saw its keys (as `merge` does).
         let mut maps: Vec<Vec<u32>> = vec![(0..first.keys.len() as u32).collect()];
         for p in &rest {
-            let store = p.keys.store();
-            maps.push(
-                (0..store.len())
-                    .map(|i| store.get(i).map_or(ABSENT, |k| first.lookup(&k)))
-                    .collect(),
-            );
+            maps.push(first.intern_all(p.keys.store()));
         }
         let store = first.keys.take_store(Store::default());
         first.keys.release_table();
@@ -458,8 +457,7 @@ impl Grouper {
             })
             .collect();
         drop((counts, next, maps));
-        let any_sized = per_key.iter().zip(&sizeless).any(|(&c, &u)| c > u as usize);
-        let fully_sized = per_key.iter().zip(&sizeless).map(|(&c, &u)| c > 0 && u == 0).collect();
+        let (any_sized, fully_sized) = size_flags(per_key.iter().copied(), &sizeless);
         drop((per_key, sizeless));
         let unkeyed = parts.iter().map(|p| p.unkeyed).sum();
         let n = offsets[k];
@@ -511,34 +509,21 @@ impl Grouper {
             release(p.ids, p.sizes);
         }
         // Each thread sorts the series of its key range.
-        std::thread::scope(|scope| {
-            let (mut ts_rest, mut sizes_rest) = (&mut ts[..], &mut sizes[..]);
-            let mut handles = Vec::new();
-            let mut mine = None;
-            for (j, &(lo, hi)) in ranges.iter().enumerate() {
-                let len = offsets[hi] - offsets[lo];
-                let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
-                ts_rest = tr;
-                let (z, zr) = if sizes_rest.is_empty() {
-                    (&mut [][..], &mut [][..])
-                } else {
-                    std::mem::take(&mut sizes_rest).split_at_mut(len)
-                };
-                sizes_rest = zr;
-                let off = &offsets[lo..=hi];
-                if j == 0 {
-                    mine = Some((off, t, z));
-                } else {
-                    handles.push(scope.spawn(move || sort_series(off, off[0], t, z)));
-                }
-            }
-            if let Some((off, t, z)) = mine {
-                sort_series(off, off[0], t, z);
-            }
-            for h in handles {
-                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            }
-        });
+        let (mut ts_rest, mut sizes_rest) = (&mut ts[..], &mut sizes[..]);
+        let mut jobs = Vec::with_capacity(ranges.len());
+        for &(lo, hi) in &ranges {
+            let len = offsets[hi] - offsets[lo];
+            let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
+            ts_rest = tr;
+            let (z, zr) = if sizes_rest.is_empty() {
+                (&mut [][..], &mut [][..])
+            } else {
+                std::mem::take(&mut sizes_rest).split_at_mut(len)
+            };
+            sizes_rest = zr;
+            jobs.push((&offsets[lo..=hi], t, z));
+        }
+        each_on_own_thread(jobs, |(off, t, z)| sort_series(off, off[0], t, z));
         SeriesSet {
             store,
             offsets,
@@ -644,9 +629,7 @@ impl Grouper {
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        let counts = || offsets.windows(2).map(|w| w[1] - w[0]);
-        let any_sized = counts().zip(&sizeless).any(|(c, &u)| c > u as usize);
-        let fully_sized = counts().zip(&sizeless).map(|(c, &u)| c > 0 && u == 0).collect();
+        let (any_sized, fully_sized) = size_flags(offsets.windows(2).map(|w| w[1] - w[0]), &sizeless);
         match columns {
             Columns::Release => drop(sizeless),        // before the sorted column is allocated
             Columns::Keep => self.sizeless = sizeless, // cleared by `reset`, capacity kept
@@ -719,6 +702,19 @@ impl Grouper {
         }
     }
 }
+/// From each key's event count and its count of events without a size: whether any event has
+/// a size, and per key whether every one of its events has.
+fn size_flags(counts: impl Iterator<Item = usize>, sizeless: &[u32]) -> (bool, Vec<bool>) {
+    let mut any = false;
+    let fully = counts
+        .zip(sizeless)
+        .map(|(c, &u)| {
+            any |= c > u as usize;
+            c > 0 && u == 0
+        })
+        .collect();
+    (any, fully)
+}
 
 /// Fills `out`, a column of the whole set, on one thread per key range: `fill(slice, cursors)`
 /// writes the range's events into `slice`, the range's part of `out` and one slot more, and
@@ -734,38 +730,25 @@ fn scatter_ranges<T: Send + Copy>(
     out: &mut Vec<T>,
     fill: impl Fn(&mut [T], Vec<Vec<usize>>) + Sync,
 ) {
-    let fill = &fill;
-    std::thread::scope(|scope| {
-        let mut rest = &mut out[..];
-        let mut handles = Vec::new();
-        let mut mine = None;
-        for (j, &(lo, hi)) in ranges.iter().enumerate() {
-            let (base, end) = (offsets[lo], offsets[hi]);
-            let len = (end - base + 1).min(rest.len());
-            let (slice, r) = std::mem::take(&mut rest).split_at_mut(len);
-            rest = r;
-            let trash = end - base;
-            let cursors: Vec<Vec<usize>> = starts
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|&at| if (base..end).contains(&at) { at - base } else { trash })
-                        .collect()
-                })
-                .collect();
-            if j == 0 {
-                mine = Some((slice, cursors));
-            } else {
-                handles.push(scope.spawn(move || fill(slice, cursors)));
-            }
-        }
-        if let Some((slice, cursors)) = mine {
-            fill(slice, cursors);
-        }
-        for h in handles {
-            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        }
-    });
+    let mut rest = &mut out[..];
+    let mut jobs = Vec::with_capacity(ranges.len());
+    for &(lo, hi) in ranges {
+        let (base, end) = (offsets[lo], offsets[hi]);
+        let len = (end - base + 1).min(rest.len());
+        let (slice, r) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = r;
+        let trash = end - base;
+        let cursors: Vec<Vec<usize>> = starts
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .map(|&at| if (base..end).contains(&at) { at - base } else { trash })
+                    .collect()
+            })
+            .collect();
+        jobs.push((slice, cursors));
+    }
+    each_on_own_thread(jobs, |(slice, cursors)| fill(slice, cursors));
     // Range j lies `j` slots late (after the extra slots of the ranges before it).
     for (j, &(lo, hi)) in ranges.iter().enumerate().skip(1) {
         let (base, end) = (offsets[lo], offsets[hi]);

@@ -14,3 +14,16 @@ pub fn fixture_or_noise(fixtures: &'static [&'static [u8]], noise: &'static str)
         1 => proptest::collection::vec(any::<u8>(), 0..60),
     ]
 }
+
+/// `head` (a first line, or nothing) and `lines`, each ended by a newline: one input.
+pub fn joined(head: &[u8], lines: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = Vec::with_capacity(head.len() + 1 + lines.iter().map(|l| l.len() + 1).sum::<usize>());
+    for l in std::iter::once(head)
+        .filter(|h| !h.is_empty())
+        .chain(lines.iter().map(Vec::as_slice))
+    {
+        input.extend_from_slice(l);
+        input.push(b'\n');
+    }
+    input
+}
