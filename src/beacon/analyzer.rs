@@ -1,7 +1,7 @@
 //! [`Analyzer`]: scores many series, reusing its FFT plans and scratch buffers.
 
 use super::config::AnalyzerConfig;
-use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap, prefix_sums};
+use super::intervals::{CombFit, IntervalData, burst_gap, coalesce, coalesce_gap, prefix_sums, singles};
 use super::report::{
     BeaconReport, BurstStats, IntervalStats, MAX_SEGMENTS, PeriodSource, Segment, Segments, SizeStats, SpectralStats,
     SubScores, Verdict,
@@ -173,7 +173,13 @@ impl Analyzer {
             (Some(&a), Some(&b)) => (Timestamp(a), Timestamp(b)),
             _ => return BeaconReport::too_few(0, 0, Timestamp::default(), Timestamp::default()),
         };
-        let merged = coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes);
+        // `raw_sorted` holds this series' intervals between events, ascending: when the smallest
+        // exceeds the gap, nothing merges and the beats are a copy of the events.
+        let merged = if self.raw_sorted.first().is_some_and(|&d| d > gap) {
+            singles(ts, sz, &mut self.beats, &mut self.beat_sizes)
+        } else {
+            coalesce(ts, sz, gap, &mut self.beats, &mut self.beat_sizes)
+        };
         let beats = self.beats.len();
         if beats < self.cfg.min_events {
             let mut r = BeaconReport::too_few(events, beats, first, last);

@@ -132,6 +132,26 @@ pub(crate) fn coalesce(
     merged
 }
 
+/// [`coalesce`] where no two events are within the gap (the caller knows the smallest interval
+/// exceeds it: the usual case): every event is its own beat, so the beats are the events and
+/// their sizes the events' sizes (`0` without sizes), copied rather than merged one by one.
+pub(crate) fn singles(
+    sorted: &[i64],
+    sizes: Option<&[u64]>,
+    beats: &mut Vec<i64>,
+    beat_sizes: &mut Vec<u64>,
+) -> Merged {
+    beats.clear();
+    beats.extend_from_slice(sorted);
+    beat_sizes.clear();
+    beat_sizes.extend_from_slice(sizes.map_or(&[][..], |s| s.get(..sorted.len()).unwrap_or(s)));
+    beat_sizes.resize(sorted.len(), 0);
+    Merged {
+        largest: usize::from(!sorted.is_empty()),
+        ..Merged::default()
+    }
+}
+
 /// Largest share of the raw intervals within a factor of two of the coalescing gap for the
 /// gap to count as lying in a valley (see [`coalesce_gap`]).
 const VALLEY_SHARE: f64 = 0.05;
@@ -800,6 +820,25 @@ mod tests {
                 longest_us: 200,
             }
         );
+    }
+
+    #[test]
+    fn singles_is_coalesce_when_nothing_merges() {
+        let ts = [0, 2_000, 5_000, 60_000_000, 60_001_001, 120_000_000];
+        for sizes in [None, Some(&[1u64, 2, 3, 4, 5, 6][..]), Some(&[7u64, 8][..])] {
+            for gap in [0, 999, 1_000] {
+                let (mut b, mut s, mut b2, mut s2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                let want = coalesce(&ts, sizes, gap, &mut b, &mut s);
+                let got = singles(&ts, sizes, &mut b2, &mut s2);
+                assert_eq!((got, &b2, &s2), (want, &b, &s), "gap {gap}, sizes {sizes:?}");
+            }
+        }
+        // One event more in the gap, and the two differ (the test can fail).
+        let (mut b, mut s) = (Vec::new(), Vec::new());
+        let merged = coalesce(&ts, None, 1_001, &mut b, &mut s);
+        assert_ne!(merged, singles(&ts, None, &mut b, &mut s));
+        let (mut b, mut s) = (Vec::new(), Vec::new());
+        assert_eq!(singles(&[], None, &mut b, &mut s), Merged::default());
     }
 
     /// The neighbour-by-neighbour scan `widest_split` replaces.
