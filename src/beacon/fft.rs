@@ -15,6 +15,7 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToRealEven, RealToComplex, RealToComplexEven, RealToComplexOdd};
 use rustfft::{Fft, FftPlanner};
 use std::collections::HashMap;
+use std::ops::{Add, Mul, Sub};
 use std::sync::Arc;
 
 /// The planner and the plans built so far.
@@ -120,8 +121,9 @@ impl EvenPlan {
     }
 
     /// `power[k] = |X_k|²` for `k = 0..=N/2` of the real signal whose pairs `(x[2k], x[2k+1])`
-    /// are `pairs` (`N/2` of them; used as scratch). `half` receives the half-length spectrum.
-    /// `false` when a buffer has the wrong length.
+    /// are `pairs` (`N/2` of them; used as scratch). `half` receives the half-length spectrum in
+    /// its first `N/2` values. Both are grown, never shrunk: values past those written are left
+    /// from earlier, longer transforms. `false` when a buffer has the wrong length.
     pub fn power(
         &self,
         pairs: &mut [Complex<f32>],
@@ -130,7 +132,12 @@ impl EvenPlan {
         power: &mut Vec<f32>,
     ) -> bool {
         let h = self.len / 2;
-        half.resize(h, Complex::default());
+        // Both outputs only grow (the FFT and the split write every value they hand on): zeroing
+        // them afresh whenever a longer series follows a shorter one is not needed.
+        if half.len() < h {
+            half.resize(h, Complex::default());
+        }
+        let half = half.get_mut(..h).unwrap_or_default();
         if h == 0
             || pairs.len() != h
             || scratch.len() < self.scratch_len
@@ -141,8 +148,12 @@ impl EvenPlan {
             return false;
         }
         self.fft.process_outofplace_with_scratch(pairs, half, scratch);
-        // Every value is written below: growing is enough.
-        power.resize(h + 1, 0.0);
+        // Every value up to `h` is written below; the ones past it (from a longer series) are
+        // never read (the readers stop at `h`, the last series' Nyquist ordinate).
+        if power.len() < h + 1 {
+            power.resize(h + 1, 0.0);
+        }
+        let power = power.get_mut(..=h).unwrap_or_default();
         // The first and last: the sum and difference of the first value's parts (imaginary 0).
         let z0 = half[0];
         power[0] = norm(z0.re + z0.im, 0.0);
@@ -158,59 +169,93 @@ impl EvenPlan {
         let (front, back) = (&half[1..=n_pairs], &half[h - n_pairs..h]);
         let (front_out, back_out) = (&mut lo[1..=n_pairs], &mut hi[..n_pairs]);
         let (tw_re, tw_im) = (&self.twiddles_re[..n_pairs], &self.twiddles_im[..n_pairs]);
-        // Blocks of `LANES` pairs, their parts gathered into arrays (the back ones reversed) so
-        // the arithmetic runs in vectors; the rest one by one, with the same operations.
-        let blocks = n_pairs / LANES;
-        for i in 0..blocks {
-            let f = i * LANES;
-            let b = n_pairs - f - LANES;
-            let (mut a_re, mut a_im, mut b_re, mut b_im) = ([0f32; LANES], [0f32; LANES], [0f32; LANES], [0f32; LANES]);
-            for (l, (&x, &y)) in front[f..f + LANES]
-                .iter()
-                .zip(back[b..b + LANES].iter().rev())
-                .enumerate()
-            {
-                (a_re[l], a_im[l], b_re[l], b_im[l]) = (x.re, x.im, y.re, y.im);
-            }
-            let (mut pa, mut pb) = ([0f32; LANES], [0f32; LANES]);
-            for l in 0..LANES {
-                (pa[l], pb[l]) = split(a_re[l], a_im[l], b_re[l], b_im[l], tw_re[f + l], tw_im[f + l]);
-            }
-            front_out[f..f + LANES].copy_from_slice(&pa);
-            for (o, &p) in back_out[b..b + LANES].iter_mut().rev().zip(&pb) {
-                *o = p;
-            }
-        }
-        for k in blocks * LANES..n_pairs {
+        // Blocks of four pairs in SSE registers (x86-64's baseline): the parts deinterleaved by
+        // shuffles, the back ones reversed the same way. (Gathering them into arrays first cost
+        // a stalled vector load per array, the scalar stores not forwarding to it.) The rest,
+        // and other targets, one pair at a time; the same operations either way.
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        let done = split_blocks(front, back, tw_re, tw_im, front_out, back_out);
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        let done = 0;
+        for k in done..n_pairs {
             let (x, y) = (front[k], back[n_pairs - 1 - k]);
-            (front_out[k], back_out[n_pairs - 1 - k]) = split(x.re, x.im, y.re, y.im, tw_re[k], tw_im[k]);
+            (front_out[k], back_out[n_pairs - 1 - k]) = split(x.re, x.im, y.re, y.im, tw_re[k], tw_im[k], 0.5);
         }
         true
     }
 }
 
-/// Pairs the split handles as one block.
-const LANES: usize = 8;
-
-/// `|re + i·im|²`, as `Complex::norm_sqr` computes it.
-#[inline(always)]
-fn norm(re: f32, im: f32) -> f32 {
-    re * re + im * im
-}
-
 /// `realfft`'s split of the pair `(a, b) = (Z_k, Z_{h−k})` of the half-length spectrum with
-/// twiddle `t`, returning the powers of `X_k` and `X_{h−k}` (its operations, in its order).
+/// twiddle `t`, returning the powers of `X_k` and `X_{h−k}` (its operations, in its order; `half`
+/// is `0.5`). Generic so that one lane (`f32`) and four (`m128`) run the very same operations.
 #[inline(always)]
-fn split(a_re: f32, a_im: f32, b_re: f32, b_im: f32, t_re: f32, t_im: f32) -> (f32, f32) {
+fn split<T>(a_re: T, a_im: T, b_re: T, b_im: T, t_re: T, t_im: T, half: T) -> (T, T)
+where
+    T: Copy + Add<Output = T> + Sub<Output = T> + Mul<Output = T>,
+{
     let (sum_re, sum_im) = (a_re + b_re, a_im + b_im);
     let (diff_re, diff_im) = (a_re - b_re, a_im - b_im);
     let out_re = sum_im * t_re + diff_re * t_im;
     let out_im = sum_im * t_im - diff_re * t_re;
-    let (half_sum_re, half_diff_im) = (0.5 * sum_re, 0.5 * diff_im);
+    let (half_sum_re, half_diff_im) = (half * sum_re, half * diff_im);
     (
         norm(half_sum_re + out_re, half_diff_im + out_im),
         norm(half_sum_re - out_re, out_im - half_diff_im),
     )
+}
+
+/// The split of the first `4·⌊n/4⌋` pairs, four at a time (`n` = `front.len()`); returns how
+/// many it did. `back` holds the partners in reverse: pair `k` is `(front[k], back[n − 1 − k])`,
+/// and its powers go to `front_out[k]` and `back_out[n − 1 − k]`; so the front is read in
+/// blocks from its start and the back in blocks from its end, each back block reversed.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn split_blocks(
+    front: &[Complex<f32>],
+    back: &[Complex<f32>],
+    tw_re: &[f32],
+    tw_im: &[f32],
+    front_out: &mut [f32],
+    back_out: &mut [f32],
+) -> usize {
+    use safe_arch::{m128, set_splat_m128, shuffle_abi_f32_all_m128 as shuffle};
+    let half = set_splat_m128(0.5);
+    // Two complex values as `[re, im, re, im]`.
+    let two = |x: &Complex<f32>, y: &Complex<f32>| m128::from_array([x.re, x.im, y.re, y.im]);
+    let mut done = 0;
+    let fronts = front
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .zip(back.as_rchunks::<4>().1.iter().rev());
+    let twiddles = tw_re.as_chunks::<4>().0.iter().zip(tw_im.as_chunks::<4>().0);
+    let outs = front_out
+        .as_chunks_mut::<4>()
+        .0
+        .iter_mut()
+        .zip(back_out.as_rchunks_mut::<4>().1.iter_mut().rev());
+    for (((f, b), (&t_re, &t_im)), (fo, bo)) in fronts.zip(twiddles).zip(outs) {
+        // Lane `l` pairs `f[l]` with `b[3 − l]`.
+        let (f0, f1, g0, g1) = (
+            two(&f[0], &f[1]),
+            two(&f[2], &f[3]),
+            two(&b[0], &b[1]),
+            two(&b[2], &b[3]),
+        );
+        let (a_re, a_im) = (shuffle::<0b10_00_10_00>(f0, f1), shuffle::<0b11_01_11_01>(f0, f1));
+        let (b_re, b_im) = (shuffle::<0b00_10_00_10>(g1, g0), shuffle::<0b01_11_01_11>(g1, g0));
+        let (t_re, t_im) = (m128::from_array(t_re), m128::from_array(t_im));
+        let (pa, pb) = split(a_re, a_im, b_re, b_im, t_re, t_im, half);
+        *fo = pa.to_array();
+        *bo = shuffle::<0b00_01_10_11>(pb, pb).to_array();
+        done += 4;
+    }
+    done
+}
+
+/// `|re + i·im|²`, as `Complex::norm_sqr` computes it.
+#[inline(always)]
+fn norm<T: Copy + Add<Output = T> + Mul<Output = T>>(re: T, im: T) -> T {
+    re * re + im * im
 }
 
 #[cfg(test)]
@@ -250,7 +295,7 @@ mod tests {
             let mut pairs: Vec<Complex<f32>> = x.chunks_exact(2).map(|c| Complex::new(c[0], c[1])).collect();
             let mut scratch = vec![Complex::default(); plan.scratch_len];
             assert!(plan.power(&mut pairs, &mut half, &mut scratch, &mut power));
-            let got: Vec<u32> = power.iter().map(|p| p.to_bits()).collect();
+            let got: Vec<u32> = power[..=len / 2].iter().map(|p| p.to_bits()).collect();
             assert_eq!(got, want, "length {len}");
         }
     }
