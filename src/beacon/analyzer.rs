@@ -107,6 +107,13 @@ impl Analyzer {
     /// Never panics, for any input: empty, one event, all equal, the extremes of `i64`. Series
     /// with fewer than `min_events` beats get [`Verdict::TooFew`] with score 0 and p-value 1.
     pub fn score(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> BeaconReport {
+        self.score_keeping(timestamps, sizes, false)
+    }
+
+    /// [`Analyzer::score`]; with `keep_scratch` the scratch buffers are left as the returned
+    /// report's scoring left them (what [`Analyzer::evidence`] reads), which can take one more
+    /// scoring of the series (see [`Analyzer::score_sorted`]).
+    fn score_keeping(&mut self, timestamps: &[i64], sizes: Option<&[u64]>, keep_scratch: bool) -> BeaconReport {
         let sizes = sizes.filter(|s| s.len() == timestamps.len());
         // Already in order (the usual case: grouped series are sorted): read the input in place.
         let in_place = self.prepare(timestamps, sizes);
@@ -117,14 +124,15 @@ impl Analyzer {
         } else {
             (own_ts.as_slice(), sizes.map(|_| own_sizes.as_slice()))
         };
-        let report = self.score_sorted(ts, sz);
+        let report = self.score_sorted(ts, sz, keep_scratch);
         (self.ts, self.sizes) = (own_ts, own_sizes);
         report
     }
 
     /// [`Analyzer::score`] on ascending timestamps: picks the time scale of the beats, then
-    /// scores them.
-    fn score_sorted(&mut self, ts: &[i64], sz: Option<&[u64]>) -> BeaconReport {
+    /// scores them. With `keep_scratch` the scratch follows the report returned (see
+    /// [`Analyzer::score_keeping`]).
+    fn score_sorted(&mut self, ts: &[i64], sz: Option<&[u64]>, keep_scratch: bool) -> BeaconReport {
         // The raw intervals, sorted, set the coalescing gap; when nothing coalesces (the usual
         // case) they are also the beat intervals and are not sorted again.
         self.raw_sorted.clear();
@@ -146,7 +154,9 @@ impl Analyzer {
         };
         // The outer scale first: the inner one usually wins, and the analyzer's scratch (read
         // by `evidence`) must follow the report returned, so scoring the inner scale last
-        // saves scoring it twice.
+        // saves scoring it twice. When the outer one wins, only `evidence` needs it scored
+        // again (scoring is a function of the series: the same report; its FFT length is
+        // planned already, so the plans are unchanged too).
         let outer = self.score_beats(ts, sz, outer_gap, 2.0);
         // A check-in is short against its period: an outer "beat" lasting half a period or more
         // is a stretch of faster check-ins (a sleep change), not a burst.
@@ -159,7 +169,11 @@ impl Analyzer {
             && short_beats
             && outer.score >= inner.score.min((0.8 * inner.score).max(0.5))
         {
-            self.score_beats(ts, sz, outer_gap, 2.0)
+            if keep_scratch {
+                self.score_beats(ts, sz, outer_gap, 2.0)
+            } else {
+                outer
+            }
         } else {
             inner
         }
@@ -435,7 +449,7 @@ impl Analyzer {
     /// assert!(!ev.periodogram.is_empty() && !ev.autocorrelation.is_empty());
     /// ```
     pub fn evidence(&mut self, timestamps: &[i64], sizes: Option<&[u64]>) -> Evidence {
-        let report = self.score(timestamps, sizes);
+        let report = self.score_keeping(timestamps, sizes, true);
         if report.verdict != Verdict::Scored {
             return Evidence {
                 report,
@@ -665,6 +679,29 @@ mod tests {
             floats.sort_unstable_by(f64::total_cmp);
             assert_eq!(got, size_stats_sorted(&floats), "len {len}, bits {bits}");
         }
+    }
+
+    /// Where the outer scale wins, `score` returns its first scoring and `evidence` scores it
+    /// again to leave the scratch behind it: the same report either way, and the evidence's
+    /// beats are the outer scale's.
+    #[test]
+    fn outer_scale_wins_alike_for_score_and_evidence() {
+        // 37 bursts of 40 connections 0.1 s apart, one burst about every 2 h.
+        let ts: Vec<i64> = (0..37i64)
+            .flat_map(|i| (0..40i64).map(move |j| i * 7_200_000_000 + (i % 5) * 40_000_000 + j * 100_000))
+            .collect();
+        let mut warm = Analyzer::default();
+        // Other series first, so the warm analyzer's plans and memo differ from a fresh one's.
+        for n in [50i64, 700, 3000] {
+            let other: Vec<i64> = (0..n).map(|i| i * 61_000_000 + (i * i % 7) * 1_000_000).collect();
+            warm.score(&other, None);
+        }
+        let r = warm.score(&ts, None);
+        assert_eq!((r.events, r.beats), (1480, 37), "{r:?}");
+        let ev = Analyzer::default().evidence(&ts, None);
+        assert_eq!(ev.report, r);
+        assert_eq!((ev.beats.len(), ev.intervals_s.len()), (37, 36));
+        assert_eq!(warm.evidence(&ts, None).report, r);
     }
 
     #[test]
