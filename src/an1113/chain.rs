@@ -2,7 +2,7 @@
 //! the scheduled task it is tied to.
 
 use super::finding::{ChainProcess, Launcher, LineageChain, TaskSummary};
-use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLink, TaskRole};
+use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLink, TaskLinks, TaskRole};
 
 /// The image's file name, lower-cased.
 fn stem(image: Option<&str>) -> String {
@@ -72,6 +72,7 @@ pub(crate) fn task_summary(lineage: &Lineage, task: &ScheduledTask, role: TaskRo
 /// The chain of process `id` on `host`, with its task when one is tied.
 pub(crate) fn chain<'l>(
     lineage: &'l Lineage,
+    links: &TaskLinks<'l>,
     host: &'l HostLineage,
     id: ProcessId,
 ) -> (LineageChain, Option<TaskLink<'l>>) {
@@ -99,7 +100,7 @@ pub(crate) fn chain<'l>(
     if let Some(p) = last.filter(|p| p.parent().is_none()) {
         images.push((stem(p.parent_image.as_deref()), p.parent_command_line.clone()));
     }
-    let link = lineage.task_for_process_id(host, id);
+    let link = links.task_for_process_id(host, id);
     let launcher = match &link {
         Some(l) if matches!(l.role, TaskRole::Launched | TaskRole::Descendant) => Launcher::ScheduledTask,
         _ => launcher_of(&images, true),

@@ -38,20 +38,7 @@ pub(crate) fn task_evidence(
                 .map(|t| t.as_micros())
                 .filter(|&s| s >= first - w && s <= last)
                 .collect();
-            (!starts.is_empty()).then(|| {
-                // Check-ins at or after a run start, within the window.
-                let after = |s: i64| {
-                    let k = ts.partition_point(|&t| t < s);
-                    ts.get(k).is_some_and(|&t| t - s <= w)
-                };
-                let before = |t: i64| starts.iter().any(|&s| s <= t && t - s <= w);
-                RunAlignment {
-                    runs: starts.len(),
-                    runs_with_checkin: starts.iter().filter(|&&s| after(s)).count(),
-                    checkins: ts.len(),
-                    checkins_after_run: ts.iter().filter(|&&t| before(t)).count(),
-                }
-            })
+            alignment(starts, ts, w)
         }
         _ => None,
     };
@@ -64,5 +51,71 @@ pub(crate) fn task_evidence(
         period,
         runs,
         starts_after_creation,
+    }
+}
+
+/// Run starts `starts` (µs, any order) against check-ins `ts` (sorted, µs) within window `w`
+/// (µs); `None` without runs.
+fn alignment(mut starts: Vec<i64>, ts: &[i64], w: i64) -> Option<RunAlignment> {
+    if starts.is_empty() {
+        return None;
+    }
+    // Sorted, so each check-in finds its latest run start by a binary search (a scan of every
+    // start per check-in grew with the square of the data).
+    starts.sort_unstable();
+    // A check-in at or after the run start, within the window.
+    let after = |s: i64| {
+        let k = ts.partition_point(|&t| t < s);
+        ts.get(k).is_some_and(|&t| t - s <= w)
+    };
+    // The latest start at or before `t` is within the window.
+    let before = |t: i64| {
+        let k = starts.partition_point(|&s| s <= t);
+        k.checked_sub(1)
+            .and_then(|i| starts.get(i))
+            .is_some_and(|&s| t - s <= w)
+    };
+    Some(RunAlignment {
+        runs: starts.len(),
+        runs_with_checkin: starts.iter().filter(|&&s| after(s)).count(),
+        checkins: ts.len(),
+        checkins_after_run: ts.iter().filter(|&&t| before(t)).count(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary searches count as the scan of every start per check-in did.
+    #[test]
+    fn alignment_counts_as_the_scan() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m) as i64
+        };
+        for _ in 0..300 {
+            let w = next(50) + 1;
+            let starts: Vec<i64> = (0..next(30)).map(|_| next(1_000)).collect();
+            let mut ts: Vec<i64> = (0..next(40)).map(|_| next(1_000)).collect();
+            ts.sort_unstable();
+            let got = alignment(starts.clone(), &ts, w);
+            let want = (!starts.is_empty()).then(|| RunAlignment {
+                runs: starts.len(),
+                runs_with_checkin: starts
+                    .iter()
+                    .filter(|&&s| ts.iter().any(|&t| t >= s && t - s <= w))
+                    .count(),
+                checkins: ts.len(),
+                checkins_after_run: ts
+                    .iter()
+                    .filter(|&&t| starts.iter().any(|&s| s <= t && t - s <= w))
+                    .count(),
+            });
+            assert_eq!(got, want, "starts {starts:?} ts {ts:?} w {w}");
+        }
     }
 }

@@ -13,7 +13,7 @@ use super::host_join;
 use super::lifetimes::HostLifetimes;
 use super::severity::{rate, unrated};
 use crate::beacon::Analyzer;
-use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskRole};
+use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLinks, TaskRole};
 use crate::rank::Direction;
 use crate::time::Timestamp;
 use crate::winevent::TimeSource;
@@ -224,6 +224,7 @@ fn build(b: An1113Builder) -> An1113Report {
     let mut groups: Vec<Group> = Vec::new();
     let mut group_ix: HashMap<GroupKey, usize> = HashMap::new();
     // The task whose run launched a process (itself or an ancestor), per process.
+    let links = TaskLinks::new(&lineage);
     let mut run_task: HashMap<(u32, ProcessId), Option<usize>> = HashMap::new();
     let mut resolved = vec![JoinRate::default(); hosts.len()];
     let mut basis_of: Vec<JoinBasis> = Vec::with_capacity(net.len());
@@ -278,7 +279,7 @@ fn build(b: An1113Builder) -> An1113Report {
         let subject = match (instance, host_lineage[h]) {
             (Instance::Node(id), Some(hl)) => {
                 let t = *run_task.entry((e.host, id)).or_insert_with(|| {
-                    lineage
+                    links
                         .task_for_process_id(hl, id)
                         .filter(|l| matches!(l.role, TaskRole::Launched | TaskRole::Descendant))
                         .and_then(|l| hl.tasks.iter().position(|t| core::ptr::eq(t, l.task)))
@@ -357,7 +358,7 @@ fn build(b: An1113Builder) -> An1113Report {
         let hl = host_lineage[h];
         let (chain, link, process) = match (g.instance, hl) {
             (Instance::Node(id), Some(hl)) => {
-                let (c, l) = chain(&lineage, hl, id);
+                let (c, l) = chain(&lineage, &links, hl, id);
                 let p = hl.processes.get(id).map(|p| FindingProcess {
                     image: p.image.clone(),
                     pid: p.pid,

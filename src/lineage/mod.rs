@@ -51,6 +51,7 @@ pub use model::{
     TaskCreation, TaskRun,
 };
 pub use process::{Ancestors, ImageSigner, ProcessConnection, ProcessId, ProcessLink, ProcessNode, ProcessTree};
+pub(crate) use query::TaskLinks;
 pub use query::{ProcessKey, TaskLink, TaskRole};
 pub use reason::{TaskFinding, TaskReason};
 pub use taskxml::{

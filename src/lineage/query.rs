@@ -8,6 +8,7 @@ use super::naming::file_name;
 use super::process::{ProcessConnection, ProcessId, ProcessNode};
 use crate::event::ConnEvent;
 use crate::time::{Interval, Timestamp};
+use hashbrown::HashMap;
 
 /// The key of a process in [`Lineage::task_for_process`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,22 +172,11 @@ impl Lineage {
         let tree = &h.processes;
         let process = tree.get(idx)?;
         // The process itself, then its ancestors: the first one a run launched.
-        let up = core::iter::once(idx).chain(tree.ancestors(idx).map(|(i, _)| i));
-        for (depth, i) in up.enumerate() {
+        for (depth, i) in self_and_ancestors(h, idx).enumerate() {
             for t in &h.tasks {
                 for r in &t.runs {
                     if r.launched == Some(i) {
-                        return Some(TaskLink {
-                            host: h,
-                            task: t,
-                            run: Some(r),
-                            process,
-                            role: if depth == 0 {
-                                TaskRole::Launched
-                            } else {
-                                TaskRole::Descendant
-                            },
-                        });
+                        return Some(run_link(h, t, r, process, depth));
                     }
                 }
             }
@@ -199,17 +189,7 @@ impl Lineage {
                     .iter()
                     .position(|(ch, i)| ch.host.eq_ignore_ascii_case(&h.host) && *i == idx)
                 {
-                    return Some(TaskLink {
-                        host: other,
-                        task: t,
-                        run: None,
-                        process,
-                        role: if pos == 0 {
-                            TaskRole::Creator
-                        } else {
-                            TaskRole::CreatorAncestor
-                        },
-                    });
+                    return Some(creator_link(other, t, process, pos));
                 }
             }
         }
@@ -268,5 +248,180 @@ impl Lineage {
             .flat_map(|r| r.processes.iter())
             .filter_map(|&i| host.processes.get(i))
             .flat_map(|p| p.connections.iter())
+    }
+}
+
+/// The process `idx` of `h`, then its ancestors.
+fn self_and_ancestors(h: &HostLineage, idx: ProcessId) -> impl Iterator<Item = ProcessId> + '_ {
+    core::iter::once(idx).chain(h.processes.ancestors(idx).map(|(i, _)| i))
+}
+
+/// The link of a process launched by run `r` of `t` (itself at `depth` 0, else a descendant).
+fn run_link<'l>(
+    h: &'l HostLineage,
+    t: &'l ScheduledTask,
+    r: &'l TaskRun,
+    process: &'l ProcessNode,
+    depth: usize,
+) -> TaskLink<'l> {
+    TaskLink {
+        host: h,
+        task: t,
+        run: Some(r),
+        process,
+        role: if depth == 0 {
+            TaskRole::Launched
+        } else {
+            TaskRole::Descendant
+        },
+    }
+}
+
+/// The link of a process at position `pos` of task `t`'s creator chain (`other`'s task).
+fn creator_link<'l>(
+    other: &'l HostLineage,
+    t: &'l ScheduledTask,
+    process: &'l ProcessNode,
+    pos: usize,
+) -> TaskLink<'l> {
+    TaskLink {
+        host: other,
+        task: t,
+        run: None,
+        process,
+        role: if pos == 0 {
+            TaskRole::Creator
+        } else {
+            TaskRole::CreatorAncestor
+        },
+    }
+}
+
+/// [`Lineage::task_for_process_id`]'s answers from maps built once, for a caller asking about
+/// many processes (the AN1113 join asks for every process that made a connection: a scan of
+/// every run for each ancestor of each grew with the square of the data).
+#[derive(Debug)]
+pub(crate) struct TaskLinks<'l> {
+    lineage: &'l Lineage,
+    /// Per host (`lineage.hosts` order): launched process → (task, run), the first in task
+    /// then run order, as the scan finds it.
+    launched: Vec<HashMap<ProcessId, (usize, usize)>>,
+    /// Per host: the first host with its name (case-insensitively), which keys `created`.
+    name_of: Vec<usize>,
+    /// (host name, process) on a task's creator chain → (host, task, position in the chain),
+    /// the first in host then task then chain order, as the scan finds it.
+    created: HashMap<(usize, ProcessId), (usize, usize, usize)>,
+}
+
+impl<'l> TaskLinks<'l> {
+    /// The maps of `lineage`.
+    pub(crate) fn new(lineage: &'l Lineage) -> Self {
+        let hosts = &lineage.hosts;
+        let launched = hosts
+            .iter()
+            .map(|h| {
+                let mut m = HashMap::new();
+                for (ti, t) in h.tasks.iter().enumerate() {
+                    for (ri, r) in t.runs.iter().enumerate() {
+                        if let Some(p) = r.launched {
+                            m.entry(p).or_insert((ti, ri));
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+        let name_of: Vec<usize> = hosts
+            .iter()
+            .map(|h| {
+                hosts
+                    .iter()
+                    .position(|o| o.host.eq_ignore_ascii_case(&h.host))
+                    .unwrap_or(0)
+            })
+            .collect();
+        let position = |h: &HostLineage| hosts.iter().position(|o| core::ptr::eq(o, h));
+        let mut created = HashMap::new();
+        for (oi, other) in hosts.iter().enumerate() {
+            for (ti, t) in other.tasks.iter().enumerate() {
+                for (pos, (ch, i)) in lineage.creator_chain(t).into_iter().enumerate() {
+                    if let Some(c) = position(ch) {
+                        created.entry((name_of[c], i)).or_insert((oi, ti, pos));
+                    }
+                }
+            }
+        }
+        TaskLinks {
+            lineage,
+            launched,
+            name_of,
+            created,
+        }
+    }
+
+    /// [`Lineage::task_for_process_id`], the same answer.
+    pub(crate) fn task_for_process_id(&self, h: &'l HostLineage, idx: ProcessId) -> Option<TaskLink<'l>> {
+        let hosts = &self.lineage.hosts;
+        let Some(hi) = hosts.iter().position(|o| core::ptr::eq(o, h)) else {
+            return self.lineage.task_for_process_id(h, idx);
+        };
+        let process = h.processes.get(idx)?;
+        for (depth, i) in self_and_ancestors(h, idx).enumerate() {
+            if let Some(&(t, r)) = self.launched[hi].get(&i) {
+                let task = &h.tasks[t];
+                return Some(run_link(h, task, &task.runs[r], process, depth));
+            }
+        }
+        let &(oi, ti, pos) = self.created.get(&(self.name_of[hi], idx))?;
+        let other = &hosts[oi];
+        Some(creator_link(other, &other.tasks[ti], process, pos))
+    }
+}
+
+// The generated scenario needs the `synth` feature (on by default).
+#[cfg(all(test, feature = "synth"))]
+mod tests {
+    use super::*;
+    use crate::lineage::LineageBuilder;
+    use crate::winevent::WinRecord;
+
+    /// The maps answer as the scan does, for every process of every host: runs' processes,
+    /// their descendants, task creators and their ancestors, and processes tied to no task.
+    #[test]
+    fn task_links_answer_as_the_scan() {
+        let s = crate::synth::an1113_scenario(5, 6.0);
+        let mut b = LineageBuilder::new();
+        let mut rec = WinRecord::new();
+        for l in &s.lines {
+            if rec.parse_str(l).is_ok() {
+                b.push_record(&rec);
+            }
+        }
+        let lin = b.build();
+        let links = TaskLinks::new(&lin);
+        let key = |l: Option<TaskLink<'_>>| {
+            l.map(|l| {
+                (
+                    core::ptr::from_ref(l.host),
+                    core::ptr::from_ref(l.task),
+                    l.run.map(core::ptr::from_ref),
+                    core::ptr::from_ref(l.process),
+                    l.role,
+                )
+            })
+        };
+        let (mut roles, mut none) = (Vec::new(), 0);
+        for h in &lin.hosts {
+            for (id, _) in h.processes.iter() {
+                let scan = lin.task_for_process_id(h, id);
+                match &scan {
+                    Some(l) if !roles.contains(&l.role) => roles.push(l.role),
+                    Some(_) => {}
+                    None => none += 1,
+                }
+                assert_eq!(key(links.task_for_process_id(h, id)), key(scan));
+            }
+        }
+        assert!(roles.len() >= 3 && none > 0, "{roles:?}, {none} tied to none");
     }
 }
