@@ -31,6 +31,9 @@ options:
                       {\"coverage\": …} for each host  [off]
   --svg DIR           write one timeline per finding with a task (check-ins, task runs marked)
                       into DIR  [off]
+  --threads N         1: read Windows events on this thread; 2 or more: parse them on a
+                      second thread while this one takes them (faster only with a core
+                      free for it)  [1]
   --known-host A=NAME address A is host NAME at all times (an inventory, a static address),
                       for host-level logs; DHCP leases come from dhcp.log inputs  [none]
   -h, --help          this text
@@ -38,6 +41,7 @@ options:
 
 fn main() -> ExitCode {
     let mut json = false;
+    let mut threads = 1;
     let mut svg: Option<PathBuf> = None;
     let mut inputs = Vec::new();
     let mut known = Vec::new();
@@ -45,6 +49,10 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--threads" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n >= 1 => threads = n,
+                _ => return usage("--threads needs a number of at least 1"),
+            },
             "--svg" => match args.next() {
                 Some(d) => svg = Some(PathBuf::from(d)),
                 None => return usage("--svg needs a directory"),
@@ -85,7 +93,7 @@ fn main() -> ExitCode {
                 eprintln!("passed over {}: {}", p.path.display(), p.reason);
             }
             for log in scanned.logs() {
-                if let Err(e) = read(&mut b, &opts, &log.path, log.format, &log.content) {
+                if let Err(e) = read(&mut b, &opts, threads, &log.path, log.format, &log.content) {
                     eprintln!("error: {e}");
                     failed = true;
                 }
@@ -117,6 +125,7 @@ fn usage(msg: &str) -> ExitCode {
 fn read(
     b: &mut An1113Builder,
     opts: &ReadOptions,
+    threads: usize,
     path: &Path,
     format: Option<Format>,
     content: &LogContent,
@@ -142,8 +151,13 @@ fn read(
     let mut r = opts.open(path).map_err(|e| format!("{name}: {e}"))?;
     let file = b.file(&name);
     let what = if matches!(format, Some(Format::WindowsEventJson | Format::Evtx)) {
-        r.for_each_record(|rec| b.push_record(rec, file))
-            .map_err(|e| format!("{name}: {e}"))?;
+        if threads > 1 {
+            // Parsed on a second thread while this one takes the records.
+            b.push_records_from(&mut r, file)
+        } else {
+            r.for_each_record(|rec| b.push_record(rec, file))
+        }
+        .map_err(|e| format!("{name}: {e}"))?;
         "Windows records"
     } else {
         while let Some((ev, at)) = r.next_event_at().map_err(|e| format!("{name}: {e}"))? {

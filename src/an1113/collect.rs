@@ -7,9 +7,10 @@ use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use super::leases::Lease;
 use super::origin::Origin;
+use crate::error::Result;
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder, lowered};
-use crate::read::DhcpRecord;
+use crate::read::{DhcpRecord, Reader};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{Decoded, EvidenceKind, Name, RecordView, TimeSource, WinRecord};
@@ -409,6 +410,77 @@ impl An1113Builder {
         }
     }
 
+    /// Takes every Windows record of `reader` (a Windows event log: JSON lines or `.evtx`),
+    /// as [`push_record`](An1113Builder::push_record) of each in order would, with the reading
+    /// and parsing on a second thread: records are parsed there into reused batches while this
+    /// thread takes the batches before. The result is the same as one thread's. Parsing is
+    /// about half of the work, and with a core free for the second thread the two halves
+    /// overlap; without one it is slower (the copies and the hand-over are about 5% more
+    /// instructions).
+    ///
+    /// # Errors
+    /// As [`Reader::for_each_record`]: the records before the error are taken.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::ReadOptions;
+    /// use beaconstat::an1113::An1113Builder;
+    /// let mut log = String::new();
+    /// for i in 0..12 {
+    ///     log.push_str(&format!(r#"{{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1","UtcTime":"2024-01-01 10:{:02}:{:02}.000","ProcessGuid":"{{p1}}","ProcessId":"42","Image":"C:\\Tools\\agent.exe","SourceIp":"10.0.0.5","DestinationIp":"203.0.113.9","DestinationPort":"443"}}"#, i * 5 / 60, i * 5 % 60));
+    ///     log.push('\n');
+    /// }
+    /// let mut reader = ReadOptions::new().from_reader(std::io::Cursor::new(log.into_bytes()))?;
+    /// let mut b = An1113Builder::new();
+    /// let file = b.file("events.json");
+    /// b.push_records_from(&mut reader, file)?;
+    /// let report = b.build();
+    /// assert_eq!(report.findings.len(), 1);
+    /// assert_eq!(report.findings[0].destination.addr, "203.0.113.9");
+    /// assert_eq!(report.findings[0].references[0].line, Some(1));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    pub fn push_records_from(&mut self, reader: &mut Reader, file: FileId) -> Result<()> {
+        // Records per batch (a record is about 2 KiB: its line, its fields and the known-name
+        // table), and up to 16 batches queued: enough to ride out a busy machine's scheduling
+        // delays (64 records with 2 queued, small enough for a core's L2 cache, ran slower
+        // there).
+        const BATCH: usize = 256;
+        // Full batches (their records, how many are filled) one way, emptied ones back.
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<WinRecord>, usize)>(16);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<WinRecord>>();
+        std::thread::scope(|scope| {
+            let parser = scope.spawn(move || {
+                let mut batch: (Vec<WinRecord>, usize) = (Vec::new(), 0);
+                let read = reader.for_each_record(|rec| {
+                    let (recs, n) = &mut batch;
+                    match recs.get_mut(*n) {
+                        Some(r) => r.copy_from(rec),
+                        None => recs.push(rec.clone()),
+                    }
+                    *n += 1;
+                    if *n == BATCH {
+                        let next = (empty_rx.try_recv().unwrap_or_default(), 0);
+                        // Fails only when this thread's taker is gone (it panicked).
+                        let _ = full_tx.send(core::mem::replace(&mut batch, next));
+                    }
+                });
+                if batch.1 > 0 {
+                    let _ = full_tx.send(batch);
+                }
+                read
+            });
+            for (recs, n) in full_rx {
+                for rec in recs.iter().take(n) {
+                    self.push_record(rec, file);
+                }
+                // Fails only when the parser is done: the batch is then freed.
+                let _ = empty_tx.send(recs);
+            }
+            parser.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+
     fn push_process_conn(
         &mut self,
         host: u32,
@@ -511,5 +583,38 @@ fn count(t: &mut TelemetryPresence, rec: &WinRecord, id: Option<u32>, decoded: &
             _ => {}
         },
         _ => {}
+    }
+}
+
+// The generated scenario needs the `synth` feature (on by default).
+#[cfg(all(test, feature = "synth"))]
+mod tests {
+    use super::*;
+    use crate::read::ReadOptions;
+
+    /// Records taken on two threads give the report records taken one by one give, over
+    /// many batches.
+    #[test]
+    fn records_from_a_reader_join_as_pushed_one_by_one() {
+        let s = crate::synth::an1113_scenario(3, 12.0);
+        assert!(s.lines.len() > 3 * 256, "{} records: a few batches", s.lines.len());
+        let text = s.lines.join("\n").into_bytes();
+        let reader = || {
+            ReadOptions::new()
+                .from_reader(std::io::Cursor::new(text.clone()))
+                .unwrap()
+        };
+        let mut one = An1113Builder::new();
+        let file = one.file("scenario.json");
+        reader().for_each_record(|rec| one.push_record(rec, file)).unwrap();
+        let mut two = An1113Builder::new();
+        let file = two.file("scenario.json");
+        two.push_records_from(&mut reader(), file).unwrap();
+        let (one, two) = (one.build(), two.build());
+        assert!(!one.findings.is_empty());
+        assert!(one.findings[0].references.iter().all(|r| r.line.is_some()));
+        assert_eq!(one.findings, two.findings);
+        assert_eq!(one.coverage, two.coverage);
+        assert_eq!(one.lineage, two.lineage);
     }
 }

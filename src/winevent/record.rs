@@ -83,6 +83,20 @@ impl WinRecord {
         self.channel_kind = ChannelKind::default();
     }
 
+    /// Makes this record a copy of `other`, reusing this one's buffers (no allocation once
+    /// they are large enough): for handing records to another thread in reused batches.
+    pub(crate) fn copy_from(&mut self, other: &WinRecord) {
+        self.line.clone_from(&other.line);
+        self.scratch.clone_from(&other.scratch);
+        self.fields.clone_from(&other.fields);
+        self.path.clone_from(&other.path);
+        self.known.clone_from(&other.known);
+        self.shape = other.shape;
+        self.position = other.position;
+        self.event_id = other.event_id;
+        self.channel_kind = other.channel_kind;
+    }
+
     /// Parses one JSON object (copied into the record's line buffer).
     ///
     /// # Errors
