@@ -443,6 +443,173 @@ fn sep_mask64(buf: &[u8], i: usize, end: usize, splat: safe_arch::m128i) -> u64 
     if keep < 64 { m & ((1u64 << keep) - 1) } else { m }
 }
 
+/// The separator and newline bytes of a block of complete lines, found in one pass of SSE2
+/// compares over the block (each byte compared once, 64 at a time) and read off bit by bit,
+/// line after line: no newline search per line and no split restarted at each line's start.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+struct Marks<'a> {
+    block: &'a [u8],
+    sep: safe_arch::m128i,
+    nl: safe_arch::m128i,
+    // The 64-byte chunk at `base`: its separator and newline bits not read yet (bit `b` for
+    // byte `base + b`), and its newline bits.
+    base: usize,
+    marks: u64,
+    nls: u64,
+}
+
+/// What [`Marks::line`] found of one line.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[derive(Clone, Copy)]
+struct LineMarks {
+    // The newline's offset in the block.
+    nl: usize,
+    // Separators before it.
+    seps: usize,
+    // Where the field after the last located separator starts.
+    last: usize,
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+impl<'a> Marks<'a> {
+    /// The marks of `block` (`sep` must not be `\n`), from its first byte.
+    #[inline(always)]
+    fn new(block: &'a [u8], sep: u8) -> Self {
+        let mut m = Marks {
+            block,
+            sep: safe_arch::set_splat_i8_m128i(sep as i8),
+            nl: safe_arch::set_splat_i8_m128i(b'\n' as i8),
+            base: 0,
+            marks: 0,
+            nls: 0,
+        };
+        m.load();
+        m
+    }
+
+    /// Computes the chunk at `base` (the block's last, short chunk from a padded copy, its bits
+    /// past the block's end cleared).
+    #[inline(always)]
+    fn load(&mut self) {
+        use safe_arch::{bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
+        #[inline(always)]
+        fn masks(c: &[u8; 64], sep: safe_arch::m128i, nl: safe_arch::m128i) -> (u64, u64) {
+            let (q, _) = c.as_chunks::<16>();
+            let (mut marks, mut nls) = (0u64, 0u64);
+            for (i, c) in q.iter().enumerate() {
+                let v = load_unaligned_m128i(c);
+                let n = cmp_eq_mask_i8_m128i(v, nl);
+                let s = cmp_eq_mask_i8_m128i(v, sep);
+                marks |= u64::from(move_mask_i8_m128i(bitor_m128i(s, n)) as u16) << (16 * i);
+                nls |= u64::from(move_mask_i8_m128i(n) as u16) << (16 * i);
+            }
+            (marks, nls)
+        }
+        let (marks, nls) = match self.block.get(self.base..).and_then(|r| r.first_chunk::<64>()) {
+            Some(c) => masks(c, self.sep, self.nl),
+            None => {
+                let mut pad = [0u8; 64];
+                let rest = self.block.get(self.base..).unwrap_or_default();
+                pad.iter_mut().zip(rest).for_each(|(p, &b)| *p = b);
+                let keep = if rest.len() < 64 {
+                    (1u64 << rest.len()) - 1
+                } else {
+                    u64::MAX
+                };
+                let (m, n) = masks(&pad, self.sep, self.nl);
+                (m & keep, n & keep)
+            }
+        };
+        self.marks = marks;
+        self.nls = nls;
+    }
+
+    /// Moves to the next chunk; `false` past the block's end.
+    #[inline(always)]
+    fn advance(&mut self) -> bool {
+        self.base += 64;
+        if self.base >= self.block.len() {
+            return false;
+        }
+        self.load();
+        true
+    }
+
+    /// The next newline and the separators before it (counted, not located).
+    #[inline(always)]
+    fn line_end(&mut self) -> Option<(usize, usize)> {
+        let mut seps = 0;
+        loop {
+            let n = self.nls & self.marks;
+            if n != 0 {
+                let bit = n & n.wrapping_neg();
+                seps += (self.marks & (bit - 1)).count_ones() as usize;
+                self.marks &= !(bit | (bit - 1));
+                return Some((self.base + bit.trailing_zeros() as usize, seps));
+            }
+            seps += self.marks.count_ones() as usize;
+            if !self.advance() {
+                return None;
+            }
+        }
+    }
+
+    /// Reads the line starting at `at` (where the previous line ended): the bounds of its
+    /// fields, relative to `at`, for the first `slots.len()` separators (the field after the
+    /// last of them is the caller's to close, at the line's end without a `\r`); the
+    /// separators after them only counted. `None` if no newline is left (a block of complete
+    /// lines always ends in one).
+    // Not inlined: in the reader's loop its state was kept in memory, not in registers.
+    #[inline(never)]
+    fn line(&mut self, at: usize, slots: &mut [(usize, usize)]) -> Option<LineMarks> {
+        // The chunk's bits in locals (kept in registers, stored back once); positions relative
+        // to `at`: the chunk's base may lie before it (wrapping arithmetic, exact once a bit's
+        // offset is added).
+        let (mut marks, mut nls) = (self.marks, self.nls);
+        let mut rel = self.base.wrapping_sub(at);
+        let (mut field, mut k) = (0usize, 0usize);
+        let mut rest = slots;
+        let ended = loop {
+            if marks == 0 {
+                if !self.advance() {
+                    self.marks = 0;
+                    return None;
+                }
+                (marks, nls) = (self.marks, self.nls);
+                rel = self.base.wrapping_sub(at);
+                continue;
+            }
+            let Some((slot, tail)) = rest.split_first_mut() else {
+                break None;
+            };
+            let b = marks.trailing_zeros() as usize;
+            let nl = (nls >> b) & 1 != 0;
+            marks &= marks - 1;
+            let j = rel.wrapping_add(b);
+            if nl {
+                break Some(at + j);
+            }
+            *slot = (field, j);
+            field = j + 1;
+            k += 1;
+            rest = tail;
+        };
+        self.marks = marks;
+        let (nl, seps) = match ended {
+            Some(nl) => (nl, k),
+            None => {
+                let (nl, more) = self.line_end()?;
+                (nl, k + more)
+            }
+        };
+        Some(LineMarks {
+            nl,
+            seps,
+            last: at + field,
+        })
+    }
+}
+
 /// [`split_words`] 64 bytes at a time with SSE2 compares (x86-64's baseline, so always
 /// there): one bit mask per block, the located fields read off it bit by bit, the rest
 /// counted. Same bounds, same counts.
@@ -704,7 +871,11 @@ fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
     let bytes_out = c.count(idx.orig_bytes, "orig_bytes")?;
     let bytes_in = c.count(idx.resp_bytes, "resp_bytes")?;
     let duration = c.interval(idx.duration, "duration")?;
-    let proto = c.val(idx.proto).map_or(Proto::Other, |r| parse_proto(c.bytes(r)));
+    // A match, not `map_or`: the closure was left as a call in the reader's loop.
+    let proto = match c.val(idx.proto) {
+        Some(r) => parse_proto(c.bytes(r)),
+        None => Proto::Other,
+    };
     Ok(RawEvent {
         ts,
         src,
@@ -1174,6 +1345,7 @@ impl<R: Read> Core<R> {
                 at,
                 info,
                 None,
+                None,
                 &mut f,
             )?;
         }
@@ -1206,10 +1378,35 @@ impl<R: Read> Core<R> {
                 .and_then(|p| core::str::from_utf8(p).ok())
                 .unwrap_or_default(),
         };
-        let newline = NewlineFinder::new();
+        // On x86-64 the block's separators and newlines are marked in one pass; lines under a
+        // header without IoT-23's quirk (and a separator other than `\r`, which a line end may
+        // drop) take their fields from the marks, the others split themselves as `next_slice`'s
+        // lines do.
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        let (mut marks, limit) = match hdr.header.as_deref() {
+            Some(h) if h.quirk_extra == 0 && h.separator != b'\r' => {
+                if bounds.len() != h.needed {
+                    bounds.clear();
+                    bounds.resize(h.needed, (0, 0));
+                }
+                (Marks::new(block, h.separator), h.needed)
+            }
+            _ => (Marks::new(block, b'\n'), 0),
+        };
         let (mut at, mut n) = (0usize, 0u64);
-        while let Some(i) = block.get(at..).and_then(|rest| newline.find(rest)) {
-            let nl = at + i;
+        while at < block.len() {
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            let (nl, marked) = {
+                let Some(m) = marks.line(at, bounds.get_mut(..limit).unwrap_or_default()) else {
+                    break;
+                };
+                (m.nl, (limit > 0).then_some(m))
+            };
+            #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+            let (nl, marked): (usize, Option<()>) = match block.get(at..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+                Some(i) => (at + i, None),
+                None => break,
+            };
             let end = if nl > at && block.get(nl - 1) == Some(&b'\r') {
                 nl - 1
             } else {
@@ -1223,7 +1420,7 @@ impl<R: Read> Core<R> {
                 too_long: end - at > max_line,
             };
             // An over-long line's content is dropped, as `next_slice` drops it.
-            let (line, text) = if info.too_long {
+            let (line, text, split) = if info.too_long {
                 (
                     LineAt {
                         buf: block,
@@ -1231,8 +1428,20 @@ impl<R: Read> Core<R> {
                         end: at,
                     },
                     None,
+                    None,
                 )
             } else {
+                // The field after the last located separator ends at the line's end.
+                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                let split = marked.map(|m| match bounds.get_mut(m.seps) {
+                    Some(slot) => {
+                        *slot = (m.last - at, end - at);
+                        (m.seps + 1, m.seps + 1)
+                    }
+                    None => (m.seps + 1, limit),
+                });
+                #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+                let split = marked.map(|()| (0, 0));
                 (
                     LineAt {
                         buf: block,
@@ -1240,46 +1449,18 @@ impl<R: Read> Core<R> {
                         end,
                     },
                     valid.get(at..end),
+                    split,
                 )
             };
             at = nl + 1;
             n += 1;
-            match take_line(hdr, stats, *strict, bounds, line, info, text, f) {
+            match take_line(hdr, stats, *strict, bounds, line, info, text, split, f) {
                 Ok(false) => {}
                 Ok(true) => break,
                 Err(e) => return (at, n, Err(e)),
             }
         }
         (at, n, Ok(()))
-    }
-}
-
-/// Finds line ends in a block: on x86-64 with AVX2, memchr's AVX2 searcher itself, built once
-/// a block (`memchr::memchr` reaches it through three calls per search, a third of its cost on
-/// lines of ~130 bytes); elsewhere `memchr::memchr`.
-#[derive(Clone, Copy)]
-struct NewlineFinder {
-    #[cfg(target_arch = "x86_64")]
-    avx2: Option<memchr::arch::x86_64::avx2::memchr::One>,
-}
-
-impl NewlineFinder {
-    #[inline]
-    fn new() -> Self {
-        NewlineFinder {
-            #[cfg(target_arch = "x86_64")]
-            avx2: memchr::arch::x86_64::avx2::memchr::One::new(b'\n'),
-        }
-    }
-
-    /// The offset of the first `\n` in `hay`.
-    #[inline(always)]
-    fn find(&self, hay: &[u8]) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(one) = &self.avx2 {
-            return one.find(hay);
-        }
-        memchr::memchr(b'\n', hay)
     }
 }
 
@@ -1294,7 +1475,9 @@ struct LineAt<'a> {
 
 /// One line: skipped if blank, a header directive (`Ok(true)`), or a data line split, parsed
 /// and handed to `f` or counted as skipped. `text` is the line, when its block was validated.
-/// `slots` holds the field bounds.
+/// `slots` holds the field bounds; `split`, when given, says they hold this line's already
+/// (its number of fields and of located ones, under the current header, split as
+/// [`split_fields`] splits).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn take_line<F: FnMut(ConnEvent<'_>)>(
@@ -1305,6 +1488,7 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
     at: LineAt<'_>,
     info: LineInfo,
     text: Option<&str>,
+    split: Option<(usize, usize)>,
     f: &mut F,
 ) -> Result<bool> {
     let line = at.buf.get(at.start..at.end).unwrap_or_default();
@@ -1319,6 +1503,8 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
     stats.records += 1;
     let header = hdr.header.as_deref();
     let (nfields, located) = match header {
+        // Split already, by the block's marks (into slots sized for this header).
+        Some(h) if h.quirk_extra == 0 && split.is_some() => split.unwrap_or_default(),
         // The fields an event needs, written in place; the slots stay sized for the header.
         Some(h) if h.quirk_extra == 0 => {
             if slots.len() != h.needed {
