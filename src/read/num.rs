@@ -40,6 +40,31 @@ pub(crate) fn parse_port(b: &[u8]) -> Option<u16> {
     parse_u64(b).and_then(|v| u16::try_from(v).ok())
 }
 
+/// [`parse_u64`] of the field `buf[start..end]`: the same value and the same refusals, a field
+/// of 1 to 8 bytes read as one word when eight bytes from `start` lie in `buf` (the bytes after
+/// the field are masked off), with no loop over its digits.
+#[inline(always)]
+pub(crate) fn parse_u64_in(buf: &[u8], start: usize, end: usize) -> Option<u64> {
+    let len = end.wrapping_sub(start);
+    if (1..=8).contains(&len)
+        && let Some(w) = buf.get(start..).and_then(|r| r.first_chunk::<8>())
+    {
+        // The digits moved to the word's top bytes, zeros (`'0'`) below them.
+        let shift = 8 * (8 - len) as u32;
+        return eight_digits(u64::from_le_bytes(*w) << shift | ZEROS & ((1u64 << shift) - 1));
+    }
+    parse_u64(buf.get(start..end)?)
+}
+
+/// [`parse_port`] of the field `buf[start..end]`, as [`parse_u64_in`] reads it.
+#[inline(always)]
+pub(crate) fn parse_port_in(buf: &[u8], start: usize, end: usize) -> Option<u16> {
+    if end.wrapping_sub(start) > 5 {
+        return None;
+    }
+    parse_u64_in(buf, start, end).and_then(|v| u16::try_from(v).ok())
+}
+
 /// Parses a count that may be written as a float (`1234.0`, as some JSON writers do).
 pub(crate) fn parse_count(b: &[u8]) -> Option<u64> {
     if let Some(v) = parse_u64(b) {
@@ -54,11 +79,13 @@ pub(crate) fn parse_count(b: &[u8]) -> Option<u64> {
     }
 }
 
+/// Eight `'0'` bytes.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
 /// Eight ASCII digits (the first in the lowest byte, as loaded little-endian) as their value,
 /// in three multiplies; `None` unless every byte is a digit (SWAR: one word, no loop).
 #[inline(always)]
 fn eight_digits(w: u64) -> Option<u64> {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let d = w.wrapping_sub(ZEROS);
     // Bytes 0x30..=0x3F, and of those 0..=9 after the subtraction (adding 6 carries 10..=15
@@ -288,6 +315,22 @@ mod props {
             };
             prop_assert_eq!(parse_u64(s.as_bytes()), std, "{}", s);
             Ok(std.is_some())
+        });
+    }
+
+    /// A field parsed in place (read as a word with the bytes after it, or by the loop at the
+    /// buffer's end) is parsed as the field alone is, by `parse_u64` and `parse_port`.
+    #[test]
+    fn fields_in_place_agree_with_the_field_alone() {
+        let byte = prop_oneof![4 => proptest::char::range('0', '9').prop_map(|c| c as u8), 1 => any::<u8>()];
+        let strategy = (proptest::collection::vec(byte, 8..40), 0usize..32, 0usize..12);
+        crate::tests::exercised::check_exercised("numbers in place", 1024, 100, strategy, |(buf, start, len)| {
+            let (start, end) = (start.min(buf.len()), (start + len).min(buf.len()));
+            let field = &buf[start..end];
+            prop_assert_eq!(parse_u64_in(&buf, start, end), parse_u64(field), "{:?}", field);
+            prop_assert_eq!(parse_port_in(&buf, start, end), parse_port(field), "{:?}", field);
+            // Exercised: a short number read as a word.
+            Ok(parse_u64(field).is_some() && (1..=8).contains(&field.len()) && buf.len() >= start + 8)
         });
     }
 

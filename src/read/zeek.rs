@@ -8,7 +8,7 @@
 //! is recognised and the last data column is split the same way.
 
 use super::builder::line_reader_builder_methods;
-use super::num::{is_text, parse_duration, parse_port, parse_proto, parse_ts_secs, parse_u64};
+use super::num::{is_text, parse_duration, parse_port_in, parse_proto, parse_ts_secs, parse_u64, parse_u64_in};
 use crate::error::{Error, Position, Result};
 use crate::event::{ConnEvent, Proto};
 use crate::input::{Bad, LineInfo, Lines, ReadOptions, ReadStats, SkipReason};
@@ -789,7 +789,7 @@ impl<'a> Cols<'a> {
     fn port(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u16>, Bad> {
         match self.num(i) {
             None => Ok(None),
-            Some(r) => match parse_port(self.bytes(r)) {
+            Some(r) => match parse_port_in(self.line, r.0, r.1) {
                 Some(v) => Ok(Some(v)),
                 None => Err(bad_value(SkipReason::BadPort, name, r)),
             },
@@ -801,7 +801,7 @@ impl<'a> Cols<'a> {
     fn count(self, i: Option<usize>, name: &'static str) -> core::result::Result<Option<u64>, Bad> {
         match self.num(i) {
             None => Ok(None),
-            Some(r) => match parse_u64(self.bytes(r)) {
+            Some(r) => match parse_u64_in(self.line, r.0, r.1) {
                 Some(v) => Ok(Some(v)),
                 None => Err(bad_value(SkipReason::BadNumber, name, r)),
             },
