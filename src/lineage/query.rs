@@ -256,6 +256,11 @@ fn self_and_ancestors(h: &HostLineage, idx: ProcessId) -> impl Iterator<Item = P
     core::iter::once(idx).chain(h.processes.ancestors(idx).map(|(i, _)| i))
 }
 
+/// `h`'s address, which tells the hosts of one lineage apart (they live in one vector).
+fn address(h: &HostLineage) -> usize {
+    core::ptr::from_ref(h) as usize
+}
+
 /// The link of a process launched by run `r` of `t` (itself at `depth` 0, else a descendant).
 fn run_link<'l>(
     h: &'l HostLineage,
@@ -306,6 +311,9 @@ pub(crate) struct TaskLinks<'l> {
     /// Per host (`lineage.hosts` order): launched process → (task, run), the first in task
     /// then run order, as the scan finds it.
     launched: Vec<HashMap<ProcessId, (usize, usize)>>,
+    /// A host's position in `lineage.hosts`, by its address (callers hand hosts by reference;
+    /// a scan of the hosts for each lookup grew with hosts times processes).
+    position: HashMap<usize, usize>,
     /// Per host: the first host with its name (case-insensitively), which keys `created`.
     name_of: Vec<usize>,
     /// (host name, process) on a task's creator chain → (host, task, position in the chain),
@@ -331,21 +339,19 @@ impl<'l> TaskLinks<'l> {
                 m
             })
             .collect();
+        // The first host of each name (ASCII case folded, as `eq_ignore_ascii_case` compares).
+        let mut first_named: HashMap<String, usize> = HashMap::new();
         let name_of: Vec<usize> = hosts
             .iter()
-            .map(|h| {
-                hosts
-                    .iter()
-                    .position(|o| o.host.eq_ignore_ascii_case(&h.host))
-                    .unwrap_or(0)
-            })
+            .enumerate()
+            .map(|(i, h)| *first_named.entry(h.host.to_ascii_lowercase()).or_insert(i))
             .collect();
-        let position = |h: &HostLineage| hosts.iter().position(|o| core::ptr::eq(o, h));
+        let position: HashMap<usize, usize> = hosts.iter().enumerate().map(|(i, h)| (address(h), i)).collect();
         let mut created = HashMap::new();
         for (oi, other) in hosts.iter().enumerate() {
             for (ti, t) in other.tasks.iter().enumerate() {
                 for (pos, (ch, i)) in lineage.creator_chain(t).into_iter().enumerate() {
-                    if let Some(c) = position(ch) {
+                    if let Some(&c) = position.get(&address(ch)) {
                         created.entry((name_of[c], i)).or_insert((oi, ti, pos));
                     }
                 }
@@ -354,6 +360,7 @@ impl<'l> TaskLinks<'l> {
         TaskLinks {
             lineage,
             launched,
+            position,
             name_of,
             created,
         }
@@ -362,7 +369,7 @@ impl<'l> TaskLinks<'l> {
     /// [`Lineage::task_for_process_id`], the same answer.
     pub(crate) fn task_for_process_id(&self, h: &'l HostLineage, idx: ProcessId) -> Option<TaskLink<'l>> {
         let hosts = &self.lineage.hosts;
-        let Some(hi) = hosts.iter().position(|o| core::ptr::eq(o, h)) else {
+        let Some(&hi) = self.position.get(&address(h)) else {
             return self.lineage.task_for_process_id(h, idx);
         };
         let process = h.processes.get(idx)?;
