@@ -466,7 +466,7 @@ struct LineMarks {
     nl: usize,
     // Separators before it.
     seps: usize,
-    // Where the field after the last located separator starts.
+    // Where the field after the last located separator starts, relative to the line.
     last: usize,
 }
 
@@ -535,78 +535,55 @@ impl<'a> Marks<'a> {
         true
     }
 
-    /// The next newline and the separators before it (counted, not located).
-    #[inline(always)]
-    fn line_end(&mut self) -> Option<(usize, usize)> {
-        let mut seps = 0;
-        loop {
-            let n = self.nls & self.marks;
-            if n != 0 {
-                let bit = n & n.wrapping_neg();
-                seps += (self.marks & (bit - 1)).count_ones() as usize;
-                self.marks &= !(bit | (bit - 1));
-                return Some((self.base + bit.trailing_zeros() as usize, seps));
-            }
-            seps += self.marks.count_ones() as usize;
-            if !self.advance() {
-                return None;
-            }
-        }
-    }
-
     /// Reads the line starting at `at` (where the previous line ended): the bounds of its
-    /// fields, relative to `at`, for the first `slots.len()` separators (the field after the
-    /// last of them is the caller's to close, at the line's end without a `\r`); the
+    /// fields, relative to `at`, for the first `cuts.len()` separators, as [`Cuts`] (the field
+    /// after the last of them is the caller's to close, at the line's end without a `\r`); the
     /// separators after them only counted. `None` if no newline is left (a block of complete
     /// lines always ends in one).
     // Not inlined: in the reader's loop its state was kept in memory, not in registers.
     #[inline(never)]
-    fn line(&mut self, at: usize, slots: &mut [(usize, usize)]) -> Option<LineMarks> {
-        // The chunk's bits in locals (kept in registers, stored back once); positions relative
+    fn line(&mut self, at: usize, cuts: &mut [u64]) -> Option<LineMarks> {
+        // The chunk's bits in locals (kept in registers, stored back once); offsets relative
         // to `at`: the chunk's base may lie before it (wrapping arithmetic, exact once a bit's
         // offset is added).
-        let (mut marks, mut nls) = (self.marks, self.nls);
+        let mut marks = self.marks;
         let mut rel = self.base.wrapping_sub(at);
-        let (mut field, mut k) = (0usize, 0usize);
-        let mut rest = slots;
-        let ended = loop {
-            if marks == 0 {
-                if !self.advance() {
-                    self.marks = 0;
-                    return None;
-                }
-                (marks, nls) = (self.marks, self.nls);
-                rel = self.base.wrapping_sub(at);
-                continue;
+        let (mut k, mut more, mut field) = (0usize, 0usize, 0u64);
+        loop {
+            // The line's separators in this chunk: the marks below its first unread newline
+            // (all of them if it has none), located one per bit, with no newline test per bit.
+            let n = marks & self.nls;
+            let below = if n != 0 { (n & n.wrapping_neg()) - 1 } else { u64::MAX };
+            let mut s = marks & below;
+            while s != 0 {
+                let Some(c) = cuts.get_mut(k) else {
+                    break;
+                };
+                let j = rel.wrapping_add(s.trailing_zeros() as usize) as u64;
+                *c = field | j << 32;
+                field = j + 1;
+                s &= s - 1;
+                k += 1;
             }
-            let Some((slot, tail)) = rest.split_first_mut() else {
-                break None;
-            };
-            let b = marks.trailing_zeros() as usize;
-            let nl = (nls >> b) & 1 != 0;
-            marks &= marks - 1;
-            let j = rel.wrapping_add(b);
-            if nl {
-                break Some(at + j);
+            if s != 0 {
+                more += s.count_ones() as usize;
             }
-            *slot = (field, j);
-            field = j + 1;
-            k += 1;
-            rest = tail;
-        };
-        self.marks = marks;
-        let (nl, seps) = match ended {
-            Some(nl) => (nl, k),
-            None => {
-                let (nl, more) = self.line_end()?;
-                (nl, k + more)
+            if n != 0 {
+                // The newline's bit and those below it are read.
+                self.marks = marks & !(below << 1 | 1);
+                return Some(LineMarks {
+                    nl: self.base + n.trailing_zeros() as usize,
+                    seps: k + more,
+                    last: field as usize,
+                });
             }
-        };
-        Some(LineMarks {
-            nl,
-            seps,
-            last: at + field,
-        })
+            if !self.advance() {
+                self.marks = 0;
+                return None;
+            }
+            marks = self.marks;
+            rel = self.base.wrapping_sub(at);
+        }
     }
 }
 
@@ -701,11 +678,49 @@ fn split_line(line: &[u8], header: Option<&ZeekHeader>, bounds: &mut Vec<(usize,
     nfields
 }
 
+/// Where a split line's located fields lie: field `i`'s bounds, relative to the line.
+trait Fields: Copy {
+    fn at(self, i: usize) -> Option<(usize, usize)>;
+    /// Where the last located field ends (0 if none is).
+    fn located_end(self) -> usize;
+}
+
+/// Fields as their (start, end) pairs.
+impl Fields for &[(usize, usize)] {
+    #[inline(always)]
+    fn at(self, i: usize) -> Option<(usize, usize)> {
+        self.get(i).copied()
+    }
+
+    #[inline(always)]
+    fn located_end(self) -> usize {
+        self.last().map_or(0, |r| r.1)
+    }
+}
+
+/// Fields as the block reader's marks left them: field `i` from the low 32 bits of `cuts[i]`
+/// to its high 32 bits: one word a field, written with one store while marking.
+#[derive(Clone, Copy)]
+struct Cuts<'a>(&'a [u64]);
+
+impl Fields for Cuts<'_> {
+    #[inline(always)]
+    fn at(self, i: usize) -> Option<(usize, usize)> {
+        let w = *self.0.get(i)?;
+        Some((w as u32 as usize, (w >> 32) as usize))
+    }
+
+    #[inline(always)]
+    fn located_end(self) -> usize {
+        self.0.last().map_or(0, |&w| (w >> 32) as usize)
+    }
+}
+
 /// One split line and what is known about it.
 #[derive(Clone, Copy)]
-struct LineRef<'a> {
+struct LineRef<'a, B: Fields> {
     line: &'a [u8],
-    bounds: &'a [(usize, usize)],
+    bounds: B,
     nfields: usize,
     header: Option<&'a ZeekHeader>,
     too_long: bool,
@@ -718,9 +733,9 @@ struct LineRef<'a> {
 /// The located fields of one split line, read under its header. Small methods, each always
 /// inlined, instead of closures (closures with several call sites were left as calls).
 #[derive(Clone, Copy)]
-struct Cols<'a> {
+struct Cols<'a, B: Fields> {
     line: &'a [u8],
-    bounds: &'a [(usize, usize)],
+    bounds: B,
     header: &'a ZeekHeader,
     // The located fields are valid text (checked once for the line or its block).
     text_ok: bool,
@@ -733,11 +748,11 @@ fn bad_value(reason: SkipReason, name: &'static str, r: (usize, usize)) -> Bad {
     Bad::field(reason, name, Some(r.0..r.1))
 }
 
-impl<'a> Cols<'a> {
+impl<'a, B: Fields> Cols<'a, B> {
     /// The bounds of column `i`, or `None` if the column is absent or unset.
     #[inline(always)]
     fn val(self, i: Option<usize>) -> Option<(usize, usize)> {
-        let r = *self.bounds.get(i?)?;
+        let r = self.bounds.at(i?)?;
         let v = self.line.get(r.0..r.1)?;
         (!self.header.is_unset(v)).then_some(r)
     }
@@ -746,7 +761,7 @@ impl<'a> Cols<'a> {
     /// under plain markers, so it goes to its parser without the marker compares.
     #[inline(always)]
     fn num(self, i: Option<usize>) -> Option<(usize, usize)> {
-        let r = *self.bounds.get(i?)?;
+        let r = self.bounds.at(i?)?;
         let v = self.line.get(r.0..r.1)?;
         let digit = self.header.plain_markers && v.first().is_some_and(u8::is_ascii_digit);
         (digit || !self.header.is_unset(v)).then_some(r)
@@ -761,7 +776,7 @@ impl<'a> Cols<'a> {
     #[cold]
     #[inline(never)]
     fn missing(self, i: Option<usize>, name: &'static str) -> Bad {
-        let at = i.and_then(|i| self.bounds.get(i)).map(|&r| r.0..r.1);
+        let at = i.and_then(|i| self.bounds.at(i)).map(|r| r.0..r.1);
         Bad::field(SkipReason::MissingField, name, at)
     }
 
@@ -825,7 +840,7 @@ impl<'a> Cols<'a> {
     fn flag(self, i: Option<usize>) -> Option<bool> {
         // Under plain markers `T` and `F` are no markers, and any other value says nothing.
         let v = if self.header.plain_markers {
-            self.bounds.get(i?).map(|&r| self.bytes(r))
+            self.bounds.at(i?).map(|r| self.bytes(r))
         } else {
             self.val(i).map(|r| self.bytes(r))
         };
@@ -839,7 +854,7 @@ impl<'a> Cols<'a> {
 
 /// Always inlined: the event then goes from the fields to `f` without a copy through memory.
 #[inline(always)]
-fn parse_raw(l: LineRef<'_>) -> core::result::Result<RawEvent, Bad> {
+fn parse_raw<B: Fields>(l: LineRef<'_, B>) -> core::result::Result<RawEvent, Bad> {
     if l.too_long {
         return Err(Bad::new(SkipReason::LineTooLong));
     }
@@ -1034,10 +1049,10 @@ impl ZeekRecord {
         }
     }
 
-    fn line_ref(&self) -> LineRef<'_> {
+    fn line_ref(&self) -> LineRef<'_, &[(usize, usize)]> {
         LineRef {
             line: &self.line,
-            bounds: &self.bounds,
+            bounds: self.bounds.as_slice(),
             nfields: self.nfields,
             header: self.header.as_deref(),
             too_long: self.too_long,
@@ -1116,6 +1131,7 @@ impl ZeekReaderBuilder {
                 path,
                 strict: self.opts.strict,
                 bounds: Vec::new(),
+                cuts: Vec::new(),
             },
             rec: ZeekRecord::new(),
             raw: None,
@@ -1181,6 +1197,8 @@ struct Core<R: Read> {
     strict: bool,
     // Field bounds for the in-place path of `for_each`.
     bounds: Vec<(usize, usize)>,
+    // The block reader's field bounds (see [`Cuts`]).
+    cuts: Vec<u64>,
 }
 
 /// Header directives and the current header block.
@@ -1362,6 +1380,7 @@ impl<R: Read> Core<R> {
             stats,
             strict,
             bounds,
+            cuts,
             ..
         } = self;
         let Some(block) = lines.complete_lines() else {
@@ -1382,12 +1401,13 @@ impl<R: Read> Core<R> {
         // header without IoT-23's quirk (and a separator other than `\r`, which a line end may
         // drop) take their fields from the marks, the others split themselves as `next_slice`'s
         // lines do.
+        // Offsets within a line are kept as 32-bit cuts: a longer block splits its lines itself.
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         let (mut marks, limit) = match hdr.header.as_deref() {
-            Some(h) if h.quirk_extra == 0 && h.separator != b'\r' => {
-                if bounds.len() != h.needed {
-                    bounds.clear();
-                    bounds.resize(h.needed, (0, 0));
+            Some(h) if h.quirk_extra == 0 && h.separator != b'\r' && u32::try_from(block.len()).is_ok() => {
+                if cuts.len() != h.needed {
+                    cuts.clear();
+                    cuts.resize(h.needed, 0);
                 }
                 (Marks::new(block, h.separator), h.needed)
             }
@@ -1397,7 +1417,7 @@ impl<R: Read> Core<R> {
         while at < block.len() {
             #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
             let (nl, marked) = {
-                let Some(m) = marks.line(at, bounds.get_mut(..limit).unwrap_or_default()) else {
+                let Some(m) = marks.line(at, cuts.get_mut(..limit).unwrap_or_default()) else {
                     break;
                 };
                 (m.nl, (limit > 0).then_some(m))
@@ -1433,15 +1453,18 @@ impl<R: Read> Core<R> {
             } else {
                 // The field after the last located separator ends at the line's end.
                 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-                let split = marked.map(|m| match bounds.get_mut(m.seps) {
-                    Some(slot) => {
-                        *slot = (m.last - at, end - at);
-                        (m.seps + 1, m.seps + 1)
-                    }
-                    None => (m.seps + 1, limit),
+                let split = marked.map(|m| {
+                    let located = match cuts.get_mut(m.seps) {
+                        Some(c) => {
+                            *c = m.last as u64 | ((end - at) as u64) << 32;
+                            m.seps + 1
+                        }
+                        None => limit,
+                    };
+                    (Cuts(cuts.get(..located).unwrap_or_default()), m.seps + 1)
                 });
                 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-                let split = marked.map(|()| (0, 0));
+                let split: Option<(Cuts<'_>, usize)> = marked.map(|()| (Cuts(&[]), 0));
                 (
                     LineAt {
                         buf: block,
@@ -1475,9 +1498,9 @@ struct LineAt<'a> {
 
 /// One line: skipped if blank, a header directive (`Ok(true)`), or a data line split, parsed
 /// and handed to `f` or counted as skipped. `text` is the line, when its block was validated.
-/// `slots` holds the field bounds; `split`, when given, says they hold this line's already
-/// (its number of fields and of located ones, under the current header, split as
-/// [`split_fields`] splits).
+/// `slots` holds the field bounds of a line split here; `marked`, when given, holds this
+/// line's already (as the block's marks cut it, under the current header, with its number of
+/// fields: the same fields as [`split_fields`] finds).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn take_line<F: FnMut(ConnEvent<'_>)>(
@@ -1488,7 +1511,7 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
     at: LineAt<'_>,
     info: LineInfo,
     text: Option<&str>,
-    split: Option<(usize, usize)>,
+    marked: Option<(Cuts<'_>, usize)>,
     f: &mut F,
 ) -> Result<bool> {
     let line = at.buf.get(at.start..at.end).unwrap_or_default();
@@ -1502,11 +1525,22 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
     }
     stats.records += 1;
     let header = hdr.header.as_deref();
-    let (nfields, located) = match header {
-        // Split already, by the block's marks (into slots sized for this header).
-        Some(h) if h.quirk_extra == 0 && split.is_some() => split.unwrap_or_default(),
+    let (nfields, located) = match (header, marked) {
+        // Split already, by the block's marks (cut for this header).
+        (Some(h), Some((cuts, nfields))) if h.quirk_extra == 0 => {
+            let l = LineRef {
+                line,
+                bounds: cuts,
+                nfields,
+                header,
+                too_long: info.too_long,
+                allow_prefix: hdr.allow_prefix(nfields),
+                text_ok: false,
+            };
+            return emit(stats, strict, l, info, text, f);
+        }
         // The fields an event needs, written in place; the slots stay sized for the header.
-        Some(h) if h.quirk_extra == 0 => {
+        (Some(h), _) if h.quirk_extra == 0 => {
             if slots.len() != h.needed {
                 slots.clear();
                 slots.resize(h.needed, (0, 0));
@@ -1516,22 +1550,36 @@ fn take_line<F: FnMut(ConnEvent<'_>)>(
         }
         _ => (split_line(line, header, slots), slots.len()),
     };
-    let bounds = slots.get(..located).unwrap_or_default();
-    // Validate the located fields once (unless the block was); the event's text is sliced
-    // from this.
-    let text = text.or_else(|| {
-        let located = bounds.last().map_or(0, |r| r.1);
-        line.get(..located).and_then(|p| core::str::from_utf8(p).ok())
-    });
     let l = LineRef {
         line,
-        bounds,
+        bounds: slots.get(..located).unwrap_or_default(),
         nfields,
         header,
         too_long: info.too_long,
         allow_prefix: hdr.allow_prefix(nfields),
-        text_ok: text.is_some(),
+        text_ok: false,
     };
+    emit(stats, strict, l, info, text, f)
+}
+
+/// The event of a split line `l` handed to `f`, or its skip counted (an error if `strict`).
+/// `text` is the line, when its block was validated; else the located fields are validated
+/// here, once, and the event's text is sliced from them.
+#[inline(always)]
+fn emit<B: Fields, F: FnMut(ConnEvent<'_>)>(
+    stats: &mut ReadStats,
+    strict: bool,
+    mut l: LineRef<'_, B>,
+    info: LineInfo,
+    text: Option<&str>,
+    f: &mut F,
+) -> Result<bool> {
+    let line = l.line;
+    let text = text.or_else(|| {
+        line.get(..l.bounds.located_end())
+            .and_then(|p| core::str::from_utf8(p).ok())
+    });
+    l.text_ok = text.is_some();
     match parse_raw(l) {
         Ok(raw) => {
             stats.events += 1;
