@@ -239,7 +239,8 @@ impl Grouper {
             return self.lookup_pair(src, dst, key.dst_port);
         }
         let hash = key_hash(self.keys.seed(), key);
-        self.find_or_insert(hash, |store, id| store.matches(id, key), || *key)
+        let last = hash == self.last_hash && self.keys.store().matches(self.last_id, key);
+        self.find_or_insert(hash, last, |store, id| store.matches(id, key), || *key)
     }
 
     /// [`Grouper::lookup`] for a (src, dst[, port]) key: no [`SeriesKey`] is built unless the
@@ -250,23 +251,28 @@ impl Grouper {
         // general byte hash (the same value either way: `pair_hash`).
         let seed = self.keys.seed();
         let hash = PairCode::new(src, dst, port).map_or_else(|| pair_hash(seed, src, dst, port), |c| c.hash(seed));
+        let last = hash == self.last_hash && self.keys.store().matches_pair(self.last_id, src, dst, port);
         self.find_or_insert(
             hash,
+            last,
             |store, id| store.matches_pair(id, src, dst, port),
             || pair_key(src, dst, port),
         )
     }
 
     /// The id of the key with `hash` for which `same(store, id)` holds: the previous
-    /// event's key, else a table probe, else a new key (built by `key` only then).
+    /// event's key (`last`: the caller's test of it), else a table probe, else a new key (built
+    /// by `key` only then). The caller tests the previous key itself, so that `same` has one
+    /// call site and is inlined into the probe.
     #[inline(always)]
     fn find_or_insert<'k>(
         &mut self,
         hash: u64,
+        last: bool,
         same: impl Fn(&Store<StoredKey>, u32) -> bool,
         key: impl FnOnce() -> SeriesKey<'k>,
     ) -> u32 {
-        let id = if hash == self.last_hash && same(self.keys.store(), self.last_id) {
+        let id = if last {
             self.last_id
         } else {
             match self.keys.find(hash, &same) {

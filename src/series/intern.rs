@@ -90,7 +90,7 @@ impl<R> Store<R> {
     }
 
     /// Whether the present part `span` holds the bytes of `p`.
-    #[inline]
+    #[inline(always)]
     fn holds(&self, (start, len): Span, p: &str) -> bool {
         len != ABSENT
             && len as usize == p.len()
@@ -158,7 +158,8 @@ impl Store<StoredKey> {
     }
 
     /// [`Store::matches`] for a (src, dst[, port]) key.
-    #[inline]
+    // Always inlined: the grouper's probe was left calling it, once an event.
+    #[inline(always)]
     pub(crate) fn matches_pair(&self, id: u32, src: &str, dst: &str, port: Option<u16>) -> bool {
         let Some(k) = self.records.get(id as usize) else {
             return false;
