@@ -1,5 +1,5 @@
-//! Work split over scoped threads: the one pattern the parallel read and the grouper's
-//! finishing share.
+//! Work split over threads: scoped threads for the parallel read and the grouper's finishing,
+//! and (with the `parallel` feature) rayon's pool for the small steps around the scoring.
 
 /// `f` of every job, the first on this thread and each other on a scoped thread of its own,
 /// the results in job order. A panic in `f` is the caller's: it is passed on.
@@ -20,6 +20,32 @@ pub(crate) fn each_on_own_thread<J: Send, R: Send>(jobs: Vec<J>, f: impl Fn(J) -
     })
 }
 
+/// `a()` and `b()`, side by side on rayon's pool with the `parallel` feature, else in turn.
+pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+/// `f` of every item, the results in item order: on rayon's pool, a few items a job, with the
+/// `parallel` feature.
+pub(crate) fn map_in_order<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().with_min_len(16).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.into_iter().map(f).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +57,12 @@ mod tests {
             [0, 10, 20, 30, 40]
         );
         assert!(each_on_own_thread(Vec::<u32>::new(), |i| i).is_empty());
+    }
+
+    #[test]
+    fn map_in_order_keeps_the_order_and_join_both_results() {
+        let squares = map_in_order((0..1000u64).collect(), |i| i * i);
+        assert!(squares.iter().enumerate().all(|(i, &s)| s == (i * i) as u64));
+        assert_eq!(join(|| 1, || "two"), (1, "two"));
     }
 }

@@ -783,14 +783,28 @@ fn run(o: &Options) -> Result<(), String> {
     if let Some(d) = dns_series {
         ranked.merge(ranker.rank_channel(Channel::Dns, d, score_set(d, analyzer.config(), o.min_events)));
     }
-    // Rows, and below their JSON, built on every reading thread in consecutive chunks (same
-    // rows, same bytes, in the same order).
-    let rows: Vec<Row<'_>> = in_chunks(ranked.entries(), o.threads, |part| {
-        part.iter().map(|r| row(o, &names, r)).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    // Rows, and with --json their lines, built on every reading thread in consecutive chunks
+    // (same rows, same bytes, in the same order), in one pass: each row is formatted while
+    // it is in the cache.
+    let chunks = in_chunks(ranked.entries(), o.threads, |part| {
+        let rows: Vec<Row<'_>> = part.iter().map(|r| row(o, &names, r)).collect();
+        let mut text = Vec::new();
+        if o.json {
+            text.reserve(1280 * rows.len());
+            for r in &rows {
+                serde_json::to_writer(&mut text, r)?;
+                text.push(b'\n');
+            }
+        }
+        Ok::<_, serde_json::Error>((rows, text))
+    });
+    let mut rows: Vec<Row<'_>> = Vec::with_capacity(ranked.len());
+    let mut lines = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let (r, text) = chunk.map_err(|e| format!("writing output: {e}"))?;
+        rows.extend(r);
+        lines.push(text);
+    }
     let score_time = score_started.elapsed();
 
     let stdout = std::io::stdout();
@@ -806,17 +820,8 @@ fn run(o: &Options) -> Result<(), String> {
         return Err("--parquet needs `--features arrow`".into());
     }
     if o.json {
-        let parts = in_chunks(&rows, o.threads, |part| {
-            let mut text = Vec::with_capacity(1280 * part.len());
-            for r in part {
-                serde_json::to_writer(&mut text, r)?;
-                text.push(b'\n');
-            }
-            Ok::<_, serde_json::Error>(text)
-        });
-        for text in parts {
-            out.write_all(&text.map_err(|e| format!("writing output: {e}"))?)
-                .map_err(io)?;
+        for text in &lines {
+            out.write_all(text).map_err(io)?;
         }
     } else {
         print_table(&mut out, o, &ranked, &rows).map_err(io)?;
@@ -909,6 +914,13 @@ fn run(o: &Options) -> Result<(), String> {
         }
         let _ = writeln!(err, "wrote {written} SVG files to {}", dir.display());
     }
+    // The process ends next and its memory with it: the series, their reports and rows are
+    // not freed one allocation at a time first.
+    std::mem::forget(rows);
+    std::mem::forget(lines);
+    std::mem::forget(ranked);
+    std::mem::forget(set);
+    std::mem::forget(names);
     Ok(())
 }
 

@@ -5,10 +5,12 @@ use super::destination::{DestinationIndex, DestinationStats};
 use super::locality::LocalNets;
 use super::persistence::Persistence;
 use super::ranked::{Channel, Ranked, RankedSeries};
-use crate::allowlist::{Action, Allowlist, AllowlistSummary};
+use crate::allowlist::{Action, Allowlist, AllowlistSummary, Rule};
 use crate::beacon::{AnalyzerConfig, BeaconReport, human_secs, score_set};
 use crate::error::{Error, Result};
 use crate::series::SeriesSet;
+use crate::threads::{join, map_in_order};
+use std::collections::HashMap;
 
 /// Sources a destination (on one port) may have before fan-in down-ranks it.
 pub const FAN_IN_FREE: u32 = 10;
@@ -95,7 +97,12 @@ impl Ranker {
     /// Scores every series of `set` with at least [`min_events`](Ranker::min_events) events
     /// (all cores with the `parallel` feature) and ranks them.
     pub fn score_and_rank<'s>(&self, set: &'s SeriesSet, cfg: &AnalyzerConfig) -> Ranked<'s> {
-        self.rank(set, score_set(set, cfg, self.min_events))
+        // The set-wide views the ranking reads are built while the series are scored.
+        let (reports, views) = join(
+            || score_set(set, cfg, self.min_events),
+            || SetViews::build(set, &self.local_nets),
+        );
+        self.rank_with(Channel::Conn, set, reports, &views)
     }
 
     /// Ranks connection series of `set` from their reports (`(series index, report)`, as
@@ -112,69 +119,28 @@ impl Ranker {
         set: &'s SeriesSet,
         reports: Vec<(usize, BeaconReport)>,
     ) -> Ranked<'s> {
-        // Persistence is judged against the time each source was observed: the union of the
-        // spans of its series (so separate captures of one host, days apart, do not dilute
-        // each other).
-        let observed = set.observed_seconds_by_source();
-        let destinations = DestinationIndex::build(set, &self.local_nets);
+        self.rank_with(channel, set, reports, &SetViews::build(set, &self.local_nets))
+    }
+
+    /// Ranks the reports against the set's views: each series on its own (on all cores with
+    /// the `parallel` feature), then the allowlist counts and the order, in report order.
+    fn rank_with<'s>(
+        &self,
+        channel: Channel,
+        set: &'s SeriesSet,
+        reports: Vec<(usize, BeaconReport)>,
+        views: &SetViews<'s>,
+    ) -> Ranked<'s> {
+        let ranked = map_in_order(reports, |(index, report)| {
+            self.rank_one(channel, set, views, index, report)
+        });
         let mut summary = AllowlistSummary::new();
-        let mut entries = Vec::with_capacity(reports.len());
-        for (index, report) in reports {
-            let Some(series) = set.get(index) else { continue };
-            if series.len() < self.min_events {
-                continue;
+        let mut entries = Vec::with_capacity(ranked.len());
+        for (entry, counted) in ranked.into_iter().flatten() {
+            if let Some(rule) = counted {
+                summary.record(rule);
             }
-            let key = series.key();
-            let Some(&observed_s) = observed.get(key.source().unwrap_or("")) else {
-                continue;
-            };
-            let direction = self.local_nets.direction(&key);
-            let destination = destinations.stats(&key);
-            let mut adjustments = Vec::new();
-            let persistence = Persistence::of(&report, observed_s);
-            if persistence.factor < 1.0 || persistence.span_factor < 1.0 {
-                adjustments.push(persistence_adjustment(&report, &persistence));
-            }
-            let mut rank_score = report.score * persistence.factor;
-            if let Some(a) = fan_in_adjustment(&key, &destination) {
-                rank_score *= a.factor;
-                adjustments.push(a);
-            }
-            if let Some(rule) = self.allowlist.match_key(&key, None) {
-                // Counted when the series would have been a beacon but for the allowlist.
-                if rank_score >= self.threshold {
-                    summary.record(rule);
-                }
-                let name = rule.name().to_string();
-                match rule.action() {
-                    Action::Suppress => adjustments.push(Adjustment::new(
-                        AdjustmentKind::Suppressed { rule: name },
-                        1.0,
-                        format!("suppressed by allowlist rule {}", rule.name()),
-                    )),
-                    Action::Downrank(f) => {
-                        rank_score *= f;
-                        adjustments.push(Adjustment::new(
-                            AdjustmentKind::Downranked { rule: name },
-                            f,
-                            format!(
-                                "downranked by allowlist rule {} (raw score {:.2})",
-                                rule.name(),
-                                report.score
-                            ),
-                        ));
-                    }
-                }
-            }
-            entries.push(RankedSeries {
-                series,
-                channel,
-                report,
-                rank_score,
-                direction,
-                destination,
-                adjustments,
-            });
+            entries.push(entry);
         }
         entries.sort_by(RankedSeries::order);
         Ranked {
@@ -183,6 +149,95 @@ impl Ranker {
             threshold: self.threshold,
             top: self.top,
         }
+    }
+
+    /// One report ranked: its entry and the allowlist rule to count for it (one that matched
+    /// a series that would have been a beacon but for the allowlist); `None` when the series
+    /// is not in `set`, is too short or has no source span.
+    fn rank_one<'s, 'r>(
+        &'r self,
+        channel: Channel,
+        set: &'s SeriesSet,
+        views: &SetViews<'s>,
+        index: usize,
+        report: BeaconReport,
+    ) -> Option<(RankedSeries<'s>, Option<&'r Rule>)> {
+        let series = set.get(index)?;
+        if series.len() < self.min_events {
+            return None;
+        }
+        let key = series.key();
+        // Persistence is judged against the time each source was observed: the union of the
+        // spans of its series (so separate captures of one host, days apart, do not dilute
+        // each other).
+        let &observed_s = views.observed.get(key.source().unwrap_or(""))?;
+        let direction = self.local_nets.direction(&key);
+        let destination = views.destinations.stats(&key);
+        let mut adjustments = Vec::new();
+        let persistence = Persistence::of(&report, observed_s);
+        if persistence.factor < 1.0 || persistence.span_factor < 1.0 {
+            adjustments.push(persistence_adjustment(&report, &persistence));
+        }
+        let mut rank_score = report.score * persistence.factor;
+        if let Some(a) = fan_in_adjustment(&key, &destination) {
+            rank_score *= a.factor;
+            adjustments.push(a);
+        }
+        let mut counted = None;
+        if let Some(rule) = self.allowlist.match_key(&key, None) {
+            // Counted when the series would have been a beacon but for the allowlist.
+            if rank_score >= self.threshold {
+                counted = Some(rule);
+            }
+            let name = rule.name().to_string();
+            match rule.action() {
+                Action::Suppress => adjustments.push(Adjustment::new(
+                    AdjustmentKind::Suppressed { rule: name },
+                    1.0,
+                    format!("suppressed by allowlist rule {}", rule.name()),
+                )),
+                Action::Downrank(f) => {
+                    rank_score *= f;
+                    adjustments.push(Adjustment::new(
+                        AdjustmentKind::Downranked { rule: name },
+                        f,
+                        format!(
+                            "downranked by allowlist rule {} (raw score {:.2})",
+                            rule.name(),
+                            report.score
+                        ),
+                    ));
+                }
+            }
+        }
+        let entry = RankedSeries {
+            series,
+            channel,
+            report,
+            rank_score,
+            direction,
+            destination,
+            adjustments,
+        };
+        Some((entry, counted))
+    }
+}
+
+/// What the ranking reads of the whole set: each source's observed time and the
+/// destinations' fan-in, prevalence and novelty.
+struct SetViews<'s> {
+    observed: HashMap<&'s str, f64>,
+    destinations: DestinationIndex<'s>,
+}
+
+impl<'s> SetViews<'s> {
+    /// Both views, built side by side with the `parallel` feature.
+    fn build(set: &'s SeriesSet, nets: &LocalNets) -> Self {
+        let (observed, destinations) = join(
+            || set.observed_seconds_by_source(),
+            || DestinationIndex::build(set, nets),
+        );
+        SetViews { observed, destinations }
     }
 }
 
