@@ -2,11 +2,11 @@
 //! lineage needs, and builds a [`Lineage`].
 
 use super::baseline::TaskBaseline;
-use super::cmdline::normalize_task_name;
+use super::cmdline::normalize_task_name_into;
 use super::collected::{ClockSamples, Collected, RawConn, RawEvidence, RawTask, RecordOrigin};
 use super::config::LineageConfig;
 use super::model::Lineage;
-use super::process::{ImageSigner, ProcessConnection, ProcessNode};
+use super::process::{ImageSigner, ProcessNode};
 use super::stages;
 use super::taskxml::TaskDefinition;
 use crate::event::ConnEvent;
@@ -108,7 +108,8 @@ impl LineageBuilder {
     /// that cannot be used is reported with the input, line and record it was in
     /// ([`Lineage::skipped_definitions`](super::Lineage::skipped_definitions)).
     pub fn input(&mut self, name: impl Into<String>) -> &mut Self {
-        self.origin.input = Some(name.into());
+        self.input.inputs.push(name.into());
+        self.origin.input = Some(self.input.inputs.len() as u32 - 1);
         self
     }
 
@@ -178,11 +179,29 @@ impl LineageBuilder {
             self.input.coverage.task_scheduler_events += 1;
         }
         let host = self.input.host(t.host);
+        let c = &mut self.input;
+        // Interned through the reused key buffer: no allocation per event once a text is known.
         let user = match (t.subject_domain, t.subject_user) {
-            (Some(d), Some(u)) => Some(format!("{d}\\{u}")),
-            (None, Some(u)) => Some(u.to_owned()),
-            _ => own(t.user_context),
+            (Some(d), Some(u)) => {
+                c.key.clear();
+                c.key.push_str(d);
+                c.key.push('\\');
+                c.key.push_str(u);
+                c.strings.intern(&c.key)
+            }
+            (None, Some(u)) => c.strings.intern(u),
+            _ => t.user_context.and_then(|u| c.strings.intern(u)),
         };
+        let name = t
+            .task_name
+            .and_then(|n| c.strings.intern(normalize_task_name_into(&mut c.key, n)));
+        let mut intern = |s: Option<&str>| s.and_then(|s| c.strings.intern(s));
+        let (instance_id, path, action_name, result_code) = (
+            intern(t.instance_id),
+            intern(t.path),
+            intern(t.action_name),
+            intern(t.result_code),
+        );
         let mut origin = self.origin.clone();
         origin.record_id = t.record_id.or(origin.record_id);
         self.input.tasks.push(RawTask {
@@ -192,17 +211,17 @@ impl LineageBuilder {
             origin,
             kind: t.kind,
             event_id: t.event_id,
-            name: t.task_name.map(normalize_task_name),
-            def: t.xml.map(TaskDefinition::parse),
+            name,
+            def: t.xml.map(|x| Box::new(TaskDefinition::parse(x))),
             user,
             logon_id: t.subject_logon_id,
             client_pid: t.client_pid,
             rpc_locality: t.rpc_locality,
-            instance_id: own(t.instance_id),
+            instance_id,
             engine_pid: t.engine_pid,
-            path: own(t.path),
-            action_name: own(t.action_name),
-            result_code: own(t.result_code),
+            path,
+            action_name,
+            result_code,
         });
     }
 
@@ -255,17 +274,23 @@ impl LineageBuilder {
         }
         let Some(h) = c.host else { return };
         let host = self.input.host(h);
+        let strings = &mut self.input.strings;
+        // An address or GUID past the interner's 4 GiB is dropped like a connection with no
+        // host: it could not be attached anyway.
+        let (Some(src), Some(dst)) = (strings.intern(c.src), strings.intern(c.dst)) else {
+            return;
+        };
+        let name = c.name.and_then(|n| strings.intern(n));
+        let guid = p.guid.and_then(|g| strings.intern(g));
         self.input.conns.push(RawConn {
             host,
-            conn: ProcessConnection {
-                ts: c.ts,
-                src: c.src.to_owned(),
-                dst: c.dst.to_owned(),
-                dst_port: c.dst_port,
-                proto: c.proto,
-                name: own(c.name),
-            },
-            guid: own(p.guid),
+            ts: c.ts,
+            src,
+            dst,
+            dst_port: c.dst_port,
+            proto: c.proto,
+            name,
+            guid,
             pid: p.pid,
         });
     }

@@ -275,13 +275,54 @@ impl SchtasksCommand {
 
 /// `Name` → `\Name`; `\Folder\Name` unchanged; `/` separators become `\`.
 pub(crate) fn normalize_task_name(n: &str) -> String {
-    let n = n.trim().replace('/', "\\");
-    if n.starts_with('\\') { n } else { format!("\\{n}") }
+    let mut buf = String::new();
+    normalize_task_name_into(&mut buf, n);
+    buf
+}
+
+/// [`normalize_task_name`] into `buf` (reused: no allocation per task event).
+pub(crate) fn normalize_task_name_into<'b>(buf: &'b mut String, n: &str) -> &'b str {
+    let n = n.trim();
+    buf.clear();
+    if !n.starts_with(['\\', '/']) {
+        buf.push('\\');
+    }
+    // Runs without a slash are copied whole.
+    for (i, part) in n.split('/').enumerate() {
+        if i > 0 {
+            buf.push('\\');
+        }
+        buf.push_str(part);
+    }
+    buf
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The buffer form names tasks as the trimmed, slash-turned, rooted text always did.
+    #[test]
+    fn task_names_normalised_into_a_buffer() {
+        let old = |n: &str| {
+            let n = n.trim().replace('/', "\\");
+            if n.starts_with('\\') { n } else { format!("\\{n}") }
+        };
+        let mut buf = String::from("left over");
+        for n in [
+            "bou",
+            r"\bou",
+            " /a/b ",
+            r"\Microsoft\Windows\X",
+            "a//b/",
+            "",
+            "  ",
+            "/",
+        ] {
+            assert_eq!(normalize_task_name_into(&mut buf, n), old(n), "{n:?}");
+            assert_eq!(normalize_task_name(n), old(n));
+        }
+    }
 
     #[test]
     fn schtasks_variants() {

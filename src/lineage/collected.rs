@@ -2,9 +2,11 @@
 //! and evidence events pushed, per host, with the counts coverage is computed from.
 
 use super::coverage::TelemetryCoverage;
-use super::process::{ImageSigner, ProcessConnection, ProcessNode};
+use super::process::{ImageSigner, ProcessNode};
 use super::taskxml::{TaskDefinition, TaskXmlError};
 use crate::error::Position;
+use crate::event::Proto;
+use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{EvidenceKind, TaskEventKind, TimeSource};
 // foldhash (hashbrown's default, randomly seeded): SipHash on the per-record duplicate key
@@ -24,6 +26,11 @@ pub(crate) struct Collected {
     pub(crate) tasks: Vec<RawTask>,
     pub(crate) evidence: Vec<RawEvidence>,
     pub(crate) conns: Vec<RawConn>,
+    /// The text of the task events' strings (names, users, instance ids, ...): each distinct
+    /// text once, where an owned copy per event was most of the builder's memory.
+    pub(crate) strings: Interner<Span>,
+    /// The inputs named ([`LineageBuilder::input`](super::LineageBuilder::input)), by number.
+    pub(crate) inputs: Vec<String>,
     /// Per host: the clock samples its records gave.
     pub(crate) clocks: Vec<ClockSamples>,
     /// Counts so far (the gaps are added by the build).
@@ -39,7 +46,7 @@ pub(crate) struct Collected {
     /// The previous record's channel as written (`last_channel`'s text).
     last_channel_text: String,
     /// Reused for lower-casing a name on a lookup (no allocation per record).
-    key: String,
+    pub(crate) key: String,
 }
 
 impl Collected {
@@ -126,14 +133,16 @@ impl ClockSamples {
 /// Where a record came from, for a skip that names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RecordOrigin {
-    /// The input being read when it was pushed ([`LineageBuilder::input`](super::LineageBuilder::input)).
-    pub(crate) input: Option<String>,
+    /// The input being read when it was pushed ([`LineageBuilder::input`](super::LineageBuilder::input)):
+    /// its number in [`Collected::inputs`].
+    pub(crate) input: Option<u32>,
     /// Its line and byte in that input (line 0 for EVTX).
     pub(crate) position: Position,
     pub(crate) record_id: Option<u64>,
 }
 
-/// A task event, owned.
+/// A task event, compact: its strings interned in [`Collected::strings`], its definition
+/// (rare, large) boxed.
 #[derive(Debug, Clone)]
 pub(crate) struct RawTask {
     pub(crate) host: usize,
@@ -142,17 +151,18 @@ pub(crate) struct RawTask {
     pub(crate) origin: RecordOrigin,
     pub(crate) kind: TaskEventKind,
     pub(crate) event_id: u32,
-    pub(crate) name: Option<String>,
-    pub(crate) def: Option<Result<TaskDefinition, TaskXmlError>>,
-    pub(crate) user: Option<String>,
+    /// Normalised ([`normalize_task_name`](super::cmdline::normalize_task_name)).
+    pub(crate) name: Option<u32>,
+    pub(crate) def: Option<Box<Result<TaskDefinition, TaskXmlError>>>,
+    pub(crate) user: Option<u32>,
     pub(crate) logon_id: Option<u64>,
     pub(crate) client_pid: Option<u32>,
     pub(crate) rpc_locality: Option<u32>,
-    pub(crate) instance_id: Option<String>,
+    pub(crate) instance_id: Option<u32>,
     pub(crate) engine_pid: Option<u32>,
-    pub(crate) path: Option<String>,
-    pub(crate) action_name: Option<String>,
-    pub(crate) result_code: Option<String>,
+    pub(crate) path: Option<u32>,
+    pub(crate) action_name: Option<u32>,
+    pub(crate) result_code: Option<u32>,
 }
 
 /// A piece of supporting evidence, owned.
@@ -176,11 +186,17 @@ pub(crate) struct RawEvidence {
     pub(crate) signer: Option<ImageSigner>,
 }
 
-/// A network connection with the process identity it names, owned.
+/// A network connection with the process identity it names, compact: its strings interned
+/// in [`Collected::strings`] (a process's connections are made owned when attached to it).
 #[derive(Debug, Clone)]
 pub(crate) struct RawConn {
     pub(crate) host: usize,
-    pub(crate) conn: ProcessConnection,
-    pub(crate) guid: Option<String>,
+    pub(crate) ts: Timestamp,
+    pub(crate) src: u32,
+    pub(crate) dst: u32,
+    pub(crate) dst_port: Option<u16>,
+    pub(crate) proto: Proto,
+    pub(crate) name: Option<u32>,
+    pub(crate) guid: Option<u32>,
     pub(crate) pid: Option<u32>,
 }

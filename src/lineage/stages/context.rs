@@ -8,6 +8,7 @@ use crate::lineage::coverage::{ClockReport, SkippedDefinition, TelemetryCoverage
 use crate::lineage::model::{DefinitionSource, LifeEvent, TaskRun};
 use crate::lineage::process::{ProcessId, ProcessNode};
 use crate::lineage::taskxml::TaskDefinition;
+use crate::series::{Interner, Span};
 use crate::time::{Interval, Timestamp};
 use crate::winevent::TimeSource;
 // foldhash: GUID and PID lookups per event.
@@ -30,6 +31,10 @@ pub(super) struct BuildContext<'a> {
     pub(super) clocks: Vec<ClockReport>,
     /// Definitions that could not be parsed (stage "tasks").
     pub(super) skipped: Vec<SkippedDefinition>,
+    /// The task events' strings.
+    pub(super) strings: Interner<Span>,
+    /// The inputs named, by number (`RecordOrigin::input`).
+    pub(super) inputs: Vec<String>,
 }
 
 impl<'a> BuildContext<'a> {
@@ -50,6 +55,8 @@ impl<'a> BuildContext<'a> {
             coverage,
             clocks: Vec::new(),
             skipped: Vec::new(),
+            strings: Interner::default(),
+            inputs: Vec::new(),
         }
     }
 
@@ -60,6 +67,11 @@ impl<'a> BuildContext<'a> {
             Some(slot) => Timestamp(ts.0.saturating_add(self.host[h].correction[slot])),
             None => ts,
         }
+    }
+
+    /// The text of an interned task-event string.
+    pub(super) fn text(&self, id: Option<u32>) -> Option<&str> {
+        id.map(|i| self.strings.get(i))
     }
 }
 
@@ -80,6 +92,9 @@ pub(super) struct HostState {
     pub(super) unattributed: Vec<TaskRun>,
     /// Per process: already the launched process of some run (stage "runs").
     pub(super) launched: Vec<bool>,
+    /// Interned task name → its accumulator (`task_slot_of`): a run event looks its task up
+    /// in constant time, not by a case-insensitive scan of the host's tasks.
+    pub(super) slot_of: HashMap<u32, usize>,
 }
 
 impl HostState {
@@ -90,6 +105,16 @@ impl HostState {
         }
         self.tasks.push(TaskAcc::new(name));
         self.tasks.len() - 1
+    }
+
+    /// [`HostState::task_slot`] of `name`, interned as `id`.
+    pub(super) fn task_slot_of(&mut self, id: u32, name: &str) -> usize {
+        if let Some(&i) = self.slot_of.get(&id) {
+            return i;
+        }
+        let i = self.task_slot(name);
+        self.slot_of.insert(id, i);
+        i
     }
 }
 

@@ -57,7 +57,7 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
             .map(|l| l.ts)
     });
     if let Some(t) = first {
-        c.user = t.user.clone();
+        c.user = cx.text(t.user).map(str::to_owned);
         c.logon_id = t.logon_id;
         c.evidence.push(format!(
             "{} {} by {}{}",
@@ -67,7 +67,7 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
                 "TaskScheduler"
             },
             t.event_id,
-            t.user.as_deref().unwrap_or("?"),
+            cx.text(t.user).unwrap_or("?"),
             t.logon_id
                 .map(|l| format!(" (logon {})", fmt_logon(l)))
                 .unwrap_or_default()
@@ -167,7 +167,7 @@ pub(super) fn creation(cx: &BuildContext<'_>, h: usize, acc: &TaskAcc) -> TaskCr
             .iter()
             .filter(|e| e.host == h && e.kind == EvidenceKind::AtsvcPipe && near(e.ts))
             .filter(|e| {
-                let u = t.user.as_deref().unwrap_or("");
+                let u = cx.text(t.user).unwrap_or("");
                 e.user.as_deref().is_none_or(|eu| u.is_empty() || u.ends_with(eu))
             })
             .max_by_key(|e| e.ts)

@@ -34,9 +34,13 @@ pub(crate) fn build(mut input: Collected, cfg: &LineageConfig, baseline: Option<
         conns,
         clocks,
         coverage,
+        strings,
+        inputs,
         ..
     } = input;
     let mut cx = BuildContext::new(cfg, baseline, hosts, coverage);
+    cx.strings = strings;
+    cx.inputs = inputs;
     clocks::measure(&mut cx, &clocks);
     processes::merge_and_link(&mut cx, procs);
     processes::attach_connections(&mut cx, conns);

@@ -4,7 +4,7 @@
 
 use super::context::{BuildContext, ProcessIndex, after};
 use crate::lineage::collected::RawConn;
-use crate::lineage::process::{ProcessId, ProcessNode};
+use crate::lineage::process::{ProcessConnection, ProcessId, ProcessNode};
 use crate::winevent::{ProcessSource, TimeSource};
 use std::collections::HashMap;
 
@@ -103,19 +103,32 @@ fn sorted_order<T, K: Ord>(items: &[Option<T>], key: impl Fn(&T) -> K) -> Vec<us
 /// Ties each connection to its process: GUID, else the PID's process at that time, else the
 /// only process with that PID. Connections tied to none are dropped (counted in coverage).
 pub(super) fn attach_connections(cx: &mut BuildContext<'_>, conns: Vec<RawConn>) {
+    // GUID (interned) → its process, per host: each distinct GUID lower-cased and looked up once.
+    let mut by_guid: HashMap<(usize, u32), Option<ProcessId>> = HashMap::new();
+    let strings = &cx.strings;
     for c in conns {
         let hs = &mut cx.host[c.host];
         let ix = &hs.index;
         let ps = &mut hs.procs;
-        let idx = c.guid.as_deref().and_then(|g| ix.guid(g)).or_else(|| {
-            let pid = c.pid?;
-            ix.pid_at(ps, pid, c.conn.ts).or_else(|| match ix.pid_all(pid) {
-                [only] => Some(*only),
-                _ => None,
-            })
-        });
+        let idx = c
+            .guid
+            .and_then(|g| *by_guid.entry((c.host, g)).or_insert_with(|| ix.guid(strings.get(g))))
+            .or_else(|| {
+                let pid = c.pid?;
+                ix.pid_at(ps, pid, c.ts).or_else(|| match ix.pid_all(pid) {
+                    [only] => Some(*only),
+                    _ => None,
+                })
+            });
         if let Some(i) = idx {
-            ps[i.index()].connections.push(c.conn);
+            ps[i.index()].connections.push(ProcessConnection {
+                ts: c.ts,
+                src: strings.get(c.src).to_owned(),
+                dst: strings.get(c.dst).to_owned(),
+                dst_port: c.dst_port,
+                proto: c.proto,
+                name: c.name.map(|n| strings.get(n).to_owned()),
+            });
         }
     }
 }

@@ -14,9 +14,10 @@ use hashbrown::HashMap;
 
 /// The runs of one task so far, for finding the run an event belongs to in constant time.
 #[derive(Default)]
-struct RunIndex<'e> {
-    /// Instance id → run (an id names one run: a run takes one only when no run has it).
-    by_instance: HashMap<&'e str, usize>,
+struct RunIndex {
+    /// Instance id (interned) → run (an id names one run: a run takes one only when no run
+    /// has it).
+    by_instance: HashMap<u32, usize>,
     /// The first run started within the run window before the current event. Events come
     /// in time order, so runs are created in start order and a run's start never moves
     /// (it is its first event): the runs within the window are the ones from here on.
@@ -26,13 +27,13 @@ struct RunIndex<'e> {
 /// Groups the run events (indices into the context's task events, in time order) into runs.
 pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) {
     let window = cx.cfg.run_window.as_micros();
-    let (events, hosts) = (&cx.task_events, &mut cx.host);
-    let mut index: HashMap<(usize, usize), RunIndex<'_>> = HashMap::new();
+    let (events, hosts, strings) = (&cx.task_events, &mut cx.host, &cx.strings);
+    let mut index: HashMap<(usize, usize), RunIndex> = HashMap::new();
     for &i in run_events {
         let t = &events[i];
-        let Some(name) = &t.name else { continue };
+        let Some(name) = t.name else { continue };
         let hs = &mut hosts[t.host];
-        let slot = hs.task_slot(name);
+        let slot = hs.task_slot_of(name, strings.get(name));
         let acc = &mut hs.tasks[slot];
         let ix = index.entry((t.host, slot)).or_default();
         let near = |r: &TaskRun| r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window);
@@ -40,8 +41,8 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) 
             ix.in_window += 1;
         }
         let recent = acc.runs.iter().enumerate().skip(ix.in_window);
-        let pos = if let Some(id) = &t.instance_id {
-            ix.by_instance.get(id.as_str()).copied()
+        let pos = if let Some(id) = t.instance_id {
+            ix.by_instance.get(&id).copied()
         } else {
             recent
                 .clone()
@@ -66,10 +67,10 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) 
         });
         let r = &mut acc.runs[p];
         if r.instance_id.is_none()
-            && let Some(id) = &t.instance_id
+            && let Some(id) = t.instance_id
         {
-            r.instance_id = Some(id.clone());
-            ix.by_instance.entry(id.as_str()).or_insert(p);
+            r.instance_id = Some(strings.get(id).to_owned());
+            ix.by_instance.entry(id).or_insert(p);
         }
         r.events.push(t.event_id);
         r.started = Some(r.started.map_or(t.ts, |s| s.min(t.ts)));
@@ -82,15 +83,18 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) 
         if t.engine_pid.is_some() {
             r.engine_pid = t.engine_pid;
         }
-        // `clone_from`: the run keeps its buffer when the next event repeats the text.
-        if t.path.is_some() {
-            r.path.clone_from(&t.path);
-        }
-        if t.action_name.is_some() {
-            r.action_name.clone_from(&t.action_name);
-        }
-        if t.result_code.is_some() {
-            r.result_code.clone_from(&t.result_code);
+        // A copy only when the text changes (the next event mostly repeats it).
+        for (to, from) in [
+            (&mut r.path, t.path),
+            (&mut r.action_name, t.action_name),
+            (&mut r.result_code, t.result_code),
+        ] {
+            if let Some(id) = from {
+                let text = strings.get(id);
+                if to.as_deref() != Some(text) {
+                    *to = Some(text.to_owned());
+                }
+            }
         }
     }
 }

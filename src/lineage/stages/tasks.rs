@@ -23,31 +23,35 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, mut events: Vec<RawTas
     let mut run_events = Vec::new();
     // A task event without `TaskName` is named by its XML's `<URI>`, where it has one.
     for t in events.iter_mut().filter(|t| t.name.is_none()) {
-        if let Some(Ok(def)) = &t.def {
-            t.name = def.uri.as_deref().map(normalize_task_name);
+        if let Some(Ok(def)) = t.def.as_deref() {
+            t.name = def
+                .uri
+                .as_deref()
+                .and_then(|u| cx.strings.intern(&normalize_task_name(u)));
         }
     }
     for &i in &order {
         let t = &events[i];
-        if let Some(Err(e)) = &t.def {
+        if let Some(Err(e)) = t.def.as_deref() {
             cx.coverage.definitions_skipped += 1;
             cx.skipped.push(SkippedDefinition {
                 host: cx.hosts[t.host].clone(),
-                task: t.name.clone(),
+                task: cx.text(t.name).map(str::to_owned),
                 event_id: t.event_id,
                 record_id: t.origin.record_id,
-                input: t.origin.input.clone(),
+                input: t.origin.input.and_then(|i| cx.inputs.get(i as usize).cloned()),
                 position: t.origin.position,
                 error: e.clone(),
             });
         }
-        let Some(name) = &t.name else {
+        let Some(name_id) = t.name else {
             cx.coverage.unnamed_task_events += 1;
             continue;
         };
+        let name = cx.strings.get(name_id);
         let host_name = &cx.hosts[t.host];
         let hs = &mut cx.host[t.host];
-        let slot = hs.task_slot(name);
+        let slot = hs.task_slot_of(name_id, name);
         let acc = &mut hs.tasks[slot];
         use TaskEventKind::*;
         let what = match t.kind {
@@ -66,7 +70,7 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, mut events: Vec<RawTas
                 "TaskScheduler"
             };
             let mut life = LifeEvent::new(t.ts, what, format!("{chan} {}", t.event_id));
-            life.user = t.user.clone();
+            life.user = t.user.map(|u| cx.strings.get(u).to_owned());
             life.logon_id = t.logon_id;
             // The 4698 v1 client: PID 0 with locality 0 is RPC from another host.
             match (t.client_pid, t.rpc_locality) {
@@ -88,7 +92,7 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, mut events: Vec<RawTas
             }
         }
         if matches!(t.kind, Created | Updated)
-            && let Some(Ok(def)) = &t.def
+            && let Some(Ok(def)) = t.def.as_deref()
         {
             acc.defs.push((t.ts, def.clone(), DefinitionSource::Xml));
         }
