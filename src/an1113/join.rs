@@ -13,8 +13,9 @@ use super::host_join;
 use super::lifetimes::HostLifetimes;
 use super::severity::{rate, unrated};
 use crate::beacon::Analyzer;
-use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLinks, TaskRole};
+use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLinks, TaskRole, lowered};
 use crate::rank::Direction;
+use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::TimeSource;
 // foldhash (hashbrown's default): the keys are interned ids, and SipHash was a tenth of the join.
@@ -48,23 +49,26 @@ enum Instance {
     Image(u32),
 }
 
-/// Per-host lookups into its process tree: by GUID, and by PID at a time (the lifetimes).
+/// Per-host lookups into its process tree: by GUID (interned, lower-cased), and by PID at a
+/// time (the lifetimes).
 #[derive(Debug, Default)]
 struct TreeIndex {
-    by_guid: HashMap<String, ProcessId>,
+    by_guid: HashMap<u32, ProcessId>,
     lives: HostLifetimes,
 }
 
 impl TreeIndex {
-    /// The index of host `h`'s tree, with its terminations (`guid` of an exit: its text).
-    fn new<'e>(h: Option<&HostLineage>, exits: &[&'e ProcessExit], guid: impl Fn(u32) -> &'e str) -> Self {
+    /// The index of host `h`'s tree, with its terminations. A process's GUID that no network
+    /// event or termination names is not interned, and nothing looks it up.
+    fn new(h: Option<&HostLineage>, exits: &[&ProcessExit], strings: &Interner<Span>) -> Self {
         let mut by_guid = HashMap::new();
+        let mut lower = String::new();
         for (id, p) in h.iter().flat_map(|h| h.processes.iter()) {
-            if let Some(g) = &p.guid {
-                by_guid.insert(g.to_ascii_lowercase(), id);
+            if let Some(g) = p.guid.as_deref().and_then(|g| strings.find_str(lowered(&mut lower, g))) {
+                by_guid.insert(g, id);
             }
         }
-        let lives = HostLifetimes::new(h, exits.iter().copied(), |g| by_guid.get(guid(g)).copied());
+        let lives = HostLifetimes::new(h, exits.iter().copied(), |g| by_guid.get(&g).copied());
         TreeIndex { by_guid, lives }
     }
 }
@@ -73,8 +77,10 @@ impl TreeIndex {
 fn same_image(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => {
-            let f = |s: &str| s.rsplit(['\\', '/']).next().unwrap_or(s).to_ascii_lowercase();
-            f(a) == f(b)
+            fn f(s: &str) -> &str {
+                s.rsplit(['\\', '/']).next().unwrap_or(s)
+            }
+            f(a).eq_ignore_ascii_case(f(b))
         }
         _ => true,
     }
@@ -186,7 +192,7 @@ fn build(b: An1113Builder) -> An1113Report {
     let index: Vec<TreeIndex> = host_lineage
         .iter()
         .zip(&exits_of)
-        .map(|(h, x)| TreeIndex::new(*h, x, |g| strings.get(g)))
+        .map(|(h, x)| TreeIndex::new(*h, x, &strings))
         .collect();
 
     // A connection logged by both Sysmon 3 and 5156 (same host, source port and destination)
@@ -236,7 +242,7 @@ fn build(b: An1113Builder) -> An1113Report {
         let owner = e.pid.map(|pid| ix.lives.owner(pid, e.ts));
         let node = e
             .guid
-            .and_then(|g| ix.by_guid.get(s(g)).copied().map(|id| (id, JoinBasis::ProcessGuid)))
+            .and_then(|g| ix.by_guid.get(&g).copied().map(|id| (id, JoinBasis::ProcessGuid)))
             .or_else(|| {
                 if e.guid.is_some() {
                     return None;
