@@ -112,6 +112,9 @@ fn main() -> ExitCode {
         eprintln!("error: --svg {}: {e}", dir.display());
         failed = true;
     }
+    // The process ends here: the OS takes the report's memory back at once, where dropping
+    // it frees its lineage's allocations one by one (2% of a 720-hour run).
+    std::mem::forget(report);
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
