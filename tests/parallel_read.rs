@@ -116,6 +116,13 @@ fn parallel(files: &[PathBuf], workers: usize, min_part: u64) -> (SeriesSet, Vec
     states.for_each(|p| g.merge(p));
     let set = g.finish();
     assert!(together == set, "finish_parts differs from merge + finish");
+    // Parts from a queue, each finished where it was read, the sets joined in order.
+    let queued = r
+        .for_each_part(|| Grouper::new(GroupBy::PairPort), |g, e| g.push(&e), Grouper::finish)
+        .unwrap();
+    assert_eq!(queued.files, read.files, "for_each_part counts differ");
+    let queued_set = SeriesSet::concat(queued.states, workers);
+    assert!(queued_set == set, "for_each_part + concat differs from merge + finish");
     (set, read.files, stats, parts)
 }
 
@@ -267,6 +274,8 @@ proptest! {
             g
         }).collect();
         let together = Grouper::finish_parts(groupers.clone());
+        let sets: Vec<SeriesSet> = groupers.iter().cloned().map(Grouper::finish).collect();
+        let joined = SeriesSet::concat(sets, cuts.len() + 1);
         let mut parts = groupers.into_iter();
         let mut merged = parts.next().unwrap();
         parts.for_each(|p| merged.merge(p));
@@ -274,7 +283,8 @@ proptest! {
         prop_assert_eq!(merged.events(), whole.events());
         let whole = whole.finish();
         prop_assert_eq!(merged.finish(), whole.clone());
-        prop_assert_eq!(together, whole);
+        prop_assert_eq!(together, whole.clone());
+        prop_assert_eq!(joined, whole);
     }
 }
 

@@ -349,7 +349,7 @@ fn read_all(
         );
         bar
     });
-    let (sink, groupers, file_stats) = if files.is_empty() {
+    let (sink, sets, file_stats) = if files.is_empty() {
         let scenario = Scenario::builder().build();
         let text = scenario.to_zeek_tsv();
         sources.push(format!(
@@ -364,32 +364,37 @@ fn read_all(
             .map_err(|e| e.to_string())?;
         let mut sink = new_sink();
         reader.for_each(|ev| sink.take(&ev, &ctx)).map_err(|e| e.to_string())?;
-        let grouper = std::mem::take(&mut sink.grouper);
-        (sink, vec![grouper], reader.files())
+        let set = std::mem::take(&mut sink.grouper).finish();
+        (sink, vec![set], reader.files())
     } else {
-        // Each thread groups its consecutive part of the input with its own grouper; the
-        // parts are merged once, in input order, into what one grouper would have built.
+        // The input is read in parts (more than threads, each thread taking the next as it
+        // is free), each grouped with its own grouper and finished on the thread that read
+        // it; the parts' sets are joined once, in input order, into what one grouper would
+        // have built.
         let reader = opts.open_parallel(files, o.threads);
         let progress = reader.progress();
         let read = reader
-            .for_each(new_sink, |sink, ev| {
-                sink.take(&ev, &ctx);
-                if sink.events.is_multiple_of(1 << 16)
-                    && let Some(b) = &bar
-                {
-                    b.set_position(progress.bytes());
-                }
-            })
+            .for_each_part(
+                new_sink,
+                |sink, ev| {
+                    sink.take(&ev, &ctx);
+                    if sink.events.is_multiple_of(1 << 16)
+                        && let Some(b) = &bar
+                    {
+                        b.set_position(progress.bytes());
+                    }
+                },
+                |mut sink| {
+                    let set = std::mem::take(&mut sink.grouper).finish();
+                    (sink, set)
+                },
+            )
             .map_err(|e| e.to_string())?;
-        // The groupers are finished together (one thread per part), the rest merged here.
-        let mut groupers = Vec::with_capacity(read.states.len());
-        let mut parts = read.states.into_iter().map(|mut s| {
-            groupers.push(std::mem::take(&mut s.grouper));
-            s
-        });
+        let (parts, sets): (Vec<Sink>, Vec<SeriesSet>) = read.states.into_iter().unzip();
+        let mut parts = parts.into_iter();
         let mut sink = parts.next().unwrap_or_else(new_sink);
         parts.for_each(|p| sink.merge(p));
-        (sink, groupers, read.files)
+        (sink, sets, read.files)
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -419,7 +424,7 @@ fn read_all(
     *coverage = sink.coverage;
     info.stats = sink.rstats;
     info.meta = sink.meta;
-    Ok((Grouper::finish_parts(groupers), stats, sources, info))
+    Ok((SeriesSet::concat(sets, o.threads), stats, sources, info))
 }
 
 /// What every worker shares: the name resolver and how names key series.

@@ -23,7 +23,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Parts smaller than this are not cut off (a thread start and a header replay cost more than
 /// reading a few megabytes).
@@ -181,15 +181,7 @@ impl ParallelReader {
         I: Fn() -> S + Sync,
         F: Fn(&mut S, ConnEvent<'_>) + Sync,
     {
-        let mut cuttable: Vec<Option<Cuttable>> = self
-            .files
-            .iter()
-            .map(|p| {
-                (self.workers > 1 && !self.opts.strict)
-                    .then(|| self.cuttable(p))
-                    .flatten()
-            })
-            .collect();
+        let mut cuttable = self.cuttable_files();
         loop {
             self.bytes.store(0, Ordering::Relaxed);
             let runs = self.plan(&cuttable);
@@ -200,6 +192,124 @@ impl ParallelReader {
                 Err(bad) => bad.into_iter().for_each(|i| cuttable[i] = None),
             }
         }
+    }
+
+    /// Reads every file in more parts than workers, each part into its own state: a worker
+    /// takes the next part from a queue as it is free (parts shrink towards the end of the
+    /// input, so the workers end close together whatever else the machine runs), calls `f`
+    /// with the part's state and each of its events, then `done` with the state, still on its
+    /// own thread (to finish what it built while other parts are read). `init` makes a part's
+    /// state.
+    ///
+    /// [`ParallelRead::states`] holds what `done` returned, one per part, in input order:
+    /// merged in that order they give what one sequential read gives. Counts and errors are
+    /// those of [`for_each`](ParallelReader::for_each).
+    ///
+    /// # Errors
+    /// As [`for_each`](ParallelReader::for_each).
+    ///
+    /// # Example
+    /// ```
+    /// # fn main() -> beaconstat::Result<()> {
+    /// use beaconstat::{GroupBy, Grouper, ReadOptions, SeriesSet};
+    /// let dir = std::env::temp_dir().join(format!("beaconstat-parts-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let path = dir.join("conn.log");
+    /// let mut log = String::from("#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n");
+    /// for i in 0..20_000 {
+    ///     log.push_str(&format!("{}.0\t10.0.0.{}\t198.51.100.9\n", 60 * i, i % 7));
+    /// }
+    /// std::fs::write(&path, &log).map_err(|e| beaconstat::Error::io(None, e))?;
+    ///
+    /// let mut reader = ReadOptions::new().open_parallel([&path], 2);
+    /// reader.min_part_bytes(64 * 1024);
+    /// // Each part grouped and finished on the thread that read it, the sets joined in order.
+    /// let read = reader.for_each_part(|| Grouper::new(GroupBy::Pair), |g, ev| g.push(&ev), Grouper::finish)?;
+    /// assert!(read.states.len() > 2);
+    /// let set = SeriesSet::concat(read.states, 2);
+    /// assert_eq!((set.len(), set.events()), (7, 20_000));
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(()) }
+    /// ```
+    pub fn for_each_part<S, T, I, F, D>(&self, init: I, f: F, done: D) -> Result<ParallelRead<T>>
+    where
+        T: Send,
+        I: Fn() -> S + Sync,
+        F: Fn(&mut S, ConnEvent<'_>) + Sync,
+        D: Fn(S) -> T + Sync,
+    {
+        let mut cuttable = self.cuttable_files();
+        loop {
+            self.bytes.store(0, Ordering::Relaxed);
+            let runs = self.plan_queue(&cuttable);
+            let results = self.run_queue(&runs, &cuttable, &init, &f, &done)?;
+            match assemble(&cuttable, results) {
+                Ok(read) => return Ok(read),
+                // A cut that could have changed the read: again, with those files whole.
+                Err(bad) => bad.into_iter().for_each(|i| cuttable[i] = None),
+            }
+        }
+    }
+
+    /// How each file can be cut (none with one worker or in strict mode).
+    fn cuttable_files(&self) -> Vec<Option<Cuttable>> {
+        self.files
+            .iter()
+            .map(|p| {
+                (self.workers > 1 && !self.opts.strict)
+                    .then(|| self.cuttable(p))
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// Reads the runs on the workers, each taking the next run from a queue; one state per
+    /// run, finished by `done`, in run order.
+    #[allow(clippy::type_complexity)]
+    fn run_queue<S, T, I, F, D>(
+        &self,
+        runs: &[Vec<Part>],
+        cuttable: &[Option<Cuttable>],
+        init: &I,
+        f: &F,
+        done: &D,
+    ) -> Result<Vec<(T, Vec<PartOut>)>>
+    where
+        T: Send,
+        I: Fn() -> S + Sync,
+        F: Fn(&mut S, ConnEvent<'_>) + Sync,
+        D: Fn(S) -> T + Sync,
+    {
+        if runs.is_empty() {
+            return Ok(vec![(done(init()), Vec::new())]);
+        }
+        let next = AtomicUsize::new(0);
+        let work = |_worker: usize| {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(parts) = runs.get(i) else {
+                    return mine;
+                };
+                let read = (|| {
+                    let mut state = init();
+                    let mut outs = Vec::with_capacity(parts.len());
+                    for &part in parts {
+                        outs.push(self.read_part(part, cuttable, |e| f(&mut state, e))?);
+                    }
+                    Ok((done(state), outs))
+                })();
+                mine.push((i, read));
+            }
+        };
+        let workers = self.workers.min(runs.len());
+        let mut all: Vec<(usize, Result<(T, Vec<PartOut>)>)> = each_on_own_thread((0..workers).collect(), work)
+            .into_iter()
+            .flatten()
+            .collect();
+        all.sort_by_key(|(i, _)| *i);
+        // The first error in input order, as a sequential read would have stopped at.
+        all.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Whether and how the file at `path` can be cut: plain (not gzip) Zeek TSV or Zeek JSON,
@@ -247,27 +357,60 @@ impl ParallelReader {
         })
     }
 
-    /// The parts of each worker: consecutive, about the total bytes over the workers each.
-    fn plan(&self, cuttable: &[Option<Cuttable>]) -> Vec<Vec<Part>> {
-        let sizes: Vec<u64> = self
-            .files
+    /// The files' sizes (as planned: a file that cannot be cut is read whole, whatever its
+    /// size is by then).
+    fn sizes(&self, cuttable: &[Option<Cuttable>]) -> Vec<u64> {
+        self.files
             .iter()
             .zip(cuttable)
             .map(|(p, c)| match c {
                 Some(c) => c.size,
                 None => std::fs::metadata(p).map_or(0, |m| m.len()),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The parts of each worker: consecutive, about the total bytes over the workers each.
+    fn plan(&self, cuttable: &[Option<Cuttable>]) -> Vec<Vec<Part>> {
+        let sizes = self.sizes(cuttable);
         let total: u64 = sizes.iter().sum();
         let share = total.div_ceil(self.workers as u64).max(1);
-        let mut runs: Vec<Vec<Part>> = vec![Vec::new(); self.workers];
+        let bounds: Vec<u64> = (1..self.workers as u64).map(|w| w.saturating_mul(share)).collect();
+        self.plan_runs(cuttable, &sizes, &bounds)
+    }
+
+    /// Runs of parts for workers that take them in turn from a queue: each about a
+    /// `2 × workers`-th of the bytes not yet handed out (large first, smaller towards the end,
+    /// so that the workers end close together), none below the minimum part.
+    fn plan_queue(&self, cuttable: &[Option<Cuttable>]) -> Vec<Vec<Part>> {
+        let sizes = self.sizes(cuttable);
+        let total: u64 = sizes.iter().sum();
+        let mut bounds = Vec::new();
+        let mut at = 0u64;
+        if self.workers > 1 {
+            loop {
+                let size = ((total - at) / (2 * self.workers as u64)).max(self.min_part);
+                if total - at < size.saturating_add(self.min_part) {
+                    break;
+                }
+                at += size;
+                bounds.push(at);
+            }
+        }
+        self.plan_runs(cuttable, &sizes, &bounds)
+    }
+
+    /// Consecutive runs of parts, run `w` ending about `bounds[w]` bytes into the input (the
+    /// last run takes the rest): files cut at line boundaries where they can be.
+    fn plan_runs(&self, cuttable: &[Option<Cuttable>], sizes: &[u64], bounds: &[u64]) -> Vec<Vec<Part>> {
+        let mut runs: Vec<Vec<Part>> = vec![Vec::new(); bounds.len() + 1];
+        let bound = |w: usize| bounds.get(w).copied().unwrap_or(u64::MAX);
         let (mut w, mut before) = (0usize, 0u64);
         for (file, (&size, c)) in sizes.iter().zip(cuttable).enumerate() {
             let mut start = 0u64;
             if let Some(c) = c {
                 while w + 1 < runs.len() {
-                    let boundary = (w as u64 + 1).saturating_mul(share);
-                    let want = boundary.saturating_sub(before).max(start).max(c.header.len() as u64);
+                    let want = bound(w).saturating_sub(before).max(start).max(c.header.len() as u64);
                     if want.saturating_sub(start) < self.min_part || size.saturating_sub(want) < self.min_part {
                         break;
                     }
@@ -289,7 +432,7 @@ impl ParallelReader {
                 range: (start > 0).then_some((start, size)),
             });
             before = before.saturating_add(size);
-            if before >= (w as u64 + 1).saturating_mul(share) && w + 1 < runs.len() {
+            if before >= bound(w) && w + 1 < runs.len() {
                 w += 1;
             }
         }

@@ -312,7 +312,7 @@ impl Grouper {
 
     /// Another grouper's key ids (by `store`, its keys) → this grouper's, interning the new
     /// ones in `store`'s first-seen order.
-    fn intern_all(&mut self, store: &Store<StoredKey>) -> Vec<u32> {
+    pub(super) fn intern_all(&mut self, store: &Store<StoredKey>) -> Vec<u32> {
         (0..store.len())
             .map(|i| store.get(i).map_or(ABSENT, |k| self.lookup(&k)))
             .collect()
@@ -372,6 +372,11 @@ impl Grouper {
             SizeColumn::Wide(v) => v.iter().for_each(|&z| self.sizes.push(z)),
         }
         self.unkeyed += unkeyed;
+    }
+
+    /// The interned keys, in first-seen order (for [`SeriesSet::concat`]).
+    pub(super) fn into_key_store(self) -> Store<StoredKey> {
+        self.keys.into_store()
     }
 
     /// Finishes the groupers of consecutive parts of one input into one set: what merging them
@@ -792,7 +797,7 @@ fn scatter_range<T: Copy, U>(ids: &IdColumn, values: &[T], cursor: &mut [usize],
 /// the set's, starting at offset `base`) by (time, size) where it is not already in order; sizes
 /// move with their timestamps, and ties are broken by size so the result does not depend on the
 /// input order. `sizes` is empty when no event had one.
-fn sort_series(offsets: &[usize], base: usize, ts: &mut [i64], sizes: &mut [u64]) {
+pub(super) fn sort_series(offsets: &[usize], base: usize, ts: &mut [i64], sizes: &mut [u64]) {
     let mut scratch: Vec<(i64, u64)> = Vec::new();
     for w in offsets.windows(2) {
         let (a, b) = (w[0] - base, w[1] - base);

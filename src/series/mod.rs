@@ -42,6 +42,7 @@
 //! - `set`: the finished [`SeriesSet`] and each [`Series`].
 
 mod columns;
+mod concat;
 mod grouper;
 mod hash;
 mod intern;
