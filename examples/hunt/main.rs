@@ -325,7 +325,11 @@ fn read_all(
         ),
     };
     let new_sink = || Sink {
-        grouper: Grouper::new(group_by(&o.group_by)),
+        // A reading thread's grouper of its previous part, emptied: its columns' memory is
+        // written again, not faulted in afresh for every part.
+        grouper: SPARE_GROUPER
+            .with(|g| g.borrow_mut().take())
+            .unwrap_or_else(|| Grouper::new(group_by(&o.group_by))),
         coverage: coverage.clone(),
         rstats: ResolveStats::default(),
         meta: HashMap::new(),
@@ -385,11 +389,16 @@ fn read_all(
                     }
                 },
                 |mut sink| {
-                    let set = std::mem::take(&mut sink.grouper).finish();
+                    let set = sink.grouper.finish_and_reset();
+                    let spare = std::mem::take(&mut sink.grouper);
+                    SPARE_GROUPER.with(|g| *g.borrow_mut() = Some(spare));
                     (sink, set)
                 },
             )
             .map_err(|e| e.to_string())?;
+        // This thread's spare goes before the sets are joined (the other threads' went with
+        // them).
+        drop(SPARE_GROUPER.with(|g| g.borrow_mut().take()));
         let (parts, sets): (Vec<Sink>, Vec<SeriesSet>) = read.states.into_iter().unzip();
         let mut parts = parts.into_iter();
         let mut sink = parts.next().unwrap_or_else(new_sink);
@@ -425,6 +434,11 @@ fn read_all(
     info.stats = sink.rstats;
     info.meta = sink.meta;
     Ok((SeriesSet::concat(sets, o.threads), stats, sources, info))
+}
+
+thread_local! {
+    /// The grouper of the part this thread read last, finished and emptied, for its next part.
+    static SPARE_GROUPER: std::cell::RefCell<Option<Grouper>> = const { std::cell::RefCell::new(None) };
 }
 
 /// What every worker shares: the name resolver and how names key series.
