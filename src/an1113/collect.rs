@@ -306,7 +306,12 @@ impl An1113Builder {
         {
             return *i;
         }
-        let i = self.lookup_host(name);
+        // Records of a few hosts interleave: a name as first logged, byte for byte (the same
+        // text is the same lower-cased key), before a lower-cased copy is hashed.
+        let i = match self.hosts.iter().take(8).position(|h| h.name == name) {
+            Some(i) => i as u32,
+            None => self.lookup_host(name),
+        };
         let last = self.last_host.get_or_insert_with(|| (i, String::new()));
         last.0 = i;
         last.1.clear();

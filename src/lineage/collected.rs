@@ -45,6 +45,8 @@ pub(crate) struct Collected {
     last_channel: Option<u32>,
     /// The previous record's channel as written (`last_channel`'s text).
     last_channel_text: String,
+    /// The first few channel texts as written, with their numbers (channels interleave).
+    channel_texts: Vec<(String, u32)>,
     /// Reused for lower-casing a name on a lookup (no allocation per record).
     pub(crate) key: String,
 }
@@ -55,6 +57,12 @@ impl Collected {
         if let Some(i) = self.last_host
             && self.hosts.get(i).is_some_and(|n| n == h || n.eq_ignore_ascii_case(h))
         {
+            return i;
+        }
+        // Records of a few hosts interleave: a name as first logged, compared byte for byte
+        // (the same text is the same lower-cased key), before a lower-cased copy is hashed.
+        if let Some(i) = self.hosts.iter().take(FEW).position(|n| n == h) {
+            self.last_host = Some(i);
             return i;
         }
         let i = match self.host_ix.get(lowered(&mut self.key, h)) {
@@ -80,12 +88,21 @@ impl Collected {
         {
             return i;
         }
-        let i = match self.channel_ix.get(lowered(&mut self.key, c)) {
-            Some(&i) => i,
+        let i = match self.channel_texts.iter().find(|(t, _)| t == c) {
+            Some(&(_, i)) => i,
             None => {
-                let i = self.channels.len() as u32;
-                self.channels.push(self.key.clone());
-                self.channel_ix.insert(self.key.clone(), i);
+                let i = match self.channel_ix.get(lowered(&mut self.key, c)) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.channels.len() as u32;
+                        self.channels.push(self.key.clone());
+                        self.channel_ix.insert(self.key.clone(), i);
+                        i
+                    }
+                };
+                if self.channel_texts.len() < FEW {
+                    self.channel_texts.push((c.to_owned(), i));
+                }
                 i
             }
         };
@@ -102,6 +119,9 @@ impl Collected {
         self.seen.insert((h, c, record_id))
     }
 }
+
+/// How many hosts and channel texts are compared byte for byte before a hashed lookup.
+const FEW: usize = 8;
 
 /// `s` lower-cased into `buf` (reused), for a lookup without an allocation.
 pub(crate) fn lowered<'b>(buf: &'b mut String, s: &str) -> &'b str {
