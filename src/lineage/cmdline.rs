@@ -287,7 +287,11 @@ pub(crate) fn normalize_task_name_into<'b>(buf: &'b mut String, n: &str) -> &'b 
     if !n.starts_with(['\\', '/']) {
         buf.push('\\');
     }
-    // Runs without a slash are copied whole.
+    // Most names have no `/`: copied whole, not split.
+    if !n.as_bytes().contains(&b'/') {
+        buf.push_str(n);
+        return buf;
+    }
     for (i, part) in n.split('/').enumerate() {
         if i > 0 {
             buf.push('\\');
