@@ -89,8 +89,9 @@ fn eight_digits(w: u64) -> Option<u64> {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     let d = w.wrapping_sub(ZEROS);
     // Bytes 0x30..=0x3F, and of those 0..=9 after the subtraction (adding 6 carries 10..=15
-    // into the high nibble).
-    if w & HIGH != ZEROS || d.wrapping_add(0x0606_0606_0606_0606) & HIGH != 0 {
+    // into the high nibble): one test of both. (Where a byte is below 0x30 the subtraction
+    // borrows from the next byte, but the first term refuses the word already.)
+    if ((w & HIGH) ^ ZEROS) | (d.wrapping_add(0x0606_0606_0606_0606) & HIGH) != 0 {
         return None;
     }
     let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
@@ -287,6 +288,19 @@ mod tests {
                 Timestamp::parse_epoch_secs(t).or_else(|| Timestamp::parse_rfc3339(t)),
                 "{t}"
             );
+        }
+        // Every byte value at every place of an eight-digit word (one test refuses non-digits,
+        // also those below '0', whose subtraction borrows from the next byte).
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut w = *b"12345678";
+                w[at] = b;
+                let want = core::str::from_utf8(&w)
+                    .ok()
+                    .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
+                    .and_then(|s| s.parse::<u64>().ok());
+                assert_eq!(eight_digits(u64::from_le_bytes(w)), want, "{w:?}");
+            }
         }
         assert_eq!(parse_proto(b"tcp"), crate::Proto::Tcp);
         assert_eq!(parse_proto(b"ICMP"), crate::Proto::Icmp);
