@@ -86,12 +86,13 @@ const ZEROS: u64 = 0x3030_3030_3030_3030;
 /// in three multiplies; `None` unless every byte is a digit (SWAR: one word, no loop).
 #[inline(always)]
 fn eight_digits(w: u64) -> Option<u64> {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    // Each byte less '0': a digit leaves 0..=9, which adding 0x76 keeps below 0x80 (10 and up
+    // reach it); any other byte sets its top bit either way, one test for all eight. (A byte
+    // below '0' wraps to 0xD0 and up, and its borrow or carry only touches bytes after it
+    // in a word refused already.)
     let d = w.wrapping_sub(ZEROS);
-    // Bytes 0x30..=0x3F, and of those 0..=9 after the subtraction (adding 6 carries 10..=15
-    // into the high nibble): one test of both. (Where a byte is below 0x30 the subtraction
-    // borrows from the next byte, but the first term refuses the word already.)
-    if ((w & HIGH) ^ ZEROS) | (d.wrapping_add(0x0606_0606_0606_0606) & HIGH) != 0 {
+    if (d | d.wrapping_add(0x7676_7676_7676_7676)) & TOP != 0 {
         return None;
     }
     let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
@@ -299,6 +300,19 @@ mod tests {
                     .ok()
                     .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
                     .and_then(|s| s.parse::<u64>().ok());
+                assert_eq!(eight_digits(u64::from_le_bytes(w)), want, "{w:?}");
+            }
+        }
+        // Two edge bytes at any two places (a borrow or carry from one into the other).
+        let edges = [0x00, 0x2F, 0x30, 0x39, 0x3A, 0x7F, 0x80, 0x89, 0x8A, 0xB0, 0xC9, 0xFF];
+        for (i, j) in (0..8).flat_map(|i| (0..8).map(move |j| (i, j))) {
+            for (&a, &b) in edges.iter().flat_map(|a| edges.iter().map(move |b| (a, b))) {
+                let mut w = *b"98765432";
+                (w[i], w[j]) = (a, b);
+                let want = w
+                    .iter()
+                    .all(u8::is_ascii_digit)
+                    .then(|| w.iter().fold(0u64, |v, &c| v * 10 + u64::from(c - b'0')));
                 assert_eq!(eight_digits(u64::from_le_bytes(w)), want, "{w:?}");
             }
         }
