@@ -91,12 +91,18 @@ fn join(lines: Vec<Vec<u8>>, crlf: bool, trailing: bool) -> Vec<u8> {
     out
 }
 
+/// Whether the readers take `input` for gzip: the magic bytes, method 8 (deflate), no reserved
+/// flag bit (RFC 1952's header, as the readers check it).
+fn looks_gzip(input: &[u8]) -> bool {
+    matches!(input, [0x1f, 0x8b, 8, flags, ..] if flags & 0xe0 == 0)
+}
+
 fn check_tsv(input: &[u8], strict: bool) -> Result<(), TestCaseError> {
     let mut r = ZeekReader::builder().strict(strict).from_reader(input).unwrap();
     let mut events = 0u64;
     let res = r.for_each(|_| events += 1);
     let st = r.stats();
-    let gzip = input.starts_with(&[0x1f, 0x8b]);
+    let gzip = looks_gzip(input);
     match res {
         Ok(()) => {
             if gzip {
@@ -139,7 +145,7 @@ proptest! {
 
     #[test]
     fn tsv_corrupt_gzip(tail in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let mut input = vec![0x1f, 0x8b];
+        let mut input = vec![0x1f, 0x8b, 8, 0];
         input.extend_from_slice(&tail);
         check_tsv(&input, false)?;
         check_tsv(&input, true)?;
@@ -222,7 +228,12 @@ proptest! {
         let mut in_place = Vec::new();
         r.for_each(|e| in_place.push(format!("{e:?}"))).unwrap();
         let st = r.stats();
-        prop_assert_eq!(st.records, naive_json_records(&input));
+        if looks_gzip(&input) {
+            // A corrupt stream keeps what decoded and counts the rest once.
+            prop_assert!(st.by_reason.get(&SkipReason::Truncated).copied().unwrap_or(0) <= 1);
+        } else {
+            prop_assert_eq!(st.records, naive_json_records(&input));
+        }
         prop_assert_eq!(st.records, st.events + st.skipped);
         prop_assert_eq!(st.events, in_place.len() as u64);
         // The record path gives the same events and counts.

@@ -6,8 +6,13 @@ use crate::error::Position;
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
 
-/// Gzip's magic bytes.
-pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Whether `head` starts like a gzip member (RFC 1952): the magic bytes `1f 8b`, the only compression
+/// method defined (8, deflate) and no reserved flag bit set. Plain input whose first bytes
+/// happen to be the magic (a fuzzer's, a damaged text file's) is then read as text, its lines
+/// counted one by one, not as one corrupt stream that hides every line after it.
+pub(crate) fn is_gzip_header(head: &[u8]) -> bool {
+    matches!(head, [0x1f, 0x8b, 8, flags, ..] if flags & 0xe0 == 0)
+}
 
 /// The input after its first bytes were taken to look for gzip's magic: those bytes, then
 /// the rest of the reader.
@@ -30,12 +35,12 @@ impl<R: Read> core::fmt::Debug for Input<R> {
 }
 
 impl<R: Read> Input<R> {
-    /// Wraps `rdr`, reading its first two bytes to detect gzip (short reads from pipes are
-    /// retried).
+    /// Wraps `rdr`, reading its first four bytes to detect gzip ([`is_gzip_header`]; short
+    /// reads from pipes are retried).
     pub(crate) fn new(mut rdr: R) -> io::Result<Self> {
-        let mut head = Vec::with_capacity(2);
-        (&mut rdr).take(2).read_to_end(&mut head)?;
-        let gzip = head.starts_with(&GZIP_MAGIC);
+        let mut head = Vec::with_capacity(4);
+        (&mut rdr).take(4).read_to_end(&mut head)?;
+        let gzip = is_gzip_header(&head);
         let rest = io::Cursor::new(head).chain(rdr);
         if gzip {
             Ok(Input::Gzip(Box::new(MultiGzDecoder::new(rest))))
@@ -317,6 +322,40 @@ mod tests {
             self.0 = &self.0[n..];
             Ok(n)
         }
+    }
+
+    /// Gzip is taken only from a whole gzip header: plain input that starts with the magic
+    /// bytes (a line of binary noise) keeps every line, read one byte at a time or at once;
+    /// a real stream is still decompressed.
+    #[test]
+    fn gzip_needs_its_header_not_only_the_magic() {
+        for (input, gzip) in [
+            (&b"\x1f\x8b\n{\"ts\":1}\n"[..], false),
+            (&b"\x1f\x8b"[..], false),
+            (&b"\x1f\x8b\x08\xe0rest"[..], false),
+            (&b"\x1f\x8b\x09\x00rest"[..], false),
+            (&b"\x1f\x8b\x08\x00rest"[..], true),
+        ] {
+            for chunk in [1, 100] {
+                assert_eq!(Input::new(Trickle(input, chunk)).unwrap().is_gzip(), gzip, "{input:?}");
+            }
+        }
+        let mut l = Lines::new(Input::new(&b"\x1f\x8b\nsecond\n"[..]).unwrap(), 64, 100, false);
+        let mut out = Vec::new();
+        let mut got = Vec::new();
+        while l.next_line(&mut out).unwrap().is_some() {
+            got.push(out.clone());
+        }
+        assert_eq!(got, [b"\x1f\x8b".to_vec(), b"second".to_vec()]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut gz, b"one\ntwo\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        let mut l = Lines::new(Input::new(&bytes[..]).unwrap(), 64, 100, false);
+        let mut n = 0;
+        while l.next_line(&mut out).unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 2);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod options;
 mod stats;
 
 pub use self::format::Format;
-pub(crate) use self::lines::{GZIP_MAGIC, Input, LineInfo, Lines};
+pub(crate) use self::lines::{Input, LineInfo, Lines, is_gzip_header};
 pub use self::options::ReadOptions;
 pub(crate) use self::stats::Bad;
 pub use self::stats::{ReadStats, SkipReason, Skipped};

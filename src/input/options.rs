@@ -86,7 +86,7 @@ impl ReadOptions {
         self.max_record_len
     }
 
-    /// The line source over `rdr` (gzip detected by its magic bytes), with these buffer
+    /// The line source over `rdr` (gzip detected by its header), with these buffer
     /// settings. I/O errors name `path` where there is one.
     pub(crate) fn lines<R: Read>(&self, rdr: R, path: Option<&Path>) -> Result<Lines<R>> {
         let input = Input::new(rdr).map_err(|e| Error::io(path.map(Path::to_path_buf), e))?;

@@ -1,7 +1,7 @@
 //! Format detection from a file's first bytes, and what a log holds (its Zeek `#path`), so
 //! [`open`](crate::open) and [`Inputs`](crate::read::Inputs) pick the right reader.
 
-use crate::input::{Format, GZIP_MAGIC};
+use crate::input::{Format, is_gzip_header};
 use std::io::Read;
 
 /// EVTX's file magic.
@@ -36,7 +36,7 @@ const LINES_LOOKED_AT: usize = 32;
 /// assert_eq!(detect(b"{\"ts\":1,\"id.orig_h\n{\"ts\":2,\"id.orig_h\":\"a\"}\n"), Some(Format::ZeekJson));
 /// ```
 pub fn detect(prefix: &[u8]) -> Option<Format> {
-    if prefix.starts_with(&GZIP_MAGIC) {
+    if is_gzip_header(prefix) {
         return detect_text(&gunzip_prefix(prefix, 64 * 1024));
     }
     detect_text(prefix)
@@ -204,7 +204,7 @@ fn json_kind(line: &[u8]) -> Option<&'static str> {
 /// Sniffs raw bytes (gzip decompressed as far as they allow).
 #[cfg(test)]
 pub(crate) fn sniff(prefix: &[u8]) -> Sniff {
-    if prefix.starts_with(&GZIP_MAGIC) {
+    if is_gzip_header(prefix) {
         return sniff_text(&gunzip_prefix(prefix, 64 * 1024));
     }
     sniff_text(prefix)
