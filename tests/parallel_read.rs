@@ -118,7 +118,11 @@ fn parallel(files: &[PathBuf], workers: usize, min_part: u64) -> (SeriesSet, Vec
     assert!(together == set, "finish_parts differs from merge + finish");
     // Parts from a queue, each finished where it was read, the sets joined in order.
     let queued = r
-        .for_each_part(|| Grouper::new(GroupBy::PairPort), |g, e| g.push(&e), Grouper::finish)
+        .for_each_part(
+            || Grouper::new(GroupBy::PairPort),
+            |g, e| g.push(&e),
+            Grouper::finish_and_reset,
+        )
         .unwrap();
     assert_eq!(queued.files, read.files, "for_each_part counts differ");
     let queued_set = SeriesSet::concat(queued.states, workers);

@@ -324,18 +324,15 @@ fn read_all(
             GroupBy::Pair | GroupBy::PairPort | GroupBy::SrcName | GroupBy::SrcNameOrPairPort
         ),
     };
-    let new_sink = || Sink {
-        // A reading thread's grouper of its previous part, emptied: its columns' memory is
-        // written again, not faulted in afresh for every part.
-        grouper: SPARE_GROUPER
-            .with(|g| g.borrow_mut().take())
-            .unwrap_or_else(|| Grouper::new(group_by(&o.group_by))),
+    let sink_with = |grouper: Grouper| Sink {
+        grouper,
         coverage: coverage.clone(),
         rstats: ResolveStats::default(),
         meta: HashMap::new(),
         events: 0,
         src_marked: Vec::new(),
     };
+    let new_sink = || sink_with(Grouper::new(group_by(&o.group_by)));
     let mut opts = ReadOptions::new();
     opts.strict(o.strict);
     let total: u64 = files
@@ -388,17 +385,16 @@ fn read_all(
                         b.set_position(progress.bytes());
                     }
                 },
-                |mut sink| {
+                |sink| {
+                    // The part's set and counts go; its emptied grouper stays with the worker
+                    // for the next part (its columns' memory written again, not faulted in
+                    // afresh).
                     let set = sink.grouper.finish_and_reset();
-                    let spare = std::mem::take(&mut sink.grouper);
-                    SPARE_GROUPER.with(|g| *g.borrow_mut() = Some(spare));
-                    (sink, set)
+                    let grouper = std::mem::take(&mut sink.grouper);
+                    (std::mem::replace(sink, sink_with(grouper)), set)
                 },
             )
             .map_err(|e| e.to_string())?;
-        // This thread's spare goes before the sets are joined (the other threads' went with
-        // them).
-        drop(SPARE_GROUPER.with(|g| g.borrow_mut().take()));
         let (parts, sets): (Vec<Sink>, Vec<SeriesSet>) = read.states.into_iter().unzip();
         let mut parts = parts.into_iter();
         let mut sink = parts.next().unwrap_or_else(new_sink);
@@ -434,11 +430,6 @@ fn read_all(
     info.stats = sink.rstats;
     info.meta = sink.meta;
     Ok((SeriesSet::concat(sets, o.threads), stats, sources, info))
-}
-
-thread_local! {
-    /// The grouper of the part this thread read last, finished and emptied, for its next part.
-    static SPARE_GROUPER: std::cell::RefCell<Option<Grouper>> = const { std::cell::RefCell::new(None) };
 }
 
 /// What every worker shares: the name resolver and how names key series.

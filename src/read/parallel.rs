@@ -194,12 +194,16 @@ impl ParallelReader {
         }
     }
 
-    /// Reads every file in more parts than workers, each part into its own state: a worker
-    /// takes the next part from a queue as it is free (parts shrink towards the end of the
-    /// input, so the workers end close together whatever else the machine runs), calls `f`
-    /// with the part's state and each of its events, then `done` with the state, still on its
-    /// own thread (to finish what it built while other parts are read). `init` makes a part's
-    /// state.
+    /// Reads every file in more parts than workers, each part's result apart: a worker takes
+    /// the next part from a queue as it is free (parts shrink towards the end of the input, so
+    /// the workers end close together whatever else the machine runs), calls `f` with its
+    /// state and each of the part's events, then `done` with the state, still on its own
+    /// thread (to finish what the part built while other parts are read). `done` takes the
+    /// part's result out of the state and leaves it empty for the worker's next part: each
+    /// worker makes one state with `init` and reuses it, so memory it grew for one part (a
+    /// grouper's columns, say: [`Grouper::finish_and_reset`](crate::Grouper::finish_and_reset))
+    /// is written again for the next, not faulted in afresh. After a part that failed, the
+    /// worker starts again from a new state.
     ///
     /// [`ParallelRead::states`] holds what `done` returned, one per part, in input order:
     /// merged in that order they give what one sequential read gives. Counts and errors are
@@ -224,7 +228,7 @@ impl ParallelReader {
     /// let mut reader = ReadOptions::new().open_parallel([&path], 2);
     /// reader.min_part_bytes(64 * 1024);
     /// // Each part grouped and finished on the thread that read it, the sets joined in order.
-    /// let read = reader.for_each_part(|| Grouper::new(GroupBy::Pair), |g, ev| g.push(&ev), Grouper::finish)?;
+    /// let read = reader.for_each_part(|| Grouper::new(GroupBy::Pair), |g, ev| g.push(&ev), Grouper::finish_and_reset)?;
     /// assert!(read.states.len() > 2);
     /// let set = SeriesSet::concat(read.states, 2);
     /// assert_eq!((set.len(), set.events()), (7, 20_000));
@@ -236,7 +240,7 @@ impl ParallelReader {
         T: Send,
         I: Fn() -> S + Sync,
         F: Fn(&mut S, ConnEvent<'_>) + Sync,
-        D: Fn(S) -> T + Sync,
+        D: Fn(&mut S) -> T + Sync,
     {
         let mut cuttable = self.cuttable_files();
         loop {
@@ -278,27 +282,33 @@ impl ParallelReader {
         T: Send,
         I: Fn() -> S + Sync,
         F: Fn(&mut S, ConnEvent<'_>) + Sync,
-        D: Fn(S) -> T + Sync,
+        D: Fn(&mut S) -> T + Sync,
     {
         if runs.is_empty() {
-            return Ok(vec![(done(init()), Vec::new())]);
+            return Ok(vec![(done(&mut init()), Vec::new())]);
         }
         let next = AtomicUsize::new(0);
         let work = |_worker: usize| {
             let mut mine = Vec::new();
+            // The worker's state, made for its first part and emptied by `done` after each.
+            let mut state: Option<S> = None;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(parts) = runs.get(i) else {
                     return mine;
                 };
+                let s = state.get_or_insert_with(init);
                 let read = (|| {
-                    let mut state = init();
                     let mut outs = Vec::with_capacity(parts.len());
                     for &part in parts {
-                        outs.push(self.read_part(part, cuttable, |e| f(&mut state, e))?);
+                        outs.push(self.read_part(part, cuttable, |e| f(s, e))?);
                     }
-                    Ok((done(state), outs))
+                    Ok((done(s), outs))
                 })();
+                // A failed part may have left events in the state: the next starts afresh.
+                if read.is_err() {
+                    state = None;
+                }
                 mine.push((i, read));
             }
         };

@@ -16,7 +16,7 @@ impl SeriesSet {
     /// equal share of the events).
     ///
     /// The parts must have been grouped with the same [`GroupBy`](crate::GroupBy) and
-    /// [`SizeField`](crate::SizeField). No parts give an empty set.
+    /// [`SizeField`](crate::series::SizeField). No parts give an empty set.
     ///
     /// # Example
     /// ```
