@@ -1,7 +1,7 @@
 //! [`SeriesSet::concat`]: the finished sets of consecutive parts of one input, joined into the
 //! set one grouper fed every part in turn finishes.
 
-use super::grouper::{Grouper, sort_series};
+use super::grouper::{Grouper, key_ranges, sort_ranges};
 use super::intern::ABSENT;
 use super::set::SeriesSet;
 use crate::threads::each_on_own_thread;
@@ -82,14 +82,7 @@ impl SeriesSet {
         let n = offsets[k];
         // The threads' key ranges: about an equal share of the events each.
         let threads = threads.clamp(1, parts.len());
-        let mut cuts = vec![0usize];
-        for j in 1..threads {
-            let want = n / threads * j;
-            let at = offsets.partition_point(|&o| o < want).min(k);
-            cuts.push(at.max(cuts[j - 1]));
-        }
-        cuts.push(k);
-        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let ranges = key_ranges(&offsets, threads);
         // One column at a time (the parts' timestamps are freed before the sizes are joined):
         // the peak is the parts' sets and one joined column.
         let mut ts = vec![0i64; n];
@@ -124,21 +117,7 @@ impl SeriesSet {
         }
         drop((parts, local));
         // Each thread sorts the series of its key range where its parts' runs are out of order.
-        let (mut ts_rest, mut sizes_rest) = (&mut ts[..], &mut sizes[..]);
-        let mut jobs = Vec::with_capacity(ranges.len());
-        for &(lo, hi) in &ranges {
-            let len = offsets[hi] - offsets[lo];
-            let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
-            ts_rest = tr;
-            let (z, zr) = if sizes_rest.is_empty() {
-                (&mut [][..], &mut [][..])
-            } else {
-                std::mem::take(&mut sizes_rest).split_at_mut(len)
-            };
-            sizes_rest = zr;
-            jobs.push((&offsets[lo..=hi], t, z));
-        }
-        each_on_own_thread(jobs, |(off, t, z)| sort_series(off, off[0], t, z));
+        sort_ranges(&ranges, &offsets, &mut ts, &mut sizes);
         SeriesSet {
             store,
             offsets,

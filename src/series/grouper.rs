@@ -474,14 +474,7 @@ impl Grouper {
         let n = offsets[k];
         // The threads' key ranges: about an equal share of the events each.
         let threads = parts.len();
-        let mut cuts = vec![0usize];
-        for j in 1..threads {
-            let want = n / threads * j;
-            let at = offsets.partition_point(|&o| o < want).min(k);
-            cuts.push(at.max(cuts[j - 1]));
-        }
-        cuts.push(k);
-        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let ranges = key_ranges(&offsets, threads);
         // One column at a time, as `build` does (the push-order timestamps are freed before
         // the sorted sizes are allocated).
         // One slot more per range (see `scatter_ranges`).
@@ -520,21 +513,7 @@ impl Grouper {
             release(p.ids, p.sizes);
         }
         // Each thread sorts the series of its key range.
-        let (mut ts_rest, mut sizes_rest) = (&mut ts[..], &mut sizes[..]);
-        let mut jobs = Vec::with_capacity(ranges.len());
-        for &(lo, hi) in &ranges {
-            let len = offsets[hi] - offsets[lo];
-            let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
-            ts_rest = tr;
-            let (z, zr) = if sizes_rest.is_empty() {
-                (&mut [][..], &mut [][..])
-            } else {
-                std::mem::take(&mut sizes_rest).split_at_mut(len)
-            };
-            sizes_rest = zr;
-            jobs.push((&offsets[lo..=hi], t, z));
-        }
-        each_on_own_thread(jobs, |(off, t, z)| sort_series(off, off[0], t, z));
+        sort_ranges(&ranges, &offsets, &mut ts, &mut sizes);
         SeriesSet {
             store,
             offsets,
@@ -791,6 +770,47 @@ fn scatter_range<T: Copy, U>(ids: &IdColumn, values: &[T], cursor: &mut [usize],
         IdColumn::Narrow(i) => go(i, values, cursor, out, f),
         IdColumn::Wide(i) => go(i, values, cursor, out, f),
     }
+}
+
+/// The key ranges `threads` threads (at least one) split a set's series into: consecutive
+/// ranges of key ids, each with about an equal share of the events (`offsets` are the set's).
+pub(super) fn key_ranges(offsets: &[usize], threads: usize) -> Vec<(usize, usize)> {
+    let k = offsets.len().saturating_sub(1);
+    let n = offsets.last().copied().unwrap_or(0);
+    let threads = threads.max(1);
+    let mut cuts = vec![0usize];
+    for j in 1..threads {
+        let want = n / threads * j;
+        let at = offsets.partition_point(|&o| o < want).min(k);
+        cuts.push(at.max(cuts[j - 1]));
+    }
+    cuts.push(k);
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Sorts the series of each of `ranges` (from [`key_ranges`]) on a thread of its own, as
+/// [`sort_series`] does. The columns may run past the set's last event (spare slots are left
+/// alone); `sizes` is empty when no event had one.
+pub(super) fn sort_ranges(ranges: &[(usize, usize)], offsets: &[usize], ts: &mut [i64], sizes: &mut [u64]) {
+    let (mut ts_rest, mut sizes_rest) = (ts, sizes);
+    let mut jobs = Vec::with_capacity(ranges.len());
+    for &(lo, hi) in ranges {
+        let (Some(&a), Some(&b)) = (offsets.get(lo), offsets.get(hi)) else {
+            continue;
+        };
+        let len = (b - a).min(ts_rest.len());
+        let (t, tr) = std::mem::take(&mut ts_rest).split_at_mut(len);
+        ts_rest = tr;
+        let (z, zr) = if sizes_rest.is_empty() {
+            (&mut [][..], &mut [][..])
+        } else {
+            let len = len.min(sizes_rest.len());
+            std::mem::take(&mut sizes_rest).split_at_mut(len)
+        };
+        sizes_rest = zr;
+        jobs.push((&offsets[lo..=hi], t, z));
+    }
+    each_on_own_thread(jobs, |(off, t, z)| sort_series(off, off[0], t, z));
 }
 
 /// Sorts each series (`offsets` windows, shifted down by `base`: the columns may be a slice of
