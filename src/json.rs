@@ -49,6 +49,8 @@ pub(crate) trait Scratch {
     /// Input bytes between escapes (whole characters: they run from one ASCII quote or
     /// backslash to the next).
     fn push_bytes(&mut self, b: &[u8]);
+    /// The same from an input known to be UTF-8: nothing to check again.
+    fn push_text(&mut self, s: &str);
     fn push_char(&mut self, c: char);
 }
 
@@ -58,6 +60,9 @@ impl Scratch for Vec<u8> {
     }
     fn push_bytes(&mut self, b: &[u8]) {
         self.extend_from_slice(b);
+    }
+    fn push_text(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
     }
     fn push_char(&mut self, c: char) {
         let mut tmp = [0u8; 4];
@@ -77,6 +82,9 @@ impl Scratch for String {
             Err(_) => self.push_str(&String::from_utf8_lossy(b)),
         }
     }
+    fn push_text(&mut self, s: &str) {
+        self.push_str(s);
+    }
     fn push_char(&mut self, c: char) {
         self.push(c);
     }
@@ -86,12 +94,34 @@ impl Scratch for String {
 #[derive(Debug, Clone)]
 pub(crate) struct Scanner<'a> {
     b: &'a [u8],
+    /// The input as a `str` when the caller has checked it: the runs of an escaped string
+    /// are then copied without checking their UTF-8 again.
+    text: Option<&'a str>,
     pub(crate) i: usize,
 }
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(b: &'a [u8]) -> Self {
-        Scanner { b, i: 0 }
+        Scanner { b, text: None, i: 0 }
+    }
+
+    /// A scanner over checked UTF-8 text.
+    pub(crate) fn new_str(text: &'a str) -> Self {
+        Scanner {
+            b: text.as_bytes(),
+            text: Some(text),
+            i: 0,
+        }
+    }
+
+    /// Copies the input's bytes `a..b` into `scratch` (a run between escapes: it starts and
+    /// ends at an ASCII byte or the string's end, so at character boundaries).
+    #[inline]
+    fn push_input<S: Scratch>(&self, scratch: &mut S, a: usize, b: usize) {
+        match self.text.and_then(|t| t.get(a..b)) {
+            Some(s) => scratch.push_text(s),
+            None => scratch.push_bytes(self.b.get(a..b).unwrap_or_default()),
+        }
     }
 
     /// The input.
@@ -174,7 +204,7 @@ impl<'a> Scanner<'a> {
             None => return fail(open, "unterminated string"),
         };
         let s0 = scratch.len();
-        scratch.push_bytes(self.b.get(start..first).unwrap_or_default());
+        self.push_input(scratch, start, first);
         let mut i = first;
         loop {
             // `i` is on a backslash: decode one escape, then copy the run after it.
@@ -231,7 +261,7 @@ impl<'a> Scanner<'a> {
     fn run<S: Scratch>(&self, i: usize, scratch: &mut S) -> Option<Result<usize, usize>> {
         let rest = self.b.get(i..)?;
         let j = quote_or_backslash(rest)?;
-        scratch.push_bytes(&rest[..j]);
+        self.push_input(scratch, i, i + j);
         Some(if rest[j] == b'"' { Ok(i + j + 1) } else { Err(i + j) })
     }
 
@@ -397,6 +427,16 @@ mod tests {
         let mut sc = Scanner::new(r#""caf\u00e9 ü""#.as_bytes());
         assert_eq!(sc.string(&mut s).unwrap(), Text::Scratch(0, s.len()));
         assert_eq!(s, "café ü");
+        // Over checked text the runs are copied as `str`s: the same text.
+        for v in [r#""caf\u00e9 ü\\ ß\n€""#, r#""\"ü""#, r#""ü\"""#, r#""a\\b\\c""#] {
+            let (mut a, mut b) = (String::new(), String::new());
+            let ta = Scanner::new(v.as_bytes()).string(&mut a).unwrap();
+            let tb = Scanner::new_str(v).string(&mut b).unwrap();
+            assert_eq!((ta, &a), (tb, &b), "{v}");
+        }
+        let mut s = String::new();
+        Scanner::new_str(r#""x\u00e9ü\\y""#).string(&mut s).unwrap();
+        assert_eq!(s, "xéü\\y");
     }
 
     #[test]

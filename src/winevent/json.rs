@@ -40,7 +40,7 @@ impl<'r> Walker<'r> {
             ..
         } = rec;
         let mut w = Walker {
-            sc: Scanner::new(line.as_bytes()),
+            sc: Scanner::new_str(line),
             scratch,
             fields,
             path,
