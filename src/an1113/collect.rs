@@ -600,26 +600,23 @@ mod tests {
     /// Records taken on two threads give the report records taken one by one give, over
     /// many batches.
     #[test]
-    fn records_from_a_reader_join_as_pushed_one_by_one() {
+    fn records_from_a_reader_join_as_pushed_one_by_one() -> crate::error::Result<()> {
         let s = crate::synth::an1113_scenario(3, 12.0);
         assert!(s.lines.len() > 3 * 256, "{} records: a few batches", s.lines.len());
         let text = s.lines.join("\n").into_bytes();
-        let reader = || {
-            ReadOptions::new()
-                .from_reader(std::io::Cursor::new(text.clone()))
-                .unwrap()
-        };
+        let reader = || ReadOptions::new().from_reader(std::io::Cursor::new(text.clone()));
         let mut one = An1113Builder::new();
         let file = one.file("scenario.json");
-        reader().for_each_record(|rec| one.push_record(rec, file)).unwrap();
+        reader()?.for_each_record(|rec| one.push_record(rec, file))?;
         let mut two = An1113Builder::new();
         let file = two.file("scenario.json");
-        two.push_records_from(&mut reader(), file).unwrap();
+        two.push_records_from(&mut reader()?, file)?;
         let (one, two) = (one.build(), two.build());
         assert!(!one.findings.is_empty());
         assert!(one.findings[0].references.iter().all(|r| r.line.is_some()));
         assert_eq!(one.findings, two.findings);
         assert_eq!(one.coverage, two.coverage);
         assert_eq!(one.lineage, two.lineage);
+        Ok(())
     }
 }
