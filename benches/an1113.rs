@@ -13,6 +13,9 @@
 //! `hunt` and `an1113` examples read it: `ReadOptions::open`, then connections or records):
 //! - `an1113_file/hunt`: the reader's Sysmon 3 connections grouped and scored as above.
 //! - `an1113_file/join`: the reader's records through `An1113Builder`, built.
+//! - `an1113_file/join_pipelined`: the same, the records parsed on one worker thread
+//!   (`ParallelReader::for_each_record`) while the builder takes them in order on the bench's
+//!   thread, as the `an1113` example reads on two cores.
 //!
 //! Both in records/s (groups `an1113`, `an1113_file`) and in bytes/s of JSON lines (group
 //! `an1113_bytes`); the join's cost is the ratio of the two.
@@ -85,6 +88,16 @@ fn join_file(path: &Path) -> usize {
     b.build().findings.len()
 }
 
+#[inline(never)]
+fn join_file_parallel(path: &Path, workers: usize) -> usize {
+    let r = ReadOptions::new().open_parallel([path], workers);
+    let mut b = An1113Builder::new();
+    let file = b.file("bench");
+    r.for_each_record(|_, rec| b.push_record(rec, file))
+        .expect("the scenario file reads");
+    b.build().findings.len()
+}
+
 fn bench(c: &mut Criterion) {
     let s = an1113_scenario(11, 48.0);
     let bytes: usize = s.lines.iter().map(|l| l.len() + 1).sum();
@@ -108,6 +121,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(s.lines.len() as u64));
     g.bench_function("hunt", |b| b.iter(|| black_box(hunt_file(&path))));
     g.bench_function("join", |b| b.iter(|| black_box(join_file(&path))));
+    g.bench_function("join_pipelined", |b| b.iter(|| black_box(join_file_parallel(&path, 1))));
     g.finish();
     let _ = std::fs::remove_file(&path);
 }

@@ -31,9 +31,9 @@ options:
                       {\"coverage\": …} for each host  [off]
   --svg DIR           write one timeline per finding with a task (check-ins, task runs marked)
                       into DIR  [off]
-  --threads N         1: read Windows events on this thread; 2 or more: parse them on a
-                      second thread while this one takes them (faster only with a core
-                      free for it)  [1]
+  --threads N         threads in all: with 2 or more, N - 1 parse Windows events (a large
+                      JSON file in chunks, side by side) while one takes them in order for
+                      lineage and the join; 1: everything on one thread  [one per core]
   --known-host A=NAME address A is host NAME at all times (an inventory, a static address),
                       for host-level logs; DHCP leases come from dhcp.log inputs  [none]
   -h, --help          this text
@@ -41,7 +41,7 @@ options:
 
 fn main() -> ExitCode {
     let mut json = false;
-    let mut threads = 1;
+    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut svg: Option<PathBuf> = None;
     let mut inputs = Vec::new();
     let mut known = Vec::new();
@@ -153,22 +153,26 @@ fn read(
     // the evtx feature) instead of being counted as one skipped record.
     let mut r = opts.open(path).map_err(|e| format!("{name}: {e}"))?;
     let file = b.file(&name);
-    let what = if matches!(format, Some(Format::WindowsEventJson | Format::Evtx)) {
-        if threads > 1 {
-            // Parsed on a second thread while this one takes the records.
-            b.push_records_from(&mut r, file)
-        } else {
-            r.for_each_record(|rec| b.push_record(rec, file))
-        }
-        .map_err(|e| format!("{name}: {e}"))?;
-        "Windows records"
+    let windows = matches!(format, Some(Format::WindowsEventJson | Format::Evtx));
+    let (st, what) = if windows && threads > 1 {
+        // Parsed on the other threads (a large JSON file in chunks, side by side) while this
+        // one takes the records in order.
+        drop(r);
+        let read = opts
+            .open_parallel([path], threads - 1)
+            .for_each_record(|_, rec| b.push_record(rec, file))
+            .map_err(|e| format!("{name}: {e}"))?;
+        (read.stats(), "Windows records")
+    } else if windows {
+        r.for_each_record(|rec| b.push_record(rec, file))
+            .map_err(|e| format!("{name}: {e}"))?;
+        (r.stats(), "Windows records")
     } else {
         while let Some((ev, at)) = r.next_event_at().map_err(|e| format!("{name}: {e}"))? {
             b.push_conn(&ev, file, at.map(|p| p.line));
         }
-        "connections"
+        (r.stats(), "connections")
     };
-    let st = r.stats();
     // For Windows events the reader's `events` are its Sysmon 3 connections; the rest are
     // `ignored` (as connections), and every one was given to the builder.
     let n = if what == "connections" {

@@ -9,27 +9,9 @@ use beaconstat::{ConnEvent, GroupBy, Grouper, ReadOptions, ReadStats, SeriesSet,
 use proptest::prelude::*;
 use std::path::PathBuf;
 
-/// A directory of its own under the system's temporary one, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("beaconstat-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
+mod common;
+use common::temp_dir::TempDir;
+use common::windows_log::windows_log;
 
 /// A generated conn.log (about 1.5 MB) with bad lines spread through it: a bad timestamp, a
 /// missing source, a short line, a blank line, a data line starting with `#`.
@@ -170,6 +152,17 @@ fn zeek_tsv_cut_anywhere_reads_as_one() {
         }
     }
     assert!(total.skipped_samples.len() >= 8, "{total}");
+}
+
+#[test]
+fn windows_json_cut_anywhere_reads_as_one() {
+    let dir = TempDir::new("parallel-windows");
+    let path = dir.write("events.json", &windows_log(3_000, true));
+    // Sysmon 3 connections among task and process events, and bad lines of five kinds.
+    let (set, _, total) = sequential(std::slice::from_ref(&path));
+    assert_eq!((total.events, total.ignored, total.skipped), (1_000, 2_000, 124));
+    assert_eq!(set.events(), 1_000);
+    assert_eq!(assert_same_as_sequential(std::slice::from_ref(&path)), 4);
 }
 
 #[test]

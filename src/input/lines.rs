@@ -93,9 +93,24 @@ pub(crate) struct Lines<R: Read> {
 
 impl<R: Read> Lines<R> {
     pub(crate) fn new(input: Input<R>, capacity: usize, max_line: usize, tolerant: bool) -> Self {
+        Self::with_buffer(input, Vec::new(), capacity, max_line, tolerant)
+    }
+
+    /// As [`Lines::new`], in `buf`'s memory (a buffer of an earlier `Lines` reused, so that
+    /// many short inputs in turn do not each allocate and zero a buffer of their own).
+    pub(crate) fn with_buffer(
+        input: Input<R>,
+        mut buf: Vec<u8>,
+        capacity: usize,
+        max_line: usize,
+        tolerant: bool,
+    ) -> Self {
+        // Zeroed once when grown, never again: what is in it is overwritten before it is read.
+        let size = buf.len().max(capacity.max(64));
+        buf.resize(size, 0);
         Lines {
             input,
-            buf: vec![0; capacity.max(64)],
+            buf,
             pos: 0,
             end: 0,
             eof: false,
@@ -129,6 +144,11 @@ impl<R: Read> Lines<R> {
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.buf.len()
+    }
+
+    /// The buffer, for [`Lines::with_buffer`].
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// The buffer the ranges from [`Lines::next_slice`] point into.

@@ -48,6 +48,7 @@ mod detect;
 mod json;
 mod num;
 mod parallel;
+mod parallel_records;
 #[cfg(feature = "arrow")]
 mod parquet;
 mod reader;

@@ -3,8 +3,9 @@
 //! offsets) as one reader reading them in turn.
 //!
 //! The input is cut into consecutive parts, one run of parts per worker, of about equal bytes:
-//! whole files, and large plain Zeek TSV or Zeek JSON files cut at line boundaries. Gzip stays
-//! one stream per file and EVTX one file; CSV stays whole (a quoted field may hold a newline).
+//! whole files, and large plain Zeek TSV, Zeek JSON or Windows event JSON files cut at line
+//! boundaries. Gzip stays one stream per file and EVTX one file; CSV stays whole (a quoted
+//! field may hold a newline).
 //! A part from the middle of a Zeek TSV file is read after the file's leading header block,
 //! replayed. Afterwards each part's skipped-record lines are shifted by the lines of the parts
 //! before it and each file's counts are merged in order. A cut is only valid if nothing before
@@ -19,6 +20,7 @@ use crate::error::{Position, Result};
 use crate::event::ConnEvent;
 use crate::input::{Format, Input, Lines, ReadOptions, ReadStats, SkipReason};
 use crate::threads::each_on_own_thread;
+use crate::winevent::WinEventReader;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -35,9 +37,10 @@ const SCAN_BYTES: usize = 64 * 1024;
 /// [`ReadOptions::open_parallel`].
 ///
 /// The input is cut into consecutive parts of about equal bytes, one run of parts per worker:
-/// whole files, and large plain Zeek TSV or Zeek JSON files cut at line boundaries (a part from
-/// the middle of a Zeek TSV file reads after the file's header block, replayed). Gzip stays one
-/// stream per file, EVTX and Parquet one file, CSV whole (a quoted field may hold a newline).
+/// whole files, and large plain Zeek TSV, Zeek JSON or Windows event JSON files cut at line
+/// boundaries (a part from the middle of a Zeek TSV file reads after the file's header block,
+/// replayed). Gzip stays one stream per file, EVTX and Parquet one file, CSV whole (a quoted
+/// field may hold a newline).
 /// Counts, skipped records and their lines and byte offsets come out as one
 /// [`Reader`](super::Reader) reading the files in turn gives them; a cut that a later header
 /// block or damage could have changed is read again uncut.
@@ -79,11 +82,11 @@ const SCAN_BYTES: usize = 64 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct ParallelReader {
-    opts: ReadOptions,
-    files: Vec<PathBuf>,
-    workers: usize,
-    min_part: u64,
-    bytes: Arc<AtomicU64>,
+    pub(super) opts: ReadOptions,
+    pub(super) files: Vec<PathBuf>,
+    pub(super) workers: usize,
+    pub(super) min_part: u64,
+    pub(super) bytes: Arc<AtomicU64>,
 }
 
 /// What a [`ParallelReader`] read: one state per worker that had input, in input order, and
@@ -322,7 +325,8 @@ impl ParallelReader {
         all.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// Whether and how the file at `path` can be cut: plain (not gzip) Zeek TSV or Zeek JSON,
+    /// Whether and how the file at `path` can be cut: plain (not gzip) Zeek TSV, Zeek JSON or
+    /// Windows event JSON,
     /// at least two minimum parts long, with a leading header block that reads cleanly.
     fn cuttable(&self, path: &Path) -> Option<Cuttable> {
         let size = std::fs::metadata(path).ok()?.len();
@@ -343,7 +347,8 @@ impl ParallelReader {
                 }
                 at
             }
-            Format::ZeekJson => 0,
+            // One record per line, no header: any line start is a cut.
+            Format::ZeekJson | Format::WindowsEventJson => 0,
             _ => return None,
         };
         let format = sniff.format?;
@@ -535,6 +540,12 @@ impl ParallelReader {
                     .options(&self.opts)
                     .build_input(lines, path_buf),
             )),
+            Format::WindowsEventJson => {
+                let r = WinEventReader::from_lines(lines, path_buf, &self.opts);
+                // From the middle, its first line is not the file's (no byte-order mark).
+                let r = if start > 0 { r.in_middle() } else { r };
+                Source::Win(Box::new(r), Box::default(), 0)
+            }
             _ => Source::Json(Box::new(
                 ZeekJsonReaderBuilder::new()
                     .options(&self.opts)
@@ -560,7 +571,7 @@ impl ParallelReader {
 
 /// The first line start at or after `at` (the byte after a `\n` at or after `at - 1`), if
 /// before `end`.
-fn next_line_start(path: &Path, at: u64, end: u64) -> Option<u64> {
+pub(super) fn next_line_start(path: &Path, at: u64, end: u64) -> Option<u64> {
     let from = at.checked_sub(1)?;
     let mut f = File::open(path).ok()?;
     f.seek(SeekFrom::Start(from)).ok()?;

@@ -583,6 +583,7 @@ impl Source {
         match self {
             Source::Tsv(r) => (r.lines_read(), r.directives()),
             Source::Json(r) => (r.lines_read(), 0),
+            Source::Win(r, ..) => (r.lines_read(), 0),
             _ => (0, 0),
         }
     }

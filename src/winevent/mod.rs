@@ -79,6 +79,9 @@ pub struct WinEventReader<R: Read> {
     lines: Lines<R>,
     strict: bool,
     stats: ReadStats,
+    // The line that may start with a UTF-8 byte-order mark: the first, or none for a part
+    // read from the middle of a file.
+    bom_line: u64,
 }
 
 impl WinEventReader<File> {
@@ -122,7 +125,25 @@ impl<R: Read> WinEventReader<R> {
             lines,
             strict: opts.strict,
             stats: ReadStats::for_path(path.as_deref()),
+            bom_line: 1,
         }
+    }
+
+    /// For a part read from the middle of a file: its first line is not the file's, so a
+    /// byte-order mark there is not one.
+    pub(crate) fn in_middle(mut self) -> Self {
+        self.bom_line = 0;
+        self
+    }
+
+    /// Lines read so far (blank ones included).
+    pub(crate) fn lines_read(&self) -> u64 {
+        self.lines.lines_read()
+    }
+
+    /// The line buffer, for another reader to reuse ([`Lines::with_buffer`]).
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.lines.into_buffer()
     }
 
     /// What has been read and skipped so far (`events` = records handed out).
@@ -163,7 +184,7 @@ impl<R: Read> WinEventReader<R> {
             let mut bytes = self.lines.buf().get(s..e).unwrap_or_default();
             let position = info.position;
             // A UTF-8 byte-order mark on the first line.
-            if position.line == 1 {
+            if position.line == self.bom_line {
                 bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             }
             if !info.too_long && bytes.iter().all(u8::is_ascii_whitespace) {

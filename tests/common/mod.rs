@@ -11,6 +11,8 @@ pub mod exercised;
 pub mod hostile;
 pub mod lineage;
 pub mod lines;
+pub mod temp_dir;
+pub mod windows_log;
 pub mod zip;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,475 @@
+//! [`ParallelReader::for_each_record`]: Windows event records parsed on worker threads and
+//! handed to the caller, on the caller's thread, in input order. For consumers that need the
+//! order and one state (task lineage keeps the first of duplicate records; the AN1113 join
+//! keeps references to lines), where [`ParallelReader::for_each`] gives a state per worker.
+//!
+//! Windows event JSON is one record per line, so a plain file can be cut at any line start
+//! without changing how the lines after the cut read. Such a file is cut into chunks of
+//! 256 KiB that the workers take from a queue in turn, each finding its chunk's first and last
+//! line itself (so planning reads nothing). Each chunk's records go to the caller in batches on a channel of the chunk's own, and
+//! the caller drains the channels in chunk order, adding to each record's line number the
+//! lines of the file's chunks before it. Other inputs (gzip, EVTX, a file too small to cut,
+//! anything in strict mode) are one chunk each, read whole by a worker through a
+//! [`Reader`](super::Reader), still off the caller's thread.
+
+use super::parallel::{ParallelRead, ParallelReader};
+use super::reader::{Counted, In, peek_sniff};
+use crate::error::{Error, Position, Result};
+use crate::input::{Format, Input, Lines, ReadOptions, ReadStats};
+use crate::winevent::{WinEventReader, WinRecord};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Bytes per chunk of a cut file (at most; [`min_part_bytes`](ParallelReader::min_part_bytes)
+/// if smaller): small, so that the records parsed ahead of the caller stay few and in cache.
+const CHUNK: u64 = 256 << 10;
+/// Records per batch sent from a worker to the caller.
+const BATCH: usize = 128;
+/// Batches a chunk may have waiting for the caller: a whole chunk of records of 128 bytes or
+/// more, so that a worker ahead of the caller finishes its chunk and takes the next.
+const QUEUED: usize = 16;
+/// Chunks per worker that may be parsed ahead of the one the caller takes: the bound on the
+/// records in flight (a few megabytes).
+const AHEAD: usize = 4;
+
+/// One chunk: a whole file (`range` `None`), or the lines of a cut one (of `size` bytes)
+/// that start in bytes `from..to`.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    file: usize,
+    range: Option<(u64, u64)>,
+    size: u64,
+}
+
+/// What a worker sends for its chunk: batches of records (how many are filled), then once
+/// the chunk's counts.
+enum Msg {
+    Batch(Vec<WinRecord>, usize),
+    Done(Result<ChunkOut>),
+}
+
+/// A chunk's counts: a cut chunk's one entry and the lines it read, or a whole file's entries
+/// (one per source its [`Reader`](super::Reader) read).
+struct ChunkOut {
+    stats: Vec<ReadStats>,
+    lines: u64,
+}
+
+/// A worker's ends of the channels: where it sends each chunk's batches, where emptied
+/// batches come back to be filled again, and the chunk the caller is taking (a worker waits
+/// to start a chunk more than `ahead` chunks past it).
+struct Pipes {
+    senders: Vec<Mutex<Option<SyncSender<Msg>>>>,
+    emptied: Mutex<Receiver<Vec<WinRecord>>>,
+    taking: Mutex<usize>,
+    moved: Condvar,
+    ahead: usize,
+}
+
+/// [`Pipes::taking`] once the caller has stopped taking.
+const STOPPED: usize = usize::MAX;
+
+impl Pipes {
+    /// Waits until chunk `i` is at most `ahead` chunks past the caller's; `false` if the
+    /// caller has stopped.
+    fn wait_turn(&self, i: usize) -> bool {
+        let Ok(mut taking) = self.taking.lock() else {
+            return false;
+        };
+        while *taking != STOPPED && i >= taking.saturating_add(self.ahead) {
+            taking = match self.moved.wait(taking) {
+                Ok(t) => t,
+                Err(_) => return false,
+            };
+        }
+        *taking != STOPPED
+    }
+
+    /// The caller takes chunk `k` now (`STOPPED`: no more).
+    fn take(&self, k: usize) {
+        if let Ok(mut taking) = self.taking.lock() {
+            *taking = k;
+        }
+        self.moved.notify_all();
+    }
+
+    /// An emptied batch to fill, or a new one.
+    fn batch(&self) -> Vec<WinRecord> {
+        self.emptied
+            .lock()
+            .ok()
+            .and_then(|rx| rx.try_recv().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl ParallelReader {
+    /// Calls `f(file, record)` on this thread with every Windows event record (JSON lines or
+    /// EVTX) of every file, in input order, while worker threads parse them: `file` is the
+    /// record's file's place in the list the reader was opened with. The records, their
+    /// positions and each file's counts are those of one [`Reader`](super::Reader) reading
+    /// the files in turn with [`for_each_record`](super::Reader::for_each_record); files that
+    /// hold no Windows events give no records and are counted as that reader counts them
+    /// (every record as `ignored`, none as `events`: the reader's events are connections).
+    ///
+    /// The records are parsed on the workers (at least one, even when the reader was opened
+    /// with one: the point is that `f` runs beside the parsing), never on this thread, which
+    /// does only `f`. Plain Windows event JSON files are cut at line starts into chunks of
+    /// 256 KiB (or [`min_part_bytes`](ParallelReader::min_part_bytes) if smaller) that the
+    /// workers take in turn; other files are parsed whole, each by one worker. One worker
+    /// suits a consumer about half as costly as the parsing (the AN1113 join on two cores:
+    /// one parses, one joins); more workers pay when there are cores for them beside the
+    /// caller's, and cost more than they give where there are not.
+    ///
+    /// [`ParallelRead::states`] is one `()`.
+    ///
+    /// # Errors
+    /// In strict mode (where no file is cut), the first bad record or failing file in input
+    /// order, after every record before it; lenient reads count them. A file that cannot be
+    /// reopened for one of its chunks (removed while being read) fails the read there.
+    ///
+    /// # Example
+    /// ```
+    /// # fn main() -> beaconstat::Result<()> {
+    /// use beaconstat::ReadOptions;
+    /// let dir = std::env::temp_dir().join(format!("beaconstat-records-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let path = dir.join("security.json");
+    /// let mut log = String::new();
+    /// for i in 0..5_000 {
+    ///     log.push_str(&format!("{{\"EventID\":4688,\"Hostname\":\"WS{}\",\"EventRecordID\":{i}}}\n", i % 3));
+    /// }
+    /// log.push_str("not json\n"); // one bad line, counted where it is
+    /// std::fs::write(&path, &log).map_err(|e| beaconstat::Error::io(None, e))?;
+    ///
+    /// let mut reader = ReadOptions::new().open_parallel([&path], 2);
+    /// reader.min_part_bytes(16 * 1024);
+    /// let mut lines = Vec::new();
+    /// let read = reader.for_each_record(|_file, rec| lines.push(rec.position().line))?;
+    /// // In input order, numbered as one reader numbers them.
+    /// assert_eq!(lines, (1..=5_000).collect::<Vec<u64>>());
+    /// let stats = read.stats();
+    /// assert_eq!((stats.records, stats.skipped), (5_001, 1));
+    /// assert_eq!(stats.skipped_samples[0].position.line, 5_001);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(()) }
+    /// ```
+    pub fn for_each_record<F: FnMut(usize, &WinRecord)>(&self, mut f: F) -> Result<ParallelRead<()>> {
+        self.bytes.store(0, Ordering::Relaxed);
+        let chunks = self.record_chunks();
+        let (senders, receivers): (Vec<_>, Vec<_>) = chunks.iter().map(|_| sync_channel::<Msg>(QUEUED)).unzip();
+        let (empty_tx, empty_rx) = channel::<Vec<WinRecord>>();
+        let workers = self.workers.min(chunks.len());
+        let pipes = Pipes {
+            senders: senders.into_iter().map(|s| Mutex::new(Some(s))).collect(),
+            emptied: Mutex::new(empty_rx),
+            taking: Mutex::new(0),
+            moved: Condvar::new(),
+            ahead: AHEAD * workers,
+        };
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| self.parse_chunks(&chunks, &next, &pipes));
+            }
+            // The receivers are dropped when this returns, early or not, and the workers are
+            // told: one still sending or waiting for its turn then stops at once, and the
+            // scope's join does not wait on it.
+            let read = take_in_order(&chunks, receivers, empty_tx, &pipes, &mut f);
+            pipes.take(STOPPED);
+            read
+        })
+    }
+
+    /// One worker: takes the next chunk from the queue until none is left or the caller has
+    /// stopped taking.
+    fn parse_chunks(&self, chunks: &[Chunk], next: &AtomicUsize, pipes: &Pipes) {
+        let mut scratch = Scratch::default();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&chunk) = chunks.get(i) else { return };
+            if !pipes.wait_turn(i) {
+                return;
+            }
+            let Some(tx) = pipes.senders.get(i).and_then(|s| s.lock().ok()?.take()) else {
+                return;
+            };
+            let done = self.parse_chunk(chunk, &tx, pipes, &mut scratch);
+            let stopped = matches!(done, Err(Stopped));
+            let out = done.unwrap_or_else(|Stopped| {
+                Ok(ChunkOut {
+                    stats: Vec::new(),
+                    lines: 0,
+                })
+            });
+            if stopped || tx.send(Msg::Done(out)).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Parses one chunk into batches on `tx`; `Err(Stopped)` when the caller stopped taking.
+    fn parse_chunk(
+        &self,
+        chunk: Chunk,
+        tx: &SyncSender<Msg>,
+        pipes: &Pipes,
+        scratch: &mut Scratch,
+    ) -> core::result::Result<Result<ChunkOut>, Stopped> {
+        let path = &self.files[chunk.file];
+        let recs = core::mem::take(&mut scratch.recs);
+        let mut sink = BatchSink {
+            tx,
+            pipes,
+            recs: if recs.is_empty() { pipes.batch() } else { recs },
+            n: 0,
+            stopped: false,
+        };
+        let out = self.fill(chunk, path, &mut sink, &mut scratch.buf);
+        // The batch begun last, empty: the next chunk fills it.
+        scratch.recs = core::mem::take(&mut sink.recs);
+        if sink.stopped { Err(Stopped) } else { Ok(out) }
+    }
+
+    /// Reads `chunk` into `sink`, flushed at the end; the chunk's counts.
+    fn fill(&self, chunk: Chunk, path: &Path, sink: &mut BatchSink<'_>, buf: &mut Vec<u8>) -> Result<ChunkOut> {
+        let Some((from, to)) = chunk.range else {
+            let mut r = self.opts.open_files([path]);
+            r.bytes = Arc::clone(&self.bytes);
+            let read = r.for_each_record(|rec| {
+                if let Some(slot) = sink.slot() {
+                    slot.copy_from(rec);
+                    sink.filled();
+                }
+            });
+            sink.flush();
+            read?;
+            return Ok(ChunkOut {
+                stats: r.files(),
+                lines: 0,
+            });
+        };
+        let io_err = |e| Error::io(Some(path.to_path_buf()), e);
+        let mut handle = File::open(path).map_err(io_err)?;
+        let mut probe = [0u8; 4096];
+        // The lines that start in `from..to`: the next chunk starts where this one ends.
+        let start = line_start(&mut handle, from, chunk.size, &mut probe).map_err(io_err)?;
+        let end = line_start(&mut handle, to, chunk.size, &mut probe).map_err(io_err)?;
+        handle.seek(SeekFrom::Start(start)).map_err(io_err)?;
+        let body: In = Box::new(Counted {
+            file: handle.take(end.saturating_sub(start)),
+            bytes: Arc::clone(&self.bytes),
+        });
+        let mut lines = Lines::with_buffer(
+            Input::Plain(io::Cursor::new(Vec::new()).chain(body)),
+            core::mem::take(buf),
+            self.opts.buffer_capacity,
+            self.opts.max_record_len,
+            !self.opts.strict,
+        );
+        lines.start_at_byte(start);
+        let mut r = WinEventReader::from_lines(lines, Some(path.to_path_buf()), &self.opts);
+        if start > 0 {
+            r = r.in_middle();
+        }
+        let mut failed = None;
+        while let Some(slot) = sink.slot() {
+            match r.read_record(slot) {
+                Ok(true) => sink.filled(),
+                Ok(false) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        sink.flush();
+        // As a `Reader` counts a Windows file read record by record: its events are its
+        // connections, none taken here, so every record is `ignored`.
+        let mut stats = r.stats().clone();
+        stats.ignored += stats.events;
+        stats.events = 0;
+        stats.format = Some(Format::WindowsEventJson);
+        let lines = r.lines_read();
+        *buf = r.into_buffer();
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(ChunkOut {
+                stats: vec![stats],
+                lines,
+            }),
+        }
+    }
+
+    /// The chunks of every file, in input order: plain Windows event JSON in chunks of
+    /// [`CHUNK`] bytes, or `min_part` if smaller (each worker finds its chunk's line starts
+    /// itself, so planning reads nothing), the rest whole.
+    fn record_chunks(&self) -> Vec<Chunk> {
+        let part = self.min_part.min(CHUNK);
+        let mut chunks = Vec::new();
+        for (file, path) in self.files.iter().enumerate() {
+            let Some(size) = (!self.opts.strict).then(|| cuttable_windows_json(path, part)).flatten() else {
+                chunks.push(Chunk {
+                    file,
+                    range: None,
+                    size: 0,
+                });
+                continue;
+            };
+            chunks.extend((0..size.div_ceil(part)).map(|k| Chunk {
+                file,
+                range: Some((k * part, ((k + 1) * part).min(size))),
+                size,
+            }));
+        }
+        chunks
+    }
+}
+
+/// The caller stopped taking records (it returned early).
+struct Stopped;
+
+/// A worker's memory kept from chunk to chunk: the batch it fills and its line buffer.
+#[derive(Default)]
+struct Scratch {
+    recs: Vec<WinRecord>,
+    buf: Vec<u8>,
+}
+
+/// A worker's batch being filled, sent on when full.
+struct BatchSink<'p> {
+    tx: &'p SyncSender<Msg>,
+    pipes: &'p Pipes,
+    recs: Vec<WinRecord>,
+    n: usize,
+    stopped: bool,
+}
+
+impl BatchSink<'_> {
+    /// The next record to fill (`None` once the caller has stopped taking).
+    fn slot(&mut self) -> Option<&mut WinRecord> {
+        if self.stopped {
+            return None;
+        }
+        if self.n == self.recs.len() {
+            self.recs.push(WinRecord::new());
+        }
+        self.recs.get_mut(self.n)
+    }
+
+    /// The slot was filled; a full batch goes.
+    fn filled(&mut self) {
+        self.n += 1;
+        if self.n >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Sends what is filled.
+    fn flush(&mut self) {
+        if self.n == 0 || self.stopped {
+            return;
+        }
+        let recs = core::mem::replace(&mut self.recs, self.pipes.batch());
+        let n = core::mem::take(&mut self.n);
+        self.stopped = self.tx.send(Msg::Batch(recs, n)).is_err();
+    }
+}
+
+/// The caller's side: each chunk's batches in chunk order into `f`, line numbers shifted by
+/// the lines of the file's chunks before; each file's counts merged from its chunks in order.
+fn take_in_order<F: FnMut(usize, &WinRecord)>(
+    chunks: &[Chunk],
+    receivers: Vec<Receiver<Msg>>,
+    emptied: Sender<Vec<WinRecord>>,
+    pipes: &Pipes,
+    f: &mut F,
+) -> Result<ParallelRead<()>> {
+    let mut files: Vec<ReadStats> = Vec::new();
+    // Lines of the current file in its chunks so far.
+    let mut before = 0u64;
+    for (k, (chunk, rx)) in chunks.iter().zip(receivers).enumerate() {
+        let first_of_file = k == 0 || chunks[k - 1].file != chunk.file;
+        if first_of_file {
+            before = 0;
+        }
+        let shift = if chunk.range.is_some() { before } else { 0 };
+        pipes.take(k);
+        let out = loop {
+            match rx.recv() {
+                Ok(Msg::Batch(mut recs, n)) => {
+                    for rec in recs.iter_mut().take(n) {
+                        rec.position.line += shift;
+                        f(chunk.file, rec);
+                    }
+                    // Fails only when every worker is done: the batch is then freed.
+                    let _ = emptied.send(recs);
+                }
+                Ok(Msg::Done(out)) => break out?,
+                // The worker of this chunk is gone without a word: it panicked, which the
+                // scope passes on once this returns.
+                Err(_) => return Err(Error::format("a worker thread of the parallel read stopped")),
+            }
+        };
+        if chunk.range.is_none() {
+            files.extend(out.stats);
+            continue;
+        }
+        for mut s in out.stats {
+            for sample in &mut s.skipped_samples {
+                // A failure counted without a position stays without one.
+                if sample.position != Position::default() {
+                    sample.position.line += shift;
+                }
+            }
+            match files.last_mut() {
+                Some(m) if !first_of_file => m.merge(&s),
+                _ => files.push(s),
+            }
+        }
+        before += out.lines;
+    }
+    Ok(ParallelRead {
+        states: vec![()],
+        files,
+    })
+}
+
+/// The first line start at or after `at` (the byte after a `\n` at or after `at - 1`), or
+/// `size` if there is none before it.
+fn line_start(file: &mut File, at: u64, size: u64, probe: &mut [u8]) -> io::Result<u64> {
+    if at == 0 || at >= size {
+        return Ok(at.min(size));
+    }
+    file.seek(SeekFrom::Start(at - 1))?;
+    let mut pos = at - 1;
+    while pos < size {
+        let n = file.read(probe)?;
+        let Some(got) = probe.get(..n).filter(|g| !g.is_empty()) else {
+            break;
+        };
+        if let Some(i) = memchr::memchr(b'\n', got) {
+            return Ok((pos + i as u64 + 1).min(size));
+        }
+        pos += n as u64;
+    }
+    Ok(size)
+}
+
+/// The size of `path` if it is plain (not gzip) Windows event JSON at least two chunks long.
+fn cuttable_windows_json(path: &Path, min_part: u64) -> Option<u64> {
+    let size = std::fs::metadata(path).ok()?.len();
+    if size < min_part.saturating_mul(2) {
+        return None;
+    }
+    let mut lines = ReadOptions::new().open_lines(path).ok()?;
+    if lines.input.is_gzip() {
+        return None;
+    }
+    let (_, sniff) = peek_sniff(&mut lines).ok()?;
+    (sniff.format? == Format::WindowsEventJson).then_some(size)
+}
