@@ -6,11 +6,13 @@
 //! Windows event JSON is one record per line, so a plain file can be cut at any line start
 //! without changing how the lines after the cut read. Such a file is cut into chunks of
 //! 256 KiB that the workers take from a queue in turn, each finding its chunk's first and last
-//! line itself (so planning reads nothing). Each chunk's records go to the caller in batches on a channel of the chunk's own, and
-//! the caller drains the channels in chunk order, adding to each record's line number the
-//! lines of the file's chunks before it. Other inputs (gzip, EVTX, a file too small to cut,
-//! anything in strict mode) are one chunk each, read whole by a worker through a
-//! [`Reader`](super::Reader), still off the caller's thread.
+//! line itself (so planning reads nothing). Each chunk's records go to the caller in batches
+//! on a channel of the chunk's own, and the caller drains the channels in chunk order, adding
+//! to each record's line number the lines of the file's chunks before it. When the caller
+//! reaches a chunk that no worker has taken yet, it takes it and parses it itself, straight
+//! into its consumer: it parses whenever it would otherwise wait. Other inputs (gzip, EVTX, a
+//! file too small to cut, anything in strict mode) are one chunk each, read whole by a worker
+//! (or the caller) through a [`Reader`](super::Reader).
 
 use super::parallel::{ParallelRead, ParallelReader};
 use super::reader::{Counted, In, peek_sniff};
@@ -117,13 +119,12 @@ impl ParallelReader {
     /// (every record as `ignored`, none as `events`: the reader's events are connections).
     ///
     /// The records are parsed on the workers (at least one, even when the reader was opened
-    /// with one: the point is that `f` runs beside the parsing), never on this thread, which
-    /// does only `f`. Plain Windows event JSON files are cut at line starts into chunks of
-    /// 256 KiB (or [`min_part_bytes`](ParallelReader::min_part_bytes) if smaller) that the
-    /// workers take in turn; other files are parsed whole, each by one worker. One worker
-    /// suits a consumer about half as costly as the parsing (the AN1113 join on two cores:
-    /// one parses, one joins); more workers pay when there are cores for them beside the
-    /// caller's, and cost more than they give where there are not.
+    /// with one) and on this thread: the caller takes a chunk itself when it reaches one that
+    /// no worker has taken yet, so it parses whenever it would otherwise wait, and the work
+    /// balances between `f` and the parsing. Plain Windows event JSON files are cut at line
+    /// starts into chunks of 256 KiB (or [`min_part_bytes`](ParallelReader::min_part_bytes) if
+    /// smaller); other files are parsed whole, each by one thread. Workers beyond the cores
+    /// left beside the caller's cost more than they give: on two cores, one worker.
     ///
     /// [`ParallelRead::states`] is one `()`.
     ///
@@ -179,7 +180,7 @@ impl ParallelReader {
             // The receivers are dropped when this returns, early or not, and the workers are
             // told: one still sending or waiting for its turn then stops at once, and the
             // scope's join does not wait on it.
-            let read = take_in_order(&chunks, receivers, empty_tx, &pipes, &mut f);
+            let read = take_in_order(self, &chunks, (receivers, empty_tx), (&next, &pipes), &mut f);
             pipes.take(STOPPED);
             read
         })
@@ -236,16 +237,11 @@ impl ParallelReader {
     }
 
     /// Reads `chunk` into `sink`, flushed at the end; the chunk's counts.
-    fn fill(&self, chunk: Chunk, path: &Path, sink: &mut BatchSink<'_>, buf: &mut Vec<u8>) -> Result<ChunkOut> {
+    fn fill(&self, chunk: Chunk, path: &Path, sink: &mut impl Sink, buf: &mut Vec<u8>) -> Result<ChunkOut> {
         let Some((from, to)) = chunk.range else {
             let mut r = self.opts.open_files([path]);
             r.bytes = Arc::clone(&self.bytes);
-            let read = r.for_each_record(|rec| {
-                if let Some(slot) = sink.slot() {
-                    slot.copy_from(rec);
-                    sink.filled();
-                }
-            });
+            let read = r.for_each_record(|rec| sink.copy(rec));
             sink.flush();
             read?;
             return Ok(ChunkOut {
@@ -349,8 +345,25 @@ struct BatchSink<'p> {
     stopped: bool,
 }
 
-impl BatchSink<'_> {
+/// Where [`ParallelReader::fill`] puts a chunk's records: a record to parse into, then word
+/// that it is filled (or, for a whole file read by a `Reader`, a record to copy).
+trait Sink {
     /// The next record to fill (`None` once the caller has stopped taking).
+    fn slot(&mut self) -> Option<&mut WinRecord>;
+    /// The slot was filled.
+    fn filled(&mut self);
+    /// `rec` as the next record.
+    fn copy(&mut self, rec: &WinRecord) {
+        if let Some(slot) = self.slot() {
+            slot.copy_from(rec);
+            self.filled();
+        }
+    }
+    /// The chunk is read: what is filled goes.
+    fn flush(&mut self) {}
+}
+
+impl Sink for BatchSink<'_> {
     fn slot(&mut self) -> Option<&mut WinRecord> {
         if self.stopped {
             return None;
@@ -361,7 +374,7 @@ impl BatchSink<'_> {
         self.recs.get_mut(self.n)
     }
 
-    /// The slot was filled; a full batch goes.
+    /// A full batch goes.
     fn filled(&mut self) {
         self.n += 1;
         if self.n >= BATCH {
@@ -369,7 +382,6 @@ impl BatchSink<'_> {
         }
     }
 
-    /// Sends what is filled.
     fn flush(&mut self) {
         if self.n == 0 || self.stopped {
             return;
@@ -380,15 +392,43 @@ impl BatchSink<'_> {
     }
 }
 
-/// The caller's side: each chunk's batches in chunk order into `f`, line numbers shifted by
+/// The caller's own chunk: each record straight into `f`, in place (no batch, no other core).
+struct InlineSink<'f, F> {
+    rec: &'f mut WinRecord,
+    file: usize,
+    shift: u64,
+    f: &'f mut F,
+}
+
+impl<F: FnMut(usize, &WinRecord)> Sink for InlineSink<'_, F> {
+    fn slot(&mut self) -> Option<&mut WinRecord> {
+        Some(self.rec)
+    }
+
+    fn filled(&mut self) {
+        self.rec.position.line += self.shift;
+        (self.f)(self.file, self.rec);
+    }
+
+    fn copy(&mut self, rec: &WinRecord) {
+        (self.f)(self.file, rec);
+    }
+}
+
+/// The caller's side: each chunk's records in chunk order into `f`, line numbers shifted by
 /// the lines of the file's chunks before; each file's counts merged from its chunks in order.
+/// A chunk no worker has taken yet the caller takes and parses itself, straight into `f`:
+/// so the caller, when it has caught up with the workers, parses too, instead of waiting
+/// (on two cores, one worker and the caller share the parsing and the consumer's work).
 fn take_in_order<F: FnMut(usize, &WinRecord)>(
+    reader: &ParallelReader,
     chunks: &[Chunk],
-    receivers: Vec<Receiver<Msg>>,
-    emptied: Sender<Vec<WinRecord>>,
-    pipes: &Pipes,
+    (receivers, emptied): (Vec<Receiver<Msg>>, Sender<Vec<WinRecord>>),
+    (next, pipes): (&AtomicUsize, &Pipes),
     f: &mut F,
 ) -> Result<ParallelRead<()>> {
+    let mut own = WinRecord::new();
+    let mut buf = Vec::new();
     let mut files: Vec<ReadStats> = Vec::new();
     // Lines of the current file in its chunks so far.
     let mut before = 0u64;
@@ -399,20 +439,34 @@ fn take_in_order<F: FnMut(usize, &WinRecord)>(
         }
         let shift = if chunk.range.is_some() { before } else { 0 };
         pipes.take(k);
-        let out = loop {
-            match rx.recv() {
-                Ok(Msg::Batch(mut recs, n)) => {
-                    for rec in recs.iter_mut().take(n) {
-                        rec.position.line += shift;
-                        f(chunk.file, rec);
+        let mine = next
+            .compare_exchange(k, k + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+        let out = if mine {
+            let path = &reader.files[chunk.file];
+            let mut sink = InlineSink {
+                rec: &mut own,
+                file: chunk.file,
+                shift,
+                f: &mut *f,
+            };
+            reader.fill(*chunk, path, &mut sink, &mut buf)?
+        } else {
+            loop {
+                match rx.recv() {
+                    Ok(Msg::Batch(mut recs, n)) => {
+                        for rec in recs.iter_mut().take(n) {
+                            rec.position.line += shift;
+                            f(chunk.file, rec);
+                        }
+                        // Fails only when every worker is done: the batch is then freed.
+                        let _ = emptied.send(recs);
                     }
-                    // Fails only when every worker is done: the batch is then freed.
-                    let _ = emptied.send(recs);
+                    Ok(Msg::Done(out)) => break out?,
+                    // The worker of this chunk is gone without a word: it panicked, which the
+                    // scope passes on once this returns.
+                    Err(_) => return Err(Error::format("a worker thread of the parallel read stopped")),
                 }
-                Ok(Msg::Done(out)) => break out?,
-                // The worker of this chunk is gone without a word: it panicked, which the
-                // scope passes on once this returns.
-                Err(_) => return Err(Error::format("a worker thread of the parallel read stopped")),
             }
         };
         if chunk.range.is_none() {
