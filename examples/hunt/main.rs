@@ -122,9 +122,9 @@ Grouping and names:
 Reading:
   --strict            stop at the first malformed record instead of counting it as skipped
                       [default: off]
-  --threads N         threads reading and grouping (0: one per core): large plain Zeek logs
-                      are cut at line boundaries, other files read whole; the output is the
-                      same for every N [default: 0]
+  --threads N         threads reading and grouping (0: one per core): large plain Zeek and
+                      Windows event JSON logs are cut at line boundaries, other files read
+                      whole; the output is the same for every N [default: 0]
   -h, --help          print this help and exit
 
 Exit status: 0 on success, 2 on unreadable files, unknown formats or bad arguments.
