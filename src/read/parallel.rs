@@ -571,24 +571,34 @@ impl ParallelReader {
 
 /// The first line start at or after `at` (the byte after a `\n` at or after `at - 1`), if
 /// before `end`.
-pub(super) fn next_line_start(path: &Path, at: u64, end: u64) -> Option<u64> {
-    let from = at.checked_sub(1)?;
+fn next_line_start(path: &Path, at: u64, end: u64) -> Option<u64> {
+    if at == 0 {
+        return None;
+    }
     let mut f = File::open(path).ok()?;
-    f.seek(SeekFrom::Start(from)).ok()?;
-    let mut buf = vec![0u8; SCAN_BYTES];
-    let mut pos = from;
-    while pos < end {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
-            let cut = pos + i as u64 + 1;
-            return (cut < end).then_some(cut);
+    let cut = line_start(&mut f, at, end, &mut vec![0u8; SCAN_BYTES]).ok()?;
+    (cut < end).then_some(cut)
+}
+
+/// The first line start at or after `at` (the byte after a `\n` at or after `at - 1`), or
+/// `size` if there is none before it.
+pub(super) fn line_start(file: &mut File, at: u64, size: u64, probe: &mut [u8]) -> io::Result<u64> {
+    if at == 0 || at >= size {
+        return Ok(at.min(size));
+    }
+    file.seek(SeekFrom::Start(at - 1))?;
+    let mut pos = at - 1;
+    while pos < size {
+        let n = file.read(probe)?;
+        let Some(got) = probe.get(..n).filter(|g| !g.is_empty()) else {
+            break;
+        };
+        if let Some(i) = memchr::memchr(b'\n', got) {
+            return Ok((pos + i as u64 + 1).min(size));
         }
         pos += n as u64;
     }
-    None
+    Ok(size)
 }
 
 /// Each file's counts from its parts (line numbers shifted, merged in order); `Err` with the

@@ -14,8 +14,8 @@
 //! file too small to cut, anything in strict mode) are one chunk each, read whole by a worker
 //! (or the caller) through a [`Reader`](super::Reader).
 
-use super::parallel::{ParallelRead, ParallelReader};
-use super::reader::{Counted, In, peek_sniff};
+use super::parallel::{ParallelRead, ParallelReader, line_start};
+use super::reader::{Counted, In, as_connections, peek_sniff};
 use crate::error::{Error, Position, Result};
 use crate::input::{Format, Input, Lines, ReadOptions, ReadStats};
 use crate::winevent::{WinEventReader, WinRecord};
@@ -199,15 +199,10 @@ impl ParallelReader {
             let Some(tx) = pipes.senders.get(i).and_then(|s| s.lock().ok()?.take()) else {
                 return;
             };
-            let done = self.parse_chunk(chunk, &tx, pipes, &mut scratch);
-            let stopped = matches!(done, Err(Stopped));
-            let out = done.unwrap_or_else(|Stopped| {
-                Ok(ChunkOut {
-                    stats: Vec::new(),
-                    lines: 0,
-                })
-            });
-            if stopped || tx.send(Msg::Done(out)).is_err() {
+            let Ok(out) = self.parse_chunk(chunk, &tx, pipes, &mut scratch) else {
+                return; // the caller stopped taking
+            };
+            if tx.send(Msg::Done(out)).is_err() {
                 return;
             }
         }
@@ -286,9 +281,7 @@ impl ParallelReader {
         sink.flush();
         // As a `Reader` counts a Windows file read record by record: its events are its
         // connections, none taken here, so every record is `ignored`.
-        let mut stats = r.stats().clone();
-        stats.ignored += stats.events;
-        stats.events = 0;
+        let mut stats = as_connections(r.stats(), 0);
         stats.format = Some(Format::WindowsEventJson);
         let lines = r.lines_read();
         *buf = r.into_buffer();
@@ -491,27 +484,6 @@ fn take_in_order<F: FnMut(usize, &WinRecord)>(
         states: vec![()],
         files,
     })
-}
-
-/// The first line start at or after `at` (the byte after a `\n` at or after `at - 1`), or
-/// `size` if there is none before it.
-fn line_start(file: &mut File, at: u64, size: u64, probe: &mut [u8]) -> io::Result<u64> {
-    if at == 0 || at >= size {
-        return Ok(at.min(size));
-    }
-    file.seek(SeekFrom::Start(at - 1))?;
-    let mut pos = at - 1;
-    while pos < size {
-        let n = file.read(probe)?;
-        let Some(got) = probe.get(..n).filter(|g| !g.is_empty()) else {
-            break;
-        };
-        if let Some(i) = memchr::memchr(b'\n', got) {
-            return Ok((pos + i as u64 + 1).min(size));
-        }
-        pos += n as u64;
-    }
-    Ok(size)
 }
 
 /// The size of `path` if it is plain (not gzip) Windows event JSON at least two chunks long.

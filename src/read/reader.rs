@@ -443,12 +443,7 @@ impl Source {
     /// The counts, as connections: for Windows events, `events` are the network connections
     /// and the other events are `ignored`.
     pub(super) fn stats(&self) -> ReadStats {
-        let win = |s: &ReadStats, conns: u64| {
-            let mut s = s.clone();
-            s.ignored += s.events.saturating_sub(conns);
-            s.events = conns;
-            s
-        };
+        let win = as_connections;
         let mut s = match self {
             Source::Tsv(r) => r.stats().clone(),
             Source::Json(r) => r.stats().clone(),
@@ -604,6 +599,15 @@ impl Source {
             Source::Empty(s) => s.skip_detail(1, at, SkipReason::Truncated, detail),
         }
     }
+}
+
+/// A Windows reader's counts as the counts of a connection reader: of its `events` (records),
+/// the `conns` network connections are `events`, the rest `ignored`.
+pub(super) fn as_connections(s: &ReadStats, conns: u64) -> ReadStats {
+    let mut s = s.clone();
+    s.ignored += s.events.saturating_sub(conns);
+    s.events = conns;
+    s
 }
 
 /// Builds the reader for a stream whose first bytes were peeked into `lines`.
