@@ -10,10 +10,10 @@ use super::origin::Origin;
 use crate::error::Result;
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder, lowered};
-use crate::read::{DhcpRecord, Reader};
+use crate::read::{DhcpRecord, ParallelRead, ParallelReader, Reader};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
-use crate::winevent::{Decoded, EvidenceKind, Name, RecordView, TimeSource, WinRecord};
+use crate::winevent::{Decoded, EvidenceKind, Name, Prepared, TimeSource, WinRecord};
 use hashbrown::HashMap;
 
 /// A file given to the builder (see [`An1113Builder::file`]).
@@ -339,19 +339,27 @@ impl An1113Builder {
     /// 5156) and DNS answers (Sysmon 22) are kept for the join, and every record counts
     /// towards its host's coverage.
     pub fn push_record(&mut self, rec: &WinRecord, file: FileId) {
+        self.push_prepared(&Prepared::new(rec), file, 0);
+    }
+
+    /// [`push_record`](An1113Builder::push_record) of a record decoded already, whose line is
+    /// `shift` lines further on than its position says (a chunk of a file cut for parallel
+    /// parsing, numbered from the chunk's start).
+    pub(crate) fn push_prepared(&mut self, p: &Prepared<'_>, file: FileId, shift: u64) {
         // One decoding of the record for lineage and the join: its times and record id
         // parsed once, its event (a Sysmon 3 connection, a task event, ...) decoded once.
-        let v = RecordView::new(rec);
-        let decoded = Decoded::of(&v);
-        if self.lineage.admit(&v) {
+        let (v, decoded, rec) = (&p.view, p.decoded, p.rec());
+        let mut position = rec.position();
+        position.line += shift;
+        if self.lineage.admit(v, p.computer, p.channel, position) {
             self.lineage.push_decoded(&decoded);
         }
-        let Some(h) = rec.computer() else { return };
+        let Some(h) = p.computer else { return };
         let host = self.host(h);
         let origin = Origin {
             file: file.0,
             record_id: v.record_id(),
-            line: Some(rec.position().line).filter(|&l| l > 0),
+            line: Some(position.line).filter(|&l| l > 0),
         };
         // `timestamp()` and `clock_skew()` are made of these two.
         let (utc, time_created) = (v.utc_time(), v.time_created());
@@ -486,6 +494,57 @@ impl An1113Builder {
         })
     }
 
+    /// Names each of `reader`'s files (as [`file`](An1113Builder::file) would, by its path)
+    /// and takes every Windows record in them, as [`push_record`](An1113Builder::push_record)
+    /// of each in input order would, with the records parsed and decoded on the reader's
+    /// worker threads (and on this one when it would otherwise wait): a large Windows event
+    /// JSON file is cut into chunks parsed side by side. The report is the one records
+    /// pushed one by one give.
+    ///
+    /// # Errors
+    /// As [`ParallelReader::for_each_record`]: in strict mode the first bad record or failing
+    /// file, after every record before it.
+    ///
+    /// # Example
+    /// ```
+    /// # fn main() -> beaconstat::Result<()> {
+    /// use beaconstat::ReadOptions;
+    /// use beaconstat::an1113::An1113Builder;
+    /// let dir = std::env::temp_dir().join(format!("beaconstat-push-parallel-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let path = dir.join("sysmon.json");
+    /// let mut log = String::new();
+    /// for i in 0..12 {
+    ///     log.push_str(&format!(r#"{{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1","UtcTime":"2024-01-01 10:{:02}:{:02}.000","ProcessGuid":"{{p1}}","ProcessId":"42","Image":"C:\\Tools\\agent.exe","SourceIp":"10.0.0.5","DestinationIp":"203.0.113.9","DestinationPort":"443"}}"#, i * 5 / 60, i * 5 % 60));
+    ///     log.push('\n');
+    /// }
+    /// std::fs::write(&path, &log).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let mut reader = ReadOptions::new().open_parallel([&path], 1);
+    /// reader.min_part_bytes(1024); // cut even this small file
+    /// let mut b = An1113Builder::new();
+    /// let read = b.push_parallel(&reader)?;
+    /// assert_eq!(read.stats().records, 12);
+    /// let report = b.build();
+    /// assert_eq!(report.findings.len(), 1);
+    /// assert_eq!(report.findings[0].references[0].line, Some(1));
+    /// assert_eq!(report.findings[0].references.last().and_then(|r| r.line), Some(12));
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(()) }
+    /// ```
+    pub fn push_parallel(&mut self, reader: &ParallelReader) -> Result<ParallelRead<()>> {
+        let files: Vec<FileId> = reader
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .map(|name| self.file(&name))
+            .collect();
+        reader.for_each_prepared(|i, p, shift| {
+            if let Some(&file) = files.get(i) {
+                self.push_prepared(p, file, shift);
+            }
+        })
+    }
+
     fn push_process_conn(
         &mut self,
         host: u32,
@@ -617,6 +676,51 @@ mod tests {
         assert_eq!(one.findings, two.findings);
         assert_eq!(one.coverage, two.coverage);
         assert_eq!(one.lineage, two.lineage);
+        Ok(())
+    }
+
+    /// Records parsed and decoded on other threads, from a file cut into chunks anywhere
+    /// (duplicates of earlier records among them), give the report records pushed one by
+    /// one in order give: the same findings with the same line references, coverage and
+    /// lineage, at any number of workers.
+    #[test]
+    fn records_read_in_parallel_join_as_pushed_one_by_one() -> crate::error::Result<()> {
+        let s = crate::synth::an1113_scenario(5, 12.0);
+        let mut text = s.lines.join("\n");
+        // Overlapping exports: the first records again, which lineage counts as duplicates.
+        text.push('\n');
+        text.push_str(&s.lines[..200].join("\n"));
+        text.push('\n');
+        let dir = std::env::temp_dir().join(format!("beaconstat-an1113-parallel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(None, e))?;
+        let path = dir.join("scenario.json");
+        std::fs::write(&path, &text).map_err(|e| crate::Error::io(None, e))?;
+        let mut one = An1113Builder::new();
+        let file = one.file(&path.display().to_string());
+        ReadOptions::new()
+            .open(&path)?
+            .for_each_record(|rec| one.push_record(rec, file))?;
+        let one = one.build();
+        assert!(
+            one.lineage.coverage.duplicates >= 200,
+            "{}",
+            one.lineage.coverage.duplicates
+        );
+        assert!(one.findings[0].references.iter().all(|r| r.line.is_some()));
+        for workers in [1, 2, 3] {
+            for part in [3_000, 40_000, 1 << 30] {
+                let mut reader = ReadOptions::new().open_parallel([&path], workers);
+                reader.min_part_bytes(part);
+                let mut two = An1113Builder::new();
+                let read = two.push_parallel(&reader)?;
+                assert_eq!(read.stats().records, s.lines.len() as u64 + 200);
+                let two = two.build();
+                assert_eq!(one.findings, two.findings, "{workers} workers, parts of {part} bytes");
+                assert_eq!(one.coverage, two.coverage, "{workers} workers, parts of {part} bytes");
+                assert_eq!(one.lineage, two.lineage, "{workers} workers, parts of {part} bytes");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use super::model::Lineage;
 use super::process::{ImageSigner, ProcessNode};
 use super::stages;
 use super::taskxml::TaskDefinition;
+use crate::error::Position;
 use crate::event::ConnEvent;
 use crate::winevent::{
     Decoded, EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
@@ -120,19 +121,25 @@ impl LineageBuilder {
     /// exports) is ignored and counted in [`TelemetryCoverage::duplicates`](super::TelemetryCoverage::duplicates).
     pub fn push_record(&mut self, rec: &WinRecord) {
         let v = RecordView::new(rec);
-        if self.admit(&v) {
+        if self.admit(&v, rec.computer(), rec.channel(), rec.position()) {
             self.push_decoded(&Decoded::of(&v));
         }
     }
 
-    /// The part of [`LineageBuilder::push_record`] that needs the record itself: false for a
-    /// duplicate (counted); else it is counted, its clock samples are taken and its place is
-    /// noted for what [`LineageBuilder::push_decoded`] then takes from it.
-    pub(crate) fn admit(&mut self, v: &RecordView<'_>) -> bool {
+    /// The part of [`LineageBuilder::push_record`] that needs the record itself (`v`, logged
+    /// by `host` in `channel`, at `position`): false for a duplicate (counted); else it is
+    /// counted, its clock samples are taken and its place is noted for what
+    /// [`LineageBuilder::push_decoded`] then takes from it.
+    pub(crate) fn admit(
+        &mut self,
+        v: &RecordView<'_>,
+        host: Option<&str>,
+        channel: Option<&str>,
+        position: Position,
+    ) -> bool {
         let rec = v.rec;
-        let host = rec.computer();
         if let (Some(h), Some(id)) = (host, v.record_id())
-            && !self.input.first_sight(h, rec.channel().unwrap_or(""), id)
+            && !self.input.first_sight(h, channel.unwrap_or(""), id)
         {
             self.input.coverage.duplicates += 1;
             return false;
@@ -155,7 +162,7 @@ impl LineageBuilder {
                 samples.collector[slot].push((c - logged.ts).as_micros());
             }
         }
-        self.origin.position = rec.position();
+        self.origin.position = position;
         self.origin.record_id = v.record_id();
         true
     }

@@ -83,7 +83,7 @@ const SCAN_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct ParallelReader {
     pub(super) opts: ReadOptions,
-    pub(super) files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     pub(super) workers: usize,
     pub(super) min_part: u64,
     pub(super) bytes: Arc<AtomicU64>,

@@ -10,20 +10,29 @@
 //! on a channel of the chunk's own, and the caller drains the channels in chunk order, adding
 //! to each record's line number the lines of the file's chunks before it. When the caller
 //! reaches a chunk that no worker has taken yet, it takes it and parses it itself, straight
-//! into its consumer: it parses whenever it would otherwise wait. Other inputs (gzip, EVTX, a
-//! file too small to cut, anything in strict mode) are one chunk each, read whole by a worker
-//! (or the caller) through a [`Reader`](super::Reader).
+//! into its consumer; and when the chunk it is taking has nothing for it yet, it parses the
+//! next chunk no worker has taken (within the bound on chunks ahead) into batches it keeps
+//! until it gets there: it parses whenever it would otherwise wait. Other inputs (gzip, EVTX,
+//! a file too small to cut, anything in strict mode) are one chunk each, read whole by a
+//! worker (or the caller) through a [`Reader`](super::Reader).
+//!
+//! [`ParallelReader::for_each_prepared`] sends each record with what lineage and the AN1113
+//! join ask of it decoded ([`Prepared`]) by the thread that parsed it: a consumer that read
+//! the record's fields itself would fetch each from the other core's cache (on the 720-hour
+//! AN1113 scenario that was a third of the consumer's time).
 
 use super::parallel::{ParallelRead, ParallelReader, line_start};
 use super::reader::{Counted, In, as_connections, peek_sniff};
 use crate::error::{Error, Position, Result};
 use crate::input::{Format, Input, Lines, ReadOptions, ReadStats};
-use crate::winevent::{WinEventReader, WinRecord};
+use crate::winevent::{Prepared, WinEventReader, WinRecord};
+use core::marker::PhantomData;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError, channel, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 
 /// Bytes per chunk of a cut file (at most; [`min_part_bytes`](ParallelReader::min_part_bytes)
@@ -47,11 +56,108 @@ struct Chunk {
     size: u64,
 }
 
-/// What a worker sends for its chunk: batches of records (how many are filled), then once
-/// the chunk's counts.
-enum Msg {
-    Batch(Vec<WinRecord>, usize),
+/// What a worker sends for its chunk: batches of records, then once the chunk's counts.
+enum Msg<B> {
+    Batch(B),
     Done(Result<ChunkOut>),
+}
+
+/// A batch of records as a worker sends it: made of the records it filled (the first `n`),
+/// and taken apart again into them for the worker to fill anew.
+trait Payload: Send + Sized {
+    fn pack(recs: Vec<WinRecord>, n: usize) -> Self;
+    fn unpack(self) -> Vec<WinRecord>;
+}
+
+/// The records as parsed.
+struct Plain {
+    recs: Vec<WinRecord>,
+    n: usize,
+}
+
+impl Payload for Plain {
+    fn pack(recs: Vec<WinRecord>, n: usize) -> Self {
+        Plain { recs, n }
+    }
+
+    fn unpack(self) -> Vec<WinRecord> {
+        self.recs
+    }
+}
+
+/// The records a worker filled (the first `n`).
+struct Filled {
+    recs: Vec<WinRecord>,
+    n: usize,
+}
+
+/// The records of a batch decoded ([`Prepared::now`]), in order.
+type PreparedRecords<'r> = Vec<Prepared<'r>>;
+
+self_cell::self_cell!(
+    /// A batch with its records decoded on the worker that parsed them: the decoded values
+    /// borrow the records, so both travel together.
+    struct PreparedBatch {
+        owner: Filled,
+        #[not_covariant]
+        dependent: PreparedRecords,
+    }
+);
+
+impl Payload for PreparedBatch {
+    fn pack(recs: Vec<WinRecord>, n: usize) -> Self {
+        PreparedBatch::new(Filled { recs, n }, |f| {
+            f.recs.iter().take(f.n).map(Prepared::now).collect()
+        })
+    }
+
+    fn unpack(self) -> Vec<WinRecord> {
+        self.into_owner().recs
+    }
+}
+
+/// The caller's side of a read: what it does with a worker's batch (of a chunk whose lines
+/// are numbered `shift` lines short), and with a record it read itself (numbered right).
+trait Taker<B> {
+    /// Takes the batch's records in order; its records, to be filled again.
+    fn batch(&mut self, file: usize, batch: B, shift: u64) -> Vec<WinRecord>;
+    fn one(&mut self, file: usize, rec: &WinRecord);
+}
+
+/// [`ParallelReader::for_each_record`]'s caller: each record to `f`.
+struct Records<F>(F);
+
+impl<F: FnMut(usize, &WinRecord)> Taker<Plain> for Records<F> {
+    fn batch(&mut self, file: usize, mut b: Plain, shift: u64) -> Vec<WinRecord> {
+        for rec in b.recs.iter_mut().take(b.n) {
+            rec.position.line += shift;
+            (self.0)(file, rec);
+        }
+        b.recs
+    }
+
+    fn one(&mut self, file: usize, rec: &WinRecord) {
+        (self.0)(file, rec);
+    }
+}
+
+/// [`ParallelReader::for_each_prepared`]'s caller: each record decoded to `f`, with the
+/// lines its position is short.
+struct PreparedTaker<F>(F);
+
+impl<F: FnMut(usize, &Prepared<'_>, u64)> Taker<PreparedBatch> for PreparedTaker<F> {
+    fn batch(&mut self, file: usize, b: PreparedBatch, shift: u64) -> Vec<WinRecord> {
+        b.with_dependent(|_, ps| {
+            for p in ps {
+                (self.0)(file, p, shift);
+            }
+        });
+        b.unpack()
+    }
+
+    fn one(&mut self, file: usize, rec: &WinRecord) {
+        (self.0)(file, &Prepared::new(rec), 0);
+    }
 }
 
 /// A chunk's counts: a cut chunk's one entry and the lines it read, or a whole file's entries
@@ -64,8 +170,8 @@ struct ChunkOut {
 /// A worker's ends of the channels: where it sends each chunk's batches, where emptied
 /// batches come back to be filled again, and the chunk the caller is taking (a worker waits
 /// to start a chunk more than `ahead` chunks past it).
-struct Pipes {
-    senders: Vec<Mutex<Option<SyncSender<Msg>>>>,
+struct Pipes<B> {
+    senders: Vec<Mutex<Option<SyncSender<Msg<B>>>>>,
     emptied: Mutex<Receiver<Vec<WinRecord>>>,
     taking: Mutex<usize>,
     moved: Condvar,
@@ -75,7 +181,7 @@ struct Pipes {
 /// [`Pipes::taking`] once the caller has stopped taking.
 const STOPPED: usize = usize::MAX;
 
-impl Pipes {
+impl<B> Pipes<B> {
     /// Waits until chunk `i` is at most `ahead` chunks past the caller's; `false` if the
     /// caller has stopped.
     fn wait_turn(&self, i: usize) -> bool {
@@ -159,10 +265,25 @@ impl ParallelReader {
     /// # std::fs::remove_dir_all(&dir).ok();
     /// # Ok(()) }
     /// ```
-    pub fn for_each_record<F: FnMut(usize, &WinRecord)>(&self, mut f: F) -> Result<ParallelRead<()>> {
+    pub fn for_each_record<F: FnMut(usize, &WinRecord)>(&self, f: F) -> Result<ParallelRead<()>> {
+        self.read_in_order::<Plain, _>(&mut Records(f))
+    }
+
+    /// [`for_each_record`](ParallelReader::for_each_record) with each record decoded
+    /// ([`Prepared`]) on the thread that parsed it: `f(file, record, shift)`, where the
+    /// record's line is `shift` lines further on than its position says. A consumer that asks
+    /// of each record what [`Prepared`] holds then reads no field of it from another core's
+    /// cache.
+    pub(crate) fn for_each_prepared<F: FnMut(usize, &Prepared<'_>, u64)>(&self, f: F) -> Result<ParallelRead<()>> {
+        self.read_in_order::<PreparedBatch, _>(&mut PreparedTaker(f))
+    }
+
+    /// The read of [`for_each_record`](ParallelReader::for_each_record), the workers sending
+    /// batches of kind `B` to `taker`.
+    fn read_in_order<B: Payload, T: Taker<B>>(&self, taker: &mut T) -> Result<ParallelRead<()>> {
         self.bytes.store(0, Ordering::Relaxed);
         let chunks = self.record_chunks();
-        let (senders, receivers): (Vec<_>, Vec<_>) = chunks.iter().map(|_| sync_channel::<Msg>(QUEUED)).unzip();
+        let (senders, receivers): (Vec<_>, Vec<_>) = chunks.iter().map(|_| sync_channel::<Msg<B>>(QUEUED)).unzip();
         let (empty_tx, empty_rx) = channel::<Vec<WinRecord>>();
         let workers = self.workers.min(chunks.len());
         let pipes = Pipes {
@@ -180,7 +301,7 @@ impl ParallelReader {
             // The receivers are dropped when this returns, early or not, and the workers are
             // told: one still sending or waiting for its turn then stops at once, and the
             // scope's join does not wait on it.
-            let read = take_in_order(self, &chunks, (receivers, empty_tx), (&next, &pipes), &mut f);
+            let read = take_in_order(self, &chunks, (receivers, empty_tx), (&next, &pipes), taker);
             pipes.take(STOPPED);
             read
         })
@@ -188,7 +309,7 @@ impl ParallelReader {
 
     /// One worker: takes the next chunk from the queue until none is left or the caller has
     /// stopped taking.
-    fn parse_chunks(&self, chunks: &[Chunk], next: &AtomicUsize, pipes: &Pipes) {
+    fn parse_chunks<B: Payload>(&self, chunks: &[Chunk], next: &AtomicUsize, pipes: &Pipes<B>) {
         let mut scratch = Scratch::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -209,17 +330,17 @@ impl ParallelReader {
     }
 
     /// Parses one chunk into batches on `tx`; `Err(Stopped)` when the caller stopped taking.
-    fn parse_chunk(
+    fn parse_chunk<B: Payload>(
         &self,
         chunk: Chunk,
-        tx: &SyncSender<Msg>,
-        pipes: &Pipes,
+        tx: &SyncSender<Msg<B>>,
+        pipes: &Pipes<B>,
         scratch: &mut Scratch,
     ) -> core::result::Result<Result<ChunkOut>, Stopped> {
         let path = &self.files[chunk.file];
         let recs = core::mem::take(&mut scratch.recs);
         let mut sink = BatchSink {
-            tx,
+            to: To::Caller(tx),
             pipes,
             recs: if recs.is_empty() { pipes.batch() } else { recs },
             n: 0,
@@ -329,10 +450,17 @@ struct Scratch {
     buf: Vec<u8>,
 }
 
-/// A worker's batch being filled, sent on when full.
-struct BatchSink<'p> {
-    tx: &'p SyncSender<Msg>,
-    pipes: &'p Pipes,
+/// Where full batches go: to the caller on the chunk's channel (a worker's), or kept (a
+/// chunk the caller parses ahead for itself, until it reaches it).
+enum To<'p, B> {
+    Caller(&'p SyncSender<Msg<B>>),
+    Kept(Vec<B>),
+}
+
+/// A batch being filled, sent on when full.
+struct BatchSink<'p, B> {
+    to: To<'p, B>,
+    pipes: &'p Pipes<B>,
     recs: Vec<WinRecord>,
     n: usize,
     stopped: bool,
@@ -356,7 +484,7 @@ trait Sink {
     fn flush(&mut self) {}
 }
 
-impl Sink for BatchSink<'_> {
+impl<B: Payload> Sink for BatchSink<'_, B> {
     fn slot(&mut self) -> Option<&mut WinRecord> {
         if self.stopped {
             return None;
@@ -381,30 +509,36 @@ impl Sink for BatchSink<'_> {
         }
         let recs = core::mem::replace(&mut self.recs, self.pipes.batch());
         let n = core::mem::take(&mut self.n);
-        self.stopped = self.tx.send(Msg::Batch(recs, n)).is_err();
+        let batch = B::pack(recs, n);
+        match &mut self.to {
+            To::Caller(tx) => self.stopped = tx.send(Msg::Batch(batch)).is_err(),
+            To::Kept(batches) => batches.push(batch),
+        }
     }
 }
 
-/// The caller's own chunk: each record straight into `f`, in place (no batch, no other core).
-struct InlineSink<'f, F> {
+/// The caller's own chunk: each record straight to its taker, in place (no batch, no other
+/// core). `B` is the kind of batch the taker takes from the workers.
+struct InlineSink<'f, T, B> {
     rec: &'f mut WinRecord,
     file: usize,
     shift: u64,
-    f: &'f mut F,
+    taker: &'f mut T,
+    kind: PhantomData<B>,
 }
 
-impl<F: FnMut(usize, &WinRecord)> Sink for InlineSink<'_, F> {
+impl<T: Taker<B>, B> Sink for InlineSink<'_, T, B> {
     fn slot(&mut self) -> Option<&mut WinRecord> {
         Some(self.rec)
     }
 
     fn filled(&mut self) {
         self.rec.position.line += self.shift;
-        (self.f)(self.file, self.rec);
+        self.taker.one(self.file, self.rec);
     }
 
     fn copy(&mut self, rec: &WinRecord) {
-        (self.f)(self.file, rec);
+        self.taker.one(self.file, rec);
     }
 }
 
@@ -413,16 +547,18 @@ impl<F: FnMut(usize, &WinRecord)> Sink for InlineSink<'_, F> {
 /// A chunk no worker has taken yet the caller takes and parses itself, straight into `f`:
 /// so the caller, when it has caught up with the workers, parses too, instead of waiting
 /// (on two cores, one worker and the caller share the parsing and the consumer's work).
-fn take_in_order<F: FnMut(usize, &WinRecord)>(
+fn take_in_order<B: Payload, T: Taker<B>>(
     reader: &ParallelReader,
     chunks: &[Chunk],
-    (receivers, emptied): (Vec<Receiver<Msg>>, Sender<Vec<WinRecord>>),
-    (next, pipes): (&AtomicUsize, &Pipes),
-    f: &mut F,
+    (receivers, emptied): (Vec<Receiver<Msg<B>>>, Sender<Vec<WinRecord>>),
+    (next, pipes): (&AtomicUsize, &Pipes<B>),
+    taker: &mut T,
 ) -> Result<ParallelRead<()>> {
     let mut own = WinRecord::new();
     let mut buf = Vec::new();
     let mut files: Vec<ReadStats> = Vec::new();
+    // Chunks this thread parsed ahead while it waited, in chunk order: their batches and counts.
+    let mut stolen: VecDeque<(usize, Vec<B>, Result<ChunkOut>)> = VecDeque::new();
     // Lines of the current file in its chunks so far.
     let mut before = 0u64;
     for (k, (chunk, rx)) in chunks.iter().zip(receivers).enumerate() {
@@ -432,26 +568,64 @@ fn take_in_order<F: FnMut(usize, &WinRecord)>(
         }
         let shift = if chunk.range.is_some() { before } else { 0 };
         pipes.take(k);
-        let mine = next
-            .compare_exchange(k, k + 1, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok();
-        let out = if mine {
+        let ahead = stolen
+            .front()
+            .is_some_and(|s| s.0 == k)
+            .then(|| stolen.pop_front())
+            .flatten();
+        let mine = ahead.is_none()
+            && next
+                .compare_exchange(k, k + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        let out = if let Some((_, batches, out)) = ahead {
+            for b in batches {
+                let recs = taker.batch(chunk.file, b, shift);
+                let _ = emptied.send(recs);
+            }
+            out?
+        } else if mine {
             let path = &reader.files[chunk.file];
             let mut sink = InlineSink {
                 rec: &mut own,
                 file: chunk.file,
                 shift,
-                f: &mut *f,
+                taker: &mut *taker,
+                kind: PhantomData,
             };
             reader.fill(*chunk, path, &mut sink, &mut buf)?
         } else {
             loop {
-                match rx.recv() {
-                    Ok(Msg::Batch(mut recs, n)) => {
-                        for rec in recs.iter_mut().take(n) {
-                            rec.position.line += shift;
-                            f(chunk.file, rec);
+                // Nothing from the worker yet: parse the next chunk no worker has taken (one
+                // cut from a file, within the chunks allowed ahead), for later, rather than
+                // wait. When the workers parse slower than this thread takes, both cores
+                // then parse.
+                let msg = match rx.try_recv() {
+                    Err(TryRecvError::Empty) => match steal(chunks, next, k + pipes.ahead) {
+                        Some(j) => {
+                            if let Some(s) = pipes.senders.get(j) {
+                                s.lock().ok().and_then(|mut s| s.take());
+                            }
+                            let mut sink = BatchSink {
+                                to: To::Kept(Vec::new()),
+                                pipes,
+                                recs: pipes.batch(),
+                                n: 0,
+                                stopped: false,
+                            };
+                            let c = chunks[j];
+                            let out = reader.fill(c, &reader.files[c.file], &mut sink, &mut buf);
+                            if let To::Kept(batches) = sink.to {
+                                stolen.push_back((j, batches, out));
+                            }
+                            continue;
                         }
+                        None => rx.recv().map_err(|_| TryRecvError::Disconnected),
+                    },
+                    m => m,
+                };
+                match msg {
+                    Ok(Msg::Batch(b)) => {
+                        let recs = taker.batch(chunk.file, b, shift);
                         // Fails only when every worker is done: the batch is then freed.
                         let _ = emptied.send(recs);
                     }
@@ -484,6 +658,19 @@ fn take_in_order<F: FnMut(usize, &WinRecord)>(
         states: vec![()],
         files,
     })
+}
+
+/// Takes the next chunk no worker has taken, if it is before chunk `until` and cut from a
+/// file (a whole file could be too large to hold parsed).
+fn steal(chunks: &[Chunk], next: &AtomicUsize, until: usize) -> Option<usize> {
+    let j = next.load(Ordering::Relaxed);
+    let c = chunks.get(j)?;
+    (j < until
+        && c.range.is_some()
+        && next
+            .compare_exchange(j, j + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok())
+    .then_some(j)
 }
 
 /// The size of `path` if it is plain (not gzip) Windows event JSON at least two chunks long.

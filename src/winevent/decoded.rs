@@ -4,7 +4,7 @@
 use super::decode::{EvidenceEvent, ProcessEvent, TaskEvent};
 use super::network::{DnsQueryEvent, wfp_conn_from_view};
 use super::process_exit::ProcessExitEvent;
-use super::record::RecordView;
+use super::record::{RecordView, WinRecord};
 use super::sysmon::sysmon_conn_from_view;
 use crate::event::ConnEvent;
 
@@ -47,5 +47,44 @@ impl<'r> Decoded<'r> {
                 .or_else(|| EvidenceEvent::from_view(v).map(Decoded::Evidence)),
         };
         d.unwrap_or(Decoded::Other)
+    }
+}
+
+/// A record with what lineage and the AN1113 join ask of it first: its view (times, record
+/// id), its event decoded, and the computer and channel that name where it was logged.
+/// Made on the thread that parsed the record, [`Prepared::now`] leaves a consumer on another
+/// thread only answers to read, not the record's field table (whose lines would each cross
+/// between the cores' caches).
+#[derive(Debug)]
+pub(crate) struct Prepared<'r> {
+    pub(crate) view: RecordView<'r>,
+    pub(crate) decoded: Decoded<'r>,
+    pub(crate) computer: Option<&'r str>,
+    pub(crate) channel: Option<&'r str>,
+}
+
+impl<'r> Prepared<'r> {
+    /// `rec` decoded, its times parsed when first asked for.
+    pub(crate) fn new(rec: &'r WinRecord) -> Self {
+        let view = RecordView::new(rec);
+        let decoded = Decoded::of(&view);
+        Prepared {
+            view,
+            decoded,
+            computer: rec.computer(),
+            channel: rec.channel(),
+        }
+    }
+
+    /// `rec` decoded with every time of its view parsed now.
+    pub(crate) fn now(rec: &'r WinRecord) -> Self {
+        let p = Prepared::new(rec);
+        p.view.decode_all();
+        p
+    }
+
+    /// The record.
+    pub(crate) fn rec(&self) -> &'r WinRecord {
+        self.view.rec
     }
 }

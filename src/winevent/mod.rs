@@ -30,7 +30,7 @@ mod evtx_file;
 pub use decode::{
     EvidenceEvent, EvidenceKind, ImageSignature, ProcessEvent, ProcessSource, TaskEvent, TaskEventKind, parse_logon_id,
 };
-pub(crate) use decoded::Decoded;
+pub(crate) use decoded::{Decoded, Prepared};
 pub(crate) use known::Name;
 pub use network::{DnsQueryEvent, wfp_conn_event};
 pub use process_exit::{ProcessExitEvent, ProcessExitSource};

@@ -430,6 +430,12 @@ pub(crate) struct RecordView<'r> {
     at: OnceCell<Option<Timestamp>>,
     /// NXLog's zone-less `EventTime`.
     local: OnceCell<Option<Timestamp>>,
+    /// [`RecordView::time_created`].
+    created: OnceCell<Option<Timestamp>>,
+    /// [`RecordView::logged_time`].
+    logged: OnceCell<Option<EventTime>>,
+    /// [`RecordView::collector_time`].
+    collector: OnceCell<Option<Timestamp>>,
 }
 
 fn parse(v: Option<&str>) -> Option<Timestamp> {
@@ -446,7 +452,21 @@ impl<'r> RecordView<'r> {
             system: OnceCell::new(),
             at: OnceCell::new(),
             local: OnceCell::new(),
+            created: OnceCell::new(),
+            logged: OnceCell::new(),
+            collector: OnceCell::new(),
         }
+    }
+
+    /// Decodes now every value the view keeps: on the thread that parsed the record, while
+    /// its fields are in that core's cache, for a consumer on another thread that then only
+    /// reads the answers.
+    pub(crate) fn decode_all(&self) {
+        self.record_id();
+        self.utc_time();
+        self.time_created();
+        self.logged_time();
+        self.collector_time();
     }
 
     fn system_text(&self) -> Option<&'r str> {
@@ -486,13 +506,15 @@ impl<'r> RecordView<'r> {
     /// [`WinRecord::time_created`]: the first of `SystemTime`, `TimeCreated`, `@timestamp`,
     /// `EventTime` that is present, parsed.
     pub(crate) fn time_created(&self) -> Option<Timestamp> {
-        if self.system_text().is_some() {
-            self.system_time()
-        } else if self.rec.get(Ns::Top, Name::at_timestamp).is_some() {
-            self.at_time()
-        } else {
-            self.local_time()
-        }
+        *self.created.get_or_init(|| {
+            if self.system_text().is_some() {
+                self.system_time()
+            } else if self.rec.get(Ns::Top, Name::at_timestamp).is_some() {
+                self.at_time()
+            } else {
+                self.local_time()
+            }
+        })
     }
 
     /// [`WinRecord::event_time`].
@@ -502,22 +524,24 @@ impl<'r> RecordView<'r> {
 
     /// [`WinRecord::logged_time`].
     pub(crate) fn logged_time(&self) -> Option<EventTime> {
-        let logged = match self.rec.shape {
-            WinShape::Winlogbeat => self.at_time(),
-            _ => self.system_time(),
-        };
-        at(logged, TimeSource::SystemTime)
-            .or_else(|| at(self.local_time(), TimeSource::LocalTime))
-            .or_else(|| at(self.collector_time(), TimeSource::Collector))
+        *self.logged.get_or_init(|| {
+            let logged = match self.rec.shape {
+                WinShape::Winlogbeat => self.at_time(),
+                _ => self.system_time(),
+            };
+            at(logged, TimeSource::SystemTime)
+                .or_else(|| at(self.local_time(), TimeSource::LocalTime))
+                .or_else(|| at(self.collector_time(), TimeSource::Collector))
+        })
     }
 
     /// [`WinRecord::collector_time`].
     pub(crate) fn collector_time(&self) -> Option<Timestamp> {
-        match self.rec.shape {
+        *self.collector.get_or_init(|| match self.rec.shape {
             WinShape::Winlogbeat => parse(self.rec.find(Ns::System, "created")),
             WinShape::Flat => self.at_time(),
             WinShape::Evtx => None,
-        }
+        })
     }
 
     /// [`WinRecord::timestamp`].
