@@ -31,9 +31,10 @@ options:
                       {\"coverage\": …} for each host  [off]
   --svg DIR           write one timeline per finding with a task (check-ins, task runs marked)
                       into DIR  [off]
-  --threads N         threads in all: with 2 or more, N - 1 parse Windows events (a large
-                      JSON file in chunks, side by side) while one takes them in order for
-                      lineage and the join; 1: everything on one thread  [one per core]
+  --threads N         threads in all: with 2 or more, N - 1 parse and decode Windows events
+                      (a large JSON file in chunks, side by side) while one takes them in
+                      order for lineage and the join, and parses too when it would wait;
+                      1: everything on one thread  [one per core]
   --known-host A=NAME address A is host NAME at all times (an inventory, a static address),
                       for host-level logs; DHCP leases come from dhcp.log inputs  [none]
   -h, --help          this text
