@@ -7,9 +7,9 @@
 //! JSON object on one line (JSON lines, as `hunt --json`). Inputs may be gzip or zip archives
 //! and directories (read through `beaconstat::read::Inputs`). `tasks --help` lists every option.
 
-use beaconstat::ReadStats;
 use beaconstat::lineage::{HostLineage, Lineage, LineageBuilder, ProcessNode, TaskRun};
 use beaconstat::read::{Inputs, LogContent, read_windows_events};
+use beaconstat::{Format, ReadOptions, ReadStats};
 use std::process::ExitCode;
 
 /// `tasks --help`: every option, its default and what it does.
@@ -28,6 +28,10 @@ Inputs:
 Output:
   --json              the whole lineage (hosts, tasks, runs, processes, clocks, coverage) as
                       one JSON object on one line, to stdout [default: off, a tree per host]
+  --threads N         threads in all: with 2 or more, N - 1 parse and decode Windows events
+                      (a large JSON file in chunks, side by side) while one takes them in
+                      order, and parses too when it would wait; 1: everything on one thread
+                      [default: one per core]
   -h, --help          print this help and exit
 
 Task definitions that cannot be parsed are listed (record, reason, byte offset in the XML)
@@ -37,14 +41,23 @@ Exit status: 0 on success, 1 when an input could not be read or none of the inpu
 readable Windows event, 2 on bad arguments.
 ";
 
-const USAGE: &str = "usage: tasks [--json] FILE...   (tasks --help lists every option)";
+const USAGE: &str = "usage: tasks [--json] [--threads N] FILE...   (tasks --help lists every option)";
 
 fn main() -> ExitCode {
     let mut json = false;
+    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut files = Vec::new();
-    for a in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--threads" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n >= 1 => threads = n,
+                _ => {
+                    eprintln!("tasks: --threads needs a number of at least 1\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "-h" | "--help" => {
                 print!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -88,8 +101,21 @@ fn main() -> ExitCode {
                 eprintln!("note: {path}: not read: a Zeek dhcp log (address leases, no Windows events)");
                 continue;
             }
-            b.input(path.clone());
-            match read_windows_events(&log.path, |rec| b.push_record(rec)) {
+            let read = if threads > 1 && log.format == Some(Format::WindowsEventJson) {
+                // Parsed and decoded on the other threads, taken here in order.
+                b.push_parallel(&ReadOptions::new().open_parallel([&log.path], threads - 1))
+                    .map(|read| {
+                        // Records, not connections (as `read_windows_events` counts them).
+                        let mut s = read.stats();
+                        s.events += s.ignored;
+                        s.ignored = 0;
+                        s
+                    })
+            } else {
+                b.input(path.clone());
+                read_windows_events(&log.path, |rec| b.push_record(rec))
+            };
+            match read {
                 Ok(s) => {
                     if s.skipped > 0 {
                         eprintln!("{path}: {} records, {} skipped", s.events, s.skipped);

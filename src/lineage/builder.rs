@@ -9,8 +9,9 @@ use super::model::Lineage;
 use super::process::{ImageSigner, ProcessNode};
 use super::stages;
 use super::taskxml::TaskDefinition;
-use crate::error::Position;
+use crate::error::{Position, Result};
 use crate::event::ConnEvent;
+use crate::read::{ParallelRead, ParallelReader};
 use crate::winevent::{
     Decoded, EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
 };
@@ -124,6 +125,56 @@ impl LineageBuilder {
         if self.admit(&v, rec.computer(), rec.channel(), rec.position()) {
             self.push_decoded(&Decoded::of(&v));
         }
+    }
+
+    /// Names each of `reader`'s files (as [`input`](LineageBuilder::input) would, by its
+    /// path) and takes every Windows record in them, as
+    /// [`push_record`](LineageBuilder::push_record) of each in input order would, with the
+    /// records parsed and decoded on the reader's worker threads (and on this one when it
+    /// would otherwise wait): a large Windows event JSON file is cut into chunks parsed side
+    /// by side. The lineage is the one records pushed one by one give.
+    ///
+    /// # Errors
+    /// As [`ParallelReader::for_each_record`]: in strict mode the first bad record or failing
+    /// file, after every record before it.
+    ///
+    /// # Example
+    /// ```
+    /// # fn main() -> beaconstat::Result<()> {
+    /// use beaconstat::ReadOptions;
+    /// use beaconstat::lineage::LineageBuilder;
+    /// let dir = std::env::temp_dir().join(format!("beaconstat-lineage-parallel-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let path = dir.join("security.json");
+    /// let mut log = String::new();
+    /// for i in 0..40 {
+    ///     log.push_str(&format!(r#"{{"EventID":4698,"Channel":"Security","Computer":"WS1","EventRecordID":{i},"TimeCreated":"2024-01-01T10:{:02}:00Z","TaskName":"\\Job{}","SubjectUserName":"alice","SubjectDomainName":"CORP"}}"#, i % 60, i % 4));
+    ///     log.push('\n');
+    /// }
+    /// std::fs::write(&path, &log).map_err(|e| beaconstat::Error::io(None, e))?;
+    /// let mut reader = ReadOptions::new().open_parallel([&path], 1);
+    /// reader.min_part_bytes(1024); // cut even this small file
+    /// let mut b = LineageBuilder::new();
+    /// let read = b.push_parallel(&reader)?;
+    /// assert_eq!(read.stats().records, 40);
+    /// let lineage = b.build();
+    /// assert_eq!(lineage.hosts[0].tasks.len(), 4);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(()) }
+    /// ```
+    pub fn push_parallel(&mut self, reader: &ParallelReader) -> Result<ParallelRead<()>> {
+        let base = self.input.inputs.len();
+        for p in &reader.files {
+            self.input(p.display().to_string());
+        }
+        reader.for_each_prepared(|i, p, shift| {
+            self.origin.input = u32::try_from(base + i).ok();
+            let mut position = p.rec().position();
+            position.line += shift;
+            if self.admit(&p.view, p.computer, p.channel, position) {
+                self.push_decoded(&p.decoded);
+            }
+        })
     }
 
     /// The part of [`LineageBuilder::push_record`] that needs the record itself (`v`, logged
@@ -334,5 +385,59 @@ impl LineageBuilder {
     /// Reconstructs the lineage.
     pub fn build(self) -> Lineage {
         stages::build(self.input, &self.config, self.baseline.as_ref())
+    }
+}
+
+#[cfg(all(test, feature = "synth"))]
+mod tests {
+    use super::*;
+    use crate::read::ReadOptions;
+
+    /// Records parsed and decoded on other threads, from a file cut into chunks anywhere
+    /// (duplicates of earlier records among them, and a second file), give the lineage that
+    /// records pushed one by one in order give, at any number of workers: the same tasks,
+    /// runs, processes, coverage and inputs (the records' origins included).
+    #[test]
+    fn records_read_in_parallel_give_the_lineage_of_records_pushed_one_by_one() -> Result<()> {
+        let s = crate::synth::an1113_scenario(7, 12.0);
+        let mut text = s.lines.join("\n");
+        text.push('\n');
+        text.push_str(&s.lines[..150].join("\n"));
+        text.push('\n');
+        let dir = std::env::temp_dir().join(format!("beaconstat-lineage-parallel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(None, e))?;
+        let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+        std::fs::write(&a, &text).map_err(|e| crate::Error::io(None, e))?;
+        // A definition that cannot be parsed, reported with its input and line.
+        let bad = r#"{"EventID":4698,"Channel":"Security","Computer":"WS01","EventRecordID":990001,"TimeCreated":"2024-01-01T10:00:00Z","TaskName":"\\Bad","TaskContent":"<Task><Actions><Exec><Command>a</Command></Exec></Actions"}"#;
+        std::fs::write(&b, format!("{}\n{bad}\n", s.lines[150..400].join("\n")))
+            .map_err(|e| crate::Error::io(None, e))?;
+        let mut one = LineageBuilder::new();
+        for f in [&a, &b] {
+            one.input(f.display().to_string());
+            ReadOptions::new()
+                .open(f)?
+                .for_each_record(|rec| one.push_record(rec))?;
+        }
+        let one = one.build();
+        assert!(one.coverage.duplicates >= 150, "{}", one.coverage.duplicates);
+        assert!(one.hosts.iter().any(|h| !h.tasks.is_empty()));
+        let skipped: Vec<_> = one
+            .skipped_definitions
+            .iter()
+            .map(|d| (d.input.clone(), d.position.line))
+            .collect();
+        assert_eq!(skipped, [(Some(b.display().to_string()), 251)]);
+        for workers in [1, 2, 3] {
+            for part in [2_000, 50_000, 1 << 30] {
+                let mut reader = ReadOptions::new().open_parallel([&a, &b], workers);
+                reader.min_part_bytes(part);
+                let mut two = LineageBuilder::new();
+                two.push_parallel(&reader)?;
+                assert_eq!(one, two.build(), "{workers} workers, parts of {part} bytes");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        Ok(())
     }
 }
