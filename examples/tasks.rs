@@ -28,10 +28,11 @@ Inputs:
 Output:
   --json              the whole lineage (hosts, tasks, runs, processes, clocks, coverage) as
                       one JSON object on one line, to stdout [default: off, a tree per host]
-  --threads N         threads in all: with 2 or more, N - 1 parse and decode Windows events
-                      (a large JSON file in chunks, side by side) while one takes them in
-                      order, and parses too when it would wait; 1: everything on one thread
-                      [default: one per core]
+  --threads N         threads in all (0: one per core): with 2 or more, N - 1 parse and
+                      decode Windows events (a large JSON file in chunks, side by side) while
+                      one takes them in order and parses too when it would wait; 1:
+                      everything on one thread; the output is the same for every N
+                      [default: 0]
   -h, --help          print this help and exit
 
 Task definitions that cannot be parsed are listed (record, reason, byte offset in the XML)
@@ -45,16 +46,16 @@ const USAGE: &str = "usage: tasks [--json] [--threads N] FILE...   (tasks --help
 
 fn main() -> ExitCode {
     let mut json = false;
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = 0;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--json" => json = true,
             "--threads" => match args.next().and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) if n >= 1 => threads = n,
-                _ => {
-                    eprintln!("tasks: --threads needs a number of at least 1\n{USAGE}");
+                Some(n) => threads = n,
+                None => {
+                    eprintln!("tasks: --threads needs a number (0: one per core)\n{USAGE}");
                     return ExitCode::from(2);
                 }
             },
@@ -72,6 +73,9 @@ fn main() -> ExitCode {
     if files.is_empty() {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
+    }
+    if threads == 0 {
+        threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     }
     let mut b = LineageBuilder::new();
     let mut stats = ReadStats::default();

@@ -291,7 +291,7 @@ fn help_lists_every_option_with_its_default() {
                 "--help",
             ][..],
         ),
-        ("tasks", &["--json", "--help"][..]),
+        ("tasks", &["--json", "--threads", "--help"][..]),
     ] {
         let Some(exe) = common::example(name) else { continue };
         let out = run(&exe, &["--help"]);
