@@ -7,7 +7,7 @@ use super::coverage::TelemetryPresence;
 use super::finding::{NetworkSource, RecordRef};
 use super::leases::Lease;
 use super::origin::Origin;
-use crate::error::Result;
+use crate::error::{Position, Result};
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder, lowered};
 use crate::read::{DhcpRecord, ParallelRead, ParallelReader, Reader};
@@ -339,21 +339,16 @@ impl An1113Builder {
     /// 5156) and DNS answers (Sysmon 22) are kept for the join, and every record counts
     /// towards its host's coverage.
     pub fn push_record(&mut self, rec: &WinRecord, file: FileId) {
-        self.push_prepared(&Prepared::new(rec), file, 0);
+        self.push_prepared(&Prepared::new(rec), file, rec.position());
     }
 
-    /// [`push_record`](An1113Builder::push_record) of a record decoded already, whose line is
-    /// `shift` lines further on than its position says (a chunk of a file cut for parallel
-    /// parsing, numbered from the chunk's start).
-    pub(crate) fn push_prepared(&mut self, p: &Prepared<'_>, file: FileId, shift: u64) {
+    /// [`push_record`](An1113Builder::push_record) of a record decoded already, found at
+    /// `position` of its file (a chunk's record counts its lines from the chunk's start).
+    pub(crate) fn push_prepared(&mut self, p: &Prepared<'_>, file: FileId, position: Position) {
         // One decoding of the record for lineage and the join: its times and record id
         // parsed once, its event (a Sysmon 3 connection, a task event, ...) decoded once.
         let (v, decoded, rec) = (&p.view, p.decoded, p.rec());
-        let mut position = rec.position();
-        position.line += shift;
-        if self.lineage.admit(v, p.computer, p.channel, position) {
-            self.lineage.push_decoded(&decoded);
-        }
+        self.lineage.push_prepared(p, position);
         let Some(h) = p.computer else { return };
         let host = self.host(h);
         let origin = Origin {
@@ -538,9 +533,9 @@ impl An1113Builder {
             .map(|p| p.display().to_string())
             .map(|name| self.file(&name))
             .collect();
-        reader.for_each_prepared(|i, p, shift| {
+        reader.for_each_prepared(|i, p, position| {
             if let Some(&file) = files.get(i) {
-                self.push_prepared(p, file, shift);
+                self.push_prepared(p, file, position);
             }
         })
     }

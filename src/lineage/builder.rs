@@ -13,7 +13,7 @@ use crate::error::{Position, Result};
 use crate::event::ConnEvent;
 use crate::read::{ParallelRead, ParallelReader};
 use crate::winevent::{
-    Decoded, EvidenceEvent, EvidenceKind, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
+    Decoded, EvidenceEvent, EvidenceKind, Prepared, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
 };
 
 /// Collects Windows records and reconstructs scheduled-task lineage.
@@ -167,14 +167,18 @@ impl LineageBuilder {
         for p in &reader.files {
             self.input(p.display().to_string());
         }
-        reader.for_each_prepared(|i, p, shift| {
+        reader.for_each_prepared(|i, p, position| {
             self.origin.input = u32::try_from(base + i).ok();
-            let mut position = p.rec().position();
-            position.line += shift;
-            if self.admit(&p.view, p.computer, p.channel, position) {
-                self.push_decoded(&p.decoded);
-            }
+            self.push_prepared(p, position);
         })
+    }
+
+    /// [`push_record`](LineageBuilder::push_record) of a record decoded already, found at
+    /// `position` of its input.
+    pub(crate) fn push_prepared(&mut self, p: &Prepared<'_>, position: Position) {
+        if self.admit(&p.view, p.computer, p.channel, position) {
+            self.push_decoded(&p.decoded);
+        }
     }
 
     /// The part of [`LineageBuilder::push_record`] that needs the record itself (`v`, logged

@@ -141,22 +141,24 @@ impl<F: FnMut(usize, &WinRecord)> Taker<Plain> for Records<F> {
     }
 }
 
-/// [`ParallelReader::for_each_prepared`]'s caller: each record decoded to `f`, with the
-/// lines its position is short.
+/// [`ParallelReader::for_each_prepared`]'s caller: each record decoded to `f`, with its
+/// position in the file.
 struct PreparedTaker<F>(F);
 
-impl<F: FnMut(usize, &Prepared<'_>, u64)> Taker<PreparedBatch> for PreparedTaker<F> {
+impl<F: FnMut(usize, &Prepared<'_>, Position)> Taker<PreparedBatch> for PreparedTaker<F> {
     fn batch(&mut self, file: usize, b: PreparedBatch, shift: u64) -> Vec<WinRecord> {
         b.with_dependent(|_, ps| {
             for p in ps {
-                (self.0)(file, p, shift);
+                let mut position = p.rec().position();
+                position.line += shift;
+                (self.0)(file, p, position);
             }
         });
         b.unpack()
     }
 
     fn one(&mut self, file: usize, rec: &WinRecord) {
-        (self.0)(file, &Prepared::new(rec), 0);
+        (self.0)(file, &Prepared::new(rec), rec.position());
     }
 }
 
@@ -270,11 +272,11 @@ impl ParallelReader {
     }
 
     /// [`for_each_record`](ParallelReader::for_each_record) with each record decoded
-    /// ([`Prepared`]) on the thread that parsed it: `f(file, record, shift)`, where the
-    /// record's line is `shift` lines further on than its position says. A consumer that asks
-    /// of each record what [`Prepared`] holds then reads no field of it from another core's
-    /// cache.
-    pub(crate) fn for_each_prepared<F: FnMut(usize, &Prepared<'_>, u64)>(&self, f: F) -> Result<ParallelRead<()>> {
+    /// ([`Prepared`]) on the thread that parsed it: `f(file, record, position)`, the
+    /// record's position in its file (the record's own counts lines from its chunk's start).
+    /// A consumer that asks of each record what [`Prepared`] holds then reads no field of it
+    /// from another core's cache.
+    pub(crate) fn for_each_prepared<F: FnMut(usize, &Prepared<'_>, Position)>(&self, f: F) -> Result<ParallelRead<()>> {
         self.read_in_order::<PreparedBatch, _>(&mut PreparedTaker(f))
     }
 
