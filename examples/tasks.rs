@@ -108,13 +108,8 @@ fn main() -> ExitCode {
             let read = if threads > 1 && log.format == Some(Format::WindowsEventJson) {
                 // Parsed and decoded on the other threads, taken here in order.
                 b.push_parallel(&ReadOptions::new().open_parallel([&log.path], threads - 1))
-                    .map(|read| {
-                        // Records, not connections (as `read_windows_events` counts them).
-                        let mut s = read.stats();
-                        s.events += s.ignored;
-                        s.ignored = 0;
-                        s
-                    })
+                    // Records, not connections (as `read_windows_events` counts them).
+                    .map(|read| read.stats().as_records())
             } else {
                 b.input(path.clone());
                 read_windows_events(&log.path, |rec| b.push_record(rec))

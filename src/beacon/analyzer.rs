@@ -499,40 +499,50 @@ impl Analyzer {
     }
 }
 
-/// Sorts `v` ascending: comparison sort for short slices, LSD radix sort (11-bit digits, only
-/// as many passes as the largest value needs) with `tmp` as the second buffer for long ones.
+/// Sorts `v` ascending: comparison sort for short slices; for longer ones an LSD radix sort
+/// (8-bit digits) of the values less their minimum, with `tmp` as the second buffer. One
+/// read counts every digit; a digit all values share moves nothing and is skipped. A series'
+/// intervals cluster (a beacon's within its jitter, a day's browsing within hours), so few
+/// digits differ, and the passes are branch-free where a comparison sort mispredicts about
+/// every other compare: 1.5–2× faster from a few hundred values on (measured in wall time;
+/// in instructions the two are close).
 fn sort_u64(v: &mut Vec<u64>, tmp: &mut Vec<u64>) {
-    const RADIX_FROM: usize = 2048;
-    const BITS: u32 = 11;
-    if v.len() < RADIX_FROM {
+    const RADIX_FROM: usize = 256;
+    let n = v.len();
+    // Counts are `u32`: a longer slice (never a series in practice) is sorted by comparison.
+    if n < RADIX_FROM || u32::try_from(n).is_err() {
         v.sort_unstable();
         return;
     }
-    let max = v.iter().copied().max().unwrap_or(0);
-    let bits = u64::BITS - max.leading_zeros();
-    tmp.resize(v.len(), 0);
-    let mask = (1u64 << BITS) - 1;
-    let mut shift = 0;
-    while shift < bits {
-        let mut offsets = [0usize; 1 << BITS];
-        for &x in v.iter() {
-            offsets[((x >> shift) & mask) as usize] += 1;
+    let (lo, hi) = v.iter().fold((u64::MAX, 0), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let digits = (u64::BITS - (hi - lo).leading_zeros()).div_ceil(8) as usize;
+    let mut counts = [[0u32; 256]; 8];
+    for &x in v.iter() {
+        let d = x - lo;
+        for (p, c) in counts.iter_mut().take(digits).enumerate() {
+            c[usize::from((d >> (8 * p)) as u8)] += 1;
         }
-        let mut total = 0;
-        for o in &mut offsets {
-            let c = *o;
+    }
+    tmp.resize(n, 0);
+    for (p, c) in counts.iter_mut().take(digits).enumerate() {
+        let shift = 8 * p;
+        if c.iter().any(|&k| k as usize == n) {
+            continue;
+        }
+        let mut total = 0u32;
+        for o in c.iter_mut() {
+            let k = *o;
             *o = total;
-            total += c;
+            total += k;
         }
         for &x in v.iter() {
-            let slot = &mut offsets[((x >> shift) & mask) as usize];
-            if let Some(t) = tmp.get_mut(*slot) {
+            let slot = &mut c[usize::from(((x - lo) >> shift) as u8)];
+            if let Some(t) = tmp.get_mut(*slot as usize) {
                 *t = x;
             }
             *slot += 1;
         }
         std::mem::swap(v, tmp);
-        shift += BITS;
     }
 }
 
@@ -704,10 +714,41 @@ mod tests {
         assert_eq!(warm.evidence(&ts, None).report, r);
     }
 
+    proptest::proptest! {
+        // Any values, clustered or spread, ties, lengths on both sides of the radix threshold,
+        // a reused second buffer: the order `sort_unstable` gives.
+        #[test]
+        fn radix_sort_sorts_any_values(
+            v in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u64>(), 0..1200),
+                proptest::collection::vec(0u64..3, 0..1200),
+                proptest::collection::vec(59_000_000u64..61_000_000, 0..1200),
+                proptest::collection::vec(proptest::strategy::Strategy::prop_map(0u32..64, |b| 1u64 << b), 0..1200),
+            ],
+            stale in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..50),
+        ) {
+            let mut want = v.clone();
+            want.sort_unstable();
+            let (mut got, mut tmp) = (v, stale);
+            sort_u64(&mut got, &mut tmp);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn radix_sort_matches_comparison_sort() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for (len, bits) in [(10usize, 64u32), (5000, 25), (5000, 64), (4097, 1), (3000, 0)] {
+        for (len, bits) in [
+            (10usize, 64u32),
+            (255, 40),
+            (256, 40),
+            (257, 9),
+            (700, 33),
+            (5000, 25),
+            (5000, 64),
+            (4097, 1),
+            (3000, 0),
+        ] {
             let mut v: Vec<u64> = (0..len)
                 .map(|_| {
                     x ^= x << 13;
@@ -721,8 +762,19 @@ mod tests {
             sort_u64(&mut v, &mut Vec::new());
             assert_eq!(v, want, "len {len}, bits {bits}");
         }
+        // Values clustered far from zero (a beacon's intervals), and at the top of the range:
+        // sorted less their minimum, in as many digits as their spread needs.
+        for base in [60_000_000u64, u64::MAX - (1 << 20)] {
+            let mut v: Vec<u64> = (0..3000u64)
+                .map(|i| base + (i.wrapping_mul(0x9e37_79b9) % (1 << 20)))
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_u64(&mut v, &mut Vec::new());
+            assert_eq!(v, want, "base {base}");
+        }
         // A digit every value shares (the lowest, then a middle one) is skipped, not mis-sorted.
-        for keep in [!0x7ffu64, !(0x7ffu64 << 11)] {
+        for keep in [!0xffu64, !(0xffu64 << 8), !0x7ffu64, !(0x7ffu64 << 11)] {
             let mut v: Vec<u64> = (0..5000u64)
                 .map(|i| (i.wrapping_mul(0x9e37_79b9) % (1 << 40)) & keep)
                 .collect();

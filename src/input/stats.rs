@@ -206,6 +206,36 @@ impl ReadStats {
         }
     }
 
+    /// These counts with every record handed out counted as an event: the view of a read
+    /// of Windows records (task lineage, the AN1113 join). [`Reader`](crate::Reader) and
+    /// [`ParallelReader`](crate::read::ParallelReader) keep a connection reader's counts:
+    /// `events` are the network connections handed out as connections, the other records
+    /// `ignored`, so a read of records (`for_each_record`) counts every record `ignored`.
+    ///
+    /// # Example
+    /// ```
+    /// use beaconstat::read::{ReadOptions, ReadStats};
+    /// let log = concat!(
+    ///     r#"{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WS01","UtcTime":"2024-01-01 10:00:00.000","SourceIp":"10.0.0.5","DestinationIp":"203.0.113.9","DestinationPort":443,"Protocol":"tcp"}"#, "\n",
+    ///     r#"{"EventID":106,"Channel":"Microsoft-Windows-TaskScheduler/Operational","Computer":"WS01","TimeCreated":"2024-01-01T10:00:01Z","TaskName":"\\Updater"}"#, "\n",
+    /// );
+    /// let mut r = ReadOptions::new().from_reader(log.as_bytes())?;
+    /// let mut n = 0;
+    /// r.for_each_record(|_| n += 1)?;
+    /// let as_connections: ReadStats = r.stats();
+    /// assert_eq!((as_connections.events, as_connections.ignored), (0, 2));
+    /// let as_records = as_connections.as_records();
+    /// assert_eq!((as_records.events, as_records.ignored, n), (2, 0, 2));
+    /// # Ok::<(), beaconstat::Error>(())
+    /// ```
+    #[must_use]
+    pub fn as_records(&self) -> ReadStats {
+        let mut s = self.clone();
+        s.events += s.ignored;
+        s.ignored = 0;
+        s
+    }
+
     /// Clears all counts (the path is kept).
     pub fn reset(&mut self) {
         let path = self.path.take();

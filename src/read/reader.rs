@@ -1066,9 +1066,6 @@ pub fn read_windows_events(path: impl AsRef<Path>, f: impl FnMut(&WinRecord)) ->
         }
     }
     r.for_each_record(f)?;
-    let mut s = r.done.pop().unwrap_or_default();
     // Records, not connections: undo the connection view.
-    s.events += s.ignored;
-    s.ignored = 0;
-    Ok(s)
+    Ok(r.done.pop().unwrap_or_default().as_records())
 }
