@@ -560,26 +560,14 @@ mod evtx {
         let conns: Vec<_> = lin
             .creator_connections(t)
             .iter()
-            .map(|c| (c.dst.clone(), c.dst_port, c.name.clone()))
+            .map(|c| (&*c.dst, c.dst_port, c.name.as_deref()))
             .collect();
         assert_eq!(
             conns,
             [
-                (
-                    "108.179.232.58".to_owned(),
-                    Some(443),
-                    Some("gator4243.hostgator.com".to_owned())
-                ),
-                (
-                    "105.73.6.112".to_owned(),
-                    Some(80),
-                    Some("aka112.inwitelecom.net".to_owned())
-                ),
-                (
-                    "105.73.6.105".to_owned(),
-                    Some(80),
-                    Some("aka105.inwitelecom.net".to_owned())
-                ),
+                ("108.179.232.58", Some(443), Some("gator4243.hostgator.com")),
+                ("105.73.6.112", Some(80), Some("aka112.inwitelecom.net")),
+                ("105.73.6.105", Some(80), Some("aka105.inwitelecom.net")),
             ]
         );
         // The beaconing mshta.exe → the task it had created, with its period.

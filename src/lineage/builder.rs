@@ -397,6 +397,38 @@ mod tests {
     use super::*;
     use crate::read::ReadOptions;
 
+    /// A process's connections share their texts: one allocation per distinct address or
+    /// name, however many connections name it (the scenario's beacons make hundreds).
+    #[test]
+    fn connections_share_their_texts() {
+        let s = crate::synth::an1113_scenario(7, 12.0);
+        let mut b = LineageBuilder::new();
+        let text = s.lines.join("\n");
+        let mut r = ReadOptions::new()
+            .from_reader(std::io::Cursor::new(text.into_bytes()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        r.for_each_record(|rec| b.push_record(rec))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lin = b.build();
+        let conns: Vec<_> = lin
+            .hosts
+            .iter()
+            .flat_map(|h| h.processes.iter())
+            .filter(|(_, p)| p.connections.len() >= 2)
+            .map(|(_, p)| &p.connections)
+            .collect();
+        assert!(!conns.is_empty());
+        let mut pairs = 0;
+        for cs in conns {
+            for w in cs.windows(2).filter(|w| w[0].dst == w[1].dst && w[0].src == w[1].src) {
+                assert!(std::sync::Arc::ptr_eq(&w[0].dst, &w[1].dst), "{:?}", w[0].dst);
+                assert!(std::sync::Arc::ptr_eq(&w[0].src, &w[1].src), "{:?}", w[0].src);
+                pairs += 1;
+            }
+        }
+        assert!(pairs > 100, "{pairs}");
+    }
+
     /// Records parsed and decoded on other threads, from a file cut into chunks anywhere
     /// (duplicates of earlier records among them, and a second file), give the lineage that
     /// records pushed one by one in order give, at any number of workers: the same tasks,

@@ -6,6 +6,7 @@ use super::naming::file_name;
 use crate::event::Proto;
 use crate::time::Timestamp;
 use crate::winevent::{ImageSignature, ProcessSource};
+use std::sync::Arc;
 
 /// A process of one host's [`ProcessTree`]: its position in start order. Only meaningful with
 /// the tree (the host) it came from.
@@ -26,21 +27,44 @@ impl ProcessId {
 }
 
 /// A network connection attached to a process (from Sysmon 3).
+///
+/// Its texts are shared (`Arc<str>`): a host's connections repeat a few addresses and names
+/// thousands of times, and each distinct text is stored once however many connections name
+/// it. They read as `&str` (`&*c.dst`, `c.name.as_deref()`) and serialise as strings.
+///
+/// # Example
+/// ```
+/// use beaconstat::lineage::ProcessConnection;
+/// use beaconstat::{Proto, Timestamp};
+/// use std::sync::Arc;
+/// let c2: Arc<str> = Arc::from("203.0.113.9");
+/// let beat = |t| ProcessConnection {
+///     ts: Timestamp::from_secs(t),
+///     src: Arc::from("10.0.0.5"),
+///     dst: Arc::clone(&c2),
+///     dst_port: Some(443),
+///     proto: Proto::Tcp,
+///     name: None,
+/// };
+/// let (a, b) = (beat(0), beat(60));
+/// assert_eq!(&*a.dst, "203.0.113.9");
+/// assert!(Arc::ptr_eq(&a.dst, &b.dst)); // one text for both
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProcessConnection {
     /// When (Sysmon `UtcTime`).
     pub ts: Timestamp,
     /// Source address.
-    pub src: String,
+    pub src: Arc<str>,
     /// Destination address.
-    pub dst: String,
+    pub dst: Arc<str>,
     /// Destination port.
     pub dst_port: Option<u16>,
     /// Protocol.
     pub proto: Proto,
     /// `DestinationHostname`.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
 }
 
 /// A process seen on a host (Sysmon 1 or 4688; a 4688 duplicating a Sysmon 1 is merged).

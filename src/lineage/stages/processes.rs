@@ -6,7 +6,9 @@ use super::context::{BuildContext, ProcessIndex, after};
 use crate::lineage::collected::RawConn;
 use crate::lineage::process::{ProcessConnection, ProcessId, ProcessNode};
 use crate::winevent::{ProcessSource, TimeSource};
-use std::collections::HashMap;
+// foldhash: per-connection and per-process lookups.
+use hashbrown::HashMap;
+use std::sync::Arc;
 
 /// A 4688 within this of a Sysmon 1 with the same host and image (and PID and parent PID,
 /// where both name them) is the same process.
@@ -105,7 +107,10 @@ fn sorted_order<T, K: Ord>(items: &[Option<T>], key: impl Fn(&T) -> K) -> Vec<us
 pub(super) fn attach_connections(cx: &mut BuildContext<'_>, conns: Vec<RawConn>) {
     // GUID (interned) → its process, per host: each distinct GUID lower-cased and looked up once.
     let mut by_guid: HashMap<(usize, u32), Option<ProcessId>> = HashMap::new();
+    // Interned string → its shared text: each distinct address and name allocated once.
+    let mut texts: HashMap<u32, Arc<str>> = HashMap::new();
     let strings = &cx.strings;
+    let mut text = |id: u32| texts.entry(id).or_insert_with(|| Arc::from(strings.get(id))).clone();
     for c in conns {
         let hs = &mut cx.host[c.host];
         let ix = &hs.index;
@@ -123,11 +128,11 @@ pub(super) fn attach_connections(cx: &mut BuildContext<'_>, conns: Vec<RawConn>)
         if let Some(i) = idx {
             ps[i.index()].connections.push(ProcessConnection {
                 ts: c.ts,
-                src: strings.get(c.src).to_owned(),
-                dst: strings.get(c.dst).to_owned(),
+                src: text(c.src),
+                dst: text(c.dst),
                 dst_port: c.dst_port,
                 proto: c.proto,
-                name: c.name.map(|n| strings.get(n).to_owned()),
+                name: c.name.map(&mut text),
             });
         }
     }
