@@ -28,48 +28,62 @@ fn same_process(sysmon: &ProcessNode, security: &ProcessNode) -> bool {
 /// Merges, orders and links `procs` (with their host numbers and time fields) into each
 /// host's state. A 4688 describing a Sysmon 1's process adds what the Sysmon 1 lacks (PID,
 /// command line, logon id) and is not kept twice.
-pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeSource, ProcessNode)>) {
-    let mut procs: Vec<Option<(usize, ProcessNode)>> = procs
-        .into_iter()
-        .map(|(h, source, mut p)| {
-            p.ts = cx.fix(h, source, p.ts);
-            Some((h, p))
-        })
-        .collect();
-    // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates. The order is sorted,
-    // not the (large) nodes: each is moved once.
-    let order = sorted_order(&procs, |(_, p)| (p.source != ProcessSource::Sysmon1, p.ts));
+pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, mut procs: Vec<(usize, TimeSource, ProcessNode)>) {
+    for (h, source, p) in procs.iter_mut() {
+        p.ts = cx.fix(*h, *source, p.ts);
+    }
+    // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates. Positions are sorted
+    // and merged, not the (large) nodes: each kept node moves once, into its host's list
+    // (moving every node four times was a fifth of this stage).
+    let mut order: Vec<usize> = (0..procs.len()).collect();
+    order.sort_by_key(|&i| (procs[i].2.source != ProcessSource::Sysmon1, procs[i].2.ts));
+    // Per host, the positions of the processes kept, in merge order.
+    let mut kept: Vec<Vec<usize>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
     // (host, lower-cased image file name) → Sysmon 1 processes in start order.
     let mut sysmon_by_image: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-    for (h, p) in order.into_iter().filter_map(|i| procs[i].take()) {
-        let ps = &mut cx.host[h].procs;
+    for i in order {
+        let (h, _, p) = &procs[i];
+        let h = *h;
         let key = (h, p.image_name().unwrap_or("").to_ascii_lowercase());
-        if p.source == ProcessSource::Security4688
-            && let Some(cands) = sysmon_by_image.get(&key)
-            && let Some(&si) = cands
-                .iter()
-                .filter(|&&si| same_process(&ps[si], &p))
-                .min_by_key(|&&si| (ps[si].ts - p.ts).as_micros().abs())
-        {
-            let s = &mut ps[si];
-            s.pid = s.pid.or(p.pid);
-            s.parent_pid = s.parent_pid.or(p.parent_pid);
-            s.command_line = s.command_line.take().or(p.command_line);
-            s.logon_id = s.logon_id.or(p.logon_id);
-            s.parent_image = s.parent_image.take().or(p.parent_image);
-            s.user = s.user.take().or(p.user);
+        let duplicated = if p.source == ProcessSource::Security4688 {
+            sysmon_by_image.get(&key).and_then(|cands| {
+                cands
+                    .iter()
+                    .copied()
+                    .filter(|&si| same_process(&procs[si].2, p))
+                    .min_by_key(|&si| (procs[si].2.ts - p.ts).as_micros().abs())
+            })
+        } else {
+            None
+        };
+        if let Some(si) = duplicated {
+            // `si` is a Sysmon 1 and `i` a 4688: two nodes. The 4688's texts move over.
+            let p = &mut procs[i].2;
+            let (pid, parent_pid, logon_id) = (p.pid, p.parent_pid, p.logon_id);
+            let (command_line, parent_image, user) = (p.command_line.take(), p.parent_image.take(), p.user.take());
+            let s = &mut procs[si].2;
+            s.pid = s.pid.or(pid);
+            s.parent_pid = s.parent_pid.or(parent_pid);
+            s.command_line = s.command_line.take().or(command_line);
+            s.logon_id = s.logon_id.or(logon_id);
+            s.parent_image = s.parent_image.take().or(parent_image);
+            s.user = s.user.take().or(user);
             cx.coverage.merged_4688 += 1;
             continue;
         }
-        if p.source == ProcessSource::Sysmon1 {
-            sysmon_by_image.entry(key).or_default().push(ps.len());
+        if procs[i].2.source == ProcessSource::Sysmon1 {
+            sysmon_by_image.entry(key).or_default().push(i);
         }
-        ps.push(p);
+        if let Some(k) = kept.get_mut(h) {
+            k.push(i);
+        }
     }
-    for hs in cx.host.iter_mut() {
-        let mut nodes: Vec<Option<ProcessNode>> = core::mem::take(&mut hs.procs).into_iter().map(Some).collect();
-        let order = sorted_order(&nodes, |p| p.ts);
-        hs.procs = order.into_iter().filter_map(|i| nodes[i].take()).collect();
+    let mut nodes: Vec<Option<ProcessNode>> = procs.into_iter().map(|(_, _, p)| Some(p)).collect();
+    // No stage before this one adds processes: each host's list is made here.
+    for (hs, mut mine) in cx.host.iter_mut().zip(kept) {
+        // Start order, ties in merge order (a stable sort).
+        mine.sort_by_key(|&i| nodes[i].as_ref().map(|p| p.ts));
+        hs.procs = mine.into_iter().filter_map(|i| nodes[i].take()).collect();
         let ps = &mut hs.procs;
         let ix = ProcessIndex::new(ps);
         for i in 0..ps.len() {
@@ -93,13 +107,6 @@ pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeS
         hs.index = ix;
         hs.launched = vec![false; ps.len()];
     }
-}
-
-/// The positions of `items` (all `Some`) in the stable order of `key`.
-fn sorted_order<T, K: Ord>(items: &[Option<T>], key: impl Fn(&T) -> K) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| items[i].as_ref().map(&key));
-    order
 }
 
 /// Ties each connection to its process: GUID, else the PID's process at that time, else the
