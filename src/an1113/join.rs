@@ -4,15 +4,18 @@
 //! ([`coverage_assembly`](super::coverage_assembly)).
 
 use super::chain::{background_chain, chain};
-use super::collect::{An1113Builder, ProcessExit, references};
+use super::collect::{An1113Builder, DnsAnswer, HostAcc, HostFlow, NetEvent, ProcessExit, references};
+use super::config::An1113Config;
 use super::coverage::{HostCoverage, JoinRate};
 use super::coverage_assembly;
 use super::evidence::task_evidence;
 use super::finding::{An1113Finding, Destination, FindingProcess, JoinBasis, NetworkSource, TaskEvidence};
 use super::host_join;
+use super::leases::Lease;
 use super::lifetimes::HostLifetimes;
 use super::severity::{rate, unrated};
 use crate::beacon::Analyzer;
+use crate::beacon::map_scored;
 use crate::lineage::{HostLineage, Lineage, ProcessId, ScheduledTask, TaskLinks, TaskRole, lowered};
 use crate::rank::Direction;
 use crate::series::{Interner, Span};
@@ -112,6 +115,121 @@ struct Group {
     events: Vec<(i64, usize)>,
 }
 
+/// The join's work that needs no lineage, done while lineage builds: the network events with
+/// Sysmon clocks corrected and 5156 duplicates of Sysmon 3 dropped, and the lookups over them.
+struct NetworkSide {
+    net: Vec<NetEvent>,
+    /// Sysmon 3 GUIDs by (host, PID, image name), first seen first: for 5156 events.
+    guid_of_pid: HashMap<PidKey, Vec<(i64, u32)>>,
+    map: host_join::AddressMap,
+    /// Each host-level connection's source, resolved once at its time.
+    who: Vec<u64>,
+    /// Hosts (or unmapped sources) reaching each (destination, port).
+    reach: HashMap<(u32, Option<u16>), HashSet<u64>>,
+    /// Hosts and unmapped sources reporting connections.
+    reporting: usize,
+    /// DNS names a process asked for: (host, guid or pid, address) → name.
+    asked: HashMap<(u32, Option<u32>, Option<u32>, u32), u32>,
+}
+
+impl NetworkSide {
+    fn new(
+        cfg: &An1113Config,
+        strings: &Interner<Span>,
+        hosts: &[HostAcc],
+        (mut net, dns, flows): (Vec<NetEvent>, &[DnsAnswer], &[HostFlow]),
+        known_hosts: &[(u32, u32)],
+        dhcp: (Vec<Lease>, &[(u32, Timestamp)], u64),
+        image_key: &(dyn Fn(u32) -> Option<u32> + Sync),
+    ) -> Self {
+        // Clocks: a Sysmon record whose UtcTime disagrees with its host's median skew takes
+        // its TimeCreated (plus the median). (5156 times are corrected by lineage's clocks,
+        // after its build: nothing here reads them.)
+        let tol = cfg.clock_tolerance.as_micros();
+        let median: Vec<i64> = hosts
+            .iter()
+            .map(|h| {
+                let mut v = h.skews.clone();
+                v.sort_unstable();
+                v.get(v.len() / 2).copied().unwrap_or(0)
+            })
+            .collect();
+        for e in net.iter_mut() {
+            if let (NetworkSource::Sysmon3, Some(tc)) = (e.source, e.time_created)
+                && ((e.ts - tc).as_micros() - median[e.host as usize]).abs() > tol
+            {
+                e.ts = Timestamp(tc.0.saturating_add(median[e.host as usize]));
+            }
+        }
+
+        // A connection logged by both Sysmon 3 and 5156 (same host, source port and
+        // destination) counts once, as Sysmon 3: the two clocks differ by up to seconds,
+        // which would read as jitter.
+        let sysmon_conns: HashSet<(u32, u16, u32, Option<u16>)> = net
+            .iter()
+            .filter(|e| e.source == NetworkSource::Sysmon3)
+            .filter_map(|e| Some((e.host, e.src_port?, e.dst, e.port)))
+            .collect();
+        net.retain(|e| {
+            e.source != NetworkSource::Security5156
+                || e.src_port
+                    .is_none_or(|sp| !sysmon_conns.contains(&(e.host, sp, e.dst, e.port)))
+        });
+
+        // Only Sysmon 3 events carry a GUID, and their times are final here.
+        let mut guid_of_pid: HashMap<PidKey, Vec<(i64, u32)>> = HashMap::new();
+        for e in &net {
+            if let (Some(g), Some(pid)) = (e.guid, e.pid) {
+                let v = guid_of_pid
+                    .entry((e.host, pid, e.image.and_then(image_key)))
+                    .or_default();
+                match v.iter_mut().find(|(_, x)| *x == g) {
+                    Some((t, _)) => *t = (*t).min(e.ts.as_micros()),
+                    None => v.push((e.ts.as_micros(), g)),
+                }
+            }
+        }
+        for v in guid_of_pid.values_mut() {
+            v.sort_unstable();
+        }
+
+        // Who each address is at a time: the caller's, DHCP leases, the sources of Windows
+        // network events; each host-level connection's source resolved once, at its time.
+        let map = host_join::AddressMap::new(cfg, strings, &net, hosts, known_hosts, dhcp);
+        let who: Vec<u64> = flows.iter().map(|f| map.who(f.src, f.ts)).collect();
+
+        let mut reach: HashMap<(u32, Option<u16>), HashSet<u64>> = HashMap::new();
+        for e in &net {
+            reach.entry((e.dst, e.port)).or_default().insert(u64::from(e.host));
+        }
+        for (f, &w) in flows.iter().zip(&who) {
+            reach.entry((f.dst, f.port)).or_default().insert(w);
+        }
+        let reporting: usize = {
+            let mut all: HashSet<u64> = net.iter().map(|e| u64::from(e.host)).collect();
+            all.extend(who.iter().copied());
+            all.len()
+        };
+
+        let mut asked: HashMap<(u32, Option<u32>, Option<u32>, u32), u32> = HashMap::new();
+        for d in dns {
+            asked.insert(
+                (d.host, d.guid, if d.guid.is_some() { None } else { d.pid }, d.addr),
+                d.name,
+            );
+        }
+        NetworkSide {
+            net,
+            guid_of_pid,
+            map,
+            who,
+            reach,
+            reporting,
+            asked,
+        }
+    }
+}
+
 impl An1113Builder {
     /// Joins, scores and reports.
     pub fn build(self) -> An1113Report {
@@ -140,22 +258,36 @@ fn build(b: An1113Builder) -> An1113Report {
     // (host, PID, image name) keys name the image by its lower-cased file name.
     let image_key = |image: u32| image_names.get(&image).copied().flatten();
     let hosts = super::collect::merge_hosts(hosts, &mut net, &mut dns, &mut exits);
-    let lineage = lineage.build();
     let s = |id: u32| strings.get(id);
+    // Side by side: lineage's build (the longest step), and the part of the join that does
+    // not need lineage (the core that read records is otherwise idle now).
+    let (lineage, side) = crate::threads::join(
+        || lineage.build(),
+        || {
+            NetworkSide::new(
+                &cfg,
+                &strings,
+                &hosts,
+                (net, &dns, &flows),
+                &known_hosts,
+                (leases, &releases, dhcp_records),
+                &image_key,
+            )
+        },
+    );
+    let NetworkSide {
+        mut net,
+        guid_of_pid,
+        map,
+        who,
+        reach,
+        reporting,
+        asked,
+    } = side;
     let host_lineage: Vec<Option<&HostLineage>> = hosts.iter().map(|h| lineage.host(&h.name)).collect();
 
-    // Clocks: a Sysmon record whose UtcTime disagrees with its host's median skew takes its
-    // TimeCreated (plus the median); 5156 and 4689 times take the host's correction for the
-    // field they came from, like lineage's.
-    let tol = cfg.clock_tolerance.as_micros();
-    let median: Vec<i64> = hosts
-        .iter()
-        .map(|h| {
-            let mut v = h.skews.clone();
-            v.sort_unstable();
-            v.get(v.len() / 2).copied().unwrap_or(0)
-        })
-        .collect();
+    // 5156 and 4689 times take the host's correction for the field they came from, like
+    // lineage's.
     let correction = |h: u32, source: Option<TimeSource>| {
         // Lineage's name of this host (its identity over the same records).
         let name = match (hosts.get(h as usize), host_lineage.get(h as usize)) {
@@ -169,16 +301,8 @@ fn build(b: An1113Builder) -> An1113Report {
             .find(|c| Some(c.source) == source && c.host.eq_ignore_ascii_case(name))
             .map_or(0, |c| c.correction.as_micros())
     };
-    for e in net.iter_mut() {
-        match (e.source, e.time_created) {
-            (NetworkSource::Sysmon3, Some(tc)) if ((e.ts - tc).as_micros() - median[e.host as usize]).abs() > tol => {
-                e.ts = Timestamp(tc.0.saturating_add(median[e.host as usize]));
-            }
-            (NetworkSource::Security5156, _) => {
-                e.ts = Timestamp(e.ts.0.saturating_add(correction(e.host, e.time_source)));
-            }
-            _ => {}
-        }
+    for e in net.iter_mut().filter(|e| e.source == NetworkSource::Security5156) {
+        e.ts = Timestamp(e.ts.0.saturating_add(correction(e.host, e.time_source)));
     }
     for x in exits.iter_mut() {
         x.ts = Timestamp(x.ts.0.saturating_add(correction(x.host, Some(x.time_source))));
@@ -194,37 +318,6 @@ fn build(b: An1113Builder) -> An1113Report {
         .zip(&exits_of)
         .map(|(h, x)| TreeIndex::new(*h, x, &strings))
         .collect();
-
-    // A connection logged by both Sysmon 3 and 5156 (same host, source port and destination)
-    // counts once, as Sysmon 3: the two clocks differ by up to seconds, which would read as
-    // jitter.
-    let sysmon_conns: HashSet<(u32, u16, u32, Option<u16>)> = net
-        .iter()
-        .filter(|e| e.source == NetworkSource::Sysmon3)
-        .filter_map(|e| Some((e.host, e.src_port?, e.dst, e.port)))
-        .collect();
-    net.retain(|e| {
-        e.source != NetworkSource::Security5156
-            || e.src_port
-                .is_none_or(|sp| !sysmon_conns.contains(&(e.host, sp, e.dst, e.port)))
-    });
-
-    // Sysmon 3 GUIDs by (host, PID, image name), first seen first: for 5156 events.
-    let mut guid_of_pid: HashMap<PidKey, Vec<(i64, u32)>> = HashMap::new();
-    for e in &net {
-        if let (Some(g), Some(pid)) = (e.guid, e.pid) {
-            let v = guid_of_pid
-                .entry((e.host, pid, e.image.and_then(image_key)))
-                .or_default();
-            match v.iter_mut().find(|(_, x)| *x == g) {
-                Some((t, _)) => *t = (*t).min(e.ts.as_micros()),
-                None => v.push((e.ts.as_micros(), g)),
-            }
-        }
-    }
-    for v in guid_of_pid.values_mut() {
-        v.sort_unstable();
-    }
 
     // Group by (host, instance, destination, port).
     let mut groups: Vec<Group> = Vec::new();
@@ -315,49 +408,19 @@ fn build(b: An1113Builder) -> An1113Report {
         groups[gi].events.push((e.ts.as_micros(), k));
     }
 
-    // Who each address is at a time: the caller's, DHCP leases, the sources of Windows
-    // network events; each host-level connection's source resolved once, at its time.
-    let map = host_join::AddressMap::new(
-        &cfg,
-        &strings,
-        &net,
-        &hosts,
-        &known_hosts,
-        (leases, &releases, dhcp_records),
-    );
-    let who: Vec<u64> = flows.iter().map(|f| map.who(f.src, f.ts)).collect();
-
-    // Prevalence: hosts (or unmapped sources) reaching each (destination, port).
-    let mut reach: HashMap<(u32, Option<u16>), HashSet<u64>> = HashMap::new();
-    for e in &net {
-        reach.entry((e.dst, e.port)).or_default().insert(u64::from(e.host));
-    }
-    for (f, &w) in flows.iter().zip(&who) {
-        reach.entry((f.dst, f.port)).or_default().insert(w);
-    }
-    let reporting: usize = {
-        let mut all: HashSet<u64> = net.iter().map(|e| u64::from(e.host)).collect();
-        all.extend(who.iter().copied());
-        all.len()
-    };
-
-    // DNS names a process asked for: (host, guid or pid, address) → name.
-    let mut asked: HashMap<(u32, Option<u32>, Option<u32>, u32), u32> = HashMap::new();
-    for d in &dns {
-        asked.insert(
-            (d.host, d.guid, if d.guid.is_some() { None } else { d.pid }, d.addr),
-            d.name,
-        );
-    }
-
-    let mut analyzer = Analyzer::new(cfg.analyzer.clone());
+    // Every series scored first, on all cores; then each judged in turn.
+    let series: Vec<Vec<i64>> = groups
+        .iter_mut()
+        .map(|g| {
+            g.events.sort_unstable();
+            g.events.iter().map(|e| e.0).collect()
+        })
+        .collect();
+    let reports = map_scored(&series, &cfg.analyzer, |a, ts| a.score(ts, None));
     let mut findings = Vec::new();
     let mut beacons = vec![JoinRate::default(); hosts.len()];
     let process_series = groups.len();
-    for g in groups.iter_mut() {
-        g.events.sort_unstable();
-        let ts: Vec<i64> = g.events.iter().map(|e| e.0).collect();
-        let report = analyzer.score(&ts, None);
+    for ((g, ts), report) in groups.iter().zip(&series).zip(reports) {
         let periodic = cfg.is_periodic(&report);
         let first = &net[g.events[0].1];
         let h = g.host as usize;
@@ -406,10 +469,10 @@ fn build(b: An1113Builder) -> An1113Report {
                     Some(TaskRole::Launched | TaskRole::Descendant)
                 ) =>
             {
-                task_evidence(t, &report, &ts, cfg.period_tolerance, cfg.run_window)
+                task_evidence(t, &report, ts, cfg.period_tolerance, cfg.run_window)
             }
             Some(t) => TaskEvidence {
-                starts_after_creation: task_evidence(t, &report, &ts, cfg.period_tolerance, cfg.run_window)
+                starts_after_creation: task_evidence(t, &report, ts, cfg.period_tolerance, cfg.run_window)
                     .starts_after_creation,
                 ..TaskEvidence::default()
             },
@@ -482,7 +545,7 @@ fn build(b: An1113Builder) -> An1113Report {
             reach: &reach,
             reporting,
         },
-        &mut analyzer,
+        &mut Analyzer::new(cfg.analyzer.clone()),
     );
     findings.extend(host_level.findings);
     findings.sort_by(|a, b| {

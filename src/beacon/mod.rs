@@ -13,6 +13,7 @@ mod stats;
 
 pub use analyzer::{Analyzer, Evidence};
 pub use config::{AnalyzerConfig, AnalyzerConfigBuilder};
+pub(crate) use parallel::map_scored;
 pub use parallel::score_set;
 pub use persistence::{PERSISTENT_SHARE, persistence, persistence_over};
 pub use report::{

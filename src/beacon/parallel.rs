@@ -36,6 +36,19 @@ pub fn score_set(set: &SeriesSet, cfg: &AnalyzerConfig, min_events: usize) -> Ve
         .filter(|s| s.len() >= min_events)
         .map(|s| s.index())
         .collect();
+    map_scored(&chosen, cfg, |analyzer, &i| (i, score_one(analyzer, set, i)))
+}
+
+/// `f` of every item with an analyzer, the results in item order: with the `parallel`
+/// feature over rayon's pool, one [`Analyzer`] per worker thread for the whole call
+/// (analyzers keep FFT plans and scratch buffers, so they are reused but not shared); without
+/// it in turn with one. An analyzer's reports do not depend on what it scored before, so the
+/// results are the same either way.
+pub(crate) fn map_scored<T: Sync, R: Send>(
+    items: &[T],
+    cfg: &AnalyzerConfig,
+    f: impl Fn(&mut Analyzer, &T) -> R + Sync + Send,
+) -> Vec<R> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -46,25 +59,25 @@ pub fn score_set(set: &SeriesSet, cfg: &AnalyzerConfig, min_events: usize) -> Ve
         let analyzers: Vec<std::sync::Mutex<Analyzer>> = (0..workers)
             .map(|_| std::sync::Mutex::new(Analyzer::new(cfg.clone())))
             .collect();
-        chosen
+        items
             .par_iter()
             .with_min_len(16)
-            .map(|&i| {
+            .map(|item| {
                 let worker = rayon::current_thread_index().unwrap_or(0) % workers;
-                // A poisoned lock only means another series' scoring panicked (it never does):
+                // A poisoned lock only means another item's scoring panicked (it never does):
                 // the analyzer's scratch is rebuilt on every call, so it is still usable.
                 let mut guard = match analyzers[worker].lock() {
                     Ok(g) => g,
                     Err(poisoned) => poisoned.into_inner(),
                 };
-                (i, score_one(&mut guard, set, i))
+                f(&mut guard, item)
             })
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
         let mut analyzer = Analyzer::new(cfg.clone());
-        chosen.iter().map(|&i| (i, score_one(&mut analyzer, set, i))).collect()
+        items.iter().map(|item| f(&mut analyzer, item)).collect()
     }
 }
 

@@ -35,8 +35,8 @@ pub(crate) struct Collected {
     pub(crate) clocks: Vec<ClockSamples>,
     /// Counts so far (the gaps are added by the build).
     pub(crate) coverage: TelemetryCoverage,
-    /// (host, channel number, record id) of the records taken, to drop duplicates.
-    pub(crate) seen: HashSet<(usize, u32, u64)>,
+    /// The record ids taken per (host, channel number), to drop duplicates.
+    pub(crate) seen: SeenRecords,
     /// Channel names (lower-cased) by number, and the reverse (for `seen`).
     channels: Vec<String>,
     channel_ix: HashMap<String, u32>,
@@ -116,7 +116,56 @@ impl Collected {
     pub(crate) fn first_sight(&mut self, host: &str, channel: &str, record_id: u64) -> bool {
         let h = self.host(host);
         let c = self.channel(channel);
-        self.seen.insert((h, c, record_id))
+        self.seen.first_sight((h, c), record_id)
+    }
+}
+
+/// The record ids taken, per log (host and channel number). A log's records mostly come in
+/// increasing id order, so an id past the largest taken is new without a lookup and is kept
+/// in a sorted list; only an id at or below it is looked for (by binary search in that list,
+/// and in a set of the ids that came out of order). A set of every (host, channel, id) cost a
+/// random memory access per record once it outgrew the cache.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SeenRecords {
+    /// (host, channel) → its place in `logs`.
+    index: HashMap<(usize, u32), usize>,
+    /// The previous record's log and its place: records come in runs from one log.
+    last: Option<((usize, u32), usize)>,
+    logs: Vec<LogIds>,
+}
+
+/// One log's ids taken: those that came in increasing order, and the others.
+#[derive(Debug, Clone, Default)]
+struct LogIds {
+    in_order: Vec<u64>,
+    others: HashSet<u64>,
+}
+
+impl SeenRecords {
+    /// True the first time `id` is seen in `log`.
+    pub(crate) fn first_sight(&mut self, log: (usize, u32), id: u64) -> bool {
+        let k = match self.last {
+            Some((l, k)) if l == log => k,
+            _ => {
+                let next = self.logs.len();
+                let k = *self.index.entry(log).or_insert(next);
+                if k == next {
+                    self.logs.push(LogIds::default());
+                }
+                self.last = Some((log, k));
+                k
+            }
+        };
+        let Some(ids) = self.logs.get_mut(k) else {
+            return true; // every place in `index` is in `logs`
+        };
+        match ids.in_order.last() {
+            Some(&max) if id <= max => ids.in_order.binary_search(&id).is_err() && ids.others.insert(id),
+            _ => {
+                ids.in_order.push(id);
+                true
+            }
+        }
     }
 }
 
@@ -219,4 +268,40 @@ pub(crate) struct RawConn {
     pub(crate) name: Option<u32>,
     pub(crate) guid: Option<u32>,
     pub(crate) pid: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeenRecords;
+    use hashbrown::HashSet;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ids_in_order_out_of_order_and_repeated() {
+        let mut s = SeenRecords::default();
+        let log = (0, 0);
+        assert!(s.first_sight(log, 5));
+        assert!(s.first_sight(log, 7));
+        assert!(!s.first_sight(log, 5), "a repeat of an id taken in order");
+        assert!(s.first_sight(log, 6), "new, below the largest");
+        assert!(!s.first_sight(log, 6), "a repeat of an id taken out of order");
+        assert!(s.first_sight((1, 0), 5), "the same id in another host's log");
+        assert!(s.first_sight((0, 1), 5), "the same id in another channel");
+        assert!(!s.first_sight(log, 7));
+        assert!(s.first_sight(log, 0));
+        assert!(s.first_sight(log, u64::MAX));
+        assert!(!s.first_sight(log, u64::MAX));
+    }
+
+    proptest! {
+        /// The same answers as a set of every (log, id), whatever the order.
+        #[test]
+        fn agrees_with_a_set(records in proptest::collection::vec((0usize..3, 0u32..2, 0u64..40), 0..200)) {
+            let mut s = SeenRecords::default();
+            let mut all = HashSet::new();
+            for (h, c, id) in records {
+                prop_assert_eq!(s.first_sight((h, c), id), all.insert((h, c, id)));
+            }
+        }
+    }
 }
