@@ -34,7 +34,8 @@ pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, mut procs: Vec<(usize, T
     }
     // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates. Positions are sorted
     // and merged, not the (large) nodes: each kept node moves once, into its host's list
-    // (moving every node four times was a fifth of this stage).
+    // (moving every node four times through three vectors was 41% of this stage: 24.6 ms
+    // against 14.6 on the 720-hour scenario).
     let mut order: Vec<usize> = (0..procs.len()).collect();
     order.sort_by_key(|&i| (procs[i].2.source != ProcessSource::Sysmon1, procs[i].2.ts));
     // Per host, the positions of the processes kept, in merge order.
