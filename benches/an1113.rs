@@ -13,10 +13,10 @@
 //! `hunt` and `an1113` examples read it: `ReadOptions::open`, then connections or records):
 //! - `an1113_file/hunt`: the reader's Sysmon 3 connections grouped and scored as above.
 //! - `an1113_file/join`: the reader's records through `An1113Builder`, built.
-//! - `an1113_file/join_pipelined`: the same, the records parsed and decoded on one worker
-//!   thread (`An1113Builder::push_parallel`) while the builder takes them in order on the
-//!   bench's thread (which parses too when it would wait), as the `an1113` example reads on
-//!   two cores.
+//! - `an1113_file/join_pipelined`: the same through `An1113Builder::push_parallel` with one
+//!   worker, as the `an1113` example reads on two cores: the file cut into chunks, each parsed
+//!   and collected on the thread that takes it (the worker, or the bench's thread when it would
+//!   otherwise wait), the chunks' parts absorbed in input order.
 //!
 //! Both in records/s (groups `an1113`, `an1113_file`) and in bytes/s of JSON lines (group
 //! `an1113_bytes`); the join's cost is the ratio of the two.

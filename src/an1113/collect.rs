@@ -10,7 +10,7 @@ use super::origin::Origin;
 use crate::error::{Position, Result};
 use crate::event::ConnEvent;
 use crate::lineage::{HostIdentity, LineageBuilder, lowered};
-use crate::read::{DhcpRecord, ParallelRead, ParallelReader, Reader};
+use crate::read::{DhcpRecord, Intake, ParallelRead, ParallelReader, Reader};
 use crate::series::{Interner, Span};
 use crate::time::Timestamp;
 use crate::winevent::{Decoded, EvidenceKind, Name, Prepared, TimeSource, WinRecord};
@@ -102,6 +102,19 @@ pub(crate) struct HostAcc {
     pub(crate) last: Option<Timestamp>,
 }
 
+impl HostAcc {
+    /// Adds what `o` saw (of the same host, or of records after these).
+    fn add(&mut self, o: HostAcc) {
+        self.telemetry.add(&o.telemetry);
+        self.skews.extend(o.skews);
+        self.first = match (self.first, o.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = self.last.max(o.last);
+    }
+}
+
 /// The hosts of `hosts` that are one machine ([`HostIdentity`]: case variants, a bare name
 /// and its only FQDN) merged, named as lineage names them; `net`, `dns` and `exits` renumbered.
 pub(crate) fn merge_hosts(
@@ -127,14 +140,7 @@ pub(crate) fn merge_hosts(
         })
         .collect();
     for (i, h) in hosts.into_iter().enumerate() {
-        let m = &mut merged[id.of(i)];
-        m.telemetry.add(&h.telemetry);
-        m.skews.extend(h.skews);
-        m.first = match (m.first, h.first) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        m.last = m.last.max(h.last);
+        merged[id.of(i)].add(h);
     }
     merged
 }
@@ -194,6 +200,30 @@ pub struct An1113Builder {
 impl Default for An1113Builder {
     fn default() -> Self {
         Self::with_config(An1113Config::default())
+    }
+}
+
+/// [`An1113Builder::push_parallel`]'s intake: the reader's file `i` is file `first + i`.
+struct An1113Intake {
+    builder: An1113Builder,
+    first: u32,
+}
+
+impl Intake for An1113Intake {
+    fn part(&self) -> Self {
+        An1113Intake {
+            builder: An1113Builder::default(),
+            first: self.first,
+        }
+    }
+
+    fn push(&mut self, file: usize, p: &Prepared<'_>, position: Position) {
+        let file = FileId(self.first.saturating_add(u32::try_from(file).unwrap_or(u32::MAX)));
+        self.builder.push_prepared(p, file, position);
+    }
+
+    fn absorb(&mut self, part: Self, shift: u64) -> bool {
+        self.builder.absorb(part.builder, shift)
     }
 }
 
@@ -491,10 +521,12 @@ impl An1113Builder {
 
     /// Names each of `reader`'s files (as [`file`](An1113Builder::file) would, by its path)
     /// and takes every Windows record in them, as [`push_record`](An1113Builder::push_record)
-    /// of each in input order would, with the records parsed and decoded on the reader's
-    /// worker threads (and on this one when it would otherwise wait): a large Windows event
-    /// JSON file is cut into chunks parsed side by side. The report is the one records
-    /// pushed one by one give.
+    /// of each in input order would, with the records parsed, decoded and collected on the
+    /// reader's worker threads (and on this one when it would otherwise wait): a large
+    /// Windows event JSON file is cut into chunks, each collected apart (its strings interned
+    /// and its hosts numbered on its own) and then added here in input order (a chunk holding
+    /// a record lineage took before it, a duplicate, is read again here). The report is the
+    /// one records pushed one by one give.
     ///
     /// # Errors
     /// As [`ParallelReader::for_each_record`]: in strict mode the first bad record or failing
@@ -527,17 +559,62 @@ impl An1113Builder {
     /// # Ok(()) }
     /// ```
     pub fn push_parallel(&mut self, reader: &ParallelReader) -> Result<ParallelRead<()>> {
-        let files: Vec<FileId> = reader
-            .files
-            .iter()
-            .map(|p| p.display().to_string())
-            .map(|name| self.file(&name))
-            .collect();
-        reader.for_each_prepared(|i, p, position| {
-            if let Some(&file) = files.get(i) {
-                self.push_prepared(p, file, position);
+        let first = self.files.len() as u32;
+        for p in &reader.files {
+            self.file(&p.display().to_string());
+        }
+        let mut intake = An1113Intake {
+            builder: core::mem::take(self),
+            first,
+        };
+        let read = reader.for_each_intake(&mut intake);
+        *self = intake.builder;
+        read
+    }
+
+    /// Takes `part`, the records after these collected apart (their lines numbered `shift`
+    /// short), as if pushed here; false when it cannot (lineage took one of them already).
+    fn absorb(&mut self, part: An1113Builder, shift: u64) -> bool {
+        // Strings first: interned in the part's order, as pushing its records interns them,
+        // so that a refused part leaves nothing its records' pushing would not add.
+        let Some(string_of) = self.strings.absorb(&part.strings) else {
+            return false;
+        };
+        if !self.lineage.absorb(part.lineage, shift) {
+            return false;
+        }
+        let s = |id: u32| string_of.get(id as usize).copied().unwrap_or(id);
+        let host_of: Vec<u32> = part.hosts.iter().map(|h| self.host(&h.name)).collect();
+        let host = |h: u32| host_of.get(h as usize).copied().unwrap_or(h);
+        for (h, from) in part.hosts.into_iter().enumerate() {
+            if let Some(to) = self.hosts.get_mut(host(h as u32) as usize) {
+                to.add(from);
             }
-        })
+        }
+        self.net.extend(part.net.into_iter().map(|mut e| {
+            e.host = host(e.host);
+            (e.src, e.dst) = (s(e.src), s(e.dst));
+            e.guid = e.guid.map(s);
+            e.image = e.image.map(s);
+            e.name = e.name.map(s);
+            e.origin.line = e.origin.line.map(|l| l + shift);
+            e
+        }));
+        self.exits.extend(part.exits.into_iter().map(|mut x| {
+            x.host = host(x.host);
+            x.guid = x.guid.map(s);
+            x
+        }));
+        self.dns.extend(part.dns.into_iter().map(|mut d| {
+            d.host = host(d.host);
+            (d.addr, d.name) = (s(d.addr), s(d.name));
+            d.guid = d.guid.map(s);
+            d
+        }));
+        for (image, name) in part.image_names {
+            self.image_names.entry(s(image)).or_insert(name.map(s));
+        }
+        true
     }
 
     fn push_process_conn(

@@ -331,8 +331,9 @@ fn build(b: An1113Builder) -> An1113Report {
         let h = e.host as usize;
         let ix = &index[h];
         // Whose the PID is at the event's time: a process of the tree, or one not in the data
-        // since the PID's last creation or termination.
-        let owner = e.pid.map(|pid| ix.lives.owner(pid, e.ts));
+        // since the PID's last creation or termination. Asked only of an event without a GUID
+        // (one with a GUID is that process, in the data or not).
+        let owner = e.pid.filter(|_| e.guid.is_none()).map(|pid| ix.lives.owner(pid, e.ts));
         let node = e
             .guid
             .and_then(|g| ix.by_guid.get(&g).copied().map(|id| (id, JoinBasis::ProcessGuid)))

@@ -136,7 +136,6 @@ fn bin_centered(out: &mut Vec<f32>, bins: impl Iterator<Item = usize> + Clone, n
     }
     out.push(count - mean);
     out.resize(n, empty);
-    out.truncate(n);
 }
 
 impl SpectralEngine {

@@ -11,7 +11,7 @@ use super::stages;
 use super::taskxml::TaskDefinition;
 use crate::error::{Position, Result};
 use crate::event::ConnEvent;
-use crate::read::{ParallelRead, ParallelReader};
+use crate::read::{Intake, ParallelRead, ParallelReader};
 use crate::winevent::{
     Decoded, EvidenceEvent, EvidenceKind, Prepared, ProcessEvent, ProcessSource, RecordView, TaskEvent, WinRecord,
 };
@@ -130,9 +130,11 @@ impl LineageBuilder {
     /// Names each of `reader`'s files (as [`input`](LineageBuilder::input) would, by its
     /// path) and takes every Windows record in them, as
     /// [`push_record`](LineageBuilder::push_record) of each in input order would, with the
-    /// records parsed and decoded on the reader's worker threads (and on this one when it
-    /// would otherwise wait): a large Windows event JSON file is cut into chunks parsed side
-    /// by side. The lineage is the one records pushed one by one give.
+    /// records parsed, decoded and collected on the reader's worker threads (and on this one
+    /// when it would otherwise wait): a large Windows event JSON file is cut into chunks, each
+    /// collected apart and then added here in input order (a chunk holding a record taken
+    /// before it, a duplicate, is read again here). The lineage is the one records pushed one
+    /// by one give.
     ///
     /// # Errors
     /// As [`ParallelReader::for_each_record`]: in strict mode the first bad record or failing
@@ -167,10 +169,19 @@ impl LineageBuilder {
         for p in &reader.files {
             self.input(p.display().to_string());
         }
-        reader.for_each_prepared(|i, p, position| {
-            self.origin.input = u32::try_from(base + i).ok();
-            self.push_prepared(p, position);
-        })
+        let mut intake = LineageIntake {
+            builder: core::mem::take(self),
+            first: base,
+        };
+        let read = reader.for_each_intake(&mut intake);
+        *self = intake.builder;
+        read
+    }
+
+    /// Takes `part`, the records after these collected apart (their lines numbered `shift`
+    /// short), as if pushed here; false when it cannot (one of them was taken here already).
+    pub(crate) fn absorb(&mut self, part: LineageBuilder, shift: u64) -> bool {
+        self.input.absorb(part.input, shift)
     }
 
     /// [`push_record`](LineageBuilder::push_record) of a record decoded already, found at
@@ -389,6 +400,30 @@ impl LineageBuilder {
     /// Reconstructs the lineage.
     pub fn build(self) -> Lineage {
         stages::build(self.input, &self.config, self.baseline.as_ref())
+    }
+}
+
+/// [`LineageBuilder::push_parallel`]'s intake: the reader's file `i` is input `first + i`.
+struct LineageIntake {
+    builder: LineageBuilder,
+    first: usize,
+}
+
+impl Intake for LineageIntake {
+    fn part(&self) -> Self {
+        LineageIntake {
+            builder: LineageBuilder::default(),
+            first: self.first,
+        }
+    }
+
+    fn push(&mut self, file: usize, p: &Prepared<'_>, position: Position) {
+        self.builder.origin.input = u32::try_from(self.first + file).ok();
+        self.builder.push_prepared(p, position);
+    }
+
+    fn absorb(&mut self, part: Self, shift: u64) -> bool {
+        self.builder.absorb(part.builder, shift)
     }
 }
 

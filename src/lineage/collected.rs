@@ -118,6 +118,89 @@ impl Collected {
         let c = self.channel(channel);
         self.seen.first_sight((h, c), record_id)
     }
+
+    /// The number of the channel lower-cased `lower`, numbering it when new (no cache).
+    fn channel_number(&mut self, lower: &str) -> u32 {
+        if let Some(&i) = self.channel_ix.get(lower) {
+            return i;
+        }
+        let i = self.channels.len() as u32;
+        self.channels.push(lower.to_owned());
+        self.channel_ix.insert(lower.to_owned(), i);
+        i
+    }
+
+    /// Takes `part`, what the next records collected on their own (their lines numbered
+    /// `shift` short), as if they had been pushed here: hosts renumbered, strings interned
+    /// anew, lines shifted, counts added. False when one of its records was taken here
+    /// already: only the records' own pushing tells which of them are duplicates then. Nothing
+    /// is taken before that is known but the hosts and channels the records name, numbered
+    /// as their pushing numbers them.
+    pub(crate) fn absorb(&mut self, mut part: Collected, shift: u64) -> bool {
+        // In the part's order, which is the records' order of first sight.
+        let host_of: Vec<usize> = part.hosts.iter().map(|h| self.host(h)).collect();
+        let channel_of: Vec<u32> = part.channels.iter().map(|c| self.channel_number(c)).collect();
+        let log_of = |(h, c): (usize, u32)| {
+            (
+                host_of.get(h).copied().unwrap_or(h),
+                channel_of.get(c as usize).copied().unwrap_or(c),
+            )
+        };
+        if !self.seen.can_absorb(&part.seen, log_of) {
+            return false;
+        }
+        let Some(string_of) = self.strings.absorb(&part.strings) else {
+            return false;
+        };
+        self.seen.absorb(&part.seen, log_of);
+        let host = |h: usize| host_of.get(h).copied().unwrap_or(h);
+        let s = |id: u32| string_of.get(id as usize).copied().unwrap_or(id);
+        for (h, c) in core::mem::take(&mut part.clocks).into_iter().enumerate() {
+            if let Some(to) = self.clocks.get_mut(host(h)) {
+                for (to, from) in to
+                    .sysmon
+                    .iter_mut()
+                    .zip(c.sysmon)
+                    .chain(to.collector.iter_mut().zip(c.collector))
+                {
+                    to.extend(from);
+                }
+            }
+        }
+        self.procs
+            .extend(part.procs.into_iter().map(|(h, source, p)| (host(h), source, p)));
+        self.tasks.extend(part.tasks.into_iter().map(|mut t| {
+            t.host = host(t.host);
+            t.origin.position.line += shift;
+            for id in [
+                &mut t.name,
+                &mut t.user,
+                &mut t.instance_id,
+                &mut t.path,
+                &mut t.action_name,
+                &mut t.result_code,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *id = s(*id);
+            }
+            t
+        }));
+        self.evidence.extend(part.evidence.into_iter().map(|mut e| {
+            e.host = host(e.host);
+            e
+        }));
+        self.conns.extend(part.conns.into_iter().map(|mut c| {
+            c.host = host(c.host);
+            (c.src, c.dst) = (s(c.src), s(c.dst));
+            c.name = c.name.map(s);
+            c.guid = c.guid.map(s);
+            c
+        }));
+        self.coverage.add(part.coverage);
+        true
+    }
 }
 
 /// The record ids taken, per log (host and channel number). A log's records mostly come in
@@ -166,6 +249,51 @@ impl SeenRecords {
                 true
             }
         }
+    }
+}
+
+impl SeenRecords {
+    /// Whether none of the ids `part` took is taken here, its logs being `log_of` of its own.
+    pub(crate) fn can_absorb(&self, part: &SeenRecords, log_of: impl Fn((usize, u32)) -> (usize, u32)) -> bool {
+        part.index.iter().all(|(&log, &k)| {
+            let (Some(here), Some(there)) = (
+                self.index.get(&log_of(log)).and_then(|&i| self.logs.get(i)),
+                part.logs.get(k),
+            ) else {
+                return true;
+            };
+            let max = here.in_order.last().copied();
+            there
+                .in_order
+                .iter()
+                .chain(&there.others)
+                .all(|&id| max.is_none_or(|m| id > m) || !here.holds(id))
+        })
+    }
+
+    /// Takes the ids `part` took (none of them taken here: [`can_absorb`](Self::can_absorb)).
+    pub(crate) fn absorb(&mut self, part: &SeenRecords, log_of: impl Fn((usize, u32)) -> (usize, u32)) {
+        for (&log, &k) in &part.index {
+            let Some(ids) = part.logs.get(k) else { continue };
+            let to = log_of(log);
+            // The usual case, a log's next ids all past those taken here: appended at once.
+            if let Some(here) = self.index.get(&to).and_then(|&i| self.logs.get_mut(i))
+                && ids.others.is_empty()
+                && here.in_order.last() < ids.in_order.first()
+            {
+                here.in_order.extend_from_slice(&ids.in_order);
+                continue;
+            }
+            for &id in ids.in_order.iter().chain(&ids.others) {
+                self.first_sight(to, id);
+            }
+        }
+    }
+}
+
+impl LogIds {
+    fn holds(&self, id: u64) -> bool {
+        self.in_order.binary_search(&id).is_ok() || self.others.contains(&id)
     }
 }
 
@@ -294,6 +422,47 @@ mod tests {
     }
 
     proptest! {
+        /// Absorbing the ids of the records after a cut, taken apart, refuses exactly when one
+        /// of them was taken before the cut; else the ids taken are those of taking every
+        /// record in turn (the same answers to any record after).
+        #[test]
+        fn absorbing_agrees_with_taking_in_turn(
+            records in proptest::collection::vec((0usize..3, 0u32..2, 0u64..60), 0..200),
+            cut in 0usize..200,
+            after in proptest::collection::vec((0usize..3, 0u32..2, 0u64..60), 0..40),
+        ) {
+            let cut = cut.min(records.len());
+            let (mut left, mut right) = (SeenRecords::default(), SeenRecords::default());
+            for &(h, c, id) in &records[..cut] {
+                left.first_sight((h, c), id);
+            }
+            let mut right_set = HashSet::new();
+            for &(h, c, id) in &records[cut..] {
+                right.first_sight((h, c), id);
+                right_set.insert((h, c, id));
+            }
+            let left_set: HashSet<_> = records[..cut].iter().copied().collect();
+            // Logs renumbered on the way (as a part's hosts are): host h of the part is host 2 - h.
+            let flip = |(h, c): (usize, u32)| (2 - h, c);
+            let clash = right_set.iter().any(|&(h, c, id)| left_set.contains(&(2 - h, c, id)));
+            prop_assert_eq!(left.can_absorb(&right, flip), !clash);
+            if clash {
+                return Ok(());
+            }
+            left.absorb(&right, flip);
+            // `whole` with the part's records renumbered likewise.
+            let mut whole = SeenRecords::default();
+            for &(h, c, id) in &records[..cut] {
+                whole.first_sight((h, c), id);
+            }
+            for &(h, c, id) in &records[cut..] {
+                whole.first_sight(flip((h, c)), id);
+            }
+            for (h, c, id) in after {
+                prop_assert_eq!(left.first_sight((h, c), id), whole.first_sight((h, c), id));
+            }
+        }
+
         /// The same answers as a set of every (log, id), whatever the order.
         #[test]
         fn agrees_with_a_set(records in proptest::collection::vec((0usize..3, 0u32..2, 0u64..40), 0..200)) {

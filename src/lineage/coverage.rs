@@ -229,6 +229,43 @@ pub struct TelemetryCoverage {
 }
 
 impl TelemetryCoverage {
+    /// Adds `o`'s counts and gaps to these (the coverage of both inputs together).
+    pub(crate) fn add(&mut self, o: TelemetryCoverage) {
+        // Destructured so that a new count cannot be left out.
+        let TelemetryCoverage {
+            records,
+            duplicates,
+            task_events,
+            task_scheduler_events,
+            sysmon1,
+            security4688,
+            with_command_line,
+            merged_4688,
+            definitions_skipped,
+            network_events,
+            network_with_process,
+            unnamed_task_events,
+            evidence,
+            image_signatures,
+            gaps,
+        } = o;
+        self.records += records;
+        self.duplicates += duplicates;
+        self.task_events += task_events;
+        self.task_scheduler_events += task_scheduler_events;
+        self.sysmon1 += sysmon1;
+        self.security4688 += security4688;
+        self.with_command_line += with_command_line;
+        self.merged_4688 += merged_4688;
+        self.definitions_skipped += definitions_skipped;
+        self.network_events += network_events;
+        self.network_with_process += network_with_process;
+        self.unnamed_task_events += unnamed_task_events;
+        self.evidence += evidence;
+        self.image_signatures += image_signatures;
+        self.gaps.extend(gaps);
+    }
+
     /// Adds the gaps these counts show (after any clock gaps already listed): missing task
     /// events first, then processes, command lines and network events.
     pub(crate) fn add_count_gaps(&mut self) {

@@ -62,6 +62,7 @@ pub use self::csv::{CsvReader, CsvReaderBuilder, CsvRecord, TimeFormat};
 pub use self::detect::detect;
 pub use self::json::{ZeekJsonReader, ZeekJsonReaderBuilder, ZeekJsonRecord};
 pub use self::parallel::{ParallelRead, ParallelReader};
+pub(crate) use self::parallel_records::Intake;
 #[cfg(feature = "arrow")]
 pub use self::parquet::{ParquetReader, ParquetReaderBuilder};
 pub use self::reader::{Inputs, LogContent, LogFile, PassedOver, Progress, Reader, open, read_windows_events};

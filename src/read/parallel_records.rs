@@ -16,10 +16,12 @@
 //! a file too small to cut, anything in strict mode) are one chunk each, read whole by a
 //! worker (or the caller) through a [`Reader`](super::Reader).
 //!
-//! [`ParallelReader::for_each_prepared`] sends each record with what lineage and the AN1113
-//! join ask of it decoded ([`Prepared`]) by the thread that parsed it: a consumer that read
-//! the record's fields itself would fetch each from the other core's cache (on the 720-hour
-//! AN1113 scenario that was a third of the consumer's time).
+//! [`ParallelReader::for_each_intake`] has no handoff of records at all: each chunk's records
+//! are taken on the thread that parsed them into a part of the consumer's own (an
+//! [`Intake`]: lineage's or the AN1113 join's collected events), and the caller absorbs the
+//! parts in chunk order. Handing the parsed records themselves to the other core cost 20–38%
+//! more CPU than parsing them where they are (each field read from the other core's cache,
+//! the batches' pages moved), and left the consumer's intake on one core.
 
 use super::parallel::{ParallelRead, ParallelReader, line_start};
 use super::reader::{Counted, In, as_connections, peek_sniff};
@@ -62,65 +64,121 @@ enum Msg<B> {
     Done(Result<ChunkOut>),
 }
 
-/// A batch of records as a worker sends it: made of the records it filled (the first `n`),
-/// and taken apart again into them for the worker to fill anew.
+/// What workers send the caller for a chunk, and how they fill it: batches of parsed records,
+/// or the chunk's records taken into a part of the consumer's.
 trait Payload: Send + Sized {
-    fn pack(recs: Vec<WinRecord>, n: usize) -> Self;
-    fn unpack(self) -> Vec<WinRecord>;
+    /// What a worker fills with a chunk's records.
+    type Filling: Default + Send;
+    /// What the workers share to start filling (the consumer's empty part to copy).
+    type Maker: Sync;
+    /// The record to parse into next.
+    fn slot(f: &mut Self::Filling) -> Option<&mut WinRecord>;
+    /// The slot holds a record of `file` now; true when the filling is full.
+    fn filled(f: &mut Self::Filling, file: usize, maker: &Self::Maker) -> bool;
+    /// What `f` holds, if anything, as one payload, leaving `f` empty (batches from
+    /// `pipes`' emptied ones).
+    fn take(f: &mut Self::Filling, pipes: &Pipes<Self>) -> Option<Self>;
 }
 
-/// The records as parsed.
+/// The records a worker filled (the first `n`).
+#[derive(Default)]
 struct Plain {
     recs: Vec<WinRecord>,
     n: usize,
 }
 
 impl Payload for Plain {
-    fn pack(recs: Vec<WinRecord>, n: usize) -> Self {
-        Plain { recs, n }
+    type Filling = Plain;
+    type Maker = ();
+
+    fn slot(f: &mut Plain) -> Option<&mut WinRecord> {
+        if f.n == f.recs.len() {
+            f.recs.push(WinRecord::new());
+        }
+        f.recs.get_mut(f.n)
     }
 
-    fn unpack(self) -> Vec<WinRecord> {
-        self.recs
+    fn filled(f: &mut Plain, _: usize, (): &()) -> bool {
+        f.n += 1;
+        f.n >= BATCH
     }
-}
 
-/// The records a worker filled (the first `n`).
-struct Filled {
-    recs: Vec<WinRecord>,
-    n: usize,
-}
-
-/// The records of a batch decoded ([`Prepared::now`]), in order.
-type PreparedRecords<'r> = Vec<Prepared<'r>>;
-
-self_cell::self_cell!(
-    /// A batch with its records decoded on the worker that parsed them: the decoded values
-    /// borrow the records, so both travel together.
-    struct PreparedBatch {
-        owner: Filled,
-        #[not_covariant]
-        dependent: PreparedRecords,
-    }
-);
-
-impl Payload for PreparedBatch {
-    fn pack(recs: Vec<WinRecord>, n: usize) -> Self {
-        PreparedBatch::new(Filled { recs, n }, |f| {
-            f.recs.iter().take(f.n).map(Prepared::now).collect()
+    fn take(f: &mut Plain, pipes: &Pipes<Plain>) -> Option<Plain> {
+        (f.n > 0).then(|| Plain {
+            recs: core::mem::replace(&mut f.recs, pipes.batch()),
+            n: core::mem::take(&mut f.n),
         })
     }
+}
 
-    fn unpack(self) -> Vec<WinRecord> {
-        self.into_owner().recs
+/// A consumer that takes a chunk's records on the thread that parsed them, into a part of its
+/// own, and absorbs the parts in input order ([`ParallelReader::for_each_intake`]). What it
+/// collects must not depend on the records before the chunk, or the part must say so
+/// (`absorb` false) to have the chunk read again into the consumer itself.
+pub(crate) trait Intake: Send + Sync + Sized {
+    /// An empty part: configured as this one, nothing taken.
+    fn part(&self) -> Self;
+    /// Takes a record of the reader's file `file`, found at `position` (a part's record
+    /// counts its lines from its chunk's start).
+    fn push(&mut self, file: usize, p: &Prepared<'_>, position: Position);
+    /// Takes `part`, the records of the next chunk, whose lines are numbered `shift` lines
+    /// short: after it, this is what pushing its records here would have made. False, with
+    /// nothing taken that the records' own pushing would not take, when it cannot (a record
+    /// in it was taken before: a duplicate the chunk's part could not know of).
+    fn absorb(&mut self, part: Self, shift: u64) -> bool;
+}
+
+/// A chunk's records taken into a consumer's part.
+struct Part<P>(P);
+
+/// A worker's record to parse into, and the part of the chunk it is reading.
+struct PartFilling<P> {
+    rec: WinRecord,
+    part: Option<P>,
+}
+
+impl<P> Default for PartFilling<P> {
+    fn default() -> Self {
+        PartFilling {
+            rec: WinRecord::new(),
+            part: None,
+        }
     }
 }
 
-/// The caller's side of a read: what it does with a worker's batch (of a chunk whose lines
+impl<P: Intake> Payload for Part<P> {
+    type Filling = PartFilling<P>;
+    type Maker = P;
+
+    fn slot(f: &mut PartFilling<P>) -> Option<&mut WinRecord> {
+        Some(&mut f.rec)
+    }
+
+    fn filled(f: &mut PartFilling<P>, file: usize, maker: &P) -> bool {
+        let part = f.part.get_or_insert_with(|| maker.part());
+        part.push(file, &Prepared::new(&f.rec), f.rec.position());
+        false
+    }
+
+    fn take(f: &mut PartFilling<P>, _: &Pipes<Self>) -> Option<Self> {
+        f.part.take().map(Part)
+    }
+}
+
+/// What became of a payload the caller took.
+enum Taken {
+    /// Its records, to be filled again.
+    Again(Vec<WinRecord>),
+    /// Absorbed.
+    Absorbed,
+    /// Not absorbed: the chunk is to be read again into the consumer itself.
+    Refused,
+}
+
+/// The caller's side of a read: what it does with a worker's payload (of a chunk whose lines
 /// are numbered `shift` lines short), and with a record it read itself (numbered right).
 trait Taker<B> {
-    /// Takes the batch's records in order; its records, to be filled again.
-    fn batch(&mut self, file: usize, batch: B, shift: u64) -> Vec<WinRecord>;
+    fn batch(&mut self, file: usize, batch: B, shift: u64) -> Taken;
     fn one(&mut self, file: usize, rec: &WinRecord);
 }
 
@@ -128,12 +186,12 @@ trait Taker<B> {
 struct Records<F>(F);
 
 impl<F: FnMut(usize, &WinRecord)> Taker<Plain> for Records<F> {
-    fn batch(&mut self, file: usize, mut b: Plain, shift: u64) -> Vec<WinRecord> {
+    fn batch(&mut self, file: usize, mut b: Plain, shift: u64) -> Taken {
         for rec in b.recs.iter_mut().take(b.n) {
             rec.position.line += shift;
             (self.0)(file, rec);
         }
-        b.recs
+        Taken::Again(b.recs)
     }
 
     fn one(&mut self, file: usize, rec: &WinRecord) {
@@ -141,24 +199,20 @@ impl<F: FnMut(usize, &WinRecord)> Taker<Plain> for Records<F> {
     }
 }
 
-/// [`ParallelReader::for_each_prepared`]'s caller: each record decoded to `f`, with its
-/// position in the file.
-struct PreparedTaker<F>(F);
+/// [`ParallelReader::for_each_intake`]'s caller: parts absorbed, its own records pushed.
+struct Parts<'i, P>(&'i mut P);
 
-impl<F: FnMut(usize, &Prepared<'_>, Position)> Taker<PreparedBatch> for PreparedTaker<F> {
-    fn batch(&mut self, file: usize, b: PreparedBatch, shift: u64) -> Vec<WinRecord> {
-        b.with_dependent(|_, ps| {
-            for p in ps {
-                let mut position = p.rec().position();
-                position.line += shift;
-                (self.0)(file, p, position);
-            }
-        });
-        b.unpack()
+impl<P: Intake> Taker<Part<P>> for Parts<'_, P> {
+    fn batch(&mut self, _: usize, b: Part<P>, shift: u64) -> Taken {
+        if self.0.absorb(b.0, shift) {
+            Taken::Absorbed
+        } else {
+            Taken::Refused
+        }
     }
 
     fn one(&mut self, file: usize, rec: &WinRecord) {
-        (self.0)(file, &Prepared::new(rec), rec.position());
+        self.0.push(file, &Prepared::new(rec), rec.position());
     }
 }
 
@@ -172,8 +226,9 @@ struct ChunkOut {
 /// A worker's ends of the channels: where it sends each chunk's batches, where emptied
 /// batches come back to be filled again, and the chunk the caller is taking (a worker waits
 /// to start a chunk more than `ahead` chunks past it).
-struct Pipes<B> {
+struct Pipes<B: Payload> {
     senders: Vec<Mutex<Option<SyncSender<Msg<B>>>>>,
+    maker: B::Maker,
     emptied: Mutex<Receiver<Vec<WinRecord>>>,
     taking: Mutex<usize>,
     moved: Condvar,
@@ -183,7 +238,7 @@ struct Pipes<B> {
 /// [`Pipes::taking`] once the caller has stopped taking.
 const STOPPED: usize = usize::MAX;
 
-impl<B> Pipes<B> {
+impl<B: Payload> Pipes<B> {
     /// Waits until chunk `i` is at most `ahead` chunks past the caller's; `false` if the
     /// caller has stopped.
     fn wait_turn(&self, i: usize) -> bool {
@@ -268,21 +323,22 @@ impl ParallelReader {
     /// # Ok(()) }
     /// ```
     pub fn for_each_record<F: FnMut(usize, &WinRecord)>(&self, f: F) -> Result<ParallelRead<()>> {
-        self.read_in_order::<Plain, _>(&mut Records(f))
+        self.read_in_order::<Plain, _>((), &mut Records(f))
     }
 
-    /// [`for_each_record`](ParallelReader::for_each_record) with each record decoded
-    /// ([`Prepared`]) on the thread that parsed it: `f(file, record, position)`, the
-    /// record's position in its file (the record's own counts lines from its chunk's start).
-    /// A consumer that asks of each record what [`Prepared`] holds then reads no field of it
-    /// from another core's cache.
-    pub(crate) fn for_each_prepared<F: FnMut(usize, &Prepared<'_>, Position)>(&self, f: F) -> Result<ParallelRead<()>> {
-        self.read_in_order::<PreparedBatch, _>(&mut PreparedTaker(f))
+    /// [`for_each_record`](ParallelReader::for_each_record) into `into`, a consumer whose
+    /// parts absorb the chunks the workers read: each record is decoded ([`Prepared`]) and
+    /// pushed on the thread that parsed it, into a part of its chunk's, and the parts are
+    /// absorbed in input order (a chunk whose part is refused is read again into `into`). The
+    /// caller's own chunks go straight into `into`.
+    pub(crate) fn for_each_intake<P: Intake>(&self, into: &mut P) -> Result<ParallelRead<()>> {
+        let maker = into.part();
+        self.read_in_order::<Part<P>, _>(maker, &mut Parts(into))
     }
 
     /// The read of [`for_each_record`](ParallelReader::for_each_record), the workers sending
     /// batches of kind `B` to `taker`.
-    fn read_in_order<B: Payload, T: Taker<B>>(&self, taker: &mut T) -> Result<ParallelRead<()>> {
+    fn read_in_order<B: Payload, T: Taker<B>>(&self, maker: B::Maker, taker: &mut T) -> Result<ParallelRead<()>> {
         self.bytes.store(0, Ordering::Relaxed);
         let chunks = self.record_chunks();
         let (senders, receivers): (Vec<_>, Vec<_>) = chunks.iter().map(|_| sync_channel::<Msg<B>>(QUEUED)).unzip();
@@ -290,6 +346,7 @@ impl ParallelReader {
         let workers = self.workers.min(chunks.len());
         let pipes = Pipes {
             senders: senders.into_iter().map(|s| Mutex::new(Some(s))).collect(),
+            maker,
             emptied: Mutex::new(empty_rx),
             taking: Mutex::new(0),
             moved: Condvar::new(),
@@ -312,7 +369,7 @@ impl ParallelReader {
     /// One worker: takes the next chunk from the queue until none is left or the caller has
     /// stopped taking.
     fn parse_chunks<B: Payload>(&self, chunks: &[Chunk], next: &AtomicUsize, pipes: &Pipes<B>) {
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::<B>::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(&chunk) = chunks.get(i) else { return };
@@ -337,20 +394,19 @@ impl ParallelReader {
         chunk: Chunk,
         tx: &SyncSender<Msg<B>>,
         pipes: &Pipes<B>,
-        scratch: &mut Scratch,
+        scratch: &mut Scratch<B>,
     ) -> core::result::Result<Result<ChunkOut>, Stopped> {
         let path = &self.files[chunk.file];
-        let recs = core::mem::take(&mut scratch.recs);
         let mut sink = BatchSink {
             to: To::Caller(tx),
             pipes,
-            recs: if recs.is_empty() { pipes.batch() } else { recs },
-            n: 0,
+            filling: core::mem::take(&mut scratch.filling),
+            file: chunk.file,
             stopped: false,
         };
         let out = self.fill(chunk, path, &mut sink, &mut scratch.buf);
         // The batch begun last, empty: the next chunk fills it.
-        scratch.recs = core::mem::take(&mut sink.recs);
+        scratch.filling = core::mem::take(&mut sink.filling);
         if sink.stopped { Err(Stopped) } else { Ok(out) }
     }
 
@@ -445,11 +501,19 @@ impl ParallelReader {
 /// The caller stopped taking records (it returned early).
 struct Stopped;
 
-/// A worker's memory kept from chunk to chunk: the batch it fills and its line buffer.
-#[derive(Default)]
-struct Scratch {
-    recs: Vec<WinRecord>,
+/// A worker's memory kept from chunk to chunk: what it fills and its line buffer.
+struct Scratch<B: Payload> {
+    filling: B::Filling,
     buf: Vec<u8>,
+}
+
+impl<B: Payload> Default for Scratch<B> {
+    fn default() -> Self {
+        Scratch {
+            filling: B::Filling::default(),
+            buf: Vec::new(),
+        }
+    }
 }
 
 /// Where full batches go: to the caller on the chunk's channel (a worker's), or kept (a
@@ -459,12 +523,12 @@ enum To<'p, B> {
     Kept(Vec<B>),
 }
 
-/// A batch being filled, sent on when full.
-struct BatchSink<'p, B> {
+/// A payload being filled (with records of the reader's file `file`), sent on when full.
+struct BatchSink<'p, B: Payload> {
     to: To<'p, B>,
     pipes: &'p Pipes<B>,
-    recs: Vec<WinRecord>,
-    n: usize,
+    filling: B::Filling,
+    file: usize,
     stopped: bool,
 }
 
@@ -491,27 +555,23 @@ impl<B: Payload> Sink for BatchSink<'_, B> {
         if self.stopped {
             return None;
         }
-        if self.n == self.recs.len() {
-            self.recs.push(WinRecord::new());
-        }
-        self.recs.get_mut(self.n)
+        B::slot(&mut self.filling)
     }
 
-    /// A full batch goes.
+    /// A full payload goes.
     fn filled(&mut self) {
-        self.n += 1;
-        if self.n >= BATCH {
+        if B::filled(&mut self.filling, self.file, &self.pipes.maker) {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        if self.n == 0 || self.stopped {
+        if self.stopped {
             return;
         }
-        let recs = core::mem::replace(&mut self.recs, self.pipes.batch());
-        let n = core::mem::take(&mut self.n);
-        let batch = B::pack(recs, n);
+        let Some(batch) = B::take(&mut self.filling, self.pipes) else {
+            return;
+        };
         match &mut self.to {
             To::Caller(tx) => self.stopped = tx.send(Msg::Batch(batch)).is_err(),
             To::Kept(batches) => batches.push(batch),
@@ -579,22 +639,37 @@ fn take_in_order<B: Payload, T: Taker<B>>(
             && next
                 .compare_exchange(k, k + 1, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok();
-        let out = if let Some((_, batches, out)) = ahead {
-            for b in batches {
-                let recs = taker.batch(chunk.file, b, shift);
+        // Whether a payload of this chunk was refused: the chunk is then read again here.
+        let mut refused = false;
+        // True when refused.
+        let take = |taker: &mut T, b: B| match taker.batch(chunk.file, b, shift) {
+            Taken::Again(recs) => {
+                // Fails only when every worker is done: the batch is then freed.
                 let _ = emptied.send(recs);
+                false
             }
-            out?
-        } else if mine {
-            let path = &reader.files[chunk.file];
+            Taken::Absorbed => false,
+            Taken::Refused => true,
+        };
+        let mut inline = |taker: &mut T, buf: &mut Vec<u8>| {
             let mut sink = InlineSink {
                 rec: &mut own,
                 file: chunk.file,
                 shift,
-                taker: &mut *taker,
+                taker,
                 kind: PhantomData,
             };
-            reader.fill(*chunk, path, &mut sink, &mut buf)?
+            reader.fill(*chunk, &reader.files[chunk.file], &mut sink, buf)
+        };
+        let out = if let Some((_, batches, out)) = ahead {
+            for b in batches {
+                if !refused {
+                    refused = take(taker, b);
+                }
+            }
+            out?
+        } else if mine {
+            inline(taker, &mut buf)?
         } else {
             loop {
                 // Nothing from the worker yet: parse the next chunk no worker has taken (one
@@ -607,14 +682,14 @@ fn take_in_order<B: Payload, T: Taker<B>>(
                             if let Some(s) = pipes.senders.get(j) {
                                 s.lock().ok().and_then(|mut s| s.take());
                             }
+                            let c = chunks[j];
                             let mut sink = BatchSink {
                                 to: To::Kept(Vec::new()),
                                 pipes,
-                                recs: pipes.batch(),
-                                n: 0,
+                                filling: B::Filling::default(),
+                                file: c.file,
                                 stopped: false,
                             };
-                            let c = chunks[j];
                             let out = reader.fill(c, &reader.files[c.file], &mut sink, &mut buf);
                             if let To::Kept(batches) = sink.to {
                                 stolen.push_back((j, batches, out));
@@ -627,9 +702,9 @@ fn take_in_order<B: Payload, T: Taker<B>>(
                 };
                 match msg {
                     Ok(Msg::Batch(b)) => {
-                        let recs = taker.batch(chunk.file, b, shift);
-                        // Fails only when every worker is done: the batch is then freed.
-                        let _ = emptied.send(recs);
+                        if !refused {
+                            refused = take(taker, b);
+                        }
                     }
                     Ok(Msg::Done(out)) => break out?,
                     // The worker of this chunk is gone without a word: it panicked, which the
@@ -638,6 +713,8 @@ fn take_in_order<B: Payload, T: Taker<B>>(
                 }
             }
         };
+        // A refused chunk is read again, straight into the taker: its counts are the new read's.
+        let out = if refused { inline(taker, &mut buf)? } else { out };
         if chunk.range.is_none() {
             files.extend(out.stats);
             continue;

@@ -351,6 +351,13 @@ impl Interner<Span> {
     pub(crate) fn get(&self, id: u32) -> &str {
         self.store.get(id)
     }
+
+    /// Interns every string of `other`, in the order `other` interned them (so the new ids
+    /// are those interning `other`'s strings here in the first place would have given):
+    /// each of `other`'s ids' id here. `None` if the arena would pass 4 GiB.
+    pub(crate) fn absorb(&mut self, other: &Interner<Span>) -> Option<Vec<u32>> {
+        (0..other.len() as u32).map(|id| self.intern(other.get(id))).collect()
+    }
 }
 
 #[cfg(test)]
@@ -373,6 +380,33 @@ mod tests {
         assert_eq!(i.find_str("a.example"), Some(a));
         assert_eq!(i.len(), 1002);
         assert_eq!(i.get(5000), "");
+    }
+
+    #[test]
+    fn absorbing_gives_the_ids_interning_in_turn_gives() {
+        let (mut whole, mut left, mut right) = (
+            Interner::<Span>::default(),
+            Interner::<Span>::default(),
+            Interner::<Span>::default(),
+        );
+        let texts = ["a", "b", "c", "b", "d", "a", "e"];
+        for t in &texts[..3] {
+            whole.intern(t);
+            left.intern(t);
+        }
+        for t in &texts[3..] {
+            whole.intern(t);
+            right.intern(t);
+        }
+        let map = left.absorb(&right).unwrap_or_default();
+        assert_eq!(map.len(), right.len());
+        for (id, &to) in map.iter().enumerate() {
+            assert_eq!(left.get(to), right.get(id as u32));
+        }
+        assert_eq!(left.len(), whole.len());
+        for id in 0..whole.len() as u32 {
+            assert_eq!(left.get(id), whole.get(id));
+        }
     }
 
     #[test]

@@ -52,9 +52,6 @@ impl<'r> Decoded<'r> {
 
 /// A record with what lineage and the AN1113 join ask of it first: its view (times, record
 /// id), its event decoded, and the computer and channel that name where it was logged.
-/// Made on the thread that parsed the record, [`Prepared::now`] leaves a consumer on another
-/// thread only answers to read, not the record's field table (whose lines would each cross
-/// between the cores' caches).
 #[derive(Debug)]
 pub(crate) struct Prepared<'r> {
     pub(crate) view: RecordView<'r>,
@@ -74,13 +71,6 @@ impl<'r> Prepared<'r> {
             computer: rec.computer(),
             channel: rec.channel(),
         }
-    }
-
-    /// `rec` decoded with every time of its view parsed now.
-    pub(crate) fn now(rec: &'r WinRecord) -> Self {
-        let p = Prepared::new(rec);
-        p.view.decode_all();
-        p
     }
 
     /// The record.

@@ -458,17 +458,6 @@ impl<'r> RecordView<'r> {
         }
     }
 
-    /// Decodes now every value the view keeps: on the thread that parsed the record, while
-    /// its fields are in that core's cache, for a consumer on another thread that then only
-    /// reads the answers.
-    pub(crate) fn decode_all(&self) {
-        self.record_id();
-        self.utc_time();
-        self.time_created();
-        self.logged_time();
-        self.collector_time();
-    }
-
     fn system_text(&self) -> Option<&'r str> {
         let rec = self.rec;
         rec.get(Ns::System, Name::SystemTime)

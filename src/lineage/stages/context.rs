@@ -210,7 +210,17 @@ pub(super) fn after(ts: Timestamp, secs: i64) -> Timestamp {
     Timestamp(ts.0.saturating_add(secs.saturating_mul(1_000_000)))
 }
 
-/// A duration as the join sentences write it (`1.500 s`).
-pub(super) fn secs(d: Interval) -> String {
-    format!("{:.3} s", d.as_secs_f64())
+/// A duration as the join sentences write it (`1.500 s`), written straight into the sentence
+/// (no string of its own: a run's explanation is formatted for every run).
+pub(super) fn secs(d: Interval) -> Secs {
+    Secs(d)
+}
+
+/// [`secs`]'s duration, for `format!`.
+pub(super) struct Secs(Interval);
+
+impl core::fmt::Display for Secs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:.3} s", self.0.as_secs_f64())
+    }
 }
