@@ -212,7 +212,8 @@ struct An1113Intake {
 impl Intake for An1113Intake {
     fn part(&self) -> Self {
         An1113Intake {
-            builder: An1113Builder::default(),
+            // A part only collects: no allowlist to parse (the caller's builder builds).
+            builder: An1113Builder::with_config(An1113Config::without_rules()),
             first: self.first,
         }
     }

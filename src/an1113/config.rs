@@ -45,20 +45,30 @@ pub struct An1113Config {
 impl Default for An1113Config {
     fn default() -> Self {
         An1113Config {
-            analyzer: AnalyzerConfig::default(),
-            lineage: LineageConfig::default(),
-            min_score: 0.5,
-            period_tolerance: 0.15,
-            run_window: Interval::from_secs(120),
             allowlist: Allowlist::default_rules(),
-            clock_tolerance: Interval::from_secs(60),
-            local_nets: LocalNets::new(),
-            severity: SeverityWeights::default(),
+            ..An1113Config::without_rules()
         }
     }
 }
 
 impl An1113Config {
+    /// The defaults with an empty allowlist: the configuration of a builder's parts in a
+    /// parallel read, which only collect (the caller's builder builds, with its own
+    /// configuration), so that a part does not parse the shipped rules once per chunk.
+    pub(crate) fn without_rules() -> Self {
+        An1113Config {
+            analyzer: AnalyzerConfig::default(),
+            lineage: LineageConfig::default(),
+            min_score: 0.5,
+            period_tolerance: 0.15,
+            run_window: Interval::from_secs(120),
+            allowlist: Allowlist::new(),
+            clock_tolerance: Interval::from_secs(60),
+            local_nets: LocalNets::new(),
+            severity: SeverityWeights::default(),
+        }
+    }
+
     /// A series is periodic: scored, at or above [`min_score`](An1113Config::min_score).
     pub(crate) fn is_periodic(&self, r: &BeaconReport) -> bool {
         r.verdict == Verdict::Scored && r.score >= self.min_score

@@ -59,9 +59,13 @@ pub(crate) fn map_scored<T: Sync, R: Send>(
         let analyzers: Vec<std::sync::Mutex<Analyzer>> = (0..workers)
             .map(|_| std::sync::Mutex::new(Analyzer::new(cfg.clone())))
             .collect();
+        // Sixteen series a job keeps the pool's overhead off a million tiny series, but a
+        // few long ones (an AN1113 join's handful of process series, tens of thousands of
+        // check-ins each) would then all score on one thread: fewer items, smaller jobs.
+        let min_len = (items.len() / (workers * 8)).clamp(1, 16);
         items
             .par_iter()
-            .with_min_len(16)
+            .with_min_len(min_len)
             .map(|item| {
                 let worker = rayon::current_thread_index().unwrap_or(0) % workers;
                 // A poisoned lock only means another item's scoring panicked (it never does):

@@ -18,29 +18,53 @@ pub fn split_command_line(s: &str) -> Vec<String> {
     split_at_most(s, usize::MAX).0
 }
 
+/// What a command line is made of, as Windows splits it for a program that takes its
+/// arguments the simple way: characters of an argument, quotes (dropped, but they start an
+/// argument: `""` is an empty one), and the end of an argument (unquoted whitespace after one).
+#[derive(Clone, Copy)]
+enum Piece {
+    Char(char),
+    Quote,
+    End,
+}
+
+/// The pieces of `s` in order (the last argument has no `End`).
+fn pieces(s: &str) -> impl Iterator<Item = Piece> + '_ {
+    let (mut in_q, mut any) = (false, false);
+    s.chars().filter_map(move |c| match c {
+        '"' => {
+            in_q = !in_q;
+            any = true;
+            Some(Piece::Quote)
+        }
+        c if c.is_whitespace() && !in_q => any.then(|| {
+            any = false;
+            Piece::End
+        }),
+        c => {
+            any = true;
+            Some(Piece::Char(c))
+        }
+    })
+}
+
 /// The first `max` arguments of `s`, and whether more followed. The work stops at the cap, so
 /// a hostile line of millions of arguments costs at most `max` strings.
 fn split_at_most(s: &str, max: usize) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut cur = String::new();
-    let mut in_q = false;
     let mut any = false;
-    for c in s.chars() {
-        match c {
-            '"' => {
-                in_q = !in_q;
-                any = true;
-            }
-            c if c.is_whitespace() && !in_q => {
-                if any {
-                    if out.len() == max {
-                        return (out, true);
-                    }
-                    out.push(core::mem::take(&mut cur));
-                    any = false;
+    for p in pieces(s) {
+        match p {
+            Piece::Quote => any = true,
+            Piece::End => {
+                if out.len() == max {
+                    return (out, true);
                 }
+                out.push(core::mem::take(&mut cur));
+                any = false;
             }
-            c => {
+            Piece::Char(c) => {
                 if out.len() == max {
                     return (out, true);
                 }
@@ -53,6 +77,47 @@ fn split_at_most(s: &str, max: usize) -> (Vec<String>, bool) {
         out.push(cur);
     }
     (out, false)
+}
+
+/// The task tool a command line runs, `"at"` or `"schtasks"`: its first argument, whose file
+/// name (after the last `\\` or `/`), case-insensitively and with or without `.exe`, is one
+/// of them. Reads the argument in place: no string is made for the many lines that run
+/// something else.
+fn task_tool(s: &str) -> Option<&'static str> {
+    // The file name so far, lower-cased; longer than `schtasks.exe` (or not ASCII) is
+    // neither tool.
+    let mut name = [0u8; 12];
+    let mut len = 0;
+    let (mut other, mut any) = (false, false);
+    for p in pieces(s) {
+        match p {
+            Piece::End => break,
+            Piece::Quote => any = true,
+            Piece::Char('\\' | '/') => {
+                (len, other) = (0, false);
+                any = true;
+            }
+            Piece::Char(c) => {
+                any = true;
+                match name.get_mut(len) {
+                    Some(slot) if c.is_ascii() && !other => {
+                        *slot = c.to_ascii_lowercase() as u8;
+                        len += 1;
+                    }
+                    _ => other = true,
+                }
+            }
+        }
+    }
+    if !any || other {
+        return None;
+    }
+    let name = &name[..len];
+    match name.strip_suffix(b".exe").unwrap_or(name) {
+        b"at" => Some("at"),
+        b"schtasks" => Some("schtasks"),
+        _ => None,
+    }
 }
 
 /// The verb of a `schtasks.exe` invocation.
@@ -136,15 +201,9 @@ impl SchtasksCommand {
     /// assert_eq!(c.task_run.unwrap().split(' ').count(), SchtasksCommand::MAX_ARGS - 2);
     /// ```
     pub fn parse(command_line: &str) -> Option<SchtasksCommand> {
-        // The program first (most command lines are neither): the rest is split only for
-        // `schtasks` and `at`.
-        let (first, _) = split_at_most(command_line, 1);
-        let prog = first.first()?;
-        let name = prog.rsplit(['\\', '/']).next().unwrap_or(prog).to_ascii_lowercase();
-        let name = name.strip_suffix(".exe").unwrap_or(&name);
-        if name != "at" && name != "schtasks" {
-            return None;
-        }
+        // The program first, without a copy (most command lines are neither): the rest is
+        // split only for `schtasks` and `at`.
+        let name = task_tool(command_line)?;
         let (args, more) = split_at_most(command_line, Self::MAX_ARGS);
         let mut c = SchtasksCommand {
             truncated: more,
@@ -304,6 +363,67 @@ pub(crate) fn normalize_task_name_into<'b>(buf: &'b mut String, n: &str) -> &'b 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The program test as it was: the first argument split out as a string, its file name
+    /// lower-cased, `.exe` stripped.
+    fn task_tool_by_split(s: &str) -> Option<&'static str> {
+        let (first, _) = split_at_most(s, 1);
+        let prog = first.first()?;
+        let name = prog.rsplit(['\\', '/']).next().unwrap_or(prog).to_ascii_lowercase();
+        match name.strip_suffix(".exe").unwrap_or(&name) {
+            "at" => Some("at"),
+            "schtasks" => Some("schtasks"),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn task_tool_read_in_place() {
+        for (line, tool) in [
+            ("schtasks /create /tn x", Some("schtasks")),
+            (r#""C:\Windows\System32\SCHTASKS.EXE" /run"#, Some("schtasks")),
+            (r"C:/Windows/system32/at.exe 13:00 cmd", Some("at")),
+            ("  at", Some("at")),
+            (r#"sch"tasks".exe /query"#, Some("schtasks")),
+            (r#""C:\Program Files\at" x"#, Some("at")),
+            ("schtasks.exe.exe /run", None),
+            ("xschtasks /run", None),
+            (r"C:\tools\", None),
+            (r#""" schtasks"#, None),
+            ("", None),
+            ("   ", None),
+            ("cmd.exe /c schtasks /run", None),
+            (r"C:\Ünïcode\schtasks.exe /run", Some("schtasks")),
+            ("schtäsks /run", None),
+            ("schtasks\u{a0}/run", Some("schtasks")),
+            ("schtasks\u{2003}x", Some("schtasks")),
+        ] {
+            assert_eq!(task_tool(line), tool, "{line:?}");
+            assert_eq!(task_tool_by_split(line), tool, "{line:?}");
+        }
+    }
+
+    proptest! {
+        /// Reading the program in place agrees with splitting it out, on any text and on
+        /// lines built from the pieces that matter (quotes, separators, whitespace, names).
+        #[test]
+        fn task_tool_agrees_with_the_split(
+            any in ".{0,40}",
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("\""), Just("\\"), Just("/"), Just(" "), Just("\t"), Just("\u{a0}"),
+                    Just("at"), Just("AT"), Just("schtasks"), Just("SchTasks"), Just(".exe"),
+                    Just(".EXE"), Just("x"), Just("ü"), Just("C:"),
+                ],
+                0..12,
+            ),
+        ) {
+            prop_assert_eq!(task_tool(&any), task_tool_by_split(&any));
+            let built: String = pieces.concat();
+            prop_assert_eq!(task_tool(&built), task_tool_by_split(&built), "{:?}", built);
+        }
+    }
 
     /// The buffer form names tasks as the trimmed, slash-turned, rooted text always did.
     #[test]

@@ -10,6 +10,7 @@ use crate::lineage::process::{ProcessId, ProcessNode, ProcessTree};
 use crate::lineage::taskxml::TaskAction;
 use crate::time::{Interval, Timestamp};
 use crate::winevent::TaskEventKind;
+use core::fmt::Write as _;
 use hashbrown::HashMap;
 
 /// The runs of one task so far, for finding the run an event belongs to in constant time.
@@ -133,12 +134,24 @@ pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
                 let parent = parents
                     .entry((p.parent_image.as_deref(), p.parent_command_line.as_deref()))
                     .or_insert_with(|| parent_says(p));
-                r.join = Some(format!(
-                    "engine PID {pid} (TaskScheduler {}) = {} started {} from the run's first event; {parent}",
-                    if r.events.contains(&129) { "129" } else { "200" },
-                    p.image_name().unwrap_or("?"),
-                    secs(p.ts - start)
-                ));
+                // "engine PID {pid} (TaskScheduler 129|200) = {image} started {secs} from the
+                // run's first event; {parent}", written piece by piece: one sentence a run, and
+                // `format!` over five arguments was most of this stage's time.
+                let image = p.image_name().unwrap_or("?");
+                let mut join = String::with_capacity(96 + image.len() + parent.len());
+                join.push_str("engine PID ");
+                let _ = write!(join, "{pid}");
+                join.push_str(if r.events.contains(&129) {
+                    " (TaskScheduler 129) = "
+                } else {
+                    " (TaskScheduler 200) = "
+                });
+                join.push_str(image);
+                join.push_str(" started ");
+                let _ = write!(join, "{}", secs(p.ts - start));
+                join.push_str(" from the run's first event; ");
+                join.push_str(parent);
+                r.join = Some(join);
             }
         }
     }
