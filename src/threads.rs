@@ -46,6 +46,21 @@ pub(crate) fn map_in_order<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R +
     }
 }
 
+/// `f` of every item, the results in item order: on rayon's pool, one item a job, with the
+/// `parallel` feature. For a few large items of uneven size (the hosts of a lineage build),
+/// where [`map_in_order`] would put them all in one job.
+pub(crate) fn map_each<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().with_max_len(1).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.into_iter().map(f).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +79,6 @@ mod tests {
         let squares = map_in_order((0..1000u64).collect(), |i| i * i);
         assert!(squares.iter().enumerate().all(|(i, &s)| s == (i * i) as u64));
         assert_eq!(join(|| 1, || "two"), (1, "two"));
+        assert_eq!(map_each(vec![3u64, 1, 2], |i| i * 2), [6, 2, 4]);
     }
 }

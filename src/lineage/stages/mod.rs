@@ -60,11 +60,13 @@ pub(crate) fn build(mut input: Collected, cfg: &LineageConfig, baseline: Option<
         .map(|hs| ProcessTree::from_nodes(core::mem::take(&mut hs.procs)))
         .collect();
     let rarity = findings::Rarity::count(&tasks, &trees, &cx.hosts, cx.baseline);
-    for (h, ts) in tasks.iter_mut().enumerate() {
+    // Each host's findings read the whole context but write only its own tasks.
+    let cx_ref = &cx;
+    crate::threads::map_each(tasks.iter_mut().enumerate().collect(), |(h, ts)| {
         for t in ts.iter_mut().filter(|t| !t.builtin) {
-            t.findings = findings::findings(&cx, &rarity, &trees, h, t);
+            t.findings = findings::findings(cx_ref, &rarity, &trees, h, t);
         }
-    }
+    });
 
     let mut coverage = core::mem::take(&mut cx.coverage);
     coverage.add_count_gaps();

@@ -2,9 +2,10 @@
 //! start order linked to their parents (GUID, else PID and time); then the network connections
 //! attached to the process that made them.
 
-use super::context::{BuildContext, ProcessIndex, after};
+use super::context::{BuildContext, HostState, ProcessIndex, after};
 use crate::lineage::collected::RawConn;
 use crate::lineage::process::{ProcessConnection, ProcessId, ProcessNode};
+use crate::series::{Interner, Span};
 use crate::winevent::{ProcessSource, TimeSource};
 // foldhash: per-connection and per-process lookups.
 use hashbrown::HashMap;
@@ -28,104 +29,126 @@ fn same_process(sysmon: &ProcessNode, security: &ProcessNode) -> bool {
 /// Merges, orders and links `procs` (with their host numbers and time fields) into each
 /// host's state. A 4688 describing a Sysmon 1's process adds what the Sysmon 1 lacks (PID,
 /// command line, logon id) and is not kept twice.
-pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, mut procs: Vec<(usize, TimeSource, ProcessNode)>) {
-    for (h, source, p) in procs.iter_mut() {
-        p.ts = cx.fix(*h, *source, p.ts);
+pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeSource, ProcessNode)>) {
+    // Each host's processes, in input order: merging and linking never look across hosts, so
+    // the hosts are done side by side.
+    let mut mine: Vec<Vec<ProcessNode>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
+    for (h, source, mut p) in procs {
+        p.ts = cx.fix(h, source, p.ts);
+        if let Some(m) = mine.get_mut(h) {
+            m.push(p);
+        }
     }
+    let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
+    let merged = crate::threads::map_each(hosts, |(hs, procs)| merge_and_link_host(hs, procs));
+    cx.coverage.merged_4688 += merged.iter().sum::<u64>();
+}
+
+/// [`merge_and_link`] of one host's processes (in input order): how many 4688s were merged.
+fn merge_and_link_host(hs: &mut HostState, mut procs: Vec<ProcessNode>) -> u64 {
     // Sysmon 1 first, so that a 4688 finds the Sysmon 1 it duplicates. Positions are sorted
-    // and merged, not the (large) nodes: each kept node moves once, into its host's list
+    // and merged, not the (large) nodes: each kept node moves once, into the host's list
     // (moving every node four times through three vectors was 41% of this stage: 24.6 ms
     // against 14.6 on the 720-hour scenario).
     let mut order: Vec<usize> = (0..procs.len()).collect();
-    order.sort_by_key(|&i| (procs[i].2.source != ProcessSource::Sysmon1, procs[i].2.ts));
-    // Per host, the positions of the processes kept, in merge order.
-    let mut kept: Vec<Vec<usize>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
-    // (host, lower-cased image file name) → Sysmon 1 processes in start order.
-    let mut sysmon_by_image: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    order.sort_by_key(|&i| (procs[i].source != ProcessSource::Sysmon1, procs[i].ts));
+    // The positions of the processes kept, in merge order.
+    let mut kept: Vec<usize> = Vec::new();
+    // Lower-cased image file name → Sysmon 1 processes in start order.
+    let mut sysmon_by_image: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut merged = 0;
     for i in order {
-        let (h, _, p) = &procs[i];
-        let h = *h;
-        let key = (h, p.image_name().unwrap_or("").to_ascii_lowercase());
+        let p = &procs[i];
+        let key = p.image_name().unwrap_or("").to_ascii_lowercase();
         let duplicated = if p.source == ProcessSource::Security4688 {
             sysmon_by_image.get(&key).and_then(|cands| {
                 cands
                     .iter()
                     .copied()
-                    .filter(|&si| same_process(&procs[si].2, p))
-                    .min_by_key(|&si| (procs[si].2.ts - p.ts).as_micros().abs())
+                    .filter(|&si| same_process(&procs[si], p))
+                    .min_by_key(|&si| (procs[si].ts - p.ts).as_micros().abs())
             })
         } else {
             None
         };
         if let Some(si) = duplicated {
             // `si` is a Sysmon 1 and `i` a 4688: two nodes. The 4688's texts move over.
-            let p = &mut procs[i].2;
+            let p = &mut procs[i];
             let (pid, parent_pid, logon_id) = (p.pid, p.parent_pid, p.logon_id);
             let (command_line, parent_image, user) = (p.command_line.take(), p.parent_image.take(), p.user.take());
-            let s = &mut procs[si].2;
+            let s = &mut procs[si];
             s.pid = s.pid.or(pid);
             s.parent_pid = s.parent_pid.or(parent_pid);
             s.command_line = s.command_line.take().or(command_line);
             s.logon_id = s.logon_id.or(logon_id);
             s.parent_image = s.parent_image.take().or(parent_image);
             s.user = s.user.take().or(user);
-            cx.coverage.merged_4688 += 1;
+            merged += 1;
             continue;
         }
-        if procs[i].2.source == ProcessSource::Sysmon1 {
+        if procs[i].source == ProcessSource::Sysmon1 {
             sysmon_by_image.entry(key).or_default().push(i);
         }
-        if let Some(k) = kept.get_mut(h) {
-            k.push(i);
-        }
+        kept.push(i);
     }
-    let mut nodes: Vec<Option<ProcessNode>> = procs.into_iter().map(|(_, _, p)| Some(p)).collect();
-    // No stage before this one adds processes: each host's list is made here.
-    for (hs, mut mine) in cx.host.iter_mut().zip(kept) {
-        // Start order, ties in merge order (a stable sort).
-        mine.sort_by_key(|&i| nodes[i].as_ref().map(|p| p.ts));
-        hs.procs = mine.into_iter().filter_map(|i| nodes[i].take()).collect();
-        let ps = &mut hs.procs;
-        let ix = ProcessIndex::new(ps);
-        for i in 0..ps.len() {
-            let id = ProcessId::new(i);
-            let parent = if let Some(g) = &ps[i].parent_guid {
-                ix.guid(g)
-            } else if let Some(pp) = ps[i].parent_pid {
-                ix.pid_at(ps, pp, after(ps[i].ts, 1)).filter(|&j| j != id)
-            } else {
-                None
-            };
-            match parent {
-                Some(j) if j != id => {
-                    ps[i].parent = Some(j);
-                    ps[j.index()].children.push(id);
-                }
-                _ if ps[i].parent_guid.is_some() || ps[i].parent_pid.is_some() => hs.unresolved.push(id),
-                _ => {}
+    let mut nodes: Vec<Option<ProcessNode>> = procs.into_iter().map(Some).collect();
+    // No stage before this one adds processes: the host's list is made here. Start order,
+    // ties in merge order (a stable sort).
+    kept.sort_by_key(|&i| nodes[i].as_ref().map(|p| p.ts));
+    hs.procs = kept.into_iter().filter_map(|i| nodes[i].take()).collect();
+    let ps = &mut hs.procs;
+    let ix = ProcessIndex::new(ps);
+    for i in 0..ps.len() {
+        let id = ProcessId::new(i);
+        let parent = if let Some(g) = &ps[i].parent_guid {
+            ix.guid(g)
+        } else if let Some(pp) = ps[i].parent_pid {
+            ix.pid_at(ps, pp, after(ps[i].ts, 1)).filter(|&j| j != id)
+        } else {
+            None
+        };
+        match parent {
+            Some(j) if j != id => {
+                ps[i].parent = Some(j);
+                ps[j.index()].children.push(id);
             }
+            _ if ps[i].parent_guid.is_some() || ps[i].parent_pid.is_some() => hs.unresolved.push(id),
+            _ => {}
         }
-        hs.index = ix;
-        hs.launched = vec![false; ps.len()];
     }
+    hs.index = ix;
+    hs.launched = vec![false; ps.len()];
+    merged
 }
 
 /// Ties each connection to its process: GUID, else the PID's process at that time, else the
 /// only process with that PID. Connections tied to none are dropped (counted in coverage).
 pub(super) fn attach_connections(cx: &mut BuildContext<'_>, conns: Vec<RawConn>) {
-    // GUID (interned) → its process, per host: each distinct GUID lower-cased and looked up once.
-    let mut by_guid: HashMap<(usize, u32), Option<ProcessId>> = HashMap::new();
+    // Each host's connections, in input order; the hosts side by side.
+    let mut mine: Vec<Vec<RawConn>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
+    for c in conns {
+        if let Some(m) = mine.get_mut(c.host) {
+            m.push(c);
+        }
+    }
+    let strings = &cx.strings;
+    let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
+    crate::threads::map_each(hosts, |(hs, conns)| attach_host_connections(hs, conns, strings));
+}
+
+/// [`attach_connections`] of one host's connections.
+fn attach_host_connections(hs: &mut HostState, conns: Vec<RawConn>, strings: &Interner<Span>) {
+    // GUID (interned) → its process: each distinct GUID lower-cased and looked up once.
+    let mut by_guid: HashMap<u32, Option<ProcessId>> = HashMap::new();
     // Interned string → its shared text: each distinct address and name allocated once.
     let mut texts: HashMap<u32, Arc<str>> = HashMap::new();
-    let strings = &cx.strings;
     let mut text = |id: u32| texts.entry(id).or_insert_with(|| Arc::from(strings.get(id))).clone();
+    let ix = &hs.index;
+    let ps = &mut hs.procs;
     for c in conns {
-        let hs = &mut cx.host[c.host];
-        let ix = &hs.index;
-        let ps = &mut hs.procs;
         let idx = c
             .guid
-            .and_then(|g| *by_guid.entry((c.host, g)).or_insert_with(|| ix.guid(strings.get(g))))
+            .and_then(|g| *by_guid.entry(g).or_insert_with(|| ix.guid(strings.get(g))))
             .or_else(|| {
                 let pid = c.pid?;
                 ix.pid_at(ps, pid, c.ts).or_else(|| match ix.pid_all(pid) {

@@ -3,11 +3,13 @@
 //! implied by processes the Schedule service launched, and each run's process tree.
 
 use super::context::{BuildContext, HostState, TaskAcc, after, secs};
+use crate::lineage::collected::RawTask;
 use crate::lineage::heuristics::{is_lolbin, is_script_host, user_writable};
 use crate::lineage::model::{LifeEvent, LifeKind, RunCandidate, TaskRun};
 use crate::lineage::naming::image_stem;
 use crate::lineage::process::{ProcessId, ProcessNode, ProcessTree};
 use crate::lineage::taskxml::TaskAction;
+use crate::series::{Interner, Span};
 use crate::time::{Interval, Timestamp};
 use crate::winevent::TaskEventKind;
 use core::fmt::Write as _;
@@ -28,15 +30,27 @@ struct RunIndex {
 /// Groups the run events (indices into the context's task events, in time order) into runs.
 pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) {
     let window = cx.cfg.run_window.as_micros();
-    let (events, hosts, strings) = (&cx.task_events, &mut cx.host, &cx.strings);
-    let mut index: HashMap<(usize, usize), RunIndex> = HashMap::new();
-    for &i in run_events {
-        let t = &events[i];
+    let (events, strings) = (&cx.task_events, &cx.strings);
+    // Each host's run events, in time order: a run is one host's, so the hosts are grouped
+    // side by side.
+    let mut mine: Vec<Vec<&RawTask>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
+    for t in run_events.iter().filter_map(|&i| events.get(i)) {
+        if let Some(m) = mine.get_mut(t.host) {
+            m.push(t);
+        }
+    }
+    let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
+    crate::threads::map_each(hosts, |(hs, events)| host_runs(hs, &events, strings, window));
+}
+
+/// [`from_task_events`] of one host's run events.
+fn host_runs(hs: &mut HostState, events: &[&RawTask], strings: &Interner<Span>, window: i64) {
+    let mut index: HashMap<usize, RunIndex> = HashMap::new();
+    for &t in events {
         let Some(name) = t.name else { continue };
-        let hs = &mut hosts[t.host];
         let slot = hs.task_slot_of(name, strings.get(name));
         let acc = &mut hs.tasks[slot];
-        let ix = index.entry((t.host, slot)).or_default();
+        let ix = index.entry(slot).or_default();
         let near = |r: &TaskRun| r.started.is_some_and(|s| (t.ts - s).as_micros().abs() <= window);
         while acc.runs.get(ix.in_window).is_some_and(|r| !near(r)) {
             ix.in_window += 1;
@@ -111,48 +125,52 @@ fn parent_is_schedule_service(p: &ProcessNode) -> bool {
 /// start, within the run window.
 pub(super) fn launched_processes(cx: &mut BuildContext<'_>) {
     let window = cx.cfg.run_window.as_micros();
-    for hs in cx.host.iter_mut() {
-        // What a launched process's parent says, once per distinct logged parent (a task's
-        // runs are launched by the same host process, run after run).
-        let mut parents: HashMap<(Option<&str>, Option<&str>), String> = HashMap::new();
-        for acc in hs.tasks.iter_mut() {
-            for r in acc.runs.iter_mut() {
-                let (Some(pid), Some(start)) = (r.engine_pid, r.started) else {
-                    continue;
-                };
-                let best = hs
-                    .index
-                    .pid_all(pid)
-                    .iter()
-                    .map(|&j| (j, (hs.procs[j.index()].ts - start).as_micros().abs()))
-                    .filter(|&(_, d)| d <= window)
-                    .min_by_key(|&(_, d)| d);
-                let Some((j, _)) = best else { continue };
-                r.launched = Some(j);
-                hs.launched[j.index()] = true;
-                let p = &hs.procs[j.index()];
-                let parent = parents
-                    .entry((p.parent_image.as_deref(), p.parent_command_line.as_deref()))
-                    .or_insert_with(|| parent_says(p));
-                // "engine PID {pid} (TaskScheduler 129|200) = {image} started {secs} from the
-                // run's first event; {parent}", written piece by piece: one sentence a run, and
-                // `format!` over five arguments was most of this stage's time.
-                let image = p.image_name().unwrap_or("?");
-                let mut join = String::with_capacity(96 + image.len() + parent.len());
-                join.push_str("engine PID ");
-                let _ = write!(join, "{pid}");
-                join.push_str(if r.events.contains(&129) {
-                    " (TaskScheduler 129) = "
-                } else {
-                    " (TaskScheduler 200) = "
-                });
-                join.push_str(image);
-                join.push_str(" started ");
-                let _ = write!(join, "{}", secs(p.ts - start));
-                join.push_str(" from the run's first event; ");
-                join.push_str(parent);
-                r.join = Some(join);
-            }
+    // One host's runs and processes only: the hosts side by side.
+    crate::threads::map_each(cx.host.iter_mut().collect(), |hs| launched_on_host(hs, window));
+}
+
+/// [`launched_processes`] of one host.
+fn launched_on_host(hs: &mut HostState, window: i64) {
+    // What a launched process's parent says, once per distinct logged parent (a task's
+    // runs are launched by the same host process, run after run).
+    let mut parents: HashMap<(Option<&str>, Option<&str>), String> = HashMap::new();
+    for acc in hs.tasks.iter_mut() {
+        for r in acc.runs.iter_mut() {
+            let (Some(pid), Some(start)) = (r.engine_pid, r.started) else {
+                continue;
+            };
+            let best = hs
+                .index
+                .pid_all(pid)
+                .iter()
+                .map(|&j| (j, (hs.procs[j.index()].ts - start).as_micros().abs()))
+                .filter(|&(_, d)| d <= window)
+                .min_by_key(|&(_, d)| d);
+            let Some((j, _)) = best else { continue };
+            r.launched = Some(j);
+            hs.launched[j.index()] = true;
+            let p = &hs.procs[j.index()];
+            let parent = parents
+                .entry((p.parent_image.as_deref(), p.parent_command_line.as_deref()))
+                .or_insert_with(|| parent_says(p));
+            // "engine PID {pid} (TaskScheduler 129|200) = {image} started {secs} from the
+            // run's first event; {parent}", written piece by piece: one sentence a run, and
+            // `format!` over five arguments was most of this stage's time.
+            let image = p.image_name().unwrap_or("?");
+            let mut join = String::with_capacity(96 + image.len() + parent.len());
+            join.push_str("engine PID ");
+            let _ = write!(join, "{pid}");
+            join.push_str(if r.events.contains(&129) {
+                " (TaskScheduler 129) = "
+            } else {
+                " (TaskScheduler 200) = "
+            });
+            join.push_str(image);
+            join.push_str(" started ");
+            let _ = write!(join, "{}", secs(p.ts - start));
+            join.push_str(" from the run's first event; ");
+            join.push_str(parent);
+            r.join = Some(join);
         }
     }
 }
@@ -341,7 +359,7 @@ fn run_candidates(hs: &HostState, j: usize, window: Interval) -> Vec<RunCandidat
 
 /// Each run's launched process with all its descendants; runs in time order.
 pub(super) fn process_trees(cx: &mut BuildContext<'_>) {
-    for hs in cx.host.iter_mut() {
+    crate::threads::map_each(cx.host.iter_mut().collect(), |hs| {
         // The tree is read through a view; the nodes go back unchanged.
         let tree = ProcessTree::from_nodes(core::mem::take(&mut hs.procs));
         for acc in hs.tasks.iter_mut() {
@@ -358,5 +376,5 @@ pub(super) fn process_trees(cx: &mut BuildContext<'_>) {
             }
         }
         hs.procs = tree.into_nodes();
-    }
+    });
 }
