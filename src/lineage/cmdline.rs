@@ -89,24 +89,19 @@ fn task_tool(s: &str) -> Option<&'static str> {
     let mut name = [0u8; 12];
     let mut len = 0;
     let (mut other, mut any) = (false, false);
-    for p in pieces(s) {
+    // The first argument's pieces (an `End` comes only after one).
+    for p in pieces(s).take_while(|p| !matches!(p, Piece::End)) {
+        any = true;
         match p {
-            Piece::End => break,
-            Piece::Quote => any = true,
-            Piece::Char('\\' | '/') => {
-                (len, other) = (0, false);
-                any = true;
-            }
-            Piece::Char(c) => {
-                any = true;
-                match name.get_mut(len) {
-                    Some(slot) if c.is_ascii() && !other => {
-                        *slot = c.to_ascii_lowercase() as u8;
-                        len += 1;
-                    }
-                    _ => other = true,
+            Piece::Char('\\' | '/') => (len, other) = (0, false),
+            Piece::Char(c) => match name.get_mut(len) {
+                Some(slot) if c.is_ascii() && !other => {
+                    *slot = c.to_ascii_lowercase() as u8;
+                    len += 1;
                 }
-            }
+                _ => other = true,
+            },
+            Piece::Quote | Piece::End => {}
         }
     }
     if !any || other {
@@ -226,9 +221,6 @@ impl SchtasksCommand {
                 }
             }
             return Some(c);
-        }
-        if name != "schtasks" {
-            return None;
         }
         let mut i = 1;
         while i < args.len() {

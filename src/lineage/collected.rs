@@ -91,15 +91,9 @@ impl Collected {
         let i = match self.channel_texts.iter().find(|(t, _)| t == c) {
             Some(&(_, i)) => i,
             None => {
-                let i = match self.channel_ix.get(lowered(&mut self.key, c)) {
-                    Some(&i) => i,
-                    None => {
-                        let i = self.channels.len() as u32;
-                        self.channels.push(self.key.clone());
-                        self.channel_ix.insert(self.key.clone(), i);
-                        i
-                    }
-                };
+                let mut key = core::mem::take(&mut self.key);
+                let i = self.channel_number(lowered(&mut key, c));
+                self.key = key;
                 if self.channel_texts.len() < FEW {
                     self.channel_texts.push((c.to_owned(), i));
                 }
@@ -119,7 +113,8 @@ impl Collected {
         self.seen.first_sight((h, c), record_id)
     }
 
-    /// The number of the channel lower-cased `lower`, numbering it when new (no cache).
+    /// The number of the channel lower-cased `lower`, numbering it when new (no cache of the
+    /// previous record's: [`channel`](Collected::channel) keeps that).
     fn channel_number(&mut self, lower: &str) -> u32 {
         if let Some(&i) = self.channel_ix.get(lower) {
             return i;
@@ -250,9 +245,7 @@ impl SeenRecords {
             }
         }
     }
-}
 
-impl SeenRecords {
     /// Whether none of the ids `part` took is taken here, its logs being `log_of` of its own.
     pub(crate) fn can_absorb(&self, part: &SeenRecords, log_of: impl Fn((usize, u32)) -> (usize, u32)) -> bool {
         part.index.iter().all(|(&log, &k)| {

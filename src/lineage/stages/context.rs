@@ -210,6 +210,19 @@ pub(super) fn after(ts: Timestamp, secs: i64) -> Timestamp {
     Timestamp(ts.0.saturating_add(secs.saturating_mul(1_000_000)))
 }
 
+/// `items` (each with its host's number) split into one list per host of `hosts`, each in
+/// input order: for the stages that do each host on its own, side by side
+/// ([`threads::map_each`](crate::threads::map_each)). An item of no host is dropped.
+pub(super) fn by_host<T>(hosts: usize, items: impl IntoIterator<Item = (usize, T)>) -> Vec<Vec<T>> {
+    let mut mine: Vec<Vec<T>> = (0..hosts).map(|_| Vec::new()).collect();
+    for (h, t) in items {
+        if let Some(m) = mine.get_mut(h) {
+            m.push(t);
+        }
+    }
+    mine
+}
+
 /// A duration as the join sentences write it (`1.500 s`), written straight into the sentence
 /// (no string of its own: a run's explanation is formatted for every run).
 pub(super) fn secs(d: Interval) -> Secs {

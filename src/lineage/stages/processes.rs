@@ -2,7 +2,7 @@
 //! start order linked to their parents (GUID, else PID and time); then the network connections
 //! attached to the process that made them.
 
-use super::context::{BuildContext, HostState, ProcessIndex, after};
+use super::context::{BuildContext, HostState, ProcessIndex, after, by_host};
 use crate::lineage::collected::RawConn;
 use crate::lineage::process::{ProcessConnection, ProcessId, ProcessNode};
 use crate::series::{Interner, Span};
@@ -32,13 +32,13 @@ fn same_process(sysmon: &ProcessNode, security: &ProcessNode) -> bool {
 pub(super) fn merge_and_link(cx: &mut BuildContext<'_>, procs: Vec<(usize, TimeSource, ProcessNode)>) {
     // Each host's processes, in input order: merging and linking never look across hosts, so
     // the hosts are done side by side.
-    let mut mine: Vec<Vec<ProcessNode>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
-    for (h, source, mut p) in procs {
-        p.ts = cx.fix(h, source, p.ts);
-        if let Some(m) = mine.get_mut(h) {
-            m.push(p);
-        }
-    }
+    let mine = by_host(
+        cx.host.len(),
+        procs.into_iter().map(|(h, source, mut p)| {
+            p.ts = cx.fix(h, source, p.ts);
+            (h, p)
+        }),
+    );
     let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
     let merged = crate::threads::map_each(hosts, |(hs, procs)| merge_and_link_host(hs, procs));
     cx.coverage.merged_4688 += merged.iter().sum::<u64>();
@@ -125,12 +125,7 @@ fn merge_and_link_host(hs: &mut HostState, mut procs: Vec<ProcessNode>) -> u64 {
 /// only process with that PID. Connections tied to none are dropped (counted in coverage).
 pub(super) fn attach_connections(cx: &mut BuildContext<'_>, conns: Vec<RawConn>) {
     // Each host's connections, in input order; the hosts side by side.
-    let mut mine: Vec<Vec<RawConn>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
-    for c in conns {
-        if let Some(m) = mine.get_mut(c.host) {
-            m.push(c);
-        }
-    }
+    let mine = by_host(cx.host.len(), conns.into_iter().map(|c| (c.host, c)));
     let strings = &cx.strings;
     let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
     crate::threads::map_each(hosts, |(hs, conns)| attach_host_connections(hs, conns, strings));

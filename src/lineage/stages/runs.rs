@@ -2,7 +2,7 @@
 //! time), each run's launched process (the engine PID's process near the run's start), runs
 //! implied by processes the Schedule service launched, and each run's process tree.
 
-use super::context::{BuildContext, HostState, TaskAcc, after, secs};
+use super::context::{BuildContext, HostState, TaskAcc, after, by_host, secs};
 use crate::lineage::collected::RawTask;
 use crate::lineage::heuristics::{is_lolbin, is_script_host, user_writable};
 use crate::lineage::model::{LifeEvent, LifeKind, RunCandidate, TaskRun};
@@ -33,12 +33,10 @@ pub(super) fn from_task_events(cx: &mut BuildContext<'_>, run_events: &[usize]) 
     let (events, strings) = (&cx.task_events, &cx.strings);
     // Each host's run events, in time order: a run is one host's, so the hosts are grouped
     // side by side.
-    let mut mine: Vec<Vec<&RawTask>> = (0..cx.host.len()).map(|_| Vec::new()).collect();
-    for t in run_events.iter().filter_map(|&i| events.get(i)) {
-        if let Some(m) = mine.get_mut(t.host) {
-            m.push(t);
-        }
-    }
+    let mine = by_host(
+        cx.host.len(),
+        run_events.iter().filter_map(|&i| events.get(i)).map(|t| (t.host, t)),
+    );
     let hosts: Vec<_> = cx.host.iter_mut().zip(mine).collect();
     crate::threads::map_each(hosts, |(hs, events)| host_runs(hs, &events, strings, window));
 }
